@@ -1,0 +1,176 @@
+//! The [`Bot`]: a definition with its trained classifiers, entity extractor and replies.
+
+use crate::definition::{BotDefinition, DefinitionError, Problem};
+use crate::dialogue::{Input, NluResult, Turn, BotMessage};
+use crate::entities::EntityExtractor;
+use crate::model::{self, Model, ModelError};
+use crate::nlu::{IntentClassifier, TrainOptions};
+use crate::replies::Replies;
+use crate::state::{ConversationState, Profile, STATE_VERSION};
+
+/// Default confidence threshold when the definition sets none.
+pub const DEFAULT_THRESHOLD: f32 = 0.4;
+
+/// Why a bot could not be built or loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BotError {
+    /// The definition is malformed or inconsistent.
+    #[error(transparent)]
+    Definition(#[from] DefinitionError),
+    /// The model file is not readable by this build.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// A ready-to-chat bot. Immutable: every conversation's data lives in a [`ConversationState`].
+#[derive(Debug)]
+pub struct Bot {
+    pub(crate) definition: BotDefinition,
+    pub(crate) intents: IntentClassifier,
+    pub(crate) locales: IntentClassifier,
+    pub(crate) threshold: f32,
+    pub(crate) entities: EntityExtractor,
+    pub(crate) replies: Replies,
+}
+
+impl Bot {
+    /// Parses, validates and trains a bot from definition JSON.
+    ///
+    /// # Errors
+    /// [`BotError::Definition`] with every problem found.
+    pub fn from_json(text: &str) -> Result<Bot, BotError> {
+        Bot::train(BotDefinition::from_json(text)?)
+    }
+
+    /// Trains the intent and locale classifiers from a definition's examples.
+    ///
+    /// # Errors
+    /// [`BotError::Definition`] if the definition does not validate.
+    pub fn train(definition: BotDefinition) -> Result<Bot, BotError> {
+        let problems = definition.validate();
+        if !problems.is_empty() {
+            return Err(DefinitionError::Invalid(problems).into());
+        }
+        let options = TrainOptions::default();
+        let mut by_intent = Vec::new();
+        let mut by_locale = Vec::new();
+        for (i, intent) in definition.intents.iter().enumerate() {
+            for (locale, examples) in &intent.examples {
+                let l = definition.locales.iter().position(|x| x == locale).unwrap_or(0);
+                for e in examples {
+                    by_intent.push((e.as_str(), i));
+                    by_locale.push((e.as_str(), l));
+                }
+            }
+        }
+        let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &options);
+        let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &options);
+        let threshold = definition.threshold.unwrap_or(DEFAULT_THRESHOLD);
+        Bot::assemble(definition, intents, locales, threshold)
+    }
+
+    fn assemble(
+        definition: BotDefinition,
+        intents: IntentClassifier,
+        locales: IntentClassifier,
+        threshold: f32,
+    ) -> Result<Bot, BotError> {
+        let entities = EntityExtractor::new(&definition.entities).map_err(|e| {
+            DefinitionError::Invalid(vec![Problem { path: "entities".into(), message: e.to_string() }])
+        })?;
+        let replies = Replies::new(&definition).map_err(DefinitionError::Invalid)?;
+        Ok(Bot { definition, intents, locales, threshold, entities, replies })
+    }
+
+    /// Loads a compiled model file (see [`crate::model`]).
+    ///
+    /// # Errors
+    /// [`BotError::Model`] for a foreign, damaged or other-version file;
+    /// [`BotError::Definition`] if the embedded definition does not validate.
+    pub fn from_model(bytes: &[u8]) -> Result<Bot, BotError> {
+        let m = model::decode(bytes)?;
+        let definition = BotDefinition::from_json(&m.definition_json)?;
+        Bot::assemble(definition, m.intents, m.locales, m.threshold)
+    }
+
+    /// Loads either a model file or definition JSON, telling them apart by the magic bytes.
+    ///
+    /// # Errors
+    /// As [`Bot::from_model`] or [`Bot::from_json`].
+    pub fn load(bytes: &[u8]) -> Result<Bot, BotError> {
+        if model::is_model(bytes) {
+            Bot::from_model(bytes)
+        } else {
+            let text = std::str::from_utf8(bytes).map_err(|e| DefinitionError::Syntax {
+                line: 1,
+                column: 1,
+                message: format!("not UTF-8 text: {e}"),
+            })?;
+            Bot::from_json(text)
+        }
+    }
+
+    /// Encodes this bot as a model file.
+    pub fn to_model(&self) -> Vec<u8> {
+        model::encode(&Model {
+            definition_json: serde_json::to_string(&self.definition).expect("definition serializes"),
+            intents: self.intents.clone(),
+            locales: self.locales.clone(),
+            threshold: self.threshold,
+        })
+    }
+
+    /// The definition.
+    pub fn definition(&self) -> &BotDefinition {
+        &self.definition
+    }
+
+    /// The confidence threshold in use.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
+    /// supported locale is chosen. `seed` drives reply variation; `now_ms` is the current time.
+    pub fn new_state(&self, locale_hint: &str, seed: u64, now_ms: u64) -> ConversationState {
+        let lang = locale_hint.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let locale = self
+            .definition
+            .locales
+            .iter()
+            .find(|l| l.eq_ignore_ascii_case(locale_hint))
+            .or_else(|| self.definition.locales.iter().find(|l| l.split('-').next() == Some(lang.as_str())))
+            .cloned()
+            .unwrap_or_else(|| self.definition.default_locale().to_owned());
+        ConversationState {
+            version: STATE_VERSION,
+            bot_id: self.definition.id.clone(),
+            transcript: Vec::new(),
+            form: None,
+            profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms },
+            rng: seed,
+            fallbacks_in_a_row: 0,
+        }
+    }
+
+    /// Starts (or continues) a visit: counts a new visit after 30 minutes away and returns the
+    /// greeting for an empty transcript or a returning visitor (by name when known); returns no
+    /// messages when the visitor is mid-conversation.
+    pub fn begin_visit(&self, state: &mut ConversationState, now_ms: u64) -> Vec<BotMessage> {
+        let _ = (state, now_ms);
+        Vec::new()
+    }
+
+    /// Classifies one message: locale, intent ranking, entities.
+    pub fn understand(&self, text: &str) -> NluResult {
+        let _ = text;
+        NluResult { intent: None, confidence: 0.0, ranking: Vec::new(), entities: Vec::new(), locale: self.definition.default_locale().to_owned() }
+    }
+
+    /// Answers one visitor input, updating `state` (transcript, form, profile).
+    pub fn respond(&self, state: &mut ConversationState, input: Input, now_ms: u64) -> Turn {
+        let _ = (state, input, now_ms);
+        Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false }
+    }
+}

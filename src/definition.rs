@@ -1,0 +1,332 @@
+//! The bot definition: what a site owner writes (JSON), parsed and validated.
+//!
+//! The format is versioned by the top-level `format` field ([`DEFINITION_FORMAT`]) and described
+//! by the JSON Schema in `schema/bot-definition.schema.json`. Validation reports every problem
+//! with its JSON path, not just the first one (the habit of fluent-rs: a partly broken input
+//! still tells you everything that is wrong with it).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The definition format version this build reads and writes.
+pub const DEFINITION_FORMAT: u32 = 1;
+
+/// A whole bot: identity, locales, intents with example utterances, messages, entities, forms.
+///
+/// Message ids (`message`, `label`, `prompt`…) refer to keys of [`BotDefinition::messages`];
+/// every locale should define every id, and a missing one falls back to the default locale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotDefinition {
+    /// Format version; must equal [`DEFINITION_FORMAT`].
+    pub format: u32,
+    /// Stable identifier, `[a-z0-9-]+`; namespaces the visitor's stored state.
+    pub id: String,
+    /// Display name, used as the chat panel's accessible name.
+    pub name: String,
+    /// Supported locales as BCP 47 tags (`en`, `es`); the first is the default.
+    pub locales: Vec<String>,
+    /// Minimum intent confidence in [0, 1] below which the fallback answers.
+    /// `None` lets training choose it from held-out examples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+    /// The intents, each with examples per locale and what to do when it is recognised.
+    pub intents: Vec<IntentDef>,
+    /// Fluent message patterns: locale → message id → pattern (`"Hi { $name }!"`).
+    pub messages: BTreeMap<String, BTreeMap<String, String>>,
+    /// Owner-defined entities (patterns). `email` and `number` are always built in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<EntityDef>,
+    /// Forms that collect slots, started by intents that name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<FormDef>,
+    /// What to say when no intent is confident enough.
+    pub fallback: FallbackDef,
+    /// Messages shown when a visit starts.
+    pub greeting: GreetingDef,
+    /// How visitors reach a person while no escalation server is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactDef>,
+}
+
+/// One intent: a name, example utterances per locale, and the response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentDef {
+    /// Identifier, `[a-z0-9_]+`, unique in the definition.
+    pub name: String,
+    /// Message id of a short label for "did you mean" buttons (`"Track an order"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Example utterances per locale: locale → utterances.
+    pub examples: BTreeMap<String, Vec<String>>,
+    /// The reply; may be omitted when the intent starts a form or has an action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyDef>,
+    /// Name of a form this intent starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// A built-in action run before the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    /// Entity whose value becomes the visitor's name in the profile (`"person_name"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_name: Option<String>,
+}
+
+/// Built-in actions an intent can trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The visitor wants a person: answer with the contact options (or escalate, when a server is set).
+    Handoff,
+    /// Cancel the active form, if any.
+    CancelForm,
+}
+
+/// A reply: a message plus optional quick replies and links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyDef {
+    /// Message id of the text.
+    pub message: String,
+    /// Buttons offered under the message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<QuickReplyDef>,
+    /// Links shown under the message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkDef>,
+}
+
+/// A quick-reply button: a label and either an intent to trigger or text to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuickReplyDef {
+    /// Message id of the button label.
+    pub label: String,
+    /// Intent triggered directly when pressed (no classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+}
+
+/// A link: a label and a URL template. `{slot}` placeholders are filled (URL-encoded) from slots.
+/// Only `http`, `https`, `mailto` and `tel` URLs are allowed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDef {
+    /// Message id of the link text.
+    pub label: String,
+    /// URL template, e.g. `https://shop.example/track/{order_number}`.
+    pub url: String,
+}
+
+/// An owner-defined entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EntityDef {
+    /// A regular expression (regex-lite syntax, linear time). With `group`, the value is that
+    /// capture group; otherwise the whole match.
+    Pattern {
+        /// Entity name, `[a-z0-9_]+`.
+        name: String,
+        /// The regular expression.
+        pattern: String,
+        /// Capture group holding the value (0 = whole match).
+        #[serde(default)]
+        group: usize,
+        /// Normalise the value to upper case (order numbers typed in lower case).
+        #[serde(default)]
+        uppercase: bool,
+    },
+}
+
+impl EntityDef {
+    /// The entity's name.
+    pub fn name(&self) -> &str {
+        match self {
+            EntityDef::Pattern { name, .. } => name,
+        }
+    }
+}
+
+/// A form: slots asked one after another, then a closing reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormDef {
+    /// Identifier, unique among forms.
+    pub name: String,
+    /// Slots in the order they are asked.
+    pub slots: Vec<SlotDef>,
+    /// Reply once every slot is filled; its links may use `{slot}` placeholders.
+    pub done: ReplyDef,
+    /// Message id said when the visitor cancels.
+    pub cancelled: String,
+}
+
+/// One slot of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotDef {
+    /// Slot name, used in `{placeholders}` and as a Fluent variable.
+    pub name: String,
+    /// Entity that fills it (`email`, `number` or an owner-defined one).
+    pub entity: String,
+    /// Message id asking for the value.
+    pub prompt: String,
+    /// Message id said when the answer is not a valid value (then the prompt is repeated).
+    pub invalid: String,
+    /// Tries before the form gives up.
+    #[serde(default = "default_max_tries")]
+    pub max_tries: u8,
+}
+
+fn default_max_tries() -> u8 {
+    3
+}
+
+/// The fallback: said when no intent is confident enough.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackDef {
+    /// Message id of the fallback text.
+    pub message: String,
+    /// Up to this many "did you mean" quick replies (best intents with a `title`).
+    #[serde(default = "default_suggestions")]
+    pub suggestions: usize,
+}
+
+fn default_suggestions() -> usize {
+    3
+}
+
+/// Greeting messages at the start of a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GreetingDef {
+    /// Message id for a new visitor (or one whose name is unknown).
+    pub message: String,
+    /// Message id for a returning visitor whose name is known; gets `$name`.
+    pub returning: String,
+    /// Quick replies offered with the greeting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<QuickReplyDef>,
+}
+
+/// Contact options, offered by the handoff action while there is no escalation server.
+/// Available to every message as Fluent variables `$email`, `$phone`, `$contact_url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDef {
+    /// Support e-mail address (rendered as a `mailto:` link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Support phone number (rendered as a `tel:` link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Contact page URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Message id of the handoff reply.
+    pub message: String,
+}
+
+/// One problem found in a definition, with the JSON path where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path, e.g. `intents[3].examples.es`.
+    pub path: String,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a definition could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DefinitionError {
+    /// The text is not valid JSON or does not have the definition's shape.
+    #[error("bot definition is not valid JSON of the expected shape (line {line}, column {column}): {message}")]
+    Syntax {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// serde_json's description.
+        message: String,
+    },
+    /// The `format` field names a version this build does not read.
+    #[error("bot definition has format {found}, but this sottovoce reads format {expected}")]
+    Format {
+        /// The version in the file.
+        found: u32,
+        /// [`DEFINITION_FORMAT`].
+        expected: u32,
+    },
+    /// The definition parsed but is inconsistent; every problem is listed.
+    #[error("bot definition has {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+impl BotDefinition {
+    /// Parses and validates a definition from JSON text.
+    ///
+    /// # Errors
+    /// [`DefinitionError::Syntax`] with line and column for malformed JSON or a wrong field,
+    /// [`DefinitionError::Format`] for another format version, and
+    /// [`DefinitionError::Invalid`] listing every inconsistency (see [`BotDefinition::validate`]).
+    pub fn from_json(text: &str) -> Result<BotDefinition, DefinitionError> {
+        // Read the version first, so an old or new file gets the version error rather than a
+        // confusing complaint about some field.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<u32>,
+        }
+        let syntax = |e: serde_json::Error| DefinitionError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        let head: Head = serde_json::from_str(text).map_err(syntax)?;
+        match head.format {
+            Some(DEFINITION_FORMAT) => {}
+            Some(found) => return Err(DefinitionError::Format { found, expected: DEFINITION_FORMAT }),
+            None => {
+                return Err(DefinitionError::Invalid(vec![Problem {
+                    path: "format".into(),
+                    message: format!("missing; add \"format\": {DEFINITION_FORMAT}"),
+                }]))
+            }
+        }
+        let def: BotDefinition = serde_json::from_str(text).map_err(syntax)?;
+        let problems = def.validate();
+        if problems.is_empty() {
+            Ok(def)
+        } else {
+            Err(DefinitionError::Invalid(problems))
+        }
+    }
+
+    /// Checks references and values; returns every problem found (empty when valid).
+    pub fn validate(&self) -> Vec<Problem> {
+        crate::definition::validate::run(self)
+    }
+
+    /// The default locale (the first listed).
+    pub fn default_locale(&self) -> &str {
+        self.locales.first().map(String::as_str).unwrap_or("en")
+    }
+
+    /// Index of an intent by name.
+    pub fn intent_index(&self, name: &str) -> Option<usize> {
+        self.intents.iter().position(|i| i.name == name)
+    }
+}
+
+mod validate;

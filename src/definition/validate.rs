@@ -1,0 +1,194 @@
+//! Consistency checks of a parsed bot definition, each problem reported with its JSON path.
+
+use std::collections::BTreeSet;
+
+use super::{BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
+
+/// Built-in entity names, always available to slots.
+pub(crate) const BUILTIN_ENTITIES: &[&str] = &["email", "number"];
+
+struct Checker<'a> {
+    def: &'a BotDefinition,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    fn message_id(&mut self, path: &str, id: &str) {
+        let default = self.def.default_locale();
+        match self.def.messages.get(default) {
+            Some(messages) if messages.contains_key(id) => {}
+            _ => self.problem(path, format!("message id `{id}` is not defined in messages.{default}")),
+        }
+    }
+
+    fn reply(&mut self, path: &str, reply: &ReplyDef) {
+        self.message_id(&format!("{path}.message"), &reply.message);
+        for (i, q) in reply.quick_replies.iter().enumerate() {
+            self.quick_reply(&format!("{path}.quick_replies[{i}]"), q);
+        }
+        for (i, link) in reply.links.iter().enumerate() {
+            let p = format!("{path}.links[{i}]");
+            self.message_id(&format!("{p}.label"), &link.label);
+            if !crate::dialogue::is_allowed_url(&link.url) {
+                self.problem(format!("{p}.url"), "only http, https, mailto and tel URLs are allowed");
+            }
+        }
+    }
+
+    fn quick_reply(&mut self, path: &str, q: &QuickReplyDef) {
+        self.message_id(&format!("{path}.label"), &q.label);
+        if let Some(intent) = &q.intent {
+            if self.def.intent_index(intent).is_none() {
+                self.problem(format!("{path}.intent"), format!("no intent named `{intent}`"));
+            }
+        }
+    }
+}
+
+fn is_identifier(s: &str, extra: char) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == extra)
+}
+
+pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
+    let mut c = Checker { def, problems: Vec::new() };
+    if def.format != DEFINITION_FORMAT {
+        c.problem("format", format!("must be {DEFINITION_FORMAT}"));
+    }
+    if !is_identifier(&def.id, '-') {
+        c.problem("id", "must be non-empty and use only a-z, 0-9 and -");
+    }
+    if def.name.trim().is_empty() {
+        c.problem("name", "must not be empty");
+    }
+    if def.locales.is_empty() {
+        c.problem("locales", "list at least one locale");
+    }
+    for (i, locale) in def.locales.iter().enumerate() {
+        if locale.parse::<unic_langid::LanguageIdentifier>().is_err() {
+            c.problem(format!("locales[{i}]"), format!("`{locale}` is not a BCP 47 language tag"));
+        }
+        if !def.messages.contains_key(locale) {
+            c.problem("messages", format!("no messages for locale `{locale}`"));
+        }
+    }
+    for locale in def.messages.keys() {
+        if !def.locales.contains(locale) {
+            c.problem(format!("messages.{locale}"), "locale is not listed in `locales`");
+        }
+    }
+    if let Some(t) = def.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            c.problem("threshold", "must be between 0 and 1");
+        }
+    }
+
+    let mut entity_names: BTreeSet<&str> = BUILTIN_ENTITIES.iter().copied().collect();
+    for (i, e) in def.entities.iter().enumerate() {
+        let path = format!("entities[{i}]");
+        if !is_identifier(e.name(), '_') {
+            c.problem(format!("{path}.name"), "must use only a-z, 0-9 and _");
+        }
+        if !entity_names.insert(e.name()) {
+            c.problem(format!("{path}.name"), format!("entity `{}` is defined twice (or shadows a built-in)", e.name()));
+        }
+        let EntityDef::Pattern { pattern, group, .. } = e;
+        match regex_lite::Regex::new(pattern) {
+            Ok(re) if *group >= re.captures_len() => {
+                c.problem(format!("{path}.group"), format!("the pattern has only {} group(s)", re.captures_len() - 1))
+            }
+            Ok(_) => {}
+            Err(err) => c.problem(format!("{path}.pattern"), format!("not a valid regular expression: {err}")),
+        }
+    }
+
+    let mut form_names = BTreeSet::new();
+    for (i, form) in def.forms.iter().enumerate() {
+        let path = format!("forms[{i}]");
+        if !form_names.insert(form.name.as_str()) {
+            c.problem(format!("{path}.name"), format!("form `{}` is defined twice", form.name));
+        }
+        if form.slots.is_empty() {
+            c.problem(format!("{path}.slots"), "a form needs at least one slot");
+        }
+        for (j, slot) in form.slots.iter().enumerate() {
+            let sp = format!("{path}.slots[{j}]");
+            if !entity_names.contains(slot.entity.as_str()) {
+                c.problem(format!("{sp}.entity"), format!("no entity named `{}`", slot.entity));
+            }
+            c.message_id(&format!("{sp}.prompt"), &slot.prompt);
+            c.message_id(&format!("{sp}.invalid"), &slot.invalid);
+            if slot.max_tries == 0 {
+                c.problem(format!("{sp}.max_tries"), "must be at least 1");
+            }
+        }
+        c.reply(&format!("{path}.done"), &form.done);
+        c.message_id(&format!("{path}.cancelled"), &form.cancelled);
+    }
+
+    let mut intent_names = BTreeSet::new();
+    if def.intents.len() < 2 {
+        c.problem("intents", "define at least two intents");
+    }
+    for (i, intent) in def.intents.iter().enumerate() {
+        let path = format!("intents[{i}]");
+        if !is_identifier(&intent.name, '_') {
+            c.problem(format!("{path}.name"), "must use only a-z, 0-9 and _");
+        }
+        if !intent_names.insert(intent.name.as_str()) {
+            c.problem(format!("{path}.name"), format!("intent `{}` is defined twice", intent.name));
+        }
+        if let Some(title) = &intent.title {
+            c.message_id(&format!("{path}.title"), title);
+        }
+        let total: usize = intent.examples.values().map(Vec::len).sum();
+        if total == 0 {
+            c.problem(format!("{path}.examples"), "give at least one example utterance");
+        }
+        for (locale, examples) in &intent.examples {
+            if !def.locales.contains(locale) {
+                c.problem(format!("{path}.examples.{locale}"), "locale is not listed in `locales`");
+            }
+            for (j, e) in examples.iter().enumerate() {
+                if e.trim().is_empty() {
+                    c.problem(format!("{path}.examples.{locale}[{j}]"), "empty utterance");
+                }
+            }
+        }
+        if let Some(reply) = &intent.reply {
+            c.reply(&format!("{path}.reply"), reply);
+        }
+        if let Some(form) = &intent.form {
+            if !def.forms.iter().any(|f| &f.name == form) {
+                c.problem(format!("{path}.form"), format!("no form named `{form}`"));
+            }
+        }
+        if intent.reply.is_none() && intent.form.is_none() && intent.action.is_none() {
+            c.problem(path.clone(), "needs a `reply`, a `form` or an `action`");
+        }
+        if let Some(entity) = &intent.remember_name {
+            if !entity_names.contains(entity.as_str()) {
+                c.problem(format!("{path}.remember_name"), format!("no entity named `{entity}`"));
+            }
+        }
+    }
+
+    c.message_id("fallback.message", &def.fallback.message);
+    c.message_id("greeting.message", &def.greeting.message);
+    c.message_id("greeting.returning", &def.greeting.returning);
+    for (i, q) in def.greeting.quick_replies.iter().enumerate() {
+        c.quick_reply(&format!("greeting.quick_replies[{i}]"), q);
+    }
+    if let Some(contact) = &def.contact {
+        c.message_id("contact.message", &contact.message);
+        if let Some(url) = &contact.url {
+            if !url.starts_with("https://") && !url.starts_with("http://") {
+                c.problem("contact.url", "must be an http or https URL");
+            }
+        }
+    }
+    c.problems
+}

@@ -1,0 +1,98 @@
+//! Dialogue management: one visitor message in, the bot's messages out, the state updated.
+//!
+//! Order of decisions for a text message: an active form gets first look (a valid slot value
+//! fills it; a cancel intent cancels it; anything else re-prompts, up to the slot's tries);
+//! otherwise the best intent above the threshold runs its action, form or reply; otherwise the
+//! fallback answers with "did you mean" quick replies for the best titled intents.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entities::Entity;
+
+/// What the visitor did: typed text, or pressed a quick reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Input {
+    /// Free text typed by the visitor.
+    Text {
+        /// The message, as typed.
+        text: String,
+    },
+    /// A quick reply button: its label (recorded in the transcript) and its intent, which runs
+    /// without classification. Without an intent the label is classified like typed text.
+    QuickReply {
+        /// The button's label, as shown.
+        label: String,
+        /// The intent the button triggers.
+        #[serde(default)]
+        intent: Option<String>,
+    },
+}
+
+/// A button offered under a bot message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuickReply {
+    /// The label, localised.
+    pub label: String,
+    /// The intent it triggers (`None`: the label is sent as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+}
+
+/// A link under a bot message. `url` is always `http:`, `https:`, `mailto:` or `tel:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// The link text, localised.
+    pub label: String,
+    /// The target.
+    pub url: String,
+}
+
+/// One message from the bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotMessage {
+    /// The message id in the definition it was rendered from (tests match on it).
+    pub id: String,
+    /// Plain text, localised (never HTML).
+    pub text: String,
+    /// Buttons offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<QuickReply>,
+    /// Links offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// What the NLU made of one visitor message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NluResult {
+    /// The recognised intent, or `None` when below the threshold (fallback).
+    pub intent: Option<String>,
+    /// Confidence of the best intent, in [0, 1].
+    pub confidence: f32,
+    /// The best intents, best first, with their confidences (at most 5).
+    pub ranking: Vec<(String, f32)>,
+    /// Entities found in the message.
+    pub entities: Vec<Entity>,
+    /// The locale the message appears to be in (one of the bot's locales).
+    pub locale: String,
+}
+
+/// The bot's answer to one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    /// Messages to show, in order.
+    pub messages: Vec<BotMessage>,
+    /// The NLU result for text input (`None` for a quick reply with an intent).
+    pub nlu: Option<NluResult>,
+    /// The intent acted on (from the NLU or the quick reply), `None` for the fallback.
+    pub intent: Option<String>,
+    /// True when the turn asks for a human (the handoff action ran).
+    pub handoff: bool,
+}
+
+/// True for URLs the widget may render as links: `http`, `https`, `mailto`, `tel`.
+pub fn is_allowed_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["http://", "https://", "mailto:", "tel:"].iter().any(|s| lower.starts_with(s))
+}

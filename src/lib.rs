@@ -1,0 +1,41 @@
+//! sottovoce: a customer-service chatbot core that runs on the visitor's own device.
+//!
+//! The core is pure Rust. It never reads a clock, the file system, OS randomness or browser
+//! storage: the caller passes the time (`now_ms`, milliseconds since the Unix epoch), a seed
+//! for reply variation, and the serialized [`ConversationState`] it stored last time. The same
+//! code runs natively (CLI, escalation server) and in WebAssembly (the widget).
+//!
+//! The flow, for one visitor message:
+//!
+//! ```text
+//! text ─▶ nlu (locale, intent ranking, confidence) ─▶ entities ─▶ dialogue (forms, fallback,
+//!        profile) ─▶ replies (Fluent, per locale) ─▶ Turn { messages, nlu } + updated state
+//! ```
+//!
+//! A [`Bot`] is built either by training from a [`BotDefinition`] ([`Bot::train`]) or by
+//! loading a compiled model file ([`Bot::from_model`]), which holds the definition and the
+//! trained weights in a versioned binary format (see [`model`]).
+#![forbid(unsafe_code)]
+
+/// The bot definition format: intents, examples, messages, entities, forms; parsing and validation.
+pub mod definition;
+/// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.
+pub mod dialogue;
+/// Entity extraction: built-in (email, number) and owner-defined patterns.
+pub mod entities;
+/// The compiled model file: a versioned binary holding a definition and its trained classifiers.
+pub mod model;
+/// Natural-language understanding: text normalisation, features and trained classifiers.
+pub mod nlu;
+/// Localised replies rendered from Fluent messages, with a locale fallback chain.
+pub mod replies;
+/// The serializable conversation state: transcript, active form, visitor profile.
+pub mod state;
+
+mod bot;
+
+pub use bot::{Bot, BotError};
+pub use definition::{BotDefinition, DefinitionError};
+pub use dialogue::{BotMessage, Input, Link, NluResult, QuickReply, Turn};
+pub use model::ModelError;
+pub use state::{ConversationState, Profile, Speaker, StateError, TranscriptEntry};

@@ -1,0 +1,83 @@
+//! The compiled model file that `sottovoce build` writes and the widget loads instead of
+//! training in the page.
+//!
+//! Layout: the 4-byte magic `SVM\0`, a little-endian `u16` format version ([`MODEL_FORMAT`]),
+//! then a postcard-encoded [`Model`]. The definition travels inside as JSON text, so the file
+//! alone is enough to run the bot. A file of another version is rejected with
+//! [`ModelError::Format`] (as snips-nlu-rs does), never misread.
+
+use serde::{Deserialize, Serialize};
+
+use crate::nlu::IntentClassifier;
+
+/// First bytes of every model file.
+pub const MAGIC: &[u8; 4] = b"SVM\0";
+
+/// The model format version this build reads and writes.
+pub const MODEL_FORMAT: u16 = 1;
+
+/// What a model file holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The bot definition as JSON text.
+    pub definition_json: String,
+    /// Classifier over the definition's intents, in definition order.
+    pub intents: IntentClassifier,
+    /// Classifier over the definition's locales, in definition order.
+    pub locales: IntentClassifier,
+    /// The confidence threshold in use (from the definition, or chosen at training).
+    pub threshold: f32,
+}
+
+/// Why a model file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The bytes do not start with [`MAGIC`].
+    #[error("not a sottovoce model file (it does not start with the SVM magic bytes)")]
+    NotAModel,
+    /// The file was written by another format version.
+    #[error("model file has format {found}, but this sottovoce reads format {expected}; rebuild it with `sottovoce build`")]
+    Format {
+        /// The version in the file.
+        found: u16,
+        /// [`MODEL_FORMAT`].
+        expected: u16,
+    },
+    /// The file is truncated or damaged.
+    #[error("model file is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Returns true when `bytes` look like a model file (start with [`MAGIC`]).
+pub fn is_model(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// Encodes a model into the file format.
+pub fn encode(model: &Model) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&MODEL_FORMAT.to_le_bytes());
+    let body = postcard::to_allocvec(model).expect("model serializes");
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Decodes a model file.
+///
+/// # Errors
+/// [`ModelError::NotAModel`], [`ModelError::Format`] or [`ModelError::Corrupt`].
+pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
+    if !is_model(bytes) {
+        return Err(ModelError::NotAModel);
+    }
+    let version = bytes
+        .get(4..6)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or_else(|| ModelError::Corrupt("shorter than its header".into()))?;
+    if version != MODEL_FORMAT {
+        return Err(ModelError::Format { found: version, expected: MODEL_FORMAT });
+    }
+    postcard::from_bytes(&bytes[6..]).map_err(|e| ModelError::Corrupt(e.to_string()))
+}

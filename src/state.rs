@@ -1,0 +1,165 @@
+//! The conversation state: a plain serializable value the caller stores (in the browser, in
+//! `localStorage`) and hands back on the next turn. The core never stores anything itself.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The state format version; a stored state of another version is discarded with
+/// [`StateError::Version`] and the caller starts a new conversation.
+pub const STATE_VERSION: u32 = 1;
+
+/// Transcript entries kept; older ones are dropped first.
+pub const MAX_TRANSCRIPT: usize = 500;
+
+/// Everything the bot remembers about one visitor's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationState {
+    /// [`STATE_VERSION`] when written.
+    pub version: u32,
+    /// The [`crate::BotDefinition::id`] this state belongs to.
+    pub bot_id: String,
+    /// Messages in order, oldest first, at most [`MAX_TRANSCRIPT`].
+    pub transcript: Vec<TranscriptEntry>,
+    /// The form being filled, if any.
+    pub form: Option<ActiveForm>,
+    /// What is known about the visitor.
+    pub profile: Profile,
+    /// Pseudo-random state for choosing reply variants; seeded by the caller.
+    pub rng: u64,
+    /// Fallbacks in a row (reset by any recognised intent).
+    pub fallbacks_in_a_row: u32,
+}
+
+/// Who said a transcript entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    /// The person chatting.
+    Visitor,
+    /// The bot.
+    Bot,
+    /// A human support agent (escalation).
+    Agent,
+}
+
+/// One message in the transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptEntry {
+    /// Who said it.
+    pub from: Speaker,
+    /// The text, as shown (plain text, never HTML).
+    pub text: String,
+    /// When, in ms since the Unix epoch (as passed in by the caller).
+    pub time_ms: u64,
+    /// For visitor messages: the recognised intent (`None` = fallback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// For visitor messages: the intent's confidence in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// For bot messages: buttons offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<crate::dialogue::QuickReply>,
+    /// For bot messages: links offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<crate::dialogue::Link>,
+}
+
+/// A form in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveForm {
+    /// The form's name.
+    pub name: String,
+    /// Slots filled so far: slot name → normalised value.
+    pub slots: BTreeMap<String, String>,
+    /// Failed tries for the slot being asked.
+    pub tries: u8,
+}
+
+/// What the bot knows about the visitor. Only what the visitor said or the page passed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The visitor's name, when they said it.
+    pub name: Option<String>,
+    /// The locale replies are in (one of the bot's locales).
+    pub locale: String,
+    /// Visits so far, counting the current one; a new visit starts after 30 minutes away.
+    pub visits: u32,
+    /// First visit, ms since the Unix epoch.
+    pub first_seen_ms: u64,
+    /// Latest activity, ms since the Unix epoch.
+    pub last_seen_ms: u64,
+}
+
+/// Why a stored state could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The stored text is not a conversation state (corrupt or foreign).
+    #[error("stored conversation state is corrupt: {0}")]
+    Corrupt(String),
+    /// The state was written by another format version.
+    #[error("stored conversation state has version {found}, expected {expected}")]
+    Version {
+        /// The stored version.
+        found: u32,
+        /// [`STATE_VERSION`].
+        expected: u32,
+    },
+    /// The state belongs to another bot.
+    #[error("stored conversation state belongs to bot `{found}`, not `{expected}`")]
+    OtherBot {
+        /// The stored bot id.
+        found: String,
+        /// This bot's id.
+        expected: String,
+    },
+}
+
+impl ConversationState {
+    /// Serializes to JSON text for storage.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("state serializes")
+    }
+
+    /// Parses stored JSON text and checks the version and bot id.
+    ///
+    /// # Errors
+    /// [`StateError::Corrupt`], [`StateError::Version`] or [`StateError::OtherBot`]; the caller
+    /// then starts a new conversation (nothing else breaks).
+    pub fn from_json(text: &str, bot_id: &str) -> Result<ConversationState, StateError> {
+        #[derive(Deserialize)]
+        struct Head {
+            version: u32,
+        }
+        let head: Head = serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        if head.version != STATE_VERSION {
+            return Err(StateError::Version { found: head.version, expected: STATE_VERSION });
+        }
+        let state: ConversationState =
+            serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        if state.bot_id != bot_id {
+            return Err(StateError::OtherBot { found: state.bot_id, expected: bot_id.to_owned() });
+        }
+        Ok(state)
+    }
+
+    /// Appends to the transcript, dropping the oldest entries beyond [`MAX_TRANSCRIPT`].
+    pub fn push(&mut self, entry: TranscriptEntry) {
+        self.transcript.push(entry);
+        if self.transcript.len() > MAX_TRANSCRIPT {
+            let excess = self.transcript.len() - MAX_TRANSCRIPT;
+            self.transcript.drain(..excess);
+        }
+    }
+
+    /// Next pseudo-random number (SplitMix64), advancing the seeded state.
+    pub fn next_random(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
