@@ -1,5 +1,40 @@
 //! The `sottovoce` command: build models, chat in the terminal, evaluate, serve the demo.
+//!
+//! Each subcommand lives in its own module and reuses the core crate; nothing here
+//! re-implements chatbot logic.
+
+use clap::{Parser, Subcommand};
+
+mod build;
+mod chat;
+mod eval;
+mod serve;
+
+/// sottovoce: a private customer-service chatbot that runs in the visitor's browser.
+#[derive(Parser)]
+#[command(name = "sottovoce", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a bot definition (JSON) into a model file the widget loads without training.
+    Build(build::Args),
+    /// Chat with a bot in the terminal (definition JSON or model file).
+    Chat(chat::Args),
+    /// Train on a JSONL split and report accuracy, latency and model size.
+    Eval(eval::Args),
+    /// Serve the demo site (and, later, the escalation server).
+    Serve(serve::Args),
+}
 
 fn main() -> anyhow::Result<()> {
-    Ok(())
+    match Cli::parse().command {
+        Command::Build(args) => build::run(args),
+        Command::Chat(args) => chat::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => serve::run(args),
+    }
 }
