@@ -1,0 +1,60 @@
+# sottovoce: the two commands a newcomer needs are `make demo` and `make test`.
+# Both run scripts/setup.sh first, which installs what is missing and skips what is there.
+
+PORT ?= 8080
+CARGO ?= cargo
+# The core must never depend on these (ARCHITECTURE.md, "Architecture invariant").
+FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
+# The browser bundle: small beats fast, and a panic aborts (the panic hook reports it first).
+WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
+export CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench clean
+
+demo: setup pkg cli
+	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/"
+	./target/release/sottovoce serve --port $(PORT)
+
+test: setup check-purity test-native test-wasm pkg cli test-e2e
+	@echo "make test: all suites passed"
+
+setup:
+	@bash scripts/setup.sh
+
+cli:
+	$(CARGO) build --release -p sottovoce-cli
+
+# The npm package (pkg/): wasm-pack with its own wasm-opt off (TOOLCHAIN.md pitfall 3), then
+# npm binaryen's wasm-opt, then the package renamed from the crate's name to `sottovoce`.
+pkg:
+	$(WASM_ENV) wasm-pack build crates/sottovoce-wasm --release --target web \
+		--out-dir ../../pkg --out-name sottovoce --no-pack
+	node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+		--enable-sign-ext --enable-mutable-globals pkg/sottovoce_bg.wasm -o pkg/sottovoce_bg.wasm
+	node scripts/package-pkg.mjs
+
+check-purity:
+	$(CARGO) check -p sottovoce --target wasm32-unknown-unknown
+	@for c in $(FORBIDDEN_IN_CORE); do \
+		if $(CARGO) tree -p sottovoce -e normal -i $$c >/dev/null 2>&1; then \
+			echo "check-purity: the core depends on $$c:"; $(CARGO) tree -p sottovoce -e normal -i $$c; exit 1; \
+		fi; \
+	done; echo "check-purity: the core builds for wasm32 and depends on none of: $(FORBIDDEN_IN_CORE)"
+
+test-native:
+	$(CARGO) test --workspace
+
+# wasm-bindgen-test suites of the binding crate, in headless Chromium (and node).
+test-wasm:
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+		$(CARGO) test -p sottovoce-wasm --target wasm32-unknown-unknown
+
+# Playwright (playwright-core + Debian's Chromium) against the real widget on the demo page.
+test-e2e:
+	node --test tests/e2e/
+
+bench:
+	$(CARGO) bench -p sottovoce
+
+clean:
+	rm -rf pkg target node_modules
