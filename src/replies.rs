@@ -1,40 +1,225 @@
 //! Localised replies: Fluent messages per locale (fluent-bundle), falling back to the default
 //! locale for a missing id, so a partial translation still answers.
+//!
+//! Each definition message `id → pattern` becomes the Fluent entry `id = pattern` in the bundle
+//! of its locale. Every message is parsed as its own resource, so a syntax error is reported
+//! with the exact path `messages.<locale>.<id>` and the other messages still load. Ids that are
+//! not Fluent identifiers (`order.done`) are stored under a generated identifier; they work,
+//! but other messages cannot reference them with `{ order.done }`.
+//!
+//! Unicode isolation marks (U+2068/U+2069 around placeables) are switched off: the widget
+//! renders plain text nodes and the marks would show up in copied text and in tests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
 
 use crate::definition::{BotDefinition, Problem};
 
-/// The bot's messages, ready to format in any of its locales.
+struct LocaleBundle {
+    /// Definition message id → Fluent identifier in `bundle`.
+    ids: HashMap<String, String>,
+    bundle: FluentBundle<FluentResource>,
+}
+
+/// The bot's messages, ready to format in any of its locales. `Send + Sync`, so one bot can
+/// serve many conversations at once (the escalation server shares it between requests).
 pub struct Replies {
-    messages: BTreeMap<String, BTreeMap<String, String>>,
+    bundles: BTreeMap<String, LocaleBundle>,
     default_locale: String,
 }
 
 impl std::fmt::Debug for Replies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replies").field("locales", &self.messages.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Replies").field("locales", &self.bundles.keys().collect::<Vec<_>>()).finish()
     }
 }
 
+/// True for a valid Fluent message identifier: `[a-zA-Z][a-zA-Z0-9_-]*`.
+fn is_fluent_identifier(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The Fluent source of one message: continuation lines are indented so a multi-line value
+/// stays one pattern.
+fn entry_source(fluent_id: &str, pattern: &str) -> String {
+    let mut source = format!("{fluent_id} =");
+    for (i, line) in pattern.lines().enumerate() {
+        if i == 0 {
+            source.push(' ');
+        } else {
+            source.push_str("\n    ");
+        }
+        source.push_str(line);
+    }
+    source.push('\n');
+    source
+}
+
 impl Replies {
-    /// Parses every locale's messages.
+    /// Parses every locale's messages into one Fluent bundle per locale.
     ///
     /// # Errors
-    /// Every Fluent syntax error, with the path `messages.<locale>.<id>`.
+    /// Every Fluent syntax error (and empty message), each with the path
+    /// `messages.<locale>.<id>`. Nothing is returned partially: a definition with a broken
+    /// message is rejected so the owner fixes it before visitors see it.
     pub fn new(def: &BotDefinition) -> Result<Replies, Vec<Problem>> {
-        Ok(Replies { messages: def.messages.clone(), default_locale: def.default_locale().to_owned() })
+        let mut problems = Vec::new();
+        let mut bundles = BTreeMap::new();
+        for (locale, messages) in &def.messages {
+            let langid: LanguageIdentifier = locale.parse().unwrap_or_default();
+            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+            bundle.set_use_isolating(false);
+            let mut ids = HashMap::new();
+            for (n, (id, pattern)) in messages.iter().enumerate() {
+                let path = format!("messages.{locale}.{id}");
+                if pattern.trim().is_empty() {
+                    problems.push(Problem { path, message: "empty message".into() });
+                    continue;
+                }
+                let fluent_id =
+                    if is_fluent_identifier(id) { id.clone() } else { format!("sottovoce-message-{n}") };
+                let resource = match FluentResource::try_new(entry_source(&fluent_id, pattern)) {
+                    Ok(resource) => resource,
+                    Err((_, errors)) => {
+                        let detail: Vec<String> = errors.iter().map(|e| e.kind.to_string()).collect();
+                        problems.push(Problem {
+                            path,
+                            message: format!("not a valid Fluent pattern: {}", detail.join("; ")),
+                        });
+                        continue;
+                    }
+                };
+                // A pattern such as "a\nb = c" would define a second message; catch it.
+                if resource.entries().count() != 1 {
+                    problems.push(Problem {
+                        path,
+                        message: "not a single Fluent pattern (a line looks like `key = value`)".into(),
+                    });
+                    continue;
+                }
+                if let Err(errors) = bundle.add_resource(resource) {
+                    let detail: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                    problems.push(Problem { path, message: detail.join("; ") });
+                    continue;
+                }
+                ids.insert(id.clone(), fluent_id);
+            }
+            bundles.insert(locale.clone(), LocaleBundle { ids, bundle });
+        }
+        if problems.is_empty() {
+            Ok(Replies { bundles, default_locale: def.default_locale().to_owned() })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// True when message `id` exists in `locale` or in the default locale.
+    pub fn has(&self, locale: &str, id: &str) -> bool {
+        [locale, self.default_locale.as_str()]
+            .iter()
+            .any(|l| self.bundles.get(*l).is_some_and(|b| b.ids.contains_key(id)))
     }
 
     /// Formats message `id` in `locale` with string arguments (`$name`, slot values…).
-    /// A missing id in `locale` falls back to the default locale; a missing id everywhere
-    /// returns the id itself (validation prevents that for a checked definition).
-    pub fn format(&self, locale: &str, id: &str, _args: &BTreeMap<String, String>) -> String {
-        self.messages
-            .get(locale)
-            .and_then(|m| m.get(id))
-            .or_else(|| self.messages.get(&self.default_locale).and_then(|m| m.get(id)))
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
+    ///
+    /// Returns plain text. The locale chain is `locale`, then its language (`es` for `es-MX`),
+    /// then the default locale. A missing id everywhere returns the id itself (validation
+    /// prevents that for a checked definition); a variable the caller did not pass shows as
+    /// `{$name}`. Never panics.
+    pub fn format(&self, locale: &str, id: &str, args: &BTreeMap<String, String>) -> String {
+        let language = locale.split(['-', '_']).next().unwrap_or(locale);
+        for l in [locale, language, self.default_locale.as_str()] {
+            let Some(lb) = self.bundles.get(l) else { continue };
+            let Some(fluent_id) = lb.ids.get(id) else { continue };
+            let Some(pattern) = lb.bundle.get_message(fluent_id).and_then(|m| m.value()) else {
+                continue;
+            };
+            let mut fluent_args = FluentArgs::with_capacity(args.len());
+            for (k, v) in args {
+                fluent_args.set(k.as_str(), FluentValue::from(v.as_str()));
+            }
+            let mut errors = Vec::new();
+            return lb.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned();
+        }
+        id.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(messages: &[(&str, &[(&str, &str)])]) -> BotDefinition {
+        let json = serde_json::json!({
+            "format": 1, "id": "t", "name": "T", "locales": ["en", "es"], "intents": [],
+            "messages": {}, "fallback": {"message": "x"}, "greeting": {"message": "x", "returning": "x"}
+        });
+        let mut def: BotDefinition = serde_json::from_value(json).unwrap();
+        for (locale, pairs) in messages {
+            let m = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            def.messages.insert(locale.to_string(), m);
+        }
+        def
+    }
+
+    fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn formats_variables_without_isolation_marks() {
+        let r = Replies::new(&def(&[("en", &[("hi", "Hi { $name }!")]), ("es", &[("hi", "¡Hola { $name }!")])]))
+            .unwrap();
+        assert_eq!(r.format("en", "hi", &args(&[("name", "Ana")])), "Hi Ana!");
+        assert_eq!(r.format("es", "hi", &args(&[("name", "Ana")])), "¡Hola Ana!");
+        assert_eq!(r.format("es-MX", "hi", &args(&[("name", "Ana")])), "¡Hola Ana!");
+    }
+
+    #[test]
+    fn falls_back_to_default_locale_then_id() {
+        let r = Replies::new(&def(&[("en", &[("only-en", "English")]), ("es", &[])])).unwrap();
+        assert_eq!(r.format("es", "only-en", &args(&[])), "English");
+        assert_eq!(r.format("fr", "only-en", &args(&[])), "English");
+        assert_eq!(r.format("es", "missing", &args(&[])), "missing");
+        assert!(r.has("es", "only-en"));
+        assert!(!r.has("es", "missing"));
+    }
+
+    #[test]
+    fn multi_line_values_dotted_ids_and_references() {
+        let r = Replies::new(&def(&[
+            ("en", &[("brand", "Trailhead"), ("order.done", "Line one\nLine two from { brand }")]),
+            ("es", &[]),
+        ]))
+        .unwrap();
+        assert_eq!(r.format("en", "order.done", &args(&[])), "Line one\nLine two from Trailhead");
+    }
+
+    #[test]
+    fn missing_variable_does_not_panic() {
+        let r = Replies::new(&def(&[("en", &[("hi", "Hi { $name }")]), ("es", &[])])).unwrap();
+        assert_eq!(r.format("en", "hi", &args(&[])), "Hi {$name}");
+    }
+
+    #[test]
+    fn reports_every_syntax_error_with_its_path() {
+        let err = Replies::new(&def(&[
+            ("en", &[("ok", "Fine"), ("bad", "Broken { $name"), ("empty", "  ")]),
+            ("es", &[("also-bad", "Roto { }")]),
+        ]))
+        .unwrap_err();
+        let paths: Vec<&str> = err.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["messages.en.bad", "messages.en.empty", "messages.es.also-bad"]);
+    }
+
+    #[test]
+    fn replies_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Replies>();
     }
 }
