@@ -1,10 +1,261 @@
-//! `sottovoce serve`: not written yet.
+//! `sottovoce serve`: the demo site (widget, npm package, compiled bots) over HTTP, with the
+//! strict Content-Security-Policy the widget promises to work under.
+//!
+//! Layout of the site:
+//!
+//! | path                | from                                                         |
+//! |---------------------|--------------------------------------------------------------|
+//! | `/`                 | the `--www` folder (the demo page and `sottovoce.js`)        |
+//! | `/pkg/`             | the `--pkg` folder (wasm-pack's output)                      |
+//! | `/bots/<stem>.svm`  | each `--bot` definition, compiled at startup with [`Bot`]    |
+//! | `/bots/<stem>.json` | the same definition as written (the train-in-page path)     |
+//!
+//! [`router`] builds the whole site as an axum `Router`, so the escalation server's router can
+//! be `.merge()`d into it and tests can drive it without a socket.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use sottovoce::Bot;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The Content-Security-Policy sent with every response: nothing inline, no `eval`; only
+/// WebAssembly compilation (`'wasm-unsafe-eval'`) beyond `'self'`.
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+frame-ancestors 'none'";
+
+/// Media type of a compiled model file.
+const MODEL_MEDIA_TYPE: &str = "application/octet-stream";
 
 /// Arguments of `sottovoce serve`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// TCP port; 0 picks a free one (the URL printed says which).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Folder served at `/` (the demo page and the widget script).
+    #[arg(long, default_value = "www")]
+    www: PathBuf,
+    /// Folder served at `/pkg/` (the npm package built by `make pkg`).
+    #[arg(long, default_value = "pkg")]
+    pkg: PathBuf,
+    /// Bot definition (JSON) to compile at startup and serve as `/bots/<stem>.svm` and
+    /// `/bots/<stem>.json`; repeatable. Default: every `*.json` in `<www>/bots/`.
+    #[arg(long = "bot")]
+    bots: Vec<PathBuf>,
+}
 
-/// Runs `sottovoce serve`.
-pub(crate) fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`sottovoce serve` is not implemented yet")
+/// One bot as served: its definition text and its compiled model.
+#[derive(Clone)]
+pub(crate) struct ServedBot {
+    /// File stem, the name under `/bots/`.
+    pub(crate) stem: String,
+    /// The definition JSON as read.
+    pub(crate) definition: String,
+    /// The model file (`Bot::to_model`).
+    pub(crate) model: Vec<u8>,
+}
+
+impl ServedBot {
+    /// Reads and compiles the definition at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read or the definition does not load (the core's message, with the path).
+    pub(crate) fn compile(path: &Path) -> anyhow::Result<ServedBot> {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("{}: the file name is not valid UTF-8", path.display()))?
+            .to_owned();
+        let definition =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bot = Bot::from_json(&definition).with_context(|| format!("{}", path.display()))?;
+        Ok(ServedBot { stem, definition, model: bot.to_model() })
+    }
+}
+
+/// The demo site: `www` at `/`, `pkg` at `/pkg/`, each bot under `/bots/`, with the CSP,
+/// `nosniff`, `no-cache` (so a rebuilt `pkg/` shows on reload) and gzip on every response.
+pub(crate) fn router(www: &Path, pkg: &Path, bots: &[ServedBot]) -> Router {
+    let mut app = Router::new();
+    for bot in bots {
+        let model = bot.model.clone();
+        let definition = bot.definition.clone();
+        app = app
+            .route(
+                &format!("/bots/{}.svm", bot.stem),
+                get(move || async move { ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE)], model).into_response() }),
+            )
+            .route(
+                &format!("/bots/{}.json", bot.stem),
+                get(move || async move { ([(header::CONTENT_TYPE, "application/json")], definition).into_response() }),
+            );
+    }
+    app.nest_service("/pkg", ServeDir::new(pkg))
+        .fallback_service(ServeDir::new(www))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+}
+
+/// The bot definitions to serve: the ones named, or every `*.json` in `<www>/bots/`.
+fn bot_paths(args: &Args) -> anyhow::Result<Vec<PathBuf>> {
+    if !args.bots.is_empty() {
+        return Ok(args.bots.clone());
+    }
+    let dir = args.www.join("bots");
+    let mut paths = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Runs `sottovoce serve` until Ctrl-C.
+///
+/// # Errors
+/// A bot does not compile, a folder is missing, or the port cannot be bound.
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.www.is_dir(), "--www {}: no such folder", args.www.display());
+    if !args.pkg.is_dir() {
+        eprintln!("sottovoce serve: warning: {} does not exist yet; run `make pkg`", args.pkg.display());
+    }
+    let mut bots = Vec::new();
+    for path in bot_paths(&args)? {
+        let started = Instant::now();
+        let bot = ServedBot::compile(&path)?;
+        eprintln!(
+            "sottovoce serve: compiled {} -> /bots/{}.svm ({} bytes, {} ms)",
+            path.display(),
+            bot.stem,
+            bot.model.len(),
+            started.elapsed().as_millis()
+        );
+        bots.push(bot);
+    }
+    let app = router(&args.www, &args.pkg, &bots);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+        let addr = listener.local_addr()?;
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+        println!("sottovoce: serving the demo at http://{host}:{}/", addr.port());
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("server failed")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt as _;
+
+    fn site() -> (tempdir::Dir, Router) {
+        let dir = tempdir::Dir::new();
+        std::fs::write(dir.path().join("index.html"), "<!doctype html><title>t</title>").unwrap();
+        std::fs::create_dir(dir.path().join("pkg")).unwrap();
+        std::fs::write(dir.path().join("pkg/x_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        let bots = vec![
+            ServedBot { stem: "demo".into(), definition: "{}".into(), model: b"SVM\0\x01\0".to_vec() },
+            ServedBot { stem: "big".into(), definition: "x".repeat(4096), model: Vec::new() },
+        ];
+        let app = router(dir.path(), &dir.path().join("pkg"), &bots);
+        (dir, app)
+    }
+
+    async fn get(app: Router, uri: &str) -> axum::response::Response {
+        app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_csp() {
+        let (_dir, app) = site();
+        for uri in ["/", "/pkg/x_bg.wasm", "/bots/demo.svm", "/missing"] {
+            let res = get(app.clone(), uri).await;
+            assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY, "{uri}");
+            assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn serves_www_pkg_and_bots_with_their_media_types() {
+        let (_dir, app) = site();
+        let res = get(app.clone(), "/").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        let res = get(app.clone(), "/pkg/x_bg.wasm").await;
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/wasm");
+        let res = get(app.clone(), "/bots/demo.svm").await;
+        assert_eq!(res.headers()[header::CONTENT_TYPE], MODEL_MEDIA_TYPE);
+        let res = get(app.clone(), "/bots/demo.json").await;
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(get(app, "/bots/other.svm").await.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn compresses_with_gzip_when_asked() {
+        let (_dir, app) = site();
+        let req = Request::get("/bots/big.json").header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    }
+
+    /// A temporary folder removed on drop (std only, to avoid a dev-dependency).
+    mod tempdir {
+        pub(super) struct Dir(std::path::PathBuf);
+        impl Dir {
+            pub(super) fn new() -> Dir {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static N: AtomicU32 = AtomicU32::new(0);
+                let path = std::env::temp_dir().join(format!(
+                    "sottovoce-serve-test-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                ));
+                std::fs::create_dir_all(&path).unwrap();
+                Dir(path)
+            }
+            pub(super) fn path(&self) -> &std::path::Path {
+                &self.0
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
 }

@@ -1,2 +1,361 @@
 //! Browser binding of sottovoce: translates between JavaScript values and the core, and keeps
 //! the conversation state in `localStorage` through gloo-storage. No chatbot logic lives here.
+//!
+//! One class, [`Chat`], wraps a [`sottovoce::Bot`] and one visitor's
+//! [`sottovoce::ConversationState`]. Values cross the boundary with `serde-wasm-bindgen` in its
+//! JSON-compatible mode (plain objects, `null` for missing values), so the shapes are those of
+//! the core's JSON (documented as TypeScript below). Exported functions return
+//! `Result<T, JsError>`: a bad bot file is an exception with the core's message, while storage
+//! trouble never is (the chat falls back to memory, see [`storage`]).
+
+use serde::{Deserialize, Serialize};
+use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Turn};
+use wasm_bindgen::prelude::*;
+
+/// Where the conversation is kept: `localStorage` or memory.
+mod storage;
+
+use storage::Store;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `new Chat(bytes, options)`. Every field is optional. */
+export interface ChatOptions {
+  /** The visitor's language as a BCP 47 tag (`navigator.language`); the closest bot locale is used. Default: the bot's first locale. */
+  locale?: string;
+  /** `localStorage` key of the conversation. Default: `sottovoce:v1:<bot id>`. */
+  storageKey?: string;
+  /** `false` keeps the conversation in memory only. Default: `true`. */
+  persist?: boolean;
+  /** Current time in ms since the Unix epoch. Default: `Date.now()`. */
+  now?: number;
+  /** Seed for reply variation (an integer below 2^53). Default: random. */
+  seed?: number;
+}
+
+/** A button under a bot message. Without `intent` its label is sent as text. */
+export interface QuickReply { label: string; intent?: string }
+
+/** A link under a bot message; `url` is always http:, https:, mailto: or tel:. */
+export interface Link { label: string; url: string }
+
+/** One message from the bot, plain text (never HTML). `id` is the definition's message id. */
+export interface BotMessage { id: string; text: string; quick_replies?: QuickReply[]; links?: Link[] }
+
+/** An entity found in a message; `start`/`end` are offsets in characters, end exclusive. */
+export interface Entity { entity: string; value: string; raw: string; start: number; end: number }
+
+/** An intent and its confidence in [0, 1]. */
+export interface RankedIntent { intent: string; confidence: number }
+
+/** The answer to one visitor input. */
+export interface Turn {
+  /** The bot's messages, in order. */
+  messages: BotMessage[];
+  /** The intent acted on, or null for the fallback. */
+  intent: string | null;
+  /** Confidence of the best intent in [0, 1]; null when a quick reply named its intent. */
+  confidence: number | null;
+  /** The best intents, best first (at most 5); empty for a quick reply with an intent. */
+  ranking: RankedIntent[];
+  /** Entities found in the text. */
+  entities: Entity[];
+  /** The locale the text appears to be in; null for a quick reply with an intent. */
+  locale: string | null;
+  /** True when the visitor asked for a person (the contact options are in `messages`). */
+  handoff: boolean;
+}
+
+/** What the NLU made of a text, without changing the conversation. */
+export interface Understanding {
+  intent: string | null;
+  confidence: number;
+  ranking: RankedIntent[];
+  entities: Entity[];
+  locale: string;
+}
+
+/** One transcript entry; `time_ms` is ms since the Unix epoch. */
+export interface TranscriptEntry {
+  from: "visitor" | "bot" | "agent";
+  text: string;
+  time_ms: number;
+  intent?: string;
+  confidence?: number;
+  quick_replies?: QuickReply[];
+  links?: Link[];
+}
+
+/** What the bot knows about the visitor: only what they said, plus visit counts. */
+export interface Profile {
+  name: string | null;
+  locale: string;
+  visits: number;
+  first_seen_ms: number;
+  last_seen_ms: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ChatOptions` from JavaScript.
+    #[wasm_bindgen(typescript_type = "ChatOptions")]
+    pub type ChatOptionsJs;
+    /// `BotMessage[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "BotMessage[]")]
+    pub type BotMessagesJs;
+    /// `Turn` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Turn")]
+    pub type TurnJs;
+    /// `Understanding` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Understanding")]
+    pub type UnderstandingJs;
+    /// `TranscriptEntry[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "TranscriptEntry[]")]
+    pub type TranscriptJs;
+    /// `Profile` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Profile")]
+    pub type ProfileJs;
+}
+
+/// Installs the panic hook (with the default feature), so a bug shows its message in the
+/// console instead of "unreachable executed".
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "console_error_panic_hook")]
+    console_error_panic_hook::set_once();
+}
+
+/// `ChatOptions`, as read from JavaScript.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ChatOptions {
+    locale: Option<String>,
+    storage_key: Option<String>,
+    persist: Option<bool>,
+    now: Option<f64>,
+    seed: Option<f64>,
+}
+
+/// One visitor's conversation with one bot, saved after every change.
+#[wasm_bindgen]
+pub struct Chat {
+    bot: Bot,
+    state: ConversationState,
+    store: Store,
+    locale_hint: String,
+    from_model: bool,
+}
+
+#[wasm_bindgen]
+impl Chat {
+    /// Loads a bot from `bytes` (a model file from `sottovoce build`, or definition JSON, which
+    /// is trained here) and resumes the visitor's stored conversation, or starts a new one.
+    ///
+    /// # Errors
+    /// The core's message when the bytes are neither a readable model nor a valid definition,
+    /// or when `options` is not an object of the `ChatOptions` shape. A missing, corrupt or
+    /// unusable stored conversation is not an error: the chat starts afresh.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8], options: Option<ChatOptionsJs>) -> Result<Chat, JsError> {
+        let options: ChatOptions = match options {
+            Some(o) => {
+                let value = JsValue::from(o);
+                if value.is_undefined() || value.is_null() {
+                    ChatOptions::default()
+                } else {
+                    serde_wasm_bindgen::from_value(value)
+                        .map_err(|e| JsError::new(&format!("Chat options: {e}")))?
+                }
+            }
+            None => ChatOptions::default(),
+        };
+        let bot = Bot::load(bytes)?;
+        let from_model = sottovoce::model::is_model(bytes);
+        let id = bot.definition().id.clone();
+        let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
+        let store = Store::open(key, options.persist.unwrap_or(true));
+        let locale_hint = options.locale.unwrap_or_default();
+        let now = options.now.map_or_else(now_ms, to_ms);
+        let state = match store.load(&id) {
+            Some(state) => state,
+            None => {
+                let seed = options.seed.map_or_else(random_seed, |s| s as u64);
+                bot.new_state(&locale_hint, seed, now)
+            }
+        };
+        Ok(Chat { bot, state, store, locale_hint, from_model })
+    }
+
+    /// Starts (or continues) a visit at `now` (ms since the Unix epoch) and returns the
+    /// greeting: for a new conversation, or a returning visitor (by name when known); none when
+    /// the visitor is mid-conversation.
+    ///
+    /// # Errors
+    /// Only if the messages cannot be converted (a bug).
+    pub fn begin(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
+        let messages = self.bot.begin_visit(&mut self.state, to_ms(now));
+        self.store.save(&self.state);
+        to_js(&messages)
+    }
+
+    /// Answers the visitor's typed `text` at `now` (ms since the Unix epoch).
+    ///
+    /// # Errors
+    /// Only if the turn cannot be converted (a bug).
+    pub fn send(&mut self, text: String, now: f64) -> Result<TurnJs, JsError> {
+        let turn = self.bot.respond(&mut self.state, Input::Text { text }, to_ms(now));
+        self.finish(turn)
+    }
+
+    /// Answers a quick-reply button: `label` as shown, and the `intent` it names (without
+    /// one, the label is understood like typed text).
+    ///
+    /// # Errors
+    /// Only if the turn cannot be converted (a bug).
+    pub fn choose(&mut self, label: String, intent: Option<String>, now: f64) -> Result<TurnJs, JsError> {
+        let turn = self.bot.respond(&mut self.state, Input::QuickReply { label, intent }, to_ms(now));
+        self.finish(turn)
+    }
+
+    /// Classifies `text` without touching the conversation (for benchmarks and tooling).
+    ///
+    /// # Errors
+    /// Only if the result cannot be converted (a bug).
+    pub fn understand(&self, text: &str) -> Result<UnderstandingJs, JsError> {
+        to_js(&Understanding::from(self.bot.understand(text)))
+    }
+
+    /// The transcript, oldest first.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    pub fn transcript(&self) -> Result<TranscriptJs, JsError> {
+        to_js(&self.state.transcript)
+    }
+
+    /// What the bot knows about the visitor.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    pub fn profile(&self) -> Result<ProfileJs, JsError> {
+        to_js(&self.state.profile)
+    }
+
+    /// Forgets the conversation (stored copy included) and starts a new one at `now`; returns
+    /// its greeting.
+    ///
+    /// # Errors
+    /// Only if the messages cannot be converted (a bug).
+    pub fn reset(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
+        self.store.clear();
+        let seed = self.state.next_random();
+        self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
+        self.begin(now)
+    }
+
+    /// `"local"` while the conversation is saved in `localStorage`, `"memory"` when it is not
+    /// (turned off, unavailable, or a write failed).
+    #[wasm_bindgen(js_name = storageStatus)]
+    pub fn storage_status(&self) -> String {
+        self.store.status().to_owned()
+    }
+
+    /// The bot's display name (the chat panel's accessible name).
+    #[wasm_bindgen(js_name = botName)]
+    pub fn bot_name(&self) -> String {
+        self.bot.definition().name.clone()
+    }
+
+    /// The bot's id (it namespaces the storage key).
+    #[wasm_bindgen(js_name = botId)]
+    pub fn bot_id(&self) -> String {
+        self.bot.definition().id.clone()
+    }
+
+    /// The locale replies are in (one of the bot's locales).
+    pub fn locale(&self) -> String {
+        self.state.profile.locale.clone()
+    }
+
+    /// `"model"` when loaded from a compiled model file, `"definition"` when trained here.
+    pub fn source(&self) -> String {
+        if self.from_model { "model" } else { "definition" }.to_owned()
+    }
+
+    fn finish(&mut self, turn: Turn) -> Result<TurnJs, JsError> {
+        self.store.save(&self.state);
+        to_js(&TurnOut::from(turn))
+    }
+}
+
+/// An intent with its confidence, as an object rather than the core's `[name, confidence]`.
+#[derive(Serialize)]
+struct RankedIntent {
+    intent: String,
+    confidence: f32,
+}
+
+fn ranked(ranking: Vec<(String, f32)>) -> Vec<RankedIntent> {
+    ranking.into_iter().map(|(intent, confidence)| RankedIntent { intent, confidence }).collect()
+}
+
+/// `Turn` as JavaScript sees it: the NLU result flattened into the turn.
+#[derive(Serialize)]
+struct TurnOut {
+    messages: Vec<BotMessage>,
+    intent: Option<String>,
+    confidence: Option<f32>,
+    ranking: Vec<RankedIntent>,
+    entities: Vec<sottovoce::entities::Entity>,
+    locale: Option<String>,
+    handoff: bool,
+}
+
+impl From<Turn> for TurnOut {
+    fn from(turn: Turn) -> TurnOut {
+        let (confidence, ranking, entities, locale) = match turn.nlu {
+            Some(n) => (Some(n.confidence), ranked(n.ranking), n.entities, Some(n.locale)),
+            None => (None, Vec::new(), Vec::new(), None),
+        };
+        TurnOut { messages: turn.messages, intent: turn.intent, confidence, ranking, entities, locale, handoff: turn.handoff }
+    }
+}
+
+/// `Understanding` as JavaScript sees it.
+#[derive(Serialize)]
+struct Understanding {
+    intent: Option<String>,
+    confidence: f32,
+    ranking: Vec<RankedIntent>,
+    entities: Vec<sottovoce::entities::Entity>,
+    locale: String,
+}
+
+impl From<NluResult> for Understanding {
+    fn from(n: NluResult) -> Understanding {
+        Understanding { intent: n.intent, confidence: n.confidence, ranking: ranked(n.ranking), entities: n.entities, locale: n.locale }
+    }
+}
+
+/// Converts to a plain JavaScript value (objects, not `Map`s; `null` for `None`).
+fn to_js<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map(JsCast::unchecked_into)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A JavaScript time (ms since the Unix epoch, a float) as the core's `u64`; negative and NaN
+/// become 0 (`as` saturates).
+fn to_ms(now: f64) -> u64 {
+    now as u64
+}
+
+fn now_ms() -> u64 {
+    to_ms(js_sys::Date::now())
+}
+
+fn random_seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+}
