@@ -157,20 +157,30 @@ impl Bot {
     /// Starts (or continues) a visit: counts a new visit after 30 minutes away and returns the
     /// greeting for an empty transcript or a returning visitor (by name when known); returns no
     /// messages when the visitor is mid-conversation.
+    ///
+    /// The returned messages are also appended to the transcript. A visitor who left in the
+    /// middle of a form is asked for the missing slot again after the greeting.
     pub fn begin_visit(&self, state: &mut ConversationState, now_ms: u64) -> Vec<BotMessage> {
-        let _ = (state, now_ms);
-        Vec::new()
+        self.begin_visit_impl(state, now_ms)
     }
 
-    /// Classifies one message: locale, intent ranking, entities.
+    /// Classifies one message: the locale it is written in, the intent ranking (top 5, best
+    /// first, confidences in [0, 1]), the intent when the best is at or above
+    /// [`Bot::threshold`], and the entities found. Only the first 1000 chars are read.
     pub fn understand(&self, text: &str) -> NluResult {
-        let _ = text;
-        NluResult { intent: None, confidence: 0.0, ranking: Vec::new(), entities: Vec::new(), locale: self.definition.default_locale().to_owned() }
+        crate::dialogue::understand(self, text).result
     }
 
-    /// Answers one visitor input, updating `state` (transcript, form, profile).
+    /// Answers one visitor input, updating `state` (transcript, form, profile, locale).
+    ///
+    /// Decisions, in order: an active form gets first look (a slot value fills it, a
+    /// `cancel_form` intent cancels it, anything else re-prompts until the slot's `max_tries`);
+    /// then the intent (a pressed quick reply's, or the classifier's when at or above the
+    /// threshold) runs its action, reply and form; otherwise the fallback answers with "did you
+    /// mean" buttons. The reply locale switches when the classifier is confident the visitor
+    /// writes in another of the bot's locales (messages of two words or more). Whitespace-only
+    /// text gets an empty turn and is not recorded. Never fails.
     pub fn respond(&self, state: &mut ConversationState, input: Input, now_ms: u64) -> Turn {
-        let _ = (state, input, now_ms);
-        Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false }
+        self.respond_impl(state, input, now_ms)
     }
 }

@@ -163,6 +163,10 @@ pub struct FormDef {
     pub done: ReplyDef,
     /// Message id said when the visitor cancels.
     pub cancelled: String,
+    /// Message id said when a slot ran out of tries (contact links are added when the bot has
+    /// a `contact`); `cancelled` is said when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub give_up: Option<String>,
 }
 
 /// One slot of a form.

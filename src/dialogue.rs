@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::entities::Entity;
 
+mod flow;
+
+pub(crate) use flow::understand;
+
 /// What the visitor did: typed text, or pressed a quick reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -34,7 +34,7 @@ pub mod state;
 
 mod bot;
 
-pub use bot::{Bot, BotError};
+pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
 pub use definition::{BotDefinition, DefinitionError};
 pub use dialogue::{BotMessage, Input, Link, NluResult, QuickReply, Turn};
 pub use model::ModelError;

@@ -1,0 +1,496 @@
+//! The decision flow of one turn (forms first, then the recognised intent, then the fallback)
+//! and the greeting at the start of a visit. Every function here takes the [`Bot`] and the
+//! caller's [`ConversationState`] and never fails: whatever the visitor types gets an answer.
+
+use std::collections::BTreeMap;
+
+use crate::bot::Bot;
+use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
+use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
+use crate::entities::Entity;
+use crate::state::{ActiveForm, ConversationState, Speaker, TranscriptEntry};
+
+/// A visitor away this long (ms) starts a new visit: counted, and greeted again.
+pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
+
+/// The locale classifier must be this sure before the reply language changes…
+const LOCALE_CONFIDENCE: f32 = 0.75;
+/// …and the message must have at least this many words ("ok", "gracias" are too short to tell).
+const LOCALE_MIN_WORDS: usize = 2;
+
+/// Only this many chars of a message are classified: a pasted novel must not stall the page.
+const MAX_NLU_CHARS: usize = 1000;
+
+/// Ranking length in [`NluResult::ranking`].
+const RANKING_LEN: usize = 5;
+
+/// Everything the NLU computed for a message, including what [`NluResult`] leaves out.
+pub(crate) struct Understanding {
+    pub(crate) result: NluResult,
+    /// Probability of every intent, in definition order.
+    pub(crate) intent_probs: Vec<f32>,
+    /// Probability of the detected locale.
+    pub(crate) locale_confidence: f32,
+}
+
+fn clean(p: f32) -> f32 {
+    if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Classifies `text`: intent probabilities, ranking, locale and entities.
+pub(crate) fn understand(bot: &Bot, text: &str) -> Understanding {
+    let text: String = text.chars().take(MAX_NLU_CHARS).collect();
+    let def = &bot.definition;
+    let mut intent_probs: Vec<f32> = bot.intents.predict(&text).into_iter().map(clean).collect();
+    intent_probs.resize(def.intents.len(), 0.0);
+    let mut order: Vec<usize> = (0..intent_probs.len()).collect();
+    // Stable sort: ties keep definition order, so results are deterministic.
+    order.sort_by(|&a, &b| intent_probs[b].total_cmp(&intent_probs[a]));
+    let ranking: Vec<(String, f32)> =
+        order.iter().take(RANKING_LEN).map(|&i| (def.intents[i].name.clone(), intent_probs[i])).collect();
+    let (best, confidence) = order.first().map(|&i| (i, intent_probs[i])).unwrap_or((0, 0.0));
+    let intent = (confidence >= bot.threshold && !order.is_empty()).then(|| def.intents[best].name.clone());
+
+    let locale_probs: Vec<f32> = bot.locales.predict(&text).into_iter().map(clean).collect();
+    let (locale_index, locale_confidence) = locale_probs
+        .iter()
+        .enumerate()
+        .fold((0, 0.0_f32), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
+    let locale = def.locales.get(locale_index).cloned().unwrap_or_else(|| def.default_locale().to_owned());
+
+    let entities = bot.entities.extract(&text);
+    Understanding {
+        result: NluResult { intent, confidence, ranking, entities, locale },
+        intent_probs,
+        locale_confidence,
+    }
+}
+
+/// The turn being assembled.
+#[derive(Default)]
+struct Out {
+    messages: Vec<BotMessage>,
+    handoff: bool,
+}
+
+/// Percent-encodes a value for a URL path or query (RFC 3986 unreserved characters stay).
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Fills `{name}` placeholders of a URL template with URL-encoded values. `None` when a
+/// placeholder has no value or the result is not an allowed URL (the link is then left out).
+pub(crate) fn fill_url(template: &str, values: &BTreeMap<String, String>) -> Option<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let value = values.get(after[..close].trim())?;
+        out.push_str(&percent_encode(value));
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    is_allowed_url(&out).then_some(out)
+}
+
+/// Title-cases a name the visitor typed in lower case (`ana maría` → `Ana María`).
+fn capitalize_name(raw: &str) -> String {
+    raw.split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Bot {
+    /// Fluent arguments every message gets: `$bot`, `$name`, contact details, plus `extra`.
+    fn args(&self, state: &ConversationState, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut args = BTreeMap::new();
+        args.insert("bot".to_owned(), self.definition.name.clone());
+        if let Some(name) = &state.profile.name {
+            args.insert("name".to_owned(), name.clone());
+        }
+        if let Some(contact) = &self.definition.contact {
+            for (key, value) in [("email", &contact.email), ("phone", &contact.phone), ("contact_url", &contact.url)] {
+                if let Some(v) = value {
+                    args.insert(key.to_owned(), v.clone());
+                }
+            }
+        }
+        args.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        args
+    }
+
+    fn text(&self, state: &ConversationState, id: &str, args: &BTreeMap<String, String>) -> String {
+        self.replies.format(&state.profile.locale, id, args)
+    }
+
+    fn message(&self, state: &ConversationState, id: &str, extra: &BTreeMap<String, String>) -> BotMessage {
+        let args = self.args(state, extra);
+        BotMessage { id: id.to_owned(), text: self.text(state, id, &args), quick_replies: Vec::new(), links: Vec::new() }
+    }
+
+    fn quick_replies(&self, state: &ConversationState, defs: &[QuickReplyDef]) -> Vec<QuickReply> {
+        let args = self.args(state, &BTreeMap::new());
+        defs.iter()
+            .map(|q| QuickReply { label: self.text(state, &q.label, &args), intent: q.intent.clone() })
+            .collect()
+    }
+
+    /// Renders a reply; `values` fill both Fluent variables and `{placeholders}` in link URLs.
+    fn reply(&self, state: &ConversationState, reply: &ReplyDef, values: &BTreeMap<String, String>) -> BotMessage {
+        let args = self.args(state, values);
+        let links = reply
+            .links
+            .iter()
+            .filter_map(|l| Some(Link { label: self.text(state, &l.label, &args), url: fill_url(&l.url, &args)? }))
+            .collect();
+        BotMessage {
+            id: reply.message.clone(),
+            text: self.text(state, &reply.message, &args),
+            quick_replies: self.quick_replies(state, &reply.quick_replies),
+            links,
+        }
+    }
+
+    /// The contact options as a message with `mailto:`, `tel:` and web links.
+    fn contact_message(&self, state: &ConversationState) -> Option<BotMessage> {
+        let contact = self.definition.contact.as_ref()?;
+        let mut message = self.message(state, &contact.message, &BTreeMap::new());
+        if let Some(email) = &contact.email {
+            message.links.push(Link { label: email.clone(), url: format!("mailto:{}", email.trim()) });
+        }
+        if let Some(phone) = &contact.phone {
+            let dial: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+            message.links.push(Link { label: phone.clone(), url: format!("tel:{dial}") });
+        }
+        if let Some(url) = &contact.url {
+            if is_allowed_url(url) {
+                message.links.push(Link { label: url.clone(), url: url.clone() });
+            }
+        }
+        Some(message)
+    }
+
+    fn intent_def(&self, name: &str) -> Option<&IntentDef> {
+        self.definition.intents.iter().find(|i| i.name == name)
+    }
+
+    fn form_def(&self, name: &str) -> Option<&FormDef> {
+        self.definition.forms.iter().find(|f| f.name == name)
+    }
+
+    /// The button that cancels a form: the first titled intent with the `cancel_form` action.
+    fn cancel_button(&self, state: &ConversationState) -> Option<QuickReply> {
+        let intent = self.definition.intents.iter().find(|i| i.action == Some(Action::CancelForm) && i.title.is_some())?;
+        let title = intent.title.as_deref()?;
+        Some(QuickReply { label: self.text(state, title, &self.args(state, &BTreeMap::new())), intent: Some(intent.name.clone()) })
+    }
+
+    /// Asks for the next empty slot, or closes the form with its `done` reply when all are filled.
+    fn advance_form(&self, state: &mut ConversationState, form: &FormDef, out: &mut Out) {
+        let Some(active) = state.form.as_ref() else { return };
+        match form.slots.iter().find(|s| !active.slots.contains_key(&s.name)) {
+            Some(slot) => {
+                let mut prompt = self.message(state, &slot.prompt, &active.slots.clone());
+                prompt.quick_replies.extend(self.cancel_button(state));
+                out.messages.push(prompt);
+            }
+            None => {
+                let slots = active.slots.clone();
+                state.form = None;
+                out.messages.push(self.reply(state, &form.done, &slots));
+            }
+        }
+    }
+
+    /// Fills empty slots of the active form from entities, each entity used at most once.
+    fn fill_slots(state: &mut ConversationState, form: &FormDef, entities: &[Entity]) -> bool {
+        let Some(active) = state.form.as_mut() else { return false };
+        let mut used = vec![false; entities.len()];
+        let mut filled = false;
+        for slot in &form.slots {
+            if active.slots.contains_key(&slot.name) {
+                continue;
+            }
+            if let Some(i) = (0..entities.len()).find(|&i| !used[i] && entities[i].entity == slot.entity) {
+                used[i] = true;
+                active.slots.insert(slot.name.clone(), entities[i].value.clone());
+                filled = true;
+            }
+        }
+        filled
+    }
+
+    fn start_form(&self, state: &mut ConversationState, form: &FormDef, entities: &[Entity], out: &mut Out) {
+        state.form = Some(ActiveForm { name: form.name.clone(), slots: BTreeMap::new(), tries: 0 });
+        Bot::fill_slots(state, form, entities);
+        self.advance_form(state, form, out);
+    }
+
+    /// Handles a message while a form is active. Returns false when the message is not for the
+    /// form after all (the form is then closed and the message handled as usual).
+    fn continue_form(
+        &self,
+        state: &mut ConversationState,
+        intent: Option<&IntentDef>,
+        pressed: bool,
+        entities: &[Entity],
+        out: &mut Out,
+    ) -> bool {
+        let Some(form) = state.form.as_ref().and_then(|a| self.form_def(&a.name)).cloned() else {
+            // The definition changed under a stored state: forget the form.
+            state.form = None;
+            return false;
+        };
+        match intent.and_then(|i| i.action) {
+            Some(Action::CancelForm) => {
+                state.form = None;
+                out.messages.push(self.message(state, &form.cancelled, &BTreeMap::new()));
+                return true;
+            }
+            Some(Action::Handoff) => {
+                state.form = None;
+                return false;
+            }
+            None => {}
+        }
+        if pressed {
+            // A button the visitor pressed is an explicit choice of something else.
+            state.form = None;
+            return false;
+        }
+        if Bot::fill_slots(state, &form, entities) {
+            if let Some(active) = state.form.as_mut() {
+                active.tries = 0;
+            }
+            self.advance_form(state, &form, out);
+            return true;
+        }
+        let Some(active) = state.form.as_mut() else { return false };
+        let Some(slot) = form.slots.iter().find(|s| !active.slots.contains_key(&s.name)) else {
+            self.advance_form(state, &form, out);
+            return true;
+        };
+        active.tries = active.tries.saturating_add(1);
+        if active.tries >= slot.max_tries {
+            state.form = None;
+            let id = form.give_up.as_deref().unwrap_or(&form.cancelled);
+            let mut message = self.message(state, id, &BTreeMap::new());
+            if let Some(contact) = self.contact_message(state) {
+                message.links = contact.links;
+            }
+            out.messages.push(message);
+        } else {
+            let slots = active.slots.clone();
+            out.messages.push(self.message(state, &slot.invalid, &slots));
+            self.advance_form(state, &form, out);
+        }
+        true
+    }
+
+    /// Runs a recognised intent: name memory, action, form or reply.
+    fn run_intent(&self, state: &mut ConversationState, intent: &IntentDef, entities: &[Entity], out: &mut Out) {
+        state.fallbacks_in_a_row = 0;
+        if let Some(entity) = &intent.remember_name {
+            if let Some(e) = entities.iter().find(|e| &e.entity == entity) {
+                let name = capitalize_name(&e.value);
+                if !name.is_empty() {
+                    state.profile.name = Some(name);
+                }
+            }
+        }
+        let values: BTreeMap<String, String> =
+            entities.iter().rev().map(|e| (e.entity.clone(), e.value.clone())).collect();
+        if intent.action == Some(Action::Handoff) {
+            if let Some(message) = self.contact_message(state) {
+                out.messages.push(message);
+            }
+            out.handoff = true;
+        }
+        if let Some(reply) = &intent.reply {
+            out.messages.push(self.reply(state, reply, &values));
+        }
+        if let Some(form) = intent.form.as_deref().and_then(|f| self.form_def(f)) {
+            self.start_form(state, form, entities, out);
+        }
+    }
+
+    /// The fallback with "did you mean" buttons for the best titled intents; after two
+    /// fallbacks in a row, a way to a person is offered too.
+    fn fallback(&self, state: &mut ConversationState, intent_probs: &[f32], out: &mut Out) {
+        state.fallbacks_in_a_row = state.fallbacks_in_a_row.saturating_add(1);
+        let def = &self.definition;
+        let mut order: Vec<usize> = (0..def.intents.len()).collect();
+        let prob = |i: usize| intent_probs.get(i).copied().unwrap_or(0.0);
+        order.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)));
+        let suggestable = |i: &usize| def.intents[*i].title.is_some() && def.intents[*i].action != Some(Action::CancelForm);
+        let mut chosen: Vec<usize> = order.into_iter().filter(suggestable).take(def.fallback.suggestions).collect();
+        if state.fallbacks_in_a_row >= 2 {
+            if let Some(h) = (0..def.intents.len()).find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i)) {
+                if !chosen.contains(&h) {
+                    chosen.push(h);
+                }
+            }
+        }
+        let buttons: Vec<QuickReplyDef> = chosen
+            .iter()
+            .filter_map(|&i| {
+                let intent = &def.intents[i];
+                Some(QuickReplyDef { label: intent.title.clone()?, intent: Some(intent.name.clone()) })
+            })
+            .collect();
+        let mut message = self.message(state, &def.fallback.message, &BTreeMap::new());
+        message.quick_replies = self.quick_replies(state, &buttons);
+        out.messages.push(message);
+    }
+
+    /// Counts a new visit when the visitor was away longer than [`NEW_VISIT_AFTER_MS`].
+    /// Returns true when a new visit starts.
+    fn touch(state: &mut ConversationState, now_ms: u64) -> bool {
+        let new_visit =
+            state.profile.visits == 0 || now_ms.saturating_sub(state.profile.last_seen_ms) > NEW_VISIT_AFTER_MS;
+        if new_visit {
+            state.profile.visits = state.profile.visits.saturating_add(1);
+        }
+        state.profile.last_seen_ms = state.profile.last_seen_ms.max(now_ms);
+        new_visit
+    }
+
+    fn record(state: &mut ConversationState, messages: &[BotMessage], now_ms: u64) {
+        for m in messages {
+            state.push(TranscriptEntry {
+                from: Speaker::Bot,
+                text: m.text.clone(),
+                time_ms: now_ms,
+                intent: None,
+                confidence: None,
+                quick_replies: m.quick_replies.clone(),
+                links: m.links.clone(),
+            });
+        }
+    }
+
+    pub(crate) fn begin_visit_impl(&self, state: &mut ConversationState, now_ms: u64) -> Vec<BotMessage> {
+        let new_visit = Bot::touch(state, now_ms);
+        if !new_visit && !state.transcript.is_empty() {
+            return Vec::new();
+        }
+        let greeting = &self.definition.greeting;
+        let id = if state.profile.name.is_some() && state.profile.visits > 1 { &greeting.returning } else { &greeting.message };
+        let mut message = self.message(state, id, &BTreeMap::new());
+        message.quick_replies = self.quick_replies(state, &greeting.quick_replies);
+        let mut out = Out { messages: vec![message], handoff: false };
+        // A visitor who left in the middle of a form is asked again where they stopped.
+        if let Some(form) = state.form.as_ref().and_then(|a| self.form_def(&a.name)).cloned() {
+            self.advance_form(state, &form, &mut out);
+        }
+        Bot::record(state, &out.messages, now_ms);
+        out.messages
+    }
+
+    pub(crate) fn respond_impl(&self, state: &mut ConversationState, input: Input, now_ms: u64) -> Turn {
+        Bot::touch(state, now_ms);
+        let (text, pressed) = match input {
+            Input::Text { text } => (text, None),
+            Input::QuickReply { label, intent: Some(intent) } if self.intent_def(&intent).is_some() => {
+                (label, Some(intent))
+            }
+            Input::QuickReply { label, .. } => (label, None),
+        };
+        if text.trim().is_empty() && pressed.is_none() {
+            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false };
+        }
+
+        let understanding = pressed.is_none().then(|| understand(self, &text));
+        if let Some(u) = &understanding {
+            let words = text.split_whitespace().count();
+            if u.result.locale != state.profile.locale
+                && u.locale_confidence >= LOCALE_CONFIDENCE
+                && words >= LOCALE_MIN_WORDS
+            {
+                state.profile.locale = u.result.locale.clone();
+            }
+        }
+        let (intent_name, confidence) = match (&pressed, &understanding) {
+            (Some(name), _) => (Some(name.clone()), 1.0),
+            (None, Some(u)) => (u.result.intent.clone(), u.result.confidence),
+            (None, None) => (None, 0.0),
+        };
+        let intent = intent_name.as_deref().and_then(|n| self.intent_def(n));
+        let entities: &[Entity] = understanding.as_ref().map(|u| u.result.entities.as_slice()).unwrap_or(&[]);
+        state.push(TranscriptEntry {
+            from: Speaker::Visitor,
+            text: text.clone(),
+            time_ms: now_ms,
+            intent: intent_name.clone(),
+            confidence: Some(confidence),
+            quick_replies: Vec::new(),
+            links: Vec::new(),
+        });
+
+        let mut out = Out::default();
+        let mut acted_on = intent_name.clone();
+        let handled_by_form = state.form.is_some() && self.continue_form(state, intent, pressed.is_some(), entities, &mut out);
+        if handled_by_form {
+            state.fallbacks_in_a_row = 0;
+        } else {
+            // A name-remembering intent without the name in the message was not understood.
+            let usable = intent.filter(|i| {
+                i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
+            });
+            match usable {
+                Some(intent) => self.run_intent(state, intent, entities, &mut out),
+                None => {
+                    acted_on = None;
+                    let probs = understanding.as_ref().map(|u| u.intent_probs.as_slice()).unwrap_or(&[]);
+                    self.fallback(state, probs, &mut out);
+                }
+            }
+        }
+        Bot::record(state, &out.messages, now_ms);
+        Turn { messages: out.messages, nlu: understanding.map(|u| u.result), intent: acted_on, handoff: out.handoff }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_filled_and_encoded() {
+        let values: BTreeMap<String, String> =
+            [("order".to_owned(), "AB 12/3".to_owned())].into_iter().collect();
+        assert_eq!(
+            fill_url("https://shop.example/track/{order}?x=1", &values).as_deref(),
+            Some("https://shop.example/track/AB%2012%2F3?x=1")
+        );
+        assert_eq!(fill_url("https://shop.example/{missing}", &values), None);
+        assert_eq!(fill_url("{order}", &values), None, "a filled URL must still be http(s)/mailto/tel");
+    }
+
+    #[test]
+    fn names_are_capitalised() {
+        assert_eq!(capitalize_name("ana  maría"), "Ana María");
+        assert_eq!(capitalize_name("JOHN"), "JOHN");
+    }
+}
