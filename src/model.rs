@@ -81,3 +81,59 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
     }
     postcard::from_bytes(&bytes[6..]).map_err(|e| ModelError::Corrupt(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nlu::TrainOptions;
+
+    fn model() -> Model {
+        let examples = [("hello there", 0), ("hi", 0), ("where is my order", 1), ("track my parcel", 1)];
+        let options = TrainOptions::default();
+        Model {
+            definition_json: r#"{"format":1,"id":"t"}"#.to_owned(),
+            intents: IntentClassifier::train(&examples, 2, &options),
+            locales: IntentClassifier::train(&[("hello", 0), ("hola", 1)], 2, &options),
+            threshold: 0.35,
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_everything() {
+        let m = model();
+        let bytes = encode(&m);
+        assert!(bytes.starts_with(MAGIC));
+        assert_eq!(&bytes[4..6], &MODEL_FORMAT.to_le_bytes());
+        assert_eq!(decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn wrong_magic_is_not_a_model() {
+        let mut bytes = encode(&model());
+        bytes[0] = b'X';
+        assert!(matches!(decode(&bytes), Err(ModelError::NotAModel)));
+        assert!(matches!(decode(br#"{"format": 1}"#), Err(ModelError::NotAModel)));
+        assert!(matches!(decode(b""), Err(ModelError::NotAModel)));
+    }
+
+    #[test]
+    fn other_version_is_rejected_with_both_versions() {
+        let mut bytes = encode(&model());
+        bytes[4..6].copy_from_slice(&(MODEL_FORMAT + 1).to_le_bytes());
+        match decode(&bytes) {
+            Err(ModelError::Format { found, expected }) => {
+                assert_eq!((found, expected), (MODEL_FORMAT + 1, MODEL_FORMAT));
+            }
+            other => panic!("expected ModelError::Format, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncated_file_is_corrupt() {
+        let bytes = encode(&model());
+        assert!(matches!(decode(&bytes[..5]), Err(ModelError::Corrupt(_))), "cut inside the header");
+        for cut in [6, 7, bytes.len() / 2, bytes.len() - 1] {
+            assert!(matches!(decode(&bytes[..cut]), Err(ModelError::Corrupt(_))), "cut at {cut} of {}", bytes.len());
+        }
+    }
+}
