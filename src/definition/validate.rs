@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
+use super::{Action, BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
 
 /// Built-in entity names, always available to slots.
 pub(crate) const BUILTIN_ENTITIES: &[&str] = &["email", "number"];
@@ -127,6 +127,9 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         }
         c.reply(&format!("{path}.done"), &form.done);
         c.message_id(&format!("{path}.cancelled"), &form.cancelled);
+        if let Some(give_up) = &form.give_up {
+            c.message_id(&format!("{path}.give_up"), give_up);
+        }
     }
 
     let mut intent_names = BTreeSet::new();
@@ -169,6 +172,20 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         if intent.reply.is_none() && intent.form.is_none() && intent.action.is_none() {
             c.problem(path.clone(), "needs a `reply`, a `form` or an `action`");
         }
+        match intent.action {
+            Some(Action::Handoff) if def.contact.is_none() && intent.reply.is_none() => c.problem(
+                format!("{path}.action"),
+                "the handoff action needs a top-level `contact` (or a `reply` of its own)",
+            ),
+            Some(Action::CancelForm) if intent.reply.is_none() => c.problem(
+                format!("{path}.reply"),
+                "a cancel_form intent needs a reply for when there is no form to cancel",
+            ),
+            Some(Action::CancelForm) if intent.form.is_some() => {
+                c.problem(format!("{path}.form"), "a cancel_form intent cannot start a form")
+            }
+            _ => {}
+        }
         if let Some(entity) = &intent.remember_name {
             if !entity_names.contains(entity.as_str()) {
                 c.problem(format!("{path}.remember_name"), format!("no entity named `{entity}`"));
@@ -182,8 +199,23 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     for (i, q) in def.greeting.quick_replies.iter().enumerate() {
         c.quick_reply(&format!("greeting.quick_replies[{i}]"), q);
     }
+    if def.fallback.suggestions > 5 {
+        c.problem("fallback.suggestions", "at most 5 suggestions fit under a message");
+    }
     if let Some(contact) = &def.contact {
         c.message_id("contact.message", &contact.message);
+        if let Some(email) = &contact.email {
+            if !email.contains('@') || email.chars().any(char::is_whitespace) {
+                c.problem("contact.email", format!("`{email}` is not an e-mail address"));
+            }
+        }
+        if let Some(phone) = &contact.phone {
+            if !phone.chars().any(|ch| ch.is_ascii_digit())
+                || !phone.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch))
+            {
+                c.problem("contact.phone", format!("`{phone}` is not a phone number (digits, spaces, + - ( ) .)"));
+            }
+        }
         if let Some(url) = &contact.url {
             if !url.starts_with("https://") && !url.starts_with("http://") {
                 c.problem("contact.url", "must be an http or https URL");

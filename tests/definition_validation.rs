@@ -1,0 +1,142 @@
+//! Bot definition errors: every problem is reported with its JSON path, a foreign format
+//! version gets its own error, and malformed JSON names the line and column.
+
+use serde_json::{json, Value};
+use sottovoce::definition::{BotDefinition, DefinitionError, DEFINITION_FORMAT};
+use sottovoce::{Bot, BotError};
+
+fn mini() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bots/mini.json"))
+        .expect("mini bot exists");
+    serde_json::from_str(&text).expect("mini bot is JSON")
+}
+
+fn problems(def: &Value) -> Vec<String> {
+    match BotDefinition::from_json(&def.to_string()) {
+        Ok(_) => Vec::new(),
+        Err(DefinitionError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
+        Err(other) => panic!("expected DefinitionError::Invalid, got {other}"),
+    }
+}
+
+fn assert_reports(def: &Value, expected: &[&str]) {
+    let got = problems(def);
+    for e in expected {
+        assert!(got.iter().any(|p| p.starts_with(e)), "expected a problem starting with {e:?}; got:\n{}", got.join("\n"));
+    }
+}
+
+#[test]
+fn the_mini_bot_is_valid() {
+    assert_eq!(problems(&mini()), Vec::<String>::new());
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let mut def = mini();
+    def["id"] = json!("Mini Bot");
+    def["threshold"] = json!(1.5);
+    def["intents"][0]["reply"]["message"] = json!("no-such-message");
+    def["intents"][1]["form"] = json!("no_such_form");
+    def["intents"][2]["reply"]["links"][0]["url"] = json!("javascript:alert(1)");
+    def["intents"][3]["name"] = json!("greet");
+    def["intents"][4]["remember_name"] = json!("nickname");
+    def["intents"][5]["examples"]["fr"] = json!(["annuler"]);
+    def["intents"][6]["reply"]["quick_replies"][0]["intent"] = json!("ghost");
+    def["entities"][0]["pattern"] = json!("([unclosed");
+    def["forms"][0]["slots"][0]["entity"] = json!("zip_code");
+    def["forms"][0]["slots"][0]["max_tries"] = json!(0);
+    def["forms"][0]["give_up"] = json!("missing-give-up");
+    def["greeting"]["quick_replies"][0]["label"] = json!("missing-label");
+    def["contact"]["email"] = json!("not an address");
+    def["fallback"]["suggestions"] = json!(9);
+    assert_reports(
+        &def,
+        &[
+            "id:",
+            "threshold:",
+            "intents[0].reply.message: message id `no-such-message` is not defined in messages.en",
+            "intents[1].form: no form named `no_such_form`",
+            "intents[2].reply.links[0].url:",
+            "intents[3].name: intent `greet` is defined twice",
+            "intents[4].remember_name: no entity named `nickname`",
+            "intents[5].examples.fr: locale is not listed",
+            "intents[6].reply.quick_replies[0].intent: no intent named `ghost`",
+            "entities[0].pattern: not a valid regular expression",
+            "forms[0].slots[0].entity: no entity named `zip_code`",
+            "forms[0].slots[0].max_tries:",
+            "forms[0].give_up: message id `missing-give-up`",
+            "greeting.quick_replies[0].label:",
+            "contact.email:",
+            "fallback.suggestions:",
+        ],
+    );
+    // All of them at once, not just the first.
+    assert!(problems(&def).len() >= 16, "{:#?}", problems(&def));
+}
+
+#[test]
+fn actions_need_what_they_use() {
+    let mut def = mini();
+    def.as_object_mut().unwrap().remove("contact");
+    def["intents"][5].as_object_mut().unwrap().remove("reply");
+    assert_reports(
+        &def,
+        &["intents[3].action: the handoff action needs a top-level `contact`", "intents[5].reply: a cancel_form intent needs a reply"],
+    );
+}
+
+#[test]
+fn an_intent_without_response_or_examples_is_reported() {
+    let mut def = mini();
+    let thanks = def["intents"][6].as_object_mut().unwrap();
+    thanks.remove("reply");
+    thanks.insert("examples".into(), json!({}));
+    assert_reports(&def, &["intents[6].examples: give at least one example utterance", "intents[6]: needs a `reply`"]);
+}
+
+#[test]
+fn another_format_version_gets_its_own_error() {
+    let mut def = mini();
+    def["format"] = json!(DEFINITION_FORMAT + 1);
+    // Even with fields this build does not know, the version is what gets reported.
+    def["future_field"] = json!(true);
+    match BotDefinition::from_json(&def.to_string()) {
+        Err(DefinitionError::Format { found, expected }) => assert_eq!((found, expected), (DEFINITION_FORMAT + 1, DEFINITION_FORMAT)),
+        other => panic!("expected DefinitionError::Format, got {other:?}"),
+    }
+    def.as_object_mut().unwrap().remove("format");
+    assert_reports(&def, &["format: missing"]);
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    let text = "{\n  \"format\": 1,\n  \"id\": \"x\",,\n}";
+    match BotDefinition::from_json(text) {
+        Err(DefinitionError::Syntax { line, column, .. }) => assert_eq!((line, column), (3, 13)),
+        other => panic!("expected DefinitionError::Syntax, got {other:?}"),
+    }
+    let mut def = mini();
+    def["intents"][0]["exmples"] = json!({});
+    match BotDefinition::from_json(&serde_json::to_string_pretty(&def).unwrap()) {
+        Err(DefinitionError::Syntax { message, line, .. }) => {
+            assert!(message.contains("exmples"), "{message}");
+            assert!(line > 1);
+        }
+        other => panic!("expected DefinitionError::Syntax for an unknown field, got {other:?}"),
+    }
+}
+
+#[test]
+fn fluent_syntax_errors_are_reported_when_the_bot_is_built() {
+    let mut def = mini();
+    def["messages"]["en"]["thanks-reply"] = json!("You're welcome { $name");
+    def["messages"]["es"]["greet-reply"] = json!("{ }");
+    match Bot::from_json(&def.to_string()) {
+        Err(BotError::Definition(DefinitionError::Invalid(problems))) => {
+            let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+            assert_eq!(paths, ["messages.en.thanks-reply", "messages.es.greet-reply"]);
+        }
+        other => panic!("expected Fluent problems, got {other:?}"),
+    }
+}
