@@ -29,6 +29,8 @@ pub mod model;
 pub mod nlu;
 /// Localised replies rendered from Fluent messages, with a locale fallback chain.
 pub mod replies;
+/// Slots learned from annotated examples: `[Boston](city)` markup, a trained BIO tagger, scores.
+pub mod slots;
 /// The serializable conversation state: transcript, active form, visitor profile.
 pub mod state;
 
