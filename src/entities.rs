@@ -1,9 +1,35 @@
-//! Entity extraction: built-in `email` and `number`, and owner-defined regular-expression
+//! Entity extraction: built-in extractors (email, number, …) and owner-defined regular-expression
 //! patterns (regex-lite: linear time, so a hostile message cannot stall the page).
+//!
+//! # Design
+//!
+//! Every extractor reads the same [`text::Text`] (the message as chars, with a byte → char map
+//! for regex matches and a list of folded words) and pushes candidates. Offsets are Unicode
+//! scalar values (chars), end exclusive, so JavaScript callers must convert from UTF-16 if they
+//! highlight spans (the widget does not).
+//!
+//! Overlaps are resolved by one small, documented policy ([`EntityExtractor::extract_with`]):
+//! - a built-in *token* entity (`email`) swallows the built-in *value* entities (`number`) that
+//!   lie inside it: the `2` of `ana2@example.com` is not a number the visitor said;
+//! - a number never starts inside a word or a code: `CU-123456`, `A12` and `v2` yield no number,
+//!   while `order 123456` does;
+//! - owner-defined entities never suppress built-ins nor the other way round: an owner pattern
+//!   for a bare 6-digit order number and the built-in `number` both report `123456`. The dialogue
+//!   takes the entity a slot names, so both are harmless; pick by name, not by position.
+//!
+//! Locale matters for number words (`twenty` / `veinte`) and separators (`1,234.5` in English,
+//! `1.234,5` in Spanish); an empty or unknown locale accepts every supported language.
 
 use serde::{Deserialize, Serialize};
 
 use crate::definition::EntityDef;
+
+/// Calendar arithmetic on day numbers (days since 1970-01-01), used to resolve dates.
+pub mod civil;
+mod email;
+mod number;
+mod pattern;
+mod text;
 
 /// An entity found in a message. Offsets are in Unicode scalar values (chars), end exclusive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,14 +46,71 @@ pub struct Entity {
     pub end: usize,
 }
 
+/// Built-in entity names, always available to slots (owner entities may not reuse them).
+pub const BUILTIN_ENTITIES: &[&str] = &["email", "number"];
+
+/// What an extraction may depend on besides the text: the visitor's locale and the reference
+/// time that relative expressions ("tomorrow") are resolved against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExtractContext<'a> {
+    /// BCP 47 locale of the message (`en`, `es`, `es-MX`); empty = try every supported language.
+    pub locale: &'a str,
+    /// Reference time in milliseconds since the Unix epoch (UTC). `None` = unknown: extractors
+    /// whose value depends on "now" (relative dates and times) report nothing.
+    pub now_ms: Option<u64>,
+    /// The visitor's offset from UTC in minutes (`+60` for Madrid in winter, `-300` for New York),
+    /// so "tomorrow" is the visitor's tomorrow. JavaScript's `getTimezoneOffset()` has the
+    /// opposite sign.
+    pub utc_offset_min: i32,
+}
+
+impl<'a> ExtractContext<'a> {
+    /// A context with a locale and a reference time (UTC, offset 0).
+    pub fn new(locale: &'a str, now_ms: u64) -> ExtractContext<'a> {
+        ExtractContext { locale, now_ms: Some(now_ms), utc_offset_min: 0 }
+    }
+}
+
+/// Languages the built-in extractors know words for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    /// The languages to try for a locale: its own, or all of them when unknown.
+    fn for_locale(locale: &str) -> &'static [Lang] {
+        let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => &[Lang::En],
+            "es" => &[Lang::Es],
+            _ => &[Lang::En, Lang::Es],
+        }
+    }
+}
+
+/// Whether a locale writes `1.234,5` (decimal comma) rather than `1,234.5`.
+fn decimal_comma(locale: &str) -> bool {
+    let mut parts = locale.split(['-', '_']);
+    let lang = parts.next().unwrap_or("").to_ascii_lowercase();
+    let region = parts.find(|p| p.len() == 2 || p.len() == 3).unwrap_or("").to_ascii_uppercase();
+    match lang.as_str() {
+        // Spanish-speaking countries that write a decimal point (CLDR).
+        "es" => !matches!(region.as_str(), "MX" | "US" | "GT" | "HN" | "NI" | "SV" | "DO" | "PA" | "PR" | "PE" | "419"),
+        "de" | "fr" | "it" | "pt" | "nl" | "ca" => true,
+        _ => false,
+    }
+}
+
 /// Extracts built-in and owner-defined entities.
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
-    _patterns: Vec<(String, regex_lite::Regex, usize, bool)>,
+    patterns: Vec<pattern::Pattern>,
 }
 
 impl EntityExtractor {
-    /// Compiles the owner-defined patterns.
+    /// Compiles the owner-defined entities.
     ///
     /// # Errors
     /// The first pattern that does not compile (validation reports all of them earlier).
@@ -35,13 +118,95 @@ impl EntityExtractor {
         let mut patterns = Vec::new();
         for d in defs {
             let EntityDef::Pattern { name, pattern, group, uppercase } = d;
-            patterns.push((name.clone(), regex_lite::Regex::new(pattern)?, *group, *uppercase));
+            patterns.push(pattern::Pattern::new(name, pattern, *group, *uppercase)?);
         }
-        Ok(EntityExtractor { _patterns: patterns })
+        Ok(EntityExtractor { patterns })
     }
 
-    /// Every entity found in `text`, in order of start offset.
-    pub fn extract(&self, _text: &str) -> Vec<Entity> {
-        Vec::new()
+    /// Every entity found in `text`, in order of start offset, with no locale (every language)
+    /// and no reference time (relative dates are skipped). See [`EntityExtractor::extract_with`].
+    pub fn extract(&self, text: &str) -> Vec<Entity> {
+        self.extract_with(text, &ExtractContext::default())
+    }
+
+    /// Every entity found in `text` for a locale and reference time.
+    ///
+    /// Returns entities sorted by start offset, then longest first, then by name. Overlaps follow
+    /// the policy in the [module docs](self): token entities swallow numbers inside them;
+    /// owner-defined and built-in entities are reported independently.
+    pub fn extract_with(&self, text: &str, ctx: &ExtractContext<'_>) -> Vec<Entity> {
+        let t = text::Text::new(text);
+        let langs = Lang::for_locale(ctx.locale);
+        let comma = decimal_comma(ctx.locale);
+
+        let mut tokens = Vec::new();
+        email::find(&t, &mut tokens);
+
+        let mut values = Vec::new();
+        for n in number::find(&t, langs, comma) {
+            values.push(t.entity("number", n.value.clone(), n.start, n.end));
+        }
+        values.retain(|v| !tokens.iter().any(|k: &Entity| v.start < k.end && k.start < v.end));
+
+        let mut out = tokens;
+        out.extend(values);
+        for p in &self.patterns {
+            p.find(&t, &mut out);
+        }
+        out.sort_by(|a, b| {
+            a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then_with(|| a.entity.cmp(&b.entity))
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(text: &str, locale: &str) -> Vec<(String, String, String)> {
+        let x = EntityExtractor::new(&[EntityDef::Pattern {
+            name: "order_number".into(),
+            pattern: r"(?i)\b(cu-\d{6})\b".into(),
+            group: 1,
+            uppercase: true,
+        }])
+        .unwrap();
+        x.extract_with(text, &ExtractContext { locale, ..Default::default() })
+            .into_iter()
+            .map(|e| (e.entity, e.value, e.raw))
+            .collect()
+    }
+
+    fn t(a: &str, b: &str, c: &str) -> (String, String, String) {
+        (a.into(), b.into(), c.into())
+    }
+
+    #[test]
+    fn order_number_is_not_also_a_number() {
+        assert_eq!(ex("order cu-123456 please", "en"), vec![t("order_number", "CU-123456", "cu-123456")]);
+    }
+
+    #[test]
+    fn digits_inside_email_are_not_numbers() {
+        assert_eq!(ex("ana2@Example.COM, 3 items", "en"), vec![
+            t("email", "ana2@example.com", "ana2@Example.COM"),
+            t("number", "3", "3")
+        ]);
+    }
+
+    #[test]
+    fn offsets_are_chars() {
+        let x = EntityExtractor::new(&[]).unwrap();
+        let e = x.extract_with("¿Señor, dos?", &ExtractContext { locale: "es", ..Default::default() });
+        assert_eq!((e[0].start, e[0].end, e[0].value.as_str()), (8, 11, "2"));
+    }
+
+    #[test]
+    fn locale_decides_separators() {
+        assert_eq!(ex("1.234,5", "es")[0].1, "1234.5");
+        assert_eq!(ex("1,234.5", "en")[0].1, "1234.5");
+        assert_eq!(ex("1.500", "es-ES")[0].1, "1500");
+        assert_eq!(ex("1.500", "es-MX")[0].1, "1.5");
     }
 }

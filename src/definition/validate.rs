@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use super::{Action, BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
 
-/// Built-in entity names, always available to slots.
-pub(crate) const BUILTIN_ENTITIES: &[&str] = &["email", "number"];
+/// Built-in entity names, always available to slots (the list lives with the extractors).
+pub(crate) use crate::entities::BUILTIN_ENTITIES;
 
 struct Checker<'a> {
     def: &'a BotDefinition,

@@ -1,0 +1,32 @@
+//! Owner-defined `pattern` entities: a regex-lite expression, optionally one capture group of it.
+
+use super::text::Text;
+use super::Entity;
+
+/// A compiled owner pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    name: String,
+    re: regex_lite::Regex,
+    group: usize,
+    uppercase: bool,
+}
+
+impl Pattern {
+    pub(crate) fn new(name: &str, pattern: &str, group: usize, uppercase: bool) -> Result<Pattern, regex_lite::Error> {
+        Ok(Pattern { name: name.to_string(), re: regex_lite::Regex::new(pattern)?, group, uppercase })
+    }
+
+    /// Pushes one entity per match. With a `group`, the span and value are the group's; a match
+    /// where the group did not take part is skipped.
+    pub(crate) fn find(&self, t: &Text<'_>, out: &mut Vec<Entity>) {
+        for caps in self.re.captures_iter(t.src) {
+            let Some(m) = caps.get(self.group) else { continue };
+            if m.as_str().is_empty() {
+                continue;
+            }
+            let value = if self.uppercase { m.as_str().to_uppercase() } else { m.as_str().to_string() };
+            out.push(t.entity(&self.name, value, t.char_at(m.start()), t.char_at(m.end())));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Fixture driver for entity extraction: runs every `tests/fixtures/entities/*.yaml` file.
+//!
+//! A fixture file looks like this (every top-level key but `cases` is optional and is the
+//! default for its cases):
+//!
+//! ```yaml
+//! locale: en                      # BCP 47 locale passed to the extractor ("" = any language)
+//! now: 2026-11-21T14:00           # reference time, UTC (or `now_ms: 1795269600000`)
+//! utc_offset_min: 0               # the visitor's offset from UTC, minutes
+//! entities:                       # owner-defined entities, as in a bot definition
+//!   - {kind: pattern, name: order_number, pattern: '(?i)\bCU-\d{6}\b', uppercase: true}
+//! only: [number]                  # compare only these entity names
+//! cases:
+//!   - text: "I want twenty-one, not 3"
+//!     expect:                     # [entity, value, raw] or [entity, value, raw, start]
+//!       - [number, "21", twenty-one]
+//!       - [number, "3", "3"]
+//! ```
+//!
+//! `expect` lists every entity (of the `only` names) the extractor must return, in order; the
+//! span of each is where `raw` occurs in `text` (the first occurrence at or after the previous
+//! entity's start, or at the explicit char offset `start`). An empty list means "finds nothing".
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use sottovoce::definition::EntityDef;
+use sottovoce::entities::{Entity, EntityExtractor, ExtractContext};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    now: Option<String>,
+    #[serde(default)]
+    now_ms: Option<u64>,
+    #[serde(default)]
+    utc_offset_min: Option<i32>,
+    #[serde(default)]
+    entities: Vec<EntityDef>,
+    #[serde(default)]
+    only: Option<BTreeSet<String>>,
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    text: String,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    now: Option<String>,
+    #[serde(default)]
+    now_ms: Option<u64>,
+    #[serde(default)]
+    utc_offset_min: Option<i32>,
+    #[serde(default)]
+    only: Option<BTreeSet<String>>,
+    expect: Vec<Vec<serde_yaml::Value>>,
+}
+
+/// `2026-11-21T14:00[:ss][Z]` → ms since the epoch (proleptic Gregorian, UTC).
+fn parse_now(s: &str) -> Result<u64, String> {
+    let s = s.trim_end_matches('Z');
+    let (date, time) = s.split_once('T').unwrap_or((s, "00:00"));
+    let d: Vec<i64> = date.split('-').map(|x| x.parse().map_err(|_| format!("bad date `{s}`"))).collect::<Result<_, _>>()?;
+    let t: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| format!("bad time `{s}`"))).collect::<Result<_, _>>()?;
+    if d.len() != 3 || t.len() < 2 {
+        return Err(format!("`{s}` is not YYYY-MM-DDTHH:MM"));
+    }
+    let days = sottovoce::entities::civil::days_from_civil(d[0], d[1] as u32, d[2] as u32);
+    let secs = days * 86_400 + t[0] * 3_600 + t[1] * 60 + t.get(2).copied().unwrap_or(0);
+    Ok(secs as u64 * 1_000)
+}
+
+fn show(e: &Entity) -> String {
+    format!("[{}, {:?}, {:?}, {}..{}]", e.entity, e.value, e.raw, e.start, e.end)
+}
+
+/// True when the span `start..end` continues a word or number on either side (`cien` inside
+/// `doscientas`), so the driver looks for a later occurrence.
+fn glued(chars: &[char], start: usize, end: usize) -> bool {
+    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    (word(chars.get(start)) && word(start.checked_sub(1).and_then(|i| chars.get(i))))
+        || (word(end.checked_sub(1).and_then(|i| chars.get(i))) && word(chars.get(end)))
+}
+
+fn expected(text: &str, expect: &[Vec<serde_yaml::Value>]) -> Result<Vec<Entity>, String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut from = 0;
+    let mut out = Vec::new();
+    for item in expect {
+        let s = |i: usize| -> Result<String, String> {
+            match item.get(i) {
+                Some(serde_yaml::Value::String(s)) => Ok(s.clone()),
+                Some(serde_yaml::Value::Number(n)) => Ok(n.to_string()),
+                other => Err(format!("expect item {item:?}: element {i} should be a string, found {other:?}")),
+            }
+        };
+        if !(3..=4).contains(&item.len()) {
+            return Err(format!("expect item {item:?} should be [entity, value, raw] or [entity, value, raw, start]"));
+        }
+        let (entity, value, raw) = (s(0)?, s(1)?, s(2)?);
+        let raw_chars: Vec<char> = raw.chars().collect();
+        let start = match item.get(3) {
+            Some(v) => v.as_u64().ok_or_else(|| format!("start in {item:?} must be a char offset"))? as usize,
+            None => (from..=chars.len().saturating_sub(raw_chars.len()))
+                .find(|&i| chars[i..].starts_with(&raw_chars) && !glued(&chars, i, i + raw_chars.len()))
+                .ok_or_else(|| format!("raw {raw:?} does not occur as a whole token after char {from}"))?,
+        };
+        from = start;
+        out.push(Entity { entity, value, raw, start, end: start + raw_chars.len() });
+    }
+    Ok(out)
+}
+
+#[test]
+fn entity_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/entities");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixture directory").map(|e| e.unwrap().path()).collect();
+    paths.retain(|p| p.extension().is_some_and(|x| x == "yaml"));
+    paths.sort();
+    assert!(!paths.is_empty(), "no fixtures in {}", dir.display());
+    let (mut cases, mut failures) = (0, Vec::new());
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let file: File = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let extractor = EntityExtractor::new(&file.entities).unwrap_or_else(|e| panic!("{name}: entities: {e}"));
+        for (i, case) in file.cases.iter().enumerate() {
+            cases += 1;
+            let at = format!("{name} case {i} ({:?})", case.text);
+            let now = match (case.now_ms.or(file.now_ms), case.now.as_ref().or(file.now.as_ref())) {
+                (Some(ms), _) => Some(ms),
+                (None, Some(s)) => Some(parse_now(s).unwrap_or_else(|e| panic!("{at}: {e}"))),
+                (None, None) => None,
+            };
+            let locale = case.locale.as_ref().or(file.locale.as_ref()).map(String::as_str).unwrap_or("");
+            let ctx = ExtractContext {
+                locale,
+                now_ms: now,
+                utc_offset_min: case.utc_offset_min.or(file.utc_offset_min).unwrap_or(0),
+            };
+            let only = case.only.as_ref().or(file.only.as_ref());
+            let mut got = extractor.extract_with(&case.text, &ctx);
+            got.retain(|e| only.is_none_or(|o| o.contains(&e.entity)));
+            let want = expected(&case.text, &case.expect).unwrap_or_else(|e| panic!("{at}: {e}"));
+            if got != want {
+                failures.push(format!(
+                    "{at} [locale {locale:?}]\n    expected: {}\n    got:      {}",
+                    want.iter().map(show).collect::<Vec<_>>().join(" "),
+                    got.iter().map(show).collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
+    }
+    eprintln!("entity fixtures: {} files, {cases} cases, {} failing", paths.len(), failures.len());
+    assert!(failures.is_empty(), "{} of {cases} entity cases fail:\n{}", failures.len(), failures.join("\n"));
+}
