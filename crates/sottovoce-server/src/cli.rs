@@ -1,0 +1,64 @@
+//! Command-line options for the escalation server, to flatten into `sottovoce serve`.
+//!
+//! ```ignore
+//! #[derive(clap::Args)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     escalation: sottovoce_server::cli::EscalationArgs,
+//! }
+//! let app = sottovoce_server::build_app(args.escalation.to_config()).await?;
+//! ```
+
+use std::path::PathBuf;
+
+use crate::{Config, Limits, WebhookConfig};
+
+/// Options of the escalation server (database, CORS origins, webhook, bot, limits).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EscalationArgs {
+    /// Database: a SQLite file path or `sqlite://` URL (created when missing), or `postgres://`.
+    #[arg(long = "db", env = "SOTTOVOCE_DB", default_value = "sottovoce.db")]
+    pub database_url: String,
+    /// An origin (`https://shop.example`) allowed to call the visitor API; repeat for more.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// URL to POST signed events to (escalation.created, message.created, escalation.resolved).
+    #[arg(long, env = "SOTTOVOCE_WEBHOOK_URL", requires = "webhook_secret")]
+    pub webhook_url: Option<String>,
+    /// Secret for the webhook's HMAC-SHA256 signature (better given in the environment).
+    #[arg(long, env = "SOTTOVOCE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Bot definition (JSON) or model whose replies are offered to agents as suggestions.
+    #[arg(long = "inbox-bot", value_name = "PATH")]
+    pub bot_path: Option<PathBuf>,
+    /// Profile field the widget may send (repeat); default name, email, locale, visits.
+    #[arg(long = "profile-field", value_name = "FIELD")]
+    pub profile_fields: Vec<String>,
+    /// Turn the per-IP and per-conversation rate limits off (benchmarks, trusted networks).
+    #[arg(long)]
+    pub no_rate_limit: bool,
+    /// Mark the agent session cookie `Secure` (when served over HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+impl EscalationArgs {
+    /// The server configuration these options describe.
+    pub fn to_config(&self) -> Config {
+        let mut config = Config::new(self.database_url.clone());
+        config.allowed_origins = self.allowed_origins.clone();
+        config.webhook = match (&self.webhook_url, &self.webhook_secret) {
+            (Some(url), Some(secret)) => Some(WebhookConfig { url: url.clone(), secret: secret.clone() }),
+            _ => None,
+        };
+        config.bot_path = self.bot_path.clone();
+        if !self.profile_fields.is_empty() {
+            config.profile_fields = self.profile_fields.clone();
+        }
+        if self.no_rate_limit {
+            config.limits = Limits::unlimited();
+        }
+        config.secure_cookies = self.secure_cookies;
+        config
+    }
+}

@@ -1,0 +1,274 @@
+//! The sottovoce escalation server: where a visitor's conversation goes when they need a person.
+//!
+//! The bot itself runs in the visitor's browser; this server only sees a conversation once the
+//! visitor has agreed to hand it to a human. It stores the escalation (transcript with the bot's
+//! per-message annotations, the profile fields the owner allows, the locale), hands the visitor
+//! an unguessable bearer token for that one conversation, streams agent replies back over
+//! Server-Sent Events, and serves the agent inbox (sign-in, list, transcript, suggested replies,
+//! reply, resolve).
+//!
+//! Design decisions and their reasons:
+//! - **One SQL dialect, two databases.** Queries go through `sqlx::Any` with `$n` placeholders,
+//!   which both SQLite and PostgreSQL accept; only the migrations differ (auto-increment ids).
+//!   SQLite (a file, WAL, `synchronous=NORMAL`) is the default because it needs nothing
+//!   installed; WAL mode keeps every committed transaction across a process kill (SIGKILL), which
+//!   the durability test checks. `synchronous=NORMAL` may lose the last commits on power loss.
+//! - **Live delivery is a doorbell, not a pipe.** A change publishes only "conversation X
+//!   changed"; every SSE stream then reads what is new from the database, after the last event
+//!   id it sent. So a missed or duplicated notification can never lose or duplicate a message,
+//!   and a reconnecting client resumes with `Last-Event-ID`. With PostgreSQL the doorbell is
+//!   `LISTEN/NOTIFY`, so any number of server processes share one database.
+//! - **Secrets are stored hashed.** Visitor tokens and session cookies are 256 random bits from
+//!   the OS; the database keeps their SHA-256. A retried escalation with the same idempotency key
+//!   gets its token back from a copy sealed with a hash of that key, which only the client knows.
+//! - **Text is text.** The server never renders HTML from messages; the inbox builds text nodes
+//!   and is served with a strict Content-Security-Policy.
+//!
+//! Entry points: [`Config`] and [`build_app`] (connects, migrates, starts background tasks and
+//! returns the [`axum::Router`]), [`create_agent`] for the `sottovoce agent add` command.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+
+/// Agent sign-in, sessions and the agent API (list, open, reply, resolve, live events).
+pub mod agents;
+/// The visitor API: create an escalation, post and read messages, stream replies.
+pub mod api;
+/// Command-line options for the escalation server, to flatten into `sottovoce serve`.
+pub mod cli;
+/// The JSON error type every handler returns, and the JSON body extractor.
+pub mod error;
+/// The agent inbox page (HTML, JS, CSS compiled in) served under `/inbox/`.
+pub mod inbox;
+/// Per-key token buckets for rate limits (per IP, per conversation).
+pub mod limits;
+/// Live delivery: an in-process broadcast, fed by PostgreSQL `LISTEN/NOTIFY` when available.
+pub mod live;
+/// Prometheus counters served at `/metrics`.
+pub mod metrics;
+/// Storage: schema migrations and every query, over SQLite or PostgreSQL (`sqlx::Any`).
+pub mod store;
+/// Suggested replies for agents, from the bot definition's own reply table.
+pub mod suggest;
+/// Signed webhooks (HMAC-SHA256), delivered with retries and backoff.
+pub mod webhook;
+
+mod router;
+
+pub use error::AppError;
+pub use router::router;
+
+/// Everything the server needs to start. [`Config::new`] gives safe defaults for a database URL.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` (created when missing), a bare file path (SQLite), or
+    /// `postgres://user@host:port/db`.
+    pub database_url: String,
+    /// Origins (`https://shop.example`) whose pages may call the visitor API (CORS). Empty: none,
+    /// so only same-origin pages can escalate.
+    pub allowed_origins: Vec<String>,
+    /// Where to POST signed events, if anywhere.
+    pub webhook: Option<WebhookConfig>,
+    /// A bot definition (JSON) or compiled model whose replies become suggested replies.
+    pub bot_path: Option<PathBuf>,
+    /// Visitor profile fields an escalation may carry (`name`, `email`…); others are refused.
+    pub profile_fields: Vec<String>,
+    /// Body size and rate limits.
+    pub limits: Limits,
+    /// Mark the agent session cookie `Secure` (set this when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// A configuration with the given database and defaults for everything else: no CORS
+    /// origins, no webhook, no bot, profile fields `name`, `email`, `locale`, `visits`,
+    /// [`Limits::default`], cookies not marked `Secure`.
+    pub fn new(database_url: impl Into<String>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            allowed_origins: Vec::new(),
+            webhook: None,
+            bot_path: None,
+            profile_fields: ["name", "email", "locale", "visits"].map(String::from).to_vec(),
+            limits: Limits::default(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// A webhook target: every event is POSTed to `url`, signed with `secret`.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// Shared secret for `X-Sottovoce-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig").field("url", &self.url).field("secret", &"…").finish()
+    }
+}
+
+/// Guards against abuse. A rate of `0.0` turns that limit off (the load benchmark does).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes (default 256 KiB).
+    pub body_bytes: usize,
+    /// Sustained API requests per second per client IP (default 20).
+    pub ip_per_second: f64,
+    /// Burst of API requests per client IP (default 60).
+    pub ip_burst: f64,
+    /// Sustained visitor messages per second per conversation (default 1).
+    pub conversation_per_second: f64,
+    /// Burst of visitor messages per conversation (default 10).
+    pub conversation_burst: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            body_bytes: 256 * 1024,
+            ip_per_second: 20.0,
+            ip_burst: 60.0,
+            conversation_per_second: 1.0,
+            conversation_burst: 10.0,
+        }
+    }
+}
+
+impl Limits {
+    /// No rate limits at all (body limit kept): for benchmarks and trusted networks.
+    pub fn unlimited() -> Limits {
+        Limits { ip_per_second: 0.0, conversation_per_second: 0.0, ..Limits::default() }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The database could not be opened or reached.
+    #[error("cannot open database {url}: {source}")]
+    Database {
+        /// The URL, with any password removed.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A schema migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A database query failed.
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    /// The bot file (for suggested replies) could not be read or parsed.
+    #[error("cannot load bot {path}: {message}")]
+    Bot {
+        /// The file given as `bot_path`.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// An allowed CORS origin is not a valid header value.
+    #[error("invalid CORS origin {0:?}")]
+    Origin(String),
+    /// Hashing a password failed.
+    #[error("password hashing failed: {0}")]
+    Password(String),
+}
+
+/// The shared state behind every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: store::Store,
+    pub(crate) live: live::Live,
+    pub(crate) config: Config,
+    pub(crate) metrics: metrics::Metrics,
+    pub(crate) ip_limiter: limits::Limiter,
+    pub(crate) conversation_limiter: limits::Limiter,
+    pub(crate) webhooks: Option<webhook::Webhooks>,
+    pub(crate) suggestions: Option<suggest::Suggester>,
+}
+
+impl AppState {
+    /// Opens the database, runs migrations, loads the bot (if any) and starts the background
+    /// tasks (PostgreSQL listener, webhook delivery). Must run inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`ServerError`] when the database, migrations or bot file fail.
+    pub async fn new(config: Config) -> Result<AppState, ServerError> {
+        for origin in &config.allowed_origins {
+            if axum::http::HeaderValue::from_str(origin).is_err() || !origin.contains("://") {
+                return Err(ServerError::Origin(origin.clone()));
+            }
+        }
+        let store = store::Store::connect(&config.database_url).await?;
+        let metrics = metrics::Metrics::default();
+        let live = live::Live::start(&store, &config.database_url).await?;
+        let suggestions = match &config.bot_path {
+            Some(path) => Some(suggest::Suggester::load(path)?),
+            None => None,
+        };
+        let webhooks = config.webhook.clone().map(|w| webhook::Webhooks::start(w, metrics.clone()));
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                live,
+                metrics,
+                ip_limiter: limits::Limiter::new(config.limits.ip_per_second, config.limits.ip_burst),
+                conversation_limiter: limits::Limiter::new(
+                    config.limits.conversation_per_second,
+                    config.limits.conversation_burst,
+                ),
+                webhooks,
+                suggestions,
+                config,
+            }),
+        })
+    }
+
+    /// The storage handle (tests and the `agent add` command use it directly).
+    pub fn store(&self) -> &store::Store {
+        &self.inner.store
+    }
+}
+
+/// Connects, migrates and returns the whole server as a router to serve or merge.
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so rate limits see the
+/// client's IP (without it every client shares one bucket).
+///
+/// # Errors
+/// See [`AppState::new`].
+pub async fn build_app(config: Config) -> Result<Router, ServerError> {
+    let state = AppState::new(config).await?;
+    Ok(router(state))
+}
+
+/// Creates (or replaces the password of) an agent who can sign in to the inbox.
+///
+/// `email` is trimmed and lower-cased; `password` must be at least 8 characters.
+///
+/// # Errors
+/// [`ServerError`] for a database failure or an unacceptable email or password
+/// ([`ServerError::Password`]).
+pub async fn create_agent(database_url: &str, email: &str, password: &str) -> Result<(), ServerError> {
+    let store = store::Store::connect(database_url).await?;
+    let email = agents::normalize_email(email).map_err(ServerError::Password)?;
+    if password.chars().count() < 8 {
+        return Err(ServerError::Password("the password must have at least 8 characters".into()));
+    }
+    let hash = agents::hash_password(password).map_err(ServerError::Password)?;
+    store.upsert_agent(&email, &hash, store::now_ms()).await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,588 @@
+//! Storage: schema migrations and every query, over SQLite or PostgreSQL (`sqlx::Any`).
+//!
+//! All SQL uses `$n` placeholders, each used once and in order, which both drivers accept.
+//! With SQLite, writes go through a pool of one connection (SQLite has one writer anyway, and
+//! queueing in the pool is cheaper than lock retries) while reads use a separate pool; WAL mode
+//! lets the readers see every committed write without blocking it.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::ServerError;
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A handle on the database: cheap to clone, shared by all handlers.
+#[derive(Debug, Clone)]
+pub struct Store {
+    writer: AnyPool,
+    reader: AnyPool,
+    backend: Backend,
+}
+
+/// One message as the APIs return it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Message {
+    /// Increasing id, unique across conversations; also the SSE event id.
+    pub id: i64,
+    /// `visitor`, `bot` or `agent`.
+    pub author: String,
+    /// The agent's display name for agent messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// Plain text (never HTML).
+    pub text: String,
+    /// Milliseconds since the Unix epoch (for transcript messages: when the widget recorded it).
+    pub created_ms: i64,
+    /// The bot's intent for a visitor message, if it found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// The bot's confidence in that intent, in [0, 1].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    /// Sentiment of a visitor message in [-1, 1] (negative is unhappy), if the widget scored it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f64>,
+}
+
+/// A message to store.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    /// `visitor`, `bot` or `agent`.
+    pub author: String,
+    /// Display name (agents).
+    pub author_name: Option<String>,
+    /// Plain text.
+    pub text: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// Bot annotation: intent.
+    pub intent: Option<String>,
+    /// Bot annotation: confidence in [0, 1].
+    pub confidence: Option<f64>,
+    /// Bot annotation: sentiment in [-1, 1].
+    pub sentiment: Option<f64>,
+    /// The client's id for this message, so a retried send is stored once.
+    pub client_id: Option<String>,
+}
+
+/// A new escalation, validated by the API.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    /// Random id (`c_` + 32 hex digits).
+    pub id: String,
+    /// BCP 47 tag.
+    pub locale: String,
+    /// The bot's id, if the widget sent it.
+    pub bot_id: Option<String>,
+    /// The page the visitor escalated from.
+    pub page_url: Option<String>,
+    /// Allowed profile fields, as a JSON object.
+    pub profile_json: String,
+    /// SHA-256 (hex) of the visitor token.
+    pub token_hash: String,
+    /// SHA-256 (hex) of the idempotency key, if any.
+    pub idem_key_hash: Option<String>,
+    /// The token XOR a key-derived pad (hex), to answer a retry with the same token.
+    pub token_sealed: Option<String>,
+    /// SHA-256 (hex) of the canonical request, to refuse a reused key with another body.
+    pub body_hash: Option<String>,
+    /// Creation time, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// The transcript so far.
+    pub transcript: Vec<NewMessage>,
+}
+
+/// What an earlier escalation with the same idempotency key stored.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The conversation id.
+    pub id: String,
+    /// The sealed token (hex).
+    pub token_sealed: String,
+    /// Hash of the original request.
+    pub body_hash: String,
+    /// Creation time.
+    pub created_ms: i64,
+}
+
+/// Outcome of [`Store::create_conversation`].
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// Stored now.
+    New,
+    /// The idempotency key was used before; here is what it created.
+    Replayed(Replay),
+}
+
+/// A conversation's header, as agents see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    /// The id.
+    pub id: String,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// BCP 47 tag.
+    pub locale: String,
+    /// The bot's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_id: Option<String>,
+    /// The page the visitor escalated from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    /// The allowed profile fields the visitor agreed to send.
+    pub profile: serde_json::Value,
+    /// Creation time, ms since the Unix epoch.
+    pub created_ms: i64,
+    /// Last activity, ms since the Unix epoch.
+    pub updated_ms: i64,
+    /// Number of messages.
+    pub message_count: i64,
+    /// The most recent message's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_text: Option<String>,
+    /// The most recent intent the bot detected in a visitor message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_intent: Option<String>,
+}
+
+const MIGRATIONS_SQLITE: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Turns a bare file path into a SQLite URL that creates the file; other URLs pass unchanged.
+pub fn normalize_url(url: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") {
+        url.to_owned()
+    } else {
+        format!("sqlite://{url}?mode=rwc")
+    }
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:…{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (see [`normalize_url`]) and runs the migrations.
+    ///
+    /// # Errors
+    /// [`ServerError::Database`] when the database cannot be opened, [`ServerError::Migrate`]
+    /// when a migration fails.
+    pub async fn connect(url: &str) -> Result<Store, ServerError> {
+        sqlx::any::install_default_drivers();
+        let url = normalize_url(url);
+        let db_err = |source| ServerError::Database { url: redact_url(&url), source };
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let (writer, reader) = match backend {
+            Backend::Sqlite => {
+                let options = || {
+                    AnyPoolOptions::new().after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                };
+                let writer = options().max_connections(1).connect(&url).await.map_err(db_err)?;
+                let reader = options().max_connections(4).connect(&url).await.map_err(db_err)?;
+                (writer, reader)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new().max_connections(16).connect(&url).await.map_err(db_err)?;
+                (pool.clone(), pool)
+            }
+        };
+        let table = match backend {
+            Backend::Sqlite => MIGRATIONS_SQLITE,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        let mut migrator = Migrator::DEFAULT;
+        migrator.migrations = Cow::Owned(
+            table
+                .iter()
+                .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
+                .collect(),
+        );
+        migrator.run(&writer).await?;
+        Ok(Store { writer, reader, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool that writes (for `pg_notify`).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    }
+
+    /// Finds the escalation an idempotency key (its hash) created, if any.
+    pub async fn replay(&self, idem_key_hash: &str) -> Result<Option<Replay>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, token_sealed, body_hash, created_ms FROM conversations WHERE idem_key_hash = $1",
+        )
+        .bind(idem_key_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.map(|r| {
+            Ok(Replay {
+                id: r.try_get("id")?,
+                token_sealed: r.try_get::<Option<String>, _>("token_sealed")?.unwrap_or_default(),
+                body_hash: r.try_get::<Option<String>, _>("body_hash")?.unwrap_or_default(),
+                created_ms: r.try_get("created_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores a conversation and its transcript in one transaction. If its idempotency key was
+    /// used before (even by a request racing this one), nothing is written and the earlier
+    /// escalation is returned.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn create_conversation(&self, c: &NewConversation) -> Result<Created, sqlx::Error> {
+        if let Some(key) = &c.idem_key_hash {
+            if let Some(replay) = self.replay(key).await? {
+                return Ok(Created::Replayed(replay));
+            }
+        }
+        let mut tx = self.writer.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO conversations (id, created_ms, updated_ms, status, locale, bot_id, page_url, \
+             profile_json, token_hash, idem_key_hash, token_sealed, body_hash) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&c.id)
+        .bind(c.created_ms)
+        .bind(c.created_ms)
+        .bind(&c.locale)
+        .bind(&c.bot_id)
+        .bind(&c.page_url)
+        .bind(&c.profile_json)
+        .bind(&c.token_hash)
+        .bind(&c.idem_key_hash)
+        .bind(&c.token_sealed)
+        .bind(&c.body_hash)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            drop(tx);
+            if is_unique_violation(&e) {
+                if let Some(key) = &c.idem_key_hash {
+                    if let Some(replay) = self.replay(key).await? {
+                        return Ok(Created::Replayed(replay));
+                    }
+                }
+            }
+            return Err(e);
+        }
+        // One multi-row INSERT per 50 messages: a round trip per message would dominate.
+        for chunk in c.transcript.chunks(50) {
+            let mut sql = String::from(
+                "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
+                 confidence, sentiment, client_id) VALUES ",
+            );
+            let mut n = 0;
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for j in 0..9 {
+                    n += 1;
+                    if j > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${n}"));
+                }
+                sql.push(')');
+            }
+            let mut query = sqlx::query(&sql);
+            for m in chunk {
+                query = query
+                    .bind(&c.id)
+                    .bind(m.created_ms)
+                    .bind(&m.author)
+                    .bind(&m.author_name)
+                    .bind(&m.text)
+                    .bind(&m.intent)
+                    .bind(m.confidence)
+                    .bind(m.sentiment)
+                    .bind(&m.client_id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Created::New)
+    }
+
+    /// The status of a conversation and its token hash, or `None` if there is no such id.
+    pub async fn conversation_auth(&self, id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+        let row = sqlx::query("SELECT status, token_hash FROM conversations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| Ok((r.try_get("status")?, r.try_get("token_hash")?))).transpose()
+    }
+
+    /// Appends a message and bumps the conversation's `updated_ms`. A message whose
+    /// `client_id` was stored before is not stored again: the earlier one is returned with
+    /// `false`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn add_message(&self, conversation_id: &str, m: &NewMessage) -> Result<(Message, bool), sqlx::Error> {
+        if let Some(client_id) = &m.client_id {
+            if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+                return Ok((existing, false));
+            }
+        }
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
+             confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(conversation_id)
+        .bind(m.created_ms)
+        .bind(&m.author)
+        .bind(&m.author_name)
+        .bind(&m.text)
+        .bind(&m.intent)
+        .bind(m.confidence)
+        .bind(m.sentiment)
+        .bind(&m.client_id)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match row {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => {
+                drop(tx);
+                if let Some(client_id) = &m.client_id {
+                    if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+                        return Ok((existing, false));
+                    }
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let id: i64 = row.try_get("id")?;
+        sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
+            .bind(m.created_ms)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((
+            Message {
+                id,
+                author: m.author.clone(),
+                author_name: m.author_name.clone(),
+                text: m.text.clone(),
+                created_ms: m.created_ms,
+                intent: m.intent.clone(),
+                confidence: m.confidence,
+                sentiment: m.sentiment,
+            },
+            true,
+        ))
+    }
+
+    async fn message_by_client_id(&self, conversation_id: &str, client_id: &str) -> Result<Option<Message>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"
+        ))
+        .bind(conversation_id)
+        .bind(client_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// Messages of a conversation with id greater than `after`, oldest first (at most 1000).
+    pub async fn messages_after(&self, conversation_id: &str, after: i64) -> Result<Vec<Message>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id > $2 ORDER BY id LIMIT 1000"
+        ))
+        .bind(conversation_id)
+        .bind(after)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    /// Conversations with `status` (`open` or `resolved`), newest first, at most `limit`.
+    pub async fn list_conversations(&self, status: &str, limit: i64) -> Result<Vec<Conversation>, sqlx::Error> {
+        let rows = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.status = $1 ORDER BY c.created_ms DESC, c.id LIMIT $2"))
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    /// One conversation's header, or `None`.
+    pub async fn conversation(&self, id: &str) -> Result<Option<Conversation>, sqlx::Error> {
+        let row = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    /// Marks a conversation resolved. Returns `false` when there is no such open conversation.
+    pub async fn resolve(&self, id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE conversations SET status = 'resolved', resolved_ms = $1, updated_ms = $2 \
+             WHERE id = $3 AND status = 'open'",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Creates an agent or replaces its password hash.
+    pub async fn upsert_agent(&self, email: &str, password_hash: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO agents (email, password_hash, created_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash",
+        )
+        .bind(email)
+        .bind(password_hash)
+        .bind(now_ms)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// An agent's id and password hash, by email.
+    pub async fn agent_by_email(&self, email: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+        let row = sqlx::query("SELECT id, password_hash FROM agents WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("password_hash")?))).transpose()
+    }
+
+    /// Stores a session (by the hash of its cookie token).
+    pub async fn create_session(&self, token_hash: &str, agent_id: i64, now_ms: i64, expires_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO sessions (token_hash, agent_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(agent_id)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The agent (id, email) of an unexpired session.
+    pub async fn session_agent(&self, token_hash: &str, now_ms: i64) -> Result<Option<(i64, String)>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT a.id, a.email FROM sessions s JOIN agents a ON a.id = s.agent_id \
+             WHERE s.token_hash = $1 AND s.expires_ms > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| Ok((r.try_get("id")?, r.try_get("email")?))).transpose()
+    }
+
+    /// Deletes a session (sign out).
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.writer).await?;
+        Ok(())
+    }
+}
+
+const MESSAGE_COLUMNS: &str = "id, author, author_name, text, created_ms, intent, confidence, sentiment";
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.locale, c.bot_id, c.page_url, c.profile_json, \
+     c.created_ms, c.updated_ms, \
+     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count, \
+     (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_text, \
+     (SELECT m.intent FROM messages m WHERE m.conversation_id = c.id AND m.author = 'visitor' \
+        AND m.intent IS NOT NULL ORDER BY m.id DESC LIMIT 1) AS last_intent \
+     FROM conversations c";
+
+fn message_from_row(r: &AnyRow) -> Result<Message, sqlx::Error> {
+    Ok(Message {
+        id: r.try_get("id")?,
+        author: r.try_get("author")?,
+        author_name: r.try_get("author_name")?,
+        text: r.try_get("text")?,
+        created_ms: r.try_get("created_ms")?,
+        intent: r.try_get("intent")?,
+        confidence: r.try_get("confidence")?,
+        sentiment: r.try_get("sentiment")?,
+    })
+}
+
+fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
+    let profile_json: String = r.try_get("profile_json")?;
+    Ok(Conversation {
+        id: r.try_get("id")?,
+        status: r.try_get("status")?,
+        locale: r.try_get("locale")?,
+        bot_id: r.try_get("bot_id")?,
+        page_url: r.try_get("page_url")?,
+        profile: serde_json::from_str(&profile_json).unwrap_or(serde_json::Value::Null),
+        created_ms: r.try_get("created_ms")?,
+        updated_ms: r.try_get("updated_ms")?,
+        message_count: r.try_get("message_count")?,
+        last_text: r.try_get("last_text")?,
+        last_intent: r.try_get("last_intent")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
