@@ -1,10 +1,178 @@
-//! `sottovoce chat`: not written yet.
+//! `sottovoce chat`: a terminal REPL with a bot (definition JSON or model file). Bot messages
+//! are printed as text, quick replies as numbered options (type the number to press one), links
+//! as `label: url`. `/nlu` toggles intent and confidence display, `/state` prints the
+//! conversation state as stored by the widget, `/reset` starts over, `/quit` (or end of input)
+//! leaves.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use sottovoce::{Bot, BotMessage, Input, QuickReply};
 
 /// Arguments of `sottovoce chat`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Bot definition (JSON) or compiled model file (`.svm`, from `sottovoce build`).
+    bot: PathBuf,
+    /// The visitor's language (BCP 47, e.g. `es` or `es-MX`); default: the bot's first locale.
+    #[arg(long)]
+    locale: Option<String>,
+    /// Show the recognised intent and confidence of every message.
+    #[arg(long)]
+    nlu: bool,
+    /// Seed for reply variation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Prints bot messages; returns the quick replies now on screen (numbered from 1).
+fn show(out: &mut impl Write, messages: &[BotMessage]) -> std::io::Result<Vec<QuickReply>> {
+    let mut offered = Vec::new();
+    for m in messages {
+        for (i, line) in m.text.lines().enumerate() {
+            writeln!(out, "{} {line}", if i == 0 { "bot>" } else { "    " })?;
+        }
+        for link in &m.links {
+            writeln!(out, "      {}: {}", link.label, link.url)?;
+        }
+        offered.extend(m.quick_replies.iter().cloned());
+    }
+    for (i, q) in offered.iter().enumerate() {
+        writeln!(out, "      [{}] {}", i + 1, q.label)?;
+    }
+    Ok(offered)
+}
+
+/// The REPL over any reader and writer (tests drive it with strings); `clock` gives `now_ms`.
+pub(crate) fn repl(
+    bot: &Bot,
+    locale: &str,
+    seed: u64,
+    mut show_nlu: bool,
+    input: impl BufRead,
+    out: &mut impl Write,
+    mut clock: impl FnMut() -> u64,
+) -> anyhow::Result<()> {
+    let mut state = bot.new_state(locale, seed, clock());
+    let mut offered = show(out, &bot.begin_visit(&mut state, clock()))?;
+    for line in input.lines() {
+        let line = line.context("cannot read standard input")?;
+        let text = line.trim();
+        let input = match text {
+            "" => continue,
+            "/quit" | "/exit" => break,
+            "/nlu" => {
+                show_nlu = !show_nlu;
+                writeln!(out, "(intent display {})", if show_nlu { "on" } else { "off" })?;
+                continue;
+            }
+            "/state" => {
+                writeln!(out, "{}", state.to_json())?;
+                continue;
+            }
+            "/reset" => {
+                state = bot.new_state(locale, seed, clock());
+                offered = show(out, &bot.begin_visit(&mut state, clock()))?;
+                continue;
+            }
+            _ => match text.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|n| offered.get(n)) {
+                Some(q) => {
+                    writeln!(out, "you> {}", q.label)?;
+                    Input::QuickReply { label: q.label.clone(), intent: q.intent.clone() }
+                }
+                None => Input::Text { text: text.to_owned() },
+            },
+        };
+        let turn = bot.respond(&mut state, input, clock());
+        if show_nlu {
+            match &turn.nlu {
+                Some(nlu) => {
+                    let ranking: Vec<String> = nlu.ranking.iter().take(3).map(|(i, c)| format!("{i} {c:.2}")).collect();
+                    let entities: Vec<String> = nlu.entities.iter().map(|e| format!("{}={}", e.entity, e.value)).collect();
+                    writeln!(
+                        out,
+                        "  (intent {}; {}; locale {}{}{})",
+                        turn.intent.as_deref().unwrap_or("fallback"),
+                        ranking.join(", "),
+                        nlu.locale,
+                        if entities.is_empty() { "" } else { "; entities " },
+                        entities.join(", ")
+                    )?;
+                }
+                None => writeln!(out, "  (intent {} from the button)", turn.intent.as_deref().unwrap_or("fallback"))?,
+            }
+        }
+        let shown = show(out, &turn.messages)?;
+        if !shown.is_empty() {
+            offered = shown;
+        }
+    }
+    Ok(())
+}
 
 /// Runs `sottovoce chat`.
-pub(crate) fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`sottovoce chat` is not implemented yet")
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
+    let bot = Bot::load(&bytes).with_context(|| format!("{}", args.bot.display()))?;
+    let locale = args.locale.clone().unwrap_or_else(|| bot.definition().default_locale().to_owned());
+    eprintln!(
+        "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /reset, /quit.",
+        bot.definition().name,
+        bot.definition().intents.len()
+    );
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    repl(&bot, &locale, args.seed, args.nlu, stdin.lock(), &mut stdout, now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mini() -> Bot {
+        let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini.json")).unwrap();
+        Bot::load(&text).unwrap()
+    }
+
+    fn chat(bot: &Bot, locale: &str, input: &str) -> String {
+        let mut out = Vec::new();
+        let mut t = 1_780_000_000_000;
+        repl(bot, locale, 1, true, input.as_bytes(), &mut out, || {
+            t += 1000;
+            t
+        })
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn numbers_press_buttons_and_links_are_printed() {
+        let bot = mini();
+        let out = chat(&bot, "en", "3\n/quit\nnot read\n");
+        assert!(out.starts_with("bot> Hi! I'm Mini Shop Helper. How can I help?\n      [1] Track an order\n"), "{out}");
+        assert!(out.contains("you> Talk to a person\n  (intent human from the button)\n"), "{out}");
+        assert!(out.contains("      help@mini.example: mailto:help@mini.example\n"), "{out}");
+        assert!(!out.contains("not read"));
+    }
+
+    #[test]
+    fn spanish_form_with_cancel_button() {
+        let bot = mini();
+        let out = chat(&bot, "es", "1\n1\n");
+        assert!(out.contains("bot> ¿Cuál es tu número de pedido?"), "{out}");
+        assert!(out.contains("you> Cancelar\n"), "{out}");
+        assert!(out.contains("bot> De acuerdo, dejo de buscar el pedido."), "{out}");
+    }
+
+    #[test]
+    fn state_command_prints_the_stored_json() {
+        let out = chat(&mini(), "en", "/state\n");
+        assert!(out.contains("\"bot_id\":\"mini\""), "{out}");
+    }
 }
