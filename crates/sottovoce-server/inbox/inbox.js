@@ -1,0 +1,249 @@
+// sottovoce agent inbox. Every piece of visitor, bot or agent text becomes a text node: this
+// file never parses HTML. Served under a CSP allowing only this script and inbox.css.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let current = null; // id of the open conversation
+  let events = null; // EventSource on /api/agent/events
+  let refreshTimer = null;
+
+  /** Builds an element with text children (strings become text nodes) and attributes. */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === 'class') node.className = value;
+      else node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function say(text) {
+    $('status').textContent = text;
+  }
+
+  async function api(method, path, body) {
+    const init = { method, headers: {}, credentials: 'same-origin' };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (response.status === 401 && path !== '/api/agent/login') {
+      showLogin();
+    }
+    if (!response.ok) {
+      const message = data && data.error ? data.error.message : `HTTP ${response.status}`;
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  const time = (ms) => new Date(ms).toLocaleString();
+  const percent = (x) => `${Math.round(x * 100)}%`;
+
+  function showLogin() {
+    if (events) {
+      events.close();
+      events = null;
+    }
+    current = null;
+    $('app').hidden = true;
+    $('whoami').hidden = true;
+    $('login').hidden = false;
+    $('email').focus();
+  }
+
+  async function showApp(email) {
+    $('login').hidden = true;
+    $('agent-email').textContent = email;
+    $('whoami').hidden = false;
+    $('app').hidden = false;
+    await loadList();
+    follow();
+  }
+
+  function visitorName(c) {
+    const name = c.profile && typeof c.profile.name === 'string' ? c.profile.name : '';
+    return name || `Visitor ${c.id.slice(2, 8)}`;
+  }
+
+  async function loadList() {
+    const data = await api('GET', '/api/agent/conversations?status=open');
+    const list = $('conversations');
+    list.replaceChildren();
+    $('list-empty').hidden = data.conversations.length > 0;
+    for (const c of data.conversations) {
+      const button = el(
+        'button',
+        { type: 'button', class: 'item', 'data-id': c.id },
+        el('span', { class: 'name' }, visitorName(c)),
+        el('span', { class: 'when' }, time(c.created_ms)),
+        c.last_intent ? el('span', { class: 'intent' }, c.last_intent) : null,
+        c.last_text ? el('span', { class: 'preview' }, c.last_text) : null,
+      );
+      if (c.id === current) button.setAttribute('aria-current', 'true');
+      button.addEventListener('click', () => open(c.id));
+      list.append(el('li', {}, button));
+    }
+  }
+
+  function annotation(m) {
+    if (m.author !== 'visitor') return null;
+    const parts = [];
+    parts.push(m.intent ? `intent ${m.intent}` : 'no intent');
+    if (typeof m.confidence === 'number') parts.push(`confidence ${percent(m.confidence)}`);
+    if (typeof m.sentiment === 'number') parts.push(`sentiment ${m.sentiment.toFixed(2)}`);
+    const mood = typeof m.sentiment !== 'number' ? '' : m.sentiment <= -0.3 ? ' negative' : m.sentiment >= 0.3 ? ' positive' : '';
+    return el('p', { class: `annotation${mood}` }, parts.join(' · '));
+  }
+
+  function authorLabel(m) {
+    if (m.author === 'agent') return m.author_name ? `Agent ${m.author_name}` : 'Agent';
+    return m.author === 'bot' ? 'Bot' : 'Visitor';
+  }
+
+  async function open(id) {
+    current = id;
+    const data = await api('GET', `/api/agent/conversations/${encodeURIComponent(id)}`);
+    if (current !== id) return;
+    const c = data.conversation;
+    $('placeholder').hidden = true;
+    $('conversation-body').hidden = false;
+    $('conversation-title').textContent = visitorName(c);
+    const meta = [`locale ${c.locale}`, `since ${time(c.created_ms)}`, c.status];
+    for (const [key, value] of Object.entries(c.profile || {})) {
+      if (key !== 'name') meta.push(`${key}: ${value}`);
+    }
+    if (c.page_url) meta.push(`from ${c.page_url}`);
+    $('conversation-meta').textContent = meta.join(' · ');
+    $('resolve').disabled = c.status !== 'open';
+
+    const log = $('transcript');
+    log.replaceChildren();
+    for (const m of data.messages) {
+      log.append(
+        el(
+          'li',
+          { class: `message ${m.author}`, 'data-id': String(m.id) },
+          el('p', { class: 'who' }, `${authorLabel(m)} · ${time(m.created_ms)}`),
+          el('p', { class: 'text' }, m.text),
+          annotation(m),
+        ),
+      );
+    }
+    log.lastElementChild && log.lastElementChild.scrollIntoView({ block: 'nearest' });
+
+    const list = $('suggestions');
+    list.replaceChildren();
+    $('suggestions-empty').hidden = data.suggestions.length > 0;
+    for (const s of data.suggestions) {
+      const button = el('button', { type: 'button', class: 'suggestion', title: `Reply for intent ${s.intent}` }, s.text);
+      button.addEventListener('click', () => {
+        $('reply').value = s.text;
+        $('reply').focus();
+      });
+      list.append(el('li', {}, button));
+    }
+    for (const item of $('conversations').querySelectorAll('button.item')) {
+      if (item.getAttribute('data-id') === id) item.setAttribute('aria-current', 'true');
+      else item.removeAttribute('aria-current');
+    }
+  }
+
+  function refreshSoon(conversationId) {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(async () => {
+      try {
+        await loadList();
+        if (current && (conversationId === null || conversationId === current)) await open(current);
+      } catch (e) {
+        say(e.message);
+      }
+    }, 100);
+  }
+
+  function follow() {
+    if (events) return;
+    events = new EventSource('/api/agent/events');
+    events.addEventListener('change', (event) => {
+      let change = null;
+      try {
+        change = JSON.parse(event.data);
+      } catch (_) {
+        return;
+      }
+      refreshSoon(change.conversation_id);
+    });
+    // EventSource reconnects by itself; after a gap, read everything again.
+    events.addEventListener('open', () => refreshSoon(null));
+  }
+
+  $('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('login-error').textContent = '';
+    try {
+      const data = await api('POST', '/api/agent/login', { email: $('email').value, password: $('password').value });
+      $('password').value = '';
+      await showApp(data.email);
+    } catch (e) {
+      $('login-error').textContent = e.message;
+    }
+  });
+
+  $('sign-out').addEventListener('click', async () => {
+    try {
+      await api('POST', '/api/agent/logout', {});
+    } catch (_) {
+      // Signed out either way.
+    }
+    showLogin();
+  });
+
+  $('reply-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = $('reply').value;
+    if (!current || !text.trim()) return;
+    try {
+      await api('POST', `/api/agent/conversations/${encodeURIComponent(current)}/messages`, { text });
+      $('reply').value = '';
+      say('Reply sent.');
+      await open(current);
+    } catch (e) {
+      say(`Not sent: ${e.message}`);
+    }
+  });
+
+  $('resolve').addEventListener('click', async () => {
+    if (!current) return;
+    try {
+      await api('POST', `/api/agent/conversations/${encodeURIComponent(current)}/resolve`, {});
+      say('Conversation resolved.');
+      current = null;
+      $('conversation-body').hidden = true;
+      $('placeholder').hidden = false;
+      await loadList();
+    } catch (e) {
+      say(e.message);
+    }
+  });
+
+  (async () => {
+    try {
+      const me = await api('GET', '/api/agent/me');
+      await showApp(me.email);
+    } catch (_) {
+      showLogin();
+    }
+  })();
+})();

@@ -1,0 +1,106 @@
+//! Helpers shared by the server's integration tests: a server on a temporary SQLite file,
+//! requests through `oneshot`, JSON bodies.
+#![allow(dead_code, unreachable_pub)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sottovoce_server::{AppState, Config};
+use tower::ServiceExt;
+
+/// A test server and the temporary directory its database lives in.
+pub struct TestServer {
+    pub app: Router,
+    pub state: AppState,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub const AGENT_EMAIL: &str = "agent@shop.example";
+pub const AGENT_PASSWORD: &str = "correct horse battery";
+
+/// A server with the fixture bot, one agent, and `tweak` applied to its configuration.
+pub async fn server(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+    sottovoce_server::create_agent(&url, AGENT_EMAIL, AGENT_PASSWORD).await.expect("agent");
+    let mut config = Config::new(url.clone());
+    config.bot_path = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bot.json").into());
+    config.allowed_origins = vec!["https://shop.example".into()];
+    tweak(&mut config);
+    let state = AppState::new(config).await.expect("server starts");
+    TestServer { app: sottovoce_server::router(state.clone()), state, url, _dir: dir }
+}
+
+/// A response's status, headers and body parsed as JSON (`Null` when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Answer { status, headers, json: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+pub fn post_json(uri: &str, body: &Value) -> Request<Body> {
+    Request::post(uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+}
+
+pub fn with_bearer(mut request: Request<Body>, token: &str) -> Request<Body> {
+    request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+pub fn with_cookie(mut request: Request<Body>, cookie: &str) -> Request<Body> {
+    request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+    request
+}
+
+pub fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+/// A typical escalation: a visitor asking about returns, then asking for a person.
+pub fn escalation(key: Option<&str>) -> Value {
+    let mut body = serde_json::json!({
+        "locale": "en",
+        "bot_id": "test-shop",
+        "page_url": "https://shop.example/jackets",
+        "profile": { "name": "Ana", "visits": 3 },
+        "transcript": [
+            { "author": "visitor", "text": "can I send this jacket back?", "at_ms": 1_700_000_000_000i64,
+              "intent": "returns", "confidence": 0.91, "sentiment": 0.1 },
+            { "author": "bot", "text": "You can return unworn items within 30 days." },
+            { "author": "visitor", "text": "this is useless, I want a person", "intent": "human",
+              "confidence": 0.88, "sentiment": -0.7 }
+        ]
+    });
+    if let Some(key) = key {
+        body["idempotency_key"] = key.into();
+    }
+    body
+}
+
+/// Creates an escalation; returns (id, token).
+pub async fn escalate(app: &Router, body: &Value) -> (String, String) {
+    let answer = send(app, post_json("/api/escalations", body)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    (answer.json["id"].as_str().unwrap().to_owned(), answer.json["token"].as_str().unwrap().to_owned())
+}
+
+/// Signs the fixture agent in; returns the `Cookie` header value.
+pub async fn sign_in(app: &Router) -> String {
+    let answer = send(app, post_json("/api/agent/login", &serde_json::json!({ "email": AGENT_EMAIL, "password": AGENT_PASSWORD }))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let set_cookie = answer.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
