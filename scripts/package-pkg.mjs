@@ -1,0 +1,64 @@
+// Turns wasm-pack's output in pkg/ into the npm package `sottovoce`: writes package.json (name,
+// version from the binding crate, entry points, TypeScript types, the files list), checks that the
+// types are really there, and prints the bundle sizes (raw and gzip).
+//
+// Usage: node scripts/package-pkg.mjs [pkg-dir]     (run by `make pkg` after wasm-opt)
+import { readFileSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = process.argv[2] ?? join(root, "pkg");
+
+function fail(message) {
+  console.error(`package-pkg: ${message}`);
+  process.exit(1);
+}
+
+// The version comes from the binding crate, so the npm package and the crate cannot drift.
+const cargo = readFileSync(join(root, "crates/sottovoce-wasm/Cargo.toml"), "utf8");
+const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)?.[1] ?? fail("no version in crates/sottovoce-wasm/Cargo.toml");
+
+const files = ["sottovoce.js", "sottovoce_bg.wasm", "sottovoce.d.ts", "sottovoce_bg.wasm.d.ts"];
+for (const f of files) {
+  if (!existsSync(join(pkg, f))) fail(`${join(pkg, f)} is missing; run wasm-pack first (make pkg)`);
+}
+const types = readFileSync(join(pkg, "sottovoce.d.ts"), "utf8");
+for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number): Turn"]) {
+  if (!types.includes(needle)) fail(`sottovoce.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
+}
+if (existsSync(join(root, "README.md"))) {
+  copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
+  files.push("README.md");
+}
+
+const manifest = {
+  name: "sottovoce",
+  version,
+  description: "A private customer-service chatbot that runs in the visitor's browser (WebAssembly): intents, entities, forms, replies.",
+  license: "MIT OR Apache-2.0",
+  repository: { type: "git", url: "https://example.invalid/sottovoce" },
+  type: "module",
+  main: "sottovoce.js",
+  module: "sottovoce.js",
+  types: "sottovoce.d.ts",
+  exports: {
+    ".": { types: "./sottovoce.d.ts", default: "./sottovoce.js" },
+    "./sottovoce_bg.wasm": "./sottovoce_bg.wasm",
+    "./package.json": "./package.json",
+  },
+  files,
+  sideEffects: ["./snippets/*"],
+  keywords: ["chatbot", "customer-service", "webassembly", "nlu", "privacy"],
+};
+writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+
+const sizes = {};
+for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
+  const bytes = readFileSync(join(pkg, f));
+  sizes[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+console.log(`package-pkg: wrote ${join(pkg, "package.json")} (sottovoce ${version})`);
+for (const [f, s] of Object.entries(sizes)) console.log(`package-pkg: ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
