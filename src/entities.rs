@@ -26,8 +26,11 @@ use crate::definition::EntityDef;
 
 /// Calendar arithmetic on day numbers (days since 1970-01-01), used to resolve dates.
 pub mod civil;
+mod duration;
 mod email;
+mod money;
 mod number;
+mod ordinal;
 mod pattern;
 mod text;
 
@@ -47,7 +50,7 @@ pub struct Entity {
 }
 
 /// Built-in entity names, always available to slots (owner entities may not reuse them).
-pub const BUILTIN_ENTITIES: &[&str] = &["email", "number"];
+pub const BUILTIN_ENTITIES: &[&str] = &["duration", "email", "money", "number", "ordinal"];
 
 /// What an extraction may depend on besides the text: the visitor's locale and the reference
 /// time that relative expressions ("tomorrow") are resolved against.
@@ -103,6 +106,11 @@ fn decimal_comma(locale: &str) -> bool {
     }
 }
 
+/// The upper-case region subtag of a locale (`es-MX` → `MX`), or empty.
+fn region(locale: &str) -> String {
+    locale.split(['-', '_']).skip(1).find(|p| p.len() == 2 || p.len() == 3 && p.chars().all(|c| c.is_ascii_digit())).unwrap_or("").to_ascii_uppercase()
+}
+
 /// Extracts built-in and owner-defined entities.
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
@@ -142,10 +150,20 @@ impl EntityExtractor {
         let mut tokens = Vec::new();
         email::find(&t, &mut tokens);
 
+        let nums = number::find(&t, langs, comma);
+        let ordinals = ordinal::find(&t, langs);
         let mut values = Vec::new();
-        for n in number::find(&t, langs, comma) {
-            values.push(t.entity("number", n.value.clone(), n.start, n.end));
+        for o in &ordinals {
+            values.push(t.entity("ordinal", o.value.to_string(), o.start, o.end));
         }
+        for n in &nums {
+            // `twenty` of `twenty-first` is part of an ordinal.
+            if !ordinals.iter().any(|o| n.start < o.end && o.start < n.end) {
+                values.push(t.entity("number", n.value.clone(), n.start, n.end));
+            }
+        }
+        money::find(&t, &nums, &region(ctx.locale), &mut values);
+        duration::find(&t, &nums, langs, &mut values);
         values.retain(|v| !tokens.iter().any(|k: &Entity| v.start < k.end && k.start < v.end));
 
         let mut out = tokens;

@@ -38,7 +38,7 @@ fn is_group_sep(c: char) -> bool {
 
 /// True when a number may start at `i`: not glued to a word or code before it (`A12`, `CU-12`,
 /// `v.2`, `1/2`).
-fn starts_token(c: &[char], i: usize) -> bool {
+pub(crate) fn starts_token(c: &[char], i: usize) -> bool {
     if i == 0 {
         return true;
     }
@@ -52,15 +52,17 @@ fn starts_token(c: &[char], i: usize) -> bool {
     true
 }
 
-/// True when an ordinal suffix follows (`1st`, `2nd`, `3rd`, `4th`, `1º`, `2ª`, `1er`, `2do`,
-/// `3ro`): that is an ordinal, not a number.
-fn ordinal_suffix_at(c: &[char], j: usize) -> bool {
+/// The length in chars of an ordinal suffix at `j` (`1st`, `2nd`, `3rd`, `4th`, `1º`, `2ª`,
+/// `1.º`, `1er`, `2do`, `3ro`), or `None`: digits with such a suffix are an ordinal, not a number.
+pub(crate) fn ordinal_suffix_at(c: &[char], j: usize) -> Option<usize> {
     let mut k = j;
     if c.get(k) == Some(&'.') && matches!(c.get(k + 1), Some('º' | 'ª' | '°')) {
         k += 1;
     }
-    let suffix: String = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).flat_map(|c| c.to_lowercase()).collect();
-    matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o")
+    let len = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).count();
+    let suffix: String = c[k..k + len].iter().flat_map(|c| c.to_lowercase()).collect();
+    let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o");
+    ok.then_some(k + len - j)
 }
 
 /// Letters that may follow digits directly and leave a number (units of time, weight, length,
@@ -86,7 +88,7 @@ fn digits(t: &Text<'_>, decimal_comma: bool) -> Vec<Num> {
             j += 1;
         }
         i = j;
-        if !starts_token(c, run_start) || ordinal_suffix_at(c, j) {
+        if !starts_token(c, run_start) || ordinal_suffix_at(c, j).is_some() {
             continue;
         }
         // `2026-11-27`, `600-123-456`, `3/4`: dates, phones and fractions, not loose numbers.
@@ -149,7 +151,7 @@ fn read(run: &str, thou: char, dec: char) -> Option<String> {
     if frac.is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
-    let groups: Vec<&str> = int.split(|c| c == thou || c == '\u{a0}' || c == '\u{202f}').collect();
+    let groups: Vec<&str> = int.split([thou, '\u{a0}', '\u{202f}']).collect();
     if groups.iter().any(|g| g.is_empty() || !g.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
@@ -292,6 +294,7 @@ fn words(t: &Text<'_>, lang: Lang, out: &mut Vec<Num>) {
     let mut i = 0;
     while i < t.words.len() {
         match parse_words(t, lang, i) {
+            Some((1, last)) if last == i && lang == Lang::En && t.words[i].folded == "one" && is_pronoun(t, i) => i += 1,
             Some((value, last)) => {
                 out.push(Num { start: t.words[i].start, end: t.words[last].end, value: value.to_string(), words: true });
                 i = last + 1;
@@ -299,6 +302,16 @@ fn words(t: &Text<'_>, lang: Lang, out: &mut Vec<Num>) {
             None => i += 1,
         }
     }
+}
+
+/// True when the word `one` at `i` stands for a thing (`this one`, `the second one`), not a count.
+fn is_pronoun(t: &Text<'_>, i: usize) -> bool {
+    let Some(prev) = i.checked_sub(1).map(|p| &t.words[p]) else { return false };
+    if !is_space_gap(t.between(prev.end, t.words[i].start)) {
+        return false;
+    }
+    const DETERMINERS: &[&str] = &["the", "this", "that", "which", "each", "any", "every", "no", "another", "other", "last", "next", "same", "new", "old"];
+    DETERMINERS.contains(&prev.folded.as_str()) || super::ordinal::is_ordinal_word(&prev.folded)
 }
 
 /// Parses the longest number starting at word `i`: its value and the index of its last word.

@@ -1,0 +1,112 @@
+//! The built-in `ordinal` entity: `3rd`, `21st`, `1º`, `2.ª`, `third`, `twenty-first`,
+//! `tercera`, `décimo`. The value is the position as digits (`3`).
+//!
+//! `second` / `segundo` after an article or a number (`wait a second`, `un segundo`, `30
+//! seconds`) is a duration, not an ordinal, and is skipped.
+
+use super::number::{ordinal_suffix_at, starts_token};
+use super::text::{is_space_gap, Text};
+use super::Lang;
+
+/// An ordinal found in a message: char span and position (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ordinal {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) value: u64,
+}
+
+const EN_UNITS: [&str; 9] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"];
+const EN_TEENS: [&str; 10] = [
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+];
+const EN_TENS: [&str; 8] = ["twentieth", "thirtieth", "fortieth", "fiftieth", "sixtieth", "seventieth", "eightieth", "ninetieth"];
+const EN_TENS_CARDINAL: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+
+/// Spanish ordinal stems (masculine `-o`, feminine `-a`, plurals), 1–10, then 11–12.
+const ES_STEMS: [&str; 10] = ["primer", "segund", "tercer", "cuart", "quint", "sext", "septim", "octav", "noven", "decim"];
+
+fn es_word(w: &str) -> Option<u64> {
+    match w {
+        "primer" | "tercer" => return Some(if w == "primer" { 1 } else { 3 }),
+        "setimo" | "setima" => return Some(7),
+        "undecimo" | "undecima" | "decimoprimero" | "decimoprimera" => return Some(11),
+        "duodecimo" | "duodecima" | "decimosegundo" | "decimosegunda" => return Some(12),
+        _ => {}
+    }
+    let stem = w.strip_suffix("os").or_else(|| w.strip_suffix("as")).or_else(|| w.strip_suffix('o')).or_else(|| w.strip_suffix('a'))?;
+    ES_STEMS.iter().position(|s| *s == stem).map(|p| p as u64 + 1)
+}
+
+fn en_word(w: &str) -> Option<u64> {
+    let pos = |list: &[&str]| list.iter().position(|x| *x == w).map(|p| p as u64);
+    pos(&EN_UNITS).map(|p| p + 1).or_else(|| pos(&EN_TEENS).map(|p| p + 10)).or_else(|| pos(&EN_TENS).map(|p| 20 + 10 * p))
+}
+
+/// True for an English ordinal word (`second`, `twentieth`).
+pub(crate) fn is_ordinal_word(folded: &str) -> bool {
+    en_word(folded).is_some()
+}
+
+/// Every ordinal in the text, sorted by start.
+pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
+    let mut out = Vec::new();
+    let c = &t.chars;
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < c.len() && c[i].is_ascii_digit() {
+            i += 1;
+        }
+        if !starts_token(c, start) {
+            continue;
+        }
+        if let Some(len) = ordinal_suffix_at(c, i) {
+            let after = c.get(i + len);
+            if after.is_none_or(|x| !x.is_alphanumeric()) {
+                let digits: String = c[start..i].iter().collect();
+                if let Ok(value) = digits.parse::<u64>() {
+                    if value > 0 {
+                        out.push(Ordinal { start, end: i + len, value });
+                    }
+                }
+            }
+        }
+    }
+    let ws = &t.words;
+    for (k, w) in ws.iter().enumerate() {
+        let f = w.folded.as_str();
+        let prev = k.checked_sub(1).map(|p| &ws[p]).filter(|p| is_space_gap(t.between(p.end, w.start)) || t.between(p.end, w.start) == ['-']);
+        for &lang in langs {
+            let value = match lang {
+                Lang::En => en_word(f),
+                Lang::Es => es_word(f),
+            };
+            let Some(mut value) = value else { continue };
+            let mut start = w.start;
+            // `a second`, `30 seconds`, `un segundo`: time. `un cuarto`, `y cuarto`: a quarter.
+            let counted = prev.is_some_and(|p| matches!(p.folded.as_str(), "a" | "one" | "un" | "uno" | "una" | "few" | "pocos" | "y" | "menos"))
+                || (w.start >= 2 && c[w.start - 1] == ' ' && c[w.start - 2].is_ascii_digit());
+            if (value == 2 && (counted || f.ends_with('s'))) || (value == 4 && lang == Lang::Es && counted) {
+                continue;
+            }
+            // English compounds: twenty-first, thirty second.
+            if lang == Lang::En && value < 10 {
+                if let Some(p) = prev {
+                    if let Some(tens) = EN_TENS_CARDINAL.iter().position(|x| *x == p.folded) {
+                        value += 20 + 10 * tens as u64;
+                        start = p.start;
+                    }
+                }
+            }
+            out.push(Ordinal { start, end: w.end, value });
+            break;
+        }
+    }
+    out.sort_by_key(|o| (o.start, o.end));
+    out
+}
