@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod build;
 mod chat;
 mod eval;
@@ -26,6 +27,8 @@ enum Command {
     Chat(chat::Args),
     /// Train on a JSONL split and report accuracy, latency and model size.
     Eval(eval::Args),
+    /// Manage the agents who answer escalations in the inbox.
+    Agent(agent::Args),
     /// Serve the demo site (and, later, the escalation server).
     Serve(serve::Args),
 }
@@ -36,5 +39,6 @@ fn main() -> anyhow::Result<()> {
         Command::Chat(args) => chat::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Agent(args) => agent::run(args),
     }
 }

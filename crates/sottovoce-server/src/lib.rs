@@ -177,6 +177,9 @@ pub enum ServerError {
     /// An allowed CORS origin is not a valid header value.
     #[error("invalid CORS origin {0:?}")]
     Origin(String),
+    /// An agent's email or password is unacceptable.
+    #[error("{0}")]
+    InvalidAgent(String),
     /// Hashing a password failed.
     #[error("password hashing failed: {0}")]
     Password(String),
@@ -259,13 +262,13 @@ pub async fn build_app(config: Config) -> Result<Router, ServerError> {
 /// `email` is trimmed and lower-cased; `password` must be at least 8 characters.
 ///
 /// # Errors
-/// [`ServerError`] for a database failure or an unacceptable email or password
-/// ([`ServerError::Password`]).
+/// [`ServerError::InvalidAgent`] for an unacceptable email or password, other variants for a
+/// database failure.
 pub async fn create_agent(database_url: &str, email: &str, password: &str) -> Result<(), ServerError> {
     let store = store::Store::connect(database_url).await?;
-    let email = agents::normalize_email(email).map_err(ServerError::Password)?;
+    let email = agents::normalize_email(email).map_err(ServerError::InvalidAgent)?;
     if password.chars().count() < 8 {
-        return Err(ServerError::Password("the password must have at least 8 characters".into()));
+        return Err(ServerError::InvalidAgent("the password must have at least 8 characters".into()));
     }
     let hash = agents::hash_password(password).map_err(ServerError::Password)?;
     store.upsert_agent(&email, &hash, store::now_ms()).await?;
