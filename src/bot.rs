@@ -166,9 +166,10 @@ impl Bot {
 
     /// Classifies one message: the locale it is written in, the intent ranking (top 5, best
     /// first, confidences in [0, 1]), the intent when the best is at or above
-    /// [`Bot::threshold`], and the entities found. Only the first 1000 chars are read.
+    /// [`Bot::threshold`], and the entities found (every supported language tried, no reference
+    /// time). Only the first 1000 chars are read.
     pub fn understand(&self, text: &str) -> NluResult {
-        crate::dialogue::understand(self, text).result
+        crate::dialogue::understand(self, text, None).result
     }
 
     /// Answers one visitor input, updating `state` (transcript, form, profile, locale).

@@ -36,7 +36,8 @@ pub struct BotDefinition {
     pub intents: Vec<IntentDef>,
     /// Fluent message patterns: locale → message id → pattern (`"Hi { $name }!"`).
     pub messages: BTreeMap<String, BTreeMap<String, String>>,
-    /// Owner-defined entities (patterns). `email` and `number` are always built in.
+    /// Owner-defined entities (patterns). The built-ins ([`crate::entities::BUILTIN_ENTITIES`]:
+    /// `email`, `number`, `money`, `duration`, `ordinal`…) are always available.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<EntityDef>,
     /// Forms that collect slots, started by intents that name them.

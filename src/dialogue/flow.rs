@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::bot::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
-use crate::entities::Entity;
+use crate::entities::{Entity, ExtractContext};
 use crate::state::{ActiveForm, ConversationState, Speaker, TranscriptEntry};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
@@ -29,8 +29,9 @@ pub(crate) struct Understanding {
     pub(crate) result: NluResult,
     /// Probability of every intent, in definition order.
     pub(crate) intent_probs: Vec<f32>,
-    /// Probability of the detected locale.
-    pub(crate) locale_confidence: f32,
+    /// True when the message is long enough and the locale classifier sure enough that the
+    /// replies should switch to [`NluResult::locale`].
+    pub(crate) locale_is_clear: bool,
 }
 
 fn clean(p: f32) -> f32 {
@@ -42,7 +43,12 @@ fn clean(p: f32) -> f32 {
 }
 
 /// Classifies `text`: intent probabilities, ranking, locale and entities.
-pub(crate) fn understand(bot: &Bot, text: &str) -> Understanding {
+///
+/// `conversation` is the conversation's reply locale and the time, when there is a
+/// conversation: entities are then read in the locale the reply will be in (number words,
+/// decimal comma) with relative dates resolved against `now_ms`. Without it every supported
+/// language is tried and relative dates are skipped.
+pub(crate) fn understand(bot: &Bot, text: &str, conversation: Option<(&str, u64)>) -> Understanding {
     let text: String = text.chars().take(MAX_NLU_CHARS).collect();
     let def = &bot.definition;
     let mut intent_probs: Vec<f32> = bot.intents.predict(&text).into_iter().map(clean).collect();
@@ -61,13 +67,17 @@ pub(crate) fn understand(bot: &Bot, text: &str) -> Understanding {
         .enumerate()
         .fold((0, 0.0_f32), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
     let locale = def.locales.get(locale_index).cloned().unwrap_or_else(|| def.default_locale().to_owned());
+    let locale_is_clear =
+        locale_confidence >= LOCALE_CONFIDENCE && text.split_whitespace().count() >= LOCALE_MIN_WORDS;
 
-    let entities = bot.entities.extract(&text);
-    Understanding {
-        result: NluResult { intent, confidence, ranking, entities, locale },
-        intent_probs,
-        locale_confidence,
-    }
+    let entities = match conversation {
+        Some((current, now_ms)) => {
+            let reply_locale = if locale_is_clear { locale.as_str() } else { current };
+            bot.entities.extract_with(&text, &ExtractContext::new(reply_locale, now_ms))
+        }
+        None => bot.entities.extract(&text),
+    };
+    Understanding { result: NluResult { intent, confidence, ranking, entities, locale }, intent_probs, locale_is_clear }
 }
 
 /// The turn being assembled.
@@ -421,15 +431,10 @@ impl Bot {
             return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false };
         }
 
-        let understanding = pressed.is_none().then(|| understand(self, &text));
-        if let Some(u) = &understanding {
-            let words = text.split_whitespace().count();
-            if u.result.locale != state.profile.locale
-                && u.locale_confidence >= LOCALE_CONFIDENCE
-                && words >= LOCALE_MIN_WORDS
-            {
-                state.profile.locale = u.result.locale.clone();
-            }
+        let understanding =
+            pressed.is_none().then(|| understand(self, &text, Some((&state.profile.locale, now_ms))));
+        if let Some(u) = understanding.as_ref().filter(|u| u.locale_is_clear) {
+            state.profile.locale = u.result.locale.clone();
         }
         let (intent_name, confidence) = match (&pressed, &understanding) {
             (Some(name), _) => (Some(name.clone()), 1.0),
