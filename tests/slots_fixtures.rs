@@ -59,8 +59,11 @@ fn check_markup(file: &str, cases: &[MarkupCase], failures: &mut Vec<String>) {
         let got = parse_markup(&c.line);
         match (&c.error, got) {
             (None, Ok(a)) => {
-                let spans: Vec<(String, String, usize)> =
-                    a.spans.iter().map(|s| (s.slot.clone(), s.value.clone(), s.start)).collect();
+                let spans: Vec<(String, String, usize)> = a
+                    .spans
+                    .iter()
+                    .map(|s| (s.slot.clone(), s.value.clone(), s.start))
+                    .collect();
                 let want_text = c.text.as_deref().unwrap_or_default();
                 if a.text != want_text || spans != c.spans {
                     failures.push(format!(
@@ -69,25 +72,43 @@ fn check_markup(file: &str, cases: &[MarkupCase], failures: &mut Vec<String>) {
                     ));
                 }
                 for s in &a.spans {
-                    let covered: String = a.text.chars().skip(s.start).take(s.end - s.start).collect();
+                    let covered: String =
+                        a.text.chars().skip(s.start).take(s.end - s.start).collect();
                     if covered != s.value {
-                        failures.push(format!("{file}: {:?}: span {s:?} covers {covered:?}", c.line));
+                        failures.push(format!(
+                            "{file}: {:?}: span {s:?} covers {covered:?}",
+                            c.line
+                        ));
                     }
                 }
             }
             (Some(kind), Err(e)) => {
                 let (got_kind, text, at) = describe(&e);
-                let want = (kind.as_str(), c.offending.clone().unwrap_or_default(), c.at.unwrap_or(usize::MAX));
+                let want = (
+                    kind.as_str(),
+                    c.offending.clone().unwrap_or_default(),
+                    c.at.unwrap_or(usize::MAX),
+                );
                 if (got_kind, text.clone(), at) != want {
-                    failures.push(format!("{file}: {:?}\n  expected {want:?}\n  got      {:?}", c.line, (got_kind, text, at)));
+                    failures.push(format!(
+                        "{file}: {:?}\n  expected {want:?}\n  got      {:?}",
+                        c.line,
+                        (got_kind, text, at)
+                    ));
                 }
                 let message = e.to_string();
                 if !message.contains(&want.1) {
-                    failures.push(format!("{file}: {:?}: message {message:?} does not quote the offending text", c.line));
+                    failures.push(format!(
+                        "{file}: {:?}: message {message:?} does not quote the offending text",
+                        c.line
+                    ));
                 }
             }
             (None, Err(e)) => failures.push(format!("{file}: {:?}: unexpected error {e}", c.line)),
-            (Some(kind), Ok(a)) => failures.push(format!("{file}: {:?}: expected {kind}, parsed as {:?}", c.line, a.text)),
+            (Some(kind), Ok(a)) => failures.push(format!(
+                "{file}: {:?}: expected {kind}, parsed as {:?}",
+                c.line, a.text
+            )),
         }
     }
 }
@@ -97,12 +118,22 @@ fn check_tagger(file: &str, f: &Fixture, failures: &mut Vec<String>) {
     let mut parsed = Vec::new();
     for (i, lines) in f.train.values().enumerate() {
         for line in lines {
-            parsed.push((parse_markup(line).unwrap_or_else(|e| panic!("{file}: {line:?}: {e}")), i));
+            parsed.push((
+                parse_markup(line).unwrap_or_else(|e| panic!("{file}: {line:?}: {e}")),
+                i,
+            ));
         }
     }
-    let examples: Vec<SlotExample> =
-        parsed.iter().map(|(a, i)| SlotExample { text: &a.text, spans: &a.spans, intent: *i }).collect();
-    let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).expect("training fails");
+    let examples: Vec<SlotExample> = parsed
+        .iter()
+        .map(|(a, i)| SlotExample {
+            text: &a.text,
+            spans: &a.spans,
+            intent: *i,
+        })
+        .collect();
+    let tagger =
+        SlotTagger::train(&examples, &SlotTrainOptions::default()).expect("training fails");
     let bytes = postcard::to_allocvec(&tagger).expect("tagger serializes");
     let loaded: SlotTagger = postcard::from_bytes(&bytes).expect("tagger deserializes");
     for c in &f.cases {
@@ -111,12 +142,21 @@ fn check_tagger(file: &str, f: &Fixture, failures: &mut Vec<String>) {
             continue;
         };
         let spans = tagger.tag(&c.text, Some(intent));
-        let got: Vec<(String, String)> = spans.iter().map(|s| (s.slot.clone(), s.value.clone())).collect();
+        let got: Vec<(String, String)> = spans
+            .iter()
+            .map(|s| (s.slot.clone(), s.value.clone()))
+            .collect();
         if got != c.expect {
-            failures.push(format!("{file}: {:?} ({})\n  expected {:?}\n  got      {got:?}", c.text, c.intent, c.expect));
+            failures.push(format!(
+                "{file}: {:?} ({})\n  expected {:?}\n  got      {got:?}",
+                c.text, c.intent, c.expect
+            ));
         }
         if loaded.tag(&c.text, Some(intent)) != spans {
-            failures.push(format!("{file}: {:?}: the deserialized tagger disagrees", c.text));
+            failures.push(format!(
+                "{file}: {:?}: the deserialized tagger disagrees",
+                c.text
+            ));
         }
     }
 }
@@ -133,9 +173,14 @@ fn slot_fixtures() {
     assert!(!files.is_empty(), "no fixtures in {}", dir.display());
     let (mut failures, mut cases) = (Vec::new(), 0);
     for path in &files {
-        let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let fixture: Fixture = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let fixture: Fixture =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         check_markup(&file, &fixture.markup, &mut failures);
         if !fixture.cases.is_empty() {
             check_tagger(&file, &fixture, &mut failures);
@@ -143,5 +188,10 @@ fn slot_fixtures() {
         cases += fixture.markup.len() + fixture.cases.len();
     }
     assert!(cases > 0, "the slot fixtures hold no cases");
-    assert!(failures.is_empty(), "{} of {cases} slot fixture cases fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} slot fixture cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

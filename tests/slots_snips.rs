@@ -9,7 +9,9 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use sottovoce::slots::{mean_f1_by_group, score, SlotExample, SlotSpan, SlotTagger, SlotTrainOptions};
+use sottovoce::slots::{
+    mean_f1_by_group, score, SlotExample, SlotSpan, SlotTagger, SlotTrainOptions,
+};
 
 #[derive(Deserialize)]
 struct Line {
@@ -27,17 +29,29 @@ struct Entity {
 }
 
 fn load(name: &str) -> Vec<(String, Vec<SlotSpan>, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/snips2017").join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (the shared benchmark data must sit beside the repo)", path.display()));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/snips2017")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the shared benchmark data must sit beside the repo)",
+            path.display()
+        )
+    });
     text.lines()
         .enumerate()
         .map(|(n, l)| {
-            let line: Line = serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
+            let line: Line = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1));
             let spans = line
                 .entities
                 .into_iter()
-                .map(|e| SlotSpan { slot: e.entity, value: e.value, start: e.start, end: e.end })
+                .map(|e| SlotSpan {
+                    slot: e.entity,
+                    value: e.value,
+                    start: e.start,
+                    end: e.end,
+                })
                 .collect();
             (line.text, spans, line.intent)
         })
@@ -48,18 +62,37 @@ fn load(name: &str) -> Vec<(String, Vec<SlotSpan>, String)> {
 fn snips_slot_f1_beats_the_published_engine() {
     let train = load("train.jsonl");
     let test = load("test.jsonl");
-    assert_eq!((train.len(), test.len()), (13_784, 700), "unexpected SNIPS split sizes");
+    assert_eq!(
+        (train.len(), test.len()),
+        (13_784, 700),
+        "unexpected SNIPS split sizes"
+    );
     let mut intents: Vec<&str> = train.iter().map(|x| x.2.as_str()).collect();
     intents.sort_unstable();
     intents.dedup();
-    let index = |name: &str| intents.iter().position(|i| *i == name).expect("test intent seen in train");
-    let examples: Vec<SlotExample> =
-        train.iter().map(|(text, spans, intent)| SlotExample { text, spans, intent: index(intent) }).collect();
+    let index = |name: &str| {
+        intents
+            .iter()
+            .position(|i| *i == name)
+            .expect("test intent seen in train")
+    };
+    let examples: Vec<SlotExample> = train
+        .iter()
+        .map(|(text, spans, intent)| SlotExample {
+            text,
+            spans,
+            intent: index(intent),
+        })
+        .collect();
     let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).expect("SNIPS trains");
 
     let gold: Vec<Vec<SlotSpan>> = test.iter().map(|x| x.1.clone()).collect();
     let groups: Vec<usize> = test.iter().map(|x| index(&x.2)).collect();
-    let predicted: Vec<Vec<SlotSpan>> = test.iter().zip(&groups).map(|(x, &g)| tagger.tag(&x.0, Some(g))).collect();
+    let predicted: Vec<Vec<SlotSpan>> = test
+        .iter()
+        .zip(&groups)
+        .map(|(x, &g)| tagger.tag(&x.0, Some(g)))
+        .collect();
     let scores = score(&gold, &predicted);
     let (mean, per_intent) = mean_f1_by_group(&gold, &predicted, &groups);
     eprintln!(
@@ -67,19 +100,41 @@ fn snips_slot_f1_beats_the_published_engine() {
         scores.overall.precision, scores.overall.recall, scores.overall.f1
     );
     for (g, s) in &per_intent {
-        eprintln!("  {:22} F1 {:.4} ({} spans)", intents[*g], s.overall.f1, s.overall.support());
+        eprintln!(
+            "  {:22} F1 {:.4} ({} spans)",
+            intents[*g],
+            s.overall.f1,
+            s.overall.support()
+        );
     }
     assert_eq!(scores.overall.support(), 1794, "every gold span is counted");
     assert_eq!(per_intent.len(), 7);
-    assert!(mean >= 0.950, "mean slot F1 over intents {mean:.4} fell under 0.950 (published Snips: 0.907)");
-    assert!(scores.overall.f1 >= 0.950, "micro slot F1 {:.4} fell under 0.950", scores.overall.f1);
+    assert!(
+        mean >= 0.950,
+        "mean slot F1 over intents {mean:.4} fell under 0.950 (published Snips: 0.907)"
+    );
+    assert!(
+        scores.overall.f1 >= 0.950,
+        "micro slot F1 {:.4} fell under 0.950",
+        scores.overall.f1
+    );
     for (g, s) in &per_intent {
-        assert!(s.overall.f1 >= 0.85, "{}: slot F1 {:.4} fell under 0.85", intents[*g], s.overall.f1);
+        assert!(
+            s.overall.f1 >= 0.85,
+            "{}: slot F1 {:.4} fell under 0.85",
+            intents[*g],
+            s.overall.f1
+        );
     }
     // The model survives its serialized form and tags the same.
     let bytes = postcard::to_allocvec(&tagger).expect("serializes");
     let loaded: SlotTagger = postcard::from_bytes(&bytes).expect("deserializes");
     for x in test.iter().take(100) {
-        assert_eq!(loaded.tag(&x.0, Some(index(&x.2))), tagger.tag(&x.0, Some(index(&x.2))), "{:?}", x.0);
+        assert_eq!(
+            loaded.tag(&x.0, Some(index(&x.2))),
+            tagger.tag(&x.0, Some(index(&x.2))),
+            "{:?}",
+            x.0
+        );
     }
 }

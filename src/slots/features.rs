@@ -71,7 +71,11 @@ impl Gazetteer {
             *map.entry((key, slot)).or_insert(0) |= 1 << (fold % 32);
         }
         let (entries, folds) = map.into_iter().unzip();
-        Gazetteer { max_tokens: max_tokens as u8, entries, folds }
+        Gazetteer {
+            max_tokens: max_tokens as u8,
+            entries,
+            folds,
+        }
     }
 
     /// Forgets the fold sets once training is over.
@@ -81,14 +85,24 @@ impl Gazetteer {
 
     /// Every `(start token, end token exclusive, slot)` whose tokens spell a known value.
     /// With `exclude_fold`, values seen only in that fold are ignored.
-    pub(crate) fn matches(&self, tokens: &[Token], exclude_fold: Option<u32>, out: &mut Vec<(usize, usize, u16)>) {
+    pub(crate) fn matches(
+        &self,
+        tokens: &[Token],
+        exclude_fold: Option<u32>,
+        out: &mut Vec<(usize, usize, u16)>,
+    ) {
         out.clear();
         if self.entries.is_empty() {
             return;
         }
         for s in 0..tokens.len() {
             let mut h = Fh::new(0xa0);
-            for (e, token) in tokens.iter().enumerate().take(s + self.max_tokens as usize).skip(s) {
+            for (e, token) in tokens
+                .iter()
+                .enumerate()
+                .take(s + self.max_tokens as usize)
+                .skip(s)
+            {
                 h = h.str(&token.lower);
                 let key = (h.finish() >> 32) as u32;
                 let from = self.entries.partition_point(|&(k, _)| k < key);
@@ -190,7 +204,12 @@ pub(crate) fn extract(
         push(Fh::new(1));
         push(Fh::new(2).str(w));
         push(Fh::new(3).str(&shapes[i]));
-        push(Fh::new(4).str(shape_at(ii - 1)).str(&shapes[i]).str(shape_at(ii + 1)));
+        push(
+            Fh::new(4)
+                .str(shape_at(ii - 1))
+                .str(&shapes[i])
+                .str(shape_at(ii + 1)),
+        );
         for k in 2..=3 {
             if let Some(p) = prefix(w, k) {
                 push(Fh::new(5).num(k as u32).str(p));

@@ -31,7 +31,8 @@ pub struct Annotated {
 /// the offending piece of text and the char offset of its `[` in `line`.
 pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
     let chars: Vec<char> = line.chars().collect();
-    let snippet = |from: usize, to: usize| chars[from..to.min(chars.len())].iter().collect::<String>();
+    let snippet =
+        |from: usize, to: usize| chars[from..to.min(chars.len())].iter().collect::<String>();
     let mut text: Vec<char> = Vec::with_capacity(chars.len());
     let mut spans = Vec::new();
     // (char offset of `[` in the line, offset in the plain text where the value starts)
@@ -47,20 +48,39 @@ pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
             }
             '[' => {
                 if let Some((at, _)) = open {
-                    return Err(SlotError::NestedBracket { text: snippet(at, i + 1), at: i });
+                    return Err(SlotError::NestedBracket {
+                        text: snippet(at, i + 1),
+                        at: i,
+                    });
                 }
                 open = Some((i, text.len()));
             }
             ']' if open.is_some() => {
-                let Some((at, value_start)) = open.take() else { unreachable!() };
+                let Some((at, value_start)) = open.take() else {
+                    unreachable!()
+                };
                 if chars.get(i + 1) != Some(&'(') {
-                    return Err(SlotError::MissingLabel { text: snippet(at, i + 2), at });
+                    return Err(SlotError::MissingLabel {
+                        text: snippet(at, i + 2),
+                        at,
+                    });
                 }
-                let Some(close) = chars[i + 2..].iter().position(|&c| c == ')').map(|p| p + i + 2) else {
-                    return Err(SlotError::UnclosedLabel { text: snippet(at, chars.len()), at });
+                let Some(close) = chars[i + 2..]
+                    .iter()
+                    .position(|&c| c == ')')
+                    .map(|p| p + i + 2)
+                else {
+                    return Err(SlotError::UnclosedLabel {
+                        text: snippet(at, chars.len()),
+                        at,
+                    });
                 };
                 let whole = snippet(at, close + 1);
-                let label: String = chars[i + 2..close].iter().collect::<String>().trim().to_string();
+                let label: String = chars[i + 2..close]
+                    .iter()
+                    .collect::<String>()
+                    .trim()
+                    .to_string();
                 if label.is_empty() {
                     return Err(SlotError::EmptyLabel { text: whole, at });
                 }
@@ -71,7 +91,12 @@ pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
                     return Err(SlotError::EmptyValue { text: whole, at });
                 }
                 let (start, end) = (value_start + lead, text.len() - trail);
-                spans.push(SlotSpan { slot: label, value: text[start..end].iter().collect(), start, end });
+                spans.push(SlotSpan {
+                    slot: label,
+                    value: text[start..end].iter().collect(),
+                    start,
+                    end,
+                });
                 i = close + 1;
                 continue;
             }
@@ -80,7 +105,13 @@ pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
         i += 1;
     }
     if let Some((at, _)) = open {
-        return Err(SlotError::UnclosedBracket { text: snippet(at, chars.len()), at });
+        return Err(SlotError::UnclosedBracket {
+            text: snippet(at, chars.len()),
+            at,
+        });
     }
-    Ok(Annotated { text: text.into_iter().collect(), spans })
+    Ok(Annotated {
+        text: text.into_iter().collect(),
+        spans,
+    })
 }

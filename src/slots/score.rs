@@ -32,10 +32,20 @@ impl Prf {
 
     fn finish(&mut self) {
         let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        self.precision = ratio(self.true_positives, self.true_positives + self.false_positives);
-        self.recall = ratio(self.true_positives, self.true_positives + self.false_negatives);
+        self.precision = ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        );
+        self.recall = ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        );
         let sum = self.precision + self.recall;
-        self.f1 = if sum == 0.0 { 0.0 } else { 2.0 * self.precision * self.recall / sum };
+        self.f1 = if sum == 0.0 {
+            0.0
+        } else {
+            2.0 * self.precision * self.recall / sum
+        };
     }
 
     /// Number of gold spans (`tp + fn`).
@@ -56,7 +66,12 @@ pub struct SlotScores {
 /// Offsets of a span without the whitespace at its ends (SNIPS has a few `"vimeo "` spans).
 fn key(s: &SlotSpan) -> (&str, usize, usize) {
     let lead = s.value.chars().take_while(|c| c.is_whitespace()).count();
-    let trail = s.value.chars().rev().take_while(|c| c.is_whitespace()).count();
+    let trail = s
+        .value
+        .chars()
+        .rev()
+        .take_while(|c| c.is_whitespace())
+        .count();
     let (start, end) = (s.start + lead, s.end.saturating_sub(trail));
     (s.slot.as_str(), start, end.max(start))
 }
@@ -93,7 +108,11 @@ pub fn score(gold: &[Vec<SlotSpan>], predicted: &[Vec<SlotSpan>]) -> SlotScores 
             }
         }
         for (slot, _, _) in unmatched {
-            scores.per_slot.entry(slot.to_string()).or_default().add(0, 0, 1);
+            scores
+                .per_slot
+                .entry(slot.to_string())
+                .or_default()
+                .add(0, 0, 1);
             scores.overall.add(0, 0, 1);
         }
     }
@@ -121,7 +140,9 @@ pub fn mean_f1_by_group(
     let per_group: BTreeMap<usize, SlotScores> = split
         .into_iter()
         .map(|(group, (g, p))| (group, score(&g, &p)))
-        .filter(|(_, s)| s.overall.true_positives + s.overall.false_positives + s.overall.false_negatives > 0)
+        .filter(|(_, s)| {
+            s.overall.true_positives + s.overall.false_positives + s.overall.false_negatives > 0
+        })
         .collect();
     let mean = if per_group.is_empty() {
         0.0

@@ -23,7 +23,12 @@ pub struct SlotTrainOptions {
 
 impl Default for SlotTrainOptions {
     fn default() -> Self {
-        SlotTrainOptions { epochs: 6, seed: 0x5107_7A66, hash_bits: 0, gazetteer_folds: 4 }
+        SlotTrainOptions {
+            epochs: 6,
+            seed: 0x5107_7A66,
+            hash_bits: 0,
+            gazetteer_folds: 4,
+        }
     }
 }
 
@@ -115,7 +120,12 @@ impl From<Weights> for SparseWeights {
                 last = i;
             }
         }
-        SparseWeights { len: w.0.len() as u32, scale, gaps, values }
+        SparseWeights {
+            len: w.0.len() as u32,
+            scale,
+            gaps,
+            values,
+        }
     }
 }
 
@@ -129,7 +139,8 @@ impl TryFrom<SparseWeights> for Weights {
         let mut i = 0usize;
         for (g, q) in s.gaps.iter().zip(&s.values) {
             i += *g as usize;
-            *w.get_mut(i).ok_or("slot tagger weight index out of range")? = f32::from(*q) * s.scale;
+            *w.get_mut(i)
+                .ok_or("slot tagger weight index out of range")? = f32::from(*q) * s.scale;
         }
         Ok(Weights(w))
     }
@@ -155,7 +166,14 @@ fn may_follow(prev: Option<u16>, tag: u16) -> bool {
 }
 
 /// Scores of every token with every allowed tag: `out[i * allowed.len() + j]`.
-fn emissions(w: &[f32], shift: u32, feats: &[u64], offsets: &[u32], allowed: &[u16], out: &mut Vec<f32>) {
+fn emissions(
+    w: &[f32],
+    shift: u32,
+    feats: &[u64],
+    offsets: &[u32],
+    allowed: &[u16],
+    out: &mut Vec<f32>,
+) {
     let n = offsets.len() - 1;
     let m = allowed.len();
     out.clear();
@@ -264,7 +282,23 @@ impl SlotTagger {
     /// # Errors
     /// [`SlotError::BadSpan`] when a span is empty, runs past the end of its text or overlaps
     /// another; [`SlotError::TooManySlots`] past 32,767 slot names.
-    pub fn train(examples: &[SlotExample<'_>], options: &SlotTrainOptions) -> Result<SlotTagger, SlotError> {
+    pub fn train(
+        examples: &[SlotExample<'_>],
+        options: &SlotTrainOptions,
+    ) -> Result<SlotTagger, SlotError> {
+        SlotTagger::train_with_progress(examples, options, &mut |_| {})
+    }
+
+    /// As [`SlotTagger::train`], calling `progress` with the fraction done (0 to 1) now and
+    /// then (after feature extraction and every 1,024 examples of every pass).
+    ///
+    /// # Errors
+    /// As [`SlotTagger::train`].
+    pub fn train_with_progress(
+        examples: &[SlotExample<'_>],
+        options: &SlotTrainOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> Result<SlotTagger, SlotError> {
         let slots: Vec<String> = examples
             .iter()
             .flat_map(|e| e.spans.iter().map(|s| s.slot.clone()))
@@ -321,7 +355,10 @@ impl SlotTagger {
             allowed[ex.intent].extend(gold.iter().copied());
             tokenized.push((tokens, gold));
         }
-        let intent_tags: Vec<Vec<u16>> = allowed.into_iter().map(|s| s.into_iter().collect()).collect();
+        let intent_tags: Vec<Vec<u16>> = allowed
+            .into_iter()
+            .map(|s| s.into_iter().collect())
+            .collect();
 
         // The gazetteer: token sequences of every value, remembered with their fold.
         let fold_of = |x: usize| (x as u32) % folds;
@@ -351,11 +388,26 @@ impl SlotTagger {
                 let exclude = (folds > 1).then(|| fold_of(x));
                 gazetteer.matches(&tokens, exclude, &mut matches);
                 let (mut feats, mut offsets) = (Vec::new(), Vec::new());
-                extract(&tokens, Some(examples[x].intent as u32), &matches, &mut feats, &mut offsets);
-                Prepared { feats, offsets, gold, intent: examples[x].intent }
+                extract(
+                    &tokens,
+                    Some(examples[x].intent as u32),
+                    &matches,
+                    &mut feats,
+                    &mut offsets,
+                );
+                Prepared {
+                    feats,
+                    offsets,
+                    gold,
+                    intent: examples[x].intent,
+                }
             })
             .collect();
         gazetteer.finish_training();
+        // Feature extraction costs about one pass.
+        let steps = (options.epochs as usize + 1) * prepared.len().max(1);
+        progress(prepared.len() as f32 / steps as f32);
+        let mut done = prepared.len();
 
         let total_tokens: usize = prepared.iter().map(|p| p.gold.len()).sum();
         let hash_bits = match options.hash_bits {
@@ -411,7 +463,8 @@ impl SlotTagger {
                     for i in 0..=n {
                         let at = |s: &[u16], i: usize| if i < n { Some(s[i]) } else { None };
                         let prev = |s: &[u16]| if i == 0 { None } else { Some(s[i - 1]) };
-                        let (gp, gt, qp, qt) = (prev(&p.gold), at(&p.gold, i), prev(&path), at(&path, i));
+                        let (gp, gt, qp, qt) =
+                            (prev(&p.gold), at(&p.gold, i), prev(&path), at(&path, i));
                         if (gp, gt) != (qp, qt) {
                             let (a, b) = (trans_cell(gp, gt), trans_cell(qp, qt));
                             tw[a] += 1.0;
@@ -422,14 +475,29 @@ impl SlotTagger {
                     }
                 }
                 c += 1.0;
+                done += 1;
+                if done % 1024 == 0 {
+                    progress(done as f32 / steps as f32);
+                }
             }
         }
+        progress(1.0);
         let average = |w: &[f32], u: &[f64]| -> Vec<f32> {
-            w.iter().zip(u).map(|(&w, &u)| (f64::from(w) - u / c) as f32).collect()
+            w.iter()
+                .zip(u)
+                .map(|(&w, &u)| (f64::from(w) - u / c) as f32)
+                .collect()
         };
         let mut weights = Weights(average(&w, &u));
         weights.quantise();
-        Ok(SlotTagger { slots, intent_tags, hash_bits, weights, transitions: average(&tw, &tu), gazetteer })
+        Ok(SlotTagger {
+            slots,
+            intent_tags,
+            hash_bits,
+            weights,
+            transitions: average(&tw, &tu),
+            gazetteer,
+        })
     }
 
     /// Slot names the tagger knows, sorted.
@@ -442,7 +510,12 @@ impl SlotTagger {
     pub fn slots_for_intent(&self, intent: usize) -> Vec<&str> {
         self.intent_tags
             .get(intent)
-            .map(|tags| tags.iter().filter(|t| *t % 2 == 1).map(|t| self.slots[(*t as usize - 1) / 2].as_str()).collect())
+            .map(|tags| {
+                tags.iter()
+                    .filter(|t| *t % 2 == 1)
+                    .map(|t| self.slots[(*t as usize - 1) / 2].as_str())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -467,11 +540,24 @@ impl SlotTagger {
         };
         let mut matches = Vec::new();
         self.gazetteer.matches(&tokens, None, &mut matches);
-        let (mut feats, mut offsets, mut em, mut path) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        extract(&tokens, intent.map(|i| i as u32), &matches, &mut feats, &mut offsets);
+        let (mut feats, mut offsets, mut em, mut path) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        extract(
+            &tokens,
+            intent.map(|i| i as u32),
+            &matches,
+            &mut feats,
+            &mut offsets,
+        );
         let shift = 64 - u32::from(self.hash_bits);
         emissions(&self.weights.0, shift, &feats, &offsets, tags, &mut em);
-        viterbi(&em, tags, &self.transitions, 1 + 2 * self.slots.len(), &mut path);
+        viterbi(
+            &em,
+            tags,
+            &self.transitions,
+            1 + 2 * self.slots.len(),
+            &mut path,
+        );
 
         let chars: Vec<char> = text.chars().collect();
         let mut spans = Vec::new();

@@ -38,7 +38,12 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     let flush = |cur: &mut Option<(usize, Class, String)>, end: usize, tokens: &mut Vec<Token>| {
         if let Some((start, _, s)) = cur.take() {
             let lower = s.to_lowercase();
-            tokens.push(Token { start, end, text: s, lower });
+            tokens.push(Token {
+                start,
+                end,
+                text: s,
+                lower,
+            });
         }
     };
     let mut n = 0;
@@ -69,8 +74,14 @@ mod tests {
     fn splits_words_digits_and_marks() {
         let t = tokenize("Play R&B at 5pm, ok?");
         let words: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
-        assert_eq!(words, ["Play", "R", "&", "B", "at", "5", "pm", ",", "ok", "?"]);
-        assert_eq!((t[5].start, t[5].end, t[6].start, t[6].end), (12, 13, 13, 15));
+        assert_eq!(
+            words,
+            ["Play", "R", "&", "B", "at", "5", "pm", ",", "ok", "?"]
+        );
+        assert_eq!(
+            (t[5].start, t[5].end, t[6].start, t[6].end),
+            (12, 13, 13, 15)
+        );
         assert_eq!(t[0].lower, "play");
     }
 
