@@ -3,33 +3,185 @@
 //! [`IntentClassifier`] is the one trained model type. The bot trains two: one over intents and
 //! one over locales (the same examples labelled by the locale they were written in), so locale
 //! detection is learned from the owner's own examples and costs no extra data in the bundle.
+//!
+//! The pipeline, the same at training and prediction:
+//!
+//! ```text
+//! text ─▶ normalize (lowercase, fold accents, drop punctuation)
+//!      ─▶ features (word 1-2-grams + char 2-5-grams in word boundaries, hashed, 1+ln tf, L2)
+//!      ─▶ linear softmax model (multinomial logistic regression, SGD; pruned i8 weights)
+//!      ─▶ probabilities per label
+//! ```
+//!
+//! Design choices and why:
+//! - Hashed features: no vocabulary to ship; the model stores weights only for buckets that
+//!   training saw, so an unseen word costs one failed binary search.
+//! - Character n-grams carry typos, inflections and both languages' morphology; word bigrams
+//!   carry order ("cancel my order" vs "order cancelled").
+//! - Logistic regression gives probabilities that are usable as confidence for the fallback
+//!   threshold, and trains in one pass per epoch over the examples: a 1,000-example store bot
+//!   trains in a few tens of milliseconds.
+//! - Everything is deterministic from [`TrainOptions::seed`]; no clock, threads or OS randomness.
 
 use serde::{Deserialize, Serialize};
 
+mod compact;
+mod features;
+mod normalize;
+mod train;
+
+pub use features::FeatureConfig;
+pub use normalize::normalize;
+
+use compact::{Compact, CompactWire};
+use features::Scratch;
+use train::{SgdParams, Sparse};
+
+/// Why a stored classifier could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NluError {
+    /// The serialized classifier is internally inconsistent (truncated, edited or damaged).
+    #[error("classifier data is damaged: {0}")]
+    Corrupt(String),
+}
+
 /// Options for training; the defaults are what the widget and `sottovoce eval` use.
+///
+/// Build non-default options with struct update syntax:
+/// `TrainOptions { seed: 7, ..TrainOptions::default() }`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOptions {
     /// Seed for shuffling and initialisation: same seed, same model.
     pub seed: u64,
+    /// Which features to extract.
+    pub features: FeatureConfig,
+    /// Passes over the examples; 0 picks a number from the data size (see [`TrainOptions::epochs_for`]).
+    pub epochs: u32,
+    /// Initial SGD learning rate; it decays linearly to 0.
+    pub learning_rate: f32,
+    /// L2 regularisation strength (per example).
+    pub l2: f32,
+    /// Weights smaller than this fraction of the largest are pruned from the stored model.
+    pub min_weight: f32,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { seed: 0x5077_0C0C }
+        TrainOptions {
+            seed: 0x5077_0C0C,
+            features: FeatureConfig::default(),
+            epochs: 0,
+            learning_rate: 2.0,
+            l2: 1e-6,
+            min_weight: 0.0,
+        }
+    }
+}
+
+impl TrainOptions {
+    /// The number of epochs used for `n_examples` examples: [`TrainOptions::epochs`] when set,
+    /// otherwise about 150,000 updates in total, between 8 and 40 epochs.
+    pub fn epochs_for(&self, n_examples: usize) -> u32 {
+        if self.epochs > 0 {
+            return self.epochs;
+        }
+        (150_000 / n_examples.max(1)).clamp(8, 40) as u32
     }
 }
 
 /// A trained multi-class text classifier with probabilities.
+///
+/// Serializes (serde) into a compact form: sorted hashed feature buckets with sparse 8-bit
+/// weights; deserializing checks the structure and fails with [`NluError::Corrupt`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ClassifierWire", try_from = "ClassifierWire")]
 pub struct IntentClassifier {
     n_labels: usize,
+    features: FeatureConfig,
+    linear: Compact,
+}
+
+/// Serialized layout of [`IntentClassifier`].
+#[derive(Serialize, Deserialize)]
+struct ClassifierWire {
+    features: FeatureConfig,
+    linear: CompactWire,
+}
+
+impl From<IntentClassifier> for ClassifierWire {
+    fn from(c: IntentClassifier) -> ClassifierWire {
+        ClassifierWire { features: c.features, linear: c.linear.into() }
+    }
+}
+
+impl TryFrom<ClassifierWire> for IntentClassifier {
+    type Error = NluError;
+
+    fn try_from(w: ClassifierWire) -> Result<IntentClassifier, NluError> {
+        let linear = Compact::try_from(w.linear)?;
+        Ok(IntentClassifier { n_labels: linear.n_labels, features: w.features, linear })
+    }
 }
 
 impl IntentClassifier {
-    /// Trains on `(utterance, label)` pairs, labels in `0..n_labels`.
-    pub fn train(examples: &[(&str, usize)], n_labels: usize, _options: &TrainOptions) -> IntentClassifier {
-        let _ = examples;
-        IntentClassifier { n_labels }
+    /// Trains on `(utterance, label)` pairs, labels in `0..n_labels` (at most 65,535 labels).
+    ///
+    /// Examples with a label out of range are skipped. With no usable examples the classifier
+    /// predicts the uniform distribution.
+    ///
+    /// ```
+    /// use sottovoce::nlu::{IntentClassifier, TrainOptions};
+    /// let data = [("hello there", 0), ("hi", 0), ("where is my order", 1), ("track my parcel", 1)];
+    /// let c = IntentClassifier::train(&data, 2, &TrainOptions::default());
+    /// let p = c.predict("where's my parcel?");
+    /// assert!(p[1] > p[0]);
+    /// ```
+    pub fn train(examples: &[(&str, usize)], n_labels: usize, options: &TrainOptions) -> IntentClassifier {
+        IntentClassifier::train_with_progress(examples, n_labels, options, &mut |_| {})
+    }
+
+    /// As [`IntentClassifier::train`], calling `progress` with the fraction done (0 to 1)
+    /// about a hundred times, for progress bars.
+    pub fn train_with_progress(
+        examples: &[(&str, usize)],
+        n_labels: usize,
+        options: &TrainOptions,
+        progress: &mut dyn FnMut(f32),
+    ) -> IntentClassifier {
+        let n_labels = n_labels.min(u16::MAX as usize);
+        let cfg = options.features.clone();
+        let mut scratch = Scratch::default();
+        let mut vocab: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        let mut buckets: Vec<u32> = Vec::new();
+        let mut x = Sparse { offsets: vec![0], ..Sparse::default() };
+        let mut y = Vec::with_capacity(examples.len());
+        for &(text, label) in examples {
+            if label >= n_labels {
+                continue;
+            }
+            cfg.extract(text, &mut scratch);
+            for &(bucket, value) in &scratch.features {
+                let next = buckets.len() as u32;
+                let f = *vocab.entry(bucket).or_insert(next);
+                if f == next {
+                    buckets.push(bucket);
+                }
+                x.index.push(f);
+                x.value.push(value);
+            }
+            x.offsets.push(x.index.len());
+            y.push(label as u32);
+        }
+        let params = SgdParams {
+            epochs: if y.is_empty() { 0 } else { options.epochs_for(y.len()) },
+            learning_rate: options.learning_rate,
+            l2: options.l2,
+            seed: options.seed,
+        };
+        let dense = train::softmax_sgd(&x, &y, buckets.len(), n_labels, &params, progress);
+        let linear = Compact::from_dense(&dense, &buckets, options.min_weight);
+        IntentClassifier { n_labels, features: cfg, linear }
     }
 
     /// Number of labels.
@@ -37,8 +189,88 @@ impl IntentClassifier {
         self.n_labels
     }
 
-    /// Probabilities in [0, 1], one per label in label order, summing to 1.
-    pub fn predict(&self, _text: &str) -> Vec<f32> {
-        vec![1.0 / self.n_labels as f32; self.n_labels]
+    /// Number of non-zero weights stored (a measure of model size).
+    pub fn n_weights(&self) -> usize {
+        self.linear.n_weights()
+    }
+
+    /// The feature settings the classifier was trained with.
+    pub fn feature_config(&self) -> &FeatureConfig {
+        &self.features
+    }
+
+    /// Probabilities in [0, 1], one per label in label order, summing to 1 (empty when the
+    /// classifier has no labels).
+    pub fn predict(&self, text: &str) -> Vec<f32> {
+        let mut scores = self.scores(text);
+        if !scores.is_empty() {
+            train::softmax(&mut scores);
+        }
+        scores
+    }
+
+    /// Raw label scores (logits) before the softmax, one per label in label order.
+    pub fn scores(&self, text: &str) -> Vec<f32> {
+        let mut scratch = Scratch::default();
+        self.features.extract(text, &mut scratch);
+        let mut scores = vec![0.0f32; self.n_labels];
+        self.linear.scores(&scratch.features, &mut scores);
+        scores
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> Vec<(&'static str, usize)> {
+        vec![
+            ("hello", 0),
+            ("hi there", 0),
+            ("good morning", 0),
+            ("hola buenos dias", 0),
+            ("where is my order", 1),
+            ("track my package", 1),
+            ("has my parcel shipped", 1),
+            ("donde esta mi pedido", 1),
+            ("i want a refund", 2),
+            ("give me my money back", 2),
+            ("quiero un reembolso", 2),
+            ("refund please", 2),
+        ]
+    }
+
+    #[test]
+    fn learns_and_is_deterministic() {
+        let opts = TrainOptions::default();
+        let a = IntentClassifier::train(&toy(), 3, &opts);
+        let b = IntentClassifier::train(&toy(), 3, &opts);
+        assert_eq!(a, b);
+        let p = a.predict("¿Dónde está mi paquete?");
+        assert_eq!(p.len(), 3);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!(p[1] > p[0] && p[1] > p[2], "{p:?}");
+        let p = a.predict("can I get a refund");
+        assert!(p[2] > 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn round_trips_through_postcard() {
+        let a = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        let bytes = postcard::to_allocvec(&a).unwrap();
+        let b: IntentClassifier = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.predict("hola"), b.predict("hola"));
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let none = IntentClassifier::train(&[], 2, &TrainOptions::default());
+        assert_eq!(none.predict("anything"), vec![0.5, 0.5]);
+        let zero = IntentClassifier::train(&[("x", 0)], 0, &TrainOptions::default());
+        assert!(zero.predict("x").is_empty());
+        let c = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        let p = c.predict("");
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 }

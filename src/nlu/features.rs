@@ -1,0 +1,190 @@
+//! Hashed sparse features of an utterance: word unigrams and bigrams, character n-grams inside
+//! word boundaries, sublinear term frequency, one L2-normalised block per kind.
+//!
+//! Feature hashing (Weinberger et al., 2009, "Feature Hashing for Large Scale Multitask
+//! Learning") maps every n-gram to one of `2^hash_bits` buckets, so no vocabulary travels with
+//! the model; the model keeps weights only for the buckets training saw. Character n-grams are
+//! taken from each word padded with a space on both sides (scikit-learn's `char_wb`), which makes
+//! them robust to typos and inflection ("refund", "refunds", "reembolso"/"reembolsos").
+
+use serde::{Deserialize, Serialize};
+
+use super::normalize::normalize_into;
+
+/// What features to extract. Stored in the model so prediction matches training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureConfig {
+    /// Buckets are `0..2^hash_bits`; at most 32.
+    pub hash_bits: u8,
+    /// Longest word n-gram (1 = unigrams only, 2 = unigrams and bigrams).
+    pub word_ngrams: u8,
+    /// Shortest character n-gram, counting the padding spaces.
+    pub char_min: u8,
+    /// Longest character n-gram, counting the padding spaces; 0 turns character n-grams off.
+    pub char_max: u8,
+    /// Relative weight of the word block (each block is L2-normalised, then scaled by this).
+    pub word_weight: f32,
+    /// Relative weight of the character block.
+    pub char_weight: f32,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            hash_bits: 22,
+            word_ngrams: 2,
+            char_min: 2,
+            char_max: 5,
+            word_weight: 1.0,
+            char_weight: 1.0,
+        }
+    }
+}
+
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const SEED_WORD: u64 = 0xcbf2_9ce4_8422_2325;
+const SEED_BIGRAM: u64 = 0x9e37_79b9_7f4a_7c15;
+const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
+/// Stands for the start and the end of the utterance in word bigrams.
+const BOUNDARY: u64 = 0x1656_67b1_9e37_79f9;
+
+/// One FNV-1a step over a character.
+#[inline]
+fn step(h: u64, c: char) -> u64 {
+    (h ^ c as u64).wrapping_mul(FNV_PRIME)
+}
+
+/// MurmurHash3's 64-bit finaliser: spreads FNV's weak low bits over the whole word.
+#[inline]
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Reusable buffers, so extracting features allocates nothing once warm.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    text: String,
+    chars: Vec<char>,
+    words: Vec<u64>,
+    word_buckets: Vec<u32>,
+    char_buckets: Vec<u32>,
+    /// The result of the last [`FeatureConfig::extract`]: `(bucket, value)`, word block first.
+    pub(crate) features: Vec<(u32, f32)>,
+}
+
+impl FeatureConfig {
+    #[inline]
+    fn bucket(&self, h: u64) -> u32 {
+        let bits = self.hash_bits.clamp(1, 32) as u32;
+        (fmix(h) >> (64 - bits)) as u32
+    }
+
+    /// Extracts the features of `text` into `scratch.features` as `(bucket, value)` pairs.
+    ///
+    /// Values are `1 + ln(count)` per block, each block scaled to L2 norm
+    /// `weight / sqrt(word_weight² + char_weight²)`, so a text with both blocks has norm 1.
+    /// An empty or punctuation-only text has no features.
+    pub(crate) fn extract(&self, text: &str, scratch: &mut Scratch) {
+        let Scratch { text: norm, chars, words, word_buckets, char_buckets, features } = scratch;
+        normalize_into(text, norm);
+        words.clear();
+        word_buckets.clear();
+        char_buckets.clear();
+        features.clear();
+        for word in norm.split(' ').filter(|w| !w.is_empty()) {
+            let h = word.chars().fold(SEED_WORD, step);
+            words.push(h);
+            word_buckets.push(self.bucket(h));
+            if self.char_max >= self.char_min && self.char_max > 0 {
+                chars.clear();
+                chars.push(' ');
+                chars.extend(word.chars());
+                chars.push(' ');
+                let (lo, hi) = (self.char_min.max(1) as usize, self.char_max as usize);
+                for start in 0..chars.len() {
+                    let mut h = SEED_CHAR;
+                    for (n, &c) in chars[start..].iter().take(hi).enumerate() {
+                        h = step(h, c);
+                        if n + 1 >= lo {
+                            char_buckets.push(self.bucket(h ^ ((n as u64 + 1) << 56)));
+                        }
+                    }
+                }
+            }
+        }
+        if self.word_ngrams >= 2 && !words.is_empty() {
+            let mut prev = BOUNDARY;
+            for &w in words.iter().chain(std::iter::once(&BOUNDARY)) {
+                let h = (SEED_BIGRAM ^ prev).wrapping_mul(FNV_PRIME) ^ w.rotate_left(29);
+                word_buckets.push(self.bucket(h));
+                prev = w;
+            }
+        }
+        let total = (self.word_weight * self.word_weight + self.char_weight * self.char_weight).sqrt();
+        if total > 0.0 {
+            push_block(word_buckets, self.word_weight / total, features);
+            push_block(char_buckets, self.char_weight / total, features);
+        }
+    }
+}
+
+/// Appends one block: counts per bucket as `1 + ln(count)`, scaled to L2 norm `norm`.
+fn push_block(buckets: &mut [u32], norm: f32, out: &mut Vec<(u32, f32)>) {
+    if buckets.is_empty() || norm <= 0.0 {
+        return;
+    }
+    buckets.sort_unstable();
+    let start = out.len();
+    let mut sum_sq = 0.0f32;
+    let mut i = 0;
+    while i < buckets.len() {
+        let b = buckets[i];
+        let mut j = i + 1;
+        while j < buckets.len() && buckets[j] == b {
+            j += 1;
+        }
+        let v = 1.0 + ((j - i) as f32).ln();
+        sum_sq += v * v;
+        out.push((b, v));
+        i = j;
+    }
+    let k = norm / sum_sq.sqrt();
+    for f in &mut out[start..] {
+        f.1 *= k;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feats(text: &str) -> Vec<(u32, f32)> {
+        let mut s = Scratch::default();
+        FeatureConfig::default().extract(text, &mut s);
+        s.features
+    }
+
+    #[test]
+    fn normalised_and_unit_norm() {
+        let a = feats("¿Dónde está mi PEDIDO?");
+        assert_eq!(a, feats("donde esta mi pedido"));
+        let norm: f32 = a.iter().map(|f| f.1 * f.1).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+        assert!(feats(" ?! ").is_empty());
+    }
+
+    #[test]
+    fn counts_are_sublinear() {
+        let cfg = FeatureConfig { char_max: 0, word_ngrams: 1, ..FeatureConfig::default() };
+        let mut s = Scratch::default();
+        cfg.extract("hi hi hi you", &mut s);
+        assert_eq!(s.features.len(), 2);
+        let mut v: Vec<f32> = s.features.iter().map(|f| f.1).collect();
+        v.sort_by(f32::total_cmp);
+        assert!((v[1] / v[0] - (1.0 + 3f32.ln())).abs() < 1e-5);
+    }
+}
