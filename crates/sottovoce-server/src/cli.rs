@@ -1,6 +1,6 @@
 //! Command-line options for the escalation server, to flatten into `sottovoce serve`.
 //!
-//! ```ignore
+//! ```text
 //! #[derive(clap::Args)]
 //! struct Args {
 //!     #[command(flatten)]

@@ -104,3 +104,60 @@ pub async fn sign_in(app: &Router) -> String {
     let set_cookie = answer.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
     set_cookie.split(';').next().unwrap().to_owned()
 }
+
+/// A `sottovoce-server` process; killed with SIGKILL when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the server binary on an ephemeral port with `--db <db>` and `extra` arguments,
+    /// and waits for its `listening on` line.
+    pub fn start(db: &str, extra: &[&str]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sottovoce-server"))
+            .args(["--addr", "127.0.0.1:0", "--db", db])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("server binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("server prints its address");
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_owned();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        ServerProcess { child, base }
+    }
+
+    /// SIGKILL, then reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh, empty PostgreSQL database on the server at `SOTTOVOCE_TEST_PG_URL`, or `None`
+/// (after saying so) when the variable is unset.
+pub async fn fresh_pg_database(test: &str) -> Option<String> {
+    use sqlx::Connection;
+    let Ok(url) = std::env::var("SOTTOVOCE_TEST_PG_URL") else {
+        // Straight to stderr, past the test harness's capture, so the skip is visible.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipped {test}: SOTTOVOCE_TEST_PG_URL is not set (make test sets it; see scripts/postgres.sh)");
+        return None;
+    };
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("SOTTOVOCE_TEST_PG_URL reachable");
+    let name = format!("sv_test_{}", sottovoce_server::api::random_hex(6));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+    let (base, _) = url.rsplit_once('/').expect("URL with a database name");
+    Some(format!("{base}/{name}"))
+}
