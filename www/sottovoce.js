@@ -1,0 +1,369 @@
+/*
+ * sottovoce.js: the script-tag widget. One tag on any page adds a chat launcher and panel whose
+ * bot runs in the visitor's browser (WebAssembly; nothing typed leaves the page).
+ *
+ *   <script src="/sottovoce.js" data-bot="/bots/store.svm" defer></script>
+ *
+ * Attributes: data-bot (required: a model file from `sottovoce build`, or definition JSON, which
+ * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
+ * this script), data-locale (default: navigator.language).
+ *
+ * Everything lives in an open Shadow DOM. Text is rendered with text nodes only, links only for
+ * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
+ * widget works under a CSP of `script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`.
+ *
+ * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on }.
+ * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
+ * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
+ * loadMs}), "open", "close", "error" ({message}). on() returns a function that unsubscribes.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || window.sottovoce) return; // loaded twice: the first copy stays in charge
+
+  var STRINGS = {
+    open: "Open chat",
+    close: "Close chat",
+    send: "Send",
+    message: "Message",
+    placeholder: "Type your question…",
+    startOver: "Start over",
+    conversation: "Conversation",
+    starting: "One moment, the assistant is starting…",
+    unavailable: "The assistant can't answer right now. Please try again in a little while.",
+    notSent: "That message wasn't sent, but it's still in the box. Please try again.",
+    fallbackName: "Chat",
+  };
+  var SVG = "http://www.w3.org/2000/svg";
+
+  var base = new URL(".", script.src);
+  var botAttr = script.getAttribute("data-bot");
+  var botUrl = botAttr ? new URL(botAttr, document.baseURI).href : null;
+  var pkgUrl = new URL(script.getAttribute("data-pkg") || "pkg/sottovoce.js", base).href;
+  var cssUrl = new URL("sottovoce.css", base).href;
+  var locale = script.getAttribute("data-locale") || navigator.language || "en";
+  var uiKey = "sottovoce:v1:ui:" + (botUrl ? new URL(botUrl).pathname : "");
+
+  // ---------------------------------------------------------------- events
+
+  var handlers = Object.create(null);
+
+  function on(event, handler) {
+    if (typeof handler !== "function") throw new TypeError("sottovoce.on: handler must be a function");
+    var set = handlers[event] || (handlers[event] = new Set());
+    set.add(handler);
+    return function off() { set.delete(handler); };
+  }
+
+  function emit(event, detail) {
+    var set = handlers[event];
+    if (!set) return;
+    set.forEach(function (handler) {
+      try { handler(detail); } catch (e) { console.error("sottovoce: a '" + event + "' handler threw", e); }
+    });
+  }
+
+  // ---------------------------------------------------------------- small helpers
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function icon(paths) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var p = document.createElementNS(SVG, "path");
+      p.setAttribute("d", d);
+      svg.appendChild(p);
+    });
+    return svg;
+  }
+
+  function safeUrl(url) {
+    try {
+      var u = new URL(url, document.baseURI);
+      return /^(https?|mailto|tel):$/.test(u.protocol) ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function uiState(value) {
+    try {
+      if (value === undefined) return window.localStorage.getItem(uiKey);
+      window.localStorage.setItem(uiKey, value);
+    } catch (e) { /* storage blocked or full: the panel just won't remember */ }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  var host = el("div", { id: "sottovoce-widget", "data-sottovoce": "" });
+  var root = host.attachShadow({ mode: "open" });
+  var frame = el("div", { class: "sv", hidden: "" });
+  var sheet = el("link", { rel: "stylesheet", href: cssUrl });
+  // Shown once the styles are in (or failed: unstyled beats invisible).
+  sheet.addEventListener("load", function () { frame.removeAttribute("hidden"); });
+  sheet.addEventListener("error", function () { frame.removeAttribute("hidden"); });
+  root.appendChild(sheet);
+  root.appendChild(frame);
+
+  var launcher = el("button", {
+    type: "button", class: "sv-launcher", "aria-label": STRINGS.open, "aria-expanded": "false",
+    "aria-controls": "sv-panel",
+  }, [icon(["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"])]);
+
+  var title = el("h2", { class: "sv-title", id: "sv-title" }, [STRINGS.fallbackName]);
+  var startOver = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.startOver]);
+  var closeButton = el("button", { type: "button", class: "sv-icon-button", "aria-label": STRINGS.close },
+    [icon(["M6 6l12 12M18 6L6 18"])]);
+  var log = el("div", { class: "sv-log", role: "log", "aria-label": STRINGS.conversation, tabindex: "0" });
+  var status = el("p", { class: "sv-status", role: "status" });
+  var input = el("input", {
+    type: "text", class: "sv-input", "aria-label": STRINGS.message, placeholder: STRINGS.placeholder,
+    autocomplete: "off", maxlength: "1000", enterkeyhint: "send",
+  });
+  var sendButton = el("button", { type: "submit", class: "sv-send" }, [STRINGS.send]);
+  var form = el("form", { class: "sv-form" }, [input, sendButton]);
+  var panel = el("div", {
+    id: "sv-panel", class: "sv-panel", role: "dialog", "aria-label": STRINGS.fallbackName, hidden: "",
+  }, [
+    el("div", { class: "sv-header" }, [title, startOver, closeButton]),
+    log,
+    status,
+    form,
+  ]);
+  frame.appendChild(panel);
+  frame.appendChild(launcher);
+
+  function setStatus(text) {
+    status.textContent = text || "";
+  }
+
+  // ---------------------------------------------------------------- rendering
+
+  var quickReplyGroup = null; // only the latest bot message keeps its buttons
+
+  function clearQuickReplies() {
+    if (quickReplyGroup) quickReplyGroup.remove();
+    quickReplyGroup = null;
+  }
+
+  function renderMessage(from, text, extras) {
+    extras = extras || {};
+    var bubble = el("div", { class: "sv-msg sv-from-" + from, "data-from": from }, [
+      el("p", { class: "sv-text" }, [String(text)]),
+    ]);
+    if (extras.intent) bubble.setAttribute("data-intent", extras.intent);
+    var links = (extras.links || []).map(function (link) {
+      var href = safeUrl(link.url);
+      if (!href) return null;
+      return el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [String(link.label)]);
+    }).filter(Boolean);
+    if (links.length) bubble.appendChild(el("div", { class: "sv-links" }, links));
+    log.appendChild(bubble);
+    if (from !== "visitor" && extras.quickReplies && extras.quickReplies.length) {
+      clearQuickReplies();
+      quickReplyGroup = el("div", { class: "sv-quick", role: "group", "aria-label": "Suggestions" },
+        extras.quickReplies.map(function (q) {
+          var b = el("button", { type: "button", class: "sv-chip" }, [String(q.label)]);
+          b.addEventListener("click", function () { choose(q.label, q.intent || null); });
+          return b;
+        }));
+      log.appendChild(quickReplyGroup);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function renderTranscript(entries) {
+    log.textContent = "";
+    quickReplyGroup = null;
+    entries.forEach(function (e, i) {
+      var last = i === entries.length - 1;
+      renderMessage(e.from, e.text, {
+        intent: e.intent, links: e.links, quickReplies: last ? e.quick_replies : null,
+      });
+    });
+  }
+
+  function showBotMessages(messages) {
+    messages.forEach(function (m) {
+      renderMessage("bot", m.text, { links: m.links, quickReplies: m.quick_replies });
+      emit("message", { from: "bot", text: m.text, id: m.id, quickReplies: m.quick_replies || [], links: m.links || [] });
+    });
+  }
+
+  // ---------------------------------------------------------------- the bot
+
+  var chat = null;
+  var loadStarted = performance.now();
+
+  async function load() {
+    if (!botUrl) throw new Error("the script tag has no data-bot attribute");
+    var modulePromise = import(pkgUrl).then(function (mod) { return mod.default().then(function () { return mod; }); });
+    var response = await fetch(botUrl, { credentials: "same-origin" });
+    if (!response.ok) throw new Error("fetching " + botUrl + " failed: HTTP " + response.status);
+    var bytes = new Uint8Array(await response.arrayBuffer());
+    var mod = await modulePromise;
+    var c = new mod.Chat(bytes, { locale: locale });
+    var name = c.botName();
+    panel.setAttribute("aria-label", name);
+    title.textContent = name;
+    var greeting = c.begin(Date.now());
+    chat = c;
+    // The greeting is already in the transcript; draw the history, then announce what is new.
+    var transcript = c.transcript();
+    renderTranscript(transcript);
+    greeting.forEach(function (m) {
+      emit("message", { from: "bot", text: m.text, id: m.id, quickReplies: m.quick_replies || [], links: m.links || [] });
+    });
+    setStatus("");
+    emit("ready", {
+      botName: name, storage: c.storageStatus(), source: c.source(), locale: c.locale(),
+      loadMs: performance.now() - loadStarted,
+    });
+    return c;
+  }
+
+  var ready = load();
+  ready.catch(function (error) {
+    console.warn("sottovoce: the assistant could not start:", error);
+    setStatus(STRINGS.unavailable);
+    emit("error", { message: String(error && error.message || error) });
+  });
+
+  // Serialises turns, so two quick sends answer in order.
+  var queue = Promise.resolve();
+
+  function turn(run, visitorText) {
+    var result = queue.then(async function () {
+      var c;
+      try { c = await ready; } catch (e) { throw e; }
+      var t = run(c);
+      clearQuickReplies();
+      renderMessage("visitor", visitorText, { intent: t.intent });
+      emit("message", { from: "visitor", text: visitorText, id: null, quickReplies: [], links: [] });
+      emit("intent", {
+        text: visitorText, intent: t.intent, confidence: t.confidence, ranking: t.ranking,
+        entities: t.entities, locale: t.locale, handoff: t.handoff,
+      });
+      showBotMessages(t.messages);
+      setStatus("");
+      return t;
+    });
+    queue = result.catch(function () {});
+    return result;
+  }
+
+  async function send(text) {
+    text = String(text == null ? "" : text).trim();
+    if (!text) return undefined;
+    return turn(function (c) { return c.send(text, Date.now()); }, text);
+  }
+
+  function choose(label, intent) {
+    return turn(function (c) { return c.choose(label, intent, Date.now()); }, label).catch(function (e) {
+      console.warn("sottovoce: the quick reply failed:", e);
+      setStatus(STRINGS.unavailable);
+    });
+  }
+
+  async function reset() {
+    var c = await ready;
+    clearQuickReplies();
+    var greeting = c.reset(Date.now());
+    log.textContent = "";
+    quickReplyGroup = null;
+    showBotMessages(greeting);
+    setStatus("");
+  }
+
+  // ---------------------------------------------------------------- open / close
+
+  function isOpen() {
+    return !panel.hidden;
+  }
+
+  // The launcher hides while the panel is open; the panel has its own close button.
+  function open(options) {
+    if (isOpen()) return;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    uiState("open");
+    if (!chat && !status.textContent) setStatus(STRINGS.starting);
+    log.scrollTop = log.scrollHeight;
+    if (!options || options.focus !== false) input.focus();
+    emit("open", {});
+  }
+
+  function close() {
+    if (!isOpen()) return;
+    var hadFocus = root.activeElement && panel.contains(root.activeElement);
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    uiState("closed");
+    if (hadFocus) launcher.focus();
+    emit("close", {});
+  }
+
+  launcher.addEventListener("click", function () { open(); });
+  closeButton.addEventListener("click", close);
+  startOver.addEventListener("click", function () {
+    reset().then(function () { input.focus(); }, function () { setStatus(STRINGS.unavailable); });
+  });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) return;
+    // The text leaves the box only once the bot has taken it; on failure it stays for a retry.
+    sendButton.disabled = true;
+    if (!chat) setStatus(STRINGS.starting);
+    send(text).then(function () {
+      if (input.value === text) input.value = "";
+    }, function (error) {
+      console.warn("sottovoce: sending failed:", error);
+      setStatus(STRINGS.notSent);
+    }).finally(function () {
+      sendButton.disabled = false;
+      input.focus();
+    });
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    if (uiState() === "open") open({ focus: false }); // reopened as the visitor left it
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount, { once: true });
+
+  Object.defineProperty(window, "sottovoce", {
+    value: Object.freeze({
+      open: function () { open(); },
+      close: function () { close(); },
+      send: function (text) { return send(text); },
+      reset: function () { return reset(); },
+      on: on,
+    }),
+    writable: false,
+    configurable: false,
+    enumerable: true,
+  });
+})();
