@@ -1,0 +1,111 @@
+// Shared by the end-to-end tests and the browser benchmark: start the real `sottovoce serve` on a
+// free port, launch Debian's Chromium through playwright-core, and watch a page for CSP
+// violations, uncaught errors and console errors.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/// Chromium flags for this machine kind (see ../shared/TOOLCHAIN.md): no sandbox as root, and
+/// nothing that reaches for the network on its own.
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/// Starts `target/release/sottovoce serve --port 0` and resolves to { url, stop } once it prints
+/// its URL. Extra arguments (e.g. ["--bot", "path.json"]) are passed through.
+export async function startServer(extraArgs = []) {
+  const binary = join(ROOT, "target", "release", "sottovoce");
+  for (const [path, hint] of [[binary, "make cli"], [join(ROOT, "pkg", "sottovoce_bg.wasm"), "make pkg"]]) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run \`${hint}\` first`);
+  }
+  const child = spawn(binary, ["serve", "--port", "0", ...extraArgs], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sottovoce serve printed no URL in 60 s:\n${output}`)), 60_000);
+    const look = (chunk) => {
+      output += chunk;
+      const m = /http:\/\/[\d.]+:\d+\//.exec(output);
+      if (m) { clearTimeout(timer); resolve(m[0]); }
+    };
+    child.stdout.on("data", look);
+    child.stderr.on("data", look);
+    child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`sottovoce serve exited with ${code}:\n${output}`)); });
+  });
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+  return { url, stop };
+}
+
+/// Collects everything that must fail a test: CSP violations (from the page's own
+/// `securitypolicyviolation` events and Chromium's console report), uncaught page errors and
+/// console errors. Call before the first navigation.
+export async function watchPage(page) {
+  const problems = [];
+  await page.addInitScript(() => {
+    window.__sottovoceCsp = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__sottovoceCsp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    else if (/Content Security Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+  });
+  return {
+    problems,
+    /// Every problem so far, CSP violations reported inside the page included.
+    async all() {
+      const csp = await page.evaluate(() => window.__sottovoceCsp ?? []).catch(() => []);
+      return [...problems, ...csp.map((c) => `CSP violation: ${c}`)];
+    },
+  };
+}
+
+/// Merges `section` into bench-results/browser.json under `key` (the e2e test and the benchmark
+/// each own one key), so neither run erases the other's numbers.
+export function writeBrowserResults(key, section) {
+  const file = join(ROOT, "bench-results", "browser.json");
+  mkdirSync(dirname(file), { recursive: true });
+  let all = {};
+  try { all = JSON.parse(readFileSync(file, "utf8")); } catch { /* first run */ }
+  all[key] = { ...section, measured_at: new Date().toISOString() };
+  writeFileSync(file, JSON.stringify(all, null, 2) + "\n");
+  return file;
+}
+
+/// Sizes of the npm package's bundle, raw and gzip, in bytes.
+export async function bundleSizes() {
+  const { gzipSync } = await import("node:zlib");
+  const out = {};
+  for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
+    const bytes = readFileSync(join(ROOT, "pkg", f));
+    out[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  }
+  const widget = readFileSync(join(ROOT, "www", "sottovoce.js"));
+  out["www/sottovoce.js"] = { raw: widget.length, gzip: gzipSync(widget, { level: 9 }).length };
+  return out;
+}
