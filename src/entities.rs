@@ -1,5 +1,6 @@
-//! Entity extraction: built-in extractors (email, number, …) and owner-defined regular-expression
-//! patterns (regex-lite: linear time, so a hostile message cannot stall the page).
+//! Entity extraction: built-in extractors (number, ordinal, money, duration, date, time, email)
+//! and owner-defined regular-expression patterns (regex-lite: linear time, so a hostile message
+//! cannot stall the page).
 //!
 //! # Design
 //!
@@ -9,10 +10,14 @@
 //! highlight spans (the widget does not).
 //!
 //! Overlaps are resolved by one small, documented policy ([`EntityExtractor::extract_with`]):
-//! - a built-in *token* entity (`email`) swallows the built-in *value* entities (`number`) that
-//!   lie inside it: the `2` of `ana2@example.com` is not a number the visitor said;
-//! - a number never starts inside a word or a code: `CU-123456`, `A12` and `v2` yield no number,
-//!   while `order 123456` does;
+//! - a built-in *token* entity (`email`) swallows every built-in entity inside it: the `2` of
+//!   `ana2@example.com` is not a number the visitor said;
+//! - `number` is a bare quantity: a number inside a `money`, `duration`, `date`, `time` or
+//!   `ordinal` span is not reported again (`$20`, `March 3`, `2 hours` give no `number`);
+//! - the other built-ins may overlap each other: `in 2 weeks` is a `date` (resolved) and holds a
+//!   `duration` (`P2W`); `tomorrow at 5pm` is a `date` and a `time` over the same span;
+//! - a number never starts inside a word or a code: `CU-123456`, `A12`, `3XL` and `v2` yield no
+//!   number, while `order 123456` does;
 //! - owner-defined entities never suppress built-ins nor the other way round: an owner pattern
 //!   for a bare 6-digit order number and the built-in `number` both report `123456`. The dialogue
 //!   takes the entity a slot names, so both are harmless; pick by name, not by position.
@@ -26,6 +31,7 @@ use crate::definition::EntityDef;
 
 /// Calendar arithmetic on day numbers (days since 1970-01-01), used to resolve dates.
 pub mod civil;
+mod datetime;
 mod duration;
 mod email;
 mod money;
@@ -50,7 +56,7 @@ pub struct Entity {
 }
 
 /// Built-in entity names, always available to slots (owner entities may not reuse them).
-pub const BUILTIN_ENTITIES: &[&str] = &["duration", "email", "money", "number", "ordinal"];
+pub const BUILTIN_ENTITIES: &[&str] = &["date", "duration", "email", "money", "number", "ordinal", "time"];
 
 /// What an extraction may depend on besides the text: the visitor's locale and the reference
 /// time that relative expressions ("tomorrow") are resolved against.
@@ -156,15 +162,18 @@ impl EntityExtractor {
         for o in &ordinals {
             values.push(t.entity("ordinal", o.value.to_string(), o.start, o.end));
         }
-        for n in &nums {
-            // `twenty` of `twenty-first` is part of an ordinal.
-            if !ordinals.iter().any(|o| n.start < o.end && o.start < n.end) {
-                values.push(t.entity("number", n.value.clone(), n.start, n.end));
-            }
-        }
         money::find(&t, &nums, &region(ctx.locale), &mut values);
         duration::find(&t, &nums, langs, &mut values);
-        values.retain(|v| !tokens.iter().any(|k: &Entity| v.start < k.end && k.start < v.end));
+        datetime::find(&t, &nums, &ordinals, langs, ctx, &mut values);
+        let overlaps = |a: &Entity, b: &Entity| a.start < b.end && b.start < a.end;
+        values.retain(|v| !tokens.iter().any(|k| overlaps(v, k)));
+        // A `number` is a bare quantity: the 20 of `$20` or the 3 of `March 3` is not one.
+        for n in &nums {
+            let e = t.entity("number", n.value.clone(), n.start, n.end);
+            if !values.iter().chain(&tokens).any(|v| overlaps(v, &e)) && !ordinals.iter().any(|o| n.start < o.end && o.start < n.end) {
+                values.push(e);
+            }
+        }
 
         let mut out = tokens;
         out.extend(values);

@@ -5,7 +5,7 @@
 //!
 //! ```yaml
 //! locale: en                      # BCP 47 locale passed to the extractor ("" = any language)
-//! now: 2026-11-21T14:00           # reference time, UTC (or `now_ms: 1795269600000`)
+//! now: 2026-11-21T14:00           # reference time, UTC (`now_ms: 1795269600000`; `none` = unknown)
 //! utc_offset_min: 0               # the visitor's offset from UTC, minutes
 //! entities:                       # owner-defined entities, as in a bot definition
 //!   - {kind: pattern, name: order_number, pattern: '(?i)\bCU-\d{6}\b', uppercase: true}
@@ -92,7 +92,7 @@ fn glued(chars: &[char], start: usize, end: usize) -> bool {
 fn expected(text: &str, expect: &[Vec<serde_yaml::Value>]) -> Result<Vec<Entity>, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut from = 0;
-    let mut out = Vec::new();
+    let mut out: Vec<Entity> = Vec::new();
     for item in expect {
         let s = |i: usize| -> Result<String, String> {
             match item.get(i) {
@@ -106,11 +106,20 @@ fn expected(text: &str, expect: &[Vec<serde_yaml::Value>]) -> Result<Vec<Entity>
         }
         let (entity, value, raw) = (s(0)?, s(1)?, s(2)?);
         let raw_chars: Vec<char> = raw.chars().collect();
+        let find = |from: usize| {
+            (from..=chars.len().saturating_sub(raw_chars.len()))
+                .find(|&i| chars[i..].starts_with(&raw_chars) && !glued(&chars, i, i + raw_chars.len()))
+        };
         let start = match item.get(3) {
             Some(v) => v.as_u64().ok_or_else(|| format!("start in {item:?} must be a char offset"))? as usize,
-            None => (from..=chars.len().saturating_sub(raw_chars.len()))
-                .find(|&i| chars[i..].starts_with(&raw_chars) && !glued(&chars, i, i + raw_chars.len()))
-                .ok_or_else(|| format!("raw {raw:?} does not occur as a whole token after char {from}"))?,
+            // The same raw text as the previous entity is the same span (a `date` and a `time`
+            // over `tomorrow at 5pm`); otherwise look after the previous entity, then inside it.
+            None => match out.last() {
+                Some(prev) if prev.raw == raw => Some(prev.start),
+                Some(prev) => find(prev.end).or_else(|| find(prev.start)),
+                None => find(0),
+            }
+            .ok_or_else(|| format!("raw {raw:?} does not occur as a whole token after char {from}"))?,
         };
         from = start;
         out.push(Entity { entity, value, raw, start, end: start + raw_chars.len() });
@@ -135,6 +144,7 @@ fn entity_fixtures() {
             cases += 1;
             let at = format!("{name} case {i} ({:?})", case.text);
             let now = match (case.now_ms.or(file.now_ms), case.now.as_ref().or(file.now.as_ref())) {
+                (_, Some(s)) if s == "none" => None,
                 (Some(ms), _) => Some(ms),
                 (None, Some(s)) => Some(parse_now(s).unwrap_or_else(|e| panic!("{at}: {e}"))),
                 (None, None) => None,

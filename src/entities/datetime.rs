@@ -1,0 +1,665 @@
+//! The built-in `date` and `time` entities, resolved against a reference time passed in.
+//!
+//! - `date`: an expression naming a day: `today`, `tomorrow`, `next Friday`, `in 2 weeks`,
+//!   `on March 3`, `3/4`, `2026-11-27`, `mañana`, `el próximo viernes`, `en 2 semanas`,
+//!   `3 de marzo`. Value: ISO 8601 calendar date, `2026-11-27`.
+//! - `time`: an expression naming a time of day or a moment: `at 5pm`, `17:30`, `a las 5`,
+//!   `in 2 hours`, `tomorrow at 5pm`. Value: ISO 8601 local date and time, `2026-11-27T17:00`.
+//!   An expression with both (`tomorrow at 5pm`) yields a `date` and a `time` over the same span.
+//!
+//! Resolution rules (the visitor's local time is the reference time plus
+//! [`ExtractContext::utc_offset_min`](super::ExtractContext::utc_offset_min)):
+//! - A day without a year (`March 3`, `3/4`) is the next one on or after today.
+//! - A weekday alone or with `this` / `este` is the next one on or after today; with `next` /
+//!   `próximo` / `que viene` the next one after today; with `last` / `pasado` the last one
+//!   before today.
+//! - A time without a day is the next time it is that time of day (today, or tomorrow if it has
+//!   passed). An hour 1–7 without am/pm or a part of the day (`at 5`, `a las 5`) is afternoon:
+//!   shops are rarely asked about 5 in the morning.
+//! - Numeric dates follow the locale: month first for `en` and `en-US`, day first for other
+//!   English regions and for Spanish; an impossible reading (`25/12` in `en-US`) is swapped.
+//!
+//! Spans include the words that carry meaning (`next`, `in`, `at`, `a las`) but not articles or
+//! `on` / `el`.
+
+use super::civil::{add_months, days_from_civil, days_in_month, iso_date, weekday, MS_PER_DAY};
+use super::number::Num;
+use super::ordinal::Ordinal;
+use super::text::Text;
+use super::{Entity, ExtractContext, Lang};
+
+/// A token of the date grammar.
+#[derive(Debug, Clone, PartialEq)]
+enum Tk {
+    /// A folded word.
+    Word(String),
+    /// An integer, with the count of digits (0 when written in words).
+    Int(u64, usize),
+    /// An ordinal (`3rd`, `tercero`).
+    Ord(u64),
+    /// A clock time: hour, minute, am (`Some(false)`) / pm (`Some(true)`), and whether it was
+    /// written the 24-hour way (`17:00`, `05:30`).
+    Clock(u32, u32, Option<bool>, bool),
+    /// A numeric date `a/b[/y]` in the writer's order, or an ISO date (`iso`: y-m-d).
+    NumDate(u32, u32, Option<i64>, bool),
+}
+
+#[derive(Debug, Clone)]
+struct Tok {
+    start: usize,
+    end: usize,
+    kind: Tk,
+}
+
+/// What an expression means, before it becomes entities.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expr {
+    /// A day number.
+    Date(i64),
+    /// A time of day: hour 0–23, minute, and whether the hour is certain (am/pm, 24-hour clock
+    /// or part of day given).
+    Time(u32, u32, bool),
+    /// A day and a time of day, both said (`tomorrow at 5pm`).
+    Moment(i64, u32, u32),
+    /// A moment counted from now (`in 2 hours`): a `time` only.
+    After(i64, u32, u32),
+}
+
+const EN_MONTHS: [&str; 12] =
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const ES_MONTHS: [&str; 12] =
+    ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"];
+const EN_DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const ES_DAYS: [&str; 7] = ["lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"];
+
+fn month(w: &str, langs: &[Lang]) -> Option<u32> {
+    for &lang in langs {
+        let (full, abbr): (&[&str], &[&str]) = match lang {
+            Lang::En => (&EN_MONTHS, &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+            Lang::Es => (&ES_MONTHS, &["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]),
+        };
+        if let Some(p) = full.iter().position(|m| *m == w).or_else(|| abbr.iter().position(|m| *m == w)) {
+            return Some(p as u32 + 1);
+        }
+        if matches!(w, "sept" | "setiembre") {
+            return Some(9);
+        }
+    }
+    None
+}
+
+fn day_of_week(w: &str, langs: &[Lang]) -> Option<u32> {
+    for &lang in langs {
+        let found = match lang {
+            Lang::En => EN_DAYS.iter().position(|d| *d == w).or_else(|| {
+                ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().position(|d| *d == w).or(match w {
+                    "tues" => Some(1),
+                    "thur" | "thurs" => Some(3),
+                    _ => None,
+                })
+            }),
+            Lang::Es => ES_DAYS.iter().position(|d| *d == w),
+        };
+        if let Some(p) = found {
+            return Some(p as u32);
+        }
+    }
+    None
+}
+
+/// Unit words of relative expressions, in minutes (days and more: negative = days, months).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Minutes(i64),
+    Days(i64),
+    Months(i64),
+}
+
+fn step(w: &str, langs: &[Lang]) -> Option<Step> {
+    langs.iter().find_map(|lang| {
+        Some(match (lang, w) {
+            (Lang::En, "minute" | "minutes" | "min" | "mins") | (Lang::Es, "minuto" | "minutos" | "min") => Step::Minutes(1),
+            (Lang::En, "hour" | "hours" | "hr" | "hrs") | (Lang::Es, "hora" | "horas") => Step::Minutes(60),
+            (Lang::En, "day" | "days") | (Lang::Es, "dia" | "dias") => Step::Days(1),
+            (Lang::En, "week" | "weeks") | (Lang::Es, "semana" | "semanas") => Step::Days(7),
+            (Lang::En, "month" | "months") | (Lang::Es, "mes" | "meses") => Step::Months(1),
+            (Lang::En, "year" | "years") | (Lang::Es, "año" | "años") => Step::Months(12),
+            _ => return None,
+        })
+    })
+}
+
+/// Reads `am`, `pm`, `a.m.`, `p. m.` at `j`: (is pm, chars read).
+fn ampm_at(c: &[char], j: usize) -> Option<(bool, usize)> {
+    let mut k = j;
+    if c.get(k) == Some(&' ') {
+        k += 1;
+    }
+    let pm = match c.get(k).map(|c| c.to_ascii_lowercase()) {
+        Some('a') => false,
+        Some('p') => true,
+        _ => return None,
+    };
+    k += 1;
+    if c.get(k) == Some(&'.') {
+        k += 1;
+        if c.get(k) == Some(&' ') {
+            k += 1;
+        }
+    }
+    if c.get(k).map(|c| c.to_ascii_lowercase()) != Some('m') {
+        return None;
+    }
+    k += 1;
+    if c.get(k) == Some(&'.') {
+        k += 1;
+    }
+    if c.get(k).is_some_and(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    Some((pm, k - j))
+}
+
+fn digits_at(c: &[char], j: usize) -> usize {
+    c[j.min(c.len())..].iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+fn value(c: &[char], from: usize, len: usize) -> u32 {
+    c[from..from + len].iter().fold(0, |v, d| v * 10 + d.to_digit(10).unwrap_or(0))
+}
+
+/// Clock times and numeric dates, found in the characters (the number extractor leaves them).
+fn scan_numeric(c: &[char], out: &mut Vec<Tok>) {
+    let mut i = 0;
+    while i < c.len() {
+        if !c[i].is_ascii_digit() || (i > 0 && (c[i - 1].is_alphanumeric() || matches!(c[i - 1], '/' | '-' | ':' | '.'))) {
+            i += 1;
+            continue;
+        }
+        let a = digits_at(c, i);
+        let j = i + a;
+        let glued_after = |k: usize| c.get(k).is_some_and(|x| x.is_alphanumeric()) || (matches!(c.get(k), Some('/' | '-' | ':' | '.' | ',')) && c.get(k + 1).is_some_and(|x| x.is_ascii_digit()));
+        // ISO date 2026-11-27.
+        if a == 4 && c.get(j) == Some(&'-') && digits_at(c, j + 1) == 2 && c.get(j + 3) == Some(&'-') && digits_at(c, j + 4) == 2 && !glued_after(j + 6) {
+            let (y, m, d) = (value(c, i, 4), value(c, j + 1, 2), value(c, j + 4, 2));
+            out.push(Tok { start: i, end: j + 6, kind: Tk::NumDate(d, m, Some(i64::from(y)), true) });
+            i = j + 6;
+            continue;
+        }
+        // d/m[/y], d-m-y, d.m.y
+        if (1..=2).contains(&a) && matches!(c.get(j), Some('/' | '-' | '.')) {
+            let sep = c[j];
+            let b = digits_at(c, j + 1);
+            if (1..=2).contains(&b) {
+                let k = j + 1 + b;
+                let (year, end) = if c.get(k) == Some(&sep) && matches!(digits_at(c, k + 1), 2 | 4) {
+                    let n = digits_at(c, k + 1);
+                    let y = i64::from(value(c, k + 1, n));
+                    (Some(if n == 2 { 2000 + y } else { y }), k + 1 + n)
+                } else {
+                    (None, k)
+                };
+                if (year.is_some() || sep == '/') && !glued_after(end) {
+                    out.push(Tok { start: i, end, kind: Tk::NumDate(value(c, i, a), value(c, j + 1, b), year, false) });
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        // h:mm [am|pm], h am|pm
+        if (1..=2).contains(&a) {
+            let h = value(c, i, a);
+            let (m, k) = if c.get(j) == Some(&':') && digits_at(c, j + 1) == 2 { (Some(value(c, j + 1, 2)), j + 3) } else { (None, j) };
+            let ampm = ampm_at(c, k);
+            let end = k + ampm.map_or(0, |(_, n)| n);
+            let ok = match (m, ampm) {
+                (_, Some(_)) => (1..=12).contains(&h) && m.is_none_or(|m| m < 60),
+                (Some(m), None) => h < 24 && m < 60 && !glued_after(end),
+                (None, None) => false,
+            };
+            if ok {
+                let h24 = a == 2 && c[i] == '0' || h > 12;
+                out.push(Tok { start: i, end, kind: Tk::Clock(h, m.unwrap_or(0), ampm.map(|(pm, _)| pm), h24) });
+                i = end;
+                continue;
+            }
+        }
+        i = j;
+    }
+}
+
+struct Grammar<'t, 'a> {
+    t: &'t Text<'a>,
+    toks: Vec<Tok>,
+    langs: &'t [Lang],
+    today: i64,
+    minute: u32,
+    month_first: bool,
+}
+
+impl Grammar<'_, '_> {
+    fn word(&self, i: usize) -> Option<&str> {
+        match self.toks.get(i).map(|t| &t.kind) {
+            Some(Tk::Word(w)) => Some(w),
+            _ => None,
+        }
+    }
+
+    fn is(&self, i: usize, words: &[&str]) -> bool {
+        self.word(i).is_some_and(|w| words.contains(&w))
+    }
+
+    /// True when tokens `i` and `i + 1` are separated by spaces only (or `,` when allowed).
+    fn adj(&self, i: usize, comma: bool) -> bool {
+        let (Some(a), Some(b)) = (self.toks.get(i), self.toks.get(i + 1)) else { return false };
+        let gap = self.t.between(a.end, b.start);
+        let commas = gap.iter().filter(|c| **c == ',').count();
+        !gap.is_empty() && gap.iter().all(|c| c.is_whitespace() || *c == ',') && (commas == 0 || (comma && commas == 1))
+    }
+
+    /// A chain of adjacent words starting at `i`.
+    fn words(&self, i: usize, words: &[&[&str]]) -> bool {
+        words.iter().enumerate().all(|(k, options)| self.is(i + k, options) && (k == 0 || self.adj(i + k - 1, false)))
+    }
+
+    fn has(&self, lang: Lang) -> bool {
+        self.langs.contains(&lang)
+    }
+
+    /// A small count: an integer token or an article (`a week`, `una semana`).
+    fn count(&self, i: usize) -> Option<i64> {
+        match self.toks.get(i).map(|t| &t.kind) {
+            Some(Tk::Int(v, _)) if *v <= 1000 => Some(*v as i64),
+            Some(Tk::Word(w)) if matches!(w.as_str(), "a" | "an" | "un" | "una") => Some(1),
+            _ => None,
+        }
+    }
+
+    /// Day-of-month and optional year: the next such day on or after today when no year.
+    fn day(&self, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
+        let (ty, _, _) = super::civil::civil_from_days(self.today);
+        let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
+        match y {
+            Some(y) => check(y).then(|| days_from_civil(y, m, d)),
+            None => {
+                let this = check(ty).then(|| days_from_civil(ty, m, d)).filter(|&x| x >= self.today);
+                this.or_else(|| check(ty + 1).then(|| days_from_civil(ty + 1, m, d)))
+            }
+        }
+    }
+
+    /// A year token after `i` (`2027`, `dos mil veintisiete`).
+    fn year(&self, i: usize) -> Option<i64> {
+        match self.toks.get(i).map(|t| &t.kind) {
+            Some(Tk::Int(v, digits)) if (1900..=2200).contains(v) && (*digits == 4 || *digits == 0) => Some(*v as i64),
+            _ => None,
+        }
+    }
+
+    fn day_number(&self, i: usize) -> Option<u32> {
+        match self.toks.get(i).map(|t| &t.kind) {
+            Some(Tk::Int(v, digits)) if (1..=31).contains(v) && *digits <= 2 => Some(*v as u32),
+            Some(Tk::Ord(v)) if (1..=31).contains(v) => Some(*v as u32),
+            _ => None,
+        }
+    }
+
+    /// Every date expression starting at token `i`: (tokens used, expression).
+    fn date_at(&self, i: usize) -> Option<(usize, Expr)> {
+        let en = self.has(Lang::En);
+        let es = self.has(Lang::Es);
+        let today = self.today;
+        let d = |n: i64| Some(Expr::Date(today + n));
+        // Relative days.
+        if en {
+            if self.words(i, &[&["day"], &["after"], &["tomorrow"]]) {
+                return Some((3, Expr::Date(today + 2)));
+            }
+            if self.words(i, &[&["day"], &["before"], &["yesterday"]]) {
+                return Some((3, Expr::Date(today - 2)));
+            }
+            let r = match self.word(i) {
+                Some("today" | "tonight") => d(0),
+                Some("tomorrow" | "tmrw" | "tomorow") => d(1),
+                Some("yesterday") => d(-1),
+                _ => None,
+            };
+            if let Some(r) = r {
+                return Some((1, r));
+            }
+        }
+        if es {
+            if self.words(i, &[&["pasado"], &["mañana", "manana"]]) {
+                return Some((2, Expr::Date(today + 2)));
+            }
+            if self.words(i, &[&["esta"], &["noche"]]) {
+                return Some((2, Expr::Date(today)));
+            }
+            let morning = i > 0 && self.is(i - 1, &["la", "esta", "cada", "las"]) && self.adj(i - 1, false);
+            let r = match self.word(i) {
+                Some("hoy") => d(0),
+                Some("mañana" | "manana") if !morning => d(1),
+                Some("ayer") => d(-1),
+                Some("anteayer" | "antier") => d(-2),
+                _ => None,
+            };
+            if let Some(r) = r {
+                return Some((1, r));
+            }
+        }
+        // Weekdays with modifiers.
+        let mut k = i;
+        let mut mode = 0; // 0 on or after today, 1 after today, -1 before today
+        if self.is(k, &["next", "proximo", "proxima", "siguiente"]) && self.adj(k, false) {
+            mode = 1;
+            k += 1;
+        } else if self.is(k, &["this", "coming", "este", "esta"]) && self.adj(k, false) {
+            k += 1;
+        } else if self.is(k, &["last", "past"]) && self.adj(k, false) {
+            mode = -1;
+            k += 1;
+        }
+        if let Some(dow) = self.word(k).and_then(|w| day_of_week(w, self.langs)) {
+            let mut used = k + 1 - i;
+            if es && mode == 0 {
+                if self.words(k + 1, &[&["proximo", "siguiente"]]) && self.adj(k, false) {
+                    mode = 1;
+                    used += 1;
+                } else if self.words(k + 1, &[&["que"], &["viene"]]) && self.adj(k, false) {
+                    mode = 1;
+                    used += 2;
+                } else if self.words(k + 1, &[&["pasado"]]) && self.adj(k, false) {
+                    mode = -1;
+                    used += 1;
+                }
+            }
+            let wd = weekday(today) as i64;
+            let ahead = (dow as i64 - wd).rem_euclid(7);
+            let day = match mode {
+                0 => today + ahead,
+                1 => today + if ahead == 0 { 7 } else { ahead },
+                _ => today - if ahead == 0 { 7 } else { 7 - ahead },
+            };
+            return Some((used, Expr::Date(day)));
+        }
+        // in 2 weeks / en 2 semanas / dentro de 2 semanas / 2 weeks ago / hace 3 días
+        let (lead, sign) = if self.is(i, &["in", "en"]) && self.adj(i, false) {
+            (1, 1)
+        } else if self.words(i, &[&["dentro"], &["de"]]) && self.adj(i + 1, false) {
+            (2, 1)
+        } else if self.is(i, &["hace"]) && self.adj(i, false) {
+            (1, -1)
+        } else {
+            (0, 1)
+        };
+        if let Some(n) = self.count(i + lead) {
+            if let Some(s) = self.adj(i + lead, false).then(|| self.word(i + lead + 1).and_then(|w| step(w, self.langs))).flatten() {
+                let mut used = lead + 2;
+                let mut sign = sign;
+                if lead == 0 {
+                    if self.words(i + 2, &[&["ago"]]) && self.adj(i + 1, false) {
+                        sign = -1;
+                        used += 1;
+                    } else if self.words(i + 2, &[&["from"], &["now"]]) && self.adj(i + 1, false) {
+                        used += 2;
+                    } else {
+                        used = 0;
+                    }
+                }
+                if used > 0 {
+                    let n = n * sign;
+                    return Some((used, match s {
+                        Step::Days(k) => Expr::Date(today + n * k),
+                        Step::Months(k) => Expr::Date(add_months(today, n * k)),
+                        Step::Minutes(k) => {
+                            let total = today * 1440 + i64::from(self.minute) + n * k;
+                            Expr::After(total.div_euclid(1440), (total.rem_euclid(1440) / 60) as u32, (total.rem_euclid(60)) as u32)
+                        }
+                    }));
+                }
+            }
+        }
+        // Month and day: March 3[rd][, 2027] / 3[rd] [of] March [2027] / 3 de marzo [de 2027].
+        if let Some(m) = self.word(i).and_then(|w| month(w, self.langs)) {
+            if let Some(dd) = self.adj(i, false).then(|| self.day_number(i + 1)).flatten() {
+                let (y, used) = match self.adj(i + 1, true).then(|| self.year(i + 2)).flatten() {
+                    Some(y) => (Some(y), 3),
+                    None => (None, 2),
+                };
+                return self.day(y, m, dd).map(|x| (used, Expr::Date(x)));
+            }
+        }
+        if let Some(dd) = self.day_number(i) {
+            let mut k = i + 1;
+            if self.is(k, &["of", "de"]) && self.adj(i, false) {
+                k += 1;
+            }
+            if let Some(m) = (self.adj(k - 1, false)).then(|| self.word(k).and_then(|w| month(w, self.langs))).flatten() {
+                let mut used = k + 1 - i;
+                let mut y = None;
+                if self.is(k + 1, &["de", "del"]) && self.adj(k, false) && self.adj(k + 1, false) {
+                    if let Some(yy) = self.year(k + 2) {
+                        y = Some(yy);
+                        used += 2;
+                    }
+                } else if let Some(yy) = self.adj(k, true).then(|| self.year(k + 1)).flatten() {
+                    y = Some(yy);
+                    used += 1;
+                }
+                return self.day(y, m, dd).map(|x| (used, Expr::Date(x)));
+            }
+        }
+        // on the 3rd / el día 3
+        if i > 0 && ((self.is(i - 1, &["on"]) && self.is(i, &["the"])) || (self.is(i - 1, &["el"]) && self.is(i, &["dia"]))) && self.adj(i, false) {
+            if let Some(dd) = self.day_number(i + 1) {
+                let (y, m, _) = super::civil::civil_from_days(today);
+                let this = (dd <= days_in_month(y, m)).then(|| days_from_civil(y, m, dd)).filter(|&x| x >= today);
+                let next = add_months(days_from_civil(y, m, 1), 1);
+                let (ny, nm, _) = super::civil::civil_from_days(next);
+                let day = this.or_else(|| (dd <= days_in_month(ny, nm)).then(|| days_from_civil(ny, nm, dd)));
+                return day.map(|x| (2, Expr::Date(x)));
+            }
+        }
+        // Numeric dates.
+        if let Some(Tk::NumDate(a, b, y, iso)) = self.toks.get(i).map(|t| t.kind.clone()) {
+            let x = if iso {
+                self.day(y, b, a)
+            } else {
+                let (m, dd) = if self.month_first { (a, b) } else { (b, a) };
+                self.day(y, m, dd).or_else(|| self.day(y, dd, m))
+            };
+            return x.map(|x| (1, Expr::Date(x)));
+        }
+        None
+    }
+
+    /// True when the bare number after `at` / `a las` at `k` is followed by a word that makes
+    /// it a count (`at 3 items`, `at 20 dollars`) rather than an hour (`at 3`, `at 3 tomorrow`,
+    /// `a las 5 de la tarde`).
+    fn not_an_hour(&self, k: usize) -> bool {
+        let next = self.toks.get(k).and_then(|t| self.t.chars.get(t.end));
+        if next.is_some_and(|c| matches!(c, '%' | '€' | '$' | '£')) {
+            return true;
+        }
+        if !self.adj(k, false) || self.word(k + 1).is_none() {
+            return false;
+        }
+        const GOES_ON: &[&str] = &["o", "am", "pm", "in", "at", "on", "de", "y", "menos", "en", "el", "del", "this", "next", "este", "para", "or", "and"];
+        !(self.is(k + 1, GOES_ON) || self.date_at(k + 1).is_some())
+    }
+
+    /// A time-of-day expression starting at token `i`.
+    fn time_at(&self, i: usize) -> Option<(usize, Expr)> {
+        let mut k = i;
+        let mut lead = false;
+        if self.is(k, &["at", "around", "by"]) && self.adj(k, false) {
+            k += 1;
+            lead = true;
+        } else if self.is(k, &["a", "para", "sobre", "hacia", "desde", "hasta"]) && self.is(k + 1, &["las", "la"]) && self.adj(k, false) && self.adj(k + 1, false) {
+            k += 2;
+            lead = true;
+        } else if self.is(k, &["al", "a"]) && self.is(k + 1, &["mediodia", "medianoche"]) && self.adj(k, false) {
+            k += 1;
+        }
+        let (mut h, mut m, mut certain, mut pm) = match self.toks.get(k).map(|t| &t.kind) {
+            Some(Tk::Clock(h, m, ampm, h24)) => {
+                let h = match ampm {
+                    Some(true) if *h < 12 => h + 12,
+                    Some(false) if *h == 12 => 0,
+                    _ => *h,
+                };
+                (h, *m, ampm.is_some() || *h24, None)
+            }
+            Some(Tk::Int(v, _)) if lead && *v <= 23 && !self.not_an_hour(k) => (*v as u32, 0, *v > 12 || *v == 0, None),
+            Some(Tk::Word(w)) if lead && w == "una" => (1, 0, false, None),
+            Some(Tk::Word(w)) if matches!(w.as_str(), "noon" | "midday" | "mediodia") => (12, 0, true, None),
+            Some(Tk::Word(w)) if matches!(w.as_str(), "midnight" | "medianoche") => (0, 0, true, None),
+            _ => return None,
+        };
+        let mut end = k;
+        // o'clock, y media, y cuarto, menos cuarto, en punto
+        if self.is(end + 1, &["o"]) && self.is(end + 2, &["clock"]) {
+            end += 2;
+        } else if self.is(end + 1, &["y"]) && self.adj(end, false) && self.adj(end + 1, false) {
+            if self.is(end + 2, &["media"]) {
+                m = 30;
+                end += 2;
+            } else if self.is(end + 2, &["cuarto"]) {
+                m = 15;
+                end += 2;
+            }
+        } else if self.words(end + 1, &[&["menos"], &["cuarto"]]) && self.adj(end, false) {
+            m = 45;
+            h = (h + 23) % 24;
+            end += 2;
+        } else if self.words(end + 1, &[&["en"], &["punto"]]) && self.adj(end, false) {
+            end += 2;
+        }
+        // Part of the day.
+        if self.adj(end, false) {
+            let part = if self.words(end + 1, &[&["in"], &["the"], &["morning"]]) || self.words(end + 1, &[&["de"], &["la"], &["mañana", "manana"]]) {
+                Some((false, 3))
+            } else if self.words(end + 1, &[&["in"], &["the"], &["afternoon", "evening"]]) || self.words(end + 1, &[&["de"], &["la"], &["tarde", "noche"]]) {
+                Some((true, 3))
+            } else if self.words(end + 1, &[&["at"], &["night"]]) {
+                Some((true, 2))
+            } else if self.words(end + 1, &[&["am"]]) || self.words(end + 1, &[&["pm"]]) {
+                Some((self.is(end + 1, &["pm"]), 1))
+            } else {
+                None
+            };
+            if let Some((p, n)) = part {
+                pm = Some(p);
+                end += n;
+            }
+        }
+        if let Some(p) = pm {
+            if !certain || h <= 12 {
+                h = match (p, h) {
+                    (true, h) if h < 12 => h + 12,
+                    (false, 12) => 0,
+                    (_, h) => h,
+                };
+            }
+            certain = true;
+        }
+        if !certain && (1..=7).contains(&h) {
+            h += 12;
+            certain = true;
+        }
+        Some((end + 1 - i, Expr::Time(h, m, certain)))
+    }
+
+    fn parse(&self) -> Vec<(usize, usize, Expr)> {
+        let mut found: Vec<(usize, usize, Expr)> = Vec::new();
+        let mut i = 0;
+        while i < self.toks.len() {
+            let date = self.date_at(i);
+            let time = self.time_at(i);
+            let best = match (date, time) {
+                (Some(d), Some(t)) => Some(if t.0 > d.0 { t } else { d }),
+                (d, t) => d.or(t),
+            };
+            match best {
+                Some((n, e)) => {
+                    found.push((i, i + n, e));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        // Join a date and a time next to each other (`tomorrow at 5pm`, `at 5pm on Friday`).
+        let mut out: Vec<(usize, usize, Expr)> = Vec::new();
+        for f in found {
+            if let Some(last) = out.last_mut() {
+                let (a, b) = (last.1, f.0);
+                let filler = (a..b).all(|k| self.is(k, &["on", "el"]));
+                let joined = filler && (a.saturating_sub(1)..b).all(|k| self.adj(k, true));
+                let merged = match (last.2, f.2) {
+                    (Expr::Date(d), Expr::Time(h, m, _)) | (Expr::Time(h, m, _), Expr::Date(d)) if joined => Some(Expr::Moment(d, h, m)),
+                    _ => None,
+                };
+                if let Some(e) = merged {
+                    *last = (last.0, f.1, e);
+                    continue;
+                }
+            }
+            out.push(f);
+        }
+        out
+    }
+}
+
+fn hm(h: u32, m: u32) -> String {
+    format!("{h:02}:{m:02}")
+}
+
+/// Pushes `date` and `time` entities. Needs a reference time; without one nothing is found.
+pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[Lang], ctx: &ExtractContext<'_>, out: &mut Vec<Entity>) {
+    let Some(now) = ctx.now_ms else { return };
+    let local = now as i64 + i64::from(ctx.utc_offset_min) * 60_000;
+    let today = local.div_euclid(MS_PER_DAY);
+    let minute = (local.rem_euclid(MS_PER_DAY) / 60_000) as u32;
+
+    let mut toks = Vec::new();
+    scan_numeric(&t.chars, &mut toks);
+    let taken = |toks: &[Tok], s: usize, e: usize| toks.iter().any(|k| s < k.end && k.start < e);
+    for o in ordinals {
+        if !taken(&toks, o.start, o.end) {
+            toks.push(Tok { start: o.start, end: o.end, kind: Tk::Ord(o.value) });
+        }
+    }
+    for n in nums {
+        if let Ok(v) = n.value.parse::<u64>() {
+            if !taken(&toks, n.start, n.end) {
+                let digits = if n.words { 0 } else { t.slice(n.start, n.end).chars().filter(char::is_ascii_digit).count() };
+                toks.push(Tok { start: n.start, end: n.end, kind: Tk::Int(v, digits) });
+            }
+        }
+    }
+    for w in &t.words {
+        if !taken(&toks, w.start, w.end) {
+            toks.push(Tok { start: w.start, end: w.end, kind: Tk::Word(w.folded.clone()) });
+        }
+    }
+    toks.sort_by_key(|k| k.start);
+
+    let locale = ctx.locale.to_ascii_lowercase().replace('_', "-");
+    let month_first = matches!(locale.as_str(), "en" | "en-us" | "en-ph" | "en-ca" | "") ;
+    let g = Grammar { t, toks, langs, today, minute, month_first };
+    for (a, b, e) in g.parse() {
+        let (start, end) = (g.toks[a].start, g.toks[b - 1].end);
+        match e {
+            Expr::Date(d) => out.push(t.entity("date", iso_date(d), start, end)),
+            Expr::Moment(d, h, m) => {
+                out.push(t.entity("date", iso_date(d), start, end));
+                out.push(t.entity("time", format!("{}T{}", iso_date(d), hm(h, m)), start, end));
+            }
+            Expr::After(d, h, m) => out.push(t.entity("time", format!("{}T{}", iso_date(d), hm(h, m)), start, end)),
+            Expr::Time(h, m, _) => {
+                let d = if h * 60 + m > minute { today } else { today + 1 };
+                out.push(t.entity("time", format!("{}T{}", iso_date(d), hm(h, m)), start, end));
+            }
+        }
+    }
+}
