@@ -85,6 +85,25 @@ export async function watchPage(page) {
   };
 }
 
+/// Records the widget's events in `window.__sv` through the public `window.sottovoce.on`, as a
+/// page's own analytics would: intents, messages, the time of the first bot message
+/// (`performance.now()`, ms since navigation), and the ready / error events.
+export async function recordWidgetEvents(page) {
+  await page.addInitScript(() => {
+    window.__sv = { intents: [], messages: [], firstBotMs: null, ready: null, error: null };
+    document.addEventListener("DOMContentLoaded", () => {
+      if (!window.sottovoce) return;
+      window.sottovoce.on("intent", (e) => window.__sv.intents.push(e));
+      window.sottovoce.on("ready", (e) => { window.__sv.ready = e; });
+      window.sottovoce.on("error", (e) => { window.__sv.error = e; });
+      window.sottovoce.on("message", (m) => {
+        window.__sv.messages.push(m);
+        if (m.from === "bot" && window.__sv.firstBotMs === null) window.__sv.firstBotMs = performance.now();
+      });
+    });
+  });
+}
+
 /// Merges `section` into bench-results/browser.json under `key` (the e2e test and the benchmark
 /// each own one key), so neither run erases the other's numbers.
 export function writeBrowserResults(key, section) {

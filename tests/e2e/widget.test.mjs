@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, startServer, watchPage, writeBrowserResults } from "./support.mjs";
+import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults } from "./support.mjs";
 
 const script = JSON.parse(readFileSync(join(ROOT, "tests/e2e/customer-questions.json"), "utf8"));
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
@@ -29,19 +29,7 @@ describe("the widget on the demo page", () => {
     context = await browser.newContext({ locale: "en-US" });
     page = await context.newPage();
     watch = await watchPage(page);
-    // Listen through the public API, as a page's own analytics would.
-    await page.addInitScript(() => {
-      window.__sv = { intents: [], messages: [], firstBotMs: null, ready: null };
-      document.addEventListener("DOMContentLoaded", () => {
-        if (!window.sottovoce) return;
-        window.sottovoce.on("intent", (e) => window.__sv.intents.push(e));
-        window.sottovoce.on("ready", (e) => { window.__sv.ready = e; });
-        window.sottovoce.on("message", (m) => {
-          window.__sv.messages.push(m);
-          if (m.from === "bot" && window.__sv.firstBotMs === null) window.__sv.firstBotMs = performance.now();
-        });
-      });
-    });
+    await recordWidgetEvents(page);
   });
 
   after(async () => {
