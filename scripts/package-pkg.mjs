@@ -1,6 +1,7 @@
 // Turns wasm-pack's output in pkg/ into the npm package `sottovoce`: writes package.json (name,
 // version from the binding crate, entry points, TypeScript types, the files list), checks that the
-// types are really there, and prints the bundle sizes (raw and gzip).
+// types are really there, writes gzip siblings (`*.gz`, not part of the npm package) that
+// `sottovoce serve` sends instead of compressing on every request, and prints the bundle sizes.
 //
 // Usage: node scripts/package-pkg.mjs [pkg-dir]     (run by `make pkg` after wasm-opt)
 import { readFileSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
@@ -57,7 +58,9 @@ writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n
 const sizes = {};
 for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
   const bytes = readFileSync(join(pkg, f));
-  sizes[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  const gz = gzipSync(bytes, { level: 9 });
+  writeFileSync(join(pkg, `${f}.gz`), gz);
+  sizes[f] = { raw: bytes.length, gzip: gz.length };
 }
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`package-pkg: wrote ${join(pkg, "package.json")} (sottovoce ${version})`);

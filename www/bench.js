@@ -1,0 +1,83 @@
+// The in-page half of the browser benchmark (www/bench.html). Exposes window.svBench for
+// scripts/bench-browser.mjs; opened by hand (bench.html?auto), it runs the default measurements.
+// All times are milliseconds from performance.now(); per-call latencies are means over
+// `repeat` back-to-back calls of the same text, because Chromium coarsens performance.now()
+// to 0.1 ms without cross-origin isolation.
+
+const started = performance.now();
+const mod = await import("./pkg/sottovoce.js");
+const imported = performance.now();
+await mod.default();
+const initialised = performance.now();
+
+function summary(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
+  return { n: s.length, min: s[0], p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s[s.length - 1], mean };
+}
+
+async function fetchBytes(url) {
+  const t0 = performance.now();
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { bytes, fetchMs: performance.now() - t0 };
+}
+
+/** Loads the bot at `url` `runs` times (model file, or definition JSON trained here). */
+async function load(url, runs = 5) {
+  const { bytes, fetchMs } = await fetchBytes(url);
+  const samples = [];
+  let source = null;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const chat = new mod.Chat(bytes, { persist: false, locale: "en", seed: 1 });
+    samples.push(performance.now() - t0);
+    source = chat.source();
+    chat.free();
+  }
+  return { url, source, bytes: bytes.length, fetchMs, loadMs: summary(samples) };
+}
+
+/** Classification (`understand`) and whole-turn (`send`) latency over `texts`. */
+async function latency(url, texts, repeat = 10) {
+  const { bytes } = await fetchBytes(url);
+  const chat = new mod.Chat(bytes, { persist: false, locale: "en", seed: 1 });
+  for (const t of texts.slice(0, 20)) chat.understand(t); // warm-up
+  const classify = [];
+  for (const text of texts) {
+    const t0 = performance.now();
+    for (let i = 0; i < repeat; i++) chat.understand(text);
+    classify.push((performance.now() - t0) / repeat);
+  }
+  const turn = [];
+  for (const text of texts) {
+    const t0 = performance.now();
+    chat.send(text, Date.now());
+    turn.push(performance.now() - t0);
+    if (turn.length % 50 === 0) chat.reset(Date.now()); // keep the transcript short
+  }
+  chat.free();
+  return { texts: texts.length, repeat, classifyMs: summary(classify), turnMs: summary(turn) };
+}
+
+window.svBench = Object.freeze({
+  module: { importMs: imported - started, initMs: initialised - imported },
+  summary,
+  load,
+  latency,
+});
+
+const state = document.getElementById("state");
+state.textContent = "Ready.";
+if (new URLSearchParams(location.search).has("auto")) {
+  state.textContent = "Running…";
+  const results = {
+    module: window.svBench.module,
+    model: await load("/bots/store.svm"),
+    definition: await load("/bots/store.json", 3),
+  };
+  document.getElementById("out").textContent = JSON.stringify(results, null, 2);
+  state.textContent = "Done.";
+}
