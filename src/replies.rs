@@ -33,7 +33,9 @@ pub struct Replies {
 
 impl std::fmt::Debug for Replies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Replies").field("locales", &self.bundles.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Replies")
+            .field("locales", &self.bundles.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -78,15 +80,22 @@ impl Replies {
             for (n, (id, pattern)) in messages.iter().enumerate() {
                 let path = format!("messages.{locale}.{id}");
                 if pattern.trim().is_empty() {
-                    problems.push(Problem { path, message: "empty message".into() });
+                    problems.push(Problem {
+                        path,
+                        message: "empty message".into(),
+                    });
                     continue;
                 }
-                let fluent_id =
-                    if is_fluent_identifier(id) { id.clone() } else { format!("sottovoce-message-{n}") };
+                let fluent_id = if is_fluent_identifier(id) {
+                    id.clone()
+                } else {
+                    format!("sottovoce-message-{n}")
+                };
                 let resource = match FluentResource::try_new(entry_source(&fluent_id, pattern)) {
                     Ok(resource) => resource,
                     Err((_, errors)) => {
-                        let detail: Vec<String> = errors.iter().map(|e| e.kind.to_string()).collect();
+                        let detail: Vec<String> =
+                            errors.iter().map(|e| e.kind.to_string()).collect();
                         problems.push(Problem {
                             path,
                             message: format!("not a valid Fluent pattern: {}", detail.join("; ")),
@@ -98,13 +107,17 @@ impl Replies {
                 if resource.entries().count() != 1 {
                     problems.push(Problem {
                         path,
-                        message: "not a single Fluent pattern (a line looks like `key = value`)".into(),
+                        message: "not a single Fluent pattern (a line looks like `key = value`)"
+                            .into(),
                     });
                     continue;
                 }
                 if let Err(errors) = bundle.add_resource(resource) {
                     let detail: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                    problems.push(Problem { path, message: detail.join("; ") });
+                    problems.push(Problem {
+                        path,
+                        message: detail.join("; "),
+                    });
                     continue;
                 }
                 ids.insert(id.clone(), fluent_id);
@@ -112,7 +125,10 @@ impl Replies {
             bundles.insert(locale.clone(), LocaleBundle { ids, bundle });
         }
         if problems.is_empty() {
-            Ok(Replies { bundles, default_locale: def.default_locale().to_owned() })
+            Ok(Replies {
+                bundles,
+                default_locale: def.default_locale().to_owned(),
+            })
         } else {
             Err(problems)
         }
@@ -134,8 +150,12 @@ impl Replies {
     pub fn format(&self, locale: &str, id: &str, args: &BTreeMap<String, String>) -> String {
         let language = locale.split(['-', '_']).next().unwrap_or(locale);
         for l in [locale, language, self.default_locale.as_str()] {
-            let Some(lb) = self.bundles.get(l) else { continue };
-            let Some(fluent_id) = lb.ids.get(id) else { continue };
+            let Some(lb) = self.bundles.get(l) else {
+                continue;
+            };
+            let Some(fluent_id) = lb.ids.get(id) else {
+                continue;
+            };
             let Some(pattern) = lb.bundle.get_message(fluent_id).and_then(|m| m.value()) else {
                 continue;
             };
@@ -144,7 +164,10 @@ impl Replies {
                 fluent_args.set(k.as_str(), FluentValue::from(v.as_str()));
             }
             let mut errors = Vec::new();
-            return lb.bundle.format_pattern(pattern, Some(&fluent_args), &mut errors).into_owned();
+            return lb
+                .bundle
+                .format_pattern(pattern, Some(&fluent_args), &mut errors)
+                .into_owned();
         }
         id.to_owned()
     }
@@ -161,23 +184,38 @@ mod tests {
         });
         let mut def: BotDefinition = serde_json::from_value(json).unwrap();
         for (locale, pairs) in messages {
-            let m = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let m = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             def.messages.insert(locale.to_string(), m);
         }
         def
     }
 
     fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn formats_variables_without_isolation_marks() {
-        let r = Replies::new(&def(&[("en", &[("hi", "Hi { $name }!")]), ("es", &[("hi", "¡Hola { $name }!")])]))
-            .unwrap();
+        let r = Replies::new(&def(&[
+            ("en", &[("hi", "Hi { $name }!")]),
+            ("es", &[("hi", "¡Hola { $name }!")]),
+        ]))
+        .unwrap();
         assert_eq!(r.format("en", "hi", &args(&[("name", "Ana")])), "Hi Ana!");
-        assert_eq!(r.format("es", "hi", &args(&[("name", "Ana")])), "¡Hola Ana!");
-        assert_eq!(r.format("es-MX", "hi", &args(&[("name", "Ana")])), "¡Hola Ana!");
+        assert_eq!(
+            r.format("es", "hi", &args(&[("name", "Ana")])),
+            "¡Hola Ana!"
+        );
+        assert_eq!(
+            r.format("es-MX", "hi", &args(&[("name", "Ana")])),
+            "¡Hola Ana!"
+        );
     }
 
     #[test]
@@ -193,11 +231,20 @@ mod tests {
     #[test]
     fn multi_line_values_dotted_ids_and_references() {
         let r = Replies::new(&def(&[
-            ("en", &[("brand", "Trailhead"), ("order.done", "Line one\nLine two from { brand }")]),
+            (
+                "en",
+                &[
+                    ("brand", "Trailhead"),
+                    ("order.done", "Line one\nLine two from { brand }"),
+                ],
+            ),
             ("es", &[]),
         ]))
         .unwrap();
-        assert_eq!(r.format("en", "order.done", &args(&[])), "Line one\nLine two from Trailhead");
+        assert_eq!(
+            r.format("en", "order.done", &args(&[])),
+            "Line one\nLine two from Trailhead"
+        );
     }
 
     #[test]
@@ -209,12 +256,22 @@ mod tests {
     #[test]
     fn reports_every_syntax_error_with_its_path() {
         let err = Replies::new(&def(&[
-            ("en", &[("ok", "Fine"), ("bad", "Broken { $name"), ("empty", "  ")]),
+            (
+                "en",
+                &[("ok", "Fine"), ("bad", "Broken { $name"), ("empty", "  ")],
+            ),
             ("es", &[("also-bad", "Roto { }")]),
         ]))
         .unwrap_err();
         let paths: Vec<&str> = err.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(paths, ["messages.en.bad", "messages.en.empty", "messages.es.also-bad"]);
+        assert_eq!(
+            paths,
+            [
+                "messages.en.bad",
+                "messages.en.empty",
+                "messages.es.also-bad"
+            ]
+        );
     }
 
     #[test]

@@ -84,7 +84,9 @@ struct Step {
 
 fn parse_wait(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (n, unit) = text.split_at(split);
     let n: u64 = n.parse().map_err(|_| format!("bad wait `{text}`"))?;
     let unit_ms = match unit.trim() {
@@ -93,7 +95,11 @@ fn parse_wait(text: &str) -> Result<u64, String> {
         "m" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        other => return Err(format!("bad wait unit `{other}` in `{text}` (use ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "bad wait unit `{other}` in `{text}` (use ms, s, m, h or d)"
+            ))
+        }
     };
     Ok(n * unit_ms)
 }
@@ -104,9 +110,11 @@ fn root() -> PathBuf {
 
 /// The two bots for one definition: trained, and loaded back from its model file.
 fn load_bots(path: &str) -> Result<[(&'static str, Bot); 2], String> {
-    let bytes = std::fs::read(root().join(path)).map_err(|e| format!("cannot read bot {path}: {e}"))?;
+    let bytes =
+        std::fs::read(root().join(path)).map_err(|e| format!("cannot read bot {path}: {e}"))?;
     let trained = Bot::load(&bytes).map_err(|e| format!("bot {path}: {e}"))?;
-    let from_model = Bot::from_model(&trained.to_model()).map_err(|e| format!("bot {path} (model): {e}"))?;
+    let from_model =
+        Bot::from_model(&trained.to_model()).map_err(|e| format!("bot {path} (model): {e}"))?;
     Ok([("trained", trained), ("model", from_model)])
 }
 
@@ -118,9 +126,19 @@ fn describe(turn: &Turn) -> String {
     let mut s = String::new();
     let _ = write!(s, "intent {:?}", turn.intent);
     if let Some(nlu) = &turn.nlu {
-        let _ = write!(s, " (confidence {:.2}; ranking {:?}; entities {:?})", nlu.confidence,
-            nlu.ranking.iter().map(|(i, c)| format!("{i} {c:.2}")).collect::<Vec<_>>(),
-            nlu.entities.iter().map(|e| format!("{}={}", e.entity, e.value)).collect::<Vec<_>>());
+        let _ = write!(
+            s,
+            " (confidence {:.2}; ranking {:?}; entities {:?})",
+            nlu.confidence,
+            nlu.ranking
+                .iter()
+                .map(|(i, c)| format!("{i} {c:.2}"))
+                .collect::<Vec<_>>(),
+            nlu.entities
+                .iter()
+                .map(|e| format!("{}={}", e.entity, e.value))
+                .collect::<Vec<_>>()
+        );
     }
     for m in &turn.messages {
         let _ = write!(s, "\n        bot [{}] {:?}", m.id, m.text);
@@ -134,7 +152,12 @@ fn describe(turn: &Turn) -> String {
     s
 }
 
-fn check<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str, expected: &Option<T>, got: T) {
+fn check<T: PartialEq + std::fmt::Debug>(
+    problems: &mut Vec<String>,
+    what: &str,
+    expected: &Option<T>,
+    got: T,
+) {
     if let Some(expected) = expected {
         if *expected != got {
             problems.push(format!("{what}: expected {expected:?}, got {got:?}"));
@@ -146,7 +169,10 @@ fn check<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str,
 fn run(file: &str, conv: &Conversation, label: &str, bot: &Bot) -> Vec<String> {
     let mut failures = Vec::new();
     let mut now = conv.start_ms;
-    let hint = conv.locale.clone().unwrap_or_else(|| bot.definition().default_locale().to_owned());
+    let hint = conv
+        .locale
+        .clone()
+        .unwrap_or_else(|| bot.definition().default_locale().to_owned());
     let mut state = bot.new_state(&hint, conv.seed, now);
     let mut offered: Vec<sottovoce::QuickReply> = Vec::new();
     for (n, step) in conv.turns.iter().enumerate() {
@@ -161,18 +187,31 @@ fn run(file: &str, conv: &Conversation, label: &str, bot: &Bot) -> Vec<String> {
             let json = state.to_json();
             match ConversationState::from_json(&json, &bot.definition().id) {
                 Ok(back) if back == state => state = back,
-                Ok(_) => failures.push(format!("{file} turn {number} [{label}]: state changed in its JSON round trip")),
-                Err(e) => failures.push(format!("{file} turn {number} [{label}]: state JSON did not load back: {e}")),
+                Ok(_) => failures.push(format!(
+                    "{file} turn {number} [{label}]: state changed in its JSON round trip"
+                )),
+                Err(e) => failures.push(format!(
+                    "{file} turn {number} [{label}]: state JSON did not load back: {e}"
+                )),
             }
         }
         let (action, turn) = match (step.visit, &step.say, &step.press) {
             (true, None, None) => {
                 let messages = bot.begin_visit(&mut state, now);
-                ("visit".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false })
+                (
+                    "visit".to_owned(),
+                    Turn {
+                        messages,
+                        nlu: None,
+                        intent: None,
+                        handoff: false,
+                    },
+                )
             }
-            (false, Some(text), None) => {
-                (format!("say {text:?}"), bot.respond(&mut state, Input::Text { text: text.clone() }, now))
-            }
+            (false, Some(text), None) => (
+                format!("say {text:?}"),
+                bot.respond(&mut state, Input::Text { text: text.clone() }, now),
+            ),
             (false, None, Some(button)) => {
                 let Some(q) = offered.iter().find(|q| &q.label == button).cloned() else {
                     let labels: Vec<&str> = offered.iter().map(|q| q.label.as_str()).collect();
@@ -181,15 +220,31 @@ fn run(file: &str, conv: &Conversation, label: &str, bot: &Bot) -> Vec<String> {
                     ));
                     break;
                 };
-                (format!("press {button:?}"), bot.respond(&mut state, Input::QuickReply { label: q.label, intent: q.intent }, now))
+                (
+                    format!("press {button:?}"),
+                    bot.respond(
+                        &mut state,
+                        Input::QuickReply {
+                            label: q.label,
+                            intent: q.intent,
+                        },
+                        now,
+                    ),
+                )
             }
             (false, None, None) if step.wait.is_some() || step.reload => continue,
             _ => {
-                failures.push(format!("{file} turn {number}: give exactly one of `visit`, `say`, `press`"));
+                failures.push(format!(
+                    "{file} turn {number}: give exactly one of `visit`, `say`, `press`"
+                ));
                 break;
             }
         };
-        let shown: Vec<sottovoce::QuickReply> = turn.messages.iter().flat_map(|m| m.quick_replies.clone()).collect();
+        let shown: Vec<sottovoce::QuickReply> = turn
+            .messages
+            .iter()
+            .flat_map(|m| m.quick_replies.clone())
+            .collect();
         // The newest buttons on screen stay pressable until newer ones replace them.
         if !shown.is_empty() {
             offered = shown.clone();
@@ -197,26 +252,62 @@ fn run(file: &str, conv: &Conversation, label: &str, bot: &Bot) -> Vec<String> {
 
         let mut problems = Vec::new();
         if step.fallback && turn.intent.is_some() {
-            problems.push(format!("intent: expected the fallback, got {:?}", turn.intent));
+            problems.push(format!(
+                "intent: expected the fallback, got {:?}",
+                turn.intent
+            ));
         }
-        check(&mut problems, "intent", &step.intent.as_ref().map(|i| Some(i.clone())), turn.intent.clone());
+        check(
+            &mut problems,
+            "intent",
+            &step.intent.as_ref().map(|i| Some(i.clone())),
+            turn.intent.clone(),
+        );
         check(&mut problems, "replies", &step.replies, ids(&turn.messages));
         if let Some(texts) = &step.text {
-            let all: String = turn.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
+            let all: String = turn
+                .messages
+                .iter()
+                .map(|m| m.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
             for t in texts {
                 if !all.contains(t.as_str()) {
                     problems.push(format!("text: expected to contain {t:?}"));
                 }
             }
         }
-        let links: Vec<String> = turn.messages.iter().flat_map(|m| m.links.iter().map(|l| l.url.clone())).collect();
+        let links: Vec<String> = turn
+            .messages
+            .iter()
+            .flat_map(|m| m.links.iter().map(|l| l.url.clone()))
+            .collect();
         check(&mut problems, "links", &step.links, links);
-        check(&mut problems, "quick_replies", &step.quick_replies, shown.iter().map(|q| q.label.clone()).collect());
+        check(
+            &mut problems,
+            "quick_replies",
+            &step.quick_replies,
+            shown.iter().map(|q| q.label.clone()).collect(),
+        );
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
-        check(&mut problems, "name", &step.name.as_ref().map(|n| Some(n.clone())), state.profile.name.clone());
+        check(
+            &mut problems,
+            "name",
+            &step.name.as_ref().map(|n| Some(n.clone())),
+            state.profile.name.clone(),
+        );
         check(&mut problems, "visits", &step.visits, state.profile.visits);
-        check(&mut problems, "locale", &step.locale, state.profile.locale.clone());
-        let form = state.form.as_ref().map(|f| f.name.clone()).unwrap_or_else(|| "none".to_owned());
+        check(
+            &mut problems,
+            "locale",
+            &step.locale,
+            state.profile.locale.clone(),
+        );
+        let form = state
+            .form
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_else(|| "none".to_owned());
         check(&mut problems, "form", &step.form, form);
         if !problems.is_empty() {
             failures.push(format!(
@@ -238,14 +329,22 @@ fn conversations() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no conversation fixtures found in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no conversation fixtures found in {}",
+        dir.display()
+    );
 
     let only = std::env::var("CONVERSATION").ok();
     let mut bots: HashMap<String, [(&'static str, Bot); 2]> = HashMap::new();
     let mut failures = Vec::new();
     let mut turns = 0;
     for path in &files {
-        let file = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+        let file = path
+            .strip_prefix(root())
+            .unwrap_or(path)
+            .display()
+            .to_string();
         if only.as_ref().is_some_and(|o| !file.contains(o.as_str())) {
             continue;
         }
@@ -275,8 +374,16 @@ fn conversations() {
         }
         turns += conv.turns.len();
     }
-    eprintln!("conversations: {} file(s), {turns} turn(s), each run trained and from the model file", files.len());
-    assert!(failures.is_empty(), "{} failing turn(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    eprintln!(
+        "conversations: {} file(s), {turns} turn(s), each run trained and from the model file",
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing turn(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]

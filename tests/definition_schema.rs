@@ -12,9 +12,27 @@ use serde_json::{json, Value};
 use sottovoce::BotDefinition;
 
 const KNOWN: &[&str] = &[
-    "$schema", "$id", "$defs", "$ref", "title", "description", "default", "type", "const", "enum",
-    "properties", "required", "additionalProperties", "items", "minItems", "uniqueItems", "minimum",
-    "maximum", "minLength", "pattern", "anyOf",
+    "$schema",
+    "$id",
+    "$defs",
+    "$ref",
+    "title",
+    "description",
+    "default",
+    "type",
+    "const",
+    "enum",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "uniqueItems",
+    "minimum",
+    "maximum",
+    "minLength",
+    "pattern",
+    "anyOf",
 ];
 
 fn root() -> std::path::PathBuf {
@@ -22,7 +40,8 @@ fn root() -> std::path::PathBuf {
 }
 
 fn schema() -> Value {
-    let text = std::fs::read_to_string(root().join("schema/bot-definition.schema.json")).expect("schema exists");
+    let text = std::fs::read_to_string(root().join("schema/bot-definition.schema.json"))
+        .expect("schema exists");
     serde_json::from_str(&text).expect("schema is JSON")
 }
 
@@ -43,11 +62,22 @@ fn type_matches(ty: &str, v: &Value) -> bool {
 fn check(root_schema: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
     let Some(s) = schema.as_object() else { return };
     for key in s.keys() {
-        assert!(KNOWN.contains(&key.as_str()), "schema keyword `{key}` is not understood by this test");
+        assert!(
+            KNOWN.contains(&key.as_str()),
+            "schema keyword `{key}` is not understood by this test"
+        );
     }
     if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-        let name = r.strip_prefix("#/$defs/").expect("only local $defs references");
-        check(root_schema, &root_schema["$defs"][name], value, path, errors);
+        let name = r
+            .strip_prefix("#/$defs/")
+            .expect("only local $defs references");
+        check(
+            root_schema,
+            &root_schema["$defs"][name],
+            value,
+            path,
+            errors,
+        );
     }
     if let Some(ty) = s.get("type").and_then(Value::as_str) {
         if !type_matches(ty, value) {
@@ -66,25 +96,40 @@ fn check(root_schema: &Value, schema: &Value, value: &Value, path: &str, errors:
         }
     }
     if let Some(n) = value.as_f64() {
-        if s.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m) {
+        if s.get("minimum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| n < m)
+        {
             errors.push(format!("{path}: {n} is below the minimum"));
         }
-        if s.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m) {
+        if s.get("maximum")
+            .and_then(Value::as_f64)
+            .is_some_and(|m| n > m)
+        {
             errors.push(format!("{path}: {n} is above the maximum"));
         }
     }
     if let Some(text) = value.as_str() {
-        if s.get("minLength").and_then(Value::as_u64).is_some_and(|m| (text.chars().count() as u64) < m) {
+        if s.get("minLength")
+            .and_then(Value::as_u64)
+            .is_some_and(|m| (text.chars().count() as u64) < m)
+        {
             errors.push(format!("{path}: too short"));
         }
         if let Some(p) = s.get("pattern").and_then(Value::as_str) {
-            if !regex_lite::Regex::new(p).expect("schema pattern compiles").is_match(text) {
+            if !regex_lite::Regex::new(p)
+                .expect("schema pattern compiles")
+                .is_match(text)
+            {
                 errors.push(format!("{path}: {text:?} does not match {p}"));
             }
         }
     }
     if let Some(items) = value.as_array() {
-        if s.get("minItems").and_then(Value::as_u64).is_some_and(|m| (items.len() as u64) < m) {
+        if s.get("minItems")
+            .and_then(Value::as_u64)
+            .is_some_and(|m| (items.len() as u64) < m)
+        {
             errors.push(format!("{path}: too few items"));
         }
         if s.get("uniqueItems") == Some(&Value::Bool(true)) {
@@ -96,25 +141,44 @@ fn check(root_schema: &Value, schema: &Value, value: &Value, path: &str, errors:
         }
         if let Some(item_schema) = s.get("items") {
             for (i, item) in items.iter().enumerate() {
-                check(root_schema, item_schema, item, &format!("{path}[{i}]"), errors);
+                check(
+                    root_schema,
+                    item_schema,
+                    item,
+                    &format!("{path}[{i}]"),
+                    errors,
+                );
             }
         }
     }
     if let Some(object) = value.as_object() {
         let properties = s.get("properties").and_then(Value::as_object);
-        for req in s.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for req in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let req = req.as_str().unwrap();
             if !object.contains_key(req) {
                 errors.push(format!("{path}: missing required `{req}`"));
             }
         }
         for (key, v) in object {
-            let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
             match properties.and_then(|p| p.get(key)) {
                 Some(property) => check(root_schema, property, v, &child, errors),
                 None => match s.get("additionalProperties") {
-                    Some(Value::Bool(false)) => errors.push(format!("{child}: property not allowed")),
-                    Some(extra) if extra.is_object() => check(root_schema, extra, v, &child, errors),
+                    Some(Value::Bool(false)) => {
+                        errors.push(format!("{child}: property not allowed"))
+                    }
+                    Some(extra) if extra.is_object() => {
+                        check(root_schema, extra, v, &child, errors)
+                    }
                     _ => {}
                 },
             }
@@ -143,7 +207,11 @@ fn bot_files() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for dir in ["tests/fixtures/bots", "www/bots"] {
         if let Ok(entries) = std::fs::read_dir(root().join(dir)) {
-            files.extend(entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")));
+            files.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json")),
+            );
         }
     }
     files.sort();
@@ -158,7 +226,12 @@ fn every_bot_in_the_repository_validates() {
         let text = std::fs::read_to_string(&file).unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         let errors = violations(&value);
-        assert!(errors.is_empty(), "{} does not match the schema:\n{}", file.display(), errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "{} does not match the schema:\n{}",
+            file.display(),
+            errors.join("\n")
+        );
         BotDefinition::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
 }
@@ -178,28 +251,55 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     value["fallback"]["suggestions"] = json!(2);
     assert_eq!(violations(&value), Vec::<String>::new());
     let back: BotDefinition = serde_json::from_value(value).expect("the parser reads it back");
-    assert_eq!(back.intents[0].action, Some(sottovoce::definition::Action::CancelForm));
+    assert_eq!(
+        back.intents[0].action,
+        Some(sottovoce::definition::Action::CancelForm)
+    );
 }
 
 #[test]
 fn shapes_the_parser_rejects_are_rejected_by_the_schema() {
     let text = std::fs::read_to_string(root().join("tests/fixtures/bots/mini.json")).unwrap();
     let base: Value = serde_json::from_str(&text).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("unknown top-level field", Box::new(|v| v["colour"] = json!("red"))),
-        ("unknown intent field", Box::new(|v| v["intents"][0]["exmples"] = json!({}))),
-        ("unknown action", Box::new(|v| v["intents"][0]["action"] = json!("dance"))),
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "unknown top-level field",
+            Box::new(|v| v["colour"] = json!("red")),
+        ),
+        (
+            "unknown intent field",
+            Box::new(|v| v["intents"][0]["exmples"] = json!({})),
+        ),
+        (
+            "unknown action",
+            Box::new(|v| v["intents"][0]["action"] = json!("dance")),
+        ),
         ("other format", Box::new(|v| v["format"] = json!(2))),
-        ("unknown entity kind", Box::new(|v| v["entities"][0]["kind"] = json!("list"))),
-        ("missing greeting", Box::new(|v| {
-            v.as_object_mut().unwrap().remove("greeting");
-        })),
-        ("javascript link", Box::new(|v| v["intents"][2]["reply"]["links"][0]["url"] = json!("javascript:alert(1)"))),
+        (
+            "unknown entity kind",
+            Box::new(|v| v["entities"][0]["kind"] = json!("list")),
+        ),
+        (
+            "missing greeting",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("greeting");
+            }),
+        ),
+        (
+            "javascript link",
+            Box::new(|v| {
+                v["intents"][2]["reply"]["links"][0]["url"] = json!("javascript:alert(1)")
+            }),
+        ),
     ];
     for (what, mutate) in cases {
         let mut v = base.clone();
         mutate(&mut v);
         assert!(!violations(&v).is_empty(), "schema accepts: {what}");
-        assert!(BotDefinition::from_json(&v.to_string()).is_err(), "parser accepts: {what}");
+        assert!(
+            BotDefinition::from_json(&v.to_string()).is_err(),
+            "parser accepts: {what}"
+        );
     }
 }

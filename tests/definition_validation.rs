@@ -6,15 +6,20 @@ use sottovoce::definition::{BotDefinition, DefinitionError, DEFINITION_FORMAT};
 use sottovoce::{Bot, BotError};
 
 fn mini() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bots/mini.json"))
-        .expect("mini bot exists");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/bots/mini.json"
+    ))
+    .expect("mini bot exists");
     serde_json::from_str(&text).expect("mini bot is JSON")
 }
 
 fn problems(def: &Value) -> Vec<String> {
     match BotDefinition::from_json(&def.to_string()) {
         Ok(_) => Vec::new(),
-        Err(DefinitionError::Invalid(problems)) => problems.iter().map(ToString::to_string).collect(),
+        Err(DefinitionError::Invalid(problems)) => {
+            problems.iter().map(ToString::to_string).collect()
+        }
         Err(other) => panic!("expected DefinitionError::Invalid, got {other}"),
     }
 }
@@ -22,7 +27,11 @@ fn problems(def: &Value) -> Vec<String> {
 fn assert_reports(def: &Value, expected: &[&str]) {
     let got = problems(def);
     for e in expected {
-        assert!(got.iter().any(|p| p.starts_with(e)), "expected a problem starting with {e:?}; got:\n{}", got.join("\n"));
+        assert!(
+            got.iter().any(|p| p.starts_with(e)),
+            "expected a problem starting with {e:?}; got:\n{}",
+            got.join("\n")
+        );
     }
 }
 
@@ -82,7 +91,10 @@ fn actions_need_what_they_use() {
     def["intents"][5].as_object_mut().unwrap().remove("reply");
     assert_reports(
         &def,
-        &["intents[3].action: the handoff action needs a top-level `contact`", "intents[5].reply: a cancel_form intent needs a reply"],
+        &[
+            "intents[3].action: the handoff action needs a top-level `contact`",
+            "intents[5].reply: a cancel_form intent needs a reply",
+        ],
     );
 }
 
@@ -92,7 +104,13 @@ fn an_intent_without_response_or_examples_is_reported() {
     let thanks = def["intents"][6].as_object_mut().unwrap();
     thanks.remove("reply");
     thanks.insert("examples".into(), json!({}));
-    assert_reports(&def, &["intents[6].examples: give at least one example utterance", "intents[6]: needs a `reply`"]);
+    assert_reports(
+        &def,
+        &[
+            "intents[6].examples: give at least one example utterance",
+            "intents[6]: needs a `reply`",
+        ],
+    );
 }
 
 #[test]
@@ -102,7 +120,10 @@ fn another_format_version_gets_its_own_error() {
     // Even with fields this build does not know, the version is what gets reported.
     def["future_field"] = json!(true);
     match BotDefinition::from_json(&def.to_string()) {
-        Err(DefinitionError::Format { found, expected }) => assert_eq!((found, expected), (DEFINITION_FORMAT + 1, DEFINITION_FORMAT)),
+        Err(DefinitionError::Format { found, expected }) => assert_eq!(
+            (found, expected),
+            (DEFINITION_FORMAT + 1, DEFINITION_FORMAT)
+        ),
         other => panic!("expected DefinitionError::Format, got {other:?}"),
     }
     def.as_object_mut().unwrap().remove("format");
@@ -135,7 +156,10 @@ fn fluent_syntax_errors_are_reported_when_the_bot_is_built() {
     match Bot::from_json(&def.to_string()) {
         Err(BotError::Definition(DefinitionError::Invalid(problems))) => {
             let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
-            assert_eq!(paths, ["messages.en.thanks-reply", "messages.es.greet-reply"]);
+            assert_eq!(
+                paths,
+                ["messages.en.thanks-reply", "messages.es.greet-reply"]
+            );
         }
         other => panic!("expected Fluent problems, got {other:?}"),
     }

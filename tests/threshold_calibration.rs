@@ -28,9 +28,11 @@ fn clinc_oos() -> Vec<String> {
     let mut out = Vec::new();
     for split in ["train", "val"] {
         let path = root.join(format!("../shared/data/clinc150/{split}.jsonl"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let row: Row = serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let row: Row =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if row.intent == "oos" {
                 out.push(row.text);
             }
@@ -85,13 +87,23 @@ fn default_threshold_is_calibrated() {
     let mut def = BotDefinition::from_json(&text).expect("the demo bot is valid");
     def.threshold = None;
     let oos = clinc_oos();
-    assert!(oos.len() >= 150, "expected CLINC150's out-of-scope queries, found {}", oos.len());
+    assert!(
+        oos.len() >= 150,
+        "expected CLINC150's out-of-scope queries, found {}",
+        oos.len()
+    );
     let (in_scope, out_scope) = scores(&def, &oos);
 
     let rates = |t: f32| {
-        let accepted_right = in_scope.iter().filter(|(c, right)| *right && *c >= t).count();
+        let accepted_right = in_scope
+            .iter()
+            .filter(|(c, right)| *right && *c >= t)
+            .count();
         let rejected = out_scope.iter().filter(|c| **c < t).count();
-        (accepted_right as f64 / in_scope.len() as f64, rejected as f64 / out_scope.len() as f64)
+        (
+            accepted_right as f64 / in_scope.len() as f64,
+            rejected as f64 / out_scope.len() as f64,
+        )
     };
     let mut table = BTreeMap::new();
     for step in 5..=90 {
@@ -99,8 +111,11 @@ fn default_threshold_is_calibrated() {
         let (acc, rej) = rates(t);
         table.insert(step, (acc, rej, (acc + rej) / 2.0));
     }
-    let (best_step, (best_acc, best_rej, best)) =
-        table.iter().max_by(|a, b| a.1 .2.total_cmp(&b.1 .2)).map(|(k, v)| (*k, *v)).unwrap();
+    let (best_step, (best_acc, best_rej, best)) = table
+        .iter()
+        .max_by(|a, b| a.1 .2.total_cmp(&b.1 .2))
+        .map(|(k, v)| (*k, *v))
+        .unwrap();
     let top1 = in_scope.iter().filter(|(_, right)| *right).count() as f64 / in_scope.len() as f64;
     eprintln!(
         "threshold calibration: {} in-scope examples ({FOLDS}-fold), {} out-of-scope queries; top-1 accuracy {:.3}",
@@ -110,7 +125,13 @@ fn default_threshold_is_calibrated() {
     );
     eprintln!("  threshold  in-scope accepted right  out-of-scope rejected  balanced");
     for (step, (acc, rej, bal)) in table.iter().filter(|(s, _)| *s % 5 == 0) {
-        eprintln!("  {:>9.2}  {:>24.3}  {:>21.3}  {:>8.3}", *step as f32 / 100.0, acc, rej, bal);
+        eprintln!(
+            "  {:>9.2}  {:>24.3}  {:>21.3}  {:>8.3}",
+            *step as f32 / 100.0,
+            acc,
+            rej,
+            bal
+        );
     }
     let (acc, rej) = rates(DEFAULT_THRESHOLD);
     let default = (acc + rej) / 2.0;

@@ -48,7 +48,11 @@ fn clean(p: f32) -> f32 {
 /// conversation: entities are then read in the locale the reply will be in (number words,
 /// decimal comma) with relative dates resolved against `now_ms`. Without it every supported
 /// language is tried and relative dates are skipped.
-pub(crate) fn understand(bot: &Bot, text: &str, conversation: Option<(&str, u64)>) -> Understanding {
+pub(crate) fn understand(
+    bot: &Bot,
+    text: &str,
+    conversation: Option<(&str, u64)>,
+) -> Understanding {
     let text: String = text.chars().take(MAX_NLU_CHARS).collect();
     let def = &bot.definition;
     let mut intent_probs: Vec<f32> = bot.intents.predict(&text).into_iter().map(clean).collect();
@@ -56,28 +60,54 @@ pub(crate) fn understand(bot: &Bot, text: &str, conversation: Option<(&str, u64)
     let mut order: Vec<usize> = (0..intent_probs.len()).collect();
     // Stable sort: ties keep definition order, so results are deterministic.
     order.sort_by(|&a, &b| intent_probs[b].total_cmp(&intent_probs[a]));
-    let ranking: Vec<(String, f32)> =
-        order.iter().take(RANKING_LEN).map(|&i| (def.intents[i].name.clone(), intent_probs[i])).collect();
-    let (best, confidence) = order.first().map(|&i| (i, intent_probs[i])).unwrap_or((0, 0.0));
-    let intent = (confidence >= bot.threshold && !order.is_empty()).then(|| def.intents[best].name.clone());
+    let ranking: Vec<(String, f32)> = order
+        .iter()
+        .take(RANKING_LEN)
+        .map(|&i| (def.intents[i].name.clone(), intent_probs[i]))
+        .collect();
+    let (best, confidence) = order
+        .first()
+        .map(|&i| (i, intent_probs[i]))
+        .unwrap_or((0, 0.0));
+    let intent =
+        (confidence >= bot.threshold && !order.is_empty()).then(|| def.intents[best].name.clone());
 
     let locale_probs: Vec<f32> = bot.locales.predict(&text).into_iter().map(clean).collect();
-    let (locale_index, locale_confidence) = locale_probs
-        .iter()
-        .enumerate()
-        .fold((0, 0.0_f32), |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc });
-    let locale = def.locales.get(locale_index).cloned().unwrap_or_else(|| def.default_locale().to_owned());
-    let locale_is_clear =
-        locale_confidence >= LOCALE_CONFIDENCE && text.split_whitespace().count() >= LOCALE_MIN_WORDS;
+    let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
+        (0, 0.0_f32),
+        |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
+    );
+    let locale = def
+        .locales
+        .get(locale_index)
+        .cloned()
+        .unwrap_or_else(|| def.default_locale().to_owned());
+    let locale_is_clear = locale_confidence >= LOCALE_CONFIDENCE
+        && text.split_whitespace().count() >= LOCALE_MIN_WORDS;
 
     let entities = match conversation {
         Some((current, now_ms)) => {
-            let reply_locale = if locale_is_clear { locale.as_str() } else { current };
-            bot.entities.extract_with(&text, &ExtractContext::new(reply_locale, now_ms))
+            let reply_locale = if locale_is_clear {
+                locale.as_str()
+            } else {
+                current
+            };
+            bot.entities
+                .extract_with(&text, &ExtractContext::new(reply_locale, now_ms))
         }
         None => bot.entities.extract(&text),
     };
-    Understanding { result: NluResult { intent, confidence, ranking, entities, locale }, intent_probs, locale_is_clear }
+    Understanding {
+        result: NluResult {
+            intent,
+            confidence,
+            ranking,
+            entities,
+            locale,
+        },
+        intent_probs,
+        locale_is_clear,
+    }
 }
 
 /// The turn being assembled.
@@ -133,14 +163,22 @@ fn capitalize_name(raw: &str) -> String {
 
 impl Bot {
     /// Fluent arguments every message gets: `$bot`, `$name`, contact details, plus `extra`.
-    fn args(&self, state: &ConversationState, extra: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fn args(
+        &self,
+        state: &ConversationState,
+        extra: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
         let mut args = BTreeMap::new();
         args.insert("bot".to_owned(), self.definition.name.clone());
         if let Some(name) = &state.profile.name {
             args.insert("name".to_owned(), name.clone());
         }
         if let Some(contact) = &self.definition.contact {
-            for (key, value) in [("email", &contact.email), ("phone", &contact.phone), ("contact_url", &contact.url)] {
+            for (key, value) in [
+                ("email", &contact.email),
+                ("phone", &contact.phone),
+                ("contact_url", &contact.url),
+            ] {
                 if let Some(v) = value {
                     args.insert(key.to_owned(), v.clone());
                 }
@@ -154,25 +192,48 @@ impl Bot {
         self.replies.format(&state.profile.locale, id, args)
     }
 
-    fn message(&self, state: &ConversationState, id: &str, extra: &BTreeMap<String, String>) -> BotMessage {
+    fn message(
+        &self,
+        state: &ConversationState,
+        id: &str,
+        extra: &BTreeMap<String, String>,
+    ) -> BotMessage {
         let args = self.args(state, extra);
-        BotMessage { id: id.to_owned(), text: self.text(state, id, &args), quick_replies: Vec::new(), links: Vec::new() }
+        BotMessage {
+            id: id.to_owned(),
+            text: self.text(state, id, &args),
+            quick_replies: Vec::new(),
+            links: Vec::new(),
+        }
     }
 
     fn quick_replies(&self, state: &ConversationState, defs: &[QuickReplyDef]) -> Vec<QuickReply> {
         let args = self.args(state, &BTreeMap::new());
         defs.iter()
-            .map(|q| QuickReply { label: self.text(state, &q.label, &args), intent: q.intent.clone() })
+            .map(|q| QuickReply {
+                label: self.text(state, &q.label, &args),
+                intent: q.intent.clone(),
+            })
             .collect()
     }
 
     /// Renders a reply; `values` fill both Fluent variables and `{placeholders}` in link URLs.
-    fn reply(&self, state: &ConversationState, reply: &ReplyDef, values: &BTreeMap<String, String>) -> BotMessage {
+    fn reply(
+        &self,
+        state: &ConversationState,
+        reply: &ReplyDef,
+        values: &BTreeMap<String, String>,
+    ) -> BotMessage {
         let args = self.args(state, values);
         let links = reply
             .links
             .iter()
-            .filter_map(|l| Some(Link { label: self.text(state, &l.label, &args), url: fill_url(&l.url, &args)? }))
+            .filter_map(|l| {
+                Some(Link {
+                    label: self.text(state, &l.label, &args),
+                    url: fill_url(&l.url, &args)?,
+                })
+            })
             .collect();
         BotMessage {
             id: reply.message.clone(),
@@ -187,15 +248,27 @@ impl Bot {
         let contact = self.definition.contact.as_ref()?;
         let mut message = self.message(state, &contact.message, &BTreeMap::new());
         if let Some(email) = &contact.email {
-            message.links.push(Link { label: email.clone(), url: format!("mailto:{}", email.trim()) });
+            message.links.push(Link {
+                label: email.clone(),
+                url: format!("mailto:{}", email.trim()),
+            });
         }
         if let Some(phone) = &contact.phone {
-            let dial: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-            message.links.push(Link { label: phone.clone(), url: format!("tel:{dial}") });
+            let dial: String = phone
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect();
+            message.links.push(Link {
+                label: phone.clone(),
+                url: format!("tel:{dial}"),
+            });
         }
         if let Some(url) = &contact.url {
             if is_allowed_url(url) {
-                message.links.push(Link { label: url.clone(), url: url.clone() });
+                message.links.push(Link {
+                    label: url.clone(),
+                    url: url.clone(),
+                });
             }
         }
         Some(message)
@@ -211,15 +284,28 @@ impl Bot {
 
     /// The button that cancels a form: the first titled intent with the `cancel_form` action.
     fn cancel_button(&self, state: &ConversationState) -> Option<QuickReply> {
-        let intent = self.definition.intents.iter().find(|i| i.action == Some(Action::CancelForm) && i.title.is_some())?;
+        let intent = self
+            .definition
+            .intents
+            .iter()
+            .find(|i| i.action == Some(Action::CancelForm) && i.title.is_some())?;
         let title = intent.title.as_deref()?;
-        Some(QuickReply { label: self.text(state, title, &self.args(state, &BTreeMap::new())), intent: Some(intent.name.clone()) })
+        Some(QuickReply {
+            label: self.text(state, title, &self.args(state, &BTreeMap::new())),
+            intent: Some(intent.name.clone()),
+        })
     }
 
     /// Asks for the next empty slot, or closes the form with its `done` reply when all are filled.
     fn advance_form(&self, state: &mut ConversationState, form: &FormDef, out: &mut Out) {
-        let Some(active) = state.form.as_ref() else { return };
-        match form.slots.iter().find(|s| !active.slots.contains_key(&s.name)) {
+        let Some(active) = state.form.as_ref() else {
+            return;
+        };
+        match form
+            .slots
+            .iter()
+            .find(|s| !active.slots.contains_key(&s.name))
+        {
             Some(slot) => {
                 let mut prompt = self.message(state, &slot.prompt, &active.slots.clone());
                 prompt.quick_replies.extend(self.cancel_button(state));
@@ -235,24 +321,40 @@ impl Bot {
 
     /// Fills empty slots of the active form from entities, each entity used at most once.
     fn fill_slots(state: &mut ConversationState, form: &FormDef, entities: &[Entity]) -> bool {
-        let Some(active) = state.form.as_mut() else { return false };
+        let Some(active) = state.form.as_mut() else {
+            return false;
+        };
         let mut used = vec![false; entities.len()];
         let mut filled = false;
         for slot in &form.slots {
             if active.slots.contains_key(&slot.name) {
                 continue;
             }
-            if let Some(i) = (0..entities.len()).find(|&i| !used[i] && entities[i].entity == slot.entity) {
+            if let Some(i) =
+                (0..entities.len()).find(|&i| !used[i] && entities[i].entity == slot.entity)
+            {
                 used[i] = true;
-                active.slots.insert(slot.name.clone(), entities[i].value.clone());
+                active
+                    .slots
+                    .insert(slot.name.clone(), entities[i].value.clone());
                 filled = true;
             }
         }
         filled
     }
 
-    fn start_form(&self, state: &mut ConversationState, form: &FormDef, entities: &[Entity], out: &mut Out) {
-        state.form = Some(ActiveForm { name: form.name.clone(), slots: BTreeMap::new(), tries: 0 });
+    fn start_form(
+        &self,
+        state: &mut ConversationState,
+        form: &FormDef,
+        entities: &[Entity],
+        out: &mut Out,
+    ) {
+        state.form = Some(ActiveForm {
+            name: form.name.clone(),
+            slots: BTreeMap::new(),
+            tries: 0,
+        });
         Bot::fill_slots(state, form, entities);
         self.advance_form(state, form, out);
     }
@@ -267,7 +369,12 @@ impl Bot {
         entities: &[Entity],
         out: &mut Out,
     ) -> bool {
-        let Some(form) = state.form.as_ref().and_then(|a| self.form_def(&a.name)).cloned() else {
+        let Some(form) = state
+            .form
+            .as_ref()
+            .and_then(|a| self.form_def(&a.name))
+            .cloned()
+        else {
             // The definition changed under a stored state: forget the form.
             state.form = None;
             return false;
@@ -275,7 +382,8 @@ impl Bot {
         match intent.and_then(|i| i.action) {
             Some(Action::CancelForm) => {
                 state.form = None;
-                out.messages.push(self.message(state, &form.cancelled, &BTreeMap::new()));
+                out.messages
+                    .push(self.message(state, &form.cancelled, &BTreeMap::new()));
                 return true;
             }
             Some(Action::Handoff) => {
@@ -296,8 +404,14 @@ impl Bot {
             self.advance_form(state, &form, out);
             return true;
         }
-        let Some(active) = state.form.as_mut() else { return false };
-        let Some(slot) = form.slots.iter().find(|s| !active.slots.contains_key(&s.name)) else {
+        let Some(active) = state.form.as_mut() else {
+            return false;
+        };
+        let Some(slot) = form
+            .slots
+            .iter()
+            .find(|s| !active.slots.contains_key(&s.name))
+        else {
             self.advance_form(state, &form, out);
             return true;
         };
@@ -312,14 +426,21 @@ impl Bot {
             out.messages.push(message);
         } else {
             let slots = active.slots.clone();
-            out.messages.push(self.message(state, &slot.invalid, &slots));
+            out.messages
+                .push(self.message(state, &slot.invalid, &slots));
             self.advance_form(state, &form, out);
         }
         true
     }
 
     /// Runs a recognised intent: name memory, action, form or reply.
-    fn run_intent(&self, state: &mut ConversationState, intent: &IntentDef, entities: &[Entity], out: &mut Out) {
+    fn run_intent(
+        &self,
+        state: &mut ConversationState,
+        intent: &IntentDef,
+        entities: &[Entity],
+        out: &mut Out,
+    ) {
         state.fallbacks_in_a_row = 0;
         if let Some(entity) = &intent.remember_name {
             if let Some(e) = entities.iter().find(|e| &e.entity == entity) {
@@ -329,8 +450,11 @@ impl Bot {
                 }
             }
         }
-        let values: BTreeMap<String, String> =
-            entities.iter().rev().map(|e| (e.entity.clone(), e.value.clone())).collect();
+        let values: BTreeMap<String, String> = entities
+            .iter()
+            .rev()
+            .map(|e| (e.entity.clone(), e.value.clone()))
+            .collect();
         if intent.action == Some(Action::Handoff) {
             if let Some(message) = self.contact_message(state) {
                 out.messages.push(message);
@@ -353,10 +477,18 @@ impl Bot {
         let mut order: Vec<usize> = (0..def.intents.len()).collect();
         let prob = |i: usize| intent_probs.get(i).copied().unwrap_or(0.0);
         order.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)));
-        let suggestable = |i: &usize| def.intents[*i].title.is_some() && def.intents[*i].action != Some(Action::CancelForm);
-        let mut chosen: Vec<usize> = order.into_iter().filter(suggestable).take(def.fallback.suggestions).collect();
+        let suggestable = |i: &usize| {
+            def.intents[*i].title.is_some() && def.intents[*i].action != Some(Action::CancelForm)
+        };
+        let mut chosen: Vec<usize> = order
+            .into_iter()
+            .filter(suggestable)
+            .take(def.fallback.suggestions)
+            .collect();
         if state.fallbacks_in_a_row >= 2 {
-            if let Some(h) = (0..def.intents.len()).find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i)) {
+            if let Some(h) = (0..def.intents.len())
+                .find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i))
+            {
                 if !chosen.contains(&h) {
                     chosen.push(h);
                 }
@@ -366,7 +498,10 @@ impl Bot {
             .iter()
             .filter_map(|&i| {
                 let intent = &def.intents[i];
-                Some(QuickReplyDef { label: intent.title.clone()?, intent: Some(intent.name.clone()) })
+                Some(QuickReplyDef {
+                    label: intent.title.clone()?,
+                    intent: Some(intent.name.clone()),
+                })
             })
             .collect();
         let mut message = self.message(state, &def.fallback.message, &BTreeMap::new());
@@ -377,8 +512,8 @@ impl Bot {
     /// Counts a new visit when the visitor was away longer than [`NEW_VISIT_AFTER_MS`].
     /// Returns true when a new visit starts.
     fn touch(state: &mut ConversationState, now_ms: u64) -> bool {
-        let new_visit =
-            state.profile.visits == 0 || now_ms.saturating_sub(state.profile.last_seen_ms) > NEW_VISIT_AFTER_MS;
+        let new_visit = state.profile.visits == 0
+            || now_ms.saturating_sub(state.profile.last_seen_ms) > NEW_VISIT_AFTER_MS;
         if new_visit {
             state.profile.visits = state.profile.visits.saturating_add(1);
         }
@@ -400,39 +535,67 @@ impl Bot {
         }
     }
 
-    pub(crate) fn begin_visit_impl(&self, state: &mut ConversationState, now_ms: u64) -> Vec<BotMessage> {
+    pub(crate) fn begin_visit_impl(
+        &self,
+        state: &mut ConversationState,
+        now_ms: u64,
+    ) -> Vec<BotMessage> {
         let new_visit = Bot::touch(state, now_ms);
         if !new_visit && !state.transcript.is_empty() {
             return Vec::new();
         }
         let greeting = &self.definition.greeting;
-        let id = if state.profile.name.is_some() && state.profile.visits > 1 { &greeting.returning } else { &greeting.message };
+        let id = if state.profile.name.is_some() && state.profile.visits > 1 {
+            &greeting.returning
+        } else {
+            &greeting.message
+        };
         let mut message = self.message(state, id, &BTreeMap::new());
         message.quick_replies = self.quick_replies(state, &greeting.quick_replies);
-        let mut out = Out { messages: vec![message], handoff: false };
+        let mut out = Out {
+            messages: vec![message],
+            handoff: false,
+        };
         // A visitor who left in the middle of a form is asked again where they stopped.
-        if let Some(form) = state.form.as_ref().and_then(|a| self.form_def(&a.name)).cloned() {
+        if let Some(form) = state
+            .form
+            .as_ref()
+            .and_then(|a| self.form_def(&a.name))
+            .cloned()
+        {
             self.advance_form(state, &form, &mut out);
         }
         Bot::record(state, &out.messages, now_ms);
         out.messages
     }
 
-    pub(crate) fn respond_impl(&self, state: &mut ConversationState, input: Input, now_ms: u64) -> Turn {
+    pub(crate) fn respond_impl(
+        &self,
+        state: &mut ConversationState,
+        input: Input,
+        now_ms: u64,
+    ) -> Turn {
         Bot::touch(state, now_ms);
         let (text, pressed) = match input {
             Input::Text { text } => (text, None),
-            Input::QuickReply { label, intent: Some(intent) } if self.intent_def(&intent).is_some() => {
-                (label, Some(intent))
-            }
+            Input::QuickReply {
+                label,
+                intent: Some(intent),
+            } if self.intent_def(&intent).is_some() => (label, Some(intent)),
             Input::QuickReply { label, .. } => (label, None),
         };
         if text.trim().is_empty() && pressed.is_none() {
-            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false };
+            return Turn {
+                messages: Vec::new(),
+                nlu: None,
+                intent: None,
+                handoff: false,
+            };
         }
 
-        let understanding =
-            pressed.is_none().then(|| understand(self, &text, Some((&state.profile.locale, now_ms))));
+        let understanding = pressed
+            .is_none()
+            .then(|| understand(self, &text, Some((&state.profile.locale, now_ms))));
         if let Some(u) = understanding.as_ref().filter(|u| u.locale_is_clear) {
             state.profile.locale = u.result.locale.clone();
         }
@@ -442,7 +605,10 @@ impl Bot {
             (None, None) => (None, 0.0),
         };
         let intent = intent_name.as_deref().and_then(|n| self.intent_def(n));
-        let entities: &[Entity] = understanding.as_ref().map(|u| u.result.entities.as_slice()).unwrap_or(&[]);
+        let entities: &[Entity] = understanding
+            .as_ref()
+            .map(|u| u.result.entities.as_slice())
+            .unwrap_or(&[]);
         state.push(TranscriptEntry {
             from: Speaker::Visitor,
             text: text.clone(),
@@ -455,25 +621,36 @@ impl Bot {
 
         let mut out = Out::default();
         let mut acted_on = intent_name.clone();
-        let handled_by_form = state.form.is_some() && self.continue_form(state, intent, pressed.is_some(), entities, &mut out);
+        let handled_by_form = state.form.is_some()
+            && self.continue_form(state, intent, pressed.is_some(), entities, &mut out);
         if handled_by_form {
             state.fallbacks_in_a_row = 0;
         } else {
             // A name-remembering intent without the name in the message was not understood.
             let usable = intent.filter(|i| {
-                i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
+                i.remember_name
+                    .as_ref()
+                    .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
             });
             match usable {
                 Some(intent) => self.run_intent(state, intent, entities, &mut out),
                 None => {
                     acted_on = None;
-                    let probs = understanding.as_ref().map(|u| u.intent_probs.as_slice()).unwrap_or(&[]);
+                    let probs = understanding
+                        .as_ref()
+                        .map(|u| u.intent_probs.as_slice())
+                        .unwrap_or(&[]);
                     self.fallback(state, probs, &mut out);
                 }
             }
         }
         Bot::record(state, &out.messages, now_ms);
-        Turn { messages: out.messages, nlu: understanding.map(|u| u.result), intent: acted_on, handoff: out.handoff }
+        Turn {
+            messages: out.messages,
+            nlu: understanding.map(|u| u.result),
+            intent: acted_on,
+            handoff: out.handoff,
+        }
     }
 }
 
@@ -483,14 +660,19 @@ mod tests {
 
     #[test]
     fn urls_are_filled_and_encoded() {
-        let values: BTreeMap<String, String> =
-            [("order".to_owned(), "AB 12/3".to_owned())].into_iter().collect();
+        let values: BTreeMap<String, String> = [("order".to_owned(), "AB 12/3".to_owned())]
+            .into_iter()
+            .collect();
         assert_eq!(
             fill_url("https://shop.example/track/{order}?x=1", &values).as_deref(),
             Some("https://shop.example/track/AB%2012%2F3?x=1")
         );
         assert_eq!(fill_url("https://shop.example/{missing}", &values), None);
-        assert_eq!(fill_url("{order}", &values), None, "a filled URL must still be http(s)/mailto/tel");
+        assert_eq!(
+            fill_url("{order}", &values),
+            None,
+            "a filled URL must still be http(s)/mailto/tel"
+        );
     }
 
     #[test]

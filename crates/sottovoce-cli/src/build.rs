@@ -33,21 +33,36 @@ fn ms(since: Instant) -> f64 {
 /// Runs `sottovoce build`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let path = &args.definition;
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let started = Instant::now();
     let bot = Bot::from_json(&text).with_context(|| format!("{}", path.display()))?;
     let train_ms = ms(started);
     let model = bot.to_model();
 
     let started = Instant::now();
-    Bot::from_model(&model).with_context(|| format!("{}: the model just built does not load back", path.display()))?;
+    Bot::from_model(&model).with_context(|| {
+        format!(
+            "{}: the model just built does not load back",
+            path.display()
+        )
+    })?;
     let load_ms = ms(started);
 
-    let output = args.output.clone().unwrap_or_else(|| path.with_extension("svm"));
-    std::fs::write(&output, &model).with_context(|| format!("cannot write {}", output.display()))?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| path.with_extension("svm"));
+    std::fs::write(&output, &model)
+        .with_context(|| format!("cannot write {}", output.display()))?;
 
     let def = bot.definition();
-    let examples: usize = def.intents.iter().flat_map(|i| i.examples.values()).map(Vec::len).sum();
+    let examples: usize = def
+        .intents
+        .iter()
+        .flat_map(|i| i.examples.values())
+        .map(Vec::len)
+        .sum();
     println!("built {} from {}", output.display(), display(path));
     println!(
         "  {} intents, {} locales ({}), {} examples, threshold {:.2}",
@@ -57,7 +72,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         examples,
         bot.threshold()
     );
-    println!("  train (from definition): {train_ms:.1} ms; load (from model file): {load_ms:.1} ms");
+    println!(
+        "  train (from definition): {train_ms:.1} ms; load (from model file): {load_ms:.1} ms"
+    );
     println!(
         "  definition {} bytes (gzip {}); model {} bytes (gzip {})",
         text.len(),

@@ -28,7 +28,10 @@ pub(crate) struct Args {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Prints bot messages; returns the quick replies now on screen (numbered from 1).
@@ -69,7 +72,11 @@ pub(crate) fn repl(
             "/quit" | "/exit" => break,
             "/nlu" => {
                 show_nlu = !show_nlu;
-                writeln!(out, "(intent display {})", if show_nlu { "on" } else { "off" })?;
+                writeln!(
+                    out,
+                    "(intent display {})",
+                    if show_nlu { "on" } else { "off" }
+                )?;
                 continue;
             }
             "/state" => {
@@ -81,31 +88,58 @@ pub(crate) fn repl(
                 offered = show(out, &bot.begin_visit(&mut state, clock()))?;
                 continue;
             }
-            _ => match text.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|n| offered.get(n)) {
+            _ => match text
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|n| offered.get(n))
+            {
                 Some(q) => {
                     writeln!(out, "you> {}", q.label)?;
-                    Input::QuickReply { label: q.label.clone(), intent: q.intent.clone() }
+                    Input::QuickReply {
+                        label: q.label.clone(),
+                        intent: q.intent.clone(),
+                    }
                 }
-                None => Input::Text { text: text.to_owned() },
+                None => Input::Text {
+                    text: text.to_owned(),
+                },
             },
         };
         let turn = bot.respond(&mut state, input, clock());
         if show_nlu {
             match &turn.nlu {
                 Some(nlu) => {
-                    let ranking: Vec<String> = nlu.ranking.iter().take(3).map(|(i, c)| format!("{i} {c:.2}")).collect();
-                    let entities: Vec<String> = nlu.entities.iter().map(|e| format!("{}={}", e.entity, e.value)).collect();
+                    let ranking: Vec<String> = nlu
+                        .ranking
+                        .iter()
+                        .take(3)
+                        .map(|(i, c)| format!("{i} {c:.2}"))
+                        .collect();
+                    let entities: Vec<String> = nlu
+                        .entities
+                        .iter()
+                        .map(|e| format!("{}={}", e.entity, e.value))
+                        .collect();
                     writeln!(
                         out,
                         "  (intent {}; {}; locale {}{}{})",
                         turn.intent.as_deref().unwrap_or("fallback"),
                         ranking.join(", "),
                         nlu.locale,
-                        if entities.is_empty() { "" } else { "; entities " },
+                        if entities.is_empty() {
+                            ""
+                        } else {
+                            "; entities "
+                        },
                         entities.join(", ")
                     )?;
                 }
-                None => writeln!(out, "  (intent {} from the button)", turn.intent.as_deref().unwrap_or("fallback"))?,
+                None => writeln!(
+                    out,
+                    "  (intent {} from the button)",
+                    turn.intent.as_deref().unwrap_or("fallback")
+                )?,
             }
         }
         let shown = show(out, &turn.messages)?;
@@ -118,9 +152,13 @@ pub(crate) fn repl(
 
 /// Runs `sottovoce chat`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
+    let bytes =
+        std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
     let bot = Bot::load(&bytes).with_context(|| format!("{}", args.bot.display()))?;
-    let locale = args.locale.clone().unwrap_or_else(|| bot.definition().default_locale().to_owned());
+    let locale = args
+        .locale
+        .clone()
+        .unwrap_or_else(|| bot.definition().default_locale().to_owned());
     eprintln!(
         "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /reset, /quit.",
         bot.definition().name,
@@ -128,7 +166,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     );
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
-    repl(&bot, &locale, args.seed, args.nlu, stdin.lock(), &mut stdout, now_ms)
+    repl(
+        &bot,
+        &locale,
+        args.seed,
+        args.nlu,
+        stdin.lock(),
+        &mut stdout,
+        now_ms,
+    )
 }
 
 #[cfg(test)]
@@ -136,7 +182,11 @@ mod tests {
     use super::*;
 
     fn mini() -> Bot {
-        let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini.json")).unwrap();
+        let text = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/bots/mini.json"
+        ))
+        .unwrap();
         Bot::load(&text).unwrap()
     }
 
@@ -155,9 +205,20 @@ mod tests {
     fn numbers_press_buttons_and_links_are_printed() {
         let bot = mini();
         let out = chat(&bot, "en", "3\n/quit\nnot read\n");
-        assert!(out.starts_with("bot> Hi! I'm Mini Shop Helper. How can I help?\n      [1] Track an order\n"), "{out}");
-        assert!(out.contains("you> Talk to a person\n  (intent human from the button)\n"), "{out}");
-        assert!(out.contains("      help@mini.example: mailto:help@mini.example\n"), "{out}");
+        assert!(
+            out.starts_with(
+                "bot> Hi! I'm Mini Shop Helper. How can I help?\n      [1] Track an order\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("you> Talk to a person\n  (intent human from the button)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("      help@mini.example: mailto:help@mini.example\n"),
+            "{out}"
+        );
         assert!(!out.contains("not read"));
     }
 
@@ -167,7 +228,10 @@ mod tests {
         let out = chat(&bot, "es", "1\n1\n");
         assert!(out.contains("bot> ¿Cuál es tu número de pedido?"), "{out}");
         assert!(out.contains("you> Cancelar\n"), "{out}");
-        assert!(out.contains("bot> De acuerdo, dejo de buscar el pedido."), "{out}");
+        assert!(
+            out.contains("bot> De acuerdo, dejo de buscar el pedido."),
+            "{out}"
+        );
     }
 
     #[test]
