@@ -19,6 +19,10 @@ pub struct SlotTrainOptions {
     /// Folds for the gazetteer features: while training, an example only sees slot values
     /// from the other folds. 1 disables the scheme (every value seen everywhere).
     pub gazetteer_folds: u32,
+    /// At most this many non-zero weights are kept, the largest in magnitude: on big data most
+    /// cells hold the small averaged weights of rare features, which change few decisions and
+    /// make up most of the file (SNIPS: 197k non-zero cells, 0.68 MB; kept 65,536, 0.22 MB).
+    pub max_weights: usize,
 }
 
 impl Default for SlotTrainOptions {
@@ -28,6 +32,7 @@ impl Default for SlotTrainOptions {
             seed: 0x5107_7A66,
             hash_bits: 0,
             gazetteer_folds: 4,
+            max_weights: 1 << 16,
         }
     }
 }
@@ -96,6 +101,25 @@ impl Weights {
         } else {
             1.0
         }
+    }
+
+    /// Zeroes all but the `max` weights largest in magnitude (ties at the cut are kept).
+    fn keep_largest(&mut self, max: usize) {
+        let mut magnitudes: Vec<f32> = self
+            .0
+            .iter()
+            .filter(|w| **w != 0.0)
+            .map(|w| w.abs())
+            .collect();
+        if magnitudes.len() <= max {
+            return;
+        }
+        let cut = magnitudes.len() - max;
+        let (_, &mut threshold, _) = magnitudes.select_nth_unstable_by(cut, f32::total_cmp);
+        self.0
+            .iter_mut()
+            .filter(|w| w.abs() < threshold)
+            .for_each(|w| *w = 0.0);
     }
 
     /// Rounds every weight to what the stored form keeps, so a loaded model tags exactly
@@ -489,6 +513,7 @@ impl SlotTagger {
                 .collect()
         };
         let mut weights = Weights(average(&w, &u));
+        weights.keep_largest(options.max_weights);
         weights.quantise();
         Ok(SlotTagger {
             slots,
