@@ -141,13 +141,44 @@ pub enum EntityDef {
         #[serde(default)]
         uppercase: bool,
     },
+    /// A closed list of values, each with synonyms, matched as whole words ignoring case and
+    /// accents, with one typo (insertion, deletion, substitution or swap of neighbours) allowed
+    /// in each word of five letters or more. The entity's value is the matched entry's `value`.
+    List {
+        /// Entity name, `[a-z0-9_]+`.
+        name: String,
+        /// The entries.
+        values: Vec<ListValueDef>,
+        /// Allow the one-typo tolerance (default `true`).
+        #[serde(default = "default_true", skip_serializing_if = "is_true")]
+        fuzzy: bool,
+    },
+}
+
+/// One entry of a [`EntityDef::List`]: the value reported and the phrases that mean it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListValueDef {
+    /// The normalised value (`refund`); it is matched too.
+    pub value: String,
+    /// Other phrases for it, in any of the bot's languages (`money back`, `reembolso`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl EntityDef {
     /// The entity's name.
     pub fn name(&self) -> &str {
         match self {
-            EntityDef::Pattern { name, .. } => name,
+            EntityDef::Pattern { name, .. } | EntityDef::List { name, .. } => name,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Entity extraction: built-in extractors (number, ordinal, money, duration, date, time, email)
-//! and owner-defined regular-expression patterns (regex-lite: linear time, so a hostile message
-//! cannot stall the page).
+//! and owner-defined entities: regular-expression patterns (regex-lite: linear time, so a hostile
+//! message cannot stall the page) and lists of values with synonyms, matched with typo tolerance.
 //!
 //! # Design
 //!
@@ -34,11 +34,14 @@ pub mod civil;
 mod datetime;
 mod duration;
 mod email;
+mod lists;
 mod money;
 mod number;
 mod ordinal;
 mod pattern;
 mod text;
+
+pub use lists::list_key;
 
 /// An entity found in a message. Offsets are in Unicode scalar values (chars), end exclusive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +124,7 @@ fn region(locale: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
     patterns: Vec<pattern::Pattern>,
+    lists: Vec<lists::List>,
 }
 
 impl EntityExtractor {
@@ -129,12 +133,16 @@ impl EntityExtractor {
     /// # Errors
     /// The first pattern that does not compile (validation reports all of them earlier).
     pub fn new(defs: &[EntityDef]) -> Result<EntityExtractor, regex_lite::Error> {
-        let mut patterns = Vec::new();
+        let (mut patterns, mut lists) = (Vec::new(), Vec::new());
         for d in defs {
-            let EntityDef::Pattern { name, pattern, group, uppercase } = d;
-            patterns.push(pattern::Pattern::new(name, pattern, *group, *uppercase)?);
+            match d {
+                EntityDef::Pattern { name, pattern, group, uppercase } => {
+                    patterns.push(pattern::Pattern::new(name, pattern, *group, *uppercase)?)
+                }
+                EntityDef::List { name, values, fuzzy } => lists.push(lists::List::new(name, values, *fuzzy)),
+            }
         }
-        Ok(EntityExtractor { patterns })
+        Ok(EntityExtractor { patterns, lists })
     }
 
     /// Every entity found in `text`, in order of start offset, with no locale (every language)
@@ -179,6 +187,9 @@ impl EntityExtractor {
         out.extend(values);
         for p in &self.patterns {
             p.find(&t, &mut out);
+        }
+        for l in &self.lists {
+            l.find(&t, &mut out);
         }
         out.sort_by(|a, b| {
             a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then_with(|| a.entity.cmp(&b.entity))

@@ -95,13 +95,37 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         if !entity_names.insert(e.name()) {
             c.problem(format!("{path}.name"), format!("entity `{}` is defined twice (or shadows a built-in)", e.name()));
         }
-        let EntityDef::Pattern { pattern, group, .. } = e;
-        match regex_lite::Regex::new(pattern) {
-            Ok(re) if *group >= re.captures_len() => {
-                c.problem(format!("{path}.group"), format!("the pattern has only {} group(s)", re.captures_len() - 1))
+        match e {
+            EntityDef::Pattern { pattern, group, .. } => match regex_lite::Regex::new(pattern) {
+                Ok(re) if *group >= re.captures_len() => {
+                    c.problem(format!("{path}.group"), format!("the pattern has only {} group(s)", re.captures_len() - 1))
+                }
+                Ok(_) => {}
+                Err(err) => c.problem(format!("{path}.pattern"), format!("not a valid regular expression: {err}")),
+            },
+            EntityDef::List { values, .. } => {
+                if values.is_empty() {
+                    c.problem(format!("{path}.values"), "a list needs at least one value");
+                }
+                // phrase (as matched) -> index of the value that first used it
+                let mut phrases: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+                for (j, v) in values.iter().enumerate() {
+                    let phrases_of = std::iter::once((format!("{path}.values[{j}].value"), &v.value))
+                        .chain(v.synonyms.iter().enumerate().map(|(k, s)| (format!("{path}.values[{j}].synonyms[{k}]"), s)));
+                    for (p, phrase) in phrases_of {
+                        let key = crate::entities::list_key(phrase);
+                        if key.is_empty() {
+                            c.problem(p, "needs at least one letter or digit");
+                        } else if let Some(&other) = phrases.get(&key) {
+                            if other != j {
+                                c.problem(p, format!("`{phrase}` also means `{}`; a phrase can mean one value only", values[other].value));
+                            }
+                        } else {
+                            phrases.insert(key, j);
+                        }
+                    }
+                }
             }
-            Ok(_) => {}
-            Err(err) => c.problem(format!("{path}.pattern"), format!("not a valid regular expression: {err}")),
         }
     }
 
