@@ -27,7 +27,10 @@ const STORE: &str = include_str!("../www/bots/store.json");
 /// The held-out sets: name and JSON Lines text.
 const HELDOUT: &[(&str, &str)] = &[
     ("first", include_str!("fixtures/nlu/store-heldout.jsonl")),
-    ("fresh", include_str!("fixtures/nlu/store-heldout-fresh.jsonl")),
+    (
+        "fresh",
+        include_str!("fixtures/nlu/store-heldout-fresh.jsonl"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +69,11 @@ fn normalise(text: &str) -> String {
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for &(set, text) in HELDOUT {
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let mut case: Case = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("held-out set {set}, line {}: {e}", i + 1));
             case.set = set;
@@ -88,13 +95,25 @@ fn definition() -> sottovoce::BotDefinition {
 #[test]
 fn store_definition_is_complete() {
     let def = definition();
-    assert!(def.intents.len() >= 35, "only {} intents", def.intents.len());
+    assert!(
+        def.intents.len() >= 35,
+        "only {} intents",
+        def.intents.len()
+    );
     let mut problems = Vec::new();
     for intent in &def.intents {
         for (locale, min) in [("en", 22), ("es", 15)] {
-            let examples = intent.examples.get(locale).map(Vec::as_slice).unwrap_or(&[]);
+            let examples = intent
+                .examples
+                .get(locale)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if examples.len() < min {
-                problems.push(format!("intent {}: {} {locale} examples, want {min}", intent.name, examples.len()));
+                problems.push(format!(
+                    "intent {}: {} {locale} examples, want {min}",
+                    intent.name,
+                    examples.len()
+                ));
             }
             let distinct: BTreeSet<String> = examples.iter().map(|e| normalise(e)).collect();
             if distinct.len() != examples.len() {
@@ -113,7 +132,11 @@ fn store_definition_is_complete() {
             }
         }
     }
-    assert!(problems.is_empty(), "store.json:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "store.json:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// The owner-defined patterns find what the store's examples and form rely on, and nothing more.
@@ -121,12 +144,23 @@ fn store_definition_is_complete() {
 fn store_entity_patterns() {
     let def = definition();
     let pattern = |name: &str| {
-        let e = def.entities.iter().find(|e| e.name() == name).unwrap_or_else(|| panic!("no entity {name}"));
-        let sottovoce::definition::EntityDef::Pattern { pattern, group, .. } = e else { panic!("{name} is not a pattern") };
-        (regex_lite::Regex::new(pattern).expect("pattern compiles"), *group)
+        let e = def
+            .entities
+            .iter()
+            .find(|e| e.name() == name)
+            .unwrap_or_else(|| panic!("no entity {name}"));
+        let sottovoce::definition::EntityDef::Pattern { pattern, group, .. } = e else {
+            panic!("{name} is not a pattern")
+        };
+        (
+            regex_lite::Regex::new(pattern).expect("pattern compiles"),
+            *group,
+        )
     };
     let capture = |(re, group): &(regex_lite::Regex, usize), text: &str| {
-        re.captures(text).and_then(|c| c.get(*group)).map(|m| m.as_str().to_owned())
+        re.captures(text)
+            .and_then(|c| c.get(*group))
+            .map(|m| m.as_str().to_owned())
     };
     let order = pattern("order_number");
     for (text, want) in [
@@ -137,13 +171,20 @@ fn store_entity_patterns() {
         ("order 123456", None),
         ("CU-1234567", None),
     ] {
-        assert_eq!(capture(&order, text).as_deref(), want, "order_number in {text:?}");
+        assert_eq!(
+            capture(&order, text).as_deref(),
+            want,
+            "order_number in {text:?}"
+        );
     }
     let name = pattern("person_name");
     let tell_name = &def.intents[def.intent_index("tell_name").expect("tell_name intent")];
     for examples in tell_name.examples.values() {
         for e in examples {
-            assert!(capture(&name, e).is_some(), "person_name finds no name in tell_name example {e:?}");
+            assert!(
+                capture(&name, e).is_some(),
+                "person_name finds no name in tell_name example {e:?}"
+            );
         }
     }
     for (text, want) in [
@@ -156,7 +197,11 @@ fn store_entity_patterns() {
         ("soy de México", None),
         ("this is ridiculous", None),
     ] {
-        assert_eq!(capture(&name, text).as_deref(), want, "person_name in {text:?}");
+        assert_eq!(
+            capture(&name, text).as_deref(),
+            want,
+            "person_name in {text:?}"
+        );
     }
 }
 
@@ -169,7 +214,12 @@ fn heldout_is_independent_of_training() {
     let training: BTreeMap<String, &str> = def
         .intents
         .iter()
-        .flat_map(|i| i.examples.values().flatten().map(move |e| (normalise(e), i.name.as_str())))
+        .flat_map(|i| {
+            i.examples
+                .values()
+                .flatten()
+                .map(move |e| (normalise(e), i.name.as_str()))
+        })
         .collect();
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
@@ -180,10 +230,15 @@ fn heldout_is_independent_of_training() {
             problems.push(format!("{line}: no intent named {:?}", c.intent));
         }
         if !def.locales.contains(&c.locale) {
-            problems.push(format!("{line}: locale {:?} is not one of the bot's", c.locale));
+            problems.push(format!(
+                "{line}: locale {:?} is not one of the bot's",
+                c.locale
+            ));
         }
         if let Some(intent) = training.get(&normalise(&c.text)) {
-            problems.push(format!("{line}: the same words as a training example of {intent}"));
+            problems.push(format!(
+                "{line}: the same words as a training example of {intent}"
+            ));
         }
         if !seen.insert(normalise(&c.text)) {
             problems.push(format!("{line}: repeated"));
@@ -192,13 +247,23 @@ fn heldout_is_independent_of_training() {
     }
     for intent in &def.intents {
         if !covered.contains(&(intent.name.as_str(), "en")) {
-            problems.push(format!("intent {} has no English held-out line", intent.name));
+            problems.push(format!(
+                "intent {} has no English held-out line",
+                intent.name
+            ));
         }
         if !covered.contains(&(intent.name.as_str(), "es")) {
-            problems.push(format!("intent {} has no Spanish held-out line", intent.name));
+            problems.push(format!(
+                "intent {} has no Spanish held-out line",
+                intent.name
+            ));
         }
     }
-    assert!(problems.is_empty(), "store-heldout*.jsonl:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "store-heldout*.jsonl:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 #[derive(Default)]
@@ -293,8 +358,12 @@ fn heldout_accuracy() {
         }
         by_intent.entry(&c.intent).or_default().add(ok);
         if !ok {
-            let ranking: Vec<String> =
-                nlu.ranking.iter().take(3).map(|(i, p)| format!("{i} {p:.2}")).collect();
+            let ranking: Vec<String> = nlu
+                .ranking
+                .iter()
+                .take(3)
+                .map(|(i, p)| format!("{i} {p:.2}"))
+                .collect();
             misses.push(format!(
                 "[{} {}] {:?}: want {}, got {} ({})",
                 c.set,
@@ -323,9 +392,16 @@ fn heldout_accuracy() {
     }
     let mut results = total.json();
     // f32 → f64 through its shortest decimal form: 0.4, not 0.4000000059604645.
-    let threshold: f64 = bot.threshold().to_string().parse().expect("a float prints as a float");
+    let threshold: f64 = bot
+        .threshold()
+        .to_string()
+        .parse()
+        .expect("a float prints as a float");
     results["threshold"] = serde_json::json!(threshold);
-    results["sets"] = sets.iter().map(|(name, score)| (name.to_string(), score.json())).collect();
+    results["sets"] = sets
+        .iter()
+        .map(|(name, score)| (name.to_string(), score.json()))
+        .collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-results");
     std::fs::create_dir_all(&dir).expect("create bench-results/");
     std::fs::write(dir.join("store-heldout.json"), format!("{results:#}\n"))
