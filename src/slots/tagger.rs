@@ -221,6 +221,15 @@ fn viterbi(em: &[f32], allowed: &[u16], transitions: &[f32], n_tags: usize, path
     }
     let start = n_tags * n_tags;
     let end = start + n_tags;
+    // The transitions among the allowed tags, -inf where BIO forbids one: `sub[k * m + j]`.
+    let mut sub = vec![f32::NEG_INFINITY; m * m];
+    for (k, &p) in allowed.iter().enumerate() {
+        for (j, &t) in allowed.iter().enumerate() {
+            if may_follow(Some(p), t) {
+                sub[k * m + j] = transitions[p as usize * n_tags + t as usize];
+            }
+        }
+    }
     let mut delta = vec![f32::NEG_INFINITY; n * m];
     let mut back = vec![0u16; n * m];
     for (j, &t) in allowed.iter().enumerate() {
@@ -229,19 +238,17 @@ fn viterbi(em: &[f32], allowed: &[u16], transitions: &[f32], n_tags: usize, path
         }
     }
     for i in 1..n {
-        for (j, &t) in allowed.iter().enumerate() {
+        let (done, rest) = delta.split_at_mut(i * m);
+        let prev = &done[(i - 1) * m..];
+        for j in 0..m {
             let mut best = (f32::NEG_INFINITY, 0u16);
-            for (k, &p) in allowed.iter().enumerate() {
-                let prev = delta[(i - 1) * m + k];
-                if prev == f32::NEG_INFINITY || !may_follow(Some(p), t) {
-                    continue;
-                }
-                let s = prev + transitions[p as usize * n_tags + t as usize];
+            for (k, &d) in prev.iter().enumerate() {
+                let s = d + sub[k * m + j];
                 if s > best.0 {
                     best = (s, k as u16);
                 }
             }
-            delta[i * m + j] = best.0 + em[i * m + j];
+            rest[j] = best.0 + em[i * m + j];
             back[i * m + j] = best.1;
         }
     }
