@@ -18,6 +18,12 @@ const LOCALE_CONFIDENCE: f32 = 0.75;
 /// …and the message must have at least this many words ("ok", "gracias" are too short to tell).
 const LOCALE_MIN_WORDS: usize = 2;
 
+/// Inside a form, another intent must be at least this confident to be answered as a side
+/// question (the form then resumes); below it the message counts as a bad answer. Stricter than
+/// the fallback threshold because a wrong guess here interrupts a task in progress: at 0.75 the
+/// calibration data (tests/threshold_calibration.rs) rejected 98% of out-of-scope queries.
+const SIDE_QUESTION_CONFIDENCE: f32 = 0.75;
+
 /// Only this many chars of a message are classified: a pasted novel must not stall the page.
 const MAX_NLU_CHARS: usize = 1000;
 
@@ -365,6 +371,7 @@ impl Bot {
         &self,
         state: &mut ConversationState,
         intent: Option<&IntentDef>,
+        confidence: f32,
         pressed: bool,
         entities: &[Entity],
         out: &mut Out,
@@ -401,6 +408,22 @@ impl Bot {
             if let Some(active) = state.form.as_mut() {
                 active.tries = 0;
             }
+            self.advance_form(state, &form, out);
+            return true;
+        }
+        // A confident side question ("what are your opening hours?") is answered, then the
+        // slot is asked for again without counting a try. Intents that start a form of their
+        // own are not side questions: the visitor is most likely answering badly.
+        let side_question = intent.filter(|i| {
+            confidence >= SIDE_QUESTION_CONFIDENCE
+                && i.form.is_none()
+                && i.reply.is_some()
+                && i.remember_name
+                    .as_ref()
+                    .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
+        });
+        if let Some(side) = side_question {
+            self.run_intent(state, side, entities, out);
             self.advance_form(state, &form, out);
             return true;
         }
@@ -622,7 +645,14 @@ impl Bot {
         let mut out = Out::default();
         let mut acted_on = intent_name.clone();
         let handled_by_form = state.form.is_some()
-            && self.continue_form(state, intent, pressed.is_some(), entities, &mut out);
+            && self.continue_form(
+                state,
+                intent,
+                confidence,
+                pressed.is_some(),
+                entities,
+                &mut out,
+            );
         if handled_by_form {
             state.fallbacks_in_a_row = 0;
         } else {
