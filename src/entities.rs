@@ -1,6 +1,7 @@
-//! Entity extraction: built-in extractors (number, ordinal, money, duration, date, time, email)
-//! and owner-defined entities: regular-expression patterns (regex-lite: linear time, so a hostile
-//! message cannot stall the page) and lists of values with synonyms, matched with typo tolerance.
+//! Entity extraction: built-in extractors (number, ordinal, money, duration, date, time, email,
+//! phone, url) and owner-defined entities: regular-expression patterns (regex-lite: linear time,
+//! so a hostile message cannot stall the page) and lists of values with synonyms, matched with
+//! typo tolerance.
 //!
 //! # Design
 //!
@@ -10,8 +11,9 @@
 //! highlight spans (the widget does not).
 //!
 //! Overlaps are resolved by one small, documented policy ([`EntityExtractor::extract_with`]):
-//! - a built-in *token* entity (`email`) swallows every built-in entity inside it: the `2` of
-//!   `ana2@example.com` is not a number the visitor said;
+//! - a built-in *token* entity (`email`, then `url`, then `phone`, each skipping spans an
+//!   earlier one took) swallows every other built-in entity inside it: the `2` of
+//!   `ana2@example.com` or the date-like digits of a URL are not what the visitor said;
 //! - `number` is a bare quantity: a number inside a `money`, `duration`, `date`, `time` or
 //!   `ordinal` span is not reported again (`$20`, `March 3`, `2 hours` give no `number`);
 //! - the other built-ins may overlap each other: `in 2 weeks` is a `date` (resolved) and holds a
@@ -39,7 +41,9 @@ mod money;
 mod number;
 mod ordinal;
 mod pattern;
+mod phone;
 mod text;
+mod url;
 
 pub use lists::list_key;
 
@@ -59,7 +63,7 @@ pub struct Entity {
 }
 
 /// Built-in entity names, always available to slots (owner entities may not reuse them).
-pub const BUILTIN_ENTITIES: &[&str] = &["date", "duration", "email", "money", "number", "ordinal", "time"];
+pub const BUILTIN_ENTITIES: &[&str] = &["date", "duration", "email", "money", "number", "ordinal", "phone", "time", "url"];
 
 /// What an extraction may depend on besides the text: the visitor's locale and the reference
 /// time that relative expressions ("tomorrow") are resolved against.
@@ -163,6 +167,8 @@ impl EntityExtractor {
 
         let mut tokens = Vec::new();
         email::find(&t, &mut tokens);
+        url::find(&t, &mut tokens);
+        phone::find(&t, &mut tokens);
 
         let nums = number::find(&t, langs, comma);
         let ordinals = ordinal::find(&t, langs);
