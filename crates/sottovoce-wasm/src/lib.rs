@@ -256,7 +256,7 @@ impl Chat {
 
     /// `"local"` while the conversation is saved in `localStorage`, `"memory"` when it is not
     /// (turned off, unavailable, or a write failed).
-    #[wasm_bindgen(js_name = storageStatus)]
+    #[wasm_bindgen(js_name = storageStatus, unchecked_return_type = "\"local\" | \"memory\"")]
     pub fn storage_status(&self) -> String {
         self.store.status().to_owned()
     }
@@ -279,6 +279,7 @@ impl Chat {
     }
 
     /// `"model"` when loaded from a compiled model file, `"definition"` when trained here.
+    #[wasm_bindgen(unchecked_return_type = "\"model\" | \"definition\"")]
     pub fn source(&self) -> String {
         if self.from_model { "model" } else { "definition" }.to_owned()
     }
