@@ -1,10 +1,484 @@
-//! `sottovoce eval`: not written yet.
+//! `sottovoce eval`: train on a JSONL split, test on another, report accuracy, speed and size.
+//!
+//! Protocol (issue 3): the classifier trains with the widget's default options on the in-scope
+//! rows of `--train`; rows labelled `oos` are out-of-scope and never a training class. The one
+//! thing chosen from data, the confidence threshold below which a query counts as out-of-scope,
+//! is chosen on `--val` (or, without it, on a tenth of train held out per intent) to maximise
+//! accuracy with out-of-scope as one more class. Test data is only ever scored.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use sottovoce::nlu::{IntentClassifier, TrainOptions};
+
+/// The label that marks out-of-scope queries.
+const OOS: &str = "oos";
 
 /// Arguments of `sottovoce eval`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope).
+    #[arg(long, value_name = "TRAIN.jsonl")]
+    train: PathBuf,
+    /// Test split, same format; only scored, never used to choose anything.
+    #[arg(long, value_name = "TEST.jsonl")]
+    test: PathBuf,
+    /// Validation split for choosing the out-of-scope threshold (default: a tenth of train).
+    #[arg(long, value_name = "VAL.jsonl")]
+    val: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "OUT.json")]
+    json: Option<PathBuf>,
+    /// Corrupt the test queries before scoring: `typos` swaps, drops or doubles one character
+    /// in 10% of words.
+    #[arg(long, value_enum)]
+    noise: Option<Noise>,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 1)]
+    noise_seed: u64,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Kinds of test-set corruption.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Noise {
+    /// Swap, drop or double one character in 10% of words.
+    Typos,
+}
+
+/// One JSONL row.
+#[derive(Deserialize)]
+struct Row {
+    text: String,
+    intent: String,
+}
+
+/// Reads a JSONL split; errors name the file and the line.
+fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}: cannot read line", path.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: Row = serde_json::from_str(&line).with_context(|| {
+            format!("{}:{}: expected {{\"text\": ..., \"intent\": ...}}", path.display(), i + 1)
+        })?;
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        bail!("{}: the split is empty (no JSONL rows)", path.display());
+    }
+    Ok(rows)
+}
+
+/// SplitMix64, for seeded noise and splits (the CLI needs no cryptographic randomness).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Swaps two neighbours, drops or doubles one character in about `rate` of the words.
+fn add_typos(text: &str, rate: f64, rng: &mut Rng) -> String {
+    let mut out = Vec::new();
+    for word in text.split(' ') {
+        let mut chars: Vec<char> = word.chars().collect();
+        if !chars.is_empty() && (rng.next() >> 11) as f64 / (1u64 << 53) as f64 <= rate {
+            let i = rng.below(chars.len());
+            match rng.below(3) {
+                0 if chars.len() >= 2 => {
+                    let j = if i + 1 < chars.len() { i + 1 } else { i - 1 };
+                    chars.swap(i, j);
+                }
+                1 if chars.len() >= 2 => {
+                    chars.remove(i);
+                }
+                _ => chars.insert(i, chars[i]),
+            }
+        }
+        out.push(chars.into_iter().collect::<String>());
+    }
+    out.join(" ")
+}
+
+/// Best label and its probability.
+fn best(p: &[f32]) -> (usize, f32) {
+    p.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+}
+
+/// Predictions for scoring: best in-scope label and its confidence; gold `None` = out of scope.
+struct Scored {
+    gold: Option<usize>,
+    label: usize,
+    confidence: f32,
+}
+
+fn score(model: &IntentClassifier, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
+    rows.iter()
+        .map(|(text, gold)| {
+            let (label, confidence) = best(&model.predict(text));
+            Scored { gold: *gold, label, confidence }
+        })
+        .collect()
+}
+
+/// Accuracy with out-of-scope as a class: below `threshold` the prediction is out-of-scope.
+fn overall_accuracy(scored: &[Scored], threshold: f32) -> f64 {
+    let ok = scored
+        .iter()
+        .filter(|s| match s.gold {
+            None => s.confidence < threshold,
+            Some(g) => s.confidence >= threshold && s.label == g,
+        })
+        .count();
+    ok as f64 / scored.len().max(1) as f64
+}
+
+/// The threshold that maximises [`overall_accuracy`] (ties: the lowest).
+fn choose_threshold(scored: &[Scored]) -> f32 {
+    let mut candidates: Vec<f32> = scored.iter().map(|s| s.confidence).collect();
+    candidates.push(0.0);
+    candidates.sort_by(f32::total_cmp);
+    candidates.dedup();
+    let mut best_t = 0.0;
+    let mut best_acc = -1.0;
+    for t in candidates {
+        let acc = overall_accuracy(scored, t);
+        if acc > best_acc {
+            best_acc = acc;
+            best_t = t;
+        }
+    }
+    best_t
+}
+
+/// Macro-averaged F1 over the labels that occur in gold or predictions (scikit-learn's rule).
+fn macro_f1(pairs: &[(usize, usize)], n_labels: usize) -> f64 {
+    let mut tp = vec![0usize; n_labels];
+    let mut fp = vec![0usize; n_labels];
+    let mut fn_ = vec![0usize; n_labels];
+    for &(gold, pred) in pairs {
+        if gold == pred {
+            tp[gold] += 1;
+        } else {
+            fp[pred] += 1;
+            fn_[gold] += 1;
+        }
+    }
+    let mut sum = 0.0;
+    let mut n = 0;
+    for l in 0..n_labels {
+        if tp[l] + fp[l] + fn_[l] == 0 {
+            continue;
+        }
+        n += 1;
+        sum += 2.0 * tp[l] as f64 / (2 * tp[l] + fp[l] + fn_[l]) as f64;
+    }
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i]
+}
+
+fn train_model(
+    examples: &[(&str, usize)],
+    n_labels: usize,
+    options: &TrainOptions,
+    message: &str,
+    quiet: bool,
+) -> IntentClassifier {
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(1000)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>24} [{bar:40}] {percent:>3}% {elapsed}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(message.to_string());
+    let model = IntentClassifier::train_with_progress(examples, n_labels, options, &mut |f| {
+        bar.set_position((f * 1000.0) as u64)
+    });
+    bar.finish_and_clear();
+    model
+}
+
+/// The bytes of the model file the widget would load for this data: the definition (intents
+/// with their examples) and the trained classifiers, in the `sottovoce build` format.
+fn model_file(labels: &[String], train: &[(String, usize)], model: &IntentClassifier) -> anyhow::Result<Vec<u8>> {
+    use sottovoce::definition::{BotDefinition, FallbackDef, GreetingDef, IntentDef};
+    let mut intents: Vec<IntentDef> = labels
+        .iter()
+        .map(|name| IntentDef {
+            name: name.clone(),
+            title: None,
+            examples: BTreeMap::from([("en".to_string(), Vec::new())]),
+            reply: None,
+            form: None,
+            action: None,
+            remember_name: None,
+        })
+        .collect();
+    for (text, label) in train {
+        intents[*label].examples.get_mut("en").expect("en examples").push(text.clone());
+    }
+    let definition = BotDefinition {
+        format: sottovoce::definition::DEFINITION_FORMAT,
+        id: "eval".into(),
+        name: "eval".into(),
+        locales: vec!["en".into()],
+        threshold: None,
+        intents,
+        messages: BTreeMap::new(),
+        entities: Vec::new(),
+        forms: Vec::new(),
+        fallback: FallbackDef { message: "fallback".into(), suggestions: 3 },
+        greeting: GreetingDef { message: "greeting".into(), returning: "returning".into(), quick_replies: Vec::new() },
+        contact: None,
+    };
+    let locales = IntentClassifier::train(&[], 1, &TrainOptions::default());
+    Ok(sottovoce::model::encode(&sottovoce::model::Model {
+        definition_json: serde_json::to_string(&definition)?,
+        intents: model.clone(),
+        locales,
+        threshold: 0.0,
+    }))
+}
+
+fn gzip_len(bytes: &[u8]) -> anyhow::Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?.len())
+}
 
 /// Runs `sottovoce eval`.
-pub(crate) fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`sottovoce eval` is not implemented yet")
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let train_rows = read_split(&args.train)?;
+    let test_rows = read_split(&args.test)?;
+    let val_rows = args.val.as_deref().map(read_split).transpose()?;
+
+    // Labels in order of first appearance in train.
+    let mut labels: Vec<String> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &train_rows {
+        if r.intent != OOS && !index.contains_key(&r.intent) {
+            index.insert(r.intent.clone(), labels.len());
+            labels.push(r.intent.clone());
+        }
+    }
+    if labels.is_empty() {
+        bail!("{}: no in-scope rows (every intent is `{OOS}`)", args.train.display());
+    }
+    let resolve = |rows: Vec<Row>, path: &Path| -> anyhow::Result<Vec<(String, Option<usize>)>> {
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if r.intent == OOS {
+                    Ok((r.text, None))
+                } else {
+                    match index.get(&r.intent) {
+                        Some(&l) => Ok((r.text, Some(l))),
+                        None => bail!(
+                            "{}: row {}: intent {:?} does not occur in the training split",
+                            path.display(),
+                            i + 1,
+                            r.intent
+                        ),
+                    }
+                }
+            })
+            .collect()
+    };
+    let train = resolve(train_rows, &args.train)?;
+    let mut test = resolve(test_rows, &args.test)?;
+    let val = match (val_rows, &args.val) {
+        (Some(rows), Some(path)) => Some(resolve(rows, path)?),
+        _ => None,
+    };
+    if let Some(Noise::Typos) = args.noise {
+        let mut rng = Rng(args.noise_seed);
+        for (text, _) in &mut test {
+            *text = add_typos(text, 0.10, &mut rng);
+        }
+    }
+    let options = TrainOptions::default();
+    let in_scope: Vec<(String, usize)> =
+        train.iter().filter_map(|(t, l)| l.map(|l| (t.clone(), l))).collect();
+    let n_labels = labels.len();
+    let test_has_oos = test.iter().any(|(_, g)| g.is_none());
+
+    // The out-of-scope threshold: on val, or on a tenth of train held out per intent.
+    let (threshold, threshold_source) = if !test_has_oos {
+        (0.0, "none (test has no out-of-scope rows)")
+    } else if let Some(val) = &val {
+        let model = train_model(&pairs(&in_scope), n_labels, &options, "training (for val)", args.quiet);
+        (choose_threshold(&score(&model, val)), "val")
+    } else {
+        let mut seen = vec![0usize; n_labels];
+        let mut fit = Vec::new();
+        let mut held: Vec<(String, Option<usize>)> = Vec::new();
+        for (text, label) in &in_scope {
+            seen[*label] += 1;
+            if seen[*label] % 10 == 0 {
+                held.push((text.clone(), Some(*label)));
+            } else {
+                fit.push((text.clone(), *label));
+            }
+        }
+        held.extend(train.iter().filter(|(_, g)| g.is_none()).cloned());
+        let model = train_model(&pairs(&fit), n_labels, &options, "training (held-out 10%)", args.quiet);
+        (choose_threshold(&score(&model, &held)), "a tenth of train held out")
+    };
+
+    let started = Instant::now();
+    let model = train_model(&pairs(&in_scope), n_labels, &options, "training", args.quiet);
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let scored = score(&model, &test);
+    let mut latencies: Vec<f64> = test
+        .iter()
+        .map(|(text, _)| {
+            let t = Instant::now();
+            std::hint::black_box(model.predict(std::hint::black_box(text)));
+            t.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+
+    let in_scope_scored: Vec<&Scored> = scored.iter().filter(|s| s.gold.is_some()).collect();
+    let n_in = in_scope_scored.len();
+    let pairs_in: Vec<(usize, usize)> =
+        in_scope_scored.iter().map(|s| (s.gold.expect("in scope"), s.label)).collect();
+    let accuracy = pairs_in.iter().filter(|(g, p)| g == p).count() as f64 / n_in.max(1) as f64;
+    let f1 = macro_f1(&pairs_in, n_labels);
+
+    let file = model_file(&labels, &in_scope, &model)?;
+    let model_bytes = file.len();
+    let model_gzip_bytes = gzip_len(&file)?;
+    let classifier_bytes = postcard::to_allocvec(&model)?.len();
+
+    let pct = |x: f64| (x * 10000.0).round() / 100.0;
+    let mut result = serde_json::json!({
+        "train": args.train.display().to_string(),
+        "test": args.test.display().to_string(),
+        "val": args.val.as_ref().map(|p| p.display().to_string()),
+        "noise": args.noise.map(|_| "typos"),
+        "noise_seed": args.noise.map(|_| args.noise_seed),
+        "n_train": in_scope.len(),
+        "n_test": test.len(),
+        "n_labels": n_labels,
+        "accuracy": pct(accuracy),
+        "macro_f1": pct(f1),
+        "train_seconds": (train_seconds * 1000.0).round() / 1000.0,
+        "latency_us_p50": (percentile(&latencies, 0.5) * 10.0).round() / 10.0,
+        "latency_us_p99": (percentile(&latencies, 0.99) * 10.0).round() / 10.0,
+        "model_bytes": model_bytes,
+        "model_gzip_bytes": model_gzip_bytes,
+        "classifier_bytes": classifier_bytes,
+        "classifier_weights": model.n_weights(),
+    });
+    let mut table = vec![
+        ("accuracy (in-scope, best intent)", format!("{:.2} %", pct(accuracy))),
+        ("macro F1 (in-scope)", format!("{:.2} %", pct(f1))),
+    ];
+    if test_has_oos {
+        let oos: Vec<&Scored> = scored.iter().filter(|s| s.gold.is_none()).collect();
+        let oos_recall = oos.iter().filter(|s| s.confidence < threshold).count() as f64 / oos.len() as f64;
+        let in_ok = in_scope_scored
+            .iter()
+            .filter(|s| s.confidence >= threshold && Some(s.label) == s.gold)
+            .count() as f64
+            / n_in.max(1) as f64;
+        let overall = overall_accuracy(&scored, threshold);
+        result["threshold"] = serde_json::json!(threshold);
+        result["threshold_chosen_on"] = serde_json::json!(threshold_source);
+        result["oos_recall"] = serde_json::json!(pct(oos_recall));
+        result["in_scope_accuracy"] = serde_json::json!(pct(in_ok));
+        result["overall_accuracy"] = serde_json::json!(pct(overall));
+        table.push(("out-of-scope threshold", format!("{threshold:.4} (chosen on {threshold_source})")));
+        table.push(("out-of-scope recall", format!("{:.2} %", pct(oos_recall))));
+        table.push(("in-scope accuracy at threshold", format!("{:.2} %", pct(in_ok))));
+        table.push(("overall accuracy (oos as a class)", format!("{:.2} %", pct(overall))));
+    }
+    table.extend([
+        ("train time", format!("{train_seconds:.3} s ({} examples, {n_labels} intents)", in_scope.len())),
+        (
+            "latency per utterance",
+            format!("p50 {:.1} µs, p99 {:.1} µs", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
+        ),
+        ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip")),
+        ("classifier alone", format!("{classifier_bytes} bytes, {} weights", model.n_weights())),
+    ]);
+    println!("sottovoce eval: {} -> {}{}", args.train.display(), args.test.display(),
+        if args.noise.is_some() { " (typo noise)" } else { "" });
+    for (k, v) in &table {
+        println!("  {k:<36} {v}");
+    }
+    if let Some(out) = &args.json {
+        std::fs::write(out, serde_json::to_string_pretty(&result)? + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
+}
+
+fn pairs(rows: &[(String, usize)]) -> Vec<(&str, usize)> {
+    rows.iter().map(|(t, l)| (t.as_str(), *l)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_seeded_and_touch_some_words() {
+        let text = "where is my order and when does it arrive at my house today";
+        let a = add_typos(text, 0.5, &mut Rng(3));
+        assert_eq!(a, add_typos(text, 0.5, &mut Rng(3)));
+        assert_ne!(a, text);
+        assert_eq!(add_typos(text, 0.0, &mut Rng(3)), text);
+    }
+
+    #[test]
+    fn threshold_maximises_overall_accuracy() {
+        let s = |gold, label, confidence| Scored { gold, label, confidence };
+        let scored = vec![s(Some(0), 0, 0.9), s(Some(1), 1, 0.6), s(None, 0, 0.3), s(None, 1, 0.5)];
+        let t = choose_threshold(&scored);
+        assert!(t > 0.5 && t <= 0.6, "{t}");
+        assert_eq!(overall_accuracy(&scored, t), 1.0);
+    }
+
+    #[test]
+    fn macro_f1_of_perfect_and_wrong() {
+        assert_eq!(macro_f1(&[(0, 0), (1, 1)], 2), 1.0);
+        assert_eq!(macro_f1(&[(0, 1), (1, 0)], 2), 0.0);
+    }
 }
