@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::bot::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
-use crate::entities::{Entity, ExtractContext};
+use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
 use crate::state::{ActiveForm, ConversationState, Speaker, TranscriptEntry};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
@@ -456,6 +456,22 @@ impl Bot {
         true
     }
 
+    /// The first intent whose form asks first for an owner-defined entity found in the message.
+    /// Built-in entities (a bare number, an e-mail) are too common to start a form on their own.
+    fn entity_led_intent(&self, entities: &[Entity]) -> Option<&IntentDef> {
+        self.definition.intents.iter().find(|intent| {
+            intent
+                .form
+                .as_deref()
+                .and_then(|f| self.form_def(f))
+                .and_then(|f| f.slots.first())
+                .is_some_and(|slot| {
+                    !BUILTIN_ENTITIES.contains(&slot.entity.as_str())
+                        && entities.iter().any(|e| e.entity == slot.entity)
+                })
+        })
+    }
+
     /// Runs a recognised intent: name memory, action, form or reply.
     fn run_intent(
         &self,
@@ -662,8 +678,15 @@ impl Bot {
                     .as_ref()
                     .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
             });
+            // Below the threshold, a message carrying an owner-defined entity that a form asks
+            // for first ("CU-123456" on its own) starts that form: the entity says more than
+            // the classifier could.
+            let usable = usable.or_else(|| self.entity_led_intent(entities));
             match usable {
-                Some(intent) => self.run_intent(state, intent, entities, &mut out),
+                Some(intent) => {
+                    acted_on = Some(intent.name.clone());
+                    self.run_intent(state, intent, entities, &mut out)
+                }
                 None => {
                     acted_on = None;
                     let probs = understanding
