@@ -29,7 +29,7 @@ pub struct BotDefinition {
     /// Supported locales as BCP 47 tags (`en`, `es`); the first is the default.
     pub locales: Vec<String>,
     /// Minimum intent confidence in [0, 1] below which the fallback answers.
-    /// `None` lets training choose it from held-out examples.
+    /// `None` uses [`crate::DEFAULT_THRESHOLD`] (calibrated in `tests/threshold_calibration.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f32>,
     /// The intents, each with examples per locale and what to do when it is recognised.
