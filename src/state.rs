@@ -163,3 +163,81 @@ impl ConversationState {
         z ^ (z >> 31)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> ConversationState {
+        ConversationState {
+            version: STATE_VERSION,
+            bot_id: "shop".into(),
+            transcript: vec![TranscriptEntry {
+                from: Speaker::Visitor,
+                text: "¿dónde está mi pedido? <b>".into(),
+                time_ms: 1_780_000_000_000,
+                intent: Some("order_status".into()),
+                confidence: Some(0.875),
+                quick_replies: Vec::new(),
+                links: Vec::new(),
+            }],
+            form: Some(ActiveForm {
+                name: "track_order".into(),
+                slots: [("email".to_owned(), "ana@example.com".to_owned())].into_iter().collect(),
+                tries: 1,
+            }),
+            profile: Profile {
+                name: Some("Ana".into()),
+                locale: "es".into(),
+                visits: 3,
+                first_seen_ms: 1_770_000_000_000,
+                last_seen_ms: 1_780_000_000_000,
+            },
+            rng: u64::MAX - 7,
+            fallbacks_in_a_row: 1,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let s = state();
+        assert_eq!(ConversationState::from_json(&s.to_json(), "shop").unwrap(), s);
+    }
+
+    #[test]
+    fn rejects_corrupt_other_version_and_other_bot() {
+        let json = state().to_json();
+        assert!(matches!(ConversationState::from_json(&json[..json.len() / 2], "shop"), Err(StateError::Corrupt(_))));
+        assert!(matches!(ConversationState::from_json("null", "shop"), Err(StateError::Corrupt(_))));
+        let other_version = json.replacen("\"version\":1", "\"version\":2", 1);
+        assert!(matches!(
+            ConversationState::from_json(&other_version, "shop"),
+            Err(StateError::Version { found: 2, expected: STATE_VERSION })
+        ));
+        match ConversationState::from_json(&json, "another-shop") {
+            Err(StateError::OtherBot { found, expected }) => assert_eq!((found.as_str(), expected.as_str()), ("shop", "another-shop")),
+            other => panic!("expected OtherBot, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn transcript_keeps_the_newest_entries() {
+        let mut s = state();
+        let first = s.transcript[0].clone();
+        for i in 0..MAX_TRANSCRIPT + 10 {
+            s.push(TranscriptEntry { text: format!("m{i}"), ..first.clone() });
+        }
+        assert_eq!(s.transcript.len(), MAX_TRANSCRIPT);
+        assert_eq!(s.transcript.last().unwrap().text, format!("m{}", MAX_TRANSCRIPT + 9));
+        assert_eq!(s.transcript[0].text, "m10");
+    }
+
+    #[test]
+    fn random_numbers_follow_the_seed() {
+        let (mut a, mut b) = (state(), state());
+        let xs: Vec<u64> = (0..4).map(|_| a.next_random()).collect();
+        let ys: Vec<u64> = (0..4).map(|_| b.next_random()).collect();
+        assert_eq!(xs, ys);
+        assert_ne!(xs[0], xs[1]);
+    }
+}
