@@ -13,6 +13,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
+use tokio::sync::{mpsc, oneshot};
+
 use crate::ServerError;
 
 /// Milliseconds since the Unix epoch, from the system clock.
@@ -35,6 +37,8 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     backend: Backend,
+    /// The group-commit queue (SQLite only).
+    batcher: Option<mpsc::UnboundedSender<Job>>,
 }
 
 /// One message as the APIs return it.
@@ -235,7 +239,12 @@ impl Store {
                 .collect(),
         );
         migrator.run(&writer).await?;
-        Ok(Store { writer, reader, backend })
+        let batcher = (backend == Backend::Sqlite).then(|| {
+            let (queue, jobs) = mpsc::unbounded_channel();
+            tokio::spawn(group_commit(writer.clone(), jobs));
+            queue
+        });
+        Ok(Store { writer, reader, backend, batcher })
     }
 
     /// Which database this is.
@@ -261,11 +270,15 @@ impl Store {
 
     /// Finds the escalation an idempotency key (its hash) created, if any.
     pub async fn replay(&self, idem_key_hash: &str) -> Result<Option<Replay>, sqlx::Error> {
+        self.replay_on(&self.writer, idem_key_hash).await
+    }
+
+    async fn replay_on(&self, pool: &AnyPool, idem_key_hash: &str) -> Result<Option<Replay>, sqlx::Error> {
         let row = sqlx::query(
             "SELECT id, token_sealed, body_hash, created_ms FROM conversations WHERE idem_key_hash = $1",
         )
         .bind(idem_key_hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(pool)
         .await?;
         row.map(|r| {
             Ok(Replay {
@@ -280,84 +293,38 @@ impl Store {
 
     /// Stores a conversation and its transcript in one transaction. If its idempotency key was
     /// used before (even by a request racing this one), nothing is written and the earlier
-    /// escalation is returned.
+    /// escalation is returned. Returns only once the transaction is committed.
+    ///
+    /// With SQLite, concurrent calls are committed together by one writer task (group commit:
+    /// one transaction for every escalation waiting, instead of one each), which is what lets a
+    /// single SQLite writer keep up with thousands of escalations per second.
     ///
     /// # Errors
     /// Database failures.
     pub async fn create_conversation(&self, c: &NewConversation) -> Result<Created, sqlx::Error> {
-        if let Some(key) = &c.idem_key_hash {
-            if let Some(replay) = self.replay(key).await? {
-                return Ok(Created::Replayed(replay));
+        let inserted = match &self.batcher {
+            Some(batcher) => {
+                let (reply, answer) = oneshot::channel();
+                batcher
+                    .send((c.clone(), reply))
+                    .map_err(|_| sqlx::Error::PoolClosed)?;
+                answer.await.map_err(|_| sqlx::Error::PoolClosed)??
             }
+            None => {
+                let mut tx = self.writer.begin().await?;
+                let inserted = insert_conversation(&mut tx, c).await?;
+                tx.commit().await?;
+                inserted
+            }
+        };
+        if inserted {
+            return Ok(Created::New);
         }
-        let mut tx = self.writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO conversations (id, created_ms, updated_ms, status, locale, bot_id, page_url, \
-             profile_json, token_hash, idem_key_hash, token_sealed, body_hash) \
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&c.id)
-        .bind(c.created_ms)
-        .bind(c.created_ms)
-        .bind(&c.locale)
-        .bind(&c.bot_id)
-        .bind(&c.page_url)
-        .bind(&c.profile_json)
-        .bind(&c.token_hash)
-        .bind(&c.idem_key_hash)
-        .bind(&c.token_sealed)
-        .bind(&c.body_hash)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            drop(tx);
-            if is_unique_violation(&e) {
-                if let Some(key) = &c.idem_key_hash {
-                    if let Some(replay) = self.replay(key).await? {
-                        return Ok(Created::Replayed(replay));
-                    }
-                }
-            }
-            return Err(e);
+        let key = c.idem_key_hash.as_deref().unwrap_or_default();
+        match self.replay(key).await? {
+            Some(replay) => Ok(Created::Replayed(replay)),
+            None => Err(sqlx::Error::RowNotFound),
         }
-        // One multi-row INSERT per 50 messages: a round trip per message would dominate.
-        for chunk in c.transcript.chunks(50) {
-            let mut sql = String::from(
-                "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
-                 confidence, sentiment, client_id) VALUES ",
-            );
-            let mut n = 0;
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for j in 0..9 {
-                    n += 1;
-                    if j > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&format!("${n}"));
-                }
-                sql.push(')');
-            }
-            let mut query = sqlx::query(&sql);
-            for m in chunk {
-                query = query
-                    .bind(&c.id)
-                    .bind(m.created_ms)
-                    .bind(&m.author)
-                    .bind(&m.author_name)
-                    .bind(&m.text)
-                    .bind(&m.intent)
-                    .bind(m.confidence)
-                    .bind(m.sentiment)
-                    .bind(&m.client_id);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(Created::New)
     }
 
     /// The status of a conversation and its token hash, or `None` if there is no such id.
@@ -377,7 +344,7 @@ impl Store {
     /// Database failures.
     pub async fn add_message(&self, conversation_id: &str, m: &NewMessage) -> Result<(Message, bool), sqlx::Error> {
         if let Some(client_id) = &m.client_id {
-            if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+            if let Some(existing) = self.message_by_client_id(&self.reader, conversation_id, client_id).await? {
                 return Ok((existing, false));
             }
         }
@@ -402,7 +369,7 @@ impl Store {
             Err(e) if is_unique_violation(&e) => {
                 drop(tx);
                 if let Some(client_id) = &m.client_id {
-                    if let Some(existing) = self.message_by_client_id(conversation_id, client_id).await? {
+                    if let Some(existing) = self.message_by_client_id(&self.writer, conversation_id, client_id).await? {
                         return Ok((existing, false));
                     }
                 }
@@ -432,13 +399,13 @@ impl Store {
         ))
     }
 
-    async fn message_by_client_id(&self, conversation_id: &str, client_id: &str) -> Result<Option<Message>, sqlx::Error> {
+    async fn message_by_client_id(&self, pool: &AnyPool, conversation_id: &str, client_id: &str) -> Result<Option<Message>, sqlx::Error> {
         let row = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"
         ))
         .bind(conversation_id)
         .bind(client_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(pool)
         .await?;
         row.as_ref().map(message_from_row).transpose()
     }
@@ -581,6 +548,104 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         last_text: r.try_get("last_text")?,
         last_intent: r.try_get("last_intent")?,
     })
+}
+
+type Job = (NewConversation, oneshot::Sender<Result<bool, sqlx::Error>>);
+
+/// Commits every waiting escalation in one transaction, answers each, repeats.
+async fn group_commit(writer: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let result: Result<Vec<bool>, sqlx::Error> = async {
+            let mut tx = writer.begin().await?;
+            let mut inserted = Vec::with_capacity(batch.len());
+            for (c, _) in &batch {
+                inserted.push(insert_conversation(&mut tx, c).await?);
+            }
+            tx.commit().await?;
+            Ok(inserted)
+        }
+        .await;
+        match result {
+            Ok(inserted) => {
+                for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
+                    let _ = reply.send(Ok(inserted));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, n = batch.len(), "group commit failed");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(sqlx::Error::Protocol(format!("group commit failed: {e}"))));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts a conversation and its transcript; `false` (and nothing written) when its
+/// idempotency key is already taken.
+async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewConversation) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO conversations (id, created_ms, updated_ms, status, locale, bot_id, page_url, \
+         profile_json, token_hash, idem_key_hash, token_sealed, body_hash) \
+         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+    )
+    .bind(&c.id)
+    .bind(c.created_ms)
+    .bind(c.created_ms)
+    .bind(&c.locale)
+    .bind(&c.bot_id)
+    .bind(&c.page_url)
+    .bind(&c.profile_json)
+    .bind(&c.token_hash)
+    .bind(&c.idem_key_hash)
+    .bind(&c.token_sealed)
+    .bind(&c.body_hash)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    // One multi-row INSERT per 50 messages: a round trip per message would dominate.
+    for chunk in c.transcript.chunks(50) {
+        let mut sql = String::from(
+            "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
+             confidence, sentiment, client_id) VALUES ",
+        );
+        let mut n = 0;
+        for i in 0..chunk.len() {
+            sql.push_str(if i > 0 { ", (" } else { "(" });
+            for j in 0..9 {
+                n += 1;
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(&c.id)
+                .bind(m.created_ms)
+                .bind(&m.author)
+                .bind(&m.author_name)
+                .bind(&m.text)
+                .bind(&m.intent)
+                .bind(m.confidence)
+                .bind(m.sentiment)
+                .bind(&m.client_id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(true)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
