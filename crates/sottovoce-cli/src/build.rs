@@ -88,3 +88,62 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 fn display(path: &Path) -> String {
     path.display().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/bots/mini.json"
+    );
+
+    #[test]
+    fn writes_a_model_that_loads_and_answers_like_the_definition() {
+        let out =
+            std::env::temp_dir().join(format!("sottovoce-build-test-{}.svm", std::process::id()));
+        run(Args {
+            definition: MINI.into(),
+            output: Some(out.clone()),
+        })
+        .unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        assert!(sottovoce::model::is_model(&bytes));
+        let from_model = Bot::load(&bytes).unwrap();
+        let trained = Bot::load(&std::fs::read(MINI).unwrap()).unwrap();
+        for text in ["where is my order", "quiero hablar con una persona", "zzz"] {
+            assert_eq!(
+                from_model.understand(text),
+                trained.understand(text),
+                "{text}"
+            );
+        }
+        assert!(gzip_len(&bytes) < bytes.len());
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let missing = PathBuf::from("no/such/bot.json");
+        let err = run(Args {
+            definition: missing,
+            output: None,
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("no/such/bot.json"), "{err:#}");
+        let bad =
+            std::env::temp_dir().join(format!("sottovoce-build-bad-{}.json", std::process::id()));
+        std::fs::write(&bad, "{\"format\": 1, \"id\": \"x\"}").unwrap();
+        let err = run(Args {
+            definition: bad.clone(),
+            output: None,
+        })
+        .unwrap_err();
+        let _ = std::fs::remove_file(&bad);
+        let text = format!("{err:#}");
+        assert!(
+            text.contains(&bad.display().to_string()) && text.contains("missing field `name`"),
+            "{text}"
+        );
+    }
+}
