@@ -251,6 +251,49 @@ fn run(file: &str, conv: &Conversation, label: &str, bot: &Bot) -> Vec<String> {
         }
 
         let mut problems = Vec::new();
+        // Every turn is in the transcript: the visitor's entry (with the intent acted on), then
+        // the bot's messages as shown.
+        let n = turn.messages.len();
+        let said = match (&step.say, &step.press) {
+            (Some(t), _) if !t.trim().is_empty() => Some(t.clone()),
+            (_, Some(label)) => Some(label.clone()),
+            _ => None,
+        };
+        let tail_len = n + usize::from(said.is_some());
+        if state.transcript.len() < tail_len {
+            problems.push(format!(
+                "transcript: {} entries, expected at least {tail_len}",
+                state.transcript.len()
+            ));
+        } else {
+            let tail = &state.transcript[state.transcript.len() - tail_len..];
+            if let Some(said) = &said {
+                let v = &tail[0];
+                if v.from != sottovoce::Speaker::Visitor
+                    || &v.text != said
+                    || v.intent != turn.intent
+                {
+                    problems.push(format!(
+                        "transcript: expected the visitor's {said:?} with intent {:?}, got {:?} {:?} with intent {:?}",
+                        turn.intent, v.from, v.text, v.intent
+                    ));
+                }
+            }
+            for (entry, m) in tail[usize::from(said.is_some())..]
+                .iter()
+                .zip(&turn.messages)
+            {
+                if entry.from != sottovoce::Speaker::Bot
+                    || entry.text != m.text
+                    || entry.links != m.links
+                {
+                    problems.push(format!(
+                        "transcript: expected the bot's {:?}, got {:?} {:?}",
+                        m.text, entry.from, entry.text
+                    ));
+                }
+            }
+        }
         if step.fallback && turn.intent.is_some() {
             problems.push(format!(
                 "intent: expected the fallback, got {:?}",

@@ -648,16 +648,6 @@ impl Bot {
             .as_ref()
             .map(|u| u.result.entities.as_slice())
             .unwrap_or(&[]);
-        state.push(TranscriptEntry {
-            from: Speaker::Visitor,
-            text: text.clone(),
-            time_ms: now_ms,
-            intent: intent_name.clone(),
-            confidence: Some(confidence),
-            quick_replies: Vec::new(),
-            links: Vec::new(),
-        });
-
         let mut out = Out::default();
         let mut acted_on = intent_name.clone();
         let handled_by_form = state.form.is_some()
@@ -697,6 +687,17 @@ impl Bot {
                 }
             }
         }
+        // The visitor's entry carries the intent acted on, so a stored transcript tells what
+        // happened (the NLU's own guess stays in the turn's `nlu`).
+        state.push(TranscriptEntry {
+            from: Speaker::Visitor,
+            text,
+            time_ms: now_ms,
+            intent: acted_on.clone(),
+            confidence: Some(confidence),
+            quick_replies: Vec::new(),
+            links: Vec::new(),
+        });
         Bot::record(state, &out.messages, now_ms);
         Turn {
             messages: out.messages,
