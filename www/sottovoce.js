@@ -35,6 +35,9 @@
     unavailable: "The assistant can't answer right now. Please try again in a little while.",
     notSent: "That message wasn't sent, but it's still in the box. Please try again.",
     fallbackName: "Chat",
+    suggestions: "Suggestions",
+    // Read before each message by screen readers (visually hidden), so the log says who spoke.
+    speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
   };
   var SVG = "http://www.w3.org/2000/svg";
 
@@ -162,6 +165,7 @@
   function renderMessage(from, text, extras) {
     extras = extras || {};
     var bubble = el("div", { class: "sv-msg sv-from-" + from, "data-from": from }, [
+      el("span", { class: "sv-sr-only" }, [STRINGS.speaker[from] || ""]),
       el("p", { class: "sv-text" }, [String(text)]),
     ]);
     if (extras.intent) bubble.setAttribute("data-intent", extras.intent);
@@ -174,7 +178,7 @@
     log.appendChild(bubble);
     if (from !== "visitor" && extras.quickReplies && extras.quickReplies.length) {
       clearQuickReplies();
-      quickReplyGroup = el("div", { class: "sv-quick", role: "group", "aria-label": "Suggestions" },
+      quickReplyGroup = el("div", { class: "sv-quick", role: "group", "aria-label": STRINGS.suggestions },
         extras.quickReplies.map(function (q) {
           var b = el("button", { type: "button", class: "sv-chip" }, [String(q.label)]);
           b.addEventListener("click", function () { choose(q.label, q.intent || null); });

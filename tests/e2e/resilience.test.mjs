@@ -65,7 +65,7 @@ describe("the widget when storage or the bot fails", () => {
     });
     await page.goto(server.url);
     assert.deepEqual(await chatStillWorks(page), { intent: "international_shipping", storage: "memory" });
-    const texts = await page.getByRole("log").locator("[data-from]").allTextContents();
+    const texts = await page.getByRole("log").locator("[data-from] p").allTextContents();
     assert.ok(texts.includes("do you ship to Canada?"), texts.join(" / "));
     assert.deepEqual(await watch.all(), []);
     await page.context().close();

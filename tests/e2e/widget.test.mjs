@@ -132,11 +132,11 @@ describe("the widget on the demo page", () => {
   });
 
   test("after a reload the panel, the transcript and the name are still there", async () => {
-    const before = await page.getByRole("log").locator("[data-from]").allTextContents();
+    const before = await page.getByRole("log").locator("[data-from] p").allTextContents();
     await page.reload();
     await dialog().waitFor(); // reopened without a click: the open state persists too
     await page.waitForFunction(() => window.__sv.ready !== null);
-    const afterReload = await page.getByRole("log").locator("[data-from]").allTextContents();
+    const afterReload = await page.getByRole("log").locator("[data-from] p").allTextContents();
     assert.deepEqual(afterReload, before);
     assert.equal(await page.locator(`a[href="https://cumbre.example/track/${script.order.number}"]`).count(), 1);
     assert.ok(afterReload.includes(script.name.text));
