@@ -164,3 +164,52 @@ fn fluent_syntax_errors_are_reported_when_the_bot_is_built() {
         other => panic!("expected Fluent problems, got {other:?}"),
     }
 }
+
+/// Every bot shipped in the repository translates every message id into every locale, and
+/// every message renders without Fluent errors showing through (`{$x}` for a missing variable).
+#[test]
+fn shipped_bots_translate_every_message() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["tests/fixtures/bots/mini.json", "www/bots/store.json"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let def = BotDefinition::from_json(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut missing = Vec::new();
+        for locale in &def.locales {
+            for messages in def.messages.values() {
+                for id in messages.keys() {
+                    if !def.messages[locale].contains_key(id) {
+                        missing.push(format!("messages.{locale}.{id}"));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(
+            missing.is_empty(),
+            "{file}: untranslated messages: {missing:?}"
+        );
+
+        // Every variable a message may get: built-ins, slot values and entity values.
+        let mut args = std::collections::BTreeMap::new();
+        for name in ["bot", "name", "email", "phone", "contact_url"] {
+            args.insert(name.to_owned(), "x".to_owned());
+        }
+        for form in &def.forms {
+            for slot in &form.slots {
+                args.insert(slot.name.clone(), "x".to_owned());
+                args.insert(slot.entity.clone(), "x".to_owned());
+            }
+        }
+        let replies = sottovoce::replies::Replies::new(&def).unwrap();
+        for (locale, messages) in &def.messages {
+            for id in messages.keys() {
+                let text = replies.format(locale, id, &args);
+                assert!(
+                    !text.contains("{$") && !text.contains("{-"),
+                    "{file}: messages.{locale}.{id} renders as {text:?}"
+                );
+            }
+        }
+    }
+}
