@@ -390,6 +390,17 @@ impl SlotTagger {
             .into_iter()
             .map(|s| s.into_iter().collect())
             .collect();
+        if slots.is_empty() {
+            progress(1.0);
+            return Ok(SlotTagger {
+                slots,
+                intent_tags,
+                hash_bits: 8,
+                weights: Weights(vec![0.0; 1 << 8]),
+                transitions: vec![0.0; 3],
+                gazetteer: Gazetteer::default(),
+            });
+        }
 
         // The gazetteer: token sequences of every value, remembered with their fold.
         let fold_of = |x: usize| (x as u32) % folds;
@@ -416,6 +427,17 @@ impl SlotTagger {
             .into_iter()
             .enumerate()
             .map(|(x, (tokens, gold))| {
+                let intent = examples[x].intent;
+                if intent_tags[intent].len() == 1 {
+                    // An intent without slots: every tag is O, nothing to learn.
+                    let (feats, offsets, gold) = (Vec::new(), vec![0], Vec::new());
+                    return Prepared {
+                        feats,
+                        offsets,
+                        gold,
+                        intent,
+                    };
+                }
                 let exclude = (folds > 1).then(|| fold_of(x));
                 gazetteer.matches(&tokens, exclude, &mut matches);
                 let (mut feats, mut offsets) = (Vec::new(), Vec::new());
@@ -628,6 +650,55 @@ mod tests {
         assert!(may_follow(Some(2), 2));
         assert!(!may_follow(Some(3), 2));
         assert!(may_follow(Some(4), 0));
+    }
+
+    #[test]
+    fn no_slots_trains_an_empty_tagger() {
+        let examples = [SlotExample {
+            text: "hello there",
+            spans: &[],
+            intent: 0,
+        }];
+        let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).unwrap();
+        assert!(tagger.tag("hello there", Some(0)).is_empty());
+        assert!(tagger.tag("hello there", None).is_empty());
+        let bytes = postcard::to_allocvec(&tagger).unwrap();
+        assert_eq!(postcard::from_bytes::<SlotTagger>(&bytes).unwrap(), tagger);
+    }
+
+    #[test]
+    fn bad_spans_are_refused_with_their_example() {
+        let span = |start, end| SlotSpan {
+            slot: "city".into(),
+            value: String::new(),
+            start,
+            end,
+        };
+        let cases = [
+            (vec![span(3, 40)], "past the end"),
+            (vec![span(2, 2)], "empty"),
+            (vec![span(0, 5), span(3, 8)], "overlaps another span"),
+        ];
+        for (spans, want) in cases {
+            let examples = [
+                SlotExample {
+                    text: "fine",
+                    spans: &[],
+                    intent: 0,
+                },
+                SlotExample {
+                    text: "to Paris today",
+                    spans: &spans,
+                    intent: 1,
+                },
+            ];
+            match SlotTagger::train(&examples, &SlotTrainOptions::default()) {
+                Err(SlotError::BadSpan {
+                    example: 1, reason, ..
+                }) => assert_eq!(reason, want),
+                other => panic!("{want}: {other:?}"),
+            }
+        }
     }
 
     #[test]
