@@ -52,7 +52,21 @@ pub use lists::list_key;
 pub struct Entity {
     /// Entity name (`email`, `number`, `order_number`…).
     pub entity: String,
-    /// Normalised value (a number as digits with `.` decimal point, an order number upper-cased…).
+    /// Normalised value, by entity:
+    ///
+    /// | entity     | value                                              | example               |
+    /// |------------|----------------------------------------------------|-----------------------|
+    /// | `number`   | digits, `.` decimal point, leading `-`             | `1234.5`              |
+    /// | `ordinal`  | the position                                       | `3`                   |
+    /// | `money`    | amount with two decimals and ISO 4217 code         | `20.00 USD`           |
+    /// | `duration` | ISO 8601 duration                                  | `PT1H30M`, `P2W`      |
+    /// | `date`     | ISO 8601 date, local to the visitor                | `2026-11-27`          |
+    /// | `time`     | ISO 8601 local date and time                       | `2026-11-27T17:00`    |
+    /// | `email`    | as typed, domain lower-cased                       | `Ana@example.com`     |
+    /// | `phone`    | digits, `+` first when a country code was given    | `+34600123456`        |
+    /// | `url`      | absolute http(s) URL, scheme and host lower-cased  | `https://shop.example/x` |
+    /// | pattern    | the match or its `group`, upper-cased if asked     | `CU-123456`           |
+    /// | list       | the matched entry's `value`                        | `refund`              |
     pub value: String,
     /// The text as it appeared.
     pub raw: String,
@@ -182,10 +196,21 @@ impl EntityExtractor {
         let overlaps = |a: &Entity, b: &Entity| a.start < b.end && b.start < a.end;
         values.retain(|v| !tokens.iter().any(|k| overlaps(v, k)));
         // A `number` is a bare quantity: the 20 of `$20` or the 3 of `March 3` is not one.
+        // Spans are checked in start order with one moving cursor, so a long message of numbers
+        // stays linear.
+        let mut taken: Vec<(usize, usize)> = values.iter().chain(&tokens).map(|e| (e.start, e.end)).collect();
+        taken.extend(ordinals.iter().map(|o| (o.start, o.end)));
+        taken.sort_unstable();
+        let (mut k, mut reach) = (0, 0);
         for n in &nums {
-            let e = t.entity("number", n.value.clone(), n.start, n.end);
-            if !values.iter().chain(&tokens).any(|v| overlaps(v, &e)) && !ordinals.iter().any(|o| n.start < o.end && o.start < n.end) {
-                values.push(e);
+            while k < taken.len() && taken[k].0 < n.end {
+                reach = reach.max(taken[k].1);
+                k += 1;
+            }
+            // Every span starting before the number's end has been seen; it overlaps when one of
+            // them reaches past the number's start.
+            if reach <= n.start {
+                values.push(t.entity("number", n.value.clone(), n.start, n.end));
             }
         }
 

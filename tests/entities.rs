@@ -171,3 +171,62 @@ fn entity_fixtures() {
     eprintln!("entity fixtures: {} files, {cases} cases, {} failing", paths.len(), failures.len());
     assert!(failures.is_empty(), "{} of {cases} entity cases fail:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// A list entity in a bot definition is checked like the rest: every problem with its path.
+#[test]
+fn list_definitions_are_validated() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bots/mini.json");
+    let mut def: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let owner_entities = def["entities"].as_array().cloned().unwrap_or_default();
+    let with = |lists: serde_json::Value| {
+        let mut all = owner_entities.clone();
+        all.extend(lists.as_array().unwrap().iter().cloned());
+        serde_json::Value::Array(all)
+    };
+    def["entities"] = with(serde_json::json!([
+        {"kind": "list", "name": "resolution", "values": [
+            {"value": "refund", "synonyms": ["Money back", "reembolso"]},
+            {"value": "exchange", "synonyms": ["money-back", "  !! "]}
+        ]},
+        {"kind": "list", "name": "empty", "values": []},
+        {"kind": "list", "name": "number", "values": [{"value": "one"}]}
+    ]));
+    let at = owner_entities.len();
+    let problems = match sottovoce::BotDefinition::from_json(&def.to_string()) {
+        Err(sottovoce::DefinitionError::Invalid(p)) => p.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        other => panic!("expected problems, got {other:?}"),
+    };
+    for expected in [
+        format!("entities[{at}].values[1].synonyms[0]: `money-back` also means `refund`"),
+        format!("entities[{at}].values[1].synonyms[1]: needs at least one letter or digit"),
+        format!("entities[{}].values: a list needs at least one value", at + 1),
+        format!("entities[{}].name: entity `number` is defined twice (or shadows a built-in)", at + 2),
+    ] {
+        assert!(problems.iter().any(|p| p.starts_with(&expected)), "missing {expected:?} in:\n{}", problems.join("\n"));
+    }
+    def["entities"] = with(serde_json::json!([{"kind": "list", "name": "resolution", "fuzzy": false, "values": [{"value": "refund"}]}]));
+    let parsed = sottovoce::BotDefinition::from_json(&def.to_string()).unwrap_or_else(|e| panic!("a valid list: {e}"));
+    let x = EntityExtractor::new(&parsed.entities).unwrap();
+    assert_eq!(x.extract("a refund, not a refnud").iter().filter(|e| e.entity == "resolution").count(), 1);
+}
+
+/// Long hostile messages (thousands of numbers, at-signs, parentheses) are handled whole; the
+/// elapsed time is printed (`cargo test --test entities -- --nocapture`) rather than asserted,
+/// since a loaded CI machine would make a time limit flaky.
+#[test]
+fn long_messages_are_handled_whole() {
+    let x = EntityExtractor::new(&[]).unwrap();
+    let ctx = ExtractContext::new("en", 1_795_269_600_000);
+    let cases = [
+        ("numbers", "1 ".repeat(20_000), 20_000, "number"),
+        ("at-signs", "a@".repeat(20_000), 0, "email"),
+        ("parentheses", format!("https://x.com/{}", ")".repeat(20_000)), 1, "url"),
+        ("weekdays", "next friday at 5 ".repeat(2_000), 2_000, "time"),
+    ];
+    for (name, text, expected, entity) in cases {
+        let started = std::time::Instant::now();
+        let found = x.extract_with(&text, &ctx).into_iter().filter(|e| e.entity == entity).count();
+        eprintln!("{name}: {} chars in {:?}", text.chars().count(), started.elapsed());
+        assert_eq!(found, expected, "{name}");
+    }
+}

@@ -70,7 +70,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
         let Some((u, glued_only)) = langs.iter().find_map(|&l| unit(&w.folded, l)) else { continue };
         let gap_to = |end: usize| t.between(end, w.start);
         // The quantity: a number just before (glued or one space), or an article.
-        let quantity = nums.iter().rev().find(|n| n.end <= w.start).and_then(|n| {
+        let quantity = nums.partition_point(|n| n.end <= w.start).checked_sub(1).map(|p| &nums[p]).and_then(|n| {
             let gap = gap_to(n.end);
             let ok = if glued_only { gap.is_empty() && !n.words } else { gap.is_empty() && !n.words || is_space_gap(gap) };
             ok.then(|| (n.start, n.value.parse::<f64>().unwrap_or(0.0)))

@@ -113,7 +113,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entit
             if p == 0 || !c[p - 1].is_alphanumeric() {
                 before = symbol_currency(c[q - 1], &prefix, region).map(|code| (p, code, 0));
             }
-        } else if let Some(w) = t.words.iter().find(|w| w.end == q && q < n.start) {
+        } else if let Some(w) = t.word_at_or_after(q).checked_sub(1).map(|k| &t.words[k]).filter(|w| w.end == q && q < n.start) {
             if w.folded.len() == 3 {
                 before = word_currency(&w.folded, region).filter(|(_, s)| *s == 0).map(|(code, s)| (w.start, code, s));
             }
@@ -126,7 +126,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entit
         let mut after = None;
         if r < c.len() && matches!(c[r], '€' | '£' | '$') {
             after = symbol_currency(c[r], "", region).map(|code| (r + 1, code, 0));
-        } else if let Some(w) = t.words.iter().find(|w| w.start == r) {
+        } else if let Some(w) = t.words.get(t.word_at_or_after(r)).filter(|w| w.start == r) {
             after = word_currency(&w.folded, region).map(|(code, s)| (w.end, code, s));
         }
         let (start, end, code, shift) = match (before, after) {

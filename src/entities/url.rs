@@ -42,11 +42,14 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             end += 1;
         }
         // Trailing punctuation belongs to the sentence; `)` only when unbalanced.
+        let opens = c[i..end].iter().filter(|&&x| x == '(').count();
+        let mut closes = c[i..end].iter().filter(|&&x| x == ')').count();
         while let Some(&last) = c[..end].last() {
-            let opens = c[i..end].iter().filter(|&&x| x == '(').count();
-            let closes = c[i..end].iter().filter(|&&x| x == ')').count();
-            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '»' | '”') || (last == ')' && closes > opens) {
+            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '»' | '”') {
                 end -= 1;
+            } else if last == ')' && closes > opens {
+                end -= 1;
+                closes -= 1;
             } else {
                 break;
             }
