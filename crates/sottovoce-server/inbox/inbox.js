@@ -241,7 +241,8 @@
   (async () => {
     try {
       const me = await api('GET', '/api/agent/me');
-      await showApp(me.email);
+      if (me.email) await showApp(me.email);
+      else showLogin();
     } catch (_) {
       showLogin();
     }

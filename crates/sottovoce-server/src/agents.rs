@@ -147,9 +147,14 @@ pub(crate) async fn logout(State(state): State<AppState>, agent: Agent, ApiJson(
     Ok(response)
 }
 
-/// `GET /api/agent/me`: `{email}` of the signed-in agent.
-pub(crate) async fn me(agent: Agent) -> Json<Value> {
-    Json(json!({ "email": agent.email }))
+/// `GET /api/agent/me`: `{email}` of the signed-in agent, `{email: null}` without a session
+/// (a 200 either way: the inbox asks this on every load, and "not signed in" is no error).
+pub(crate) async fn me(State(state): State<AppState>, mut parts: Parts) -> Result<Json<Value>, AppError> {
+    match Agent::from_request_parts(&mut parts, &state).await {
+        Ok(agent) => Ok(Json(json!({ "email": agent.email }))),
+        Err(AppError::Unauthorized(_)) => Ok(Json(json!({ "email": null }))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Query of the conversation list.

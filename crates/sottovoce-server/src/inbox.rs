@@ -18,6 +18,7 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 const INDEX: &str = include_str!("../inbox/index.html");
 const SCRIPT: &str = include_str!("../inbox/inbox.js");
 const STYLE: &str = include_str!("../inbox/inbox.css");
+const ICON: &str = include_str!("../inbox/favicon.svg");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -33,11 +34,12 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// `/inbox` (redirect), `/inbox/`, `/inbox/inbox.js`, `/inbox/inbox.css`.
+/// `/inbox` (redirect), `/inbox/`, `/inbox/inbox.js`, `/inbox/inbox.css`, `/inbox/favicon.svg`.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/inbox", get(|| async { Redirect::permanent("/inbox/") }))
         .route("/inbox/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
         .route("/inbox/inbox.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/inbox/inbox.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/inbox/favicon.svg", get(|| async { asset("image/svg+xml", ICON) }))
 }

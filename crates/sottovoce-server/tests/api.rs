@@ -189,7 +189,10 @@ async fn agents_sign_in_list_open_reply_and_resolve() {
     // Signing out ends the session.
     let out = send(&s.app, with_cookie(post_json("/api/agent/logout", &json!({})), &cookie)).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    assert_eq!(send(&s.app, with_cookie(get("/api/agent/me"), &cookie)).await.status, StatusCode::UNAUTHORIZED);
+    let me = send(&s.app, with_cookie(get("/api/agent/me"), &cookie)).await;
+    assert_eq!((me.status, &me.json["email"]), (StatusCode::OK, &Value::Null));
+    let anonymous = send(&s.app, with_cookie(get("/api/agent/conversations"), &cookie)).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 /// Reads SSE frames from a streaming body until `want` returns true or 5 s pass.
