@@ -93,6 +93,11 @@ pub enum Action {
 pub struct ReplyDef {
     /// Message id of the text.
     pub message: String,
+    /// Message ids said instead of `message` now and then: each time one of `message` and
+    /// these is picked at random (seeded by the conversation state, so a replay is identical),
+    /// so an answer asked for twice does not read like a recording.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
     /// Buttons offered under the message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<QuickReplyDef>,

@@ -249,6 +249,7 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     value["greeting"]["quick_replies"][0]["intent"] = json!("greet");
     value["forms"][0]["slots"][0]["max_tries"] = json!(2);
     value["fallback"]["suggestions"] = json!(2);
+    value["intents"][0]["reply"]["variants"] = json!(["greeting"]);
     assert_eq!(violations(&value), Vec::<String>::new());
     let back: BotDefinition = serde_json::from_value(value).expect("the parser reads it back");
     assert_eq!(

@@ -52,6 +52,7 @@ fn every_problem_is_reported_with_its_path() {
     def["intents"][4]["remember_name"] = json!("nickname");
     def["intents"][5]["examples"]["fr"] = json!(["annuler"]);
     def["intents"][6]["reply"]["quick_replies"][0]["intent"] = json!("ghost");
+    def["intents"][6]["reply"]["variants"][0] = json!("missing-variant");
     def["entities"][0]["pattern"] = json!("([unclosed");
     def["forms"][0]["slots"][0]["entity"] = json!("zip_code");
     def["forms"][0]["slots"][0]["max_tries"] = json!(0);
@@ -71,6 +72,7 @@ fn every_problem_is_reported_with_its_path() {
             "intents[4].remember_name: no entity named `nickname`",
             "intents[5].examples.fr: locale is not listed",
             "intents[6].reply.quick_replies[0].intent: no intent named `ghost`",
+            "intents[6].reply.variants[0]: message id `missing-variant`",
             "entities[0].pattern: not a valid regular expression",
             "forms[0].slots[0].entity: no entity named `zip_code`",
             "forms[0].slots[0].max_tries:",
@@ -81,7 +83,7 @@ fn every_problem_is_reported_with_its_path() {
         ],
     );
     // All of them at once, not just the first.
-    assert!(problems(&def).len() >= 16, "{:#?}", problems(&def));
+    assert!(problems(&def).len() >= 17, "{:#?}", problems(&def));
 }
 
 #[test]

@@ -27,6 +27,9 @@ impl Checker<'_> {
 
     fn reply(&mut self, path: &str, reply: &ReplyDef) {
         self.message_id(&format!("{path}.message"), &reply.message);
+        for (i, variant) in reply.variants.iter().enumerate() {
+            self.message_id(&format!("{path}.variants[{i}]"), variant);
+        }
         for (i, q) in reply.quick_replies.iter().enumerate() {
             self.quick_reply(&format!("{path}.quick_replies[{i}]"), q);
         }

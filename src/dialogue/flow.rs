@@ -226,10 +226,19 @@ impl Bot {
     /// Renders a reply; `values` fill both Fluent variables and `{placeholders}` in link URLs.
     fn reply(
         &self,
-        state: &ConversationState,
+        state: &mut ConversationState,
         reply: &ReplyDef,
         values: &BTreeMap<String, String>,
     ) -> BotMessage {
+        let id = if reply.variants.is_empty() {
+            &reply.message
+        } else {
+            let pick = state.next_random() % (reply.variants.len() as u64 + 1);
+            match pick {
+                0 => &reply.message,
+                n => &reply.variants[n as usize - 1],
+            }
+        };
         let args = self.args(state, values);
         let links = reply
             .links
@@ -242,8 +251,8 @@ impl Bot {
             })
             .collect();
         BotMessage {
-            id: reply.message.clone(),
-            text: self.text(state, &reply.message, &args),
+            id: id.clone(),
+            text: self.text(state, id, &args),
             quick_replies: self.quick_replies(state, &reply.quick_replies),
             links,
         }
