@@ -34,6 +34,7 @@
     starting: "One moment, the assistant is starting…",
     unavailable: "The assistant can't answer right now. Please try again in a little while.",
     notSent: "That message wasn't sent, but it's still in the box. Please try again.",
+    memoryOnly: "This chat won't be remembered after you leave this page.",
     fallbackName: "Chat",
     suggestions: "Suggestions",
     // Read before each message by screen readers (visually hidden), so the log says who spoke.
@@ -132,6 +133,7 @@
     [icon(["M6 6l12 12M18 6L6 18"])]);
   var log = el("div", { class: "sv-log", role: "log", "aria-label": STRINGS.conversation, tabindex: "0" });
   var status = el("p", { class: "sv-status", role: "status" });
+  var note = el("p", { class: "sv-note" });
   var input = el("input", {
     type: "text", class: "sv-input", "aria-label": STRINGS.message, placeholder: STRINGS.placeholder,
     autocomplete: "off", maxlength: "1000", enterkeyhint: "send",
@@ -144,6 +146,7 @@
     el("div", { class: "sv-header" }, [title, startOver, closeButton]),
     log,
     status,
+    note,
     form,
   ]);
   frame.appendChild(panel);
@@ -232,6 +235,8 @@
       emit("message", { from: "bot", text: m.text, id: m.id, quickReplies: m.quick_replies || [], links: m.links || [] });
     });
     setStatus("");
+    // Storage blocked or full: the chat works from memory; say so plainly, once.
+    note.textContent = c.storageStatus() === "memory" ? STRINGS.memoryOnly : "";
     emit("ready", {
       botName: name, storage: c.storageStatus(), source: c.source(), locale: c.locale(),
       loadMs: performance.now() - loadStarted,

@@ -44,7 +44,10 @@ describe("the widget when storage or the bot fails", () => {
     await page.waitForFunction(() => window.__sv.intents.length === 1);
     const status = await page.locator("[role=status]").textContent();
     assert.equal(status, "", "nothing scary is shown");
-    return page.evaluate(() => ({ intent: window.__sv.intents[0].intent, storage: window.__sv.ready.storage }));
+    const note = await page.locator(".sv-note").textContent();
+    const { intent, storage } = await page.evaluate(() => ({ intent: window.__sv.intents[0].intent, storage: window.__sv.ready.storage }));
+    assert.equal(note, storage === "memory" ? "This chat won't be remembered after you leave this page." : "");
+    return { intent, storage };
   }
 
   test("blocked localStorage: the chat runs in memory", async () => {
