@@ -8,6 +8,9 @@
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
  * this script), data-locale (default: navigator.language).
  *
+ * The widget's labels are English ("Open chat", "Message", "Send"…), or Spanish on a page with
+ * <html lang="es">; the bot answers in the visitor's language when the bot has it.
+ *
  * Everything lives in an open Shadow DOM. Text is rendered with text nodes only, links only for
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
  * widget works under a CSP of `script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`.
@@ -23,23 +26,45 @@
   var script = document.currentScript;
   if (!script || window.sottovoce) return; // loaded twice: the first copy stays in charge
 
-  var STRINGS = {
-    open: "Open chat",
-    close: "Close chat",
-    send: "Send",
-    message: "Message",
-    placeholder: "Type your question…",
-    startOver: "Start over",
-    conversation: "Conversation",
-    starting: "One moment, the assistant is starting…",
-    unavailable: "The assistant can't answer right now. Please try again in a little while.",
-    notSent: "That message wasn't sent, but it's still in the box. Please try again.",
-    memoryOnly: "This chat won't be remembered after you leave this page.",
-    fallbackName: "Chat",
-    suggestions: "Suggestions",
-    // Read before each message by screen readers (visually hidden), so the log says who spoke.
-    speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
+  // The widget's own words follow the page's language (<html lang>), so a page keeps one
+  // language in its chrome; the bot's replies follow the visitor's (navigator.language).
+  var UI = {
+    en: {
+      open: "Open chat",
+      close: "Close chat",
+      send: "Send",
+      message: "Message",
+      placeholder: "Type your question…",
+      startOver: "Start over",
+      conversation: "Conversation",
+      starting: "One moment, the assistant is starting…",
+      unavailable: "The assistant can't answer right now. Please try again in a little while.",
+      notSent: "That message wasn't sent, but it's still in the box. Please try again.",
+      memoryOnly: "This chat won't be remembered after you leave this page.",
+      fallbackName: "Chat",
+      suggestions: "Suggestions",
+      // Read before each message by screen readers (visually hidden), so the log says who spoke.
+      speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
+    },
+    es: {
+      open: "Abrir chat",
+      close: "Cerrar chat",
+      send: "Enviar",
+      message: "Mensaje",
+      placeholder: "Escribe tu pregunta…",
+      startOver: "Empezar de nuevo",
+      conversation: "Conversación",
+      starting: "Un momento, el asistente se está iniciando…",
+      unavailable: "El asistente no puede responder ahora. Vuelve a intentarlo en un rato.",
+      notSent: "Ese mensaje no se envió, pero sigue en el cuadro. Inténtalo de nuevo.",
+      memoryOnly: "Este chat no se recordará cuando salgas de esta página.",
+      fallbackName: "Chat",
+      suggestions: "Sugerencias",
+      speaker: { visitor: "Tú:", bot: "Asistente:", agent: "Agente de soporte:" },
+    },
   };
+  var pageLang = (document.documentElement.lang || "en").toLowerCase().split("-")[0];
+  var STRINGS = UI[pageLang] || UI.en;
   var SVG = "http://www.w3.org/2000/svg";
 
   var base = new URL(".", script.src);
@@ -256,9 +281,7 @@
 
   function turn(run, visitorText) {
     var result = queue.then(async function () {
-      var c;
-      try { c = await ready; } catch (e) { throw e; }
-      var t = run(c);
+      var t = run(await ready);
       clearQuickReplies();
       renderMessage("visitor", visitorText, { intent: t.intent });
       emit("message", { from: "visitor", text: visitorText, id: null, quickReplies: [], links: [] });
