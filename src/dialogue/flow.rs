@@ -21,7 +21,7 @@ const LOCALE_MIN_WORDS: usize = 2;
 /// Inside a form, another intent must be at least this confident to be answered as a side
 /// question (the form then resumes); below it the message counts as a bad answer. Stricter than
 /// the fallback threshold because a wrong guess here interrupts a task in progress: at 0.75 the
-/// calibration data (tests/threshold_calibration.rs) rejected 98% of out-of-scope queries.
+/// calibration data (tests/threshold_calibration.rs) rejected 97% of out-of-scope queries.
 const SIDE_QUESTION_CONFIDENCE: f32 = 0.75;
 
 /// Only this many chars of a message are classified: a pasted novel must not stall the page.
