@@ -24,6 +24,11 @@ const MIN_ACCURACY: f64 = 0.85;
 const MIN_SET_ACCURACY: f64 = 0.80;
 
 const STORE: &str = include_str!("../www/bots/store.json");
+/// Out-of-scope questions (`"intent": "oos"`): right when the bot answers with the fallback.
+const OUT_OF_SCOPE: &str = include_str!("fixtures/nlu/store-oos.jsonl");
+/// The share of out-of-scope questions that must get the fallback.
+const MIN_OOS_REJECTED: f64 = 0.70;
+
 /// The held-out sets: name and JSON Lines text.
 const HELDOUT: &[(&str, &str)] = &[
     ("first", include_str!("fixtures/nlu/store-heldout.jsonl")),
@@ -66,21 +71,26 @@ fn normalise(text: &str) -> String {
     words.join(" ")
 }
 
-fn cases() -> Vec<Case> {
+fn parse(set: &'static str, text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
-    for &(set, text) in HELDOUT {
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let mut case: Case = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("held-out set {set}, line {}: {e}", i + 1));
-            case.set = set;
-            cases.push(case);
-        }
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let mut case: Case = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("held-out set {set}, line {}: {e}", i + 1));
+        case.set = set;
+        cases.push(case);
     }
     cases
+}
+
+fn cases() -> Vec<Case> {
+    HELDOUT
+        .iter()
+        .flat_map(|&(set, text)| parse(set, text))
+        .collect()
 }
 
 fn definition() -> sottovoce::BotDefinition {
@@ -205,7 +215,7 @@ fn store_entity_patterns() {
     }
 }
 
-/// The held-out set is well formed, covers every intent, and shares no line with the examples.
+/// The held-out sets are well formed, cover every intent, and share no line with the examples.
 #[test]
 fn heldout_is_independent_of_training() {
     let def = definition();
@@ -224,9 +234,15 @@ fn heldout_is_independent_of_training() {
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
     let mut covered = BTreeSet::new();
-    for c in &cases {
+    let oos = parse("out-of-scope", OUT_OF_SCOPE);
+    for c in cases.iter().chain(&oos) {
         let line = format!("{} set, {:?}", c.set, c.text);
-        if def.intent_index(&c.intent).is_none() {
+        let want_oos = c.set == "out-of-scope";
+        if want_oos != (c.intent == "oos") {
+            problems.push(format!(
+                "{line}: intent \"oos\" belongs in store-oos.jsonl only"
+            ));
+        } else if !want_oos && def.intent_index(&c.intent).is_none() {
             problems.push(format!("{line}: no intent named {:?}", c.intent));
         }
         if !def.locales.contains(&c.locale) {
@@ -375,6 +391,17 @@ fn heldout_accuracy() {
             ));
         }
     }
+    let mut rejected = Tally::default();
+    for c in parse("out-of-scope", OUT_OF_SCOPE) {
+        let nlu = bot.understand(&c.text);
+        rejected.add(nlu.intent.is_none());
+        if let Some(intent) = nlu.intent {
+            misses.push(format!(
+                "[out-of-scope {}] {:?}: want the fallback, got {intent} {:.2}",
+                c.locale, c.text, nlu.confidence
+            ));
+        }
+    }
     println!("misses ({}):", misses.len());
     for m in &misses {
         println!("  {m}");
@@ -390,6 +417,12 @@ fn heldout_accuracy() {
     for (name, score) in &sets {
         println!("  {}", score.line(&format!("{name} set")));
     }
+    println!(
+        "  out-of-scope questions answered with the fallback: {:.3} ({}/{})",
+        rejected.rate(),
+        rejected.right,
+        rejected.total
+    );
     let mut results = total.json();
     // f32 → f64 through its shortest decimal form: 0.4, not 0.4000000059604645.
     let threshold: f64 = bot
@@ -398,6 +431,8 @@ fn heldout_accuracy() {
         .parse()
         .expect("a float prints as a float");
     results["threshold"] = serde_json::json!(threshold);
+    results["oos_rejected"] = serde_json::json!(rejected.rate());
+    results["n_oos"] = serde_json::json!(rejected.total);
     results["sets"] = sets
         .iter()
         .map(|(name, score)| (name.to_string(), score.json()))
@@ -410,6 +445,11 @@ fn heldout_accuracy() {
         total.all.rate() >= MIN_ACCURACY,
         "held-out accuracy {:.3} is below {MIN_ACCURACY}",
         total.all.rate()
+    );
+    assert!(
+        rejected.rate() >= MIN_OOS_REJECTED,
+        "only {:.3} of out-of-scope questions get the fallback, want {MIN_OOS_REJECTED}",
+        rejected.rate()
     );
     for (name, score) in &sets {
         assert!(
