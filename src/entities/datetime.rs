@@ -501,6 +501,18 @@ impl Grammar<'_, '_> {
         } else if self.is(k, &["al", "a"]) && self.is(k + 1, &["mediodia", "medianoche"]) && self.adj(k, false) {
             k += 1;
         }
+        // half past five, quarter past 3, quarter to six
+        let mut past: Option<i32> = None;
+        if self.has(Lang::En) && self.is(k, &["half", "quarter"]) && self.is(k + 1, &["past", "to"]) && self.adj(k, false) && self.adj(k + 1, false) {
+            past = Some(match (self.is(k, &["half"]), self.is(k + 1, &["past"])) {
+                (true, true) => 30,
+                (false, true) => 15,
+                (false, false) => -15,
+                (true, false) => return None,
+            });
+            k += 2;
+            lead = true;
+        }
         let (mut h, mut m, mut certain, mut pm) = match self.toks.get(k).map(|t| &t.kind) {
             Some(Tk::Clock(h, m, ampm, h24)) => {
                 let h = match ampm {
@@ -516,6 +528,12 @@ impl Grammar<'_, '_> {
             Some(Tk::Word(w)) if matches!(w.as_str(), "midnight" | "medianoche") => (0, 0, true, None),
             _ => return None,
         };
+        match past {
+            Some(_) if h == 0 || h > 12 || m != 0 => return None,
+            Some(-15) => (h, m) = (h - 1, 45),
+            Some(minutes) => m = minutes as u32,
+            None => {}
+        }
         let mut end = k;
         // o'clock, y media, y cuarto, menos cuarto, en punto
         if self.is(end + 1, &["o"]) && self.is(end + 2, &["clock"]) {
