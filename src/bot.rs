@@ -194,3 +194,51 @@ impl Bot {
         self.respond_impl(state, input, now_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mini() -> Bot {
+        Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot trains")
+    }
+
+    #[test]
+    fn bot_can_be_shared_between_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<Bot>();
+    }
+
+    #[test]
+    fn new_state_picks_the_closest_locale() {
+        let bot = mini();
+        assert_eq!(bot.new_state("es-MX", 1, 0).profile.locale, "es");
+        assert_eq!(bot.new_state("ES", 1, 0).profile.locale, "es");
+        assert_eq!(bot.new_state("fr-FR", 1, 0).profile.locale, "en");
+        assert_eq!(bot.new_state("", 1, 0).profile.locale, "en");
+        let state = bot.new_state("en-GB", 7, 1_000);
+        assert_eq!((state.profile.visits, state.profile.first_seen_ms, state.rng), (0, 1_000, 7));
+    }
+
+    #[test]
+    fn load_tells_models_from_definitions() {
+        let bot = mini();
+        let model = bot.to_model();
+        assert_eq!(Bot::load(&model).unwrap().definition(), bot.definition());
+        assert!(matches!(Bot::load(&[0xff, 0xfe, 0x00]), Err(BotError::Definition(DefinitionError::Syntax { .. }))));
+        let mut other = model.clone();
+        other[4] = 0xEE;
+        assert!(matches!(Bot::load(&other), Err(BotError::Model(ModelError::Format { .. }))));
+    }
+
+    #[test]
+    fn threshold_comes_from_the_definition_or_the_default() {
+        let bot = mini();
+        assert_eq!(bot.threshold(), DEFAULT_THRESHOLD);
+        let mut def = bot.definition().clone();
+        def.threshold = Some(0.8);
+        let strict = Bot::train(def).unwrap();
+        assert_eq!(strict.threshold(), 0.8);
+        assert_eq!(Bot::from_model(&strict.to_model()).unwrap().threshold(), 0.8);
+    }
+}
