@@ -1,9 +1,10 @@
 //! The bot definition: what a site owner writes (JSON), parsed and validated.
 //!
-//! The format is versioned by the top-level `format` field ([`DEFINITION_FORMAT`]) and described
-//! by the JSON Schema in `schema/bot-definition.schema.json`. Validation reports every problem
-//! with its JSON path, not just the first one (the habit of fluent-rs: a partly broken input
-//! still tells you everything that is wrong with it).
+//! The format is versioned by the top-level `format` field
+//! ([`DEFINITION_FORMAT`](crate::definition::DEFINITION_FORMAT)) and described by the JSON
+//! Schema in `schema/bot-definition.schema.json`. Validation reports every problem with its JSON
+//! path, not just the first one (the habit of fluent-rs: a partly broken input still tells you
+//! everything that is wrong with it).
 
 use std::collections::BTreeMap;
 use std::fmt;

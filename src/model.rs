@@ -1,10 +1,12 @@
 //! The compiled model file that `sottovoce build` writes and the widget loads instead of
 //! training in the page.
 //!
-//! Layout: the 4-byte magic `SVM\0`, a little-endian `u16` format version ([`MODEL_FORMAT`]),
-//! then a postcard-encoded [`Model`]. The definition travels inside as JSON text, so the file
-//! alone is enough to run the bot. A file of another version is rejected with
-//! [`ModelError::Format`] (as snips-nlu-rs does), never misread.
+//! Layout: the 4-byte magic `SVM\0`, a little-endian `u16` format version
+//! ([`MODEL_FORMAT`](crate::model::MODEL_FORMAT)), then a postcard-encoded
+//! [`Model`](crate::model::Model). The definition travels inside as JSON text, so the file alone
+//! is enough to run the bot. A file of another version is rejected with
+//! [`ModelError::Format`](crate::model::ModelError::Format) (as snips-nlu-rs does), never
+//! misread.
 
 use serde::{Deserialize, Serialize};
 
