@@ -164,17 +164,20 @@ const BOS: &str = "<s>";
 const EOS: &str = "</s>";
 
 /// Feature hashes of every token, flattened: the features of token `i` are
-/// `feats[offsets[i]..offsets[i + 1]]`. `gaz` are gazetteer matches from [`Gazetteer::matches`];
-/// `intent`, when known, adds intent-conjoined copies of the most telling features.
+/// `feats[offsets[i]..offsets[i + 1]]`, of which `feats[offsets[i]..mids[i]]` do not depend on
+/// the intent. `gaz` are gazetteer matches from [`Gazetteer::matches`]; `intent`, when known,
+/// adds intent-conjoined copies of the most telling features.
 pub(crate) fn extract(
     tokens: &[Token],
     intent: Option<u32>,
     gaz: &[(usize, usize, u16)],
     feats: &mut Vec<u64>,
     offsets: &mut Vec<u32>,
+    mids: &mut Vec<u32>,
 ) {
     feats.clear();
     offsets.clear();
+    mids.clear();
     offsets.push(0);
     let n = tokens.len();
     let word = |i: isize| -> &str {
@@ -200,6 +203,7 @@ pub(crate) fn extract(
         let ii = i as isize;
         let w = tok.lower.as_str();
         let (p1, p2, n1, n2) = (word(ii - 1), word(ii - 2), word(ii + 1), word(ii + 2));
+        let mut gaz_here = Vec::new();
         let mut push = |h: Fh| feats.push(h.finish());
         push(Fh::new(1));
         push(Fh::new(2).str(w));
@@ -230,14 +234,6 @@ pub(crate) fn extract(
         push(Fh::new(14).str(n1).str(n2));
         push(Fh::new(15).str(p1).str(n1));
         push(Fh::new(16).num(tok.text.chars().count().min(8) as u32));
-        if let Some(intent) = intent {
-            push(Fh::new(40).num(intent));
-            push(Fh::new(41).num(intent).str(w));
-            push(Fh::new(42).num(intent).str(p1));
-            push(Fh::new(43).num(intent).str(n1));
-            push(Fh::new(44).num(intent).str(p1).str(w));
-            push(Fh::new(45).num(intent).str(&shapes[i]));
-        }
         for &(s, e, slot) in gaz {
             if s > i || i >= e {
                 continue;
@@ -251,7 +247,18 @@ pub(crate) fn extract(
             let slot = u32::from(slot);
             push(Fh::new(60).num(slot).byte(pos));
             push(Fh::new(61).num(slot).byte(pos).num((e - s).min(4) as u32));
-            if let Some(intent) = intent {
+            gaz_here.push((slot, pos));
+        }
+        mids.push(feats.len() as u32);
+        if let Some(intent) = intent {
+            let mut push = |h: Fh| feats.push(h.finish());
+            push(Fh::new(40).num(intent));
+            push(Fh::new(41).num(intent).str(w));
+            push(Fh::new(42).num(intent).str(p1));
+            push(Fh::new(43).num(intent).str(n1));
+            push(Fh::new(44).num(intent).str(p1).str(w));
+            push(Fh::new(45).num(intent).str(&shapes[i]));
+            for &(slot, pos) in &gaz_here {
                 push(Fh::new(62).num(slot).byte(pos).num(intent));
             }
         }

@@ -23,6 +23,9 @@ pub struct SlotTrainOptions {
     /// cells hold the small averaged weights of rare features, which change few decisions and
     /// make up most of the file (SNIPS: 197k non-zero cells, 0.68 MB; kept 65,536, 0.22 MB).
     pub max_weights: usize,
+    /// Share of training steps that hide the example's intent (and allow every slot), so that
+    /// [`SlotTagger::tag`] with an unknown intent still works; 0 never hides it.
+    pub no_intent_rate: f32,
 }
 
 impl Default for SlotTrainOptions {
@@ -33,6 +36,7 @@ impl Default for SlotTrainOptions {
             hash_bits: 0,
             gazetteer_folds: 4,
             max_weights: 1 << 16,
+            no_intent_rate: 0.1,
         }
     }
 }
@@ -194,16 +198,17 @@ fn emissions(
     w: &[f32],
     shift: u32,
     feats: &[u64],
-    offsets: &[u32],
+    starts: &[u32],
+    ends: &[u32],
     allowed: &[u16],
     out: &mut Vec<f32>,
 ) {
-    let n = offsets.len() - 1;
+    let n = ends.len();
     let m = allowed.len();
     out.clear();
     out.resize(n * m, 0.0);
     for i in 0..n {
-        let fs = &feats[offsets[i] as usize..offsets[i + 1] as usize];
+        let fs = &feats[starts[i] as usize..ends[i] as usize];
         for (j, &t) in allowed.iter().enumerate() {
             out[i * m + j] = fs.iter().map(|&f| w[cell(f, t, shift)]).sum();
         }
@@ -276,6 +281,10 @@ impl SplitMix {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         mix64(self.0)
     }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
     fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next()) * n as u128) >> 64) as usize
     }
@@ -300,6 +309,7 @@ fn bio(tokens: &[Token], spans: &[(usize, usize, u16)]) -> Vec<u16> {
 struct Prepared {
     feats: Vec<u64>,
     offsets: Vec<u32>,
+    mids: Vec<u32>,
     gold: Vec<u16>,
     intent: usize,
 }
@@ -434,23 +444,26 @@ impl SlotTagger {
                     return Prepared {
                         feats,
                         offsets,
+                        mids: Vec::new(),
                         gold,
                         intent,
                     };
                 }
                 let exclude = (folds > 1).then(|| fold_of(x));
                 gazetteer.matches(&tokens, exclude, &mut matches);
-                let (mut feats, mut offsets) = (Vec::new(), Vec::new());
+                let (mut feats, mut offsets, mut mids) = (Vec::new(), Vec::new(), Vec::new());
                 extract(
                     &tokens,
                     Some(examples[x].intent as u32),
                     &matches,
                     &mut feats,
                     &mut offsets,
+                    &mut mids,
                 );
                 Prepared {
                     feats,
                     offsets,
+                    mids,
                     gold,
                     intent: examples[x].intent,
                 }
@@ -479,6 +492,7 @@ impl SlotTagger {
         let mut tu = vec![0f64; n_trans];
         let mut c = 1f64;
         let mut rng = SplitMix(options.seed);
+        let all_tags: Vec<u16> = (0..n_tags as u16).collect();
         let mut order: Vec<usize> = (0..prepared.len()).collect();
         let (mut em, mut path) = (Vec::new(), Vec::new());
         let trans_cell = |prev: Option<u16>, tag: Option<u16>| match (prev, tag) {
@@ -496,15 +510,22 @@ impl SlotTagger {
                 if p.gold.is_empty() {
                     continue;
                 }
-                let tags = &intent_tags[p.intent];
-                emissions(&w, shift, &p.feats, &p.offsets, tags, &mut em);
+                // Now and then the example is seen without its intent, so that tagging with an
+                // unknown intent works too.
+                let blind = rng.unit() < options.no_intent_rate;
+                let (tags, ends) = if blind {
+                    (&all_tags[..], &p.mids[..])
+                } else {
+                    (&intent_tags[p.intent][..], &p.offsets[1..])
+                };
+                emissions(&w, shift, &p.feats, &p.offsets, ends, tags, &mut em);
                 viterbi(&em, tags, &tw, n_tags, &mut path);
                 if path != p.gold {
                     for (i, (&g, &q)) in p.gold.iter().zip(&path).enumerate() {
                         if g == q {
                             continue;
                         }
-                        for &f in &p.feats[p.offsets[i] as usize..p.offsets[i + 1] as usize] {
+                        for &f in &p.feats[p.offsets[i] as usize..ends[i] as usize] {
                             let (a, b) = (cell(f, g, shift), cell(f, q, shift));
                             w[a] += 1.0;
                             u[a] += c;
@@ -594,17 +615,27 @@ impl SlotTagger {
         };
         let mut matches = Vec::new();
         self.gazetteer.matches(&tokens, None, &mut matches);
-        let (mut feats, mut offsets, mut em, mut path) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut feats, mut offsets, mut mids, mut em, mut path) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         extract(
             &tokens,
             intent.map(|i| i as u32),
             &matches,
             &mut feats,
             &mut offsets,
+            &mut mids,
         );
         let shift = 64 - u32::from(self.hash_bits);
-        emissions(&self.weights.0, shift, &feats, &offsets, tags, &mut em);
+        let ends = &offsets[1..];
+        emissions(
+            &self.weights.0,
+            shift,
+            &feats,
+            &offsets,
+            ends,
+            tags,
+            &mut em,
+        );
         viterbi(
             &em,
             tags,
