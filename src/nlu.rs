@@ -209,6 +209,15 @@ impl IntentClassifier {
         scores
     }
 
+    /// How familiar `text` is to the model, in [0, 1]: the share of its feature mass (squared
+    /// L2, so each block counts by its weight) that falls on features seen in training with
+    /// non-zero weights. Out-of-scope queries tend to score low; 0 for an empty text.
+    pub fn coverage(&self, text: &str) -> f32 {
+        let mut scratch = Scratch::default();
+        self.features.extract(text, &mut scratch);
+        self.linear.coverage(&scratch.features)
+    }
+
     /// Raw label scores (logits) before the softmax, one per label in label order.
     pub fn scores(&self, text: &str) -> Vec<f32> {
         let mut scratch = Scratch::default();
@@ -252,6 +261,15 @@ mod tests {
         assert!(p[1] > p[0] && p[1] > p[2], "{p:?}");
         let p = a.predict("can I get a refund");
         assert!(p[2] > 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn coverage_is_high_for_familiar_wording() {
+        let c = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        let familiar = c.coverage("where is my order");
+        let foreign = c.coverage("qwzx vbnk jjjy");
+        assert!(familiar > 0.9 && foreign < 0.2, "{familiar} {foreign}");
+        assert_eq!(c.coverage("?!"), 0.0);
     }
 
     #[test]

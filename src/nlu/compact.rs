@@ -108,6 +108,23 @@ impl Compact {
         self.weights.len()
     }
 
+    /// The share (0 to 1) of the features' squared L2 mass that falls on buckets with weights.
+    pub(crate) fn coverage(&self, features: &[(u32, f32)]) -> f32 {
+        let mut total = 0.0f32;
+        let mut known = 0.0f32;
+        for &(bucket, value) in features {
+            total += value * value;
+            if self.buckets.binary_search(&bucket).is_ok() {
+                known += value * value;
+            }
+        }
+        if total > 0.0 {
+            known / total
+        } else {
+            0.0
+        }
+    }
+
     /// Writes label scores (logits) for `features` into `scores` (length `n_labels`).
     pub(crate) fn scores(&self, features: &[(u32, f32)], scores: &mut [f32]) {
         scores.copy_from_slice(&self.bias);

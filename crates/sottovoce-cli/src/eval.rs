@@ -124,50 +124,81 @@ fn best(p: &[f32]) -> (usize, f32) {
     p.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b })
 }
 
-/// Predictions for scoring: best in-scope label and its confidence; gold `None` = out of scope.
+/// Predictions for scoring: best in-scope label, its probability and the query's coverage
+/// ([`IntentClassifier::coverage`]); gold `None` = out of scope.
 struct Scored {
     gold: Option<usize>,
     label: usize,
-    confidence: f32,
+    probability: f32,
+    coverage: f32,
+}
+
+impl Scored {
+    /// Out-of-scope confidence: the best probability, discounted for unfamiliar wording.
+    fn confidence(&self, alpha: f32) -> f32 {
+        if alpha == 0.0 {
+            self.probability
+        } else {
+            self.probability * self.coverage.powf(alpha)
+        }
+    }
 }
 
 fn score(model: &IntentClassifier, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
     rows.iter()
         .map(|(text, gold)| {
-            let (label, confidence) = best(&model.predict(text));
-            Scored { gold: *gold, label, confidence }
+            let (label, probability) = best(&model.predict(text));
+            Scored { gold: *gold, label, probability, coverage: model.coverage(text) }
         })
         .collect()
 }
 
-/// Accuracy with out-of-scope as a class: below `threshold` the prediction is out-of-scope.
-fn overall_accuracy(scored: &[Scored], threshold: f32) -> f64 {
+/// How a query is declared out-of-scope: `confidence(alpha) < threshold`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rule {
+    alpha: f32,
+    threshold: f32,
+}
+
+/// The coverage exponents tried; 0 is the plain best probability.
+const ALPHAS: [f32; 5] = [0.0, 0.5, 1.0, 2.0, 4.0];
+
+/// Accuracy with out-of-scope as a class: below the rule's threshold the prediction is
+/// out-of-scope.
+fn overall_accuracy(scored: &[Scored], rule: Rule) -> f64 {
     let ok = scored
         .iter()
-        .filter(|s| match s.gold {
-            None => s.confidence < threshold,
-            Some(g) => s.confidence >= threshold && s.label == g,
+        .filter(|s| {
+            let c = s.confidence(rule.alpha);
+            match s.gold {
+                None => c < rule.threshold,
+                Some(g) => c >= rule.threshold && s.label == g,
+            }
         })
         .count();
     ok as f64 / scored.len().max(1) as f64
 }
 
-/// The threshold that maximises [`overall_accuracy`] (ties: the lowest).
-fn choose_threshold(scored: &[Scored]) -> f32 {
-    let mut candidates: Vec<f32> = scored.iter().map(|s| s.confidence).collect();
-    candidates.push(0.0);
-    candidates.sort_by(f32::total_cmp);
-    candidates.dedup();
-    let mut best_t = 0.0;
+/// The rule (coverage exponent from [`ALPHAS`] and threshold) that maximises
+/// [`overall_accuracy`]; ties go to the smaller exponent and the lower threshold.
+fn choose_rule(scored: &[Scored]) -> Rule {
+    let mut best = Rule { alpha: 0.0, threshold: 0.0 };
     let mut best_acc = -1.0;
-    for t in candidates {
-        let acc = overall_accuracy(scored, t);
-        if acc > best_acc {
-            best_acc = acc;
-            best_t = t;
+    for alpha in ALPHAS {
+        let mut candidates: Vec<f32> = scored.iter().map(|s| s.confidence(alpha)).collect();
+        candidates.push(0.0);
+        candidates.sort_by(f32::total_cmp);
+        candidates.dedup();
+        for threshold in candidates {
+            let rule = Rule { alpha, threshold };
+            let acc = overall_accuracy(scored, rule);
+            if acc > best_acc {
+                best_acc = acc;
+                best = rule;
+            }
         }
     }
-    best_t
+    best
 }
 
 /// Macro-averaged F1 over the labels that occur in gold or predictions (scikit-learn's rule).
@@ -234,7 +265,12 @@ fn train_model(
 
 /// The bytes of the model file the widget would load for this data: the definition (intents
 /// with their examples) and the trained classifiers, in the `sottovoce build` format.
-fn model_file(labels: &[String], train: &[(String, usize)], model: &IntentClassifier) -> anyhow::Result<Vec<u8>> {
+fn model_file(
+    labels: &[String],
+    train: &[(String, usize)],
+    model: &IntentClassifier,
+    threshold: f32,
+) -> anyhow::Result<Vec<u8>> {
     use sottovoce::definition::{BotDefinition, FallbackDef, GreetingDef, IntentDef};
     let mut intents: Vec<IntentDef> = labels
         .iter()
@@ -270,7 +306,7 @@ fn model_file(labels: &[String], train: &[(String, usize)], model: &IntentClassi
         definition_json: serde_json::to_string(&definition)?,
         intents: model.clone(),
         locales,
-        threshold: 0.0,
+        threshold,
     }))
 }
 
@@ -337,11 +373,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let test_has_oos = test.iter().any(|(_, g)| g.is_none());
 
     // The out-of-scope threshold: on val, or on a tenth of train held out per intent.
-    let (threshold, threshold_source) = if !test_has_oos {
-        (0.0, "none (test has no out-of-scope rows)")
+    let no_rule = Rule { alpha: 0.0, threshold: 0.0 };
+    let (rule, threshold_source) = if !test_has_oos {
+        (no_rule, "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
         let model = train_model(&pairs(&in_scope), n_labels, &options, "training (for val)", args.quiet);
-        (choose_threshold(&score(&model, val)), "val")
+        (choose_rule(&score(&model, val)), "val")
     } else {
         let mut seen = vec![0usize; n_labels];
         let mut fit = Vec::new();
@@ -356,7 +393,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         }
         held.extend(train.iter().filter(|(_, g)| g.is_none()).cloned());
         let model = train_model(&pairs(&fit), n_labels, &options, "training (held-out 10%)", args.quiet);
-        (choose_threshold(&score(&model, &held)), "a tenth of train held out")
+        (choose_rule(&score(&model, &held)), "a tenth of train held out")
     };
 
     let started = Instant::now();
@@ -381,7 +418,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let accuracy = pairs_in.iter().filter(|(g, p)| g == p).count() as f64 / n_in.max(1) as f64;
     let f1 = macro_f1(&pairs_in, n_labels);
 
-    let file = model_file(&labels, &in_scope, &model)?;
+    let file = model_file(&labels, &in_scope, &model, rule.threshold)?;
     let model_bytes = file.len();
     let model_gzip_bytes = gzip_len(&file)?;
     let classifier_bytes = postcard::to_allocvec(&model)?.len();
@@ -412,19 +449,27 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     ];
     if test_has_oos {
         let oos: Vec<&Scored> = scored.iter().filter(|s| s.gold.is_none()).collect();
-        let oos_recall = oos.iter().filter(|s| s.confidence < threshold).count() as f64 / oos.len() as f64;
+        let oos_recall =
+            oos.iter().filter(|s| s.confidence(rule.alpha) < rule.threshold).count() as f64 / oos.len() as f64;
         let in_ok = in_scope_scored
             .iter()
-            .filter(|s| s.confidence >= threshold && Some(s.label) == s.gold)
+            .filter(|s| s.confidence(rule.alpha) >= rule.threshold && Some(s.label) == s.gold)
             .count() as f64
             / n_in.max(1) as f64;
-        let overall = overall_accuracy(&scored, threshold);
-        result["threshold"] = serde_json::json!(threshold);
+        let overall = overall_accuracy(&scored, rule);
+        result["threshold"] = serde_json::json!(rule.threshold);
+        result["coverage_exponent"] = serde_json::json!(rule.alpha);
         result["threshold_chosen_on"] = serde_json::json!(threshold_source);
         result["oos_recall"] = serde_json::json!(pct(oos_recall));
         result["in_scope_accuracy"] = serde_json::json!(pct(in_ok));
         result["overall_accuracy"] = serde_json::json!(pct(overall));
-        table.push(("out-of-scope threshold", format!("{threshold:.4} (chosen on {threshold_source})")));
+        table.push((
+            "out-of-scope rule",
+            format!(
+                "p x coverage^{} < {:.4} (chosen on {threshold_source})",
+                rule.alpha, rule.threshold
+            ),
+        ));
         table.push(("out-of-scope recall", format!("{:.2} %", pct(oos_recall))));
         table.push(("in-scope accuracy at threshold", format!("{:.2} %", pct(in_ok))));
         table.push(("overall accuracy (oos as a class)", format!("{:.2} %", pct(overall))));
@@ -468,12 +513,19 @@ mod tests {
     }
 
     #[test]
-    fn threshold_maximises_overall_accuracy() {
-        let s = |gold, label, confidence| Scored { gold, label, confidence };
-        let scored = vec![s(Some(0), 0, 0.9), s(Some(1), 1, 0.6), s(None, 0, 0.3), s(None, 1, 0.5)];
-        let t = choose_threshold(&scored);
-        assert!(t > 0.5 && t <= 0.6, "{t}");
-        assert_eq!(overall_accuracy(&scored, t), 1.0);
+    fn rule_maximises_overall_accuracy() {
+        let s = |gold, label, probability, coverage| Scored { gold, label, probability, coverage };
+        // Confidence alone separates these: the rule needs no coverage.
+        let scored = vec![s(Some(0), 0, 0.9, 1.0), s(Some(1), 1, 0.6, 1.0), s(None, 0, 0.3, 1.0), s(None, 1, 0.5, 1.0)];
+        let rule = choose_rule(&scored);
+        assert_eq!(rule.alpha, 0.0);
+        assert!(rule.threshold > 0.5 && rule.threshold <= 0.6, "{rule:?}");
+        assert_eq!(overall_accuracy(&scored, rule), 1.0);
+        // Here only coverage tells the confident out-of-scope query apart.
+        let scored = vec![s(Some(0), 0, 0.6, 1.0), s(Some(1), 1, 0.7, 0.9), s(None, 0, 0.8, 0.2)];
+        let rule = choose_rule(&scored);
+        assert!(rule.alpha > 0.0, "{rule:?}");
+        assert_eq!(overall_accuracy(&scored, rule), 1.0);
     }
 
     #[test]
