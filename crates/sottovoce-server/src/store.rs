@@ -211,7 +211,8 @@ impl Store {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                 PRAGMA wal_autocheckpoint = 0;",
                             )
                             .await?;
                             Ok(())
@@ -242,6 +243,7 @@ impl Store {
         let batcher = (backend == Backend::Sqlite).then(|| {
             let (queue, jobs) = mpsc::unbounded_channel();
             tokio::spawn(group_commit(writer.clone(), jobs));
+            tokio::spawn(checkpoint(reader.clone()));
             queue
         });
         Ok(Store { writer, reader, backend, batcher })
@@ -548,6 +550,27 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         last_text: r.try_get("last_text")?,
         last_intent: r.try_get("last_intent")?,
     })
+}
+
+/// Copies the SQLite WAL into the database twice a second, off the request path.
+///
+/// With `synchronous=NORMAL` a commit never waits for the disk; only a checkpoint calls
+/// `fsync`. SQLite's automatic checkpoint would run inside whichever commit crosses 1000 pages,
+/// so one unlucky request would wait for the disk (seconds, on a busy one). Here a reader
+/// connection does it instead (PASSIVE: never blocks the writer); the pool closing ends it.
+async fn checkpoint(reader: AnyPool) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if reader.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await {
+            if reader.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 type Job = (NewConversation, oneshot::Sender<Result<bool, sqlx::Error>>);
