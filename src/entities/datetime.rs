@@ -16,6 +16,9 @@
 //! - A time without a day is the next time it is that time of day (today, or tomorrow if it has
 //!   passed). An hour 1–7 without am/pm or a part of the day (`at 5`, `a las 5`) is afternoon:
 //!   shops are rarely asked about 5 in the morning.
+//! - A period is its first day: `next week` / `la semana que viene` is next Monday, `next month`
+//!   the 1st, `this weekend` / `el fin de semana` its Saturday.
+//! - `tonight at 8`, `esta tarde a las 9`: a part of the day in the date makes an uncertain hour pm.
 //! - Numeric dates follow the locale: month first for `en` and `en-US`, day first for other
 //!   English regions and for Spanish; an impossible reading (`25/12` in `en-US`) is swapped.
 //!
@@ -359,6 +362,48 @@ impl Grammar<'_, '_> {
             mode = -1;
             k += 1;
         }
+        // next week / la semana que viene: its Monday; next month / el mes que viene: its first day;
+        // this weekend / el fin de semana: its Saturday (yesterday on a Sunday).
+        let period = |k: usize| -> Option<(usize, Expr)> {
+            let (ty, tm, _) = super::civil::civil_from_days(today);
+            let monday = today - weekday(today) as i64 + 7;
+            let first = add_months(days_from_civil(ty, tm, 1), 1);
+            if self.is(k, &["week", "semana"]) {
+                Some((1, Expr::Date(monday)))
+            } else if self.is(k, &["month", "mes"]) {
+                Some((1, Expr::Date(first)))
+            } else {
+                None
+            }
+        };
+        if mode == 1 {
+            if let Some((n, e)) = period(k) {
+                return Some((k + n - i, e));
+            }
+        }
+        if es && self.adj(i, false) && (self.words(i + 1, &[&["proxima", "proximo", "siguiente"]]) || self.words(i + 1, &[&["que"], &["viene"]])) {
+            if let Some((_, e)) = period(i) {
+                let used = if self.is(i + 1, &["que"]) { 3 } else { 2 };
+                return Some((used, e));
+            }
+        }
+        let weekend = if self.is(k, &["weekend"]) {
+            Some(1)
+        } else if self.words(k, &[&["fin"], &["de"], &["semana"]]) {
+            Some(3)
+        } else {
+            None
+        };
+        if let Some(n) = weekend.filter(|_| mode >= 0 && (k > i || i == 0 || self.is(i - 1, &["the", "el", "this", "este"]))) {
+            let wd = weekday(today) as i64;
+            let saturday = match (mode, wd) {
+                (1, 5) => today + 7,
+                (1, 6) => today + 6,
+                (_, 6) => today - 1,
+                _ => today + (5 - wd),
+            };
+            return Some((k + n - i, Expr::Date(saturday)));
+        }
         if let Some(dow) = self.word(k).and_then(|w| day_of_week(w, self.langs)) {
             let mut used = k + 1 - i;
             if es && mode == 0 {
@@ -613,8 +658,15 @@ impl Grammar<'_, '_> {
                 let (a, b) = (last.1, f.0);
                 let filler = (a..b).all(|k| self.is(k, &["on", "el"]));
                 let joined = filler && (a.saturating_sub(1)..b).all(|k| self.adj(k, true));
+                // `tonight at 8`, `esta tarde a las 9`: the date says which half of the day.
+                let evening = |from: usize, to: usize| (from..to).any(|k| self.is(k, &["tonight", "evening", "afternoon", "noche", "tarde"]));
                 let merged = match (last.2, f.2) {
-                    (Expr::Date(d), Expr::Time(h, m, _)) | (Expr::Time(h, m, _), Expr::Date(d)) if joined => Some(Expr::Moment(d, h, m)),
+                    (Expr::Date(d), Expr::Time(h, m, certain)) if joined => {
+                        Some(Expr::Moment(d, if !certain && h < 12 && evening(last.0, last.1) { h + 12 } else { h }, m))
+                    }
+                    (Expr::Time(h, m, certain), Expr::Date(d)) if joined => {
+                        Some(Expr::Moment(d, if !certain && h < 12 && evening(f.0, f.1) { h + 12 } else { h }, m))
+                    }
                     _ => None,
                 };
                 if let Some(e) = merged {
