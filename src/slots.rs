@@ -17,13 +17,20 @@
 //!   generalise nearly as well as a CRF.
 //! - Features are hashed ("hashing trick", Weinberger et al. 2009): each (feature, tag) pair maps
 //!   to one cell of a weight table whose size grows with the training data, so there is no
-//!   feature dictionary to ship. The model file stores only non-zero cells, quantised to 16 bits.
+//!   feature dictionary to ship. The model file stores only non-zero cells, quantised to 16 bits,
+//!   and at most the 65,536 largest (the rest are mostly rare features seen once).
 //! - One model serves every intent: the intent is an input. Each intent may only produce the
 //!   slots it was annotated with in training, and intent-conjoined features let the same word
 //!   mean different slots under different intents (a "playlist" to add to vs one to play).
+//!   One training step in ten hides the intent and allows every slot, so the tagger also works
+//!   when the intent is unknown (`tag(text, None)`).
 //! - Gazetteer features come from the training values of each slot. While training, a sentence
 //!   only sees values from the other folds of the data, so the model learns how far a gazetteer
 //!   match can be trusted for a value it has not seen, as at test time.
+//! - Measured on SNIPS 2017 (13,784 training queries, 700 test queries, 39 slots, one model for
+//!   the 7 intents, gold intent given): micro F1 96.7, mean of the per-intent F1 96.6 (the Snips
+//!   engine published 90.7 trained per intent); 93.7 micro F1 without the intent. See
+//!   `tests/slots_snips.rs`.
 //! - Pure and deterministic: no threads, no clock, no OS randomness; the seed in
 //!   [`SlotTrainOptions`] fixes the example order, so the same data gives the same model.
 
