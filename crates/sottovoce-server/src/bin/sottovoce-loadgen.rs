@@ -211,6 +211,13 @@ async fn main() -> anyhow::Result<()> {
         missing += futures_util::future::join_all(checks).await.into_iter().filter(|ok| !ok).count();
     }
 
+    // What else the machine was doing: the load average when the run ended, and our niceness
+    // (field 19 of /proc/self/stat), so a result taken on a shared machine says so.
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok().and_then(|t| t.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()));
+    let nice = std::fs::read_to_string("/proc/self/stat").ok().and_then(|t| {
+        let after_name = t.rsplit_once(')')?.1.to_owned();
+        after_name.split_whitespace().nth(16).and_then(|x| x.parse::<i64>().ok())
+    });
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     println!(
         "{}: {:.0} escalations/s over {:.1} s with {} clients ({} cores, server and load generator together); \
@@ -232,6 +239,9 @@ async fn main() -> anyhow::Result<()> {
         "warmup_s": args.warmup,
         "transcript_messages": 4,
         "cores": cores,
+        "load_average_1m_at_end": loadavg,
+        "nice": nice,
+        "measured_at_unix_ms": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
         "note": match backend {
             "sqlite" => "server and load generator share the machine; SQLite file in WAL mode, synchronous=NORMAL",
             "postgres" => "server, load generator and PostgreSQL (default settings, fsync on) share the machine",
