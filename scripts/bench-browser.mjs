@@ -23,7 +23,7 @@ const { values: opts } = parseArgs({
     runs: { type: "string", default: "5" },
     texts: { type: "string", default: join(ROOT, "tests/fixtures/nlu/store-heldout.jsonl") },
     bot: { type: "string", default: join(ROOT, "www/bots/store.json") },
-    repeat: { type: "string", default: "10" },
+    repeat: { type: "string", default: "20" },
   },
 });
 const runs = Number(opts.runs);
