@@ -214,7 +214,10 @@ pub(crate) async fn create_escalation(
     match s.store.create_conversation(&conversation).await? {
         Created::New => {
             s.metrics.inc(Counter::EscalationCreated);
-            s.live.publish(&s.store, &id, "created").await;
+            // PostgreSQL: the store notified inside the creating transaction.
+            if s.store.backend() == crate::store::Backend::Sqlite {
+                s.live.publish(&s.store, &id, "created").await;
+            }
             if let Some(webhooks) = &s.webhooks {
                 if let Some(header) = s.store.conversation(&id).await? {
                     let messages = s.store.messages_after(&id, 0).await?;

@@ -13,7 +13,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::ServerError;
 
@@ -37,8 +39,8 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     backend: Backend,
-    /// The group-commit queue (SQLite only).
-    batcher: Option<mpsc::UnboundedSender<Job>>,
+    /// The group-commit queue.
+    batcher: mpsc::UnboundedSender<Job>,
 }
 
 /// One message as the APIs return it.
@@ -240,13 +242,20 @@ impl Store {
                 .collect(),
         );
         migrator.run(&writer).await?;
-        let batcher = (backend == Backend::Sqlite).then(|| {
-            let (queue, jobs) = mpsc::unbounded_channel();
-            tokio::spawn(group_commit(writer.clone(), jobs));
-            tokio::spawn(checkpoint(reader.clone()));
-            queue
-        });
-        Ok(Store { writer, reader, backend, batcher })
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let jobs = Arc::new(Mutex::new(jobs));
+        // SQLite has one writer; PostgreSQL commits several batches at once.
+        let committers = match backend {
+            Backend::Sqlite => {
+                tokio::spawn(checkpoint(reader.clone()));
+                1
+            }
+            Backend::Postgres => 4,
+        };
+        for _ in 0..committers {
+            tokio::spawn(group_commit(writer.clone(), jobs.clone(), backend == Backend::Postgres));
+        }
+        Ok(Store { writer, reader, backend, batcher: queue })
     }
 
     /// Which database this is.
@@ -297,28 +306,18 @@ impl Store {
     /// used before (even by a request racing this one), nothing is written and the earlier
     /// escalation is returned. Returns only once the transaction is committed.
     ///
-    /// With SQLite, concurrent calls are committed together by one writer task (group commit:
-    /// one transaction for every escalation waiting, instead of one each), which is what lets a
-    /// single SQLite writer keep up with thousands of escalations per second.
+    /// Concurrent calls are committed together (group commit: one transaction for every
+    /// escalation waiting, instead of one each), which is what lets a single SQLite writer keep
+    /// up with thousands of escalations per second, and PostgreSQL share one `fsync` among
+    /// many. With PostgreSQL the `created` notification ([`crate::live`]) is sent inside that
+    /// transaction, so it is delivered exactly when the escalation becomes visible.
     ///
     /// # Errors
     /// Database failures.
     pub async fn create_conversation(&self, c: &NewConversation) -> Result<Created, sqlx::Error> {
-        let inserted = match &self.batcher {
-            Some(batcher) => {
-                let (reply, answer) = oneshot::channel();
-                batcher
-                    .send((c.clone(), reply))
-                    .map_err(|_| sqlx::Error::PoolClosed)?;
-                answer.await.map_err(|_| sqlx::Error::PoolClosed)??
-            }
-            None => {
-                let mut tx = self.writer.begin().await?;
-                let inserted = insert_conversation(&mut tx, c).await?;
-                tx.commit().await?;
-                inserted
-            }
-        };
+        let (reply, answer) = oneshot::channel();
+        self.batcher.send((c.clone(), reply)).map_err(|_| sqlx::Error::PoolClosed)?;
+        let inserted = answer.await.map_err(|_| sqlx::Error::PoolClosed)??;
         if inserted {
             return Ok(Created::New);
         }
@@ -575,21 +574,36 @@ async fn checkpoint(reader: AnyPool) {
 
 type Job = (NewConversation, oneshot::Sender<Result<bool, sqlx::Error>>);
 
-/// Commits every waiting escalation in one transaction, answers each, repeats.
-async fn group_commit(writer: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 256 {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+/// Commits every waiting escalation in one transaction, answers each, repeats. Several of
+/// these may share the queue; each takes what is waiting when it is free.
+async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, notify: bool) {
+    loop {
+        let batch = {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < 256 {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            batch
+        };
         let result: Result<Vec<bool>, sqlx::Error> = async {
             let mut tx = writer.begin().await?;
             let mut inserted = Vec::with_capacity(batch.len());
             for (c, _) in &batch {
-                inserted.push(insert_conversation(&mut tx, c).await?);
+                let new = insert_conversation(&mut tx, c).await?;
+                if new && notify {
+                    let event = crate::live::Event { conversation_id: c.id.clone(), kind: "created".into() };
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(crate::live::CHANNEL)
+                        .bind(serde_json::to_string(&event).unwrap_or_default())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                inserted.push(new);
             }
             tx.commit().await?;
             Ok(inserted)
