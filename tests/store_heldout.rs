@@ -10,8 +10,10 @@
 //! threshold) is the expected one; a fallback is a miss. It prints every miss and per-intent
 //! accuracy, writes `bench-results/store-heldout.json` (all lines: `accuracy`, `accuracy_en`,
 //! `accuracy_es`, `top1`, `locale_accuracy`, `n`, `n_en`, `n_es`, `threshold`; and the same for
-//! each set under `sets`) and requires at least [`MIN_ACCURACY`] on all lines and
-//! [`MIN_SET_ACCURACY`] on each set.
+//! each set under `sets`; `oos_rejected` and `n_oos` for the out-of-scope questions of
+//! `store-oos.jsonl`, which are right when they get the fallback) and requires at least
+//! [`MIN_ACCURACY`] on all lines, [`MIN_SET_ACCURACY`] on each set and [`MIN_OOS_REJECTED`] of
+//! the out-of-scope questions answered with the fallback.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
