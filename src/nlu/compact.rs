@@ -24,6 +24,11 @@ pub(crate) struct Compact {
     weights: Vec<i8>,
     scale: f32,
     bias: Vec<f32>,
+    /// Rebuilt from `buckets`, never stored: `directory[k]..directory[k + 1]` are the indices
+    /// of the buckets whose top bits (`bucket >> shift`) equal `k`, so a lookup is a search in
+    /// a slice of one or two buckets instead of the whole list.
+    directory: Vec<u32>,
+    shift: u32,
 }
 
 /// The serialized layout (see the module docs).
@@ -73,6 +78,8 @@ impl Compact {
             weights: Vec::new(),
             scale,
             bias: dense.bias.clone(),
+            directory: Vec::new(),
+            shift: 0,
         };
         let mut i = 0;
         while i < order.len() {
@@ -100,7 +107,35 @@ impl Compact {
                 out.row_start.push(out.labels.len() as u32);
             }
         }
+        out.build_directory();
         out
+    }
+
+    /// Builds [`Compact::directory`]: about one bucket per slot, at most 2^16 slots.
+    fn build_directory(&mut self) {
+        let n = self.buckets.len().max(1);
+        let slot_bits = (usize::BITS - n.leading_zeros()).clamp(4, 16);
+        let max = self.buckets.last().copied().unwrap_or(0);
+        let key_bits = 32 - max.leading_zeros();
+        self.shift = key_bits.saturating_sub(slot_bits);
+        let slots = (max >> self.shift) as usize + 1;
+        self.directory = Vec::with_capacity(slots + 1);
+        let mut i = 0usize;
+        for k in 0..=slots {
+            while i < self.buckets.len() && ((self.buckets[i] >> self.shift) as usize) < k {
+                i += 1;
+            }
+            self.directory.push(i as u32);
+        }
+    }
+
+    /// The row index of `bucket`, if it has weights.
+    #[inline]
+    fn find(&self, bucket: u32) -> Option<usize> {
+        let k = (bucket >> self.shift) as usize;
+        let (&lo, &hi) = (self.directory.get(k)?, self.directory.get(k + 1)?);
+        let slice = &self.buckets[lo as usize..hi as usize];
+        slice.iter().position(|&b| b == bucket).map(|j| lo as usize + j)
     }
 
     /// Number of stored non-zero weights.
@@ -114,7 +149,7 @@ impl Compact {
         let mut known = 0.0f32;
         for &(bucket, value) in features {
             total += value * value;
-            if self.buckets.binary_search(&bucket).is_ok() {
+            if self.find(bucket).is_some() {
                 known += value * value;
             }
         }
@@ -129,7 +164,7 @@ impl Compact {
     pub(crate) fn scores(&self, features: &[(u32, f32)], scores: &mut [f32]) {
         scores.copy_from_slice(&self.bias);
         for &(bucket, value) in features {
-            if let Ok(i) = self.buckets.binary_search(&bucket) {
+            if let Some(i) = self.find(bucket) {
                 let r = self.row_start[i] as usize..self.row_start[i + 1] as usize;
                 let v = value * self.scale;
                 for (&l, &w) in self.labels[r.clone()].iter().zip(&self.weights[r]) {
@@ -224,7 +259,7 @@ impl TryFrom<CompactWire> for Compact {
         if at != w.label_gaps.len() {
             return Err(corrupt("weights left over after the last row"));
         }
-        Ok(Compact {
+        let mut out = Compact {
             n_labels,
             buckets,
             row_start,
@@ -232,6 +267,10 @@ impl TryFrom<CompactWire> for Compact {
             weights: w.weights,
             scale: w.scale,
             bias: w.bias,
-        })
+            directory: Vec::new(),
+            shift: 0,
+        };
+        out.build_directory();
+        Ok(out)
     }
 }

@@ -16,7 +16,7 @@ use super::normalize::normalize_into;
 pub struct FeatureConfig {
     /// Buckets are `0..2^hash_bits`; at most 32.
     pub hash_bits: u8,
-    /// Longest word n-gram (1 = unigrams only, 2 = unigrams and bigrams).
+    /// Longest word n-gram (1 = unigrams only, 2 = and bigrams, 3 = and trigrams).
     pub word_ngrams: u8,
     /// Shortest character n-gram, counting the padding spaces.
     pub char_min: u8,
@@ -44,6 +44,7 @@ impl Default for FeatureConfig {
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const SEED_WORD: u64 = 0xcbf2_9ce4_8422_2325;
 const SEED_BIGRAM: u64 = 0x9e37_79b9_7f4a_7c15;
+const SEED_TRIGRAM: u64 = 0x27d4_eb2f_1656_67c5;
 const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
 /// Stands for the start and the end of the utterance in word bigrams.
 const BOUNDARY: u64 = 0x1656_67b1_9e37_79f9;
@@ -122,6 +123,15 @@ impl FeatureConfig {
                 let h = (SEED_BIGRAM ^ prev).wrapping_mul(FNV_PRIME) ^ w.rotate_left(29);
                 word_buckets.push(self.bucket(h));
                 prev = w;
+            }
+        }
+        if self.word_ngrams >= 3 && words.len() >= 2 {
+            let (mut a, mut b) = (BOUNDARY, BOUNDARY);
+            for &w in words.iter().chain(std::iter::once(&BOUNDARY)) {
+                let h = ((SEED_TRIGRAM ^ a).wrapping_mul(FNV_PRIME) ^ b.rotate_left(21)).wrapping_mul(FNV_PRIME)
+                    ^ w.rotate_left(42);
+                word_buckets.push(self.bucket(h));
+                (a, b) = (b, w);
             }
         }
         let total = (self.word_weight * self.word_weight + self.char_weight * self.char_weight).sqrt();
