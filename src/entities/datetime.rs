@@ -113,7 +113,7 @@ fn day_of_week(w: &str, langs: &[Lang]) -> Option<u32> {
 /// Unit words of relative expressions, in minutes (days and more: negative = days, months).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
-    Minutes(i64),
+    Seconds(i64),
     Days(i64),
     Months(i64),
 }
@@ -121,8 +121,9 @@ enum Step {
 fn step(w: &str, langs: &[Lang]) -> Option<Step> {
     langs.iter().find_map(|lang| {
         Some(match (lang, w) {
-            (Lang::En, "minute" | "minutes" | "min" | "mins") | (Lang::Es, "minuto" | "minutos" | "min") => Step::Minutes(1),
-            (Lang::En, "hour" | "hours" | "hr" | "hrs") | (Lang::Es, "hora" | "horas") => Step::Minutes(60),
+            (Lang::En, "second" | "seconds" | "sec" | "secs") | (Lang::Es, "segundo" | "segundos") => Step::Seconds(1),
+            (Lang::En, "minute" | "minutes" | "min" | "mins") | (Lang::Es, "minuto" | "minutos" | "min") => Step::Seconds(60),
+            (Lang::En, "hour" | "hours" | "hr" | "hrs") | (Lang::Es, "hora" | "horas") => Step::Seconds(3_600),
             (Lang::En, "day" | "days") | (Lang::Es, "dia" | "dias") => Step::Days(1),
             (Lang::En, "week" | "weeks") | (Lang::Es, "semana" | "semanas") => Step::Days(7),
             (Lang::En, "month" | "months") | (Lang::Es, "mes" | "meses") => Step::Months(1),
@@ -291,6 +292,30 @@ impl Grammar<'_, '_> {
         }
     }
 
+    /// The moment `minutes` from the reference time.
+    fn after_minutes(&self, minutes: i64) -> Expr {
+        let total = self.today * 1440 + i64::from(self.minute) + minutes;
+        Expr::After(total.div_euclid(1440), (total.rem_euclid(1440) / 60) as u32, total.rem_euclid(60) as u32)
+    }
+
+    /// `am`, `pm`, `a.m.`, `p. m.` as words right after token `k`: (is pm, tokens used).
+    fn ampm_words(&self, k: usize) -> Option<(bool, usize)> {
+        if !self.adj(k, false) {
+            return None;
+        }
+        if self.is(k + 1, &["am", "pm"]) {
+            return Some((self.is(k + 1, &["pm"]), 1));
+        }
+        let (a, m) = (self.toks.get(k + 1)?, self.toks.get(k + 2)?);
+        let dotted = matches!(self.t.between(a.end, m.start), ['.'] | ['.', ' ']);
+        (self.is(k + 1, &["a", "p"]) && self.is(k + 2, &["m"]) && dotted).then(|| (self.is(k + 1, &["p"]), 2))
+    }
+
+    /// `o'clock` right after token `k`.
+    fn oclock(&self, k: usize) -> bool {
+        self.is(k + 1, &["o"]) && self.is(k + 2, &["clock"]) && self.adj(k, false)
+    }
+
     /// A year token after `i` (`2027`, `dos mil veintisiete`).
     fn year(&self, i: usize) -> Option<i64> {
         match self.toks.get(i).map(|t| &t.kind) {
@@ -350,9 +375,17 @@ impl Grammar<'_, '_> {
                 return Some((1, r));
             }
         }
+        // now / right now / ahora / ahora mismo: the reference time itself.
+        if self.is(i, &["now", "ahora"]) {
+            let mismo = self.words(i + 1, &[&["mismo"]]) && self.adj(i, false);
+            return Some((1 + usize::from(mismo), self.after_minutes(0)));
+        }
+        if self.words(i, &[&["right"], &["now"]]) {
+            return Some((2, self.after_minutes(0)));
+        }
         // Weekdays with modifiers.
         let mut k = i;
-        let mut mode = 0; // 0 on or after today, 1 after today, -1 before today
+        let mut mode = 0i8; // 0 on or after today, 1 after today, -1 before today
         if self.is(k, &["next", "proximo", "proxima", "siguiente"]) && self.adj(k, false) {
             mode = 1;
             k += 1;
@@ -364,27 +397,37 @@ impl Grammar<'_, '_> {
         }
         // next week / la semana que viene: its Monday; next month / el mes que viene: its first day;
         // this weekend / el fin de semana: its Saturday (yesterday on a Sunday).
-        let period = |k: usize| -> Option<(usize, Expr)> {
+        let period = |k: usize, offset: i64| -> Option<Expr> {
             let (ty, tm, _) = super::civil::civil_from_days(today);
-            let monday = today - weekday(today) as i64 + 7;
-            let first = add_months(days_from_civil(ty, tm, 1), 1);
             if self.is(k, &["week", "semana"]) {
-                Some((1, Expr::Date(monday)))
+                Some(Expr::Date(today - weekday(today) as i64 + 7 * offset))
             } else if self.is(k, &["month", "mes"]) {
-                Some((1, Expr::Date(first)))
+                Some(Expr::Date(add_months(days_from_civil(ty, tm, 1), offset)))
+            } else if self.is(k, &["year", "año"]) {
+                Some(Expr::Date(days_from_civil(ty + offset, 1, 1)))
             } else {
                 None
             }
         };
-        if mode == 1 {
-            if let Some((n, e)) = period(k) {
-                return Some((k + n - i, e));
+        if k > i {
+            if let Some(e) = period(k, i64::from(mode)) {
+                return Some((k + 1 - i, e));
             }
         }
-        if es && self.adj(i, false) && (self.words(i + 1, &[&["proxima", "proximo", "siguiente"]]) || self.words(i + 1, &[&["que"], &["viene"]])) {
-            if let Some((_, e)) = period(i) {
-                let used = if self.is(i + 1, &["que"]) { 3 } else { 2 };
-                return Some((used, e));
+        if es && self.adj(i, false) {
+            let suffix = if self.words(i + 1, &[&["proxima", "proximo", "siguiente"]]) {
+                Some((1, 2))
+            } else if self.words(i + 1, &[&["que"], &["viene"]]) {
+                Some((1, 3))
+            } else if self.words(i + 1, &[&["pasado", "pasada"]]) {
+                Some((-1, 2))
+            } else {
+                None
+            };
+            if let Some((offset, used)) = suffix {
+                if let Some(e) = period(i, offset) {
+                    return Some((used, e));
+                }
             }
         }
         let weekend = if self.is(k, &["weekend"]) {
@@ -456,10 +499,7 @@ impl Grammar<'_, '_> {
                     return Some((used, match s {
                         Step::Days(k) => Expr::Date(today + n * k),
                         Step::Months(k) => Expr::Date(add_months(today, n * k)),
-                        Step::Minutes(k) => {
-                            let total = today * 1440 + i64::from(self.minute) + n * k;
-                            Expr::After(total.div_euclid(1440), (total.rem_euclid(1440) / 60) as u32, (total.rem_euclid(60)) as u32)
-                        }
+                        Step::Seconds(k) => self.after_minutes((n * k).div_euclid(60)),
                     }));
                 }
             }
@@ -568,6 +608,7 @@ impl Grammar<'_, '_> {
                 (h, *m, ampm.is_some() || *h24, None)
             }
             Some(Tk::Int(v, _)) if lead && *v <= 23 && !self.not_an_hour(k) => (*v as u32, 0, *v > 12 || *v == 0, None),
+            Some(Tk::Int(v, _)) if *v <= 23 && (self.oclock(k) || (*v <= 12 && self.ampm_words(k).is_some())) => (*v as u32, 0, *v > 12, None),
             Some(Tk::Word(w)) if lead && w == "una" => (1, 0, false, None),
             Some(Tk::Word(w)) if matches!(w.as_str(), "noon" | "midday" | "mediodia") => (12, 0, true, None),
             Some(Tk::Word(w)) if matches!(w.as_str(), "midnight" | "medianoche") => (0, 0, true, None),
@@ -581,7 +622,7 @@ impl Grammar<'_, '_> {
         }
         let mut end = k;
         // o'clock, y media, y cuarto, menos cuarto, en punto
-        if self.is(end + 1, &["o"]) && self.is(end + 2, &["clock"]) {
+        if self.oclock(end) {
             end += 2;
         } else if self.is(end + 1, &["y"]) && self.adj(end, false) && self.adj(end + 1, false) {
             if self.is(end + 2, &["media"]) {
@@ -606,8 +647,8 @@ impl Grammar<'_, '_> {
                 Some((true, 3))
             } else if self.words(end + 1, &[&["at"], &["night"]]) {
                 Some((true, 2))
-            } else if self.words(end + 1, &[&["am"]]) || self.words(end + 1, &[&["pm"]]) {
-                Some((self.is(end + 1, &["pm"]), 1))
+            } else if let Some((pm, n)) = self.ampm_words(end) {
+                Some((pm, n))
             } else {
                 None
             };
@@ -718,7 +759,11 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
     let month_first = matches!(locale.as_str(), "en" | "en-us" | "en-ph" | "en-ca" | "") ;
     let g = Grammar { t, toks, langs, today, minute, month_first };
     for (a, b, e) in g.parse() {
-        let (start, end) = (g.toks[a].start, g.toks[b - 1].end);
+        let (start, mut end) = (g.toks[a].start, g.toks[b - 1].end);
+        // The closing dot of `a.m.` / `p.m.` read as words.
+        if b >= 2 && g.is(b - 1, &["m"]) && g.is(b - 2, &["a", "p"]) && t.chars.get(end) == Some(&'.') {
+            end += 1;
+        }
         match e {
             Expr::Date(d) => out.push(t.entity("date", iso_date(d), start, end)),
             Expr::Moment(d, h, m) => {
