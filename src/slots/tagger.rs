@@ -208,10 +208,15 @@ fn emissions(
     let m = allowed.len();
     out.clear();
     out.resize(n * m, 0.0);
+    let mask = w.len() - 1;
     for i in 0..n {
-        let fs = &feats[starts[i] as usize..ends[i] as usize];
-        for (j, &t) in allowed.iter().enumerate() {
-            out[i * m + j] = fs.iter().map(|&f| w[cell(f, t, shift)]).sum();
+        let row = &mut out[i * m..(i + 1) * m];
+        // Feature by feature, so that the cells of one feature (side by side) are read together.
+        for &f in &feats[starts[i] as usize..ends[i] as usize] {
+            let base = cell(f, 0, shift);
+            for (o, &t) in row.iter_mut().zip(allowed) {
+                *o += w[(base + usize::from(t)) & mask];
+            }
         }
     }
 }
