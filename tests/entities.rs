@@ -218,6 +218,7 @@ fn long_messages_are_handled_whole() {
     let x = EntityExtractor::new(&[]).unwrap();
     let ctx = ExtractContext::new("en", 1_795_269_600_000);
     let cases = [
+        ("numbers", "1 ".repeat(5_000), 5_000, "number"),
         ("numbers", "1 ".repeat(20_000), 20_000, "number"),
         ("at-signs", "a@".repeat(20_000), 0, "email"),
         ("parentheses", format!("https://x.com/{}", ")".repeat(20_000)), 1, "url"),

@@ -732,28 +732,30 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
     let today = local.div_euclid(MS_PER_DAY);
     let minute = (local.rem_euclid(MS_PER_DAY) / 60_000) as u32;
 
-    let mut toks = Vec::new();
-    scan_numeric(&t.chars, &mut toks);
-    let taken = |toks: &[Tok], s: usize, e: usize| toks.iter().any(|k| s < k.end && k.start < e);
-    for o in ordinals {
-        if !taken(&toks, o.start, o.end) {
-            toks.push(Tok { start: o.start, end: o.end, kind: Tk::Ord(o.value) });
-        }
-    }
+    // Candidates in priority order (clock times and numeric dates, ordinals, numbers, words);
+    // one sweep in start order keeps those that do not overlap a kept one. A higher-priority
+    // candidate never starts inside a lower-priority one, so ties at the same start decide.
+    let mut candidates: Vec<(u8, Tok)> = Vec::new();
+    let mut numeric = Vec::new();
+    scan_numeric(&t.chars, &mut numeric);
+    candidates.extend(numeric.into_iter().map(|k| (0, k)));
+    candidates.extend(ordinals.iter().map(|o| (1, Tok { start: o.start, end: o.end, kind: Tk::Ord(o.value) })));
     for n in nums {
         if let Ok(v) = n.value.parse::<u64>() {
-            if !taken(&toks, n.start, n.end) {
-                let digits = if n.words { 0 } else { t.slice(n.start, n.end).chars().filter(char::is_ascii_digit).count() };
-                toks.push(Tok { start: n.start, end: n.end, kind: Tk::Int(v, digits) });
-            }
+            let digits = if n.words { 0 } else { t.slice(n.start, n.end).chars().filter(char::is_ascii_digit).count() };
+            candidates.push((2, Tok { start: n.start, end: n.end, kind: Tk::Int(v, digits) }));
         }
     }
-    for w in &t.words {
-        if !taken(&toks, w.start, w.end) {
-            toks.push(Tok { start: w.start, end: w.end, kind: Tk::Word(w.folded.clone()) });
+    candidates.extend(t.words.iter().map(|w| (3, Tok { start: w.start, end: w.end, kind: Tk::Word(w.folded.clone()) })));
+    candidates.sort_by_key(|(priority, k)| (k.start, *priority));
+    let mut toks: Vec<Tok> = Vec::with_capacity(candidates.len());
+    let mut reach = 0;
+    for (_, k) in candidates {
+        if k.start >= reach {
+            reach = k.end;
+            toks.push(k);
         }
     }
-    toks.sort_by_key(|k| k.start);
 
     let locale = ctx.locale.to_ascii_lowercase().replace('_', "-");
     let month_first = matches!(locale.as_str(), "en" | "en-us" | "en-ph" | "en-ca" | "") ;
