@@ -122,7 +122,7 @@ async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
 
     // Webhooks: the first attempt was refused, and retried; every body is signed.
     wait_until("three webhook deliveries", || received.lock().unwrap().len() >= 3).await;
-    let received = received.lock().unwrap();
+    let received = received.lock().unwrap().clone();
     let mut events = Vec::new();
     for (headers, body) in received.iter() {
         let signature = headers["x-sottovoce-signature"].to_str().unwrap();
@@ -139,7 +139,6 @@ async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
     let created = events.iter().find(|e| e["event"] == "escalation.created").unwrap();
     assert_eq!(created["data"]["conversation"]["id"], id.as_str());
     assert_eq!(created["data"]["messages"][0]["intent"], "returns");
-    drop(received);
 
     let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("sottovoce_webhook_deliveries_total{result=\"retried\"} 1"), "{metrics}");

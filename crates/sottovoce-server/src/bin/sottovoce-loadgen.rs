@@ -192,10 +192,9 @@ async fn main() -> anyhow::Result<()> {
     let errors = errors.load(Ordering::Relaxed);
 
     // Read every answered escalation back (or a sample), through the visitor API.
-    let sample: Vec<&(String, String)> = if args.verify == 0 {
-        answered.iter().collect()
-    } else {
-        answered.iter().step_by((answered.len() / args.verify).max(1)).collect()
+    let sample: Vec<&(String, String)> = match answered.len().checked_div(args.verify) {
+        None => answered.iter().collect(),
+        Some(step) => answered.iter().step_by(step.max(1)).collect(),
     };
     let mut missing = 0usize;
     for chunk in sample.chunks(64) {
