@@ -6,7 +6,8 @@
  *
  * Attributes: data-bot (required: a model file from `sottovoce build`, or definition JSON, which
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
- * this script), data-locale (default: navigator.language).
+ * this script), data-locale (default: navigator.language), data-load ("idle", the default: load
+ * the bot once the page has loaded and is idle; "open": only when the chat is opened).
  *
  * The widget's labels are English ("Open chat", "Message", "Send"…), or Spanish on a page with
  * <html lang="es">; the bot answers in the visitor's language when the bot has it.
@@ -269,19 +270,39 @@
     return c;
   }
 
-  var ready = load();
-  ready.catch(function (error) {
-    console.warn("sottovoce: the assistant could not start:", error);
-    setStatus(STRINGS.unavailable);
-    emit("error", { message: String(error && error.message || error) });
-  });
+  // The bot loads once: when the page has finished loading and is idle (so the shop's own
+  // images and scripts come first), or at once when the visitor opens the chat or the page
+  // calls send(). data-load="open" waits for the chat to be opened.
+  var ready = null;
+
+  function start() {
+    if (!ready) {
+      loadStarted = performance.now();
+      ready = load();
+      ready.catch(function (error) {
+        console.warn("sottovoce: the assistant could not start:", error);
+        setStatus(STRINGS.unavailable);
+        emit("error", { message: String(error && error.message || error) });
+      });
+    }
+    return ready;
+  }
+
+  if (script.getAttribute("data-load") !== "open") {
+    var whenIdle = function () {
+      if (window.requestIdleCallback) window.requestIdleCallback(start, { timeout: 1000 });
+      else setTimeout(start, 0);
+    };
+    if (document.readyState === "complete") whenIdle();
+    else window.addEventListener("load", whenIdle, { once: true });
+  }
 
   // Serialises turns, so two quick sends answer in order.
   var queue = Promise.resolve();
 
   function turn(run, visitorText) {
     var result = queue.then(async function () {
-      var t = run(await ready);
+      var t = run(await start());
       clearQuickReplies();
       renderMessage("visitor", visitorText, { intent: t.intent });
       emit("message", { from: "visitor", text: visitorText, id: null, quickReplies: [], links: [] });
@@ -311,7 +332,7 @@
   }
 
   async function reset() {
-    var c = await ready;
+    var c = await start();
     clearQuickReplies();
     var greeting = c.reset(Date.now());
     log.textContent = "";
@@ -333,6 +354,7 @@
     launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     uiState("open");
+    start();
     if (!chat && !status.textContent) setStatus(STRINGS.starting);
     log.scrollTop = log.scrollHeight;
     if (!options || options.focus !== false) input.focus();
