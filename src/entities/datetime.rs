@@ -9,7 +9,8 @@
 //!
 //! Resolution rules (the visitor's local time is the reference time plus
 //! [`ExtractContext::utc_offset_min`](super::ExtractContext::utc_offset_min)):
-//! - A day without a year (`March 3`, `3/4`) is the next one on or after today.
+//! - A day without a year (`March 3`, `3/4`) is the nearest one, past or future (the future one
+//!   on a tie): in November, `11/20` is last Friday's order and `March 3` next March.
 //! - A weekday alone or with `this` / `este` is the next one on or after today; with `next` /
 //!   `próximo` / `que viene` the next one after today; with `last` / `pasado` the last one
 //!   before today.
@@ -279,16 +280,18 @@ impl Grammar<'_, '_> {
         }
     }
 
-    /// Day-of-month and optional year: the next such day on or after today when no year.
+    /// Day-of-month and optional year: the nearest such day when no year.
     fn day(&self, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
         let (ty, _, _) = super::civil::civil_from_days(self.today);
         let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
         match y {
             Some(y) => check(y).then(|| days_from_civil(y, m, d)),
-            None => {
-                let this = check(ty).then(|| days_from_civil(ty, m, d)).filter(|&x| x >= self.today);
-                this.or_else(|| check(ty + 1).then(|| days_from_civil(ty + 1, m, d)))
-            }
+            // The nearest such day, the future one on a tie: `11/20` said on 11/21 is yesterday
+            // (an order placed), `March 3` said in November is next March.
+            None => (ty - 1..=ty + 1)
+                .filter(|&y| check(y))
+                .map(|y| days_from_civil(y, m, d))
+                .min_by_key(|&x| ((x - self.today).abs(), x < self.today)),
         }
     }
 

@@ -68,9 +68,12 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
     let mut parts: Vec<Part> = Vec::new();
     for (k, w) in t.words.iter().enumerate() {
         let Some((u, glued_only)) = langs.iter().find_map(|&l| unit(&w.folded, l)) else { continue };
-        let gap_to = |end: usize| t.between(end, w.start);
+        // `5 business days`, `3 working days`: the adjective sits between number and unit.
+        let adjective = k > 0 && !glued_only && matches!(t.words[k - 1].folded.as_str(), "business" | "working" | "calendar") && is_space_gap(t.between(t.words[k - 1].end, w.start));
+        let unit_start = if adjective { t.words[k - 1].start } else { w.start };
+        let gap_to = |end: usize| t.between(end, unit_start);
         // The quantity: a number just before (glued or one space), or an article.
-        let quantity = nums.partition_point(|n| n.end <= w.start).checked_sub(1).map(|p| &nums[p]).and_then(|n| {
+        let quantity = nums.partition_point(|n| n.end <= unit_start).checked_sub(1).map(|p| &nums[p]).and_then(|n| {
             let gap = gap_to(n.end);
             let ok = if glued_only { gap.is_empty() && !n.words } else { gap.is_empty() && !n.words || is_space_gap(gap) };
             ok.then(|| (n.start, n.value.parse::<f64>().unwrap_or(0.0)))
