@@ -46,6 +46,10 @@ struct Args {
     /// Read back this many of the answered escalations (0: all of them).
     #[arg(long, default_value_t = 0)]
     verify: usize,
+    /// Durability run: SIGKILL the started server this many seconds into the measured load,
+    /// restart it on the same database, and read back every escalation answered 2xx.
+    #[arg(long, conflicts_with = "url")]
+    kill_after: Option<f64>,
 }
 
 fn escalation(worker: usize, n: u64) -> Value {
@@ -123,7 +127,7 @@ fn spawn_server(db: Option<&str>) -> anyhow::Result<(Spawned, String, String)> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (_server, base, db) = match &args.url {
+    let (mut server, mut base, db) = match &args.url {
         Some(url) => (None, url.trim_end_matches('/').to_owned(), "external".to_owned()),
         None => {
             let (server, base, db) = spawn_server(args.db.as_deref())?;
@@ -174,9 +178,19 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    let mut killed = None;
+    if let (Some(after), Some(spawned)) = (args.kill_after, server.as_mut()) {
+        tokio::time::sleep(Duration::from_secs_f64(after)).await;
+        let _ = spawned.child.kill(); // SIGKILL: no shutdown, no flush
+        let _ = spawned.child.wait();
+        killed = Some(started.elapsed().as_secs_f64());
+        // Keep the load on against the dead server for a moment, as clients would.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    } else {
+        tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    }
     stop.store(true, Ordering::Relaxed);
-    let measured = started.elapsed().as_secs_f64();
+    let measured = killed.unwrap_or_else(|| started.elapsed().as_secs_f64());
 
     let mut latencies = Vec::new();
     let mut answered = Vec::new();
@@ -191,6 +205,15 @@ async fn main() -> anyhow::Result<()> {
         (percentile(&latencies, 50.0), percentile(&latencies, 90.0), percentile(&latencies, 99.0), percentile(&latencies, 100.0));
     let errors = errors.load(Ordering::Relaxed);
 
+    // After a kill: restart on the same database (the temporary directory stays with us).
+    let mut _restarted = None;
+    if killed.is_some() {
+        let dir = server.take().and_then(|mut s| s._dir.take());
+        let (mut restarted, restarted_base, _) = spawn_server(Some(&db))?;
+        restarted._dir = dir;
+        base = restarted_base;
+        _restarted = Some(restarted);
+    }
     // Read every answered escalation back (or a sample), through the visitor API.
     let sample: Vec<&(String, String)> = match answered.len().checked_div(args.verify) {
         None => answered.iter().collect(),
@@ -218,6 +241,13 @@ async fn main() -> anyhow::Result<()> {
         after_name.split_whitespace().nth(16).and_then(|x| x.parse::<i64>().ok())
     });
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    if let Some(at) = killed {
+        println!(
+            "{}: SIGKILL {:.1} s into the load ({} clients); {} escalations had been answered 2xx; \
+             after restart {} found complete, {} missing",
+            args.label, at, args.concurrency, answered.len(), sample.len() - missing, missing
+        );
+    }
     println!(
         "{}: {:.0} escalations/s over {:.1} s with {} clients ({} cores, server and load generator together); \
          latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} errors; {} of {} read back, {} missing",
@@ -247,6 +277,8 @@ async fn main() -> anyhow::Result<()> {
             _ => "external server",
         },
         "goal": { "escalations_per_second": 2000, "p99_ms": 50 },
+        "sigkill_after_s": killed,
+        "answered_2xx": answered.len(),
     });
     let mut results: BTreeMap<String, Value> = std::fs::read_to_string(&args.out)
         .ok()
