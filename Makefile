@@ -9,7 +9,7 @@ FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench clean
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench bench-browser clean
 
 demo: setup pkg cli
 	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/"
@@ -41,8 +41,10 @@ check-purity:
 		fi; \
 	done; echo "check-purity: the core builds for wasm32 and depends on none of: $(FORBIDDEN_IN_CORE)"
 
+# PostgreSQL-backed server tests (two processes over one database) need a local cluster:
+# scripts/postgres.sh installs Debian's PostgreSQL when missing and starts one on a free port.
 test-native:
-	$(CARGO) test --workspace
+	SOTTOVOCE_TEST_PG_URL=$$(bash scripts/postgres.sh) $(CARGO) test --workspace
 
 # wasm-bindgen-test suites of the binding crate, in headless Chromium (and node).
 test-wasm:
@@ -55,6 +57,10 @@ test-e2e:
 
 bench:
 	$(CARGO) bench -p sottovoce
+
+# Load times (model vs definition), first reply and classify latency in headless Chromium.
+bench-browser: pkg cli
+	node scripts/bench-browser.mjs
 
 clean:
 	rm -rf pkg target node_modules

@@ -9,7 +9,7 @@
 #   bash scripts/postgres.sh stop
 set -euo pipefail
 
-dir=${SOTTOVOCE_PG_DIR:-/tmp/sottovoce-postgres}
+dir=${SOTTOVOCE_PG_DIR:-${TMPDIR:-/tmp}/sottovoce-postgres}
 data=$dir/data
 log() { echo "postgres.sh: $*" >&2; }
 
