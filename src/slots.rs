@@ -106,6 +106,17 @@ pub enum SlotError {
         /// Char offset of the `[` in the annotated line.
         at: usize,
     },
+    /// A slot name with a char other than letters, digits, `_`, `-` and `.` (Rasa's legacy
+    /// synonym form `[NYC](city:New York)` lands here).
+    #[error("slot name {label:?} at char {at} may only hold letters, digits, `_`, `-` and `.`: {text:?}")]
+    InvalidLabel {
+        /// The whole `[value](label)` markup.
+        text: String,
+        /// The slot name as written.
+        label: String,
+        /// Char offset of the `[` in the annotated line.
+        at: usize,
+    },
     /// `[](label)` or `[ ](label)`: nothing to tag.
     #[error("empty value at char {at}: {text:?}")]
     EmptyValue {

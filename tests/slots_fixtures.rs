@@ -51,6 +51,7 @@ fn describe(e: &SlotError) -> (&'static str, String, usize) {
         SlotError::UnclosedLabel { text, at } => ("unclosed_label", text.clone(), *at),
         SlotError::EmptyLabel { text, at } => ("empty_label", text.clone(), *at),
         SlotError::EmptyValue { text, at } => ("empty_value", text.clone(), *at),
+        SlotError::InvalidLabel { text, at, .. } => ("invalid_label", text.clone(), *at),
         other => panic!("unexpected error kind from parse_markup: {other}"),
     }
 }

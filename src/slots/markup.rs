@@ -27,7 +27,8 @@ pub struct Annotated {
 ///
 /// # Errors
 /// [`SlotError::UnclosedBracket`], [`SlotError::NestedBracket`], [`SlotError::MissingLabel`],
-/// [`SlotError::UnclosedLabel`], [`SlotError::EmptyLabel`], [`SlotError::EmptyValue`], each with
+/// [`SlotError::UnclosedLabel`], [`SlotError::EmptyLabel`], [`SlotError::InvalidLabel`],
+/// [`SlotError::EmptyValue`], each with
 /// the offending piece of text and the char offset of its `[` in `line`.
 pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
     let chars: Vec<char> = line.chars().collect();
@@ -83,6 +84,16 @@ pub fn parse_markup(line: &str) -> Result<Annotated, SlotError> {
                     .to_string();
                 if label.is_empty() {
                     return Err(SlotError::EmptyLabel { text: whole, at });
+                }
+                if !label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                {
+                    return Err(SlotError::InvalidLabel {
+                        text: whole,
+                        label,
+                        at,
+                    });
                 }
                 let value = &text[value_start..];
                 let lead = value.iter().take_while(|c| c.is_whitespace()).count();
