@@ -160,6 +160,8 @@ impl Bot {
             profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms },
             rng: seed,
             fallbacks_in_a_row: 0,
+            context: None,
+            negatives: 0,
         }
     }
 

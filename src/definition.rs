@@ -105,6 +105,22 @@ pub struct ReplyDef {
     /// Links shown under the message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkDef>,
+    /// Message id said instead when the visitor's message is strongly negative (sentiment at
+    /// or below [`crate::sentiment::NEGATIVE`]): the same answer, said with empathy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empathetic: Option<String>,
+    /// Entities this reply talks about (`country`, `product`), passed as Fluent variables
+    /// (`none` when unknown, for a selector's default). They make the intent part of the
+    /// conversation context: a short follow-up carrying one of them ("and to Mexico?")
+    /// answers this intent again for the new value, and a later intent whose reply uses the
+    /// same entity without the message naming it ("is it waterproof?") takes the value from
+    /// the context. See [`crate::dialogue`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<String>,
+    /// Visitor turns the context set by this reply lasts (default
+    /// [`crate::dialogue::DEFAULT_CONTEXT_TURNS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_turns: Option<u8>,
 }
 
 /// A quick-reply button: a label and either an intent to trigger or text to send.
@@ -205,6 +221,24 @@ pub struct FormDef {
     /// a `contact`); `cancelled` is said when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub give_up: Option<String>,
+    /// Asked once every slot is filled, before `done`: a yes/no question (its Fluent variables
+    /// are the slots). Without it the form closes as soon as the last slot is filled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<ConfirmDef>,
+}
+
+/// A form's confirmation step: the question and the intents that mean yes and no.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmDef {
+    /// Message id of the question (`"Return { $item } from { $order_number }?"`).
+    pub message: String,
+    /// Intent meaning yes (`affirm`): the form closes with its `done` reply.
+    pub yes: String,
+    /// Intent meaning no (`deny`): the form is cancelled with its `cancelled` message.
+    pub no: String,
+    /// Message ids of the yes and no button labels.
+    pub buttons: [String; 2],
 }
 
 /// One slot of a form.
@@ -222,6 +256,24 @@ pub struct SlotDef {
     /// Tries before the form gives up.
     #[serde(default = "default_max_tries")]
     pub max_tries: u8,
+    /// Allowed values (normalised entity values, compared ignoring case); empty allows any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// A regular expression (regex-lite) the whole value must match, e.g. `^CU-\\d{6}$`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+}
+
+impl SlotDef {
+    /// True when `value` passes this slot's `values` and `pattern` checks (an invalid pattern,
+    /// which validation reports, accepts nothing).
+    pub fn accepts(&self, value: &str) -> bool {
+        let listed = self.values.is_empty() || self.values.iter().any(|v| v.eq_ignore_ascii_case(value));
+        let matches = self.pattern.as_deref().is_none_or(|p| {
+            regex_lite::Regex::new(p).is_ok_and(|re| re.find(value).is_some_and(|m| m.start() == 0 && m.end() == value.len()))
+        });
+        listed && matches
+    }
 }
 
 fn default_max_tries() -> u8 {
@@ -272,6 +324,10 @@ pub struct ContactDef {
     pub url: Option<String>,
     /// Message id of the handoff reply.
     pub message: String,
+    /// Message id offering a person, said after a second strongly negative visitor message
+    /// (with a button for the handoff intent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
 }
 
 /// One problem found in a definition, with the JSON path where it is.

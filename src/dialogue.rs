@@ -13,6 +13,9 @@ mod flow;
 
 pub(crate) use flow::understand;
 
+/// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
+pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
+
 /// What the visitor did: typed text, or pressed a quick reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -80,6 +83,10 @@ pub struct NluResult {
     pub entities: Vec<Entity>,
     /// The locale the message appears to be in (one of the bot's locales).
     pub locale: String,
+    /// Sentiment score in [-1, 1], negative below zero ([`crate::sentiment::score`] in the
+    /// message's locale when clear, else the conversation's).
+    #[serde(default)]
+    pub sentiment: f32,
 }
 
 /// The bot's answer to one input.

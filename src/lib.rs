@@ -31,6 +31,10 @@ pub mod nlu;
 pub mod replies;
 /// Slots learned from annotated examples: `[Boston](city)` markup, a trained BIO tagger, scores.
 pub mod slots;
+/// Sentiment of visitor messages from a shipped lexicon (en, es), with negation and intensifiers.
+pub mod sentiment;
+/// Stories: conversation tests as data and the runner that checks them turn by turn.
+pub mod stories;
 /// The serializable conversation state: transcript, active form, visitor profile.
 pub mod state;
 
@@ -40,4 +44,4 @@ pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
 pub use definition::{BotDefinition, DefinitionError};
 pub use dialogue::{BotMessage, Input, Link, NluResult, QuickReply, Turn};
 pub use model::ModelError;
-pub use state::{ConversationState, Profile, Speaker, StateError, TranscriptEntry};
+pub use state::{Context, ConversationState, Profile, Speaker, StateError, TranscriptEntry};

@@ -29,6 +29,24 @@ pub struct ConversationState {
     pub rng: u64,
     /// Fallbacks in a row (reset by any recognised intent).
     pub fallbacks_in_a_row: u32,
+    /// What was just talked about, for follow-ups ("and to Mexico?"); `None` when expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// Strongly negative visitor messages since a person was last offered.
+    #[serde(default)]
+    pub negatives: u32,
+}
+
+/// The conversation context: the last intent whose reply uses entities, and the entity values
+/// talked about, for a number of visitor turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Context {
+    /// The intent a short follow-up inherits.
+    pub intent: String,
+    /// Entity name → normalised value (`country` → `canada`, `product` → `jacket`).
+    pub slots: BTreeMap<String, String>,
+    /// Visitor turns left before the context expires (0: expired).
+    pub turns_left: u8,
 }
 
 /// Who said a transcript entry.
@@ -58,6 +76,9 @@ pub struct TranscriptEntry {
     /// For visitor messages: the intent's confidence in [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
+    /// For visitor text messages: the sentiment score in [-1, 1] ([`crate::sentiment`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f32>,
     /// For bot messages: buttons offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<crate::dialogue::QuickReply>,
@@ -75,6 +96,9 @@ pub struct ActiveForm {
     pub slots: BTreeMap<String, String>,
     /// Failed tries for the slot being asked.
     pub tries: u8,
+    /// True once every slot is filled and the confirmation question was asked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirming: bool,
 }
 
 /// What the bot knows about the visitor. Only what the visitor said or the page passed in.
@@ -178,6 +202,7 @@ mod tests {
                 time_ms: 1_780_000_000_000,
                 intent: Some("order_status".into()),
                 confidence: Some(0.875),
+                sentiment: Some(-0.25),
                 quick_replies: Vec::new(),
                 links: Vec::new(),
             }],
@@ -185,6 +210,7 @@ mod tests {
                 name: "track_order".into(),
                 slots: [("email".to_owned(), "ana@example.com".to_owned())].into_iter().collect(),
                 tries: 1,
+                confirming: true,
             }),
             profile: Profile {
                 name: Some("Ana".into()),
@@ -195,6 +221,12 @@ mod tests {
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,
+            context: Some(Context {
+                intent: "shipping_times".into(),
+                slots: [("country".to_owned(), "canada".to_owned())].into_iter().collect(),
+                turns_left: 2,
+            }),
+            negatives: 1,
         }
     }
 

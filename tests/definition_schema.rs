@@ -250,6 +250,16 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     value["forms"][0]["slots"][0]["max_tries"] = json!(2);
     value["fallback"]["suggestions"] = json!(2);
     value["intents"][0]["reply"]["variants"] = json!(["greeting"]);
+    value["intents"][0]["reply"]["empathetic"] = json!("greeting");
+    value["intents"][0]["reply"]["uses"] = json!(["number"]);
+    value["intents"][0]["reply"]["context_turns"] = json!(2);
+    value["forms"][0]["slots"][0]["values"] = json!(["CU-123456"]);
+    value["forms"][0]["slots"][0]["pattern"] = json!("^CU-\\d{6}$");
+    value["forms"][0]["confirm"] =
+        json!({"message": "greeting", "yes": "greet", "no": "greet", "buttons": ["greeting", "greeting"]});
+    if value["contact"].is_object() {
+        value["contact"]["offer"] = json!("greeting");
+    }
     assert_eq!(violations(&value), Vec::<String>::new());
     let back: BotDefinition = serde_json::from_value(value).expect("the parser reads it back");
     assert_eq!(

@@ -27,6 +27,12 @@ impl Checker<'_> {
 
     fn reply(&mut self, path: &str, reply: &ReplyDef) {
         self.message_id(&format!("{path}.message"), &reply.message);
+        if let Some(id) = &reply.empathetic {
+            self.message_id(&format!("{path}.empathetic"), id);
+        }
+        if reply.context_turns == Some(0) {
+            self.problem(format!("{path}.context_turns"), "must be at least 1");
+        }
         for (i, variant) in reply.variants.iter().enumerate() {
             self.message_id(&format!("{path}.variants[{i}]"), variant);
         }
@@ -151,6 +157,22 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             if slot.max_tries == 0 {
                 c.problem(format!("{sp}.max_tries"), "must be at least 1");
             }
+            if let Some(pattern) = &slot.pattern {
+                if let Err(e) = regex_lite::Regex::new(pattern) {
+                    c.problem(format!("{sp}.pattern"), format!("not a valid regular expression: {e}"));
+                }
+            }
+        }
+        if let Some(confirm) = &form.confirm {
+            c.message_id(&format!("{path}.confirm.message"), &confirm.message);
+            for (k, id) in confirm.buttons.iter().enumerate() {
+                c.message_id(&format!("{path}.confirm.buttons[{k}]"), id);
+            }
+            for (field, intent) in [("yes", &confirm.yes), ("no", &confirm.no)] {
+                if def.intent_index(intent).is_none() {
+                    c.problem(format!("{path}.confirm.{field}"), format!("no intent named `{intent}`"));
+                }
+            }
         }
         c.reply(&format!("{path}.done"), &form.done);
         c.message_id(&format!("{path}.cancelled"), &form.cancelled);
@@ -190,6 +212,11 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         }
         if let Some(reply) = &intent.reply {
             c.reply(&format!("{path}.reply"), reply);
+            for (j, entity) in reply.uses.iter().enumerate() {
+                if !entity_names.contains(entity.as_str()) {
+                    c.problem(format!("{path}.reply.uses[{j}]"), format!("no entity named `{entity}`"));
+                }
+            }
         }
         if let Some(form) = &intent.form {
             if !def.forms.iter().any(|f| &f.name == form) {
@@ -231,6 +258,9 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     }
     if let Some(contact) = &def.contact {
         c.message_id("contact.message", &contact.message);
+        if let Some(offer) = &contact.offer {
+            c.message_id("contact.offer", offer);
+        }
         if let Some(email) = &contact.email {
             if !email.contains('@') || email.chars().any(char::is_whitespace) {
                 c.problem("contact.email", format!("`{email}` is not an e-mail address"));

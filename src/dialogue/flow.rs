@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::bot::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
+use crate::dialogue::DEFAULT_CONTEXT_TURNS;
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
 use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
-use crate::state::{ActiveForm, ConversationState, Speaker, TranscriptEntry};
+use crate::state::{ActiveForm, Context, ConversationState, Speaker, TranscriptEntry};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
 pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
@@ -29,6 +30,23 @@ const MAX_NLU_CHARS: usize = 1000;
 
 /// Ranking length in [`NluResult::ranking`].
 const RANKING_LEN: usize = 5;
+
+/// A follow-up ("and to Mexico?") has at most this many words…
+const FOLLOW_UP_MAX_WORDS: usize = 6;
+/// …and is classified below this confidence (or not at all); a confident intent of its own wins.
+const FOLLOW_UP_CONFIDENCE: f32 = 0.75;
+
+/// Unambiguous introductions after which the next word is a name even in lower case ("my
+/// name is maria"). After weaker ones ("I'm…", "soy…") the owner's `remember_name` entity
+/// decides (the demo bot's requires a capital: "I'm looking for boots" is no introduction).
+const INTRODUCTIONS: &[&str] = &[
+    "my name is", "my name's", "my first name is", "call me", "me llamo", "mi nombre es",
+    "llámame", "llamame",
+];
+
+/// The value of a `uses` entity the conversation has not mentioned: Fluent selectors on it
+/// take their default variant.
+pub(crate) const UNKNOWN: &str = "none";
 
 /// Everything the NLU computed for a message, including what [`NluResult`] leaves out.
 pub(crate) struct Understanding {
@@ -91,6 +109,11 @@ pub(crate) fn understand(
     let locale_is_clear = locale_confidence >= LOCALE_CONFIDENCE
         && text.split_whitespace().count() >= LOCALE_MIN_WORDS;
 
+    let sentiment_locale = match conversation {
+        Some((current, _)) if !locale_is_clear => current,
+        _ => locale.as_str(),
+    };
+    let sentiment = crate::sentiment::score(&text, sentiment_locale);
     let entities = match conversation {
         Some((current, now_ms)) => {
             let reply_locale = if locale_is_clear {
@@ -110,6 +133,7 @@ pub(crate) fn understand(
             ranking,
             entities,
             locale,
+            sentiment,
         },
         intent_probs,
         locale_is_clear,
@@ -121,6 +145,8 @@ pub(crate) fn understand(
 struct Out {
     messages: Vec<BotMessage>,
     handoff: bool,
+    /// The visitor's message is strongly negative: replies use their `empathetic` variant.
+    negative: bool,
 }
 
 /// Percent-encodes a value for a URL path or query (RFC 3986 unreserved characters stay).
@@ -151,6 +177,25 @@ pub(crate) fn fill_url(template: &str, values: &BTreeMap<String, String>) -> Opt
     }
     out.push_str(rest);
     is_allowed_url(&out).then_some(out)
+}
+
+/// The word after an unambiguous introduction ("my name is maria" → `maria`), any case.
+fn introduced_name(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    INTRODUCTIONS.iter().find_map(|intro| {
+        let at = lower.find(intro)?;
+        let before_ok = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let rest = &lower[at + intro.len()..];
+        if !before_ok || !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let word: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphabetic() || *c == '\'' || *c == '-')
+            .collect();
+        (word.chars().count() >= 2).then_some(word)
+    })
 }
 
 /// Title-cases a name the visitor typed in lower case (`ana maría` → `Ana María`).
@@ -229,8 +274,11 @@ impl Bot {
         state: &mut ConversationState,
         reply: &ReplyDef,
         values: &BTreeMap<String, String>,
+        negative: bool,
     ) -> BotMessage {
-        let id = if reply.variants.is_empty() {
+        let id = if let Some(empathetic) = reply.empathetic.as_ref().filter(|_| negative) {
+            empathetic
+        } else if reply.variants.is_empty() {
             &reply.message
         } else {
             let pick = state.next_random() % (reply.variants.len() as u64 + 1);
@@ -326,15 +374,41 @@ impl Bot {
                 prompt.quick_replies.extend(self.cancel_button(state));
                 out.messages.push(prompt);
             }
-            None => {
-                let slots = active.slots.clone();
-                state.form = None;
-                out.messages.push(self.reply(state, &form.done, &slots));
-            }
+            None => match &form.confirm {
+                Some(confirm) => {
+                    let slots = active.slots.clone();
+                    if let Some(active) = state.form.as_mut() {
+                        active.confirming = true;
+                    }
+                    let mut question = self.message(state, &confirm.message, &slots);
+                    let buttons = [
+                        QuickReplyDef { label: confirm.buttons[0].clone(), intent: Some(confirm.yes.clone()) },
+                        QuickReplyDef { label: confirm.buttons[1].clone(), intent: Some(confirm.no.clone()) },
+                    ];
+                    question.quick_replies = self.quick_replies(state, &buttons);
+                    out.messages.push(question);
+                }
+                None => self.finish_form(state, form, out),
+            },
         }
     }
 
-    /// Fills empty slots of the active form from entities, each entity used at most once.
+    /// Closes the active form with its `done` reply; its slots stay in the context.
+    fn finish_form(&self, state: &mut ConversationState, form: &FormDef, out: &mut Out) {
+        let Some(active) = state.form.take() else {
+            return;
+        };
+        state.context = Some(Context {
+            intent: form.name.clone(),
+            slots: active.slots.clone(),
+            turns_left: DEFAULT_CONTEXT_TURNS,
+        });
+        out.messages.push(self.reply(state, &form.done, &active.slots, out.negative));
+    }
+
+    /// Fills empty slots of the active form from entities that pass the slot's checks, each
+    /// entity used at most once. While confirming, filled slots may be corrected too ("make
+    /// it an exchange").
     fn fill_slots(state: &mut ConversationState, form: &FormDef, entities: &[Entity]) -> bool {
         let Some(active) = state.form.as_mut() else {
             return false;
@@ -342,12 +416,12 @@ impl Bot {
         let mut used = vec![false; entities.len()];
         let mut filled = false;
         for slot in &form.slots {
-            if active.slots.contains_key(&slot.name) {
+            if active.slots.contains_key(&slot.name) && !active.confirming {
                 continue;
             }
-            if let Some(i) =
-                (0..entities.len()).find(|&i| !used[i] && entities[i].entity == slot.entity)
-            {
+            if let Some(i) = (0..entities.len()).find(|&i| {
+                !used[i] && entities[i].entity == slot.entity && slot.accepts(&entities[i].value)
+            }) {
                 used[i] = true;
                 active
                     .slots
@@ -369,6 +443,7 @@ impl Bot {
             name: form.name.clone(),
             slots: BTreeMap::new(),
             tries: 0,
+            confirming: false,
         });
         Bot::fill_slots(state, form, entities);
         self.advance_form(state, form, out);
@@ -376,9 +451,11 @@ impl Bot {
 
     /// Handles a message while a form is active. Returns false when the message is not for the
     /// form after all (the form is then closed and the message handled as usual).
+    #[allow(clippy::too_many_arguments)]
     fn continue_form(
         &self,
         state: &mut ConversationState,
+        text: &str,
         intent: Option<&IntentDef>,
         confidence: f32,
         pressed: bool,
@@ -408,6 +485,18 @@ impl Bot {
             }
             None => {}
         }
+        let confirming = state.form.as_ref().is_some_and(|a| a.confirming);
+        if let (true, Some(confirm), Some(intent)) = (confirming, &form.confirm, intent) {
+            if intent.name == confirm.yes {
+                self.finish_form(state, &form, out);
+                return true;
+            }
+            if intent.name == confirm.no {
+                state.form = None;
+                out.messages.push(self.message(state, &form.cancelled, &BTreeMap::new()));
+                return true;
+            }
+        }
         if pressed {
             // A button the visitor pressed is an explicit choice of something else.
             state.form = None;
@@ -432,7 +521,7 @@ impl Bot {
                     .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
         });
         if let Some(side) = side_question {
-            self.run_intent(state, side, entities, out);
+            self.run_intent(state, side, entities, text, out);
             self.advance_form(state, &form, out);
             return true;
         }
@@ -444,6 +533,7 @@ impl Bot {
             .iter()
             .find(|s| !active.slots.contains_key(&s.name))
         else {
+            // Confirming and the answer is neither yes nor no: ask again.
             self.advance_form(state, &form, out);
             return true;
         };
@@ -463,6 +553,16 @@ impl Bot {
             self.advance_form(state, &form, out);
         }
         true
+    }
+
+    /// The context's intent when `text` is a follow-up to it: short, and carrying an entity
+    /// the intent's reply uses.
+    fn follow_up(&self, state: &ConversationState, text: &str, entities: &[Entity]) -> Option<&IntentDef> {
+        let context = state.context.as_ref()?;
+        let intent = self.intent_def(&context.intent)?;
+        let uses = &intent.reply.as_ref()?.uses;
+        let short = text.split_whitespace().count() <= FOLLOW_UP_MAX_WORDS;
+        (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
     }
 
     /// The first intent whose form asks first for an owner-defined entity found in the message.
@@ -487,22 +587,46 @@ impl Bot {
         state: &mut ConversationState,
         intent: &IntentDef,
         entities: &[Entity],
+        text: &str,
         out: &mut Out,
     ) {
         state.fallbacks_in_a_row = 0;
         if let Some(entity) = &intent.remember_name {
-            if let Some(e) = entities.iter().find(|e| &e.entity == entity) {
-                let name = capitalize_name(&e.value);
-                if !name.is_empty() {
-                    state.profile.name = Some(name);
-                }
+            let name = entities
+                .iter()
+                .find(|e| &e.entity == entity)
+                .map(|e| e.value.clone())
+                .or_else(|| introduced_name(text));
+            if let Some(name) = name.map(|n| capitalize_name(&n)).filter(|n| !n.is_empty()) {
+                state.profile.name = Some(name);
             }
         }
-        let values: BTreeMap<String, String> = entities
+        let mut values: BTreeMap<String, String> = entities
             .iter()
             .rev()
             .map(|e| (e.entity.clone(), e.value.clone()))
             .collect();
+        // Entities the reply talks about: from the message, else from the context ("is it
+        // waterproof?" about the product just discussed), else `none`; then remembered.
+        if let Some(reply) = intent.reply.as_ref().filter(|r| !r.uses.is_empty()) {
+            let mut remembered = state.context.as_ref().map(|c| c.slots.clone()).unwrap_or_default();
+            for entity in &reply.uses {
+                let value = values
+                    .get(entity)
+                    .or_else(|| remembered.get(entity))
+                    .cloned()
+                    .unwrap_or_else(|| UNKNOWN.to_owned());
+                if value != UNKNOWN {
+                    remembered.insert(entity.clone(), value.clone());
+                }
+                values.insert(entity.clone(), value);
+            }
+            state.context = Some(Context {
+                intent: intent.name.clone(),
+                slots: remembered,
+                turns_left: reply.context_turns.unwrap_or(DEFAULT_CONTEXT_TURNS),
+            });
+        }
         if intent.action == Some(Action::Handoff) {
             if let Some(message) = self.contact_message(state) {
                 out.messages.push(message);
@@ -510,7 +634,7 @@ impl Bot {
             out.handoff = true;
         }
         if let Some(reply) = &intent.reply {
-            out.messages.push(self.reply(state, reply, &values));
+            out.messages.push(self.reply(state, reply, &values, out.negative));
         }
         if let Some(form) = intent.form.as_deref().and_then(|f| self.form_def(f)) {
             self.start_form(state, form, entities, out);
@@ -577,6 +701,7 @@ impl Bot {
                 time_ms: now_ms,
                 intent: None,
                 confidence: None,
+                sentiment: None,
                 quick_replies: m.quick_replies.clone(),
                 links: m.links.clone(),
             });
@@ -603,6 +728,7 @@ impl Bot {
         let mut out = Out {
             messages: vec![message],
             handoff: false,
+            negative: false,
         };
         // A visitor who left in the middle of a form is asked again where they stopped.
         if let Some(form) = state
@@ -658,10 +784,21 @@ impl Bot {
             .map(|u| u.result.entities.as_slice())
             .unwrap_or(&[]);
         let mut out = Out::default();
+        // The context lasts a number of visitor turns, this one included.
+        state.context = state.context.take().filter(|c| c.turns_left > 0).map(|mut c| {
+            c.turns_left -= 1;
+            c
+        });
+        let sentiment = understanding.as_ref().map(|u| u.result.sentiment);
+        if sentiment.is_some_and(|s| s <= crate::sentiment::NEGATIVE) {
+            out.negative = true;
+            state.negatives = state.negatives.saturating_add(1);
+        }
         let mut acted_on = intent_name.clone();
         let handled_by_form = state.form.is_some()
             && self.continue_form(
                 state,
+                &text,
                 intent,
                 confidence,
                 pressed.is_some(),
@@ -673,10 +810,19 @@ impl Bot {
         } else {
             // A name-remembering intent without the name in the message was not understood.
             let usable = intent.filter(|i| {
-                i.remember_name
-                    .as_ref()
-                    .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
+                i.remember_name.as_ref().is_none_or(|e| {
+                    entities.iter().any(|x| &x.entity == e) || introduced_name(&text).is_some()
+                })
             });
+            // A short message carrying an entity the context's intent talks about, and no
+            // confident intent of its own, is a follow-up: "and to Mexico?" after shipping to
+            // Canada answers the shipping question again for Mexico.
+            let usable = match (pressed.is_none(), self.follow_up(state, &text, entities)) {
+                (true, Some(previous)) if usable.is_none_or(|_| confidence < FOLLOW_UP_CONFIDENCE) => {
+                    Some(previous)
+                }
+                _ => usable,
+            };
             // Below the threshold, a message carrying an owner-defined entity that a form asks
             // for first ("CU-123456" on its own) starts that form: the entity says more than
             // the classifier could.
@@ -684,7 +830,7 @@ impl Bot {
             match usable {
                 Some(intent) => {
                     acted_on = Some(intent.name.clone());
-                    self.run_intent(state, intent, entities, &mut out)
+                    self.run_intent(state, intent, entities, &text, &mut out)
                 }
                 None => {
                     acted_on = None;
@@ -696,6 +842,24 @@ impl Bot {
                 }
             }
         }
+        // A second strongly negative message: offer a person (unless one was just asked for).
+        if state.negatives >= 2 && !out.handoff {
+            if let Some(offer) = self.definition.contact.as_ref().and_then(|c| c.offer.clone()) {
+                let mut message = self.message(state, &offer, &BTreeMap::new());
+                let handoff = self.definition.intents.iter().find(|i| {
+                    i.action == Some(Action::Handoff) && i.title.is_some()
+                });
+                if let Some(h) = handoff {
+                    let button = QuickReplyDef { label: h.title.clone().unwrap_or_default(), intent: Some(h.name.clone()) };
+                    message.quick_replies = self.quick_replies(state, &[button]);
+                }
+                out.messages.push(message);
+                state.negatives = 0;
+            }
+        }
+        if out.handoff {
+            state.negatives = 0;
+        }
         // The visitor's entry carries the intent acted on, so a stored transcript tells what
         // happened (the NLU's own guess stays in the turn's `nlu`).
         state.push(TranscriptEntry {
@@ -704,6 +868,7 @@ impl Bot {
             time_ms: now_ms,
             intent: acted_on.clone(),
             confidence: Some(confidence),
+            sentiment,
             quick_replies: Vec::new(),
             links: Vec::new(),
         });

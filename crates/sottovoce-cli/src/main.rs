@@ -10,6 +10,7 @@ mod build;
 mod chat;
 mod eval;
 mod serve;
+mod test;
 
 /// sottovoce: a private customer-service chatbot that runs in the visitor's browser.
 #[derive(Parser)]
@@ -29,6 +30,8 @@ enum Command {
     Eval(eval::Args),
     /// Manage the agents who answer escalations in the inbox.
     Agent(agent::Args),
+    /// Run story files (YAML conversations) against a bot; non-zero exit on a failing turn.
+    Test(test::Args),
     /// Serve the demo site (and, later, the escalation server).
     Serve(serve::Args),
 }
@@ -40,5 +43,6 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::Test(args) => test::run(args),
     }
 }

@@ -1,0 +1,140 @@
+//! Sentiment of a visitor message, per locale, from a small lexicon with simple negation and
+//! intensifier rules (after the ideas of VADER: Hutto and Gilbert 2014, "VADER: A Parsimonious
+//! Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM).
+//!
+//! The lexicons (`src/sentiment/en.tsv`, `src/sentiment/es.tsv`) were written for this project
+//! and carry its license (MIT OR Apache-2.0); about 160 entries, 2 KB, compiled in with
+//! `include_str!`. Each word has a valence in [-4, 4]. Rules, for each lexicon word:
+//! - a negator among the three words before it ("not", "never", "no", "nunca"...) flips and
+//!   damps it (× -0.74, VADER's constant);
+//! - an intensifier just before it ("very", "really", "so", "muy", "super"...) scales it × 1.3,
+//!   a damper ("a bit", "slightly", "algo", "poco") × 0.7;
+//! - a word in capitals in a message that is not all capitals × 1.3;
+//! - every `!` (up to 3) pushes the sum 0.3 further from zero.
+//!
+//! The sum is normalised to [-1, 1] as VADER does: `s / sqrt(s² + 15)`.
+
+/// At or below this score a message is strongly negative (the empathetic reply variant).
+pub const NEGATIVE: f32 = -0.5;
+/// At or above this score a message is positive.
+pub const POSITIVE: f32 = 0.5;
+
+const EN: &str = include_str!("sentiment/en.tsv");
+const ES: &str = include_str!("sentiment/es.tsv");
+
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without", "isnt", "isn't",
+    "dont", "don't", "doesnt", "doesn't", "didnt", "didn't", "wasnt", "wasn't", "arent", "aren't",
+    "cant", "can't", "cannot", "wont", "won't", "nunca", "nada", "nadie", "ni", "sin", "tampoco",
+    "jamas",
+];
+const INTENSIFIERS: &[&str] = &[
+    "very", "really", "so", "extremely", "totally", "absolutely", "completely", "incredibly",
+    "super", "truly", "too", "muy", "tan", "totalmente", "realmente", "sumamente", "super",
+    "completamente", "bastante",
+];
+const DAMPERS: &[&str] = &["slightly", "somewhat", "bit", "little", "kinda", "algo", "poco"];
+
+/// Lower case without accents (`Pésimo` → `pesimo`), so lexicon and message meet.
+fn fold(word: &str) -> String {
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            '’' => '\'',
+            other => other,
+        })
+        .collect()
+}
+
+fn lexicon(locale: &str) -> &'static str {
+    if locale.split(['-', '_']).next().is_some_and(|l| l.eq_ignore_ascii_case("es")) {
+        ES
+    } else {
+        EN
+    }
+}
+
+fn valence(lexicon: &str, word: &str) -> Option<f32> {
+    lexicon
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (w, v) = l.split_once('\t')?;
+            (w == word).then(|| v.trim().parse().ok()).flatten()
+        })
+}
+
+/// The sentiment of `text` in `locale` (`en`, `es`; other locales use English), in [-1, 1]:
+/// negative below zero. Only the first 1000 chars are read; empty text scores 0.
+pub fn score(text: &str, locale: &str) -> f32 {
+    let text: String = text.chars().take(1000).collect();
+    let lex = lexicon(locale);
+    let raw: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let all_caps = raw.iter().all(|w| !w.chars().any(char::is_lowercase));
+    let words: Vec<String> = raw.iter().map(|w| fold(w)).collect();
+    let mut sum = 0.0_f32;
+    for (i, word) in words.iter().enumerate() {
+        let Some(mut v) = valence(lex, word) else { continue };
+        if i > 0 {
+            let before = words[i - 1].as_str();
+            if INTENSIFIERS.contains(&before) {
+                v *= 1.3;
+            } else if DAMPERS.contains(&before) {
+                v *= 0.7;
+            }
+        }
+        if !all_caps && raw[i].chars().count() > 1 && raw[i].chars().all(|c| !c.is_lowercase()) {
+            v *= 1.3;
+        }
+        if words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.as_str())) {
+            v *= -0.74;
+        }
+        sum += v;
+    }
+    let bangs = text.matches('!').count().min(3) as f32 * 0.3;
+    if sum < 0.0 {
+        sum -= bangs;
+    } else if sum > 0.0 {
+        sum += bangs;
+    }
+    sum / (sum * sum + 15.0).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexicons_parse() {
+        for lex in [EN, ES] {
+            for line in lex.lines().filter(|l| !l.starts_with('#')) {
+                let (w, v) = line.split_once('\t').expect("word<TAB>valence");
+                let v: f32 = v.parse().expect("number");
+                assert!((-4.0..=4.0).contains(&v) && w == fold(w), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn scores_follow_the_words_negation_and_intensity() {
+        assert_eq!(score("where is my order", "en"), 0.0);
+        assert!(score("this is terrible, the worst service ever", "en") <= NEGATIVE);
+        assert!(score("thanks, that was great", "en") >= POSITIVE);
+        let bad = score("the jacket is bad", "en");
+        assert!(score("the jacket is very bad", "en") < bad);
+        assert!(score("the jacket is not bad", "en") > 0.0);
+        assert!(score("the jacket is bad!!!", "en") < bad);
+        assert!(score("es un servicio pésimo, estoy muy enfadado", "es") <= NEGATIVE);
+        assert!(score("no está mal", "es") > 0.0);
+        assert!(score("muchas gracias, excelente", "es") >= POSITIVE);
+        assert_eq!(score("", "en"), 0.0);
+    }
+}

@@ -1,0 +1,495 @@
+//! Stories: conversation tests as data, and the one runner that checks them turn by turn.
+//!
+//! A story is a scripted conversation with a bot: the visitor's turns (typed text, a pressed
+//! quick reply, a page load, a clock advance, a reload of the stored state) and, for each, what
+//! must come out (intent, slots, reply message ids, action...). The types here derive serde,
+//! so the story files can be YAML or JSON; the core reads no files and parses no YAML (that is
+//! native-only): `tests/conversations.rs` and `sottovoce test` parse the files with serde_yaml
+//! and call [`run_story`].
+//!
+//! # Format
+//!
+//! ```yaml
+//! bot: www/bots/store.json             # definition, relative to the repository root
+//! locale: es                           # optional browser locale hint (default: the bot's first)
+//! seed: 7                              # optional seed for reply variation (default 1)
+//! start_ms: 1780000000000              # optional start time (default shown)
+//! turns:
+//!   - visit: true                      # the page loads: Bot::begin_visit
+//!     replies: [greeting]
+//!   - say: where is my parcel          # typed text
+//!     intent: order_status
+//!     replies: [track-order-prompt]
+//!   - press: Cancel                    # a quick reply on screen (the newest ones offered)
+//!     replies: [track-order-cancelled]
+//! ```
+//!
+//! A file may instead hold several stories sharing the header: `stories: [{name, turns, ...}]`
+//! (see [`StoryFile`]). Before its action a turn may `wait` (`90s`, `31m`, `2h`, `3d`: the
+//! clock moves on) and `reload: true` (the state goes through JSON and back, as in
+//! `localStorage`). Expectations, all optional: `intent` (the intent acted on) or
+//! `fallback: true`, `replies` (message ids, in order), `text` (substrings of the turn's text),
+//! `links` (URLs, in order), `quick_replies` (labels, in order), `handoff`, `slots` (slot →
+//! value: the active form's slots, or the conversation context's when no form is active),
+//! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
+//! `locale`, `form` (active form name, or `none`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bot::Bot;
+use crate::dialogue::{BotMessage, Input, QuickReply, Turn};
+use crate::state::{ConversationState, Speaker};
+
+/// Default start time of a story: 2026-05-28T20:26:40Z, in ms since the Unix epoch.
+pub const DEFAULT_START_MS: u64 = 1_780_000_000_000;
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_start() -> u64 {
+    DEFAULT_START_MS
+}
+
+/// A story file: one story (`turns`) or several (`stories`) sharing `bot`, `locale`, `seed` and
+/// `start_ms` unless a story sets its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoryFile {
+    /// Path of the bot definition or model, relative to the repository root (or the current
+    /// directory for `sottovoce test`). May be overridden by the runner's caller.
+    #[serde(default)]
+    pub bot: Option<String>,
+    /// Browser locale hint for a new conversation.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Seed for reply variation.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Start time in ms since the Unix epoch.
+    #[serde(default)]
+    pub start_ms: Option<u64>,
+    /// The turns of a single-story file.
+    #[serde(default)]
+    pub turns: Vec<Step>,
+    /// The stories of a multi-story file.
+    #[serde(default)]
+    pub stories: Vec<Story>,
+}
+
+impl StoryFile {
+    /// The stories in this file, each with the file's header filled in where it sets none.
+    /// A single-story file gives one story named `name`.
+    pub fn into_stories(self, name: &str) -> Vec<Story> {
+        let mut out = Vec::new();
+        if !self.turns.is_empty() {
+            out.push(Story {
+                name: name.to_owned(),
+                bot: self.bot.clone(),
+                locale: self.locale.clone(),
+                seed: self.seed.unwrap_or_else(default_seed),
+                start_ms: self.start_ms.unwrap_or_else(default_start),
+                turns: self.turns,
+            });
+        }
+        for mut story in self.stories {
+            if story.name.is_empty() {
+                story.name = format!("{name} #{}", out.len() + 1);
+            } else {
+                story.name = format!("{name}: {}", story.name);
+            }
+            story.bot = story.bot.or_else(|| self.bot.clone());
+            story.locale = story.locale.or_else(|| self.locale.clone());
+            if let Some(seed) = self.seed {
+                if story.seed == default_seed() {
+                    story.seed = seed;
+                }
+            }
+            if let Some(start) = self.start_ms {
+                if story.start_ms == DEFAULT_START_MS {
+                    story.start_ms = start;
+                }
+            }
+            out.push(story);
+        }
+        out
+    }
+}
+
+/// One scripted conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Story {
+    /// Name shown in reports.
+    #[serde(default)]
+    pub name: String,
+    /// Bot path (see [`StoryFile::bot`]).
+    #[serde(default)]
+    pub bot: Option<String>,
+    /// Browser locale hint (default: the bot's first locale).
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Seed for reply variation (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Start time in ms since the Unix epoch (default [`DEFAULT_START_MS`]).
+    #[serde(default = "default_start")]
+    pub start_ms: u64,
+    /// The turns, in order.
+    pub turns: Vec<Step>,
+}
+
+/// One step: optional clock advance and reload, one action, and what must come out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Clock advance before the action: `90s`, `31m`, `2h`, `3d`, `500ms`.
+    #[serde(default)]
+    pub wait: Option<String>,
+    /// The state goes through JSON and back before the action.
+    #[serde(default)]
+    pub reload: bool,
+    /// The page loads ([`Bot::begin_visit`]).
+    #[serde(default)]
+    pub visit: bool,
+    /// The visitor types this text.
+    #[serde(default)]
+    pub say: Option<String>,
+    /// The visitor presses the quick reply with this label (one of the newest offered).
+    #[serde(default)]
+    pub press: Option<String>,
+
+    /// Expected intent acted on.
+    #[serde(default)]
+    pub intent: Option<String>,
+    /// Expect the fallback (no intent acted on).
+    #[serde(default)]
+    pub fallback: bool,
+    /// Expected message ids, in order.
+    #[serde(default)]
+    pub replies: Option<Vec<String>>,
+    /// Substrings the turn's text must contain.
+    #[serde(default)]
+    pub text: Option<Vec<String>>,
+    /// Expected link URLs, in order.
+    #[serde(default)]
+    pub links: Option<Vec<String>>,
+    /// Expected quick-reply labels, in order.
+    #[serde(default)]
+    pub quick_replies: Option<Vec<String>>,
+    /// Expected handoff flag.
+    #[serde(default)]
+    pub handoff: Option<bool>,
+    /// Expected slots after the turn (active form's, or the context's).
+    #[serde(default)]
+    pub slots: Option<BTreeMap<String, String>>,
+    /// Expected sentiment class of the visitor's message: `negative`, `neutral`, `positive`.
+    #[serde(default)]
+    pub sentiment: Option<String>,
+    /// Expected visitor name after the turn.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Expected visit count after the turn.
+    #[serde(default)]
+    pub visits: Option<u32>,
+    /// Expected reply locale after the turn.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Expected active form after the turn (`none` for no form).
+    #[serde(default)]
+    pub form: Option<String>,
+}
+
+/// One failing turn: where, what was expected, what came out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnFailure {
+    /// 1-based turn number.
+    pub turn: usize,
+    /// The action (`say "..."`, `press "..."`, `visit`).
+    pub action: String,
+    /// Each mismatch: `replies: expected [...], got [...]`.
+    pub problems: Vec<String>,
+    /// What the bot did: intent, NLU, messages with their buttons and links.
+    pub actual: String,
+}
+
+/// The outcome of one story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryReport {
+    /// The story's name.
+    pub name: String,
+    /// Turns run (a story stops at a turn that cannot be run, e.g. a button not on screen).
+    pub turns: usize,
+    /// Failing turns, in order; empty when the story passed.
+    pub failures: Vec<TurnFailure>,
+}
+
+impl StoryReport {
+    /// True when no turn failed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl std::fmt::Display for StoryReport {
+    /// Human-readable report: one block per failing turn.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.passed() {
+            return write!(f, "{}: ok ({} turns)", self.name, self.turns);
+        }
+        write!(f, "{}: {} failing turn(s)", self.name, self.failures.len())?;
+        for fail in &self.failures {
+            write!(f, "\n  turn {} {}:", fail.turn, fail.action)?;
+            for p in &fail.problems {
+                write!(f, "\n    {p}")?;
+            }
+            write!(f, "\n    got: {}", fail.actual)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a clock advance: digits then `ms`, `s`, `m`, `h` or `d` (`90s` → 90,000).
+///
+/// # Errors
+/// A message naming the bad text.
+pub fn parse_wait(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("bad wait `{text}`"))?;
+    let unit_ms = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        other => return Err(format!("bad wait unit `{other}` in `{text}` (use ms, s, m, h or d)")),
+    };
+    Ok(n.saturating_mul(unit_ms))
+}
+
+/// The sentiment class of a score in [-1, 1]: `negative` at or below
+/// [`crate::sentiment::NEGATIVE`], `positive` at or above [`crate::sentiment::POSITIVE`].
+pub fn sentiment_class(score: f32) -> &'static str {
+    if score <= crate::sentiment::NEGATIVE {
+        "negative"
+    } else if score >= crate::sentiment::POSITIVE {
+        "positive"
+    } else {
+        "neutral"
+    }
+}
+
+fn describe(turn: &Turn) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "intent {:?}", turn.intent);
+    if let Some(nlu) = &turn.nlu {
+        let _ = write!(
+            s,
+            " (confidence {:.2}; sentiment {:.2}; ranking {:?}; entities {:?})",
+            nlu.confidence,
+            nlu.sentiment,
+            nlu.ranking.iter().map(|(i, c)| format!("{i} {c:.2}")).collect::<Vec<_>>(),
+            nlu.entities.iter().map(|e| format!("{}={}", e.entity, e.value)).collect::<Vec<_>>()
+        );
+    }
+    for m in &turn.messages {
+        let _ = write!(s, "\n        bot [{}] {:?}", m.id, m.text);
+        for q in &m.quick_replies {
+            let _ = write!(s, "\n          ( {} -> {:?} )", q.label, q.intent);
+        }
+        for l in &m.links {
+            let _ = write!(s, "\n          <{}> {}", l.label, l.url);
+        }
+    }
+    s
+}
+
+fn check<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str, expected: &Option<T>, got: T) {
+    if let Some(expected) = expected {
+        if *expected != got {
+            problems.push(format!("{what}: expected {expected:?}, got {got:?}"));
+        }
+    }
+}
+
+fn ids(messages: &[BotMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.id.clone()).collect()
+}
+
+/// Runs one story against `bot` and reports each failing turn with what was expected and what
+/// came out. Pure: the clock is the story's, the seed is the story's. Besides the expectations,
+/// every turn checks that the transcript ends with the visitor's entry (carrying the intent acted
+/// on) and the bot's messages as shown.
+pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
+    let mut failures = Vec::new();
+    let mut now = story.start_ms;
+    let hint = story.locale.clone().unwrap_or_else(|| bot.definition().default_locale().to_owned());
+    let mut state = bot.new_state(&hint, story.seed, now);
+    let mut offered: Vec<QuickReply> = Vec::new();
+    let mut turns = 0;
+    let fail = |turn: usize, action: &str, problem: String| TurnFailure {
+        turn,
+        action: action.to_owned(),
+        problems: vec![problem],
+        actual: String::new(),
+    };
+    for (n, step) in story.turns.iter().enumerate() {
+        let number = n + 1;
+        turns = number;
+        if let Some(wait) = &step.wait {
+            match parse_wait(wait) {
+                Ok(ms) => now = now.saturating_add(ms),
+                Err(e) => failures.push(fail(number, "wait", e)),
+            }
+        }
+        if step.reload {
+            let json = state.to_json();
+            match ConversationState::from_json(&json, &bot.definition().id) {
+                Ok(back) if back == state => state = back,
+                Ok(_) => failures.push(fail(number, "reload", "state changed in its JSON round trip".into())),
+                Err(e) => failures.push(fail(number, "reload", format!("state JSON did not load back: {e}"))),
+            }
+        }
+        let (action, turn) = match (step.visit, &step.say, &step.press) {
+            (true, None, None) => {
+                let messages = bot.begin_visit(&mut state, now);
+                ("visit".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false })
+            }
+            (false, Some(text), None) => {
+                (format!("say {text:?}"), bot.respond(&mut state, Input::Text { text: text.clone() }, now))
+            }
+            (false, None, Some(button)) => {
+                let Some(q) = offered.iter().find(|q| &q.label == button).cloned() else {
+                    let labels: Vec<&str> = offered.iter().map(|q| q.label.as_str()).collect();
+                    failures.push(fail(
+                        number,
+                        &format!("press {button:?}"),
+                        format!("no such quick reply is on screen; offered {labels:?}"),
+                    ));
+                    break;
+                };
+                (
+                    format!("press {button:?}"),
+                    bot.respond(&mut state, Input::QuickReply { label: q.label, intent: q.intent }, now),
+                )
+            }
+            (false, None, None) if step.wait.is_some() || step.reload => continue,
+            _ => {
+                failures.push(fail(number, "?", "give exactly one of `visit`, `say`, `press`".into()));
+                break;
+            }
+        };
+        let shown: Vec<QuickReply> = turn.messages.iter().flat_map(|m| m.quick_replies.clone()).collect();
+        // The newest buttons on screen stay pressable until newer ones replace them.
+        if !shown.is_empty() {
+            offered = shown.clone();
+        }
+
+        let mut problems = Vec::new();
+        let n = turn.messages.len();
+        let said = match (&step.say, &step.press) {
+            (Some(t), _) if !t.trim().is_empty() => Some(t.clone()),
+            (_, Some(label)) => Some(label.clone()),
+            _ => None,
+        };
+        let tail_len = n + usize::from(said.is_some());
+        if state.transcript.len() < tail_len {
+            problems.push(format!("transcript: {} entries, expected at least {tail_len}", state.transcript.len()));
+        } else {
+            let tail = &state.transcript[state.transcript.len() - tail_len..];
+            if let Some(said) = &said {
+                let v = &tail[0];
+                if v.from != Speaker::Visitor || &v.text != said || v.intent != turn.intent {
+                    problems.push(format!(
+                        "transcript: expected the visitor's {said:?} with intent {:?}, got {:?} {:?} with intent {:?}",
+                        turn.intent, v.from, v.text, v.intent
+                    ));
+                }
+            }
+            for (entry, m) in tail[usize::from(said.is_some())..].iter().zip(&turn.messages) {
+                if entry.from != Speaker::Bot || entry.text != m.text || entry.links != m.links {
+                    problems.push(format!("transcript: expected the bot's {:?}, got {:?} {:?}", m.text, entry.from, entry.text));
+                }
+            }
+        }
+        if step.fallback && turn.intent.is_some() {
+            problems.push(format!("intent: expected the fallback, got {:?}", turn.intent));
+        }
+        check(&mut problems, "intent", &step.intent.as_ref().map(|i| Some(i.clone())), turn.intent.clone());
+        check(&mut problems, "replies", &step.replies, ids(&turn.messages));
+        if let Some(texts) = &step.text {
+            let all: String = turn.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
+            for t in texts {
+                if !all.contains(t.as_str()) {
+                    problems.push(format!("text: expected to contain {t:?}, got {all:?}"));
+                }
+            }
+        }
+        let links: Vec<String> = turn.messages.iter().flat_map(|m| m.links.iter().map(|l| l.url.clone())).collect();
+        check(&mut problems, "links", &step.links, links);
+        check(&mut problems, "quick_replies", &step.quick_replies, shown.iter().map(|q| q.label.clone()).collect());
+        check(&mut problems, "handoff", &step.handoff, turn.handoff);
+        if step.slots.is_some() {
+            let slots = match (&state.form, &state.context) {
+                (Some(form), _) => form.slots.clone(),
+                (None, Some(context)) => context.slots.clone(),
+                (None, None) => BTreeMap::new(),
+            };
+            check(&mut problems, "slots", &step.slots, slots);
+        }
+        if step.sentiment.is_some() {
+            let got = turn.nlu.as_ref().map(|n| sentiment_class(n.sentiment)).unwrap_or("none").to_owned();
+            check(&mut problems, "sentiment", &step.sentiment, got);
+        }
+        check(&mut problems, "name", &step.name.as_ref().map(|n| Some(n.clone())), state.profile.name.clone());
+        check(&mut problems, "visits", &step.visits, state.profile.visits);
+        check(&mut problems, "locale", &step.locale, state.profile.locale.clone());
+        let form = state.form.as_ref().map(|f| f.name.clone()).unwrap_or_else(|| "none".to_owned());
+        check(&mut problems, "form", &step.form, form);
+        if !problems.is_empty() {
+            failures.push(TurnFailure { turn: number, action, problems, actual: describe(&turn) });
+        }
+    }
+    StoryReport { name: story.name.clone(), turns, failures }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_parses_units() {
+        assert_eq!(parse_wait("90s"), Ok(90_000));
+        assert_eq!(parse_wait("31m"), Ok(31 * 60_000));
+        assert_eq!(parse_wait("2h"), Ok(7_200_000));
+        assert_eq!(parse_wait("500ms"), Ok(500));
+        assert!(parse_wait("soon").is_err());
+        assert!(parse_wait("3w").is_err());
+    }
+
+    #[test]
+    fn a_wrong_expectation_fails_with_expected_and_actual() {
+        let bot = Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot");
+        let story = Story {
+            name: "wrong".into(),
+            bot: None,
+            locale: None,
+            seed: 1,
+            start_ms: DEFAULT_START_MS,
+            turns: vec![
+                Step { visit: true, replies: Some(vec!["no-such-message".into()]), ..Step::default() },
+                Step { press: Some("Not a button".into()), ..Step::default() },
+            ],
+        };
+        let report = run_story(&bot, &story);
+        assert_eq!(report.failures.len(), 2, "{report}");
+        assert!(report.failures[0].problems[0].starts_with("replies: expected [\"no-such-message\"], got ["));
+        assert!(report.failures[1].problems[0].contains("no such quick reply"));
+        assert!(!report.passed());
+    }
+}
