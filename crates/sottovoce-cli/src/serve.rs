@@ -10,8 +10,11 @@
 //! | `/bots/<stem>.svm`  | each `--bot` definition, compiled at startup with [`Bot`]    |
 //! | `/bots/<stem>.json` | the same definition as written (the train-in-page path)     |
 //!
-//! [`router`] builds the whole site as an axum `Router`, so the escalation server's router can
-//! be `.merge()`d into it and tests can drive it without a socket.
+//! | `/api/`, `/inbox/`, `/healthz`, `/metrics` | the escalation server ([`sottovoce_server`]) |
+//!
+//! [`router`] builds the whole site as an axum `Router`; [`with_escalation`] merges the
+//! escalation server's router into it (one origin, so the widget needs no CORS), and tests drive
+//! both without a socket.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -55,6 +58,14 @@ pub(crate) struct Args {
     /// `/bots/<stem>.json`; repeatable. Default: every `*.json` in `<www>/bots/`.
     #[arg(long = "bot")]
     bots: Vec<PathBuf>,
+    /// Create (or reset) an agent at start, as `EMAIL:PASSWORD` (at least 8 characters), and
+    /// print the credentials: for the demo only.
+    #[arg(long, env = "SOTTOVOCE_DEMO_AGENT", value_name = "EMAIL:PASSWORD", hide_env_values = true)]
+    demo_agent: Option<String>,
+    /// The escalation server mounted on the same origin (`--db`, `--allow-origin`, ...).
+    /// `--inbox-bot` defaults to the first served bot.
+    #[command(flatten)]
+    escalation: sottovoce_server::cli::EscalationArgs,
 }
 
 /// One bot as served: its definition text and its compiled model.
@@ -149,6 +160,21 @@ pub(crate) fn router(www: &Path, pkg: &Path, bots: &[ServedBot]) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
 }
 
+/// The demo site with the escalation server merged in. The site's layers (CSP, gzip,
+/// `no-cache`) stay on the site's routes; the server's routes keep their own headers (the inbox
+/// its stricter CSP, the event streams no compression).
+pub(crate) fn with_escalation(site: Router, escalation: Router) -> Router {
+    site.merge(escalation)
+}
+
+/// Splits `EMAIL:PASSWORD` at the first colon.
+fn parse_demo_agent(value: &str) -> anyhow::Result<(&str, &str)> {
+    value
+        .split_once(':')
+        .filter(|(email, password)| !email.trim().is_empty() && !password.is_empty())
+        .context("--demo-agent must be EMAIL:PASSWORD")
+}
+
 /// The bot definitions to serve: the ones named, or every `*.json` in `<www>/bots/`.
 fn bot_paths(args: &Args) -> anyhow::Result<Vec<PathBuf>> {
     if !args.bots.is_empty() {
@@ -190,16 +216,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         );
         bots.push(bot);
     }
-    let app = router(&args.www, &args.pkg, &bots);
+    let site = router(&args.www, &args.pkg, &bots);
+    let mut escalation = args.escalation.clone();
+    if escalation.bot_path.is_none() {
+        escalation.bot_path = bot_paths(&args)?.into_iter().next();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        if let Some(value) = &args.demo_agent {
+            let (email, password) = parse_demo_agent(value)?;
+            sottovoce_server::create_agent(&escalation.database_url, email, password)
+                .await
+                .with_context(|| format!("creating the demo agent {email}"))?;
+        }
+        let server = sottovoce_server::build_app(escalation.to_config())
+            .await
+            .with_context(|| format!("starting the escalation server on {}", escalation.database_url))?;
+        let app = with_escalation(site, server);
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
             .await
             .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
         let addr = listener.local_addr()?;
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
         println!("sottovoce: serving the demo at http://{host}:{}/", addr.port());
-        axum::serve(listener, app)
+        println!("sottovoce: agent inbox at http://{host}:{}/inbox/ (database {})", addr.port(), escalation.database_url);
+        if let Some((email, password)) = args.demo_agent.as_deref().and_then(|v| v.split_once(':')) {
+            println!("sottovoce: demo agent: {email} / {password}");
+        }
+        // Connect info gives the escalation server's per-IP rate limit the client's address.
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
@@ -292,6 +337,36 @@ mod tests {
         assert_eq!(res.headers()[header::CONTENT_TYPE], "application/wasm");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
         assert_eq!(&body[..], b"pretend gzip");
+    }
+
+    #[tokio::test]
+    async fn the_escalation_server_shares_the_origin() {
+        let (dir, site) = site();
+        let db = dir.path().join("esc.db");
+        let server = sottovoce_server::build_app(sottovoce_server::Config::new(db.display().to_string())).await.unwrap();
+        let app = with_escalation(site, server);
+        let res = get(app.clone(), "/healthz").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = get(app.clone(), "/inbox/").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], sottovoce_server::inbox::CSP);
+        let res = get(app.clone(), "/api/openapi.json").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = get(app.clone(), "/").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY);
+        let req = Request::post("/api/escalations")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"locale":"en","transcript":[{"author":"visitor","text":"a person please"}]}"#))
+            .unwrap();
+        assert_eq!(app.oneshot(req).await.unwrap().status(), StatusCode::CREATED);
+    }
+
+    #[test]
+    fn demo_agent_is_email_colon_password() {
+        assert_eq!(parse_demo_agent("a@b.example:pass:word").unwrap(), ("a@b.example", "pass:word"));
+        assert!(parse_demo_agent("nocolon").is_err());
+        assert!(parse_demo_agent(":pw").is_err());
     }
 
     /// A temporary folder removed on drop (std only, to avoid a dev-dependency).
