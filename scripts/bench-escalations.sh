@@ -12,10 +12,13 @@ duration=${SOTTOVOCE_BENCH_DURATION:-10}
 concurrency=${SOTTOVOCE_BENCH_CONCURRENCY:-32}
 
 target/release/sottovoce-loadgen --label sqlite --duration "$duration" --concurrency "$concurrency"
+# Durability: SIGKILL the server 5 s into a load run, restart, read back every 2xx answer.
+target/release/sottovoce-loadgen --label sqlite-sigkill --kill-after 5 --concurrency "$concurrency"
 
 pg=${SOTTOVOCE_TEST_PG_URL:-$(bash scripts/postgres.sh)}
 # A fresh database per run, so earlier runs do not weigh on this one.
 db="sv_bench_$(date +%s)"
 psql -q "$pg" -c "CREATE DATABASE $db"
 target/release/sottovoce-loadgen --label postgres --db "${pg%/*}/$db" --duration "$duration" --concurrency "$concurrency"
+target/release/sottovoce-loadgen --label postgres-sigkill --db "${pg%/*}/$db" --kill-after 5 --concurrency "$concurrency"
 psql -q "$pg" -c "DROP DATABASE $db WITH (FORCE)" || true
