@@ -21,6 +21,8 @@
 pub mod definition;
 /// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.
 pub mod dialogue;
+/// Escalation to a person: the redacted payload the visitor consents to, delivery status with backoff.
+pub mod escalation;
 /// Entity extraction: built-in (email, number) and owner-defined patterns.
 pub mod entities;
 /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
