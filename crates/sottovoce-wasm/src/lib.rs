@@ -9,7 +9,8 @@
 //! trouble never is (the chat falls back to memory, see [`storage`]).
 
 use serde::{Deserialize, Serialize};
-use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Turn};
+use sottovoce::escalation::{self, Escalation, Policy};
+use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
 use wasm_bindgen::prelude::*;
 
 /// Where the conversation is kept: `localStorage` or memory.
@@ -86,6 +87,42 @@ export interface TranscriptEntry {
   links?: Link[];
 }
 
+/** What the owner lets leave the browser on escalation. */
+export interface EscalationPolicy {
+  /** Profile fields to send (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`). Default: name, locale, visits. */
+  profile_fields?: string[];
+  /** Extra patterns (regex-lite syntax) to redact, besides card numbers. */
+  redact?: string[];
+}
+
+/** The body of `POST /api/escalations`: exactly what the visitor is shown and agrees to send. */
+export interface EscalationPayload {
+  locale: string;
+  bot_id: string;
+  profile: Record<string, string | number>;
+  transcript: { author: "visitor" | "bot"; text: string; at_ms: number; intent?: string; confidence?: number; sentiment?: number }[];
+}
+
+/** Where an escalation stands. */
+export type EscalationStatus =
+  | { state: "queued"; since_ms: number }
+  | { state: "sending"; attempt: number; started_ms: number }
+  | { state: "sent"; id: string; token: string; sent_ms: number }
+  | { state: "failed"; attempts: number; next_retry_ms: number }
+  | { state: "resolved"; id: string };
+
+/** A visitor message waiting for delivery to the agent. */
+export interface OutgoingMessage { client_id: string; text: string; at_ms: number; attempts: number; next_retry_ms: number }
+
+/** The escalation kept with the conversation. */
+export interface EscalationView {
+  payload: EscalationPayload;
+  idempotency_key: string;
+  status: EscalationStatus;
+  outbox: OutgoingMessage[];
+  last_event_id: number;
+}
+
 /** What the bot knows about the visitor: only what they said, plus visit counts. */
 export interface Profile {
   name: string | null;
@@ -116,6 +153,18 @@ extern "C" {
     /// `Profile` for JavaScript.
     #[wasm_bindgen(typescript_type = "Profile")]
     pub type ProfileJs;
+    /// `EscalationPolicy` from JavaScript.
+    #[wasm_bindgen(typescript_type = "EscalationPolicy | undefined")]
+    pub type PolicyJs;
+    /// `EscalationPayload` for JavaScript.
+    #[wasm_bindgen(typescript_type = "EscalationPayload")]
+    pub type PayloadJs;
+    /// `EscalationView | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "EscalationView | null")]
+    pub type EscalationJs;
+    /// `OutgoingMessage` for JavaScript.
+    #[wasm_bindgen(typescript_type = "OutgoingMessage")]
+    pub type OutgoingJs;
 }
 
 /// Installs the panic hook (with the default feature), so a bug shows its message in the
@@ -145,6 +194,7 @@ pub struct Chat {
     store: Store,
     locale_hint: String,
     from_model: bool,
+    escalation: Option<Escalation>,
 }
 
 #[wasm_bindgen]
@@ -184,7 +234,8 @@ impl Chat {
                 bot.new_state(&locale_hint, seed, now)
             }
         };
-        Ok(Chat { bot, state, store, locale_hint, from_model })
+        let escalation = store.load_escalation();
+        Ok(Chat { bot, state, store, locale_hint, from_model, escalation })
     }
 
     /// Starts (or continues) a visit at `now` (ms since the Unix epoch) and returns the
@@ -249,6 +300,8 @@ impl Chat {
     /// Only if the messages cannot be converted (a bug).
     pub fn reset(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
         self.store.clear();
+        self.escalation = None;
+        self.store.save_escalation(None);
         let seed = self.state.next_random();
         self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
         self.begin(now)
@@ -284,9 +337,211 @@ impl Chat {
         if self.from_model { "model" } else { "definition" }.to_owned()
     }
 
+    /// What an escalation would send now, under `policy` (redacted; shown for consent).
+    ///
+    /// # Errors
+    /// A bad redaction pattern, or an empty conversation (the core's message).
+    #[wasm_bindgen(js_name = escalationPreview)]
+    pub fn escalation_preview(&self, policy: Option<PolicyJs>) -> Result<PayloadJs, JsError> {
+        let policy = read_policy(policy)?;
+        to_js(&escalation::build_payload(&self.state, &policy)?)
+    }
+
+    /// The visitor consented at `now`: queues the escalation under `idempotencyKey` (16 to 200
+    /// printable ASCII characters, e.g. `crypto.randomUUID()`) and saves it. Returns the view.
+    ///
+    /// # Errors
+    /// As [`Chat::escalation_preview`], or a bad key.
+    #[wasm_bindgen(js_name = escalationQueue)]
+    pub fn escalation_queue(&mut self, idempotency_key: &str, now: f64, policy: Option<PolicyJs>) -> Result<EscalationJs, JsError> {
+        let policy = read_policy(policy)?;
+        let e = Escalation::queue(&mut self.state, &policy, idempotency_key, to_ms(now))?;
+        self.escalation = Some(e);
+        self.store.save(&self.state);
+        self.save_escalation()
+    }
+
+    /// The escalation kept with this conversation, or `null`.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    pub fn escalation(&self) -> Result<EscalationJs, JsError> {
+        to_js(&self.escalation.as_ref().map(EscalationView::from))
+    }
+
+    /// True when the create request should start at `now` (queued, or failed and due, or a
+    /// send cut off by a closed page).
+    #[wasm_bindgen(js_name = escalationDue)]
+    pub fn escalation_due(&self, now: f64) -> bool {
+        self.escalation.as_ref().is_some_and(|e| e.create_due(to_ms(now)))
+    }
+
+    /// A create request starts at `now`; returns the attempt number.
+    ///
+    /// # Errors
+    /// No escalation, or it was already sent.
+    #[wasm_bindgen(js_name = escalationSending)]
+    pub fn escalation_sending(&mut self, now: f64) -> Result<u32, JsError> {
+        let attempt = self.escalation_mut()?.mark_sending(to_ms(now))?;
+        self.save_escalation()?;
+        Ok(attempt)
+    }
+
+    /// The server stored the escalation as `id` and gave the visitor `token`.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationSent)]
+    pub fn escalation_sent(&mut self, id: &str, token: &str, now: f64) -> Result<EscalationJs, JsError> {
+        self.escalation_mut()?.mark_sent(id, token, to_ms(now));
+        self.save_escalation()
+    }
+
+    /// The create request failed at `now`; returns when to retry (ms since the Unix epoch).
+    ///
+    /// # Errors
+    /// No escalation, or it was already sent.
+    #[wasm_bindgen(js_name = escalationFailed)]
+    pub fn escalation_failed(&mut self, now: f64) -> Result<f64, JsError> {
+        let next = self.escalation_mut()?.mark_failed(to_ms(now))?;
+        self.save_escalation()?;
+        Ok(next as f64)
+    }
+
+    /// An agent resolved the conversation.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationResolved)]
+    pub fn escalation_resolved(&mut self) -> Result<EscalationJs, JsError> {
+        self.escalation_mut()?.mark_resolved();
+        self.save_escalation()
+    }
+
+    /// The visitor wrote `text` to the agent at `now`: it joins the transcript and the outbox
+    /// (redacted); returns the outgoing message (its `client_id` makes retries safe).
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationMessage)]
+    pub fn escalation_message(&mut self, text: &str, now: f64) -> Result<OutgoingJs, JsError> {
+        let message = self.escalation_mut()?.enqueue_message(text, to_ms(now));
+        self.state.push(visitor_entry(text, to_ms(now)));
+        self.store.save(&self.state);
+        self.save_escalation()?;
+        to_js(&message)
+    }
+
+    /// The server stored the outgoing message `clientId`.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationDelivered)]
+    pub fn escalation_delivered(&mut self, client_id: &str) -> Result<(), JsError> {
+        self.escalation_mut()?.message_delivered(client_id);
+        self.save_escalation()?;
+        Ok(())
+    }
+
+    /// Delivering `clientId` failed at `now`; returns when to retry, or `undefined` if unknown.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationMessageFailed)]
+    pub fn escalation_message_failed(&mut self, client_id: &str, now: f64) -> Result<Option<f64>, JsError> {
+        let next = self.escalation_mut()?.message_failed(client_id, to_ms(now));
+        self.save_escalation()?;
+        Ok(next.map(|n| n as f64))
+    }
+
+    /// A message from the server stream with event id `eventId`: an agent's `text` joins the
+    /// transcript once (replays of seen ids are ignored). Returns true when it was new.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = addAgentMessage)]
+    pub fn add_agent_message(&mut self, event_id: f64, text: &str, now: f64) -> Result<bool, JsError> {
+        let new = self.escalation_mut()?.see_event(event_id as i64);
+        if new {
+            let mut entry = visitor_entry(text, to_ms(now));
+            entry.from = Speaker::Agent;
+            self.state.push(entry);
+            self.store.save(&self.state);
+        }
+        self.save_escalation()?;
+        Ok(new)
+    }
+
+    /// Records a server event id that is not an agent message (the visitor's own echo), so a
+    /// resumed stream starts after it. Returns true when it was new.
+    ///
+    /// # Errors
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationSeen)]
+    pub fn escalation_seen(&mut self, event_id: f64) -> Result<bool, JsError> {
+        let new = self.escalation_mut()?.see_event(event_id as i64);
+        self.save_escalation()?;
+        Ok(new)
+    }
+
+    fn escalation_mut(&mut self) -> Result<&mut Escalation, JsError> {
+        self.escalation.as_mut().ok_or_else(|| JsError::new("there is no escalation in this conversation"))
+    }
+
+    fn save_escalation(&mut self) -> Result<EscalationJs, JsError> {
+        self.store.save_escalation(self.escalation.as_ref());
+        self.escalation()
+    }
+
     fn finish(&mut self, turn: Turn) -> Result<TurnJs, JsError> {
         self.store.save(&self.state);
         to_js(&TurnOut::from(turn))
+    }
+}
+
+/// A plain visitor transcript entry (no NLU: it went to a person).
+fn visitor_entry(text: &str, time_ms: u64) -> TranscriptEntry {
+    TranscriptEntry {
+        from: Speaker::Visitor,
+        text: text.to_owned(),
+        time_ms,
+        intent: None,
+        confidence: None,
+        sentiment: None,
+        quick_replies: Vec::new(),
+        links: Vec::new(),
+    }
+}
+
+/// Reads an optional `EscalationPolicy`.
+fn read_policy(policy: Option<PolicyJs>) -> Result<Policy, JsError> {
+    match policy.map(JsValue::from) {
+        Some(v) if !v.is_undefined() && !v.is_null() => {
+            serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("escalation policy: {e}")))
+        }
+        _ => Ok(Policy::default()),
+    }
+}
+
+/// The escalation as JavaScript sees it (without the jitter RNG, whose u64 does not fit a number).
+#[derive(Serialize)]
+struct EscalationView<'a> {
+    payload: &'a escalation::Payload,
+    idempotency_key: &'a str,
+    status: &'a escalation::Status,
+    outbox: &'a [escalation::Outgoing],
+    last_event_id: i64,
+}
+
+impl<'a> From<&'a Escalation> for EscalationView<'a> {
+    fn from(e: &'a Escalation) -> EscalationView<'a> {
+        EscalationView {
+            payload: &e.payload,
+            idempotency_key: &e.idempotency_key,
+            status: &e.status,
+            outbox: &e.outbox,
+            last_event_id: e.last_event_id,
+        }
     }
 }
 

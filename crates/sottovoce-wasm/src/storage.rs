@@ -2,6 +2,7 @@
 //! missing, blocked, full or broken. Falling back is silent: the chat goes on, only unsaved.
 
 use gloo_storage::{LocalStorage, Storage};
+use sottovoce::escalation::Escalation;
 use sottovoce::ConversationState;
 
 /// Prefix of every key sottovoce writes; the `v1` is the storage layout version.
@@ -54,6 +55,31 @@ impl Store {
                 LocalStorage::delete(key.as_str());
             } else {
                 *self = Store::Memory;
+            }
+        }
+    }
+
+    /// The escalation kept beside the conversation (key `<key>:escalation`), if any and readable.
+    pub(crate) fn load_escalation(&self) -> Option<Escalation> {
+        let Store::Local(key) = self else { return None };
+        LocalStorage::get(format!("{key}:escalation")).ok()
+    }
+
+    /// Saves (or, for `None`, removes) the escalation; on failure switches to memory.
+    pub(crate) fn save_escalation(&mut self, escalation: Option<&Escalation>) {
+        if let Store::Local(key) = self {
+            let key = format!("{key}:escalation");
+            match escalation {
+                Some(e) => {
+                    if LocalStorage::set(key.as_str(), e).is_err() {
+                        *self = Store::Memory;
+                    }
+                }
+                None => {
+                    if local_storage_works() {
+                        LocalStorage::delete(key.as_str());
+                    }
+                }
             }
         }
     }
