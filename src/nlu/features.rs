@@ -188,6 +188,18 @@ mod tests {
     }
 
     #[test]
+    fn word_ngram_orders_add_features() {
+        let count = |word_ngrams| {
+            let cfg = FeatureConfig { char_max: 0, word_ngrams, ..FeatureConfig::default() };
+            let mut s = Scratch::default();
+            cfg.extract("where is my order", &mut s);
+            s.features.len()
+        };
+        // 4 words; 5 bigrams and 5 trigrams with the start and end markers.
+        assert_eq!((count(1), count(2), count(3)), (4, 9, 14));
+    }
+
+    #[test]
     fn counts_are_sublinear() {
         let cfg = FeatureConfig { char_max: 0, word_ngrams: 1, ..FeatureConfig::default() };
         let mut s = Scratch::default();

@@ -33,6 +33,9 @@ pub(crate) struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "OUT.json")]
     json: Option<PathBuf>,
+    /// Also write the model file that was measured (loadable by `sottovoce chat` and the widget).
+    #[arg(long, value_name = "OUT.svm")]
+    model: Option<PathBuf>,
     /// Corrupt the test queries before scoring: `typos` swaps, drops or doubles one character
     /// in 10% of words.
     #[arg(long, value_enum)]
@@ -271,36 +274,41 @@ fn model_file(
     model: &IntentClassifier,
     threshold: f32,
 ) -> anyhow::Result<Vec<u8>> {
-    use sottovoce::definition::{BotDefinition, FallbackDef, GreetingDef, IntentDef};
-    let mut intents: Vec<IntentDef> = labels
+    // Intent names in the definition's alphabet (a-z, 0-9, _), unique. Built as JSON (the
+    // authored format) so that fields added to the definition later take their defaults.
+    let mut names = std::collections::BTreeSet::new();
+    let mut examples: Vec<Vec<&str>> = vec![Vec::new(); labels.len()];
+    for (text, label) in train {
+        examples[*label].push(text);
+    }
+    let intents: Vec<serde_json::Value> = labels
         .iter()
-        .map(|name| IntentDef {
-            name: name.clone(),
-            title: None,
-            examples: BTreeMap::from([("en".to_string(), Vec::new())]),
-            reply: None,
-            form: None,
-            action: None,
-            remember_name: None,
+        .enumerate()
+        .map(|(i, label)| {
+            let mut name: String = label
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                .collect();
+            if name.is_empty() || !names.insert(name.clone()) {
+                name = format!("{name}_{i}");
+                names.insert(name.clone());
+            }
+            serde_json::json!({"name": name, "examples": {"en": examples[i]}, "reply": {"message": "answer"}})
         })
         .collect();
-    for (text, label) in train {
-        intents[*label].examples.get_mut("en").expect("en examples").push(text.clone());
-    }
-    let definition = BotDefinition {
-        format: sottovoce::definition::DEFINITION_FORMAT,
-        id: "eval".into(),
-        name: "eval".into(),
-        locales: vec!["en".into()],
-        threshold: None,
-        intents,
-        messages: BTreeMap::new(),
-        entities: Vec::new(),
-        forms: Vec::new(),
-        fallback: FallbackDef { message: "fallback".into(), suggestions: 3 },
-        greeting: GreetingDef { message: "greeting".into(), returning: "returning".into(), quick_replies: Vec::new() },
-        contact: None,
-    };
+    let definition = serde_json::json!({
+        "format": sottovoce::definition::DEFINITION_FORMAT,
+        "id": "eval",
+        "name": "eval",
+        "locales": ["en"],
+        "threshold": threshold,
+        "intents": intents,
+        "messages": {"en": {"answer": "Understood.", "fallback": "Sorry?", "greeting": "Hello.", "returning": "Welcome back."}},
+        "fallback": {"message": "fallback"},
+        "greeting": {"message": "greeting", "returning": "returning"},
+    });
+    let definition = sottovoce::BotDefinition::from_json(&definition.to_string())
+        .context("the evaluation's bot definition does not validate")?;
     let locales = IntentClassifier::train(&[], 1, &TrainOptions::default());
     Ok(sottovoce::model::encode(&sottovoce::model::Model {
         definition_json: serde_json::to_string(&definition)?,
@@ -420,6 +428,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     let file = model_file(&labels, &in_scope, &model, rule.threshold)?;
     let model_bytes = file.len();
+    // The file must load as the widget loads it; the time is the widget's start-up cost.
+    let started = Instant::now();
+    sottovoce::Bot::from_model(&file).context("the measured model file does not load as a bot")?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(out) = &args.model {
+        std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let model_gzip_bytes = gzip_len(&file)?;
     let classifier_bytes = postcard::to_allocvec(&model)?.len();
 
@@ -440,6 +455,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "latency_us_p99": (percentile(&latencies, 0.99) * 10.0).round() / 10.0,
         "model_bytes": model_bytes,
         "model_gzip_bytes": model_gzip_bytes,
+        "model_load_ms": (load_ms * 10.0).round() / 10.0,
         "classifier_bytes": classifier_bytes,
         "classifier_weights": model.n_weights(),
     });
@@ -480,7 +496,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             "latency per utterance",
             format!("p50 {:.1} µs, p99 {:.1} µs", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
         ),
-        ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip")),
+        ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip, loads in {load_ms:.1} ms")),
         ("classifier alone", format!("{classifier_bytes} bytes, {} weights", model.n_weights())),
     ]);
     println!("sottovoce eval: {} -> {}{}", args.train.display(), args.test.display(),
