@@ -99,6 +99,12 @@ impl<'a> ExtractContext<'a> {
     pub fn new(locale: &'a str, now_ms: u64) -> ExtractContext<'a> {
         ExtractContext { locale, now_ms: Some(now_ms), utc_offset_min: 0 }
     }
+
+    /// The same context for a visitor `minutes` east of UTC (`-300` for New York in winter; in
+    /// a browser, `-new Date().getTimezoneOffset()`).
+    pub fn with_utc_offset(self, minutes: i32) -> ExtractContext<'a> {
+        ExtractContext { utc_offset_min: minutes, ..self }
+    }
 }
 
 /// Languages the built-in extractors know words for.
