@@ -49,6 +49,8 @@ pub mod limits;
 pub mod live;
 /// Prometheus counters served at `/metrics`.
 pub mod metrics;
+/// Card-number redaction applied to every stored text (defence in depth behind the widget).
+pub mod redact;
 /// Storage: schema migrations and every query, over SQLite or PostgreSQL (`sqlx::Any`).
 pub mod store;
 /// Suggested replies for agents, from the bot definition's own reply table.

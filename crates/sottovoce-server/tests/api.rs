@@ -51,6 +51,12 @@ async fn escalation_round_trip_for_the_visitor() {
     assert_eq!(first.json["id"], again.json["id"]);
     let after = send(&s.app, with_bearer(get(&format!("{uri}?after={}", messages[2]["id"])), token)).await;
     assert_eq!(after.json["messages"].as_array().unwrap().len(), 1);
+
+    // A card number that slipped past the widget is not stored.
+    let card = send(&s.app, with_bearer(post_json(&uri, &json!({ "text": "my card is 4111 1111 1111 1111" })), token)).await;
+    assert_eq!(card.json["text"], "my card is [redacted card number]");
+    let stored = send(&s.app, with_bearer(get(&uri), token)).await;
+    assert!(!stored.text.contains("4111"), "{}", stored.text);
 }
 
 #[tokio::test]
