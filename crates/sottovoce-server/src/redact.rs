@@ -25,7 +25,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `text` with every Luhn-valid 13–19 digit card number replaced by [`LABEL`]; borrowed
