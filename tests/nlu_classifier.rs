@@ -23,9 +23,12 @@ fn split(name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Labelled utterances: `(text, label index)`.
+type Rows = Vec<(String, usize)>;
+
 /// The first `n_intents` in-scope intents of train, at most `per_intent` examples each, and the
 /// test rows of those intents.
-fn subset(n_intents: usize, per_intent: usize) -> (Vec<String>, Vec<(String, usize)>, Vec<(String, usize)>) {
+fn subset(n_intents: usize, per_intent: usize) -> (Vec<String>, Rows, Rows) {
     let mut intents: Vec<String> = Vec::new();
     let mut train = Vec::new();
     let mut count = Vec::new();

@@ -65,7 +65,7 @@ impl SplitMix64 {
 
     /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift.
     pub(crate) fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 32) * n as u64 >> 32) as usize
+        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
     }
 
     pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
