@@ -9,6 +9,16 @@
  * this script), data-locale (default: navigator.language), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened).
  *
+ * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
+ * "/" when `sottovoce serve` serves the page), data-escalation-fields (profile fields the owner
+ * allows, comma-separated; default name, locale, visits), data-escalation-redact (a JSON array
+ * of extra patterns to redact; card numbers always are). Or call
+ * window.sottovoce.configureEscalation({ url, profileFields, redact }) before the visitor asks.
+ * When a turn hands off to a person, the visitor sees exactly what would be sent and agrees
+ * first; the escalation is then kept in localStorage and sent with retries and backoff, agent
+ * replies arrive over Server-Sent Events, and the visitor's messages go to the agent. Without a
+ * URL the bot's own contact options are the answer.
+ *
  * The widget's labels are English ("Open chat", "Message", "Send"…), or Spanish on a page with
  * <html lang="es">; the bot answers in the visitor's language when the bot has it.
  *
@@ -44,6 +54,19 @@
       memoryOnly: "This chat won't be remembered after you leave this page.",
       fallbackName: "Chat",
       suggestions: "Suggestions",
+      consentTitle: "Talk to a person",
+      consentIntro: "Only this will be sent to our support team:",
+      consentProfile: "About you:",
+      consentAgree: "Connect me",
+      consentCancel: "Not now",
+      annotation: function (intent, confidence) {
+        return "(" + (intent || "not understood") + (confidence == null ? "" : ", " + Math.round(confidence * 100) + "%") + ")";
+      },
+      escQueued: "Waiting to reach our team…",
+      escSending: "Connecting you to our team…",
+      escRetry: function (s) { return "Couldn't reach our team yet. Retrying in " + s + " s; your messages are kept."; },
+      escSent: "Sent to our team. A person will answer here.",
+      escResolved: "Our team closed this conversation. The assistant is back.",
       // Read before each message by screen readers (visually hidden), so the log says who spoke.
       speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
     },
@@ -61,6 +84,19 @@
       memoryOnly: "Este chat no se recordará cuando salgas de esta página.",
       fallbackName: "Chat",
       suggestions: "Sugerencias",
+      consentTitle: "Hablar con una persona",
+      consentIntro: "Solo esto se enviará a nuestro equipo de soporte:",
+      consentProfile: "Sobre ti:",
+      consentAgree: "Conectarme",
+      consentCancel: "Ahora no",
+      annotation: function (intent, confidence) {
+        return "(" + (intent || "no entendido") + (confidence == null ? "" : ", " + Math.round(confidence * 100) + " %") + ")";
+      },
+      escQueued: "Esperando para contactar con nuestro equipo…",
+      escSending: "Conectándote con nuestro equipo…",
+      escRetry: function (s) { return "Aún no hemos podido contactar con el equipo. Reintento en " + s + " s; tus mensajes se guardan."; },
+      escSent: "Enviado a nuestro equipo. Una persona te responderá aquí.",
+      escResolved: "Nuestro equipo cerró esta conversación. El asistente vuelve a responder.",
       speaker: { visitor: "Tú:", bot: "Asistente:", agent: "Agente de soporte:" },
     },
   };
@@ -75,6 +111,33 @@
   var cssUrl = new URL("sottovoce.css", base).href;
   var locale = script.getAttribute("data-locale") || navigator.language || "en";
   var uiKey = "sottovoce:v1:ui:" + (botUrl ? new URL(botUrl).pathname : "");
+
+  // Escalation settings: the server's base URL and what the owner allows to be sent.
+  var escalationConfig = { url: null, policy: {} };
+  function configureEscalation(options) {
+    options = options || {};
+    var url = options.url ? new URL(String(options.url), document.baseURI) : null;
+    if (url && !/^https?:$/.test(url.protocol)) throw new TypeError("sottovoce: the escalation URL must be http(s)");
+    if (url && !/\/$/.test(url.pathname)) url.pathname += "/";
+    var policy = {};
+    if (options.profileFields) policy.profile_fields = options.profileFields.map(String);
+    if (options.redact) policy.redact = options.redact.map(String);
+    escalationConfig = { url: url ? url.href : null, policy: policy };
+  }
+  (function () {
+    var url = script.getAttribute("data-escalation-url");
+    if (!url) return;
+    var fields = script.getAttribute("data-escalation-fields");
+    var redact = null;
+    try { redact = JSON.parse(script.getAttribute("data-escalation-redact") || "null"); } catch (e) {
+      console.warn("sottovoce: data-escalation-redact is not a JSON array of patterns; ignored");
+    }
+    configureEscalation({
+      url: url,
+      profileFields: fields ? fields.split(",").map(function (f) { return f.trim(); }).filter(Boolean) : null,
+      redact: Array.isArray(redact) ? redact : null,
+    });
+  })();
 
   // ---------------------------------------------------------------- events
 
@@ -159,6 +222,9 @@
     [icon(["M6 6l12 12M18 6L6 18"])]);
   var log = el("div", { class: "sv-log", role: "log", "aria-label": STRINGS.conversation, tabindex: "0" });
   var status = el("p", { class: "sv-status", role: "status" });
+  // aria-live rather than a second role=status: the assistant's own status stays the one "status".
+  var escStatus = el("p", { class: "sv-status sv-esc-status", "aria-live": "polite" });
+  var consent = el("section", { class: "sv-consent", "aria-label": STRINGS.consentTitle, hidden: "" });
   var note = el("p", { class: "sv-note" });
   var input = el("input", {
     type: "text", class: "sv-input", "aria-label": STRINGS.message, placeholder: STRINGS.placeholder,
@@ -171,6 +237,8 @@
   }, [
     el("div", { class: "sv-header" }, [title, startOver, closeButton]),
     log,
+    consent,
+    escStatus,
     status,
     note,
     form,
@@ -263,6 +331,8 @@
     setStatus("");
     // Storage blocked or full: the chat works from memory; say so plainly, once.
     note.textContent = c.storageStatus() === "memory" ? STRINGS.memoryOnly : "";
+    renderEscalationStatus();
+    if (escalationActive()) pump(); // resume a queued send or an open conversation after a reload
     emit("ready", {
       botName: name, storage: c.storageStatus(), source: c.source(), locale: c.locale(),
       loadMs: performance.now() - loadStarted,
@@ -304,6 +374,7 @@
     var result = queue.then(async function () {
       var t = run(await start());
       clearQuickReplies();
+      hideConsent(); // moving on without answering the offer declines it
       renderMessage("visitor", visitorText, { intent: t.intent });
       emit("message", { from: "visitor", text: visitorText, id: null, quickReplies: [], links: [] });
       emit("intent", {
@@ -312,6 +383,7 @@
       });
       showBotMessages(t.messages);
       setStatus("");
+      if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       return t;
     });
     queue = result.catch(function () {});
@@ -321,6 +393,7 @@
   async function send(text) {
     text = String(text == null ? "" : text).trim();
     if (!text) return undefined;
+    if (escalationActive()) return toAgent(text);
     return turn(function (c) { return c.send(text, Date.now()); }, text);
   }
 
@@ -334,12 +407,266 @@
   async function reset() {
     var c = await start();
     clearQuickReplies();
+    unfollow();
+    clearTimeout(pumpTimer);
+    hideConsent();
     var greeting = c.reset(Date.now());
+    renderEscalationStatus();
     log.textContent = "";
     quickReplyGroup = null;
     showBotMessages(greeting);
     setStatus("");
   }
+
+  // ---------------------------------------------------------------- escalation to a person
+
+  // The state machine (queued, sending, sent, failed with backoff, resolved) lives in the core
+  // and is saved with the conversation; this part only does the network and the drawing.
+  var pumpTimer = null;
+  var pumping = false;
+  var flushing = false;
+  var stream = null;
+
+  function api(path) { return new URL(path, escalationConfig.url).href; }
+
+  function escalation() {
+    try { return chat ? chat.escalation() : null; } catch (e) { return null; }
+  }
+
+  function escalationActive() {
+    var e = escalation();
+    return !!e && e.status.state !== "resolved";
+  }
+
+  function renderEscalationStatus() {
+    var e = escalation();
+    var text = "";
+    if (e) {
+      var s = e.status;
+      if (s.state === "queued") text = STRINGS.escQueued;
+      else if (s.state === "sending") text = STRINGS.escSending;
+      else if (s.state === "failed") text = STRINGS.escRetry(Math.max(1, Math.ceil((s.next_retry_ms - Date.now()) / 1000)));
+      else if (s.state === "sent") text = STRINGS.escSent;
+      else if (s.state === "resolved") text = STRINGS.escResolved;
+      escStatus.setAttribute("data-state", s.state);
+    } else {
+      escStatus.removeAttribute("data-state");
+    }
+    escStatus.textContent = text;
+  }
+
+  function schedule(ms) {
+    clearTimeout(pumpTimer);
+    pumpTimer = setTimeout(pump, Math.max(0, Math.min(ms, 60000)));
+  }
+
+  // One pass: send the escalation if due, then follow the stream and deliver the outbox.
+  async function pump() {
+    if (pumping || !chat || !escalationConfig.url) return;
+    pumping = true;
+    try {
+      var c = chat;
+      var e = c.escalation();
+      if (!e) return;
+      if (c.escalationDue(Date.now())) {
+        c.escalationSending(Date.now());
+        renderEscalationStatus();
+        try {
+          var response = await fetch(api("api/escalations"), {
+            method: "POST",
+            headers: { "content-type": "application/json", "idempotency-key": e.idempotency_key },
+            body: JSON.stringify(e.payload),
+            credentials: "omit",
+          });
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          var body = await response.json();
+          c.escalationSent(String(body.id), String(body.token), Date.now());
+        } catch (error) {
+          // Offline, server down, 5xx, rate limited: only a delay. The queue is in localStorage.
+          console.warn("sottovoce: the escalation was not delivered yet:", error && error.message || error);
+          c.escalationFailed(Date.now());
+        }
+        renderEscalationStatus();
+      }
+      e = c.escalation();
+      var s = e.status;
+      if (s.state === "sent") {
+        follow(e);
+        flushOutbox();
+      } else if (s.state === "failed") {
+        schedule(s.next_retry_ms - Date.now());
+        // Keep the countdown honest.
+        setTimeout(renderEscalationStatus, 1000);
+      } else if (s.state === "sending") {
+        schedule(s.started_ms + 30000 - Date.now());
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function follow(e) {
+    if (stream) return;
+    var s = e.status;
+    var url = api("api/escalations/" + encodeURIComponent(s.id) + "/events?token=" + encodeURIComponent(s.token) +
+      "&after=" + e.last_event_id);
+    stream = new EventSource(url);
+    stream.addEventListener("message", function (event) {
+      var m;
+      try { m = JSON.parse(event.data); } catch (err) { return; }
+      if (!chat || typeof m.id !== "number") return;
+      if (m.author === "agent") {
+        if (chat.addAgentMessage(m.id, String(m.text), Date.now())) {
+          clearQuickReplies();
+          renderMessage("agent", m.text);
+          emit("message", { from: "agent", text: m.text, id: String(m.id), quickReplies: [], links: [] });
+        }
+      } else {
+        chat.escalationSeen(m.id);
+      }
+    });
+    stream.addEventListener("status", function (event) {
+      var st;
+      try { st = JSON.parse(event.data); } catch (err) { return; }
+      if (st.status === "resolved" && chat) {
+        chat.escalationResolved();
+        unfollow();
+        renderEscalationStatus();
+      }
+    });
+    // EventSource reconnects by itself (with Last-Event-ID); an auth failure closes it for good.
+    stream.addEventListener("error", function () {
+      if (stream && stream.readyState === EventSource.CLOSED) {
+        stream = null;
+        schedule(5000);
+      }
+    });
+  }
+
+  function unfollow() {
+    if (stream) stream.close();
+    stream = null;
+  }
+
+  // Visitor messages to the agent, oldest first, each with its client_id (a retry is stored once).
+  async function flushOutbox() {
+    if (flushing || !chat) return;
+    flushing = true;
+    try {
+      for (;;) {
+        var e = chat.escalation();
+        if (!e || e.status.state !== "sent" || e.outbox.length === 0) return;
+        var m = e.outbox[0];
+        var wait = m.next_retry_ms - Date.now();
+        if (wait > 0) { schedule(wait); return; }
+        try {
+          var response = await fetch(api("api/escalations/" + encodeURIComponent(e.status.id) + "/messages"), {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: "Bearer " + e.status.token },
+            body: JSON.stringify({ text: m.text, client_id: m.client_id }),
+            credentials: "omit",
+          });
+          if (response.status === 409) {
+            // Resolved meanwhile: the message stays in the transcript; the bot answers from now on.
+            chat.escalationDelivered(m.client_id);
+            chat.escalationResolved();
+            unfollow();
+            renderEscalationStatus();
+            return;
+          }
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          chat.escalationDelivered(m.client_id);
+        } catch (error) {
+          console.warn("sottovoce: a message to the agent was not delivered yet:", error && error.message || error);
+          var next = chat.escalationMessageFailed(m.client_id, Date.now());
+          if (next != null) schedule(next - Date.now());
+          return;
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function hideConsent() {
+    consent.hidden = true;
+    consent.textContent = "";
+  }
+
+  // Shows exactly what would be sent (text nodes only) with Connect me / Not now.
+  function showConsent(c) {
+    var payload;
+    try {
+      payload = c.escalationPreview(escalationConfig.policy);
+    } catch (error) {
+      console.warn("sottovoce: cannot prepare the escalation:", error && error.message || error);
+      return;
+    }
+    consent.textContent = "";
+    consent.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.consentTitle]));
+    consent.appendChild(el("p", {}, [STRINGS.consentIntro]));
+    var list = el("ol", { class: "sv-consent-list", "aria-label": STRINGS.conversation });
+    payload.transcript.forEach(function (m) {
+      var item = el("li", { class: "sv-consent-" + m.author }, [
+        el("strong", {}, [STRINGS.speaker[m.author] || m.author]), " ", m.text,
+      ]);
+      if (m.author === "visitor") {
+        item.appendChild(el("span", { class: "sv-annotation" }, [" " + STRINGS.annotation(m.intent, m.confidence)]));
+      }
+      list.appendChild(item);
+    });
+    consent.appendChild(list);
+    var fields = Object.keys(payload.profile);
+    if (fields.length) {
+      consent.appendChild(el("p", {}, [STRINGS.consentProfile]));
+      consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (k) {
+        return el("li", {}, [k + ": " + String(payload.profile[k])]);
+      })));
+    }
+    var agree = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.consentAgree]);
+    var cancel = el("button", { type: "button", class: "sv-chip" }, [STRINGS.consentCancel]);
+    agree.addEventListener("click", function () {
+      try {
+        c.escalationQueue(newKey(), Date.now(), escalationConfig.policy);
+      } catch (error) {
+        console.warn("sottovoce: cannot queue the escalation:", error && error.message || error);
+        hideConsent();
+        return;
+      }
+      hideConsent();
+      renderEscalationStatus();
+      input.focus();
+      pump();
+    });
+    cancel.addEventListener("click", function () { hideConsent(); input.focus(); });
+    consent.appendChild(el("div", { class: "sv-consent-actions" }, [agree, cancel]));
+    consent.hidden = false;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return "sv-" + crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return "sv-" + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  // While a person has the conversation, the visitor's words go to them (queued, never dropped).
+  function toAgent(text) {
+    var result = queue.then(async function () {
+      var c = await start();
+      c.escalationMessage(text, Date.now());
+      clearQuickReplies();
+      renderMessage("visitor", text);
+      emit("message", { from: "visitor", text: text, id: null, quickReplies: [], links: [] });
+      flushOutbox();
+      return { messages: [], intent: null, confidence: null, ranking: [], entities: [], locale: null, handoff: false, toAgent: true };
+    });
+    queue = result.catch(function () {});
+    return result;
+  }
+
+  window.addEventListener("online", function () { schedule(0); });
 
   // ---------------------------------------------------------------- open / close
 
@@ -415,6 +742,7 @@
       send: function (text) { return send(text); },
       reset: function () { return reset(); },
       on: on,
+      configureEscalation: function (options) { configureEscalation(options); },
     }),
     writable: false,
     configurable: false,

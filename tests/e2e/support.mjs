@@ -2,7 +2,8 @@
 // free port, launch Debian's Chromium through playwright-core, and watch a page for CSP
 // violations, uncaught errors and console errors.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -27,9 +28,15 @@ export function launchChromium() {
   });
 }
 
-/// Starts `target/release/sottovoce serve --port 0` and resolves to { url, stop } once it prints
-/// its URL. Extra arguments (e.g. ["--bot", "path.json"]) are passed through.
+/// Starts `target/release/sottovoce serve --port 0` and resolves to { url, stop, output } once it
+/// prints its URL. Extra arguments (e.g. ["--bot", "path.json"]) are passed through. Without a
+/// `--db`, the escalation server gets a fresh SQLite file in a temporary folder (removed by stop).
 export async function startServer(extraArgs = []) {
+  let scratch = null;
+  if (!extraArgs.includes("--db")) {
+    scratch = mkdtempSync(join(tmpdir(), "sottovoce-e2e-"));
+    extraArgs = [...extraArgs, "--db", join(scratch, "escalations.db")];
+  }
   const binary = join(ROOT, "target", "release", "sottovoce");
   for (const [path, hint] of [[binary, "make cli"], [join(ROOT, "pkg", "sottovoce_bg.wasm"), "make pkg"]]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run \`${hint}\` first`);
@@ -52,11 +59,15 @@ export async function startServer(extraArgs = []) {
     child.on("exit", (code) => { clearTimeout(timer); reject(new Error(`sottovoce serve exited with ${code}:\n${output}`)); });
   });
   const stop = () => new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
+    const done = () => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null) return done();
+    child.once("exit", done);
     child.kill("SIGTERM");
   });
-  return { url, stop };
+  return { url, stop, output: () => output };
 }
 
 /// Collects everything that must fail a test: CSP violations (from the page's own

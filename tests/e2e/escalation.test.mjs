@@ -1,0 +1,151 @@
+// End to end: a visitor on the demo store page asks for a person, sees exactly what will be sent
+// (a card number typed earlier redacted), agrees, and talks live with an agent in the inbox of
+// the same `sottovoce serve` (fresh SQLite file, demo agent from --demo-agent). Agent replies
+// arrive without a reload and survive one; the visitor's replies reach the agent. A second
+// visitor's escalation meets a network failure first: the status says it is retrying, and it is
+// delivered once the network is back. Both pages run under their strict CSPs with no violation.
+//
+// Run: make pkg cli && node --test tests/e2e/escalation.test.mjs
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+
+const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
+const EMAIL = "agent@cumbre.example";
+const PASSWORD = "demo agent password";
+const CARD = "4111 1111 1111 1111";
+
+/** The widget's shadow root text for a selector, read inside the page. */
+const shadowText = (page, selector) =>
+  page.evaluate((s) => document.querySelector("#sottovoce-widget").shadowRoot.querySelector(s)?.textContent ?? "", selector);
+
+describe("escalation from the widget to the agent inbox", () => {
+  let server, browser, visitorContext, agentContext, visitor, agent, visitorWatch, agentWatch;
+
+  before(async () => {
+    server = await startServer(["--demo-agent", `${EMAIL}:${PASSWORD}`]);
+    assert.match(server.output(), /inbox at http:\/\/[\d.]+:\d+\/inbox\//);
+    browser = await launchChromium();
+    visitorContext = await browser.newContext({ locale: "en-US" });
+    agentContext = await browser.newContext({ locale: "en-US" });
+    visitor = await visitorContext.newPage();
+    agent = await agentContext.newPage();
+    visitorWatch = await watchPage(visitor);
+    agentWatch = await watchPage(agent);
+    await recordWidgetEvents(visitor);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function ask(page, text) {
+    const before = await page.evaluate(() => window.__sv.messages.length);
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill(text);
+    await box.press("Enter");
+    await page.waitForFunction((n) => window.__sv.messages.length > n, before, { timeout: 10_000 });
+  }
+
+  test("consent, redaction, live replies both ways, and a reload keeps the agent's words", async () => {
+    await visitor.goto(server.url);
+    await visitor.getByRole("button", { name: "Open chat" }).click();
+    await visitor.getByRole("dialog", { name: bot.name }).waitFor();
+    await visitor.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await ask(visitor, "my name is Marta");
+    await ask(visitor, `I was charged twice on my card ${CARD}, I want my money back`);
+    await ask(visitor, "can I talk to a real person please");
+    const intents = await visitor.evaluate(() => window.__sv.intents.map((i) => i.intent));
+    assert.equal(intents.at(-1), "human", intents.join(", "));
+
+    // The consent view lists what would be sent, redacted, with the bot's annotations.
+    const consent = visitor.getByRole("region", { name: "Talk to a person" });
+    await consent.waitFor();
+    const preview = await consent.textContent();
+    assert.ok(!preview.includes("4111"), preview);
+    assert.match(preview, /\[redacted card number\]/);
+    assert.match(preview, /can I talk to a real person please \(human, \d+%\)/);
+    assert.match(preview, /name: Marta/);
+    await visitor.getByRole("button", { name: "Connect me" }).click();
+    await consent.waitFor({ state: "hidden" });
+    await visitor.waitForFunction(() =>
+      /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 15_000 });
+
+    // The agent signs in and sees the conversation with annotations, and no card number.
+    await agent.goto(`${server.url}inbox/`);
+    await agent.getByLabel("Email").fill(EMAIL);
+    await agent.getByLabel("Password").fill(PASSWORD);
+    await agent.getByRole("button", { name: "Sign in" }).click();
+    await agent.getByRole("button", { name: /Marta/ }).click();
+    const transcript = agent.getByRole("log", { name: "Transcript" });
+    await transcript.getByText("can I talk to a real person please").waitFor();
+    await transcript.getByText(/intent human · confidence \d+%/).first().waitFor();
+    assert.ok(!(await transcript.textContent()).includes("4111"));
+    assert.match(await transcript.textContent(), /\[redacted card number\]/);
+
+    // Agent → visitor, live.
+    await agent.getByRole("textbox", { name: "Reply" }).fill("Hi Marta, I am Luis. I can see the double charge.");
+    await agent.getByRole("button", { name: "Send reply" }).click();
+    await visitor.locator('[data-from="agent"]').filter({ hasText: "I can see the double charge" }).waitFor({ timeout: 10_000 });
+
+    // Visitor → agent (goes to the person, not the bot), live in the inbox.
+    const botTurns = await visitor.evaluate(() => window.__sv.intents.length);
+    await ask(visitor, "thank you Luis, it was on Monday");
+    await transcript.getByText("thank you Luis, it was on Monday").waitFor({ timeout: 10_000 });
+    assert.equal(await visitor.evaluate(() => window.__sv.intents.length), botTurns, "the bot stays quiet while a person answers");
+
+    // Reload: the agent's message and the status are still there, and the stream resumes.
+    await visitor.reload();
+    await visitor.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await visitor.locator('[data-from="agent"]').filter({ hasText: "I can see the double charge" }).waitFor();
+    assert.match(await shadowText(visitor, ".sv-esc-status"), /Sent to our team/);
+    await agent.getByRole("textbox", { name: "Reply" }).fill("Refund done, Marta.");
+    await agent.getByRole("button", { name: "Send reply" }).click();
+    await visitor.locator('[data-from="agent"]').filter({ hasText: "Refund done, Marta." }).waitFor({ timeout: 10_000 });
+    assert.equal(await visitor.locator('[data-from="agent"]').count(), 2, "no agent message shown twice after the reload");
+
+    assert.deepEqual(await visitorWatch.all(), []);
+    assert.deepEqual(await agentWatch.all(), []);
+  });
+
+  test("the network fails at consent time: the status says retrying, then it is delivered", async () => {
+    const context = await browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    let refused = 0;
+    await page.route("**/api/escalations", (route) => { refused += 1; return route.abort("connectionrefused"); });
+    await page.goto(server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await ask(page, "I'm Nico");
+    await ask(page, "I need to speak to a human");
+    await page.getByRole("button", { name: "Connect me" }).click();
+    await page.waitForFunction(() =>
+      /Retrying in \d+ s/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 10_000 });
+    // A message typed meanwhile waits in the outbox.
+    await ask(page, "my order is CU-482913");
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.endsWith(":escalation")).map((k) => JSON.parse(localStorage.getItem(k))));
+    assert.equal(stored.length, 1);
+    assert.ok(["failed", "sending"].includes(stored[0].status.state), JSON.stringify(stored[0].status));
+    assert.equal(stored[0].outbox.length, 1);
+    assert.ok(refused >= 1);
+
+    await page.unroute("**/api/escalations");
+    await page.waitForFunction(() =>
+      /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 20_000 });
+    await agent.getByRole("button", { name: /Nico/ }).click();
+    const transcript = agent.getByRole("log", { name: "Transcript" });
+    await transcript.getByText("my order is CU-482913").waitFor({ timeout: 10_000 });
+    const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_REFUSED/.test(p)); // the refused requests themselves
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
