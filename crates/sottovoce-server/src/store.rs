@@ -350,6 +350,14 @@ impl Store {
             }
         }
         let mut tx = self.writer.begin().await?;
+        // Lock the conversation's row first: messages of one conversation then take their ids
+        // and commit in the same order, so a stream that has sent id n never misses a smaller
+        // id committed later (PostgreSQL sequences alone do not promise that).
+        sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
+            .bind(m.created_ms)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query(
             "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
              confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -379,11 +387,6 @@ impl Store {
             Err(e) => return Err(e),
         };
         let id: i64 = row.try_get("id")?;
-        sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
-            .bind(m.created_ms)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok((
             Message {
