@@ -482,8 +482,9 @@ impl Store {
         row.map(|r| Ok((r.try_get("id")?, r.try_get("password_hash")?))).transpose()
     }
 
-    /// Stores a session (by the hash of its cookie token).
+    /// Stores a session (by the hash of its cookie token), and forgets expired ones.
     pub async fn create_session(&self, token_hash: &str, agent_id: i64, now_ms: i64, expires_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1").bind(now_ms).execute(&self.writer).await?;
         sqlx::query("INSERT INTO sessions (token_hash, agent_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(agent_id)
