@@ -207,3 +207,56 @@ fn a_compiled_model_loads_and_answers_like_its_definition() {
         assert_eq!(a["messages"], b["messages"], "{text}");
     }
 }
+
+#[wasm_bindgen_test]
+fn an_escalation_is_redacted_retried_and_survives_a_reload_with_agent_messages() {
+    let key = "test:escalation";
+    storage().remove_item(key).unwrap();
+    storage().remove_item(&format!("{key}:escalation")).unwrap();
+    let mut first = chat(key, json!({}));
+    first.begin(T0).unwrap();
+    first.send("my card is 4111-1111-1111-1111".into(), T0 + 1000.0).unwrap();
+    let turn = plain(first.send("could I talk to an actual person please".into(), T0 + 2000.0).unwrap());
+    assert_eq!(turn["handoff"], true, "{turn}");
+    let policy = js(&json!({ "profile_fields": ["locale"], "redact": [] }));
+    let preview = plain(first.escalation_preview(Some(policy.clone().unchecked_into())).unwrap());
+    assert!(!preview.to_string().contains("4111"), "{preview}");
+    assert_eq!(preview["profile"], json!({ "locale": "en" }));
+    let visitor_lines: Vec<&Value> =
+        preview["transcript"].as_array().unwrap().iter().filter(|m| m["author"] == "visitor").collect();
+    assert_eq!(visitor_lines.len(), 2, "{preview}");
+    assert_eq!(visitor_lines[1]["intent"], "human", "{preview}");
+    assert!(visitor_lines[0]["text"].as_str().unwrap().contains("[redacted card number]"), "{preview}");
+    assert!(plain(first.escalation().unwrap()).is_null());
+
+    first.escalation_queue("key-0123456789abcdef", T0 + 3000.0, Some(policy.unchecked_into())).unwrap();
+    assert!(first.escalation_due(T0 + 3000.0));
+    assert_eq!(first.escalation_sending(T0 + 3000.0).unwrap(), 1);
+    let retry = first.escalation_failed(T0 + 3100.0).unwrap();
+    assert!((T0 + 3600.0..=T0 + 4100.0).contains(&retry), "first retry after 0.5 to 1 s: {}", retry - T0);
+    assert!(!first.escalation_due(retry - 1.0));
+    first.escalation_message("are you there?", T0 + 3200.0).unwrap();
+    drop(first);
+
+    // A reload: the queue, the failure and the waiting message are all still there.
+    let mut second = chat(key, json!({}));
+    let e = plain(second.escalation().unwrap());
+    assert_eq!(e["status"]["state"], "failed", "{e}");
+    assert_eq!(e["outbox"][0]["text"], "are you there?");
+    assert!(second.escalation_due(retry));
+    second.escalation_sending(retry).unwrap();
+    second.escalation_sent("c_1", "tok", retry + 50.0).unwrap();
+    let client_id = e["outbox"][0]["client_id"].as_str().unwrap().to_owned();
+    second.escalation_delivered(&client_id).unwrap();
+    assert!(second.add_agent_message(7.0, "Hi, this is Luis.", retry + 100.0).unwrap());
+    assert!(!second.add_agent_message(7.0, "Hi, this is Luis.", retry + 100.0).unwrap(), "a replayed event is ignored");
+    drop(second);
+
+    let third = chat(key, json!({}));
+    let e = plain(third.escalation().unwrap());
+    assert_eq!(e["status"]["state"], "sent");
+    assert_eq!(e["outbox"], json!([]));
+    let transcript = plain(third.transcript().unwrap());
+    let last = transcript.as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["from"].as_str(), last["text"].as_str()), (Some("agent"), Some("Hi, this is Luis.")));
+}
