@@ -29,7 +29,8 @@
 //! clock moves on) and `reload: true` (the state goes through JSON and back, as in
 //! `localStorage`). Expectations, all optional: `intent` (the intent acted on) or
 //! `fallback: true`, `replies` (message ids, in order), `text` (substrings of the turn's text),
-//! `links` (URLs, in order), `quick_replies` (labels, in order), `handoff`, `slots` (slot →
+//! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` (labels that must be
+//! among the quick replies), `handoff`, `slots` (slot →
 //! value: the active form's slots, or the conversation context's when no form is active),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
 //! `locale`, `form` (active form name, or `none`).
@@ -180,6 +181,9 @@ pub struct Step {
     /// Expected quick-reply labels, in order.
     #[serde(default)]
     pub quick_replies: Option<Vec<String>>,
+    /// Labels that must be among the turn's quick replies (others may be there too).
+    #[serde(default)]
+    pub offers: Option<Vec<String>>,
     /// Expected handoff flag.
     #[serde(default)]
     pub handoff: Option<bool>,
@@ -433,6 +437,12 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         let links: Vec<String> = turn.messages.iter().flat_map(|m| m.links.iter().map(|l| l.url.clone())).collect();
         check(&mut problems, "links", &step.links, links);
         check(&mut problems, "quick_replies", &step.quick_replies, shown.iter().map(|q| q.label.clone()).collect());
+        for label in step.offers.iter().flatten() {
+            if !shown.iter().any(|q| &q.label == label) {
+                let labels: Vec<&str> = shown.iter().map(|q| q.label.as_str()).collect();
+                problems.push(format!("offers: expected a {label:?} button, got {labels:?}"));
+            }
+        }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
         if step.slots.is_some() {
             let slots = match (&state.form, &state.context) {

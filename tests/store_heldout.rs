@@ -132,8 +132,10 @@ fn store_definition_is_complete() {
                 problems.push(format!("intent {}: repeated {locale} example", intent.name));
             }
         }
-        if intent.title.is_none() {
-            problems.push(format!("intent {}: no title", intent.name));
+        // Small talk has no title, so "did you mean" buttons never offer "Yes" or "Say hello".
+        const SMALL_TALK: &[&str] = &["affirm", "deny", "greet", "thanks", "goodbye", "tell_name"];
+        if intent.title.is_none() != SMALL_TALK.contains(&intent.name.as_str()) {
+            problems.push(format!("intent {}: a title only and always for intents that are not small talk", intent.name));
         }
     }
     let en = &def.messages["en"];

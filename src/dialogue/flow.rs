@@ -842,8 +842,16 @@ impl Bot {
                 }
             }
         }
-        // A second strongly negative message: offer a person (unless one was just asked for).
-        if state.negatives >= 2 && !out.handoff {
+        // A second strongly negative message: offer a person, unless one was just asked for
+        // or a button on screen already offers one.
+        let handoff_offered = out.handoff
+            || out.messages.iter().flat_map(|m| &m.quick_replies).any(|q| {
+                q.intent.as_deref().and_then(|i| self.intent_def(i)).is_some_and(|i| i.action == Some(Action::Handoff))
+            });
+        if handoff_offered {
+            state.negatives = 0;
+        }
+        if state.negatives >= 2 {
             if let Some(offer) = self.definition.contact.as_ref().and_then(|c| c.offer.clone()) {
                 let mut message = self.message(state, &offer, &BTreeMap::new());
                 let handoff = self.definition.intents.iter().find(|i| {
@@ -856,9 +864,6 @@ impl Bot {
                 out.messages.push(message);
                 state.negatives = 0;
             }
-        }
-        if out.handoff {
-            state.negatives = 0;
         }
         // The visitor's entry carries the intent acted on, so a stored transcript tells what
         // happened (the NLU's own guess stays in the turn's `nlu`).
