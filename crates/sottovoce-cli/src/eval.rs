@@ -15,6 +15,11 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::nlu::{IntentClassifier, TrainOptions};
 
+// Slot scoring lives beside this file (written by the slots engineer); it runs when the
+// splits carry `entities`.
+#[path = "eval_slots.rs"]
+mod slots;
+
 /// The label that marks out-of-scope queries.
 const OOS: &str = "oos";
 
@@ -499,10 +504,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip, loads in {load_ms:.1} ms")),
         ("classifier alone", format!("{classifier_bytes} bytes, {} weights", model.n_weights())),
     ]);
+    // Slots, when the splits carry them: scored on the test file as written (no noise), with
+    // the intent this classifier predicts (None below the out-of-scope rule).
+    let slot_report = slots::evaluate(
+        &args.train,
+        &args.test,
+        &labels,
+        &|text: &str| {
+            let p = model.predict(text);
+            let (label, probability) = best(&p);
+            let s = Scored { gold: None, label, probability, coverage: model.coverage(text) };
+            (s.confidence(rule.alpha) >= rule.threshold).then_some(label)
+        },
+        args.quiet,
+    )?;
+    if let Some(report) = &slot_report {
+        report.add_json(&mut result);
+    }
     println!("sottovoce eval: {} -> {}{}", args.train.display(), args.test.display(),
         if args.noise.is_some() { " (typo noise)" } else { "" });
     for (k, v) in &table {
         println!("  {k:<36} {v}");
+    }
+    if let Some(report) = &slot_report {
+        report.print();
     }
     if let Some(out) = &args.json {
         std::fs::write(out, serde_json::to_string_pretty(&result)? + "\n")
