@@ -8,7 +8,8 @@
 // Run: make pkg cli && node --test tests/e2e/escalation.test.mjs
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
 
@@ -26,7 +27,9 @@ describe("escalation from the widget to the agent inbox", () => {
 
   before(async () => {
     server = await startServer(["--demo-agent", `${EMAIL}:${PASSWORD}`]);
+    for (let i = 0; i < 50 && !/demo agent: /.test(server.output()); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(server.output(), /inbox at http:\/\/[\d.]+:\d+\/inbox\//);
+    assert.match(server.output(), new RegExp(`demo agent: ${EMAIL} / ${PASSWORD}`));
     browser = await launchChromium();
     visitorContext = await browser.newContext({ locale: "en-US" });
     agentContext = await browser.newContext({ locale: "en-US" });
@@ -147,5 +150,73 @@ describe("escalation from the widget to the agent inbox", () => {
     const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_REFUSED/.test(p)); // the refused requests themselves
     assert.deepEqual(problems, []);
     await context.close();
+  });
+});
+
+describe("escalation while the server is down", () => {
+  let dir, server, browser;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "sottovoce-down-"));
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the server stops before consent: retrying, then delivered once it is back, without duplicates", async () => {
+    const db = join(dir, "escalations.db");
+    server = await startServer(["--db", db]);
+    const port = new URL(server.url).port;
+    const page = await (await browser.newContext({ locale: "en-US" })).newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    await page.goto(server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill("call me Nina");
+    await box.press("Enter");
+    await box.fill("I want to speak with a person");
+    await box.press("Enter");
+    await page.getByRole("button", { name: "Connect me" }).waitFor();
+
+    await server.stop(); // the real process is gone: connections are refused
+    server = null;
+    await page.getByRole("button", { name: "Connect me" }).click();
+    const status = () => page.evaluate(() =>
+      document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent);
+    await page.waitForFunction(() =>
+      /Retrying in \d+ s/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 10_000 });
+    await box.fill("are you there?");
+    await box.press("Enter");
+    await page.locator('[data-from="visitor"]').filter({ hasText: "are you there?" }).waitFor();
+
+    server = await startServer(["--port", port, "--db", db]);
+    await page.waitForFunction(() =>
+      /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 40_000 });
+    assert.match(await status(), /Sent to our team/);
+
+    // Read back with the visitor's own token: the escalation and the waiting message, once each.
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.endsWith(":escalation")).map((k) => JSON.parse(localStorage.getItem(k)))[0]);
+    assert.equal(stored.status.state, "sent");
+    const read = async () => (await fetch(`${server.url}api/escalations/${stored.status.id}/messages`, {
+      headers: { authorization: `Bearer ${stored.status.token}` },
+    })).json();
+    let messages = (await read()).messages;
+    for (let i = 0; i < 50 && !messages.some((m) => m.text === "are you there?"); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      messages = (await read()).messages;
+    }
+    assert.equal(messages.filter((m) => m.text === "are you there?").length, 1, JSON.stringify(messages));
+    assert.equal(messages.filter((m) => m.text === "I want to speak with a person").length, 1);
+    const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_REFUSED/.test(p));
+    assert.deepEqual(problems, []);
   });
 });

@@ -29,7 +29,8 @@ export function launchChromium() {
 }
 
 /// Starts `target/release/sottovoce serve --port 0` and resolves to { url, stop, output } once it
-/// prints its URL. Extra arguments (e.g. ["--bot", "path.json"]) are passed through. Without a
+/// prints its URL. Extra arguments (e.g. ["--bot", "path.json"], or a fixed ["--port", "8123"])
+/// are passed through. Without a
 /// `--db`, the escalation server gets a fresh SQLite file in a temporary folder (removed by stop).
 export async function startServer(extraArgs = []) {
   let scratch = null;
@@ -41,7 +42,8 @@ export async function startServer(extraArgs = []) {
   for (const [path, hint] of [[binary, "make cli"], [join(ROOT, "pkg", "sottovoce_bg.wasm"), "make pkg"]]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: run \`${hint}\` first`);
   }
-  const child = spawn(binary, ["serve", "--port", "0", ...extraArgs], {
+  const portArgs = extraArgs.includes("--port") ? [] : ["--port", "0"];
+  const child = spawn(binary, ["serve", ...portArgs, ...extraArgs], {
     cwd: ROOT,
     env: { ...process.env, PORT: "" },
     stdio: ["ignore", "pipe", "pipe"],
