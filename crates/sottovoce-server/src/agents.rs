@@ -230,7 +230,7 @@ pub(crate) async fn reply(
     s.metrics.inc(Counter::AgentMessage);
     s.live.publish(&s.store, &id, "message").await;
     if let Some(webhooks) = &s.webhooks {
-        webhooks.send("message.created", json!({ "conversation_id": id, "message": message }));
+        webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
     }
     Ok((StatusCode::CREATED, Json(message)).into_response())
 }
@@ -253,7 +253,7 @@ pub(crate) async fn resolve(
     s.metrics.inc(Counter::Resolved);
     s.live.publish(&s.store, &id, "resolved").await;
     if let Some(webhooks) = &s.webhooks {
-        webhooks.send("escalation.resolved", json!({ "conversation_id": id, "resolved_ms": now }));
+        webhooks.send("escalation.resolved", json!({ "conversation_id": id, "resolved_ms": now })).await;
     }
     Ok(Json(json!({ "id": id, "status": "resolved", "resolved_ms": now })))
 }

@@ -221,7 +221,7 @@ pub(crate) async fn create_escalation(
             if let Some(webhooks) = &s.webhooks {
                 if let Some(header) = s.store.conversation(&id).await? {
                     let messages = s.store.messages_after(&id, 0).await?;
-                    webhooks.send("escalation.created", json!({ "conversation": header, "messages": messages }));
+                    webhooks.send("escalation.created", json!({ "conversation": header, "messages": messages })).await;
                 }
             }
             let body = json!({ "id": id, "token": token, "status": "open", "created_ms": now });
@@ -313,7 +313,7 @@ pub(crate) async fn post_visitor_message(
     s.metrics.inc(Counter::VisitorMessage);
     s.live.publish(&s.store, &id, "message").await;
     if let Some(webhooks) = &s.webhooks {
-        webhooks.send("message.created", json!({ "conversation_id": id, "message": message }));
+        webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
     }
     Ok((StatusCode::CREATED, Json(message)).into_response())
 }

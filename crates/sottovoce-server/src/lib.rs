@@ -223,7 +223,7 @@ impl AppState {
             Some(path) => Some(suggest::Suggester::load(path)?),
             None => None,
         };
-        let webhooks = config.webhook.clone().map(|w| webhook::Webhooks::start(w, metrics.clone()));
+        let webhooks = config.webhook.clone().map(|w| webhook::Webhooks::start(w, metrics.clone(), store.clone()));
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,

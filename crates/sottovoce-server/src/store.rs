@@ -169,10 +169,29 @@ pub struct Conversation {
     pub last_intent: Option<String>,
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
-const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "webhook outbox", include_str!("../migrations/sqlite/0002_webhook_outbox.sql")),
+];
+const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "webhook outbox", include_str!("../migrations/postgres/0002_webhook_outbox.sql")),
+];
+
+/// A webhook delivery waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct PendingWebhook {
+    /// Row id.
+    pub id: i64,
+    /// Event name (`escalation.created`…).
+    pub event: String,
+    /// The exact JSON body to sign and send.
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When it became due (also the claim token: see [`Store::claim_webhook`]).
+    pub next_ms: i64,
+}
 
 /// Turns a bare file path into a SQLite URL that creates the file; other URLs pass unchanged.
 pub fn normalize_url(url: &str) -> String {
@@ -506,6 +525,69 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("email")?))).transpose()
+    }
+
+    /// Queues a webhook delivery, due now.
+    pub async fn queue_webhook(&self, event: &str, body: &str, now_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO webhook_outbox (event, body, attempts, next_ms, created_ms) VALUES ($1, $2, 0, $3, $4)")
+            .bind(event)
+            .bind(body)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` deliveries due at `now_ms`, oldest first.
+    pub async fn due_webhooks(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingWebhook>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, event, body, attempts, next_ms FROM webhook_outbox WHERE next_ms <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PendingWebhook {
+                    id: r.try_get("id")?,
+                    event: r.try_get("event")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                    next_ms: r.try_get("next_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Claims a due delivery until `lease_until_ms`; `false` when another worker (or process)
+    /// claimed it first.
+    pub async fn claim_webhook(&self, w: &PendingWebhook, lease_until_ms: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE webhook_outbox SET next_ms = $1 WHERE id = $2 AND next_ms = $3")
+            .bind(lease_until_ms)
+            .bind(w.id)
+            .bind(w.next_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt: retry at `next_ms`.
+    pub async fn retry_webhook(&self, id: i64, attempts: i64, next_ms: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE webhook_outbox SET attempts = $1, next_ms = $2 WHERE id = $3")
+            .bind(attempts)
+            .bind(next_ms)
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a delivery (delivered, or given up).
+    pub async fn delete_webhook(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM webhook_outbox WHERE id = $1").bind(id).execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Deletes a session (sign out).

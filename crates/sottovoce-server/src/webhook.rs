@@ -6,20 +6,28 @@
 //! id, so a receiver can drop duplicates). A non-2xx answer or a network error is retried up to
 //! [`ATTEMPTS`] times in all, waiting 0.5 s, 1 s, 2 s… between attempts.
 //!
-//! Deliveries are queued in memory: a restart drops the ones still being retried (the
-//! conversation itself is already stored).
+//! Deliveries wait in the database (`webhook_outbox`), so a restart or a crash delays them
+//! rather than dropping them; a worker in every process claims due rows (a lease, so two
+//! processes on one PostgreSQL never send the same attempt twice) and deletes them once
+//! delivered or given up.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 
 use crate::metrics::{Counter, Metrics};
+use crate::store::{now_ms, PendingWebhook, Store};
 use crate::WebhookConfig;
 
 /// Attempts per event, the first included.
-pub const ATTEMPTS: u32 = 7;
+pub const ATTEMPTS: i64 = 7;
+/// Wait before the first retry; doubled for each further one.
+pub const FIRST_RETRY_MS: i64 = 500;
+/// How long a claimed delivery is left to its worker before another may take it.
+const LEASE_MS: i64 = 60_000;
 
 /// `sha256=<hex>` of HMAC-SHA256 over `body` keyed with `secret`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -28,80 +36,115 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The delivery queue.
+/// The outbox's front door and its delivery worker.
 #[derive(Debug, Clone)]
 pub struct Webhooks {
-    queue: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    store: Store,
+    wake: Arc<Notify>,
 }
 
 impl Webhooks {
-    /// Starts the delivery task (at most 16 deliveries in flight).
-    pub fn start(config: WebhookConfig, metrics: Metrics) -> Webhooks {
-        let (queue, mut rx) = mpsc::unbounded_channel::<(String, Vec<u8>)>();
+    /// Starts the delivery worker (at most 16 deliveries in flight).
+    pub fn start(config: WebhookConfig, metrics: Metrics, store: Store) -> Webhooks {
+        let wake = Arc::new(Notify::new());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        tokio::spawn(async move {
-            let slots = std::sync::Arc::new(Semaphore::new(16));
-            while let Some((event, body)) = rx.recv().await {
-                let Ok(permit) = slots.clone().acquire_owned().await else { break };
-                let (client, config, metrics) = (client.clone(), config.clone(), metrics.clone());
-                tokio::spawn(async move {
-                    deliver(&client, &config, &metrics, &event, body).await;
-                    drop(permit);
-                });
-            }
-        });
-        Webhooks { queue }
+        tokio::spawn(worker(store.clone(), wake.clone(), client, Arc::new(config), metrics));
+        Webhooks { store, wake }
     }
 
     /// Queues `event` (`escalation.created`, `message.created`, `escalation.resolved`) with
-    /// `data`; the body is `{"event", "delivery_id", "created_ms", "data"}`.
-    pub fn send(&self, event: &str, data: serde_json::Value) {
+    /// `data`; the body is `{"event", "delivery_id", "created_ms", "data"}`. A failure to queue
+    /// is logged: the event itself is already stored.
+    pub async fn send(&self, event: &str, data: serde_json::Value) {
+        let now = now_ms();
         let body = serde_json::json!({
             "event": event,
             "delivery_id": crate::api::random_hex(16),
-            "created_ms": crate::store::now_ms(),
+            "created_ms": now,
             "data": data,
         });
-        let _ = self.queue.send((event.to_owned(), body.to_string().into_bytes()));
+        match self.store.queue_webhook(event, &body.to_string(), now).await {
+            Ok(()) => self.wake.notify_one(),
+            Err(e) => tracing::error!(event, error = %e, "cannot queue webhook"),
+        }
     }
 }
 
-async fn deliver(client: &reqwest::Client, config: &WebhookConfig, metrics: &Metrics, event: &str, body: Vec<u8>) {
-    let signature = sign(config.secret.as_bytes(), &body);
-    let delivery: String = serde_json::from_slice::<serde_json::Value>(&body)
+async fn worker(store: Store, wake: Arc<Notify>, client: reqwest::Client, config: Arc<WebhookConfig>, metrics: Metrics) {
+    let slots = Arc::new(Semaphore::new(16));
+    loop {
+        let due = match store.due_webhooks(now_ms(), 16).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the webhook outbox failed");
+                Vec::new()
+            }
+        };
+        if due.is_empty() {
+            // New events wake us; retries come due on their own, so look again soon anyway.
+            let _ = tokio::time::timeout(Duration::from_millis(250), wake.notified()).await;
+            continue;
+        }
+        for pending in due {
+            match store.claim_webhook(&pending, now_ms() + LEASE_MS).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming a webhook failed");
+                    continue;
+                }
+            }
+            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            let (store, client, config, metrics) = (store.clone(), client.clone(), config.clone(), metrics.clone());
+            tokio::spawn(async move {
+                attempt(&store, &client, &config, &metrics, pending).await;
+                drop(permit);
+            });
+        }
+    }
+}
+
+/// One attempt: delete on 2xx, otherwise schedule the next attempt or give up.
+async fn attempt(store: &Store, client: &reqwest::Client, config: &WebhookConfig, metrics: &Metrics, w: PendingWebhook) {
+    let delivery: String = serde_json::from_str::<serde_json::Value>(&w.body)
         .ok()
         .and_then(|v| v["delivery_id"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mut delay = Duration::from_millis(500);
-    for attempt in 1..=ATTEMPTS {
-        let result = client
-            .post(&config.url)
-            .header("content-type", "application/json")
-            .header("x-sottovoce-event", event)
-            .header("x-sottovoce-delivery", &delivery)
-            .header("x-sottovoce-signature", &signature)
-            .body(body.clone())
-            .send()
-            .await;
-        match result {
-            Ok(response) if response.status().is_success() => {
-                metrics.inc(Counter::WebhookOk);
-                return;
+    let result = client
+        .post(&config.url)
+        .header("content-type", "application/json")
+        .header("x-sottovoce-event", &w.event)
+        .header("x-sottovoce-delivery", &delivery)
+        .header("x-sottovoce-signature", sign(config.secret.as_bytes(), w.body.as_bytes()))
+        .body(w.body.clone())
+        .send()
+        .await;
+    let attempts = w.attempts + 1;
+    let outcome = match result {
+        Ok(response) if response.status().is_success() => {
+            metrics.inc(Counter::WebhookOk);
+            store.delete_webhook(w.id).await
+        }
+        failed => {
+            match failed {
+                Ok(response) => tracing::warn!(event = %w.event, attempts, status = %response.status(), "webhook refused"),
+                Err(e) => tracing::warn!(event = %w.event, attempts, error = %e, "webhook failed"),
             }
-            Ok(response) => tracing::warn!(event, attempt, status = %response.status(), "webhook refused"),
-            Err(e) => tracing::warn!(event, attempt, error = %e, "webhook failed"),
+            if attempts >= ATTEMPTS {
+                metrics.inc(Counter::WebhookGaveUp);
+                store.delete_webhook(w.id).await
+            } else {
+                metrics.inc(Counter::WebhookRetried);
+                store.retry_webhook(w.id, attempts, now_ms() + (FIRST_RETRY_MS << (attempts - 1))).await
+            }
         }
-        if attempt == ATTEMPTS {
-            break;
-        }
-        metrics.inc(Counter::WebhookRetried);
-        tokio::time::sleep(delay).await;
-        delay *= 2;
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "updating the webhook outbox failed; the lease will expire and it will be retried");
     }
-    metrics.inc(Counter::WebhookGaveUp);
 }
 
 #[cfg(test)]

@@ -144,3 +144,42 @@ async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
     assert!(metrics.contains("sottovoce_webhook_deliveries_total{result=\"retried\"} 1"), "{metrics}");
     assert!(metrics.contains("sottovoce_webhook_deliveries_total{result=\"ok\"} 3"), "{metrics}");
 }
+
+#[tokio::test]
+async fn webhooks_wait_in_the_database_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("hooks.db").display());
+    // A receiver that is down: a port nobody listens on any more.
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/hook", listener.local_addr().unwrap())
+    };
+
+    // First life, in a runtime of its own: the escalation is stored, the webhook fails.
+    let first_db = db.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut config = sottovoce_server::Config::new(first_db);
+            config.webhook = Some(WebhookConfig { url: down, secret: SECRET.into() });
+            let app = sottovoce_server::build_app(config).await.unwrap();
+            escalate(&app, &escalation(None)).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        });
+        // Dropping the runtime ends every task, as a crash would.
+    })
+    .join()
+    .unwrap();
+
+    // Second life on the same database, with a receiver that works (after one 500).
+    let (hook_url, received) = webhook_receiver().await;
+    let mut config = sottovoce_server::Config::new(db);
+    config.webhook = Some(WebhookConfig { url: hook_url, secret: SECRET.into() });
+    let _app = sottovoce_server::build_app(config).await.unwrap();
+    wait_until("the escalation.created queued before the restart", || !received.lock().unwrap().is_empty()).await;
+    let (headers, body) = received.lock().unwrap()[0].clone();
+    assert_eq!(headers["x-sottovoce-event"], "escalation.created");
+    assert_eq!(headers["x-sottovoce-signature"].to_str().unwrap(), webhook::sign(SECRET.as_bytes(), &body));
+    let payload: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["data"]["messages"][0]["intent"], "returns");
+}
