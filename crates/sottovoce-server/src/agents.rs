@@ -222,7 +222,7 @@ pub(crate) async fn reply(
     let new = NewMessage {
         author: "agent".into(),
         author_name: Some(name),
-        text: crate::redact::card_numbers(&body.text).into_owned(),
+        text: crate::redact::card_numbers(&body.text),
         created_ms: now_ms(),
         ..NewMessage::default()
     };

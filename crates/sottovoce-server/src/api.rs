@@ -186,7 +186,7 @@ pub(crate) async fn create_escalation(
         transcript.push(NewMessage {
             author: m.author,
             author_name: None,
-            text: crate::redact::card_numbers(&m.text).into_owned(),
+            text: crate::redact::card_numbers(&m.text),
             created_ms: m.at_ms.filter(|t| *t > 0 && *t <= now).unwrap_or(now),
             intent: m.intent,
             confidence: m.confidence,
@@ -298,7 +298,7 @@ pub(crate) async fn post_visitor_message(
     }
     let new = NewMessage {
         author: "visitor".into(),
-        text: crate::redact::card_numbers(&body.text).into_owned(),
+        text: crate::redact::card_numbers(&body.text),
         created_ms: now_ms(),
         intent: body.intent,
         confidence: body.confidence,
