@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 const EMAIL = "agent@cumbre.example";
@@ -72,11 +72,13 @@ describe("escalation from the widget to the agent inbox", () => {
     assert.match(preview, /\[redacted card number\]/);
     assert.match(preview, /can I talk to a real person please \(human, \d+%\)/);
     assert.match(preview, /name: Marta/);
+    const consentedAt = Date.now();
     await visitor.getByRole("button", { name: "Connect me" }).click();
     await consent.waitFor({ state: "hidden" });
     await visitor.waitForFunction(() =>
       /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
     null, { timeout: 15_000 });
+    const consentToSentMs = Date.now() - consentedAt;
 
     // The agent signs in and sees the conversation with annotations, and no card number.
     await agent.goto(`${server.url}inbox/`);
@@ -92,8 +94,17 @@ describe("escalation from the widget to the agent inbox", () => {
 
     // Agent → visitor, live.
     await agent.getByRole("textbox", { name: "Reply" }).fill("Hi Marta, I am Luis. I can see the double charge.");
+    const repliedAt = Date.now();
     await agent.getByRole("button", { name: "Send reply" }).click();
     await visitor.locator('[data-from="agent"]').filter({ hasText: "I can see the double charge" }).waitFor({ timeout: 10_000 });
+    const agentToVisitorMs = Date.now() - repliedAt;
+    const file = writeBrowserResults("escalation", {
+      what: "escalation e2e, two headless Chromium contexts and `sottovoce serve` (SQLite) on localhost; " +
+        "times seen from the test driver, Playwright polling included",
+      consent_click_to_status_sent_ms: consentToSentMs,
+      agent_send_click_to_visitor_sees_reply_ms: agentToVisitorMs,
+    });
+    console.log(`consent to sent: ${consentToSentMs} ms; agent reply to visitor: ${agentToVisitorMs} ms (${file})`);
 
     // Visitor → agent (goes to the person, not the bot), live in the inbox.
     const botTurns = await visitor.evaluate(() => window.__sv.intents.length);
