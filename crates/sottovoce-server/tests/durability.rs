@@ -58,8 +58,9 @@ async fn every_answered_escalation_survives_sigkill() {
         worker.await.unwrap();
     }
     let answered = answered.lock().unwrap().clone();
+    // (A response read just before the kill may be recorded just after it: `answered` is the
+    // full list, taken once every client stopped.)
     assert!(answered_at_kill >= 100, "the load run was too small to mean anything: {answered_at_kill}");
-    assert_eq!(answered.len(), answered_at_kill, "nothing can be answered by a dead server");
 
     // Restart on the same file and read every answered escalation back with its own token.
     let restarted = ServerProcess::start(&db, &["--no-rate-limit"]);
