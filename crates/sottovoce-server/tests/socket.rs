@@ -140,7 +140,15 @@ async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
     assert_eq!(created["data"]["conversation"]["id"], id.as_str());
     assert_eq!(created["data"]["messages"][0]["intent"], "returns");
 
-    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    // The sender counts a delivery once the receiver's answer is back: poll briefly.
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        if metrics.contains("sottovoce_webhook_deliveries_total{result=\"ok\"} 3") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(metrics.contains("sottovoce_webhook_deliveries_total{result=\"retried\"} 1"), "{metrics}");
     assert!(metrics.contains("sottovoce_webhook_deliveries_total{result=\"ok\"} 3"), "{metrics}");
 }
