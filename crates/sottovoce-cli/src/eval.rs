@@ -398,7 +398,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let mut held: Vec<(String, Option<usize>)> = Vec::new();
         for (text, label) in &in_scope {
             seen[*label] += 1;
-            if seen[*label] % 10 == 0 {
+            if seen[*label].is_multiple_of(10) {
                 held.push((text.clone(), Some(*label)));
             } else {
                 fit.push((text.clone(), *label));
