@@ -458,6 +458,15 @@ impl Escalation {
         Ok(next)
     }
 
+    /// A page (re)loaded at `now`: no request of this page can be in flight, so a send still
+    /// marked as such was cut off (page closed mid-send) and counts as failed, due at once. The
+    /// idempotency key makes the retry safe even if the cut-off request had been stored.
+    pub fn resume(&mut self, now_ms: u64) {
+        if let Status::Sending { attempt, .. } = self.status {
+            self.status = Status::Failed { attempts: attempt, next_retry_ms: now_ms };
+        }
+    }
+
     /// An agent resolved the conversation.
     pub fn mark_resolved(&mut self) {
         if let Status::Sent { id, .. } = &self.status {
@@ -606,6 +615,10 @@ mod tests {
         assert_eq!(e.mark_sending(100).unwrap(), 1);
         assert!(!e.create_due(101));
         assert!(e.create_due(100 + STALE_SEND_MS), "a send cut off by a closed page is due again");
+        let mut reloaded = e.clone();
+        reloaded.resume(150);
+        assert_eq!(reloaded.status, Status::Failed { attempts: 1, next_retry_ms: 150 });
+        assert!(reloaded.create_due(150), "after a reload the cut-off send is due at once");
         let mut delays = Vec::new();
         let mut now = 100;
         for attempt in 1..=8u32 {

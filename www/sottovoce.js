@@ -332,6 +332,7 @@
     // Storage blocked or full: the chat works from memory; say so plainly, once.
     note.textContent = c.storageStatus() === "memory" ? STRINGS.memoryOnly : "";
     renderEscalationStatus();
+    c.escalationResume(Date.now()); // a send cut off by a closed page is due at once
     if (escalationActive()) pump(); // resume a queued send or an open conversation after a reload
     emit("ready", {
       botName: name, storage: c.storageStatus(), source: c.source(), locale: c.locale(),

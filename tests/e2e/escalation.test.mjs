@@ -126,13 +126,20 @@ describe("escalation from the widget to the agent inbox", () => {
     assert.deepEqual(await agentWatch.all(), []);
   });
 
-  test("the network fails at consent time: the status says retrying, then it is delivered", async () => {
+  test("the answer is lost, then the page closes mid-send: the next page delivers it once", async () => {
     const context = await browser.newContext({ locale: "en-US" });
-    const page = await context.newPage();
-    const watch = await watchPage(page);
+    let page = await context.newPage();
+    let watch = await watchPage(page);
     await recordWidgetEvents(page);
-    let refused = 0;
-    await page.route("**/api/escalations", (route) => { refused += 1; return route.abort("connectionrefused"); });
+    let attempts = 0;
+    await page.route("**/api/escalations", async (route) => {
+      attempts += 1;
+      if (attempts === 1) {
+        await route.fetch(); // the server stores it...
+        return route.abort("connectionreset"); // ...but the answer never reaches the page
+      }
+      // Later attempts hang until the page is closed.
+    });
     await page.goto(server.url);
     await page.getByRole("button", { name: "Open chat" }).click();
     await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
@@ -149,17 +156,30 @@ describe("escalation from the widget to the agent inbox", () => {
     assert.equal(stored.length, 1);
     assert.ok(["failed", "sending"].includes(stored[0].status.state), JSON.stringify(stored[0].status));
     assert.equal(stored[0].outbox.length, 1);
-    assert.ok(refused >= 1);
-
-    await page.unroute("**/api/escalations");
+    // Wait for the second attempt to be in flight (hanging), then close the page mid-send.
     await page.waitForFunction(() =>
-      /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+      /Connecting you/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 10_000 });
+    assert.equal(attempts, 2);
+    const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_RESET/.test(p)); // the lost answer itself
+    assert.deepEqual(problems, []);
+    await page.close();
+
+    page = await context.newPage();
+    watch = await watchPage(page);
+    await page.goto(server.url);
+    await page.getByRole("dialog").waitFor(); // reopened as the visitor left it
+    await page.waitForFunction(() =>
+      /Sent to our team/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status")?.textContent ?? ""),
     null, { timeout: 20_000 });
+
+    // One conversation, not two (the retry carried the same idempotency key), and the message once.
     await agent.getByRole("button", { name: /Nico/ }).click();
     const transcript = agent.getByRole("log", { name: "Transcript" });
     await transcript.getByText("my order is CU-482913").waitFor({ timeout: 10_000 });
-    const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_REFUSED/.test(p)); // the refused requests themselves
-    assert.deepEqual(problems, []);
+    assert.equal(await agent.getByRole("button", { name: /Nico/ }).count(), 1);
+    assert.equal(await transcript.getByText("my order is CU-482913").count(), 1);
+    assert.deepEqual(await watch.all(), []);
     await context.close();
   });
 });

@@ -376,6 +376,15 @@ impl Chat {
         self.escalation.as_ref().is_some_and(|e| e.create_due(to_ms(now)))
     }
 
+    /// Call once when the page loads: a send left in flight by a closed page becomes due now.
+    #[wasm_bindgen(js_name = escalationResume)]
+    pub fn escalation_resume(&mut self, now: f64) {
+        if let Some(e) = self.escalation.as_mut() {
+            e.resume(to_ms(now));
+            self.store.save_escalation(Some(e));
+        }
+    }
+
     /// A create request starts at `now`; returns the attempt number.
     ///
     /// # Errors
