@@ -1,9 +1,22 @@
 //! Dialogue management: one visitor message in, the bot's messages out, the state updated.
 //!
-//! Order of decisions for a text message: an active form gets first look (a valid slot value
-//! fills it; a cancel intent cancels it; anything else re-prompts, up to the slot's tries);
-//! otherwise the best intent above the threshold runs its action, form or reply; otherwise the
-//! fallback answers with "did you mean" quick replies for the best titled intents.
+//! Order of decisions for a text message: an active form gets first look (valid slot values
+//! fill it, several at once and in any order, each checked against the slot's entity, allowed
+//! `values` and `pattern`; a cancel intent cancels it; once every slot is filled a form with
+//! `confirm` asks a yes/no question, where yes closes it, no cancels it and a new value
+//! corrects a slot; a confident side question is answered and the form resumes; anything else
+//! re-prompts, up to the slot's tries); otherwise a short message carrying an entity that the
+//! context's intent talks about, without a confident intent of its own about that entity, is a
+//! follow-up and answers that intent again ("and to Mexico?"); otherwise the best intent above
+//! the threshold runs its action, form or reply, taking entities its reply `uses` from the
+//! message or the context ("is it waterproof?"); otherwise the fallback answers with "did you
+//! mean" quick replies for the best titled intents, and a way to a person after two in a row.
+//!
+//! Every message is scored for sentiment ([`crate::sentiment`]): a strongly negative one gets
+//! each reply's `empathetic` variant, and a second one (without a person already offered) adds
+//! the contact's `offer` message with a button for the handoff intent. The context (intent,
+//! entity values, turns left), the confirmation step and the negative count all live in the
+//! [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
 
 use serde::{Deserialize, Serialize};
 

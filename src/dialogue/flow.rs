@@ -817,8 +817,16 @@ impl Bot {
             // A short message carrying an entity the context's intent talks about, and no
             // confident intent of its own, is a follow-up: "and to Mexico?" after shipping to
             // Canada answers the shipping question again for Mexico.
+            // An intent of its own that talks about the same entity keeps the message ("can
+            // you send stuff to Germany?" after a delivery-time question is about shipping
+            // abroad).
+            let own_use = |i: &IntentDef| {
+                i.reply.as_ref().is_some_and(|r| r.uses.iter().any(|u| entities.iter().any(|e| &e.entity == u)))
+            };
             let usable = match (pressed.is_none(), self.follow_up(state, &text, entities)) {
-                (true, Some(previous)) if usable.is_none_or(|_| confidence < FOLLOW_UP_CONFIDENCE) => {
+                (true, Some(previous))
+                    if usable.is_none_or(|u| confidence < FOLLOW_UP_CONFIDENCE && !own_use(u)) =>
+                {
                     Some(previous)
                 }
                 _ => usable,
