@@ -198,7 +198,7 @@ describe("escalation while the server is down", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the server stops before consent: retrying, then delivered once it is back, without duplicates", async () => {
+  test("an offered person accepted, the server stops before consent: retrying, then delivered once it is back, without duplicates", async () => {
     const db = join(dir, "escalations.db");
     server = await startServer(["--db", db]);
     const port = new URL(server.url).port;
@@ -211,8 +211,11 @@ describe("escalation while the server is down", () => {
     const box = page.getByRole("textbox", { name: "Message" });
     await box.fill("call me Nina");
     await box.press("Enter");
-    await box.fill("I want to speak with a person");
+    await page.locator('[data-from="bot"]').nth(1).waitFor();
+    // The dialogue offers a person after a complaint; the visitor accepts with the button.
+    await box.fill("this is terrible, my jacket fell apart after two days");
     await box.press("Enter");
+    await page.getByRole("group", { name: "Suggestions" }).getByRole("button", { name: "Talk to a person" }).click();
     await page.getByRole("button", { name: "Connect me" }).waitFor();
 
     await server.stop(); // the real process is gone: connections are refused
@@ -246,7 +249,7 @@ describe("escalation while the server is down", () => {
       messages = (await read()).messages;
     }
     assert.equal(messages.filter((m) => m.text === "are you there?").length, 1, JSON.stringify(messages));
-    assert.equal(messages.filter((m) => m.text === "I want to speak with a person").length, 1);
+    assert.equal(messages.filter((m) => m.text === "Talk to a person").length, 1, JSON.stringify(messages));
     const problems = (await watch.all()).filter((p) => !/ERR_CONNECTION_REFUSED/.test(p));
     assert.deepEqual(problems, []);
   });
