@@ -60,6 +60,8 @@ describe("escalation from the widget to the agent inbox", () => {
     await visitor.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
     await ask(visitor, "my name is Marta");
     await ask(visitor, `I was charged twice on my card ${CARD}, I want my money back`);
+    // The demo page lists one owner pattern (US social security numbers) in data-escalation-redact.
+    await ask(visitor, "do you need my SSN 123-45-6789 for the refund?");
     await ask(visitor, "can I talk to a real person please");
     const intents = await visitor.evaluate(() => window.__sv.intents.map((i) => i.intent));
     assert.equal(intents.at(-1), "human", intents.join(", "));
@@ -70,6 +72,8 @@ describe("escalation from the widget to the agent inbox", () => {
     const preview = await consent.textContent();
     assert.ok(!preview.includes("4111"), preview);
     assert.match(preview, /\[redacted card number\]/);
+    assert.ok(!preview.includes("123-45-6789"), preview);
+    assert.match(preview, /my SSN \[redacted\] for the refund/);
     assert.match(preview, /can I talk to a real person please \(human, \d+%\)/);
     assert.match(preview, /name: Marta/);
     const consentedAt = Date.now();
