@@ -62,17 +62,24 @@ impl Bot {
             return Err(DefinitionError::Invalid(problems).into());
         }
         let options = TrainOptions::default();
-        let mut by_intent = Vec::new();
-        let mut by_locale = Vec::new();
+        // Examples may carry slot markup (`fly to [Boston](city)`): the classifiers learn from
+        // the plain text (validation has reported malformed markup already).
+        let mut plain: Vec<(String, usize, usize)> = Vec::new();
         for (i, intent) in definition.intents.iter().enumerate() {
             for (locale, examples) in &intent.examples {
                 let l = definition.locales.iter().position(|x| x == locale).unwrap_or(0);
                 for e in examples {
-                    by_intent.push((e.as_str(), i));
-                    by_locale.push((e.as_str(), l));
+                    let text = if e.contains('[') {
+                        crate::slots::parse_markup(e).map(|a| a.text).unwrap_or_else(|_| e.clone())
+                    } else {
+                        e.clone()
+                    };
+                    plain.push((text, i, l));
                 }
             }
         }
+        let by_intent: Vec<(&str, usize)> = plain.iter().map(|(t, i, _)| (t.as_str(), *i)).collect();
+        let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, l)| (t.as_str(), *l)).collect();
         let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &options);
         let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &options);
         let threshold = definition.threshold.unwrap_or(DEFAULT_THRESHOLD);
@@ -231,6 +238,34 @@ mod tests {
         let mut other = model.clone();
         other[4] = 0xEE;
         assert!(matches!(Bot::load(&other), Err(BotError::Model(ModelError::Format { .. }))));
+    }
+
+    #[test]
+    fn slot_markup_is_stripped_before_intent_training() {
+        let bot = mini();
+        let mut def = bot.definition().clone();
+        for intent in &mut def.intents {
+            for examples in intent.examples.values_mut() {
+                for e in examples.iter_mut() {
+                    // Mark the first word of every example as a slot value.
+                    if let Some((first, rest)) = e.split_once(' ') {
+                        *e = format!("[{first}](w) {rest}");
+                    }
+                }
+            }
+        }
+        let marked = Bot::train(def.clone()).expect("markup validates");
+        let mut broken = def;
+        broken.intents[0].examples.values_mut().next().unwrap()[0] = "[unclosed bracket".into();
+        match Bot::train(broken) {
+            Err(BotError::Definition(DefinitionError::Invalid(p))) => {
+                assert!(p[0].path.starts_with("intents[0].examples.") && p[0].message.contains("slot markup"), "{p:?}")
+            }
+            other => panic!("expected a markup problem, got {other:?}"),
+        }
+        for text in ["where is my parcel", "hello there", "cancel"] {
+            assert_eq!(marked.understand(text).ranking, bot.understand(text).ranking, "{text}");
+        }
     }
 
     #[test]

@@ -207,6 +207,10 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             for (j, e) in examples.iter().enumerate() {
                 if e.trim().is_empty() {
                     c.problem(format!("{path}.examples.{locale}[{j}]"), "empty utterance");
+                } else if e.contains('[') {
+                    if let Err(err) = crate::slots::parse_markup(e) {
+                        c.problem(format!("{path}.examples.{locale}[{j}]"), format!("bad slot markup: {err}"));
+                    }
                 }
             }
         }
