@@ -1,14 +1,14 @@
 //! Handing a conversation to a person: the payload the visitor agrees to send, its redaction,
 //! and the delivery status with retries, as pure values and transitions (time comes in).
 //!
-//! - [`build_payload`] turns a [`ConversationState`] into what the escalation server's
+//! - [`build_payload`](crate::escalation::build_payload) turns a [`ConversationState`](crate::ConversationState) into what the escalation server's
 //!   `POST /api/escalations` takes: the transcript (visitor and bot messages, each visitor
 //!   message with the bot's intent, confidence and sentiment), only the profile fields the owner
-//!   allows ([`Policy::profile_fields`]), and the locale. Every text is redacted first: card
+//!   allows ([`Policy::profile_fields`](crate::escalation::Policy::profile_fields)), and the locale. Every text is redacted first: card
 //!   numbers (13 to 19 digits, optionally grouped by single spaces or dashes, that pass the Luhn
-//!   check) and the owner's own patterns ([`Policy::redact`], `regex-lite` syntax).
-//! - [`Escalation`] is what the widget keeps (in `localStorage`) between consent and the agent's
-//!   last word: the payload, the idempotency key, the [`Status`], visitor messages not yet
+//!   check) and the owner's own patterns ([`Policy::redact`](crate::escalation::Policy::redact), `regex-lite` syntax).
+//! - [`Escalation`](crate::escalation::Escalation) is what the widget keeps (in `localStorage`) between consent and the agent's
+//!   last word: the payload, the idempotency key, the [`Status`](crate::escalation::Status), visitor messages not yet
 //!   delivered to the agent, and the last server event seen. Retries back off exponentially
 //!   (1 s, 2 s, 4 s … capped at 60 s) with "equal jitter" (half the delay fixed, half random,
 //!   from the escalation's own SplitMix64 stream seeded from the conversation's RNG), as in
@@ -92,7 +92,11 @@ impl Redactor {
             .iter()
             .enumerate()
             .map(|(index, p)| {
-                Regex::new(p).map_err(|e| EscalationError::Pattern { index, pattern: p.clone(), message: e.to_string() })
+                Regex::new(p).map_err(|e| EscalationError::Pattern {
+                    index,
+                    pattern: p.clone(),
+                    message: e.to_string(),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Redactor { patterns })
@@ -153,7 +157,10 @@ pub fn redact_cards(text: &str) -> String {
                 j += 1;
             }
             groups.push((start, j));
-            if j + 1 < chars.len() && (chars[j] == ' ' || chars[j] == '-') && chars[j + 1].is_ascii_digit() {
+            if j + 1 < chars.len()
+                && (chars[j] == ' ' || chars[j] == '-')
+                && chars[j + 1].is_ascii_digit()
+            {
                 j += 1;
             } else {
                 break;
@@ -229,7 +236,10 @@ pub struct Payload {
 /// # Errors
 /// [`EscalationError::Pattern`] for a bad owner pattern, [`EscalationError::Empty`] when there
 /// is no message to send.
-pub fn build_payload(state: &ConversationState, policy: &Policy) -> Result<Payload, EscalationError> {
+pub fn build_payload(
+    state: &ConversationState,
+    policy: &Policy,
+) -> Result<Payload, EscalationError> {
     let redactor = Redactor::new(&policy.redact)?;
     let transcript: Vec<PayloadMessage> = state
         .transcript
@@ -241,9 +251,18 @@ pub fn build_payload(state: &ConversationState, policy: &Policy) -> Result<Paylo
                 author: if visitor { "visitor" } else { "bot" }.to_owned(),
                 text: redactor.redact(&e.text),
                 at_ms: e.time_ms,
-                intent: e.intent.clone().filter(|i| visitor && !i.is_empty() && i.len() <= 100),
-                confidence: e.confidence.filter(|_| visitor).map(|c| f64::from(c.clamp(0.0, 1.0))),
-                sentiment: e.sentiment.filter(|_| visitor).map(|s| f64::from(s.clamp(-1.0, 1.0))),
+                intent: e
+                    .intent
+                    .clone()
+                    .filter(|i| visitor && !i.is_empty() && i.len() <= 100),
+                confidence: e
+                    .confidence
+                    .filter(|_| visitor)
+                    .map(|c| f64::from(c.clamp(0.0, 1.0))),
+                sentiment: e
+                    .sentiment
+                    .filter(|_| visitor)
+                    .map(|s| f64::from(s.clamp(-1.0, 1.0))),
             }
         })
         .collect();
@@ -259,7 +278,10 @@ pub fn build_payload(state: &ConversationState, policy: &Policy) -> Result<Paylo
     let mut profile = BTreeMap::new();
     for field in fields {
         let value = match field {
-            "name" => p.name.as_ref().map(|n| serde_json::Value::from(redactor.redact(n))),
+            "name" => p
+                .name
+                .as_ref()
+                .map(|n| serde_json::Value::from(redactor.redact(n))),
             "locale" => Some(serde_json::Value::from(p.locale.clone())),
             "visits" => Some(serde_json::Value::from(p.visits)),
             "first_seen_ms" => Some(serde_json::Value::from(p.first_seen_ms)),
@@ -270,7 +292,12 @@ pub fn build_payload(state: &ConversationState, policy: &Policy) -> Result<Paylo
             profile.insert(field.to_owned(), v);
         }
     }
-    Ok(Payload { locale: p.locale.clone(), bot_id: state.bot_id.clone(), profile, transcript })
+    Ok(Payload {
+        locale: p.locale.clone(),
+        bot_id: state.bot_id.clone(),
+        profile,
+        transcript,
+    })
 }
 
 /// Where an escalation stands.
@@ -378,7 +405,9 @@ fn splitmix(state: &mut u64) -> u64 {
 /// The delay before retry number `attempts + 1` after `attempts` failures: exponential from
 /// [`BACKOFF_BASE_MS`], capped at [`BACKOFF_MAX_MS`], half fixed and half drawn from `random`.
 pub fn backoff_ms(attempts: u32, random: u64) -> u64 {
-    let exp = BACKOFF_BASE_MS.saturating_mul(1u64 << attempts.saturating_sub(1).min(20)).min(BACKOFF_MAX_MS);
+    let exp = BACKOFF_BASE_MS
+        .saturating_mul(1u64 << attempts.saturating_sub(1).min(20))
+        .min(BACKOFF_MAX_MS);
     let half = exp / 2;
     half + random % (half + 1)
 }
@@ -395,7 +424,9 @@ impl Escalation {
         idempotency_key: &str,
         now_ms: u64,
     ) -> Result<Escalation, EscalationError> {
-        if !(16..=200).contains(&idempotency_key.len()) || !idempotency_key.bytes().all(|b| b.is_ascii_graphic()) {
+        if !(16..=200).contains(&idempotency_key.len())
+            || !idempotency_key.bytes().all(|b| b.is_ascii_graphic())
+        {
             return Err(EscalationError::Key);
         }
         let payload = build_payload(state, policy)?;
@@ -417,7 +448,9 @@ impl Escalation {
         match self.status {
             Status::Queued { .. } => true,
             Status::Failed { next_retry_ms, .. } => now_ms >= next_retry_ms,
-            Status::Sending { started_ms, .. } => now_ms >= started_ms.saturating_add(STALE_SEND_MS),
+            Status::Sending { started_ms, .. } => {
+                now_ms >= started_ms.saturating_add(STALE_SEND_MS)
+            }
             _ => false,
         }
     }
@@ -433,13 +466,20 @@ impl Escalation {
             Status::Sending { attempt, .. } => attempt + 1,
             _ => return Err(self.refuse("send")),
         };
-        self.status = Status::Sending { attempt, started_ms: now_ms };
+        self.status = Status::Sending {
+            attempt,
+            started_ms: now_ms,
+        };
         Ok(attempt)
     }
 
     /// The server answered with the conversation `id` and the visitor's `token`.
     pub fn mark_sent(&mut self, id: &str, token: &str, now_ms: u64) {
-        self.status = Status::Sent { id: id.to_owned(), token: token.to_owned(), sent_ms: now_ms };
+        self.status = Status::Sent {
+            id: id.to_owned(),
+            token: token.to_owned(),
+            sent_ms: now_ms,
+        };
     }
 
     /// The create request failed (network, server down, 5xx, 429); returns when to retry.
@@ -454,7 +494,10 @@ impl Escalation {
             _ => return Err(self.refuse("fail")),
         };
         let next = now_ms + backoff_ms(attempts, splitmix(&mut self.rng));
-        self.status = Status::Failed { attempts, next_retry_ms: next };
+        self.status = Status::Failed {
+            attempts,
+            next_retry_ms: next,
+        };
         Ok(next)
     }
 
@@ -463,7 +506,10 @@ impl Escalation {
     /// idempotency key makes the retry safe even if the cut-off request had been stored.
     pub fn resume(&mut self, now_ms: u64) {
         if let Status::Sending { attempt, .. } = self.status {
-            self.status = Status::Failed { attempts: attempt, next_retry_ms: now_ms };
+            self.status = Status::Failed {
+                attempts: attempt,
+                next_retry_ms: now_ms,
+            };
         }
     }
 
@@ -477,7 +523,8 @@ impl Escalation {
     /// Queues a visitor message for the agent (redacted like the payload); returns it.
     pub fn enqueue_message(&mut self, text: &str, now_ms: u64) -> Outgoing {
         self.next_client_id += 1;
-        let redacted = Redactor::new(&self.redact).map_or_else(|_| redact_cards(text), |r| r.redact(text));
+        let redacted =
+            Redactor::new(&self.redact).map_or_else(|_| redact_cards(text), |r| r.redact(text));
         let message = Outgoing {
             client_id: format!("{}-{}", self.idempotency_key, self.next_client_id),
             text: redacted,
@@ -514,7 +561,10 @@ impl Escalation {
     }
 
     fn refuse(&self, action: &'static str) -> EscalationError {
-        EscalationError::Transition { action, status: self.status.name() }
+        EscalationError::Transition {
+            action,
+            status: self.status.name(),
+        }
     }
 }
 
@@ -523,7 +573,12 @@ mod tests {
     use super::*;
     use crate::state::{Profile, TranscriptEntry, STATE_VERSION};
 
-    fn entry(from: Speaker, text: &str, intent: Option<&str>, confidence: Option<f32>) -> TranscriptEntry {
+    fn entry(
+        from: Speaker,
+        text: &str,
+        intent: Option<&str>,
+        confidence: Option<f32>,
+    ) -> TranscriptEntry {
         TranscriptEntry {
             from,
             text: text.into(),
@@ -542,9 +597,19 @@ mod tests {
             bot_id: "shop".into(),
             transcript: vec![
                 entry(Speaker::Bot, "Hi! How can I help?", None, None),
-                entry(Speaker::Visitor, "my card 4111 1111 1111 1111 was charged twice", Some("refund"), Some(0.8)),
+                entry(
+                    Speaker::Visitor,
+                    "my card 4111 1111 1111 1111 was charged twice",
+                    Some("refund"),
+                    Some(0.8),
+                ),
                 entry(Speaker::Bot, "Sorry to hear that.", None, None),
-                entry(Speaker::Visitor, "I want a person, order AB-1234", Some("human"), Some(0.93)),
+                entry(
+                    Speaker::Visitor,
+                    "I want a person, order AB-1234",
+                    Some("human"),
+                    Some(0.93),
+                ),
             ],
             form: None,
             profile: Profile {
@@ -563,76 +628,129 @@ mod tests {
 
     #[test]
     fn card_numbers_are_redacted_only_when_luhn_valid() {
-        assert_eq!(redact_cards("card 4111111111111111 ok"), format!("card {CARD_LABEL} ok"));
+        assert_eq!(
+            redact_cards("card 4111111111111111 ok"),
+            format!("card {CARD_LABEL} ok")
+        );
         assert_eq!(redact_cards("4111-1111-1111-1111"), CARD_LABEL);
-        assert_eq!(redact_cards("5500 0000 0000 0004."), format!("{CARD_LABEL}."));
+        assert_eq!(
+            redact_cards("5500 0000 0000 0004."),
+            format!("{CARD_LABEL}.")
+        );
         // Fails Luhn, too short, too long: kept.
         assert_eq!(redact_cards("4111 1111 1111 1112"), "4111 1111 1111 1112");
         assert_eq!(redact_cards("order 123456789012"), "order 123456789012");
         assert_eq!(redact_cards("call 555-0100 at 3"), "call 555-0100 at 3");
         // A card within a longer run of groups.
-        assert_eq!(redact_cards("12 4111 1111 1111 1111"), format!("12 {CARD_LABEL}"));
-        assert_eq!(redact_cards("día 4111111111111111 é"), format!("día {CARD_LABEL} é"));
+        assert_eq!(
+            redact_cards("12 4111 1111 1111 1111"),
+            format!("12 {CARD_LABEL}")
+        );
+        assert_eq!(
+            redact_cards("día 4111111111111111 é"),
+            format!("día {CARD_LABEL} é")
+        );
     }
 
     #[test]
     fn payload_redacts_annotates_and_keeps_only_allowed_fields() {
-        let policy = Policy { profile_fields: vec!["name".into(), "visits".into()], redact: vec![r"AB-\d{4}".into()] };
+        let policy = Policy {
+            profile_fields: vec!["name".into(), "visits".into()],
+            redact: vec![r"AB-\d{4}".into()],
+        };
         let p = build_payload(&state(), &policy).unwrap();
         assert_eq!(p.locale, "en");
         assert_eq!(p.transcript.len(), 4);
-        assert_eq!(p.transcript[1].text, format!("my card {CARD_LABEL} was charged twice"));
+        assert_eq!(
+            p.transcript[1].text,
+            format!("my card {CARD_LABEL} was charged twice")
+        );
         assert_eq!(p.transcript[1].intent.as_deref(), Some("refund"));
         assert!((p.transcript[1].confidence.unwrap() - 0.8).abs() < 1e-6);
-        assert_eq!(p.transcript[3].text, format!("I want a person, order {PATTERN_LABEL}"));
+        assert_eq!(
+            p.transcript[3].text,
+            format!("I want a person, order {PATTERN_LABEL}")
+        );
         assert_eq!(p.transcript[0].author, "bot");
         assert!(p.transcript[0].intent.is_none());
         assert_eq!(p.profile.keys().collect::<Vec<_>>(), ["name", "visits"]);
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains("4111"), "{json}");
-        let none = Policy { profile_fields: vec!["email".into()], redact: Vec::new() };
+        let none = Policy {
+            profile_fields: vec!["email".into()],
+            redact: Vec::new(),
+        };
         assert!(build_payload(&state(), &none).unwrap().profile.is_empty());
     }
 
     #[test]
     fn bad_patterns_and_empty_conversations_are_errors() {
-        let policy = Policy { profile_fields: Vec::new(), redact: vec!["ok".into(), "(".into()] };
+        let policy = Policy {
+            profile_fields: Vec::new(),
+            redact: vec!["ok".into(), "(".into()],
+        };
         let err = build_payload(&state(), &policy).unwrap_err();
         assert!(err.to_string().contains("pattern 1"), "{err}");
         let mut empty = state();
         empty.transcript.clear();
-        assert!(matches!(build_payload(&empty, &Policy::default()), Err(EscalationError::Empty)));
+        assert!(matches!(
+            build_payload(&empty, &Policy::default()),
+            Err(EscalationError::Empty)
+        ));
     }
 
     #[test]
     fn retries_back_off_with_jitter_until_sent() {
         let mut s = state();
         let rng_before = s.rng;
-        assert!(matches!(Escalation::queue(&mut s, &Policy::default(), "short", 0), Err(EscalationError::Key)));
-        let mut e = Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 100).unwrap();
+        assert!(matches!(
+            Escalation::queue(&mut s, &Policy::default(), "short", 0),
+            Err(EscalationError::Key)
+        ));
+        let mut e =
+            Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 100).unwrap();
         assert_ne!(s.rng, rng_before);
         assert!(e.create_due(100));
         assert_eq!(e.mark_sending(100).unwrap(), 1);
         assert!(!e.create_due(101));
-        assert!(e.create_due(100 + STALE_SEND_MS), "a send cut off by a closed page is due again");
+        assert!(
+            e.create_due(100 + STALE_SEND_MS),
+            "a send cut off by a closed page is due again"
+        );
         let mut reloaded = e.clone();
         reloaded.resume(150);
-        assert_eq!(reloaded.status, Status::Failed { attempts: 1, next_retry_ms: 150 });
-        assert!(reloaded.create_due(150), "after a reload the cut-off send is due at once");
+        assert_eq!(
+            reloaded.status,
+            Status::Failed {
+                attempts: 1,
+                next_retry_ms: 150
+            }
+        );
+        assert!(
+            reloaded.create_due(150),
+            "after a reload the cut-off send is due at once"
+        );
         let mut delays = Vec::new();
         let mut now = 100;
         for attempt in 1..=8u32 {
             let next = e.mark_failed(now).unwrap();
             let delay = next - now;
             let exp = (BACKOFF_BASE_MS << (attempt - 1)).min(BACKOFF_MAX_MS);
-            assert!(delay >= exp / 2 && delay <= exp, "attempt {attempt}: {delay} not in [{}, {exp}]", exp / 2);
+            assert!(
+                delay >= exp / 2 && delay <= exp,
+                "attempt {attempt}: {delay} not in [{}, {exp}]",
+                exp / 2
+            );
             assert!(!e.create_due(next - 1));
             assert!(e.create_due(next));
             delays.push(delay);
             now = next;
             assert_eq!(e.mark_sending(now).unwrap(), attempt + 1);
         }
-        assert!(delays.windows(2).filter(|w| w[1] > w[0]).count() >= 4, "{delays:?}");
+        assert!(
+            delays.windows(2).filter(|w| w[1] > w[0]).count() >= 4,
+            "{delays:?}"
+        );
         e.mark_sent("c_1", "tok", now);
         assert!(!e.create_due(now + 1_000_000));
         assert!(e.mark_sending(now).is_err());
@@ -645,7 +763,8 @@ mod tests {
     fn same_seed_same_jitter_and_json_round_trip() {
         let run = || {
             let mut s = state();
-            let mut e = Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 0).unwrap();
+            let mut e =
+                Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 0).unwrap();
             e.mark_sending(0).unwrap();
             (e.mark_failed(0).unwrap(), e.mark_failed(0).unwrap(), e)
         };
@@ -659,7 +778,10 @@ mod tests {
     #[test]
     fn visitor_messages_wait_in_the_outbox_until_delivered() {
         let mut s = state();
-        let policy = Policy { profile_fields: Vec::new(), redact: vec![r"AB-\d{4}".into()] };
+        let policy = Policy {
+            profile_fields: Vec::new(),
+            redact: vec![r"AB-\d{4}".into()],
+        };
         let mut e = Escalation::queue(&mut s, &policy, "key-0123456789abcdef", 0).unwrap();
         let m1 = e.enqueue_message("card 4111111111111111, order AB-9999", 10);
         let m2 = e.enqueue_message("thanks", 11);
