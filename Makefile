@@ -11,9 +11,11 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 
 .PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench bench-browser clean
 
+# The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
+DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
 demo: setup pkg cli
-	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/"
-	./target/release/sottovoce serve --port $(PORT)
+	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/   agent inbox: http://127.0.0.1:$(PORT)/inbox/ ($(DEMO_AGENT))"
+	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT)
 
 test: setup check-purity test-native test-wasm pkg cli test-e2e
 	@echo "make test: all suites passed"

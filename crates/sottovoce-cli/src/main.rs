@@ -32,7 +32,7 @@ enum Command {
     Agent(agent::Args),
     /// Run story files (YAML conversations) against a bot; non-zero exit on a failing turn.
     Test(test::Args),
-    /// Serve the demo site (and, later, the escalation server).
+    /// Serve the demo site and the escalation server (API, agent inbox) on one origin.
     Serve(serve::Args),
 }
 
