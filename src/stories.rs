@@ -29,8 +29,8 @@
 //! clock moves on) and `reload: true` (the state goes through JSON and back, as in
 //! `localStorage`). Expectations, all optional: `intent` (the intent acted on) or
 //! `fallback: true`, `replies` (message ids, in order), `text` (substrings of the turn's text),
-//! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` (labels that must be
-//! among the quick replies), `handoff`, `slots` (slot →
+//! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` and `not_offers`
+//! (labels that must or must not be among the quick replies), `handoff`, `slots` (slot →
 //! value: the active form's slots, or the conversation context's when no form is active),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
 //! `locale`, `form` (active form name, or `none`).
@@ -184,6 +184,9 @@ pub struct Step {
     /// Labels that must be among the turn's quick replies (others may be there too).
     #[serde(default)]
     pub offers: Option<Vec<String>>,
+    /// Labels that must not be among the turn's quick replies.
+    #[serde(default)]
+    pub not_offers: Option<Vec<String>>,
     /// Expected handoff flag.
     #[serde(default)]
     pub handoff: Option<bool>,
@@ -441,6 +444,11 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             if !shown.iter().any(|q| &q.label == label) {
                 let labels: Vec<&str> = shown.iter().map(|q| q.label.as_str()).collect();
                 problems.push(format!("offers: expected a {label:?} button, got {labels:?}"));
+            }
+        }
+        for label in step.not_offers.iter().flatten() {
+            if shown.iter().any(|q| &q.label == label) {
+                problems.push(format!("not_offers: a {label:?} button is offered"));
             }
         }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);

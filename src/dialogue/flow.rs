@@ -520,7 +520,13 @@ impl Bot {
                     .as_ref()
                     .is_none_or(|e| entities.iter().any(|x| &x.entity == e))
         });
-        if let Some(side) = side_question {
+        // A value of the slot's entity that failed its checks is an answer, not a side question.
+        let attempted = state
+            .form
+            .as_ref()
+            .and_then(|a| form.slots.iter().find(|s| !a.slots.contains_key(&s.name)))
+            .is_some_and(|slot| entities.iter().any(|e| e.entity == slot.entity));
+        if let Some(side) = side_question.filter(|_| !attempted) {
             self.run_intent(state, side, entities, text, out);
             self.advance_form(state, &form, out);
             return true;
