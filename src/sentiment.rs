@@ -23,17 +23,35 @@ const EN: &str = include_str!("sentiment/en.tsv");
 const ES: &str = include_str!("sentiment/es.tsv");
 
 const NEGATORS: &[&str] = &[
-    "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without", "isnt", "isn't",
-    "dont", "don't", "doesnt", "doesn't", "didnt", "didn't", "wasnt", "wasn't", "arent", "aren't",
-    "cant", "can't", "cannot", "wont", "won't", "nunca", "nada", "nadie", "ni", "sin", "tampoco",
-    "jamas",
+    "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without", "isnt",
+    "isn't", "dont", "don't", "doesnt", "doesn't", "didnt", "didn't", "wasnt", "wasn't", "arent",
+    "aren't", "cant", "can't", "cannot", "wont", "won't", "nunca", "nada", "nadie", "ni", "sin",
+    "tampoco", "jamas",
 ];
 const INTENSIFIERS: &[&str] = &[
-    "very", "really", "so", "extremely", "totally", "absolutely", "completely", "incredibly",
-    "super", "truly", "too", "muy", "tan", "totalmente", "realmente", "sumamente", "super",
-    "completamente", "bastante",
+    "very",
+    "really",
+    "so",
+    "extremely",
+    "totally",
+    "absolutely",
+    "completely",
+    "incredibly",
+    "super",
+    "truly",
+    "too",
+    "muy",
+    "tan",
+    "totalmente",
+    "realmente",
+    "sumamente",
+    "super",
+    "completamente",
+    "bastante",
 ];
-const DAMPERS: &[&str] = &["slightly", "somewhat", "bit", "little", "kinda", "algo", "poco"];
+const DAMPERS: &[&str] = &[
+    "slightly", "somewhat", "bit", "little", "kinda", "algo", "poco",
+];
 
 /// Lower case without accents (`Pésimo` → `pesimo`), so lexicon and message meet.
 fn fold(word: &str) -> String {
@@ -52,7 +70,11 @@ fn fold(word: &str) -> String {
 }
 
 fn lexicon(locale: &str) -> &'static str {
-    if locale.split(['-', '_']).next().is_some_and(|l| l.eq_ignore_ascii_case("es")) {
+    if locale
+        .split(['-', '_'])
+        .next()
+        .is_some_and(|l| l.eq_ignore_ascii_case("es"))
+    {
         ES
     } else {
         EN
@@ -82,7 +104,9 @@ pub fn score(text: &str, locale: &str) -> f32 {
     let words: Vec<String> = raw.iter().map(|w| fold(w)).collect();
     let mut sum = 0.0_f32;
     for (i, word) in words.iter().enumerate() {
-        let Some(mut v) = valence(lex, word) else { continue };
+        let Some(mut v) = valence(lex, word) else {
+            continue;
+        };
         if i > 0 {
             let before = words[i - 1].as_str();
             if INTENSIFIERS.contains(&before) {
@@ -94,7 +118,10 @@ pub fn score(text: &str, locale: &str) -> f32 {
         if !all_caps && raw[i].chars().count() > 1 && raw[i].chars().all(|c| !c.is_lowercase()) {
             v *= 1.3;
         }
-        if words[i.saturating_sub(3)..i].iter().any(|w| NEGATORS.contains(&w.as_str())) {
+        if words[i.saturating_sub(3)..i]
+            .iter()
+            .any(|w| NEGATORS.contains(&w.as_str()))
+        {
             v *= -0.74;
         }
         sum += v;

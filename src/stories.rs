@@ -265,7 +265,9 @@ impl std::fmt::Display for StoryReport {
 /// A message naming the bad text.
 pub fn parse_wait(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (n, unit) = text.split_at(split);
     let n: u64 = n.parse().map_err(|_| format!("bad wait `{text}`"))?;
     let unit_ms = match unit.trim() {
@@ -274,7 +276,11 @@ pub fn parse_wait(text: &str) -> Result<u64, String> {
         "m" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        other => return Err(format!("bad wait unit `{other}` in `{text}` (use ms, s, m, h or d)")),
+        other => {
+            return Err(format!(
+                "bad wait unit `{other}` in `{text}` (use ms, s, m, h or d)"
+            ))
+        }
     };
     Ok(n.saturating_mul(unit_ms))
 }
@@ -300,8 +306,14 @@ fn describe(turn: &Turn) -> String {
             " (confidence {:.2}; sentiment {:.2}; ranking {:?}; entities {:?})",
             nlu.confidence,
             nlu.sentiment,
-            nlu.ranking.iter().map(|(i, c)| format!("{i} {c:.2}")).collect::<Vec<_>>(),
-            nlu.entities.iter().map(|e| format!("{}={}", e.entity, e.value)).collect::<Vec<_>>()
+            nlu.ranking
+                .iter()
+                .map(|(i, c)| format!("{i} {c:.2}"))
+                .collect::<Vec<_>>(),
+            nlu.entities
+                .iter()
+                .map(|e| format!("{}={}", e.entity, e.value))
+                .collect::<Vec<_>>()
         );
     }
     for m in &turn.messages {
@@ -316,7 +328,12 @@ fn describe(turn: &Turn) -> String {
     s
 }
 
-fn check<T: PartialEq + std::fmt::Debug>(problems: &mut Vec<String>, what: &str, expected: &Option<T>, got: T) {
+fn check<T: PartialEq + std::fmt::Debug>(
+    problems: &mut Vec<String>,
+    what: &str,
+    expected: &Option<T>,
+    got: T,
+) {
     if let Some(expected) = expected {
         if *expected != got {
             problems.push(format!("{what}: expected {expected:?}, got {got:?}"));
@@ -335,7 +352,10 @@ fn ids(messages: &[BotMessage]) -> Vec<String> {
 pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
     let mut failures = Vec::new();
     let mut now = story.start_ms;
-    let hint = story.locale.clone().unwrap_or_else(|| bot.definition().default_locale().to_owned());
+    let hint = story
+        .locale
+        .clone()
+        .unwrap_or_else(|| bot.definition().default_locale().to_owned());
     let mut state = bot.new_state(&hint, story.seed, now);
     let mut offered: Vec<QuickReply> = Vec::new();
     let mut turns = 0;
@@ -358,18 +378,35 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             let json = state.to_json();
             match ConversationState::from_json(&json, &bot.definition().id) {
                 Ok(back) if back == state => state = back,
-                Ok(_) => failures.push(fail(number, "reload", "state changed in its JSON round trip".into())),
-                Err(e) => failures.push(fail(number, "reload", format!("state JSON did not load back: {e}"))),
+                Ok(_) => failures.push(fail(
+                    number,
+                    "reload",
+                    "state changed in its JSON round trip".into(),
+                )),
+                Err(e) => failures.push(fail(
+                    number,
+                    "reload",
+                    format!("state JSON did not load back: {e}"),
+                )),
             }
         }
         let (action, turn) = match (step.visit, &step.say, &step.press) {
             (true, None, None) => {
                 let messages = bot.begin_visit(&mut state, now);
-                ("visit".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false })
+                (
+                    "visit".to_owned(),
+                    Turn {
+                        messages,
+                        nlu: None,
+                        intent: None,
+                        handoff: false,
+                    },
+                )
             }
-            (false, Some(text), None) => {
-                (format!("say {text:?}"), bot.respond(&mut state, Input::Text { text: text.clone() }, now))
-            }
+            (false, Some(text), None) => (
+                format!("say {text:?}"),
+                bot.respond(&mut state, Input::Text { text: text.clone() }, now),
+            ),
             (false, None, Some(button)) => {
                 let Some(q) = offered.iter().find(|q| &q.label == button).cloned() else {
                     let labels: Vec<&str> = offered.iter().map(|q| q.label.as_str()).collect();
@@ -382,16 +419,31 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 };
                 (
                     format!("press {button:?}"),
-                    bot.respond(&mut state, Input::QuickReply { label: q.label, intent: q.intent }, now),
+                    bot.respond(
+                        &mut state,
+                        Input::QuickReply {
+                            label: q.label,
+                            intent: q.intent,
+                        },
+                        now,
+                    ),
                 )
             }
             (false, None, None) if step.wait.is_some() || step.reload => continue,
             _ => {
-                failures.push(fail(number, "?", "give exactly one of `visit`, `say`, `press`".into()));
+                failures.push(fail(
+                    number,
+                    "?",
+                    "give exactly one of `visit`, `say`, `press`".into(),
+                ));
                 break;
             }
         };
-        let shown: Vec<QuickReply> = turn.messages.iter().flat_map(|m| m.quick_replies.clone()).collect();
+        let shown: Vec<QuickReply> = turn
+            .messages
+            .iter()
+            .flat_map(|m| m.quick_replies.clone())
+            .collect();
         // The newest buttons on screen stay pressable until newer ones replace them.
         if !shown.is_empty() {
             offered = shown.clone();
@@ -406,7 +458,10 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         };
         let tail_len = n + usize::from(said.is_some());
         if state.transcript.len() < tail_len {
-            problems.push(format!("transcript: {} entries, expected at least {tail_len}", state.transcript.len()));
+            problems.push(format!(
+                "transcript: {} entries, expected at least {tail_len}",
+                state.transcript.len()
+            ));
         } else {
             let tail = &state.transcript[state.transcript.len() - tail_len..];
             if let Some(said) = &said {
@@ -418,32 +473,62 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                     ));
                 }
             }
-            for (entry, m) in tail[usize::from(said.is_some())..].iter().zip(&turn.messages) {
+            for (entry, m) in tail[usize::from(said.is_some())..]
+                .iter()
+                .zip(&turn.messages)
+            {
                 if entry.from != Speaker::Bot || entry.text != m.text || entry.links != m.links {
-                    problems.push(format!("transcript: expected the bot's {:?}, got {:?} {:?}", m.text, entry.from, entry.text));
+                    problems.push(format!(
+                        "transcript: expected the bot's {:?}, got {:?} {:?}",
+                        m.text, entry.from, entry.text
+                    ));
                 }
             }
         }
         if step.fallback && turn.intent.is_some() {
-            problems.push(format!("intent: expected the fallback, got {:?}", turn.intent));
+            problems.push(format!(
+                "intent: expected the fallback, got {:?}",
+                turn.intent
+            ));
         }
-        check(&mut problems, "intent", &step.intent.as_ref().map(|i| Some(i.clone())), turn.intent.clone());
+        check(
+            &mut problems,
+            "intent",
+            &step.intent.as_ref().map(|i| Some(i.clone())),
+            turn.intent.clone(),
+        );
         check(&mut problems, "replies", &step.replies, ids(&turn.messages));
         if let Some(texts) = &step.text {
-            let all: String = turn.messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n");
+            let all: String = turn
+                .messages
+                .iter()
+                .map(|m| m.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
             for t in texts {
                 if !all.contains(t.as_str()) {
                     problems.push(format!("text: expected to contain {t:?}, got {all:?}"));
                 }
             }
         }
-        let links: Vec<String> = turn.messages.iter().flat_map(|m| m.links.iter().map(|l| l.url.clone())).collect();
+        let links: Vec<String> = turn
+            .messages
+            .iter()
+            .flat_map(|m| m.links.iter().map(|l| l.url.clone()))
+            .collect();
         check(&mut problems, "links", &step.links, links);
-        check(&mut problems, "quick_replies", &step.quick_replies, shown.iter().map(|q| q.label.clone()).collect());
+        check(
+            &mut problems,
+            "quick_replies",
+            &step.quick_replies,
+            shown.iter().map(|q| q.label.clone()).collect(),
+        );
         for label in step.offers.iter().flatten() {
             if !shown.iter().any(|q| &q.label == label) {
                 let labels: Vec<&str> = shown.iter().map(|q| q.label.as_str()).collect();
-                problems.push(format!("offers: expected a {label:?} button, got {labels:?}"));
+                problems.push(format!(
+                    "offers: expected a {label:?} button, got {labels:?}"
+                ));
             }
         }
         for label in step.not_offers.iter().flatten() {
@@ -461,19 +546,47 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             check(&mut problems, "slots", &step.slots, slots);
         }
         if step.sentiment.is_some() {
-            let got = turn.nlu.as_ref().map(|n| sentiment_class(n.sentiment)).unwrap_or("none").to_owned();
+            let got = turn
+                .nlu
+                .as_ref()
+                .map(|n| sentiment_class(n.sentiment))
+                .unwrap_or("none")
+                .to_owned();
             check(&mut problems, "sentiment", &step.sentiment, got);
         }
-        check(&mut problems, "name", &step.name.as_ref().map(|n| Some(n.clone())), state.profile.name.clone());
+        check(
+            &mut problems,
+            "name",
+            &step.name.as_ref().map(|n| Some(n.clone())),
+            state.profile.name.clone(),
+        );
         check(&mut problems, "visits", &step.visits, state.profile.visits);
-        check(&mut problems, "locale", &step.locale, state.profile.locale.clone());
-        let form = state.form.as_ref().map(|f| f.name.clone()).unwrap_or_else(|| "none".to_owned());
+        check(
+            &mut problems,
+            "locale",
+            &step.locale,
+            state.profile.locale.clone(),
+        );
+        let form = state
+            .form
+            .as_ref()
+            .map(|f| f.name.clone())
+            .unwrap_or_else(|| "none".to_owned());
         check(&mut problems, "form", &step.form, form);
         if !problems.is_empty() {
-            failures.push(TurnFailure { turn: number, action, problems, actual: describe(&turn) });
+            failures.push(TurnFailure {
+                turn: number,
+                action,
+                problems,
+                actual: describe(&turn),
+            });
         }
     }
-    StoryReport { name: story.name.clone(), turns, failures }
+    StoryReport {
+        name: story.name.clone(),
+        turns,
+        failures,
+    }
 }
 
 #[cfg(test)]
@@ -492,7 +605,8 @@ mod tests {
 
     #[test]
     fn a_wrong_expectation_fails_with_expected_and_actual() {
-        let bot = Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot");
+        let bot =
+            Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot");
         let story = Story {
             name: "wrong".into(),
             bot: None,
@@ -500,13 +614,21 @@ mod tests {
             seed: 1,
             start_ms: DEFAULT_START_MS,
             turns: vec![
-                Step { visit: true, replies: Some(vec!["no-such-message".into()]), ..Step::default() },
-                Step { press: Some("Not a button".into()), ..Step::default() },
+                Step {
+                    visit: true,
+                    replies: Some(vec!["no-such-message".into()]),
+                    ..Step::default()
+                },
+                Step {
+                    press: Some("Not a button".into()),
+                    ..Step::default()
+                },
             ],
         };
         let report = run_story(&bot, &story);
         assert_eq!(report.failures.len(), 2, "{report}");
-        assert!(report.failures[0].problems[0].starts_with("replies: expected [\"no-such-message\"], got ["));
+        assert!(report.failures[0].problems[0]
+            .starts_with("replies: expected [\"no-such-message\"], got ["));
         assert!(report.failures[1].problems[0].contains("no such quick reply"));
         assert!(!report.passed());
     }

@@ -20,9 +20,11 @@ fn root() -> PathBuf {
 
 /// The two bots for one definition: trained, and loaded back from its model file.
 fn load_bots(path: &str) -> Result<[(&'static str, Bot); 2], String> {
-    let bytes = std::fs::read(root().join(path)).map_err(|e| format!("cannot read bot {path}: {e}"))?;
+    let bytes =
+        std::fs::read(root().join(path)).map_err(|e| format!("cannot read bot {path}: {e}"))?;
     let trained = Bot::load(&bytes).map_err(|e| format!("bot {path}: {e}"))?;
-    let from_model = Bot::from_model(&trained.to_model()).map_err(|e| format!("bot {path} (model): {e}"))?;
+    let from_model =
+        Bot::from_model(&trained.to_model()).map_err(|e| format!("bot {path} (model): {e}"))?;
     Ok([("trained", trained), ("model", from_model)])
 }
 
@@ -46,7 +48,11 @@ fn stories() {
     let mut failures = Vec::new();
     let (mut stories, mut turns) = (0, 0);
     for path in &files {
-        let file = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+        let file = path
+            .strip_prefix(root())
+            .unwrap_or(path)
+            .display()
+            .to_string();
         if only.as_ref().is_some_and(|o| !file.contains(o.as_str())) {
             continue;
         }
@@ -87,5 +93,10 @@ fn stories() {
         }
     }
     eprintln!("stories: {stories} in {} file(s), {turns} turn(s), each run trained and from the model file", files.len());
-    assert!(failures.is_empty(), "{} failing stories:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing stories:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

@@ -40,8 +40,14 @@ const FOLLOW_UP_CONFIDENCE: f32 = 0.75;
 /// name is maria"). After weaker ones ("I'm…", "soy…") the owner's `remember_name` entity
 /// decides (the demo bot's requires a capital: "I'm looking for boots" is no introduction).
 const INTRODUCTIONS: &[&str] = &[
-    "my name is", "my name's", "my first name is", "call me", "me llamo", "mi nombre es",
-    "llámame", "llamame",
+    "my name is",
+    "my name's",
+    "my first name is",
+    "call me",
+    "me llamo",
+    "mi nombre es",
+    "llámame",
+    "llamame",
 ];
 
 /// The value of a `uses` entity the conversation has not mentioned: Fluent selectors on it
@@ -184,7 +190,10 @@ fn introduced_name(text: &str) -> Option<String> {
     let lower = text.to_lowercase();
     INTRODUCTIONS.iter().find_map(|intro| {
         let at = lower.find(intro)?;
-        let before_ok = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let before_ok = lower[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
         let rest = &lower[at + intro.len()..];
         if !before_ok || !rest.starts_with(char::is_whitespace) {
             return None;
@@ -382,8 +391,14 @@ impl Bot {
                     }
                     let mut question = self.message(state, &confirm.message, &slots);
                     let buttons = [
-                        QuickReplyDef { label: confirm.buttons[0].clone(), intent: Some(confirm.yes.clone()) },
-                        QuickReplyDef { label: confirm.buttons[1].clone(), intent: Some(confirm.no.clone()) },
+                        QuickReplyDef {
+                            label: confirm.buttons[0].clone(),
+                            intent: Some(confirm.yes.clone()),
+                        },
+                        QuickReplyDef {
+                            label: confirm.buttons[1].clone(),
+                            intent: Some(confirm.no.clone()),
+                        },
                     ];
                     question.quick_replies = self.quick_replies(state, &buttons);
                     out.messages.push(question);
@@ -403,7 +418,8 @@ impl Bot {
             slots: active.slots.clone(),
             turns_left: DEFAULT_CONTEXT_TURNS,
         });
-        out.messages.push(self.reply(state, &form.done, &active.slots, out.negative));
+        out.messages
+            .push(self.reply(state, &form.done, &active.slots, out.negative));
     }
 
     /// Fills empty slots of the active form from entities that pass the slot's checks, each
@@ -493,7 +509,8 @@ impl Bot {
             }
             if intent.name == confirm.no {
                 state.form = None;
-                out.messages.push(self.message(state, &form.cancelled, &BTreeMap::new()));
+                out.messages
+                    .push(self.message(state, &form.cancelled, &BTreeMap::new()));
                 return true;
             }
         }
@@ -563,7 +580,12 @@ impl Bot {
 
     /// The context's intent when `text` is a follow-up to it: short, and carrying an entity
     /// the intent's reply uses.
-    fn follow_up(&self, state: &ConversationState, text: &str, entities: &[Entity]) -> Option<&IntentDef> {
+    fn follow_up(
+        &self,
+        state: &ConversationState,
+        text: &str,
+        entities: &[Entity],
+    ) -> Option<&IntentDef> {
         let context = state.context.as_ref()?;
         let intent = self.intent_def(&context.intent)?;
         let uses = &intent.reply.as_ref()?.uses;
@@ -615,7 +637,11 @@ impl Bot {
         // Entities the reply talks about: from the message, else from the context ("is it
         // waterproof?" about the product just discussed), else `none`; then remembered.
         if let Some(reply) = intent.reply.as_ref().filter(|r| !r.uses.is_empty()) {
-            let mut remembered = state.context.as_ref().map(|c| c.slots.clone()).unwrap_or_default();
+            let mut remembered = state
+                .context
+                .as_ref()
+                .map(|c| c.slots.clone())
+                .unwrap_or_default();
             for entity in &reply.uses {
                 let value = values
                     .get(entity)
@@ -640,7 +666,8 @@ impl Bot {
             out.handoff = true;
         }
         if let Some(reply) = &intent.reply {
-            out.messages.push(self.reply(state, reply, &values, out.negative));
+            out.messages
+                .push(self.reply(state, reply, &values, out.negative));
         }
         if let Some(form) = intent.form.as_deref().and_then(|f| self.form_def(f)) {
             self.start_form(state, form, entities, out);
@@ -648,7 +675,7 @@ impl Bot {
     }
 
     /// The fallback with "did you mean" buttons for the best titled intents; after two
-    /// fallbacks in a row, a way to a person is offered too.
+    /// fallbacks in a row, or for a strongly negative message, a way to a person is offered too.
     fn fallback(&self, state: &mut ConversationState, intent_probs: &[f32], out: &mut Out) {
         state.fallbacks_in_a_row = state.fallbacks_in_a_row.saturating_add(1);
         let def = &self.definition;
@@ -663,7 +690,8 @@ impl Bot {
             .filter(suggestable)
             .take(def.fallback.suggestions)
             .collect();
-        if state.fallbacks_in_a_row >= 2 {
+        // After two misses in a row, or when the visitor is upset, a person is one press away.
+        if state.fallbacks_in_a_row >= 2 || out.negative {
             if let Some(h) = (0..def.intents.len())
                 .find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i))
             {
@@ -791,10 +819,14 @@ impl Bot {
             .unwrap_or(&[]);
         let mut out = Out::default();
         // The context lasts a number of visitor turns, this one included.
-        state.context = state.context.take().filter(|c| c.turns_left > 0).map(|mut c| {
-            c.turns_left -= 1;
-            c
-        });
+        state.context = state
+            .context
+            .take()
+            .filter(|c| c.turns_left > 0)
+            .map(|mut c| {
+                c.turns_left -= 1;
+                c
+            });
         let sentiment = understanding.as_ref().map(|u| u.result.sentiment);
         if sentiment.is_some_and(|s| s <= crate::sentiment::NEGATIVE) {
             out.negative = true;
@@ -827,7 +859,11 @@ impl Bot {
             // you send stuff to Germany?" after a delivery-time question is about shipping
             // abroad).
             let own_use = |i: &IntentDef| {
-                i.reply.as_ref().is_some_and(|r| r.uses.iter().any(|u| entities.iter().any(|e| &e.entity == u)))
+                i.reply.as_ref().is_some_and(|r| {
+                    r.uses
+                        .iter()
+                        .any(|u| entities.iter().any(|e| &e.entity == u))
+                })
             };
             let usable = match (pressed.is_none(), self.follow_up(state, &text, entities)) {
                 (true, Some(previous))
@@ -860,19 +896,32 @@ impl Bot {
         // or a button on screen already offers one.
         let handoff_offered = out.handoff
             || out.messages.iter().flat_map(|m| &m.quick_replies).any(|q| {
-                q.intent.as_deref().and_then(|i| self.intent_def(i)).is_some_and(|i| i.action == Some(Action::Handoff))
+                q.intent
+                    .as_deref()
+                    .and_then(|i| self.intent_def(i))
+                    .is_some_and(|i| i.action == Some(Action::Handoff))
             });
         if handoff_offered {
             state.negatives = 0;
         }
         if state.negatives >= 2 {
-            if let Some(offer) = self.definition.contact.as_ref().and_then(|c| c.offer.clone()) {
+            if let Some(offer) = self
+                .definition
+                .contact
+                .as_ref()
+                .and_then(|c| c.offer.clone())
+            {
                 let mut message = self.message(state, &offer, &BTreeMap::new());
-                let handoff = self.definition.intents.iter().find(|i| {
-                    i.action == Some(Action::Handoff) && i.title.is_some()
-                });
+                let handoff = self
+                    .definition
+                    .intents
+                    .iter()
+                    .find(|i| i.action == Some(Action::Handoff) && i.title.is_some());
                 if let Some(h) = handoff {
-                    let button = QuickReplyDef { label: h.title.clone().unwrap_or_default(), intent: Some(h.name.clone()) };
+                    let button = QuickReplyDef {
+                        label: h.title.clone().unwrap_or_default(),
+                        intent: Some(h.name.clone()),
+                    };
                     message.quick_replies = self.quick_replies(state, &[button]);
                 }
                 out.messages.push(message);

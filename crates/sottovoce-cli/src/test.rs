@@ -24,7 +24,8 @@ pub(crate) struct Args {
 }
 
 fn load(path: &Path) -> anyhow::Result<Bot> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read bot {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read bot {}", path.display()))?;
     Bot::load(&bytes).with_context(|| format!("bot {}", path.display()))
 }
 
@@ -35,7 +36,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     for file in &args.stories {
         let name = file.display().to_string();
         let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
-        let parsed: StoryFile = serde_yaml::from_str(&text).with_context(|| format!("{name}: not a story file"))?;
+        let parsed: StoryFile =
+            serde_yaml::from_str(&text).with_context(|| format!("{name}: not a story file"))?;
         let stories = parsed.into_stories(&name);
         if stories.is_empty() {
             bail!("{name}: no turns and no stories");
