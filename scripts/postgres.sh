@@ -2,7 +2,7 @@
 # A private PostgreSQL cluster for the escalation server's tests and benchmark.
 #
 # Idempotent: installs Debian's PostgreSQL when no server binaries are found, creates a cluster
-# in $SOTTOVOCE_PG_DIR (default /tmp/sottovoce-postgres) on first use, starts it on a free local
+# in $SOTTOVOCE_PG_DIR (default: sottovoce-postgres in $TMPDIR or the system temp dir) on first use, starts it on a free local
 # port when it is not running, and prints its URL on stdout (everything else goes to stderr):
 #
 #   export SOTTOVOCE_TEST_PG_URL=$(bash scripts/postgres.sh)
