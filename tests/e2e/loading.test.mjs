@@ -1,35 +1,25 @@
 // End to end: when the widget fetches the bot. By default after the page has loaded (the shop's
 // own content first); with data-load="open" only once the visitor opens the chat.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 
 describe("when the widget loads the bot", () => {
-  let server, browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const env = useServerAndBrowser();
 
   async function demoPage(rewrite) {
-    const context = await browser.newContext({ locale: "en-US" });
+    const context = await env.browser.newContext({ locale: "en-US" });
     const page = await context.newPage();
     const watch = await watchPage(page);
     await recordWidgetEvents(page);
     const requests = [];
     page.on("request", (r) => requests.push({ url: new URL(r.url()).pathname, at: Date.now() }));
     if (rewrite) {
-      await page.route(server.url, async (route) => {
+      await page.route(env.server.url, async (route) => {
         const response = await route.fetch();
         await route.fulfill({ response, body: rewrite(await response.text()) });
       });
@@ -39,7 +29,7 @@ describe("when the widget loads the bot", () => {
 
   test("by default, after the page's load event", async () => {
     const { page, watch, requests } = await demoPage();
-    await page.goto(server.url, { waitUntil: "load" });
+    await page.goto(env.server.url, { waitUntil: "load" });
     const loadedAt = Date.now();
     await page.waitForFunction(() => window.__sv.ready !== null);
     const model = requests.find((r) => r.url === "/bots/store.svm");
@@ -51,7 +41,7 @@ describe("when the widget loads the bot", () => {
 
   test('with data-load="open", only when the chat is opened', async () => {
     const { page, watch, requests } = await demoPage((html) => html.replace("<script src=\"/sottovoce.js\"", "<script data-load=\"open\" src=\"/sottovoce.js\""));
-    await page.goto(server.url, { waitUntil: "load" });
+    await page.goto(env.server.url, { waitUntil: "load" });
     await page.waitForTimeout(1500);
     assert.equal(requests.filter((r) => r.url === "/bots/store.svm" || r.url.startsWith("/pkg/")).length, 0);
     await page.getByRole("button", { name: "Open chat" }).click();

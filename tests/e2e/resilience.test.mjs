@@ -3,32 +3,22 @@
 // calm message and never loses what the visitor typed. No page errors, no CSP violations.
 //
 // Run: make pkg cli && node --test tests/e2e/
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 const en = bot.messages[bot.locales[0]];
 const STORAGE_KEY = `sottovoce:v1:${bot.id}`;
 
 describe("the widget when storage or the bot fails", () => {
-  let server, browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const env = useServerAndBrowser();
 
   /** A fresh page with `setup` run before any page script; returns { page, watch }. */
   async function freshPage(setup, arg) {
-    const context = await browser.newContext({ locale: "en-US" });
+    const context = await env.browser.newContext({ locale: "en-US" });
     const page = await context.newPage();
     const watch = await watchPage(page);
     if (setup) await page.addInitScript(setup, arg);
@@ -56,7 +46,7 @@ describe("the widget when storage or the bot fails", () => {
         get() { throw new DOMException("The operation is insecure.", "SecurityError"); },
       });
     });
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     assert.deepEqual(await chatStillWorks(page), { intent: "international_shipping", storage: "memory" });
     assert.deepEqual(await watch.all(), []);
     await page.context().close();
@@ -66,7 +56,7 @@ describe("the widget when storage or the bot fails", () => {
     const { page, watch } = await freshPage(() => {
       Storage.prototype.setItem = function () { throw new DOMException("full", "QuotaExceededError"); };
     });
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     assert.deepEqual(await chatStillWorks(page), { intent: "international_shipping", storage: "memory" });
     const texts = await page.getByRole("log").locator("[data-from] p").allTextContents();
     assert.ok(texts.includes("do you ship to Canada?"), texts.join(" / "));
@@ -81,7 +71,7 @@ describe("the widget when storage or the bot fails", () => {
         sessionStorage.setItem("seeded", "1");
       }
     }, STORAGE_KEY);
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     assert.deepEqual(await chatStillWorks(page), { intent: "international_shipping", storage: "local" });
     const texts = await page.getByRole("log").locator("[data-from] p").allTextContents();
     assert.equal(texts[0], en[bot.greeting.message]);
@@ -94,7 +84,7 @@ describe("the widget when storage or the bot fails", () => {
   test("a bot that fails to load: a calm message, and the typed text stays", async () => {
     const { page, watch } = await freshPage();
     await page.route("**/bots/store.svm", (route) => route.fulfill({ status: 503, body: "down" }));
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await page.waitForFunction(() => window.__sv.error !== null);
     await page.getByRole("button", { name: "Open chat" }).click();
     const dialog = page.getByRole("dialog");

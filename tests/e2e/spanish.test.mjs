@@ -1,38 +1,28 @@
 // End to end: a Spanish page gets the widget's Spanish labels, and a Spanish-speaking visitor
 // gets the bot's Spanish replies (the demo page, served with lang="es" through a route).
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 
 describe("the widget in Spanish", () => {
-  let server, browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const env = useServerAndBrowser();
 
   test("Spanish labels on a Spanish page, Spanish replies for a Spanish visitor", async () => {
-    const context = await browser.newContext({ locale: "es-MX" });
+    const context = await env.browser.newContext({ locale: "es-MX" });
     const page = await context.newPage();
     const watch = await watchPage(page);
     await recordWidgetEvents(page);
-    await page.route(server.url, async (route) => {
+    await page.route(env.server.url, async (route) => {
       const response = await route.fetch();
       const html = (await response.text()).replace('<html lang="en">', '<html lang="es">');
       assert.ok(html.includes('<html lang="es">'), "the demo page declares its language");
       await route.fulfill({ response, body: html });
     });
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await page.getByRole("button", { name: "Abrir chat" }).click();
     await page.getByRole("dialog", { name: bot.name }).waitFor();
     await page.waitForFunction(() => window.__sv.ready !== null);

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests and the browser benchmark: start the real `sottovoce serve` on a
 // free port, launch Debian's Chromium through playwright-core, and watch a page for CSP
 // violations, uncaught errors and console errors.
+import { after, before } from "node:test";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -75,6 +76,24 @@ export async function startServer(extraArgs = []) {
 /// Collects everything that must fail a test: CSP violations (from the page's own
 /// `securitypolicyviolation` events and Chromium's console report), uncaught page errors and
 /// console errors. Call before the first navigation.
+/**
+ * Registers the suite's `before` and `after` hooks: starts `sottovoce serve` (with `extraArgs`)
+ * and Chromium before the first test and stops both after the last. Returns an object whose
+ * `server` and `browser` fields are set once `before` has run.
+ */
+export function useServerAndBrowser(extraArgs = []) {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    env.server = await startServer(extraArgs);
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
 export async function watchPage(page) {
   const problems = [];
   await page.addInitScript(() => {
