@@ -41,6 +41,9 @@ pub(crate) struct Args {
     /// Also write the model file that was measured (loadable by `sottovoce chat` and the widget).
     #[arg(long, value_name = "OUT.svm")]
     model: Option<PathBuf>,
+    /// Also write the bot definition (JSON) inside that model file, for training in a page.
+    #[arg(long, value_name = "OUT.json")]
+    definition: Option<PathBuf>,
     /// Corrupt the test queries before scoring: `typos` swaps, drops or doubles one character
     /// in 10% of words.
     #[arg(long, value_enum)]
@@ -282,9 +285,17 @@ fn model_file(
     // Intent names in the definition's alphabet (a-z, 0-9, _), unique. Built as JSON (the
     // authored format) so that fields added to the definition later take their defaults.
     let mut names = std::collections::BTreeSet::new();
-    let mut examples: Vec<Vec<&str>> = vec![Vec::new(); labels.len()];
+    // Examples are plain text, not slot markup: escape what markup would read.
+    let mut examples: Vec<Vec<String>> = vec![Vec::new(); labels.len()];
     for (text, label) in train {
-        examples[*label].push(text);
+        let mut escaped = String::with_capacity(text.len());
+        for c in text.chars() {
+            if matches!(c, '[' | ']' | '(' | ')' | '\\') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        examples[*label].push(escaped);
     }
     let intents: Vec<serde_json::Value> = labels
         .iter()
@@ -320,6 +331,7 @@ fn model_file(
         intents: model.clone(),
         locales,
         threshold,
+        slots: None,
     }))
 }
 
@@ -439,6 +451,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(out) = &args.model {
         std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    if let Some(out) = &args.definition {
+        let definition = sottovoce::model::decode(&file)?.definition_json;
+        std::fs::write(out, definition).with_context(|| format!("cannot write {}", out.display()))?;
     }
     let model_gzip_bytes = gzip_len(&file)?;
     let classifier_bytes = postcard::to_allocvec(&model)?.len();
