@@ -6,6 +6,7 @@ use crate::entities::EntityExtractor;
 use crate::model::{self, Model, ModelError};
 use crate::nlu::{IntentClassifier, TrainOptions};
 use crate::replies::Replies;
+use crate::slots::{SlotExample, SlotSpan, SlotTagger, SlotTrainOptions};
 use crate::state::{ConversationState, Profile, STATE_VERSION};
 
 /// Default confidence threshold when the definition sets none: below it the fallback answers.
@@ -41,6 +42,9 @@ pub struct Bot {
     pub(crate) threshold: f32,
     pub(crate) entities: EntityExtractor,
     pub(crate) replies: Replies,
+    /// Slot tagger learned from the examples' `[value](slot)` markup; `None` when no example
+    /// is marked up.
+    pub(crate) slots: Option<SlotTagger>,
 }
 
 impl Bot {
@@ -52,7 +56,12 @@ impl Bot {
         Bot::train(BotDefinition::from_json(text)?)
     }
 
-    /// Trains the intent and locale classifiers from a definition's examples.
+    /// Trains the intent and locale classifiers and, when examples carry `[value](slot)`
+    /// markup, the slot tagger ([`crate::slots`]), all in one pass over the examples.
+    ///
+    /// The classifiers learn from the plain text (markup removed); the tagger learns every
+    /// example with its spans (unmarked examples teach it what is not a slot) and its intent,
+    /// so each intent only produces the slots it was annotated with.
     ///
     /// # Errors
     /// [`BotError::Definition`] if the definition does not validate.
@@ -62,28 +71,39 @@ impl Bot {
             return Err(DefinitionError::Invalid(problems).into());
         }
         let options = TrainOptions::default();
-        // Examples may carry slot markup (`fly to [Boston](city)`): the classifiers learn from
-        // the plain text (validation has reported malformed markup already).
-        let mut plain: Vec<(String, usize, usize)> = Vec::new();
+        // (plain text, slot spans, intent index, locale index); validation has reported
+        // malformed markup already.
+        let mut plain: Vec<(String, Vec<SlotSpan>, usize, usize)> = Vec::new();
         for (i, intent) in definition.intents.iter().enumerate() {
             for (locale, examples) in &intent.examples {
                 let l = definition.locales.iter().position(|x| x == locale).unwrap_or(0);
                 for e in examples {
-                    let text = if e.contains('[') {
-                        crate::slots::parse_markup(e).map(|a| a.text).unwrap_or_else(|_| e.clone())
-                    } else {
-                        e.clone()
+                    let (text, spans) = match crate::slots::parse_markup(e) {
+                        Ok(a) if e.contains('[') || e.contains('\\') => (a.text, a.spans),
+                        _ => (e.clone(), Vec::new()),
                     };
-                    plain.push((text, i, l));
+                    plain.push((text, spans, i, l));
                 }
             }
         }
-        let by_intent: Vec<(&str, usize)> = plain.iter().map(|(t, i, _)| (t.as_str(), *i)).collect();
-        let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, l)| (t.as_str(), *l)).collect();
+        let by_intent: Vec<(&str, usize)> = plain.iter().map(|(t, _, i, _)| (t.as_str(), *i)).collect();
+        let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, _, l)| (t.as_str(), *l)).collect();
         let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &options);
         let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &options);
+        let slots = if plain.iter().any(|(_, spans, _, _)| !spans.is_empty()) {
+            let examples: Vec<SlotExample<'_>> = plain
+                .iter()
+                .map(|(text, spans, intent, _)| SlotExample { text, spans, intent: *intent })
+                .collect();
+            let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).map_err(|e| {
+                DefinitionError::Invalid(vec![Problem { path: "intents".into(), message: format!("slot markup: {e}") }])
+            })?;
+            Some(tagger)
+        } else {
+            None
+        };
         let threshold = definition.threshold.unwrap_or(DEFAULT_THRESHOLD);
-        Bot::assemble(definition, intents, locales, threshold)
+        Bot::assemble(definition, intents, locales, threshold, slots)
     }
 
     fn assemble(
@@ -91,12 +111,13 @@ impl Bot {
         intents: IntentClassifier,
         locales: IntentClassifier,
         threshold: f32,
+        slots: Option<SlotTagger>,
     ) -> Result<Bot, BotError> {
         let entities = EntityExtractor::new(&definition.entities).map_err(|e| {
             DefinitionError::Invalid(vec![Problem { path: "entities".into(), message: e.to_string() }])
         })?;
         let replies = Replies::new(&definition).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { definition, intents, locales, threshold, entities, replies })
+        Ok(Bot { definition, intents, locales, threshold, entities, replies, slots })
     }
 
     /// Loads a compiled model file (see [`crate::model`]).
@@ -107,7 +128,7 @@ impl Bot {
     pub fn from_model(bytes: &[u8]) -> Result<Bot, BotError> {
         let m = model::decode(bytes)?;
         let definition = BotDefinition::from_json(&m.definition_json)?;
-        Bot::assemble(definition, m.intents, m.locales, m.threshold)
+        Bot::assemble(definition, m.intents, m.locales, m.threshold, m.slots)
     }
 
     /// Loads either a model file or definition JSON, telling them apart by the magic bytes.
@@ -134,7 +155,14 @@ impl Bot {
             intents: self.intents.clone(),
             locales: self.locales.clone(),
             threshold: self.threshold,
+            slots: self.slots.clone(),
         })
+    }
+
+    /// The slot tagger learned from the definition's `[value](slot)` markup, if any example
+    /// carries markup.
+    pub fn slot_tagger(&self) -> Option<&SlotTagger> {
+        self.slots.as_ref()
     }
 
     /// The definition.

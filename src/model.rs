@@ -7,16 +7,22 @@
 //! is enough to run the bot. A file of another version is rejected with
 //! [`ModelError::Format`](crate::model::ModelError::Format) (as snips-nlu-rs does), never
 //! misread.
+//!
+//! Versions: 1 held the definition, the two classifiers and the threshold; 2 adds the slot
+//! tagger learned from the examples' markup. A version 1 file is rejected (rebuild it with
+//! `sottovoce build`): postcard is not self-describing, so an old body cannot be read as a new
+//! one.
 
 use serde::{Deserialize, Serialize};
 
 use crate::nlu::IntentClassifier;
+use crate::slots::SlotTagger;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 1;
+pub const MODEL_FORMAT: u16 = 2;
 
 /// What a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +35,9 @@ pub struct Model {
     pub locales: IntentClassifier,
     /// The confidence threshold in use (from the definition, or chosen at training).
     pub threshold: f32,
+    /// The slot tagger trained on the examples' `[value](slot)` markup (intent indices in
+    /// definition order); `None` when no example is marked up.
+    pub slots: Option<SlotTagger>,
 }
 
 /// Why a model file could not be read.
@@ -97,6 +106,7 @@ mod tests {
             intents: IntentClassifier::train(&examples, 2, &options),
             locales: IntentClassifier::train(&[("hello", 0), ("hola", 1)], 2, &options),
             threshold: 0.35,
+            slots: None,
         }
     }
 
@@ -128,6 +138,38 @@ mod tests {
             }
             other => panic!("expected ModelError::Format, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_version_1_file_is_rejected_by_version() {
+        // The whole version 1 layout: the same header, a body without the slot tagger.
+        #[derive(Serialize)]
+        struct ModelV1 {
+            definition_json: String,
+            intents: IntentClassifier,
+            locales: IntentClassifier,
+            threshold: f32,
+        }
+        let m = model();
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        let v1 = ModelV1 { definition_json: m.definition_json, intents: m.intents, locales: m.locales, threshold: m.threshold };
+        bytes.extend_from_slice(&postcard::to_allocvec(&v1).unwrap());
+        match decode(&bytes) {
+            Err(e @ ModelError::Format { found: 1, expected: 2 }) => {
+                assert!(e.to_string().contains("rebuild it with `sottovoce build`"), "{e}")
+            }
+            other => panic!("expected ModelError::Format for a version 1 file, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_slot_tagger_round_trips() {
+        let a = crate::slots::parse_markup("is the [rain shell](product) waterproof").unwrap();
+        let examples = [crate::slots::SlotExample { text: &a.text, spans: &a.spans, intent: 0 }];
+        let tagger = SlotTagger::train(&examples, &crate::slots::SlotTrainOptions::default()).unwrap();
+        let m = Model { slots: Some(tagger), ..model() };
+        assert_eq!(decode(&encode(&m)).unwrap(), m);
     }
 
     #[test]
