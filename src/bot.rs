@@ -197,6 +197,7 @@ impl Bot {
             fallbacks_in_a_row: 0,
             context: None,
             negatives: 0,
+            mentions: Default::default(),
         }
     }
 
@@ -213,9 +214,12 @@ impl Bot {
     /// Classifies one message: the locale it is written in, the intent ranking (top 5, best
     /// first, confidences in [0, 1]), the intent when the best is at or above
     /// [`Bot::threshold`], and the entities found (every supported language tried, no reference
-    /// time). Only the first 1000 chars are read.
+    /// time), followed by the values of slots learned from the examples' markup, named after
+    /// their slot (tagged for the recognised intent, or for every slot below the threshold;
+    /// a rule-based entity of the same name over the same words takes precedence). Only the
+    /// first 1000 chars are read.
     pub fn understand(&self, text: &str) -> NluResult {
-        crate::dialogue::understand(self, text, None).result
+        crate::dialogue::understand(self, text, None, None).result
     }
 
     /// Answers one visitor input, updating `state` (transcript, form, profile, locale).

@@ -51,6 +51,11 @@ pub struct BotDefinition {
     /// How visitors reach a person while no escalation server is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<ContactDef>,
+    /// Visitor turns an entity that some reply `uses` is remembered after the visitor last
+    /// mentioned it, in any message ("my boots leak" … "are they waterproof?"); `None` uses
+    /// [`crate::dialogue::DEFAULT_MEMORY_TURNS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_turns: Option<u8>,
 }
 
 /// One intent: a name, example utterances per locale, and the response.

@@ -9,8 +9,15 @@
 //! context's intent talks about, without a confident intent of its own about that entity, is a
 //! follow-up and answers that intent again ("and to Mexico?"); otherwise the best intent above
 //! the threshold runs its action, form or reply, taking entities its reply `uses` from the
-//! message or the context ("is it waterproof?"); otherwise the fallback answers with "did you
+//! message, else from the entities the visitor mentioned in the last `memory_turns` turns in
+//! any message (the newest wins: "my tent arrived torn" … "does it keep the rain out?"), else
+//! from the context; otherwise the fallback answers with "did you
 //! mean" quick replies for the best titled intents, and a way to a person after two in a row.
+//!
+//! Entities come from the rule-based extractors and, when the examples carry `[value](slot)`
+//! markup, from the slot tagger trained with the intents: a learned slot is an entity named
+//! after the slot, so forms fill from it like from any other, with the rule-based value of the
+//! same name taking precedence over the same words.
 //!
 //! Every message is scored for sentiment ([`crate::sentiment`]): a strongly negative one gets
 //! each reply's `empathetic` variant, and a second one (without a person already offered) adds
@@ -28,6 +35,11 @@ pub(crate) use flow::understand;
 
 /// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
 pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
+
+/// Visitor turns a mentioned entity is remembered when the definition sets no `memory_turns`.
+/// Five covers a question, an answer about something else and a couple of "ok"s before "is it
+/// waterproof?", and stays short enough that a product from an old topic does not come back.
+pub const DEFAULT_MEMORY_TURNS: u8 = 5;
 
 /// What the visitor did: typed text, or pressed a quick reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -623,6 +623,7 @@ mod tests {
             fallbacks_in_a_row: 0,
             context: None,
             negatives: 0,
+            mentions: Default::default(),
         }
     }
 

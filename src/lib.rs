@@ -46,4 +46,4 @@ pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
 pub use definition::{BotDefinition, DefinitionError};
 pub use dialogue::{BotMessage, Input, Link, NluResult, QuickReply, Turn};
 pub use model::ModelError;
-pub use state::{Context, ConversationState, Profile, Speaker, StateError, TranscriptEntry};
+pub use state::{Context, ConversationState, Mention, Profile, Speaker, StateError, TranscriptEntry};

@@ -35,6 +35,19 @@ pub struct ConversationState {
     /// Strongly negative visitor messages since a person was last offered.
     #[serde(default)]
     pub negatives: u32,
+    /// Entity name → the value the visitor mentioned last, for entities some reply `uses`
+    /// (`product` → `boots`), kept for the definition's `memory_turns` visitor turns.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mentions: BTreeMap<String, Mention>,
+}
+
+/// An entity value the visitor mentioned, remembered for a number of visitor turns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The normalised value (`boots`), or the text covered for a learned slot.
+    pub value: String,
+    /// Visitor turns left before it is forgotten (0: forgotten at the next turn).
+    pub turns_left: u8,
 }
 
 /// The conversation context: the last intent whose reply uses entities, and the entity values
@@ -227,6 +240,7 @@ mod tests {
                 turns_left: 2,
             }),
             negatives: 1,
+            mentions: [("product".to_owned(), Mention { value: "boots".into(), turns_left: 4 })].into_iter().collect(),
         }
     }
 

@@ -89,12 +89,16 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             c.problem(format!("messages.{locale}"), "locale is not listed in `locales`");
         }
     }
+    if def.memory_turns == Some(0) {
+        c.problem("memory_turns", "must be at least 1");
+    }
     if let Some(t) = def.threshold {
         if !(0.0..=1.0).contains(&t) {
             c.problem("threshold", "must be between 0 and 1");
         }
     }
 
+    let mut learned: BTreeSet<String> = BTreeSet::new();
     let mut entity_names: BTreeSet<&str> = BUILTIN_ENTITIES.iter().copied().collect();
     for (i, e) in def.entities.iter().enumerate() {
         let path = format!("entities[{i}]");
@@ -137,6 +141,26 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             }
         }
     }
+
+    // Slots learned from `[value](slot)` markup are entities too: forms and replies may use
+    // them. A built-in name is refused (its values are normalised; learned ones are raw text).
+    for (i, intent) in def.intents.iter().enumerate() {
+        for (locale, examples) in &intent.examples {
+            for (j, e) in examples.iter().enumerate().filter(|(_, e)| e.contains('[')) {
+                for span in crate::slots::parse_markup(e).map(|a| a.spans).unwrap_or_default() {
+                    if BUILTIN_ENTITIES.contains(&span.slot.as_str()) {
+                        c.problem(
+                            format!("intents[{i}].examples.{locale}[{j}]"),
+                            format!("slot `{}` is a built-in entity; name the learned slot otherwise", span.slot),
+                        );
+                    } else if !entity_names.contains(span.slot.as_str()) {
+                        learned.insert(span.slot);
+                    }
+                }
+            }
+        }
+    }
+    entity_names.extend(learned.iter().map(String::as_str));
 
     let mut form_names = BTreeSet::new();
     for (i, form) in def.forms.iter().enumerate() {

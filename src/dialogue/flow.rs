@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::bot::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
-use crate::dialogue::DEFAULT_CONTEXT_TURNS;
+use crate::dialogue::{DEFAULT_CONTEXT_TURNS, DEFAULT_MEMORY_TURNS};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
 use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
-use crate::state::{ActiveForm, Context, ConversationState, Speaker, TranscriptEntry};
+use crate::state::{ActiveForm, Context, ConversationState, Mention, Speaker, TranscriptEntry};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
 pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
@@ -78,10 +78,15 @@ fn clean(p: f32) -> f32 {
 /// conversation: entities are then read in the locale the reply will be in (number words,
 /// decimal comma) with relative dates resolved against `now_ms`. Without it every supported
 /// language is tried and relative dates are skipped.
+///
+/// `slot_intent` is the intent (definition index) whose learned slots the tagger looks for,
+/// such as the one that started the active form; `None` takes the classifier's intent when it
+/// is at or above the threshold, and every learned slot otherwise.
 pub(crate) fn understand(
     bot: &Bot,
     text: &str,
     conversation: Option<(&str, u64)>,
+    slot_intent: Option<usize>,
 ) -> Understanding {
     let text: String = text.chars().take(MAX_NLU_CHARS).collect();
     let def = &bot.definition;
@@ -120,7 +125,7 @@ pub(crate) fn understand(
         _ => locale.as_str(),
     };
     let sentiment = crate::sentiment::score(&text, sentiment_locale);
-    let entities = match conversation {
+    let mut entities = match conversation {
         Some((current, now_ms)) => {
             let reply_locale = if locale_is_clear {
                 locale.as_str()
@@ -132,6 +137,10 @@ pub(crate) fn understand(
         }
         None => bot.entities.extract(&text),
     };
+    if let Some(tagger) = &bot.slots {
+        let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
+        add_learned(&mut entities, tagger.tag(&text, tag_intent));
+    }
     Understanding {
         result: NluResult {
             intent,
@@ -143,6 +152,33 @@ pub(crate) fn understand(
         },
         intent_probs,
         locale_is_clear,
+    }
+}
+
+/// Adds the slot tagger's values to the rule-based entities, as entities named after their
+/// slot, after them.
+///
+/// Precedence: a rule-based entity of the same name that overlaps a learned span wins, because
+/// its value is normalised (the `product` list turns "hiking boot" into `boots`) and it was
+/// written by the owner; the learned span is dropped. Elsewhere the learned value is the covered
+/// text as typed ("trekking poles"), so a learned slot reaches values no list names. Entities
+/// of other names are never suppressed. Dialogue takes the first entity of a name that a slot
+/// accepts, so rule-based values come first.
+fn add_learned(entities: &mut Vec<Entity>, spans: Vec<crate::slots::SlotSpan>) {
+    let rules = entities.len();
+    for span in spans {
+        let shadowed = entities[..rules].iter().any(|e| {
+            e.entity == span.slot && e.start < span.end && span.start < e.end
+        });
+        if !shadowed {
+            entities.push(Entity {
+                entity: span.slot,
+                value: span.value.clone(),
+                raw: span.value,
+                start: span.start,
+                end: span.end,
+            });
+        }
     }
 }
 
@@ -593,6 +629,39 @@ impl Bot {
         (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
     }
 
+    /// Ages the remembered mentions by one visitor turn (forgetting expired ones), then
+    /// remembers this message's values of entities that some reply `uses`, the first of each
+    /// name (rule-based before learned), for the definition's `memory_turns`.
+    fn remember_mentions(&self, state: &mut ConversationState, entities: &[Entity]) {
+        state.mentions.retain(|_, m| m.turns_left > 0);
+        for m in state.mentions.values_mut() {
+            m.turns_left -= 1;
+        }
+        let turns = self.definition.memory_turns.unwrap_or(DEFAULT_MEMORY_TURNS);
+        let mut seen: Vec<&str> = Vec::new();
+        for e in entities {
+            if seen.contains(&e.entity.as_str()) {
+                continue;
+            }
+            seen.push(&e.entity);
+            let used = self
+                .definition
+                .intents
+                .iter()
+                .filter_map(|i| i.reply.as_ref())
+                .any(|r| r.uses.contains(&e.entity));
+            if used {
+                state.mentions.insert(
+                    e.entity.clone(),
+                    Mention {
+                        value: e.value.clone(),
+                        turns_left: turns,
+                    },
+                );
+            }
+        }
+    }
+
     /// The first intent whose form asks first for an owner-defined entity found in the message.
     /// Built-in entities (a bare number, an e-mail) are too common to start a form on their own.
     fn entity_led_intent(&self, entities: &[Entity]) -> Option<&IntentDef> {
@@ -634,8 +703,9 @@ impl Bot {
             .rev()
             .map(|e| (e.entity.clone(), e.value.clone()))
             .collect();
-        // Entities the reply talks about: from the message, else from the context ("is it
-        // waterproof?" about the product just discussed), else `none`; then remembered.
+        // Entities the reply talks about: from the message, else the one the visitor mentioned
+        // last in any recent message ("is it waterproof?" about the tent of a complaint two
+        // turns ago), else from the context, else `none`; then remembered.
         if let Some(reply) = intent.reply.as_ref().filter(|r| !r.uses.is_empty()) {
             let mut remembered = state
                 .context
@@ -645,6 +715,7 @@ impl Bot {
             for entity in &reply.uses {
                 let value = values
                     .get(entity)
+                    .or_else(|| state.mentions.get(entity).map(|m| &m.value))
                     .or_else(|| remembered.get(entity))
                     .cloned()
                     .unwrap_or_else(|| UNKNOWN.to_owned());
@@ -801,9 +872,21 @@ impl Bot {
             };
         }
 
-        let understanding = pressed
-            .is_none()
-            .then(|| understand(self, &text, Some((&state.profile.locale, now_ms))));
+        // Inside a form the tagger looks for the slots of the intent that started it.
+        let form_intent = state.form.as_ref().and_then(|a| {
+            self.definition
+                .intents
+                .iter()
+                .position(|i| i.form.as_deref() == Some(a.name.as_str()))
+        });
+        let understanding = pressed.is_none().then(|| {
+            understand(
+                self,
+                &text,
+                Some((&state.profile.locale, now_ms)),
+                form_intent,
+            )
+        });
         if let Some(u) = understanding.as_ref().filter(|u| u.locale_is_clear) {
             state.profile.locale = u.result.locale.clone();
         }
@@ -827,6 +910,7 @@ impl Bot {
                 c.turns_left -= 1;
                 c
             });
+        self.remember_mentions(state, entities);
         let sentiment = understanding.as_ref().map(|u| u.result.sentiment);
         if sentiment.is_some_and(|s| s <= crate::sentiment::NEGATIVE) {
             out.negative = true;

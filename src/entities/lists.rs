@@ -95,7 +95,10 @@ impl List {
             return Some(1);
         }
         let letters = phrase.iter().filter(|c| c.is_alphabetic()).count();
-        if self.fuzzy && letters >= 5 && letters == phrase.len() && text.iter().all(|c| c.is_alphabetic()) {
+        // A shorter typed word only as the singular of a plural phrase ("boot" for "boots"):
+        // "para" is one deletion from "parka" but the commonest word of Spanish.
+        let singular = phrase.last() == Some(&'s') && text == &phrase[..phrase.len() - 1];
+        if self.fuzzy && letters >= 5 && letters == phrase.len() && (text.len() >= 5 || singular) && text.iter().all(|c| c.is_alphabetic()) {
             return within_one(text, phrase);
         }
         None
