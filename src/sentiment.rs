@@ -34,6 +34,7 @@ const INTENSIFIERS: &[&str] = &[
     "so",
     "extremely",
     "totally",
+    "total",
     "absolutely",
     "completely",
     "incredibly",
