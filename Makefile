@@ -64,5 +64,17 @@ bench:
 bench-browser: pkg cli
 	node scripts/bench-browser.mjs
 
+# CLINC150 in headless Chromium: classify p50/p99 over the 5,500 test queries one at a time,
+# loading the compiled model, and training from the definition in the page. The definition is
+# written by `sottovoce eval --definition` under target/ (the data is never copied into the repo);
+# the figures go to the "clinc150" section of bench-results/browser.json.
+CLINC150 ?= ../shared/data/clinc150
+.PHONY: bench-browser-clinc
+bench-browser-clinc: pkg cli
+	mkdir -p target/bench
+	./target/release/sottovoce eval --quiet --train $(CLINC150)/train.jsonl --val $(CLINC150)/val.jsonl \
+		--test $(CLINC150)/test.jsonl --definition target/bench/clinc150.json --json target/bench/clinc150-eval.json
+	node scripts/bench-browser.mjs --bot target/bench/clinc150.json --texts $(CLINC150)/test.jsonl
+
 clean:
 	rm -rf pkg target node_modules

@@ -7,11 +7,19 @@
 //   - classification latency (`Chat.understand`) and whole-turn latency (`Chat.send`), p50/p99,
 //   - on the demo page: time from navigation to the greeting and to the first answer (a question
 //     sent the moment window.sottovoce exists), for both load paths.
-// Writes the "bench" section of bench-results/browser.json (the e2e test writes "e2e").
+// Writes the "bench" section of bench-results/browser.json (the e2e test writes "e2e"); another
+// bot writes a section named after its file stem (e.g. "clinc150").
 //
 // Usage: node scripts/bench-browser.mjs [--runs N] [--texts file.jsonl] [--bot www/bots/store.json]
 //   --texts: JSONL with a "text" field per line (default: tests/fixtures/nlu/store-heldout.jsonl).
-//   Datasets with their own bot (e.g. CLINC150) plug in through --bot + --texts.
+//   Datasets with their own bot (e.g. CLINC150) plug in through --bot + --texts; for them the
+//   page measures classification only (`Chat.understand`, every text, see www/bench.js
+//   `classify`), `--train-runs` times training from the definition (default: min(runs, 3)).
+//   `make bench-browser-clinc` builds the CLINC150 definition with `sottovoce eval
+//   --definition` and runs this on the 5,500 test queries.
+//
+// bench.html is served cross-origin isolated (COOP + COEP added through a Playwright route), so
+// that performance.now() steps by 5 µs instead of 100 µs; the page reports the step it sees.
 import { readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { basename, join, resolve } from "node:path";
@@ -24,11 +32,14 @@ const { values: opts } = parseArgs({
     texts: { type: "string", default: join(ROOT, "tests/fixtures/nlu/store-heldout.jsonl") },
     bot: { type: "string", default: join(ROOT, "www/bots/store.json") },
     repeat: { type: "string", default: "20" },
+    "train-runs": { type: "string" },
   },
 });
 const runs = Number(opts.runs);
 const botPath = resolve(opts.bot);
 const stem = basename(botPath, ".json");
+const isStore = stem === "store";
+const trainRuns = Number(opts["train-runs"] ?? Math.max(1, Math.min(runs, 3)));
 
 function readTexts(path) {
   if (!existsSync(path)) throw new Error(`--texts ${path}: no such file`);
@@ -53,14 +64,20 @@ try {
   // 1. In-page measurements on bench.html.
   const page = await browser.newPage();
   const watch = await watchPage(page);
+  await page.route("**/bench.html", async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers(), "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+    await route.fulfill({ response, headers });
+  });
   await page.goto(new URL("bench.html", server.url).href);
   await page.waitForFunction(() => window.svBench !== undefined, null, { timeout: 60_000 });
-  const inPage = await page.evaluate(async ({ stem, runs, texts, repeat }) => ({
+  const inPage = await page.evaluate(async ({ stem, runs, trainRuns, texts, repeat, isStore }) => ({
     module: window.svBench.module,
     model: await window.svBench.load(`/bots/${stem}.svm`, runs),
-    definition: await window.svBench.load(`/bots/${stem}.json`, Math.max(1, Math.min(runs, 3))),
-    latency: await window.svBench.latency(`/bots/${stem}.svm`, texts, repeat),
-  }), { stem, runs, texts, repeat: Number(opts.repeat) });
+    definition: await window.svBench.load(`/bots/${stem}.json`, trainRuns),
+    latency: isStore ? await window.svBench.latency(`/bots/${stem}.svm`, texts, repeat) : null,
+    classify: isStore ? null : await window.svBench.classify(`/bots/${stem}.svm`, texts, repeat),
+  }), { stem, runs, trainRuns, texts, repeat: Number(opts.repeat), isStore });
   const problems = await watch.all();
   if (problems.length) throw new Error(`bench.html: ${problems.join("\n")}`);
   await page.close();
@@ -69,7 +86,7 @@ try {
   //    to a question sent as soon as the widget's API exists. The definition path is measured by
   //    answering the page's request for the model with the definition JSON (the widget sniffs).
   const firstReply = {};
-  if (stem === "store") {
+  if (isStore) {
     const definition = readFileSync(botPath);
     for (const source of ["model", "definition"]) {
       const greeting = [], answer = [];
@@ -102,8 +119,27 @@ try {
 
   const modelBytes = await (await fetch(new URL(`bots/${stem}.svm`, server.url))).arrayBuffer();
   const definitionBytes = readFileSync(botPath);
+  const us = (ms) => ms * 1000;
+  const classify = inPage.classify && {
+    method: "Chat.understand, one call per utterance, warm (one pass over every text first). " +
+      "p50_us/p99_us: per text, `repeat` back-to-back calls timed together and divided; " +
+      "single_call_*: each call timed alone (quantised to timer_step_us); pass_mean_us: " +
+      "one pass over all texts, each once, divided by their number (median of 3 passes)",
+    n_texts: inPage.classify.texts,
+    repeat: inPage.classify.repeat,
+    cross_origin_isolated: inPage.classify.crossOriginIsolated,
+    timer_step_us: us(inPage.classify.timerStepMs),
+    p50_us: us(inPage.classify.repeatMeanMs.p50),
+    p99_us: us(inPage.classify.repeatMeanMs.p99),
+    mean_us: us(inPage.classify.repeatMeanMs.mean),
+    single_call_p50_us: us(inPage.classify.singleMs.p50),
+    single_call_p99_us: us(inPage.classify.singleMs.p99),
+    pass_mean_us: us(inPage.classify.passMeanMs.p50),
+  };
   const results = roundAll({
-    what: "headless Chromium (Debian), localhost, median of runs; latencies from performance.now() (0.1 ms resolution), classify = mean of `repeat` calls per text",
+    what: "headless Chromium (Debian), localhost, median of runs; latencies from performance.now() " +
+      `(step ${inPage.classify ? us(inPage.classify.timerStepMs) + " µs" : "5 µs isolated / 100 µs otherwise"}), ` +
+      "classify = mean of `repeat` calls per text",
     chromium: browser.version(),
     bot: { definition: botPath.replace(ROOT + "/", ""), texts: opts.texts.replace(ROOT + "/", ""), n_texts: texts.length },
     sizes_bytes: {
@@ -116,11 +152,19 @@ try {
       model: { fetch: inPage.model.fetchMs, ...inPage.model.loadMs },
       definition: { fetch: inPage.definition.fetchMs, ...inPage.definition.loadMs },
     },
-    latency_ms: { classify: inPage.latency.classifyMs, turn: inPage.latency.turnMs, repeat: inPage.latency.repeat },
-    demo_page: firstReply,
+    ...(inPage.latency
+      ? { latency_ms: { classify: inPage.latency.classifyMs, turn: inPage.latency.turnMs, repeat: inPage.latency.repeat } }
+      : {}),
+    ...(classify ? { classify } : {}),
+    ...(isStore ? { demo_page: firstReply } : {}),
   });
-  const file = writeBrowserResults("bench", results);
+  const file = writeBrowserResults(isStore ? "bench" : stem, results);
   console.log(JSON.stringify(results, null, 2));
+  if (classify) {
+    console.log(`${stem}: classify p50 ${results.classify.p50_us} µs, p99 ${results.classify.p99_us} µs ` +
+      `(${texts.length} texts, one at a time); load model ${results.load_ms.model.p50} ms; ` +
+      `train from definition ${results.load_ms.definition.p50} ms`);
+  }
   console.log(`bench-browser: wrote ${file}`);
 } finally {
   await browser.close();
