@@ -239,6 +239,7 @@ impl Bot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialogue::Input;
 
     fn mini() -> Bot {
         Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot trains")
@@ -297,6 +298,97 @@ mod tests {
         }
         for text in ["where is my parcel", "hello there", "cancel"] {
             assert_eq!(marked.understand(text).ranking, bot.understand(text).ranking, "{text}");
+        }
+    }
+
+    /// The mini bot with a stock question whose examples mark up products, and a `product`
+    /// list entity that knows only socks.
+    fn with_products() -> Bot {
+        let mut def = mini().definition().clone();
+        let examples: Vec<String> = [
+            "do you have [red socks](product) in stock",
+            "is the [rain jacket](product) available",
+            "do you sell [hiking boots](product)",
+            "any [wool hats](product) left",
+            "do you have [trail shoes](product)",
+            "is the [down vest](product) in stock",
+            "do you still sell [camping stoves](product)",
+            "are the [gloves](product) available",
+        ]
+        .map(String::from)
+        .to_vec();
+        let stock = serde_json::json!({"name": "stock", "examples": {"en": examples}, "reply": {"message": "hours-reply", "uses": ["product"]}});
+        def.intents.push(serde_json::from_value(stock).unwrap());
+        def.entities.push(serde_json::from_value(serde_json::json!({"kind": "list", "name": "product", "values": [{"value": "socks", "synonyms": ["red socks"]}]})).unwrap());
+        Bot::train(def).expect("marked-up bot trains")
+    }
+
+    #[test]
+    fn learned_slots_are_trained_stored_and_found() {
+        assert!(mini().slot_tagger().is_none(), "no markup, no tagger");
+        let bot = with_products();
+        assert_eq!(bot.slot_tagger().map(|t| t.slots().to_vec()), Some(vec!["product".to_owned()]));
+        let loaded = Bot::from_model(&bot.to_model()).unwrap();
+        for text in ["do you have hiking boots", "is the rain jacket available", "do you have red socks in stock"] {
+            assert_eq!(loaded.understand(text), bot.understand(text), "{text}");
+        }
+        let products = |text: &str| -> Vec<(String, String)> {
+            bot.understand(text)
+                .entities
+                .into_iter()
+                .filter(|e| e.entity == "product")
+                .map(|e| (e.value, e.raw))
+                .collect()
+        };
+        // A learned value is the text as typed…
+        assert_eq!(products("do you sell hiking boots"), [("hiking boots".to_owned(), "hiking boots".to_owned())]);
+        // …and a list value over the same words keeps its normalised value.
+        assert_eq!(products("do you have red socks in stock"), [("socks".to_owned(), "red socks".to_owned())]);
+    }
+
+    #[test]
+    fn mentions_are_remembered_for_memory_turns() {
+        let bot = with_products();
+        let mut state = bot.new_state("en", 1, 0);
+        bot.respond(&mut state, Input::Text { text: "do you have red socks in stock".into() }, 0);
+        assert_eq!(state.mentions["product"].value, "socks");
+        for _ in 0..crate::dialogue::DEFAULT_MEMORY_TURNS {
+            bot.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        }
+        assert!(state.mentions.contains_key("product"), "kept for the default number of turns");
+        bot.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        assert!(state.mentions.is_empty(), "forgotten after them: {:?}", state.mentions);
+
+        let mut def = bot.definition().clone();
+        def.memory_turns = Some(1);
+        let short = Bot::train(def).unwrap();
+        let mut state = short.new_state("en", 1, 0);
+        short.respond(&mut state, Input::Text { text: "do you sell hiking boots".into() }, 0);
+        short.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        assert_eq!(state.mentions["product"].value, "hiking boots");
+        short.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        assert!(state.mentions.is_empty(), "memory_turns 1: {:?}", state.mentions);
+    }
+
+    #[test]
+    fn a_learned_slot_may_not_take_a_builtin_name() {
+        let mut def = mini().definition().clone();
+        def.intents[0].examples.get_mut("en").unwrap().push("hello [tomorrow](date)".into());
+        match Bot::train(def) {
+            Err(BotError::Definition(DefinitionError::Invalid(p))) => {
+                assert!(p.iter().any(|p| p.path == "intents[0].examples.en[4]" && p.message.contains("built-in")), "{p:?}")
+            }
+            other => panic!("expected a built-in name problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_version_1_model_file_is_a_version_mismatch() {
+        let mut bytes = mini().to_model();
+        bytes[4..6].copy_from_slice(&1u16.to_le_bytes());
+        match Bot::load(&bytes) {
+            Err(BotError::Model(ModelError::Format { found: 1, expected })) => assert_eq!(expected, model::MODEL_FORMAT),
+            other => panic!("expected a model format error, got {other:?}"),
         }
     }
 

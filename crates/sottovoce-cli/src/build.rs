@@ -72,6 +72,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         examples,
         bot.threshold()
     );
+    if let Some(tagger) = bot.slot_tagger() {
+        println!("  learned slots (from [value](slot) markup): {}", tagger.slots().join(", "));
+    }
     println!(
         "  train (from definition): {train_ms:.1} ms; load (from model file): {load_ms:.1} ms"
     );
