@@ -3,7 +3,7 @@
 //! Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM).
 //!
 //! The lexicons (`src/sentiment/en.tsv`, `src/sentiment/es.tsv`) were written for this project
-//! and carry its license (MIT OR Apache-2.0); about 160 entries, 2 KB, compiled in with
+//! and carry its license (MIT OR Apache-2.0); about 230 entries, 3 KB, compiled in with
 //! `include_str!`. Each word has a valence in [-4, 4]. Rules, for each lexicon word:
 //! - a negator among the three words before it ("not", "never", "no", "nunca"...) flips and
 //!   damps it (× -0.74, VADER's constant);
@@ -13,6 +13,9 @@
 //! - every `!` (up to 3) pushes the sum 0.3 further from zero.
 //!
 //! The sum is normalised to [-1, 1] as VADER does: `s / sqrt(s² + 15)`.
+//!
+//! Measured on 84 labelled customer-service messages (`tests/sentiment_accuracy.rs`, classes
+//! at ±0.5): 90.5% three-class accuracy on the held-out half, in both languages.
 
 /// At or below this score a message is strongly negative (the empathetic reply variant).
 pub const NEGATIVE: f32 = -0.5;
