@@ -1,10 +1,13 @@
 //! Browser binding of sottovoce: translates between JavaScript values and the core, and keeps
-//! the conversation state in `localStorage` through gloo-storage. No chatbot logic lives here.
+//! the conversation state in `localStorage`. No chatbot logic lives here.
 //!
 //! One class, [`Chat`], wraps a [`sottovoce::Bot`] and one visitor's
-//! [`sottovoce::ConversationState`]. Values cross the boundary with `serde-wasm-bindgen` in its
-//! JSON-compatible mode (plain objects, `null` for missing values), so the shapes are those of
-//! the core's JSON (documented as TypeScript below). Exported functions return
+//! [`sottovoce::ConversationState`]. Values cross the boundary as JSON text, written and read by
+//! the serde_json the core already needs and turned into plain objects by the browser's own
+//! `JSON.parse`/`JSON.stringify` (`null` for missing values), so the shapes are those of the
+//! core's JSON (documented as TypeScript below). A second serde format in the bundle
+//! (serde-wasm-bindgen) would instantiate every (de)serializer twice; size matters more here
+//! than the copy through a string, which costs microseconds per turn. Exported functions return
 //! `Result<T, JsError>`: a bad bot file is an exception with the core's message, while storage
 //! trouble never is (the chat falls back to memory, see [`storage`]).
 
@@ -214,8 +217,7 @@ impl Chat {
                 if value.is_undefined() || value.is_null() {
                     ChatOptions::default()
                 } else {
-                    serde_wasm_bindgen::from_value(value)
-                        .map_err(|e| JsError::new(&format!("Chat options: {e}")))?
+                    from_js(&value).map_err(|e| JsError::new(&format!("Chat options: {e}")))?
                 }
             }
             None => ChatOptions::default(),
@@ -526,7 +528,7 @@ fn visitor_entry(text: &str, time_ms: u64) -> TranscriptEntry {
 fn read_policy(policy: Option<PolicyJs>) -> Result<Policy, JsError> {
     match policy.map(JsValue::from) {
         Some(v) if !v.is_undefined() && !v.is_null() => {
-            serde_wasm_bindgen::from_value(v).map_err(|e| JsError::new(&format!("escalation policy: {e}")))
+            from_js(&v).map_err(|e| JsError::new(&format!("escalation policy: {e}")))
         }
         _ => Ok(Policy::default()),
     }
@@ -603,12 +605,22 @@ impl From<NluResult> for Understanding {
     }
 }
 
-/// Converts to a plain JavaScript value (objects, not `Map`s; `null` for `None`).
+/// Converts to a plain JavaScript value (objects, not `Map`s; `null` for `None`) through JSON
+/// text and `JSON.parse`.
 fn to_js<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map(JsCast::unchecked_into)
-        .map_err(|e| JsError::new(&e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map(JsCast::unchecked_into).map_err(|_| JsError::new("JSON.parse rejected the binding's own JSON"))
+}
+
+/// Reads a plain JavaScript value through `JSON.stringify` and JSON text.
+///
+/// # Errors
+/// A message when the value cannot be stringified (a cycle, a BigInt) or does not have the
+/// shape of `T` (serde_json's description, with the field).
+fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value).ok().and_then(|t| t.as_string());
+    let text = text.ok_or_else(|| "not a JSON-compatible object (a cycle, a BigInt or a function?)".to_owned())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 /// A JavaScript time (ms since the Unix epoch, a float) as the core's `u64`; negative and NaN
