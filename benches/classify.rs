@@ -1,6 +1,9 @@
 //! Criterion benchmarks of intent classification: one utterance at a time on a CLINC150 model
-//! (150 intents, 15,000 examples, read from `../shared/data/clinc150`), training that model,
-//! and training the demo store bot (`www/bots/store.json`) as the widget does.
+//! (150 intents, 15,000 examples, read from `../shared/data/clinc150`); everything the widget
+//! does to understand a message (`Bot::understand`: intents, locale, entities, sentiment) on the
+//! demo store bot over its held-out questions (`tests/fixtures/nlu/store-heldout.jsonl`);
+//! training the CLINC150 model, and training the store bot (`www/bots/store.json`) as the
+//! widget does.
 //!
 //! Run with `cargo bench -p sottovoce --bench classify`.
 
@@ -51,6 +54,21 @@ fn benches(c: &mut Criterion) {
             black_box(model.predict(black_box(&test[i].0)))
         })
     });
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let store = std::fs::read_to_string(root.join("www/bots/store.json")).expect("www/bots/store.json");
+    let bot = sottovoce::Bot::from_json(&store).expect("store bot trains");
+    let heldout = std::fs::read_to_string(root.join("tests/fixtures/nlu/store-heldout.jsonl")).expect("held-out questions");
+    let questions: Vec<String> = heldout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSONL row")["text"].as_str().expect("text").to_string())
+        .collect();
+    group.bench_function("store bot understand (one message)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % questions.len();
+            black_box(bot.understand(black_box(&questions[i])))
+        })
+    });
     group.finish();
 
     let mut group = c.benchmark_group("train");
@@ -58,8 +76,6 @@ fn benches(c: &mut Criterion) {
     group.bench_function("clinc150 15k examples", |b| {
         b.iter(|| black_box(IntentClassifier::train(black_box(&examples), labels.len(), &options)))
     });
-    let store = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/bots/store.json"))
-        .expect("www/bots/store.json");
     group.bench_function("store bot (intents and locales)", |b| {
         b.iter(|| black_box(sottovoce::Bot::from_json(black_box(&store)).expect("store bot trains")))
     });

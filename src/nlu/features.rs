@@ -66,7 +66,10 @@ fn fmix(mut h: u64) -> u64 {
 }
 
 /// Reusable buffers, so extracting features allocates nothing once warm.
-#[derive(Debug, Default)]
+///
+/// A new one reserves room for a typical utterance (about 30 words), so even a one-off
+/// extraction allocates each buffer once instead of growing it step by step.
+#[derive(Debug)]
 pub(crate) struct Scratch {
     text: String,
     chars: Vec<char>,
@@ -75,6 +78,19 @@ pub(crate) struct Scratch {
     char_buckets: Vec<u32>,
     /// The result of the last [`FeatureConfig::extract`]: `(bucket, value)`, word block first.
     pub(crate) features: Vec<(u32, f32)>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            text: String::with_capacity(256),
+            chars: Vec::with_capacity(32),
+            words: Vec::with_capacity(32),
+            word_buckets: Vec::with_capacity(96),
+            char_buckets: Vec::with_capacity(768),
+            features: Vec::with_capacity(864),
+        }
+    }
 }
 
 impl FeatureConfig {
@@ -157,7 +173,9 @@ fn push_block(buckets: &mut [u32], norm: f32, out: &mut Vec<(u32, f32)>) {
         while j < buckets.len() && buckets[j] == b {
             j += 1;
         }
-        let v = 1.0 + ((j - i) as f32).ln();
+        // Most n-grams occur once, and ln(1) = 0 exactly: skip the logarithm, a library call
+        // in WebAssembly.
+        let v = if j - i == 1 { 1.0 } else { 1.0 + ((j - i) as f32).ln() };
         sum_sq += v * v;
         out.push((b, v));
         i = j;
