@@ -14,6 +14,11 @@ use serde::{Deserialize, Serialize};
 /// The definition format version this build reads and writes.
 pub const DEFINITION_FORMAT: u32 = 1;
 
+/// Reserved intent name (Rasa's convention): its examples are things the bot does not handle.
+/// It is trained like any intent, and when it wins the fallback answers, so it needs no
+/// `reply` and is never offered as a "did you mean" button.
+pub const OUT_OF_SCOPE_INTENT: &str = "out_of_scope";
+
 /// A whole bot: identity, locales, intents with example utterances, messages, entities, forms.
 ///
 /// Message ids (`message`, `label`, `prompt`…) refer to keys of [`BotDefinition::messages`];
@@ -62,7 +67,7 @@ pub struct BotDefinition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntentDef {
-    /// Identifier, `[a-z0-9_]+`, unique in the definition.
+    /// Identifier, `[a-z0-9_]+`, unique in the definition; [`OUT_OF_SCOPE_INTENT`] is reserved.
     pub name: String,
     /// Message id of a short label for "did you mean" buttons (`"Track an order"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -64,6 +64,29 @@ pub struct TrainOptions {
     pub l2: f32,
     /// Weights smaller than this fraction of the largest are pruned from the stored model.
     pub min_weight: f32,
+    /// Label smoothing ε (Szegedy et al., 2016, "Rethinking the Inception Architecture", 7): the
+    /// training target gives the true label 1 - ε and spreads ε over all labels, so the model
+    /// stops sharpening an example it already gets right. In [0, 1); 0 (the default) is plain
+    /// cross-entropy.
+    ///
+    /// Measured with 0.1 on data never tested on: CLINC150 val top-1 92.8 → 93.4, a held-out
+    /// tenth of BANKING77 train 89.7 → 90.2 and of SNIPS train 99.0 → 99.1, and less
+    /// overconfident probabilities that separate out-of-scope queries better (see
+    /// [`TrainOptions::logit_scale`]). It is off by default because it moves the demo bot's
+    /// confidences that the dialogue thresholds and the conversation stories were tuned on
+    /// (six stories change behaviour with 0.1 and scale 1.5); turning it on means retuning those.
+    pub label_smoothing: f32,
+    /// Every trained score is multiplied by this (a fixed inverse temperature, folded into the
+    /// stored weights, so free at prediction): the best label never changes, only how sharp the
+    /// probabilities are. 1 (the default) or 0 leaves the scores as trained.
+    ///
+    /// Label smoothing flattens probabilities; with smoothing 0.1, a scale of 1.5 brings them
+    /// back to the scale of the dialogue's thresholds. Measured with
+    /// `tests/threshold_calibration.rs` (store bot, 5-fold, against CLINC150 train+val
+    /// out-of-scope queries): balanced score at the default threshold 0.45 is 0.797 (best 0.805
+    /// at 0.54) against 0.782 (best 0.790 at 0.64) without smoothing; with smoothing and scale 1
+    /// the best threshold drops to 0.27. On CLINC150 val the scale changes nothing measurable.
+    pub logit_scale: f32,
 }
 
 impl Default for TrainOptions {
@@ -75,6 +98,8 @@ impl Default for TrainOptions {
             learning_rate: 4.0,
             l2: 1e-6,
             min_weight: 0.0,
+            label_smoothing: 0.0,
+            logit_scale: 1.0,
         }
     }
 }
@@ -179,8 +204,12 @@ impl IntentClassifier {
             learning_rate: options.learning_rate,
             l2: options.l2,
             seed: options.seed,
+            label_smoothing: options.label_smoothing.clamp(0.0, 0.99),
         };
-        let dense = train::softmax_sgd(&x, &y, buckets.len(), n_labels, &params, progress);
+        let mut dense = train::softmax_sgd(&x, &y, buckets.len(), n_labels, &params, progress);
+        if options.logit_scale > 0.0 && options.logit_scale != 1.0 {
+            dense.scale_logits(options.logit_scale);
+        }
         let linear = Compact::from_dense(&dense, &buckets, options.min_weight);
         IntentClassifier { n_labels, features: cfg, linear }
     }
@@ -262,6 +291,22 @@ mod tests {
         assert!(p[1] > p[0] && p[1] > p[2], "{p:?}");
         let p = a.predict("can I get a refund");
         assert!(p[2] > 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn smoothing_flattens_and_scale_sharpens_without_changing_the_best_label() {
+        let plain = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        let smoothed =
+            IntentClassifier::train(&toy(), 3, &TrainOptions { label_smoothing: 0.3, ..TrainOptions::default() });
+        let top = |c: &IntentClassifier| c.predict("where is my order").into_iter().fold(0.0f32, f32::max);
+        assert!(top(&smoothed) < top(&plain), "{} {}", top(&smoothed), top(&plain));
+        let scaled = IntentClassifier::train(&toy(), 3, &TrainOptions { logit_scale: 2.0, ..TrainOptions::default() });
+        for text in ["where is my order", "hola", "refund please"] {
+            let (a, b) = (plain.scores(text), scaled.scores(text));
+            for (x, y) in a.iter().zip(&b) {
+                assert!((2.0 * x - y).abs() <= 1e-4 * (1.0 + y.abs()), "{text}: {a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -134,3 +134,33 @@ fn locale_classifier_english_spanish() {
         assert!(p[locale] > 0.5, "{text:?}: {p:?}");
     }
 }
+
+/// The reserved `out_of_scope` intent (issue 3): trained like any intent from the owner's
+/// examples of what the bot does not handle; when it wins, the fallback answers.
+#[test]
+fn out_of_scope_intent_means_the_fallback() {
+    let mut def: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/bots/mini.json")).expect("mini bot JSON");
+    // No reply, form or action: the reserved intent needs none.
+    def["intents"].as_array_mut().expect("intents").push(serde_json::json!({
+        "name": sottovoce::definition::OUT_OF_SCOPE_INTENT,
+        "title": "title-greet",
+        "examples": {
+            "en": ["tell me a joke", "what is the capital of france", "how tall is mount everest",
+                   "play some music", "what's the weather like tomorrow", "who won the game last night"],
+            "es": ["cuéntame un chiste", "cuál es la capital de francia", "pon algo de música",
+                   "qué tiempo hará mañana"]
+        }
+    }));
+    let bot = sottovoce::Bot::from_json(&def.to_string()).expect("an out_of_scope intent without a reply validates");
+    let joke = bot.understand("tell me a funny joke");
+    assert_eq!(joke.ranking[0].0, "out_of_scope", "{:?}", joke.ranking);
+    assert_eq!(joke.intent, None, "the out_of_scope intent answers with the fallback");
+    let hours = bot.understand("when are you open");
+    assert_eq!(hours.intent.as_deref(), Some("store_hours"), "{:?}", hours.ranking);
+    // Never offered as a "did you mean" button, even with a title.
+    let mut state = bot.new_state("en", 1, 0);
+    let input = sottovoce::Input::Text { text: "tell me a funny joke".into() };
+    let debug = format!("{:?}", bot.respond(&mut state, input, 0));
+    assert!(debug.contains("fallback") && !debug.contains("Some(\"out_of_scope\")"), "{debug}");
+}

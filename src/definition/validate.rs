@@ -251,7 +251,11 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
                 c.problem(format!("{path}.form"), format!("no form named `{form}`"));
             }
         }
-        if intent.reply.is_none() && intent.form.is_none() && intent.action.is_none() {
+        if intent.reply.is_none()
+            && intent.form.is_none()
+            && intent.action.is_none()
+            && intent.name != super::OUT_OF_SCOPE_INTENT
+        {
             c.problem(path.clone(), "needs a `reply`, a `form` or an `action`");
         }
         match intent.action {

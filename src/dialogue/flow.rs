@@ -104,8 +104,10 @@ pub(crate) fn understand(
         .first()
         .map(|&i| (i, intent_probs[i]))
         .unwrap_or((0, 0.0));
-    let intent =
-        (confidence >= bot.threshold && !order.is_empty()).then(|| def.intents[best].name.clone());
+    let intent = (confidence >= bot.threshold
+        && !order.is_empty()
+        && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
+        .then(|| def.intents[best].name.clone());
 
     let locale_probs: Vec<f32> = bot.locales.predict(&text).into_iter().map(clean).collect();
     let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
@@ -754,7 +756,9 @@ impl Bot {
         let prob = |i: usize| intent_probs.get(i).copied().unwrap_or(0.0);
         order.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)));
         let suggestable = |i: &usize| {
-            def.intents[*i].title.is_some() && def.intents[*i].action != Some(Action::CancelForm)
+            def.intents[*i].title.is_some()
+                && def.intents[*i].action != Some(Action::CancelForm)
+                && def.intents[*i].name != crate::definition::OUT_OF_SCOPE_INTENT
         };
         let mut chosen: Vec<usize> = order
             .into_iter()

@@ -1,12 +1,12 @@
 //! Multinomial logistic regression on sparse features, trained by stochastic gradient descent.
 //!
-//! The objective is the mean cross-entropy of the softmax plus `l2/2 * |W|²`. SGD visits the
-//! examples in a seeded random order each epoch with a learning rate that decays linearly to
-//! zero (as fastText does); the L2 shrinkage is applied lazily through one scale factor
-//! (Bottou, 2012, "Stochastic Gradient Descent Tricks", section 5.1), so an update costs only the
-//! example's non-zero features times the number of labels. The weight matrix is laid out one
-//! row of labels per feature, so both the forward and the backward pass run over contiguous
-//! memory the compiler vectorises.
+//! The objective is the mean cross-entropy of the softmax (against label-smoothed targets when
+//! asked) plus `l2/2 * |W|²`. SGD visits the examples in a seeded random order each epoch with a
+//! learning rate that decays linearly to zero (as fastText does); the L2 shrinkage is applied
+//! lazily through one scale factor (Bottou, 2012, "Stochastic Gradient Descent Tricks", section
+//! 5.1), so an update costs only the example's non-zero features times the number of labels.
+//! The weight matrix is laid out one row of labels per feature, so both the forward and the
+//! backward pass run over contiguous memory the compiler vectorises.
 
 /// Examples in compressed sparse row form.
 #[derive(Debug, Default)]
@@ -40,6 +40,7 @@ pub(crate) struct SgdParams {
     pub(crate) learning_rate: f32,
     pub(crate) l2: f32,
     pub(crate) seed: u64,
+    pub(crate) label_smoothing: f32,
 }
 
 /// A trained dense linear model: `scores = bias + x · weights`, `weights[f * n_labels + label]`.
@@ -48,6 +49,16 @@ pub(crate) struct Dense {
     pub(crate) n_labels: usize,
     pub(crate) weights: Vec<f32>,
     pub(crate) bias: Vec<f32>,
+}
+
+impl Dense {
+    /// Multiplies every score by `k` (weights and biases alike): the best label stays the
+    /// same, probabilities sharpen (`k > 1`) or flatten.
+    pub(crate) fn scale_logits(&mut self, k: f32) {
+        for w in self.weights.iter_mut().chain(self.bias.iter_mut()) {
+            *w *= k;
+        }
+    }
 }
 
 /// SplitMix64 (Steele et al., 2014): a tiny, seedable, portable generator.
@@ -141,7 +152,10 @@ pub(crate) fn softmax_sgd(
                 *zi = *zi * scale + bi;
             }
             softmax(&mut z);
-            z[y[i as usize] as usize] -= 1.0;
+            // Label smoothing's target is 1 - ε + ε/c for the true label and ε/c for every
+            // other; the uniform ε/c moves all of a feature's label weights alike, which the
+            // softmax ignores, so it is left out and the other labels' gradients stay sparse.
+            z[y[i as usize] as usize] -= 1.0 - params.label_smoothing;
             // Lazy L2: W_true = scale * W, so shrinking W_true shrinks only `scale`.
             scale *= 1.0 - lr * params.l2;
             let step = lr / scale;

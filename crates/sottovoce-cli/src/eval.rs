@@ -1,9 +1,11 @@
 //! `sottovoce eval`: train on a JSONL split, test on another, report accuracy, speed and size.
 //!
-//! Protocol (issue 3): the classifier trains with the widget's default options on the in-scope
-//! rows of `--train`; rows labelled `oos` are out-of-scope and never a training class. The one
-//! thing chosen from data, the confidence threshold below which a query counts as out-of-scope,
-//! is chosen on `--val` (or, without it, on a tenth of train held out per intent) to maximise
+//! Protocol (issue 3): the classifier trains with the widget's default options on `--train`.
+//! Rows labelled `oos` there are the owner's examples of what the bot does not handle: they
+//! train one more intent, the reserved [`OUT_OF_SCOPE_INTENT`], which the widget treats as the
+//! fallback. A query is out-of-scope when that intent wins or the best in-scope confidence is
+//! below a threshold; the threshold (with the coverage exponent) is the one thing chosen from
+//! data, on `--val` (or, without it, on a tenth of train held out per intent) to maximise
 //! accuracy with out-of-scope as one more class. Test data is only ever scored.
 
 use std::collections::BTreeMap;
@@ -13,6 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use sottovoce::definition::OUT_OF_SCOPE_INTENT;
 use sottovoce::nlu::{IntentClassifier, TrainOptions};
 
 // Slot scoring lives beside this file (written by the slots engineer); it runs when the
@@ -135,12 +138,14 @@ fn best(p: &[f32]) -> (usize, f32) {
     p.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b })
 }
 
-/// Predictions for scoring: best in-scope label, its probability and the query's coverage
-/// ([`IntentClassifier::coverage`]); gold `None` = out of scope.
+/// Predictions for scoring: best in-scope label, its probability, whether the trained
+/// out-of-scope intent beat it, and the query's coverage ([`IntentClassifier::coverage`]);
+/// gold `None` = out of scope.
 struct Scored {
     gold: Option<usize>,
     label: usize,
     probability: f32,
+    out_of_scope_wins: bool,
     coverage: f32,
 }
 
@@ -153,15 +158,23 @@ impl Scored {
             self.probability * self.coverage.powf(alpha)
         }
     }
+
+    /// Whether `rule` declares the query out-of-scope.
+    fn rejected(&self, rule: Rule) -> bool {
+        self.out_of_scope_wins || self.confidence(rule.alpha) < rule.threshold
+    }
 }
 
-fn score(model: &IntentClassifier, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
-    rows.iter()
-        .map(|(text, gold)| {
-            let (label, probability) = best(&model.predict(text));
-            Scored { gold: *gold, label, probability, coverage: model.coverage(text) }
-        })
-        .collect()
+/// Scores one text; labels from `n_in` on (at most the out-of-scope intent) are not in scope.
+fn score_one(model: &IntentClassifier, n_in: usize, text: &str, gold: Option<usize>) -> Scored {
+    let p = model.predict(text);
+    let (label, probability) = best(&p[..n_in.min(p.len())]);
+    let out_of_scope_wins = p[n_in.min(p.len())..].iter().any(|&q| q > probability);
+    Scored { gold, label, probability, out_of_scope_wins, coverage: model.coverage(text) }
+}
+
+fn score(model: &IntentClassifier, n_in: usize, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
+    rows.iter().map(|(text, gold)| score_one(model, n_in, text, *gold)).collect()
 }
 
 /// How a query is declared out-of-scope: `confidence(alpha) < threshold`.
@@ -179,12 +192,9 @@ const ALPHAS: [f32; 5] = [0.0, 0.5, 1.0, 2.0, 4.0];
 fn overall_accuracy(scored: &[Scored], rule: Rule) -> f64 {
     let ok = scored
         .iter()
-        .filter(|s| {
-            let c = s.confidence(rule.alpha);
-            match s.gold {
-                None => c < rule.threshold,
-                Some(g) => c >= rule.threshold && s.label == g,
-            }
+        .filter(|s| match s.gold {
+            None => s.rejected(rule),
+            Some(g) => !s.rejected(rule) && s.label == g,
         })
         .count();
     ok as f64 / scored.len().max(1) as f64
@@ -196,7 +206,8 @@ fn choose_rule(scored: &[Scored]) -> Rule {
     let mut best = Rule { alpha: 0.0, threshold: 0.0 };
     let mut best_acc = -1.0;
     for alpha in ALPHAS {
-        let mut candidates: Vec<f32> = scored.iter().map(|s| s.confidence(alpha)).collect();
+        let mut candidates: Vec<f32> =
+            scored.iter().filter(|s| !s.out_of_scope_wins).map(|s| s.confidence(alpha)).collect();
         candidates.push(0.0);
         candidates.sort_by(f32::total_cmp);
         candidates.dedup();
@@ -278,6 +289,7 @@ fn train_model(
 /// with their examples) and the trained classifiers, in the `sottovoce build` format.
 fn model_file(
     labels: &[String],
+    n_in: usize,
     train: &[(String, usize)],
     model: &IntentClassifier,
     threshold: f32,
@@ -301,11 +313,14 @@ fn model_file(
         .iter()
         .enumerate()
         .map(|(i, label)| {
+            if i == n_in {
+                return serde_json::json!({"name": OUT_OF_SCOPE_INTENT, "examples": {"en": examples[i]}});
+            }
             let mut name: String = label
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
                 .collect();
-            if name.is_empty() || !names.insert(name.clone()) {
+            if name.is_empty() || name == OUT_OF_SCOPE_INTENT || !names.insert(name.clone()) {
                 name = format!("{name}_{i}");
                 names.insert(name.clone());
             }
@@ -392,9 +407,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let options = TrainOptions::default();
-    let in_scope: Vec<(String, usize)> =
-        train.iter().filter_map(|(t, l)| l.map(|l| (t.clone(), l))).collect();
+    // In-scope intents are `0..n_labels`; train's `oos` rows, if any, are intent `n_labels`.
     let n_labels = labels.len();
+    let oos_label = n_labels;
+    let in_scope = train.iter().filter(|(_, l)| l.is_some()).count();
+    let n_oos_train = train.len() - in_scope;
+    let n_classes = n_labels + usize::from(n_oos_train > 0);
+    let examples: Vec<(String, usize)> =
+        train.iter().map(|(t, l)| (t.clone(), l.unwrap_or(oos_label))).collect();
+    if n_oos_train > 0 {
+        labels.push(OUT_OF_SCOPE_INTENT.to_string());
+    }
     let test_has_oos = test.iter().any(|(_, g)| g.is_none());
 
     // The out-of-scope threshold: on val, or on a tenth of train held out per intent.
@@ -402,30 +425,29 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let (rule, threshold_source) = if !test_has_oos {
         (no_rule, "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
-        let model = train_model(&pairs(&in_scope), n_labels, &options, "training (for val)", args.quiet);
-        (choose_rule(&score(&model, val)), "val")
+        let model = train_model(&pairs(&examples), n_classes, &options, "training (for val)", args.quiet);
+        (choose_rule(&score(&model, n_labels, val)), "val")
     } else {
-        let mut seen = vec![0usize; n_labels];
+        let mut seen = vec![0usize; n_classes];
         let mut fit = Vec::new();
         let mut held: Vec<(String, Option<usize>)> = Vec::new();
-        for (text, label) in &in_scope {
+        for (text, label) in &examples {
             seen[*label] += 1;
             if seen[*label].is_multiple_of(10) {
-                held.push((text.clone(), Some(*label)));
+                held.push((text.clone(), (*label != oos_label).then_some(*label)));
             } else {
                 fit.push((text.clone(), *label));
             }
         }
-        held.extend(train.iter().filter(|(_, g)| g.is_none()).cloned());
-        let model = train_model(&pairs(&fit), n_labels, &options, "training (held-out 10%)", args.quiet);
-        (choose_rule(&score(&model, &held)), "a tenth of train held out")
+        let model = train_model(&pairs(&fit), n_classes, &options, "training (held-out 10%)", args.quiet);
+        (choose_rule(&score(&model, n_labels, &held)), "a tenth of train held out")
     };
 
     let started = Instant::now();
-    let model = train_model(&pairs(&in_scope), n_labels, &options, "training", args.quiet);
+    let model = train_model(&pairs(&examples), n_classes, &options, "training", args.quiet);
     let train_seconds = started.elapsed().as_secs_f64();
 
-    let scored = score(&model, &test);
+    let scored = score(&model, n_labels, &test);
     let mut latencies: Vec<f64> = test
         .iter()
         .map(|(text, _)| {
@@ -443,7 +465,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let accuracy = pairs_in.iter().filter(|(g, p)| g == p).count() as f64 / n_in.max(1) as f64;
     let f1 = macro_f1(&pairs_in, n_labels);
 
-    let file = model_file(&labels, &in_scope, &model, rule.threshold)?;
+    let file = model_file(&labels, n_labels, &examples, &model, rule.threshold)?;
     let model_bytes = file.len();
     // The file must load as the widget loads it; the time is the widget's start-up cost.
     let started = Instant::now();
@@ -466,7 +488,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "val": args.val.as_ref().map(|p| p.display().to_string()),
         "noise": args.noise.map(|_| "typos"),
         "noise_seed": args.noise.map(|_| args.noise_seed),
-        "n_train": in_scope.len(),
+        "n_train": in_scope,
+        "n_train_out_of_scope": n_oos_train,
         "n_test": test.len(),
         "n_labels": n_labels,
         "accuracy": pct(accuracy),
@@ -487,10 +510,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if test_has_oos {
         let oos: Vec<&Scored> = scored.iter().filter(|s| s.gold.is_none()).collect();
         let oos_recall =
-            oos.iter().filter(|s| s.confidence(rule.alpha) < rule.threshold).count() as f64 / oos.len() as f64;
+            oos.iter().filter(|s| s.rejected(rule)).count() as f64 / oos.len() as f64;
         let in_ok = in_scope_scored
             .iter()
-            .filter(|s| s.confidence(rule.alpha) >= rule.threshold && Some(s.label) == s.gold)
+            .filter(|s| !s.rejected(rule) && Some(s.label) == s.gold)
             .count() as f64
             / n_in.max(1) as f64;
         let overall = overall_accuracy(&scored, rule);
@@ -503,7 +526,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "out-of-scope rule",
             format!(
-                "p x coverage^{} < {:.4} (chosen on {threshold_source})",
+                "out_of_scope wins, or p x coverage^{} < {:.4} (chosen on {threshold_source})",
                 rule.alpha, rule.threshold
             ),
         ));
@@ -512,7 +535,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push(("overall accuracy (oos as a class)", format!("{:.2} %", pct(overall))));
     }
     table.extend([
-        ("train time", format!("{train_seconds:.3} s ({} examples, {n_labels} intents)", in_scope.len())),
+        ("train time", format!(
+                "{train_seconds:.3} s ({} examples, {n_labels} intents{})",
+                examples.len(),
+                if n_oos_train > 0 { " + out_of_scope" } else { "" }
+            )),
         (
             "latency per utterance",
             format!("p50 {:.1} µs, p99 {:.1} µs", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
@@ -525,12 +552,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let slot_report = slots::evaluate(
         &args.train,
         &args.test,
-        &labels,
+        &labels[..n_labels],
         &|text: &str| {
-            let p = model.predict(text);
-            let (label, probability) = best(&p);
-            let s = Scored { gold: None, label, probability, coverage: model.coverage(text) };
-            (s.confidence(rule.alpha) >= rule.threshold).then_some(label)
+            let s = score_one(&model, n_labels, text, None);
+            (!s.rejected(rule)).then_some(s.label)
         },
         args.quiet,
     )?;
@@ -571,7 +596,13 @@ mod tests {
 
     #[test]
     fn rule_maximises_overall_accuracy() {
-        let s = |gold, label, probability, coverage| Scored { gold, label, probability, coverage };
+        let s = |gold, label, probability, coverage| Scored {
+            gold,
+            label,
+            probability,
+            out_of_scope_wins: false,
+            coverage,
+        };
         // Confidence alone separates these: the rule needs no coverage.
         let scored = vec![s(Some(0), 0, 0.9, 1.0), s(Some(1), 1, 0.6, 1.0), s(None, 0, 0.3, 1.0), s(None, 1, 0.5, 1.0)];
         let rule = choose_rule(&scored);
