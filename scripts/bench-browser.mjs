@@ -138,7 +138,7 @@ try {
   };
   const results = roundAll({
     what: "headless Chromium (Debian), localhost, median of runs; latencies from performance.now() " +
-      `(step ${inPage.classify ? us(inPage.classify.timerStepMs) + " µs" : "5 µs isolated / 100 µs otherwise"}), ` +
+      `(step ${inPage.classify ? round(us(inPage.classify.timerStepMs), 1) + " µs" : "5 µs isolated / 100 µs otherwise"}), ` +
       "classify = mean of `repeat` calls per text",
     chromium: browser.version(),
     bot: { definition: botPath.replace(ROOT + "/", ""), texts: opts.texts.replace(ROOT + "/", ""), n_texts: texts.length },
