@@ -11,6 +11,8 @@
 // bot writes a section named after its file stem (e.g. "clinc150").
 //
 // Usage: node scripts/bench-browser.mjs [--runs N] [--texts file.jsonl] [--bot www/bots/store.json]
+//   --pkg: another build of the npm package to serve at /pkg/ (default: pkg/), to compare builds;
+//   its figures go to a section "<stem>-<folder name>" (bundle sizes stay those of pkg/).
 //   --texts: JSONL with a "text" field per line (default: tests/fixtures/nlu/store-heldout.jsonl).
 //   Datasets with their own bot (e.g. CLINC150) plug in through --bot + --texts; for them the
 //   page measures classification only (`Chat.understand`, every text, see www/bench.js
@@ -33,6 +35,7 @@ const { values: opts } = parseArgs({
     bot: { type: "string", default: join(ROOT, "www/bots/store.json") },
     repeat: { type: "string", default: "20" },
     "train-runs": { type: "string" },
+    pkg: { type: "string" },
   },
 });
 const runs = Number(opts.runs);
@@ -58,7 +61,7 @@ function roundAll(value) {
 }
 
 const texts = readTexts(opts.texts);
-const server = await startServer(["--bot", botPath]);
+const server = await startServer(["--bot", botPath, ...(opts.pkg ? ["--pkg", resolve(opts.pkg)] : [])]);
 const browser = await launchChromium();
 try {
   // 1. In-page measurements on bench.html.
@@ -141,6 +144,7 @@ try {
       `(step ${inPage.classify ? round(us(inPage.classify.timerStepMs), 1) + " µs" : "5 µs isolated / 100 µs otherwise"}), ` +
       "classify = mean of `repeat` calls per text",
     chromium: browser.version(),
+    pkg: opts.pkg ?? "pkg",
     bot: { definition: botPath.replace(ROOT + "/", ""), texts: opts.texts.replace(ROOT + "/", ""), n_texts: texts.length },
     sizes_bytes: {
       ...(await bundleSizes()),
@@ -158,7 +162,8 @@ try {
     ...(classify ? { classify } : {}),
     ...(isStore ? { demo_page: firstReply } : {}),
   });
-  const file = writeBrowserResults(isStore ? "bench" : stem, results);
+  const section = (isStore ? "bench" : stem) + (opts.pkg ? `-${basename(resolve(opts.pkg))}` : "");
+  const file = writeBrowserResults(section, results);
   console.log(JSON.stringify(results, null, 2));
   if (classify) {
     console.log(`${stem}: classify p50 ${results.classify.p50_us} µs, p99 ${results.classify.p99_us} µs ` +
