@@ -206,7 +206,7 @@ impl EntityExtractor {
         // stays linear.
         let mut taken: Vec<(usize, usize)> = values.iter().chain(&tokens).map(|e| (e.start, e.end)).collect();
         taken.extend(ordinals.iter().map(|o| (o.start, o.end)));
-        taken.sort_unstable();
+        crate::sort::sort_by(&mut taken, Ord::cmp);
         let (mut k, mut reach) = (0, 0);
         for n in &nums {
             while k < taken.len() && taken[k].0 < n.end {
@@ -228,7 +228,7 @@ impl EntityExtractor {
         for l in &self.lists {
             l.find(&t, &mut out);
         }
-        out.sort_by(|a, b| {
+        crate::sort::sort_by(&mut out, |a, b| {
             a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then_with(|| a.entity.cmp(&b.entity))
         });
         out

@@ -41,6 +41,8 @@ pub mod stories;
 pub mod state;
 
 mod bot;
+/// One stable sort shared by every call site, so std's sort is compiled into the wasm once.
+mod sort;
 
 pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
 pub use definition::{BotDefinition, DefinitionError};

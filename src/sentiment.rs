@@ -104,7 +104,7 @@ fn entries(text: &'static str) -> Vec<(&'static str, f32)> {
         })
         .collect();
     // Stable: the first line of a word stays first, and dedup keeps it.
-    out.sort_by(|a, b| a.0.cmp(b.0));
+    crate::sort::sort_by(&mut out, |a, b| a.0.cmp(b.0));
     out.dedup_by(|later, first| later.0 == first.0);
     out
 }

@@ -99,7 +99,10 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     }
 
     let mut learned: BTreeSet<String> = BTreeSet::new();
-    let mut entity_names: BTreeSet<&str> = BUILTIN_ENTITIES.iter().copied().collect();
+    let mut entity_names: BTreeSet<&str> = BTreeSet::new();
+    for &name in BUILTIN_ENTITIES {
+        entity_names.insert(name);
+    }
     for (i, e) in def.entities.iter().enumerate() {
         let path = format!("entities[{i}]");
         if !is_identifier(e.name(), '_') {

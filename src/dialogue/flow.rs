@@ -94,7 +94,7 @@ pub(crate) fn understand(
     intent_probs.resize(def.intents.len(), 0.0);
     let mut order: Vec<usize> = (0..intent_probs.len()).collect();
     // Stable sort: ties keep definition order, so results are deterministic.
-    order.sort_by(|&a, &b| intent_probs[b].total_cmp(&intent_probs[a]));
+    crate::sort::sort_by(&mut order, |&a, &b| intent_probs[b].total_cmp(&intent_probs[a]));
     let ranking: Vec<(String, f32)> = order
         .iter()
         .take(RANKING_LEN)
@@ -700,11 +700,12 @@ impl Bot {
                 state.profile.name = Some(name);
             }
         }
-        let mut values: BTreeMap<String, String> = entities
-            .iter()
-            .rev()
-            .map(|e| (e.entity.clone(), e.value.clone()))
-            .collect();
+        // The first entity of a name wins. Inserted one by one: `collect` into a BTreeMap would
+        // compile one more copy of std's sort into the wasm.
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
+        for e in entities.iter().rev() {
+            values.insert(e.entity.clone(), e.value.clone());
+        }
         // Entities the reply talks about: from the message, else the one the visitor mentioned
         // last in any recent message ("is it waterproof?" about the tent of a complaint two
         // turns ago), else from the context, else `none`; then remembered.
@@ -754,7 +755,7 @@ impl Bot {
         let def = &self.definition;
         let mut order: Vec<usize> = (0..def.intents.len()).collect();
         let prob = |i: usize| intent_probs.get(i).copied().unwrap_or(0.0);
-        order.sort_by(|&a, &b| prob(b).total_cmp(&prob(a)));
+        crate::sort::sort_by(&mut order, |&a, &b| prob(b).total_cmp(&prob(a)));
         let suggestable = |i: &usize| {
             def.intents[*i].title.is_some()
                 && def.intents[*i].action != Some(Action::CancelForm)

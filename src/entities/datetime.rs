@@ -750,7 +750,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
         }
     }
     candidates.extend(t.words.iter().map(|w| (3, Tok { start: w.start, end: w.end, kind: Tk::Word(w.folded.clone()) })));
-    candidates.sort_by_key(|(priority, k)| (k.start, *priority));
+    crate::sort::sort_by_key(&mut candidates, |(priority, k)| (k.start, *priority));
     let mut toks: Vec<Tok> = Vec::with_capacity(candidates.len());
     let mut reach = 0;
     for (_, k) in candidates {

@@ -27,7 +27,7 @@ pub(crate) fn find(t: &Text<'_>, langs: &[Lang], decimal_comma: bool) -> Vec<Num
     for &lang in langs {
         words(t, lang, &mut out);
     }
-    out.sort_by_key(|n| (n.start, n.end));
+    crate::sort::sort_by_key(&mut out, |n| (n.start, n.end));
     out.dedup_by(|b, a| b.start < a.end);
     out
 }

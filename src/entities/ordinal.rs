@@ -107,6 +107,6 @@ pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
             break;
         }
     }
-    out.sort_by_key(|o| (o.start, o.end));
+    crate::sort::sort_by_key(&mut out, |o| (o.start, o.end));
     out
 }

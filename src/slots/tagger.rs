@@ -346,18 +346,21 @@ impl SlotTagger {
         options: &SlotTrainOptions,
         progress: &mut dyn FnMut(f32),
     ) -> Result<SlotTagger, SlotError> {
-        let slots: Vec<String> = examples
-            .iter()
-            .flat_map(|e| e.spans.iter().map(|s| s.slot.clone()))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        // Inserted one by one: `collect` into a BTreeSet would compile one more std sort.
+        let mut slot_set = std::collections::BTreeSet::new();
+        for s in examples.iter().flat_map(|e| e.spans.iter()) {
+            slot_set.insert(s.slot.clone());
+        }
+        let slots: Vec<String> = slot_set.into_iter().collect();
         if slots.len() > (i16::MAX as usize - 1) / 2 {
             return Err(SlotError::TooManySlots(slots.len()));
         }
         let n_tags = 1 + 2 * slots.len();
         let n_intents = examples.iter().map(|e| e.intent + 1).max().unwrap_or(0);
-        let mut allowed: Vec<std::collections::BTreeSet<u16>> = vec![[0u16].into(); n_intents];
+        let mut allowed: Vec<std::collections::BTreeSet<u16>> = vec![std::collections::BTreeSet::new(); n_intents];
+        for a in &mut allowed {
+            a.insert(0);
+        }
         let folds = options.gazetteer_folds.clamp(1, 32);
 
         // Tokens and gold spans (trimmed, as token-level slot ids) of every example.
@@ -366,7 +369,7 @@ impl SlotTagger {
             let chars: Vec<char> = ex.text.chars().collect();
             let mut spans = Vec::with_capacity(ex.spans.len());
             let mut sorted: Vec<&SlotSpan> = ex.spans.iter().collect();
-            sorted.sort_by_key(|s| (s.start, s.end));
+            crate::sort::sort_by_key(&mut sorted, |s| (s.start, s.end));
             let mut last_end = 0;
             for s in sorted {
                 let bad = |reason| SlotError::BadSpan {
