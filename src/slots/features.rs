@@ -60,7 +60,9 @@ fn gaz_key<'a>(tokens: impl Iterator<Item = &'a str>) -> u32 {
 impl Gazetteer {
     /// Builds from `(value tokens, slot id, fold)` triples.
     pub(crate) fn build<'a>(values: impl Iterator<Item = (&'a [Token], u16, u32)>) -> Gazetteer {
-        let mut map = std::collections::BTreeMap::<(u32, u16), u32>::new();
+        // `(key, slot)` with its fold bit, sorted, then equal keys merged (fold sets OR-ed): a
+        // sorted Vec rather than a BTreeMap, whose code would cost wasm bytes for this one use.
+        let mut pairs: Vec<((u32, u16), u32)> = Vec::new();
         let mut max_tokens = 0;
         for (toks, slot, fold) in values {
             if toks.is_empty() || toks.len() > GAZETTEER_MAX_TOKENS {
@@ -68,9 +70,20 @@ impl Gazetteer {
             }
             max_tokens = max_tokens.max(toks.len());
             let key = gaz_key(toks.iter().map(|t| t.lower.as_str()));
-            *map.entry((key, slot)).or_insert(0) |= 1 << (fold % 32);
+            pairs.push(((key, slot), 1 << (fold % 32)));
         }
-        let (entries, folds) = map.into_iter().unzip();
+        crate::sort::sort_by_key(&mut pairs, |p| p.0);
+        let mut entries: Vec<(u32, u16)> = Vec::with_capacity(pairs.len());
+        let mut folds: Vec<u32> = Vec::with_capacity(pairs.len());
+        for (key, bit) in pairs {
+            let n = entries.len();
+            if n > 0 && entries[n - 1] == key {
+                folds[n - 1] |= bit;
+            } else {
+                entries.push(key);
+                folds.push(bit);
+            }
+        }
         Gazetteer {
             max_tokens: max_tokens as u8,
             entries,

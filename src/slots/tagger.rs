@@ -357,9 +357,10 @@ impl SlotTagger {
         }
         let n_tags = 1 + 2 * slots.len();
         let n_intents = examples.iter().map(|e| e.intent + 1).max().unwrap_or(0);
-        let mut allowed: Vec<std::collections::BTreeSet<u16>> = vec![std::collections::BTreeSet::new(); n_intents];
+        // Per intent, which tags its examples use (`O` always): a mask, not a set, for wasm bytes.
+        let mut allowed: Vec<Vec<bool>> = vec![vec![false; n_tags]; n_intents];
         for a in &mut allowed {
-            a.insert(0);
+            a[0] = true;
         }
         let folds = options.gazetteer_folds.clamp(1, 32);
 
@@ -402,12 +403,14 @@ impl SlotTagger {
             }
             let tokens = tokenize(ex.text);
             let gold = bio(&tokens, &spans);
-            allowed[ex.intent].extend(gold.iter().copied());
+            for &g in &gold {
+                allowed[ex.intent][g as usize] = true;
+            }
             tokenized.push((tokens, gold));
         }
         let intent_tags: Vec<Vec<u16>> = allowed
-            .into_iter()
-            .map(|s| s.into_iter().collect())
+            .iter()
+            .map(|mask| (0..n_tags as u16).filter(|&t| mask[t as usize]).collect())
             .collect();
         if slots.is_empty() {
             progress(1.0);
