@@ -27,14 +27,16 @@ struct LocaleBundle {
 /// The bot's messages, ready to format in any of its locales. `Send + Sync`, so one bot can
 /// serve many conversations at once (the escalation server shares it between requests).
 pub struct Replies {
-    bundles: BTreeMap<String, LocaleBundle>,
+    /// One bundle per locale, in the definition's (sorted) locale order. A few locales at most:
+    /// a Vec searched in order costs the wasm bundle less than a map type of its own.
+    bundles: Vec<(String, LocaleBundle)>,
     default_locale: String,
 }
 
 impl std::fmt::Debug for Replies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Replies")
-            .field("locales", &self.bundles.keys().collect::<Vec<_>>())
+            .field("locales", &self.bundles.iter().map(|(l, _)| l).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -71,7 +73,7 @@ impl Replies {
     /// message is rejected so the owner fixes it before visitors see it.
     pub fn new(def: &BotDefinition) -> Result<Replies, Vec<Problem>> {
         let mut problems = Vec::new();
-        let mut bundles = BTreeMap::new();
+        let mut bundles = Vec::with_capacity(def.messages.len());
         for (locale, messages) in &def.messages {
             let langid: LanguageIdentifier = locale.parse().unwrap_or_default();
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
@@ -122,7 +124,7 @@ impl Replies {
                 }
                 ids.insert(id.clone(), fluent_id);
             }
-            bundles.insert(locale.clone(), LocaleBundle { ids, bundle });
+            bundles.push((locale.clone(), LocaleBundle { ids, bundle }));
         }
         if problems.is_empty() {
             Ok(Replies {
@@ -134,11 +136,16 @@ impl Replies {
         }
     }
 
+    /// The bundle of exactly `locale`, if the definition has messages in it.
+    fn bundle(&self, locale: &str) -> Option<&LocaleBundle> {
+        self.bundles.iter().find(|(l, _)| l == locale).map(|(_, b)| b)
+    }
+
     /// True when message `id` exists in `locale` or in the default locale.
     pub fn has(&self, locale: &str, id: &str) -> bool {
         [locale, self.default_locale.as_str()]
             .iter()
-            .any(|l| self.bundles.get(*l).is_some_and(|b| b.ids.contains_key(id)))
+            .any(|l| self.bundle(l).is_some_and(|b| b.ids.contains_key(id)))
     }
 
     /// Formats message `id` in `locale` with string arguments (`$name`, slot values…).
@@ -150,7 +157,7 @@ impl Replies {
     pub fn format(&self, locale: &str, id: &str, args: &BTreeMap<String, String>) -> String {
         let language = locale.split(['-', '_']).next().unwrap_or(locale);
         for l in [locale, language, self.default_locale.as_str()] {
-            let Some(lb) = self.bundles.get(l) else {
+            let Some(lb) = self.bundle(l) else {
                 continue;
             };
             let Some(fluent_id) = lb.ids.get(id) else {

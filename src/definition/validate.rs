@@ -98,17 +98,19 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         }
     }
 
+    // Name sets hold `String`s, not `&str`s: the slot tagger already compiles BTreeSet<String>
+    // into the wasm, and a second key type would add its own copy of the B-tree code.
     let mut learned: BTreeSet<String> = BTreeSet::new();
-    let mut entity_names: BTreeSet<&str> = BTreeSet::new();
+    let mut entity_names: BTreeSet<String> = BTreeSet::new();
     for &name in BUILTIN_ENTITIES {
-        entity_names.insert(name);
+        entity_names.insert(name.to_owned());
     }
     for (i, e) in def.entities.iter().enumerate() {
         let path = format!("entities[{i}]");
         if !is_identifier(e.name(), '_') {
             c.problem(format!("{path}.name"), "must use only a-z, 0-9 and _");
         }
-        if !entity_names.insert(e.name()) {
+        if !entity_names.insert(e.name().to_owned()) {
             c.problem(format!("{path}.name"), format!("entity `{}` is defined twice (or shadows a built-in)", e.name()));
         }
         match e {
@@ -163,12 +165,12 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             }
         }
     }
-    entity_names.extend(learned.iter().map(String::as_str));
+    entity_names.extend(learned);
 
-    let mut form_names = BTreeSet::new();
+    let mut form_names: BTreeSet<String> = BTreeSet::new();
     for (i, form) in def.forms.iter().enumerate() {
         let path = format!("forms[{i}]");
-        if !form_names.insert(form.name.as_str()) {
+        if !form_names.insert(form.name.clone()) {
             c.problem(format!("{path}.name"), format!("form `{}` is defined twice", form.name));
         }
         if form.slots.is_empty() {
@@ -208,7 +210,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         }
     }
 
-    let mut intent_names = BTreeSet::new();
+    let mut intent_names: BTreeSet<String> = BTreeSet::new();
     if def.intents.len() < 2 {
         c.problem("intents", "define at least two intents");
     }
@@ -217,7 +219,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         if !is_identifier(&intent.name, '_') {
             c.problem(format!("{path}.name"), "must use only a-z, 0-9 and _");
         }
-        if !intent_names.insert(intent.name.as_str()) {
+        if !intent_names.insert(intent.name.clone()) {
             c.problem(format!("{path}.name"), format!("intent `{}` is defined twice", intent.name));
         }
         if let Some(title) = &intent.title {
