@@ -92,9 +92,7 @@ pub(crate) fn understand(
     let def = &bot.definition;
     let mut intent_probs: Vec<f32> = bot.intents.predict(&text).into_iter().map(clean).collect();
     intent_probs.resize(def.intents.len(), 0.0);
-    let mut order: Vec<usize> = (0..intent_probs.len()).collect();
-    // Stable sort: ties keep definition order, so results are deterministic.
-    crate::sort::sort_by(&mut order, |&a, &b| intent_probs[b].total_cmp(&intent_probs[a]));
+    let order = best_first(&intent_probs, RANKING_LEN);
     let ranking: Vec<(String, f32)> = order
         .iter()
         .take(RANKING_LEN)
@@ -109,7 +107,12 @@ pub(crate) fn understand(
         && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
 
-    let locale_probs: Vec<f32> = bot.locales.predict(&text).into_iter().map(clean).collect();
+    // A bot of one locale needs no locale classifier: its one class has probability 1.
+    let locale_probs: Vec<f32> = if def.locales.len() <= 1 {
+        vec![1.0]
+    } else {
+        bot.locales.predict(&text).into_iter().map(clean).collect()
+    };
     let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
         (0, 0.0_f32),
         |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
@@ -155,6 +158,24 @@ pub(crate) fn understand(
         intent_probs,
         locale_is_clear,
     }
+}
+
+/// The indices of the `k` largest of `probs`, largest first; ties keep the lower index first,
+/// so the result is what a stable descending sort would put first, in one pass over `probs`
+/// (the ranking runs on every message, over every intent).
+fn best_first(probs: &[f32], k: usize) -> Vec<usize> {
+    let mut top: Vec<usize> = Vec::with_capacity(k + 1);
+    for (i, p) in probs.iter().enumerate() {
+        let at = top
+            .iter()
+            .position(|&j| probs[j].total_cmp(p).is_lt())
+            .unwrap_or(top.len());
+        if at < k {
+            top.insert(at, i);
+            top.truncate(k);
+        }
+    }
+    top
 }
 
 /// Adds the slot tagger's values to the rule-based entities, as entities named after their
@@ -1042,6 +1063,25 @@ impl Bot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn best_first_is_the_head_of_a_stable_descending_sort() {
+        let cases: [&[f32]; 5] = [
+            &[],
+            &[0.5],
+            &[0.1, 0.7, 0.1, 0.7, 0.05, 0.3, 0.7, 0.0],
+            &[0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2],
+            &[0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+        ];
+        for probs in cases {
+            let mut sorted: Vec<usize> = (0..probs.len()).collect();
+            sorted.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+            for k in 0..=probs.len() + 1 {
+                let expected: Vec<usize> = sorted.iter().copied().take(k).collect();
+                assert_eq!(best_first(probs, k), expected, "{probs:?}, k = {k}");
+            }
+        }
+    }
 
     #[test]
     fn urls_are_filled_and_encoded() {
