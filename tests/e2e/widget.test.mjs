@@ -184,4 +184,30 @@ describe("the widget on the demo page", () => {
     assert.equal(turn, "cancel");
     assert.deepEqual(await watch.all(), []);
   });
+
+  test("the return form survives a reload, answers a side question, and opens the return", async () => {
+    const lastText = () => lastBot().locator("p").textContent();
+    assert.equal((await ask("start a return for order CU-300400")).intent, "start_return");
+    assert.equal(await lastText(), en["return-ask-item"]);
+
+    await page.reload();
+    await dialog().waitFor();
+    await page.waitForFunction(() => window.__sv.ready !== null);
+    assert.equal(await lastText(), en["return-ask-item"], "the form's question is still the last message");
+
+    assert.equal((await ask("what's your return policy?")).intent, "returns");
+    assert.equal(await lastText(), en["return-ask-item"], "after the side question the form asks again");
+    await ask("the backpack");
+    assert.equal(await lastText(), en["return-ask-reason"]);
+    await ask("it's damaged");
+    assert.equal(await lastText(), en["return-ask-resolution"]);
+    await ask("a refund please");
+    const confirm = await lastText();
+    for (const part of ["backpack", "CU-300400", "damaged", "refund"]) assert.ok(confirm.includes(part), `"${part}" in: ${confirm}`);
+
+    await page.getByRole("button", { name: "Yes, open it" }).click();
+    const link = page.locator('a[href="https://cumbre.example/returns/CU-300400"]');
+    await link.waitFor();
+    assert.deepEqual(await watch.all(), []);
+  });
 });
