@@ -42,7 +42,7 @@ mod number;
 mod ordinal;
 mod pattern;
 mod phone;
-mod text;
+pub(crate) mod text;
 mod url;
 
 pub use lists::list_key;

@@ -59,19 +59,12 @@ const DAMPERS: &[&str] = &[
     "slightly", "somewhat", "bit", "little", "kinda", "algo", "poco",
 ];
 
-/// Lower case without accents (`Pésimo` → `pesimo`), so lexicon and message meet.
+/// Lower case without accents (`Pésimo` → `pesimo`), so lexicon and message meet; the same
+/// folding the entity extractors use.
 fn fold(word: &str) -> String {
     word.chars()
         .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'á' | 'à' | 'ä' | 'â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' => 'u',
-            '’' => '\'',
-            other => other,
-        })
+        .map(|c| if c == '’' { '\'' } else { crate::entities::text::fold_accent(c) })
         .collect()
 }
 

@@ -51,24 +51,12 @@ struct Case {
     set: &'static str,
 }
 
-/// A comparison key for "is this the same utterance": lowercase, accents and punctuation gone,
-/// words sorted ("No, gracias." and "no gracias"; "stop, never mind" and "never mind, stop").
+/// A comparison key for "is this the same utterance": the classifier's own normalisation
+/// (lowercase, accents and punctuation gone) with the words sorted ("No, gracias." and
+/// "no gracias"; "stop, never mind" and "never mind, stop").
 fn normalise(text: &str) -> String {
-    let folded: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'á' | 'à' | 'ä' | 'â' => 'a',
-            'é' | 'è' | 'ë' | 'ê' => 'e',
-            'í' | 'ì' | 'ï' | 'î' => 'i',
-            'ó' | 'ò' | 'ö' | 'ô' => 'o',
-            'ú' | 'ù' | 'ü' | 'û' => 'u',
-            'ñ' => 'n',
-            c if c.is_alphanumeric() || c == '\'' => c,
-            _ => ' ',
-        })
-        .collect();
-    let mut words: Vec<&str> = folded.split_whitespace().collect();
+    let folded = sottovoce::nlu::normalize(text);
+    let mut words: Vec<&str> = folded.split(' ').collect();
     words.sort_unstable();
     words.join(" ")
 }
