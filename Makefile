@@ -52,10 +52,10 @@ check-purity:
 test-native:
 	SOTTOVOCE_TEST_PG_URL=$$(bash scripts/postgres.sh) $(CARGO) test --workspace
 
-# wasm-bindgen-test suites of the binding crate, in headless Chromium (and node).
+# wasm-bindgen-test suites of the binding crate, in headless Chromium (and node); a ChromeDriver
+# that misses its start-up window is retried (scripts/test-wasm.sh says why).
 test-wasm:
-	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-		$(CARGO) test -p sottovoce-wasm --target wasm32-unknown-unknown
+	CARGO=$(CARGO) bash scripts/test-wasm.sh
 
 # Playwright (playwright-core + Debian's Chromium) against the real widget on the demo page.
 test-e2e:
