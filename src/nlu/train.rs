@@ -132,6 +132,13 @@ pub(crate) fn softmax_sgd(
     let mut active: Vec<u32> = Vec::with_capacity(c);
     let mut t = 0usize;
     let report_every = (total / 100).max(1);
+    // In WebAssembly, V8 first runs baseline code and swaps in optimised code only when a
+    // function is entered again (it has no on-stack replacement for wasm), so the updates run in
+    // a function called once per example rather than in this loop: run inline here, the first
+    // training in a fresh page stayed in baseline code throughout and took twice as long as the
+    // next. wasm-opt inlines every function that has a single caller, so the call goes through
+    // a pointer it cannot see through (one indirect call per example).
+    let step: StepFn = std::hint::black_box(sgd_step);
     for _epoch in 0..params.epochs {
         rng.shuffle(&mut order);
         for &i in &order {
@@ -141,53 +148,8 @@ pub(crate) fn softmax_sgd(
                 progress(t as f32 / total as f32);
             }
             let (idx, val) = x.row(i as usize);
-            z.fill(0.0);
-            for (&f, &v) in idx.iter().zip(val) {
-                let row = &w[f as usize * c..][..c];
-                for (zi, wi) in z.iter_mut().zip(row) {
-                    *zi += v * wi;
-                }
-            }
-            for (zi, bi) in z.iter_mut().zip(&bias) {
-                *zi = *zi * scale + bi;
-            }
-            softmax(&mut z);
-            // Label smoothing's target is 1 - ε + ε/c for the true label and ε/c for every
-            // other; the uniform ε/c moves all of a feature's label weights alike, which the
-            // softmax ignores, so it is left out and the other labels' gradients stay sparse.
-            z[y[i as usize] as usize] -= 1.0 - params.label_smoothing;
-            // Lazy L2: W_true = scale * W, so shrinking W_true shrinks only `scale`.
-            scale *= 1.0 - lr * params.l2;
-            let step = lr / scale;
-            // Late in training most labels' gradients are negligible: update only the others.
-            active.clear();
-            active.extend((0..c as u32).filter(|&l| z[l as usize].abs() > GRADIENT_FLOOR));
-            if active.len() * 4 < c {
-                for (&f, &v) in idx.iter().zip(val) {
-                    let a = step * v;
-                    let row = &mut w[f as usize * c..][..c];
-                    for &l in &active {
-                        row[l as usize] -= a * z[l as usize];
-                    }
-                }
-            } else {
-                for (&f, &v) in idx.iter().zip(val) {
-                    let a = step * v;
-                    let row = &mut w[f as usize * c..][..c];
-                    for (wi, gi) in row.iter_mut().zip(&z) {
-                        *wi -= a * gi;
-                    }
-                }
-            }
-            for (bi, gi) in bias.iter_mut().zip(&z) {
-                *bi -= lr * gi;
-            }
-            if scale < 1e-6 {
-                for wi in w.iter_mut() {
-                    *wi *= scale;
-                }
-                scale = 1.0;
-            }
+            let example = Example { idx, val, label: y[i as usize] as usize };
+            scale = step(&mut w, &mut bias, &mut z, &mut active, scale, &example, lr, params);
         }
     }
     if scale != 1.0 {
@@ -197,4 +159,81 @@ pub(crate) fn softmax_sgd(
     }
     progress(1.0);
     Dense { n_labels: c, weights: w, bias }
+}
+
+/// One training example: its feature indices and values, and its label.
+struct Example<'a> {
+    idx: &'a [u32],
+    val: &'a [f32],
+    label: usize,
+}
+
+/// The type of [`sgd_step`].
+type StepFn = fn(&mut [f32], &mut [f32], &mut [f32], &mut Vec<u32>, f32, &Example, f32, &SgdParams) -> f32;
+
+/// One SGD update at learning rate `lr` of the weights `w` (`w[f * c + label]`, times the
+/// lazy L2 factor `scale`) and biases `bias` (`c` labels) on `example`; `z` (length `c`) and
+/// `active` are scratch. Returns the new `scale`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn sgd_step(
+    w: &mut [f32],
+    bias: &mut [f32],
+    z: &mut [f32],
+    active: &mut Vec<u32>,
+    mut scale: f32,
+    example: &Example,
+    lr: f32,
+    params: &SgdParams,
+) -> f32 {
+    let c = bias.len();
+    let (idx, val) = (example.idx, example.val);
+    z.fill(0.0);
+    for (&f, &v) in idx.iter().zip(val) {
+        let row = &w[f as usize * c..][..c];
+        for (zi, wi) in z.iter_mut().zip(row) {
+            *zi += v * wi;
+        }
+    }
+    for (zi, bi) in z.iter_mut().zip(bias.iter()) {
+        *zi = *zi * scale + bi;
+    }
+    softmax(z);
+    // Label smoothing's target is 1 - ε + ε/c for the true label and ε/c for every
+    // other; the uniform ε/c moves all of a feature's label weights alike, which the
+    // softmax ignores, so it is left out and the other labels' gradients stay sparse.
+    z[example.label] -= 1.0 - params.label_smoothing;
+    // Lazy L2: W_true = scale * W, so shrinking W_true shrinks only `scale`.
+    scale *= 1.0 - lr * params.l2;
+    let step = lr / scale;
+    // Late in training most labels' gradients are negligible: update only the others.
+    active.clear();
+    active.extend((0..c as u32).filter(|&l| z[l as usize].abs() > GRADIENT_FLOOR));
+    if active.len() * 4 < c {
+        for (&f, &v) in idx.iter().zip(val) {
+            let a = step * v;
+            let row = &mut w[f as usize * c..][..c];
+            for &l in active.iter() {
+                row[l as usize] -= a * z[l as usize];
+            }
+        }
+    } else {
+        for (&f, &v) in idx.iter().zip(val) {
+            let a = step * v;
+            let row = &mut w[f as usize * c..][..c];
+            for (wi, gi) in row.iter_mut().zip(z.iter()) {
+                *wi -= a * gi;
+            }
+        }
+    }
+    for (bi, gi) in bias.iter_mut().zip(z.iter()) {
+        *bi -= lr * gi;
+    }
+    if scale < 1e-6 {
+        for wi in w.iter_mut() {
+            *wi *= scale;
+        }
+        scale = 1.0;
+    }
+    scale
 }
