@@ -223,6 +223,15 @@ impl Bot {
         crate::dialogue::understand(self, text, None, None).result
     }
 
+    /// The intent classifier alone on `text`: the best intents, best first (at most 5), with
+    /// their probabilities in [0, 1], as [`Bot::understand`] ranks them, without the
+    /// entities, sentiment, locale or threshold. This is what the browser benchmark times as
+    /// classifying an utterance.
+    pub fn classify(&self, text: &str) -> Vec<(String, f32)> {
+        let (probs, order) = crate::dialogue::classify(self, text);
+        order.into_iter().map(|i| (self.definition.intents[i].name.clone(), probs[i])).collect()
+    }
+
     /// Answers one visitor input, updating `state` (transcript, form, profile, locale).
     ///
     /// Decisions, in order: an active form gets first look (a slot value fills it, a

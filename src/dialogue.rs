@@ -31,7 +31,7 @@ use crate::entities::Entity;
 
 mod flow;
 
-pub(crate) use flow::understand;
+pub(crate) use flow::{classify, understand};
 
 /// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
 pub const DEFAULT_CONTEXT_TURNS: u8 = 3;

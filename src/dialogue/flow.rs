@@ -88,11 +88,9 @@ pub(crate) fn understand(
     conversation: Option<(&str, u64)>,
     slot_intent: Option<usize>,
 ) -> Understanding {
-    let text: String = text.chars().take(MAX_NLU_CHARS).collect();
+    let text = nlu_text(text);
     let def = &bot.definition;
-    let mut intent_probs: Vec<f32> = bot.intents.predict(&text).into_iter().map(clean).collect();
-    intent_probs.resize(def.intents.len(), 0.0);
-    let order = best_first(&intent_probs, RANKING_LEN);
+    let (intent_probs, order) = classify(bot, text);
     let ranking: Vec<(String, f32)> = order
         .iter()
         .take(RANKING_LEN)
@@ -111,7 +109,7 @@ pub(crate) fn understand(
     let locale_probs: Vec<f32> = if def.locales.len() <= 1 {
         vec![1.0]
     } else {
-        bot.locales.predict(&text).into_iter().map(clean).collect()
+        bot.locales.predict(text).into_iter().map(clean).collect()
     };
     let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
         (0, 0.0_f32),
@@ -129,7 +127,7 @@ pub(crate) fn understand(
         Some((current, _)) if !locale_is_clear => current,
         _ => locale.as_str(),
     };
-    let sentiment = crate::sentiment::score(&text, sentiment_locale);
+    let sentiment = crate::sentiment::score(text, sentiment_locale);
     let mut entities = match conversation {
         Some((current, now_ms)) => {
             let reply_locale = if locale_is_clear {
@@ -138,13 +136,13 @@ pub(crate) fn understand(
                 current
             };
             bot.entities
-                .extract_with(&text, &ExtractContext::new(reply_locale, now_ms))
+                .extract_with(text, &ExtractContext::new(reply_locale, now_ms))
         }
-        None => bot.entities.extract(&text),
+        None => bot.entities.extract(text),
     };
     if let Some(tagger) = &bot.slots {
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
-        add_learned(&mut entities, tagger.tag(&text, tag_intent));
+        add_learned(&mut entities, tagger.tag(text, tag_intent));
     }
     Understanding {
         result: NluResult {
@@ -158,6 +156,25 @@ pub(crate) fn understand(
         intent_probs,
         locale_is_clear,
     }
+}
+
+/// The part of `text` the NLU reads: its first [`MAX_NLU_CHARS`] chars.
+fn nlu_text(text: &str) -> &str {
+    match text.char_indices().nth(MAX_NLU_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// The intent classifier alone on `text` (its first [`MAX_NLU_CHARS`] chars): the
+/// probability of every intent in definition order, in [0, 1], and the indices of the best
+/// [`RANKING_LEN`], best first.
+pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>) {
+    let text = nlu_text(text);
+    let mut intent_probs: Vec<f32> = bot.intents.predict(text).into_iter().map(clean).collect();
+    intent_probs.resize(bot.definition.intents.len(), 0.0);
+    let order = best_first(&intent_probs, RANKING_LEN);
+    (intent_probs, order)
 }
 
 /// The indices of the `k` largest of `probs`, largest first; ties keep the lower index first,
@@ -1081,6 +1098,15 @@ mod tests {
                 assert_eq!(best_first(probs, k), expected, "{probs:?}, k = {k}");
             }
         }
+    }
+
+    #[test]
+    fn classify_ranks_as_understand_does() {
+        let bot = Bot::from_json(include_str!("../../tests/fixtures/bots/mini.json")).expect("mini bot trains");
+        for text in ["where is my order?", "hola", "", &"refund ".repeat(400)] {
+            assert_eq!(bot.classify(text), bot.understand(text).ranking, "{text:?}");
+        }
+        assert!(!bot.classify("where is my order?").is_empty());
     }
 
     #[test]

@@ -150,6 +150,9 @@ extern "C" {
     /// `Understanding` for JavaScript.
     #[wasm_bindgen(typescript_type = "Understanding")]
     pub type UnderstandingJs;
+    /// `RankedIntent[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "RankedIntent[]")]
+    pub type RankingJs;
     /// `TranscriptEntry[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "TranscriptEntry[]")]
     pub type TranscriptJs;
@@ -277,6 +280,16 @@ impl Chat {
     /// Only if the result cannot be converted (a bug).
     pub fn understand(&self, text: &str) -> Result<UnderstandingJs, JsError> {
         to_js(&Understanding::from(self.bot.understand(text)))
+    }
+
+    /// The intent classifier alone on `text`: the best intents, best first (at most 5), as
+    /// `understand` ranks them, without entities, sentiment or locale (what the benchmark
+    /// times as classifying an utterance).
+    ///
+    /// # Errors
+    /// Only if the ranking cannot be handed to JavaScript.
+    pub fn classify(&self, text: &str) -> Result<RankingJs, JsError> {
+        to_js(&ranked(self.bot.classify(text)))
     }
 
     /// The transcript, oldest first.
