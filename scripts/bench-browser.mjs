@@ -127,7 +127,8 @@ try {
     method: "Chat.understand, one call per utterance, warm (one pass over every text first). " +
       "p50_us/p99_us: per text, `repeat` back-to-back calls timed together and divided; " +
       "single_call_*: each call timed alone (quantised to timer_step_us); pass_mean_us: " +
-      "one pass over all texts, each once, divided by their number (median of 3 passes)",
+      "one pass over all texts, each once, divided by their number (median of 3 passes); " +
+      "intent_only_*: as p50_us/p99_us for Chat.classify, the intent ranking alone (no entities, sentiment, locale)",
     n_texts: inPage.classify.texts,
     repeat: inPage.classify.repeat,
     cross_origin_isolated: inPage.classify.crossOriginIsolated,
@@ -135,6 +136,9 @@ try {
     p50_us: us(inPage.classify.repeatMeanMs.p50),
     p99_us: us(inPage.classify.repeatMeanMs.p99),
     mean_us: us(inPage.classify.repeatMeanMs.mean),
+    intent_only_p50_us: us(inPage.classify.intentRepeatMeanMs.p50),
+    intent_only_p99_us: us(inPage.classify.intentRepeatMeanMs.p99),
+    intent_only_mean_us: us(inPage.classify.intentRepeatMeanMs.mean),
     single_call_p50_us: us(inPage.classify.singleMs.p50),
     single_call_p99_us: us(inPage.classify.singleMs.p99),
     pass_mean_us: us(inPage.classify.passMeanMs.p50),
@@ -166,9 +170,10 @@ try {
   const file = writeBrowserResults(section, results);
   console.log(JSON.stringify(results, null, 2));
   if (classify) {
-    console.log(`${stem}: classify p50 ${results.classify.p50_us} µs, p99 ${results.classify.p99_us} µs ` +
+    console.log(`${stem}: understand p50 ${results.classify.p50_us} µs, p99 ${results.classify.p99_us} µs; ` +
+      `intent only p50 ${results.classify.intent_only_p50_us} µs, p99 ${results.classify.intent_only_p99_us} µs ` +
       `(${texts.length} texts, one at a time); load model ${results.load_ms.model.p50} ms; ` +
-      `train from definition ${results.load_ms.definition.p50} ms`);
+      `train from definition ${results.load_ms.definition.p50} ms (first run of the page ${results.load_ms.definition.first} ms)`);
   }
   console.log(`bench-browser: wrote ${file}`);
 } finally {

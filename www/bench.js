@@ -37,16 +37,21 @@ async function load(url, runs = 5) {
     source = chat.source();
     chat.free();
   }
-  return { url, source, bytes: bytes.length, fetchMs, loadMs: summary(samples) };
+  return { url, source, bytes: bytes.length, fetchMs, loadMs: { ...summary(samples), first: samples[0] } };
+}
+
+/** Per text: the mean ms of `repeat` back-to-back `call(text)` calls. */
+function repeatMeanMs(texts, repeat, call) {
+  return texts.map((text) => {
+    const t0 = performance.now();
+    for (let i = 0; i < repeat; i++) call(text);
+    return (performance.now() - t0) / repeat;
+  });
 }
 
 /** Per text: the mean ms of `repeat` back-to-back `chat.understand(text)` calls. */
 function understandMs(chat, texts, repeat) {
-  return texts.map((text) => {
-    const t0 = performance.now();
-    for (let i = 0; i < repeat; i++) chat.understand(text);
-    return (performance.now() - t0) / repeat;
-  });
+  return repeatMeanMs(texts, repeat, (text) => chat.understand(text));
 }
 
 /** Classification (`understand`) and whole-turn (`send`) latency over `texts`. */
@@ -96,6 +101,9 @@ async function classify(url, texts, repeat = 20) {
     single.push(performance.now() - t0);
   }
   const repeated = understandMs(chat, texts, repeat);
+  // The intent classifier alone (`chat.classify`: the ranking, no entities or sentiment).
+  for (const t of texts) chat.classify(t);
+  const intentOnly = repeatMeanMs(texts, repeat, (text) => chat.classify(text));
   const passes = [];
   for (let p = 0; p < 3; p++) {
     const t0 = performance.now();
@@ -110,6 +118,7 @@ async function classify(url, texts, repeat = 20) {
     timerStepMs: timerResolution(),
     singleMs: summary(single),
     repeatMeanMs: summary(repeated),
+    intentRepeatMeanMs: summary(intentOnly),
     passMeanMs: summary(passes),
   };
 }
