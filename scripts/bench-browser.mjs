@@ -2,8 +2,10 @@
 //
 // Measures, for the demo bot:
 //   - bundle sizes (wasm, JS glue, widget; raw and gzip) and bot sizes (model, definition),
-//   - WebAssembly module import + init time,
-//   - time to load the bot from the compiled model vs. training from the definition in the page,
+//   - WebAssembly module import + init time, of the runtime build (sottovoce.js) and the full one
+//     (sottovoce_full.js),
+//   - time to load the bot from the compiled model (runtime build) vs. training from the
+//     definition in the page (full build), as the widget picks them,
 //   - classification latency (`Chat.understand`) and whole-turn latency (`Chat.send`), p50/p99,
 //   - on the demo page: time from navigation to the greeting and to the first answer (a question
 //     sent the moment window.sottovoce exists), for both load paths.
@@ -76,6 +78,7 @@ try {
   await page.waitForFunction(() => window.svBench !== undefined, null, { timeout: 60_000 });
   const inPage = await page.evaluate(async ({ stem, runs, trainRuns, texts, repeat, isStore }) => ({
     module: window.svBench.module,
+    moduleFull: window.svBench.moduleFull,
     model: await window.svBench.load(`/bots/${stem}.svm`, runs),
     definition: await window.svBench.load(`/bots/${stem}.json`, trainRuns),
     latency: isStore ? await window.svBench.latency(`/bots/${stem}.svm`, texts, repeat) : null,
@@ -156,6 +159,7 @@ try {
       definition: { raw: definitionBytes.length, gzip: gzipSync(definitionBytes, { level: 9 }).length },
     },
     wasm_module_ms: inPage.module,
+    wasm_module_full_ms: inPage.moduleFull,
     load_ms: {
       model: { fetch: inPage.model.fetchMs, ...inPage.model.loadMs },
       definition: { fetch: inPage.definition.fetchMs, ...inPage.definition.loadMs },

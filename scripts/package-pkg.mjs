@@ -1,8 +1,13 @@
 // Turns wasm-pack's output in pkg/ into the npm package `sottovoce`: writes package.json (name,
 // version from the binding crate, entry points, TypeScript types, the files list), checks that the
-// types are really there, minifies the JavaScript glue with esbuild (the types stay in
-// sottovoce.d.ts; a third of the gzip size, and the page downloads it on every first visit), writes gzip siblings (`*.gz`, not part of the npm package) that
-// `sottovoce serve` sends instead of compressing on every request, and prints the bundle sizes.
+// types are really there, minifies the JavaScript glue with esbuild (the types stay in the .d.ts;
+// a third of the gzip size, and the page downloads it on every first visit), writes gzip siblings
+// (`*.gz`, not part of the npm package) that `sottovoce serve` sends instead of compressing on
+// every request, and prints the bundle sizes.
+//
+// Two entry points, the same `Chat` API: `sottovoce` (sottovoce.js + sottovoce_bg.wasm, the
+// runtime build: loads compiled models from `sottovoce build`) and `sottovoce/full`
+// (sottovoce_full.js + sottovoce_full_bg.wasm: also validates and trains definition JSON).
 //
 // Usage: node scripts/package-pkg.mjs [pkg-dir]     (run by `make pkg` after wasm-opt)
 import { readFileSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
@@ -22,13 +27,16 @@ function fail(message) {
 const cargo = readFileSync(join(root, "crates/sottovoce-wasm/Cargo.toml"), "utf8");
 const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)?.[1] ?? fail("no version in crates/sottovoce-wasm/Cargo.toml");
 
-const files = ["sottovoce.js", "sottovoce_bg.wasm", "sottovoce.d.ts", "sottovoce_bg.wasm.d.ts"];
+const entries = ["sottovoce", "sottovoce_full"];
+const files = entries.flatMap((e) => [`${e}.js`, `${e}_bg.wasm`, `${e}.d.ts`, `${e}_bg.wasm.d.ts`]);
 for (const f of files) {
   if (!existsSync(join(pkg, f))) fail(`${join(pkg, f)} is missing; run wasm-pack first (make pkg)`);
 }
-const types = readFileSync(join(pkg, "sottovoce.d.ts"), "utf8");
-for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number): Turn"]) {
-  if (!types.includes(needle)) fail(`sottovoce.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
+for (const e of entries) {
+  const types = readFileSync(join(pkg, `${e}.d.ts`), "utf8");
+  for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number): Turn"]) {
+    if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
+  }
 }
 if (existsSync(join(root, "README.md"))) {
   copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
@@ -47,7 +55,9 @@ const manifest = {
   types: "sottovoce.d.ts",
   exports: {
     ".": { types: "./sottovoce.d.ts", default: "./sottovoce.js" },
+    "./full": { types: "./sottovoce_full.d.ts", default: "./sottovoce_full.js" },
     "./sottovoce_bg.wasm": "./sottovoce_bg.wasm",
+    "./sottovoce_full_bg.wasm": "./sottovoce_full_bg.wasm",
     "./package.json": "./package.json",
   },
   files,
@@ -64,15 +74,17 @@ try {
 } catch {
   fail("esbuild is missing; run `npm ci` (scripts/setup.sh does)");
 }
-const glue = join(pkg, "sottovoce.js");
-const minified = esbuild.transformSync(readFileSync(glue, "utf8"), { minify: true, format: "esm", target: "es2020", charset: "utf8" }).code;
-if (!minified.includes("import.meta.url") || !/export\s*(\{[^}]*\bChat\b|class Chat\b)/.test(minified)) {
-  fail("the minified sottovoce.js lost the Chat export or its wasm URL");
+for (const e of entries) {
+  const glue = join(pkg, `${e}.js`);
+  const minified = esbuild.transformSync(readFileSync(glue, "utf8"), { minify: true, format: "esm", target: "es2020", charset: "utf8" }).code;
+  if (!minified.includes("import.meta.url") || !minified.includes(`${e}_bg.wasm`) || !/export\s*(\{[^}]*\bChat\b|class Chat\b)/.test(minified)) {
+    fail(`the minified ${e}.js lost the Chat export or its wasm URL`);
+  }
+  writeFileSync(glue, minified);
 }
-writeFileSync(glue, minified);
 
 const sizes = {};
-for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
+for (const f of entries.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`])) {
   const bytes = readFileSync(join(pkg, f));
   const gz = gzipSync(bytes, { level: 9 });
   writeFileSync(join(pkg, `${f}.gz`), gz);
@@ -81,3 +93,12 @@ for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`package-pkg: wrote ${join(pkg, "package.json")} (sottovoce ${version})`);
 for (const [f, s] of Object.entries(sizes)) console.log(`package-pkg: ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
+// What a page with the widget downloads for a compiled model, the model aside: the runtime wasm,
+// its glue and the widget script (issue 3's budget is 250 KB gzip).
+const widget = join(root, "www", "sottovoce.js");
+if (existsSync(widget)) {
+  const w = gzipSync(readFileSync(widget), { level: 9 }).length;
+  const total = sizes["sottovoce_bg.wasm"].gzip + sizes["sottovoce.js"].gzip + w;
+  console.log(`package-pkg: widget with a compiled model: ${(total / 1000).toFixed(1)} KB gzip ` +
+    `(runtime wasm + glue + www/sottovoce.js ${(w / 1000).toFixed(1)} KB)`);
+}

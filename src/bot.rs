@@ -4,9 +4,13 @@ use crate::definition::{BotDefinition, DefinitionError, Problem};
 use crate::dialogue::{Input, NluResult, Turn, BotMessage};
 use crate::entities::EntityExtractor;
 use crate::model::{self, Model, ModelError};
-use crate::nlu::{IntentClassifier, TrainOptions};
+use crate::nlu::IntentClassifier;
+#[cfg(feature = "train")]
+use crate::nlu::TrainOptions;
 use crate::replies::Replies;
-use crate::slots::{SlotExample, SlotSpan, SlotTagger, SlotTrainOptions};
+use crate::slots::SlotTagger;
+#[cfg(feature = "train")]
+use crate::slots::{SlotExample, SlotSpan, SlotTrainOptions};
 use crate::state::{ConversationState, Profile, STATE_VERSION};
 
 /// Default confidence threshold when the definition sets none: below it the fallback answers.
@@ -49,10 +53,11 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// Parses, validates and trains a bot from definition JSON.
+    /// Parses, validates and trains a bot from definition JSON (with the `train` feature).
     ///
     /// # Errors
     /// [`BotError::Definition`] with every problem found.
+    #[cfg(feature = "train")]
     pub fn from_json(text: &str) -> Result<Bot, BotError> {
         Bot::train(BotDefinition::from_json(text)?)
     }
@@ -64,8 +69,11 @@ impl Bot {
     /// example with its spans (unmarked examples teach it what is not a slot) and its intent,
     /// so each intent only produces the slots it was annotated with.
     ///
+    /// Only with the `train` feature (on by default).
+    ///
     /// # Errors
     /// [`BotError::Definition`] if the definition does not validate.
+    #[cfg(feature = "train")]
     pub fn train(definition: BotDefinition) -> Result<Bot, BotError> {
         let problems = definition.validate();
         if !problems.is_empty() {
@@ -121,21 +129,29 @@ impl Bot {
         Ok(Bot { definition, intents, locales, threshold, entities, replies, slots })
     }
 
-    /// Loads a compiled model file (see [`crate::model`]).
+    /// Loads a compiled model file (see [`crate::model`]). With the `train` feature the
+    /// embedded definition is validated again; without it (the browser's runtime build) it is
+    /// trusted as `sottovoce build` validated it, and validation stays out of the bundle.
     ///
     /// # Errors
     /// [`BotError::Model`] for a foreign, damaged or other-version file;
-    /// [`BotError::Definition`] if the embedded definition does not validate.
+    /// [`BotError::Definition`] if the embedded definition does not parse (or, with `train`,
+    /// does not validate).
     pub fn from_model(bytes: &[u8]) -> Result<Bot, BotError> {
         let m = model::decode(bytes)?;
+        #[cfg(feature = "train")]
         let definition = BotDefinition::from_json(&m.definition_json)?;
+        #[cfg(not(feature = "train"))]
+        let definition = BotDefinition::parse(&m.definition_json)?;
         Bot::assemble(definition, m.intents, m.locales, m.threshold, m.slots)
     }
 
     /// Loads either a model file or definition JSON, telling them apart by the magic bytes.
+    /// Only with the `train` feature; without it, [`Bot::from_model`] is the way in.
     ///
     /// # Errors
     /// As [`Bot::from_model`] or [`Bot::from_json`].
+    #[cfg(feature = "train")]
     pub fn load(bytes: &[u8]) -> Result<Bot, BotError> {
         if model::is_model(bytes) {
             Bot::from_model(bytes)

@@ -390,6 +390,21 @@ impl BotDefinition {
     /// [`DefinitionError::Format`] for another format version, and
     /// [`DefinitionError::Invalid`] listing every inconsistency (see [`BotDefinition::validate`]).
     pub fn from_json(text: &str) -> Result<BotDefinition, DefinitionError> {
+        let def = BotDefinition::parse(text)?;
+        let problems = def.validate();
+        if problems.is_empty() {
+            Ok(def)
+        } else {
+            Err(DefinitionError::Invalid(problems))
+        }
+    }
+
+    /// Parses a definition from JSON text without validating it: for the definition inside a
+    /// compiled model, which `sottovoce build` validated when it trained the model.
+    ///
+    /// # Errors
+    /// [`DefinitionError::Syntax`] or [`DefinitionError::Format`], as [`BotDefinition::from_json`].
+    pub fn parse(text: &str) -> Result<BotDefinition, DefinitionError> {
         // Read the version first, so an old or new file gets the version error rather than a
         // confusing complaint about some field.
         #[derive(Deserialize)]
@@ -412,13 +427,7 @@ impl BotDefinition {
                 }]))
             }
         }
-        let def: BotDefinition = serde_json::from_str(text).map_err(syntax)?;
-        let problems = def.validate();
-        if problems.is_empty() {
-            Ok(def)
-        } else {
-            Err(DefinitionError::Invalid(problems))
-        }
+        serde_json::from_str(text).map_err(syntax)
     }
 
     /// Checks references and values; returns every problem found (empty when valid).

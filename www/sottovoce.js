@@ -6,7 +6,8 @@
  *
  * Attributes: data-bot (required: a model file from `sottovoce build`, or definition JSON, which
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
- * this script), data-locale (default: navigator.language), data-load ("idle", the default: load
+ * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
+ * it, which also holds the training code and is fetched only then), data-locale (default: navigator.language), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened).
  *
  * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
@@ -108,6 +109,7 @@
   var botAttr = script.getAttribute("data-bot");
   var botUrl = botAttr ? new URL(botAttr, document.baseURI).href : null;
   var pkgUrl = new URL(script.getAttribute("data-pkg") || "pkg/sottovoce.js", base).href;
+  var pkgFullUrl = new URL("sottovoce_full.js", pkgUrl).href; // the build that trains definitions
   var cssUrl = new URL("sottovoce.css", base).href;
   var locale = script.getAttribute("data-locale") || navigator.language || "en";
   var uiKey = "sottovoce:v1:ui:" + (botUrl ? new URL(botUrl).pathname : "");
@@ -311,10 +313,19 @@
 
   async function load() {
     if (!botUrl) throw new Error("the script tag has no data-bot attribute");
-    var modulePromise = import(pkgUrl).then(function (mod) { return mod.default().then(function () { return mod; }); });
+    // The module loads while the bot downloads: the runtime build for a model, the full build
+    // for definition JSON (guessed from a .json URL, then checked by the model's magic bytes).
+    function start(url) { return import(url).then(function (mod) { return mod.default().then(function () { return mod; }); }); }
+    var guessFull = /\.json$/i.test(new URL(botUrl).pathname);
+    var modulePromise = start(guessFull ? pkgFullUrl : pkgUrl);
     var response = await fetch(botUrl, { credentials: "same-origin" });
     if (!response.ok) throw new Error("fetching " + botUrl + " failed: HTTP " + response.status);
     var bytes = new Uint8Array(await response.arrayBuffer());
+    var isModel = bytes.length >= 4 && bytes[0] === 0x53 && bytes[1] === 0x56 && bytes[2] === 0x4d && bytes[3] === 0; // "SVM\0"
+    if (isModel === guessFull) {
+      modulePromise.catch(function () {}); // the other build is not needed after all
+      modulePromise = start(isModel ? pkgUrl : pkgFullUrl);
+    }
     var mod = await modulePromise;
     var c = new mod.Chat(bytes, { locale: locale });
     var name = c.botName();

@@ -39,6 +39,28 @@ describe("when the widget loads the bot", () => {
     await page.context().close();
   });
 
+  // pkg/ holds two builds: sottovoce.js (runtime, models only) and sottovoce_full.js (trains).
+  test("a compiled model runs on the runtime build; definition JSON fetches the full build and trains", async () => {
+    const cases = [
+      { bot: "/bots/store.svm", source: "model", wasm: "/pkg/sottovoce_bg.wasm", unused: "/pkg/sottovoce_full" },
+      { bot: "/bots/store.json", source: "definition", wasm: "/pkg/sottovoce_full_bg.wasm", unused: "/pkg/sottovoce_bg.wasm" },
+    ];
+    for (const c of cases) {
+      const { page, watch, requests } = await demoPage((html) => html.replace('data-bot="/bots/store.svm"', `data-bot="${c.bot}"`));
+      await page.goto(env.server.url, { waitUntil: "load" });
+      await page.waitForFunction(() => window.__sv.ready !== null || window.__sv.error !== null, null, { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => window.__sv.error), null, c.bot);
+      assert.equal(await page.evaluate(() => window.__sv.ready.source), c.source, c.bot);
+      assert.ok(requests.some((r) => r.url === c.wasm), `${c.bot}: ${c.wasm} was fetched`);
+      assert.deepEqual(requests.filter((r) => r.url.startsWith(c.unused)), [], `${c.bot}: ${c.unused}* was not fetched`);
+      await page.getByRole("button", { name: "Open chat" }).click();
+      const greeting = await page.locator('[data-from="bot"] p').first().textContent();
+      assert.equal(greeting, bot.messages.en[bot.greeting.message]);
+      assert.deepEqual(await watch.all(), []);
+      await page.context().close();
+    }
+  });
+
   test('with data-load="open", only when the chat is opened', async () => {
     const { page, watch, requests } = await demoPage((html) => html.replace("<script src=\"/sottovoce.js\"", "<script data-load=\"open\" src=\"/sottovoce.js\""));
     await page.goto(env.server.url, { waitUntil: "load" });

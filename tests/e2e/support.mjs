@@ -152,7 +152,8 @@ export function writeBrowserResults(key, section) {
 export async function bundleSizes() {
   const { gzipSync } = await import("node:zlib");
   const out = {};
-  for (const f of ["sottovoce_bg.wasm", "sottovoce.js"]) {
+  // The runtime build (what the widget loads for a compiled model), then the full build.
+  for (const f of ["sottovoce_bg.wasm", "sottovoce.js", "sottovoce_full_bg.wasm", "sottovoce_full.js"]) {
     const bytes = readFileSync(join(ROOT, "pkg", f));
     out[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   }

@@ -205,8 +205,10 @@ pub struct Chat {
 
 #[wasm_bindgen]
 impl Chat {
-    /// Loads a bot from `bytes` (a model file from `sottovoce build`, or definition JSON, which
-    /// is trained here) and resumes the visitor's stored conversation, or starts a new one.
+    /// Loads a bot from `bytes` and resumes the visitor's stored conversation, or starts a new
+    /// one. `bytes` is a model file from `sottovoce build`; the full build (`sottovoce/full`)
+    /// also takes definition JSON and trains it here, while the runtime build (`sottovoce`)
+    /// refuses it with a message naming the full build.
     ///
     /// # Errors
     /// The core's message when the bytes are neither a readable model nor a valid definition,
@@ -225,8 +227,8 @@ impl Chat {
             }
             None => ChatOptions::default(),
         };
-        let bot = Bot::load(bytes)?;
         let from_model = sottovoce::model::is_model(bytes);
+        let bot = load(bytes, from_model)?;
         let id = bot.definition().id.clone();
         let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
         let store = Store::open(key, options.persist.unwrap_or(true));
@@ -521,6 +523,24 @@ impl Chat {
         self.store.save(&self.state);
         to_js(&TurnOut::from(turn))
     }
+}
+
+/// The bot in `bytes`: a model file, or (full build only) definition JSON to train.
+#[cfg(feature = "train")]
+fn load(bytes: &[u8], _is_model: bool) -> Result<Bot, JsError> {
+    Ok(Bot::load(bytes)?)
+}
+
+/// The bot in `bytes`, which must be a model file: the runtime build has no training code.
+#[cfg(not(feature = "train"))]
+fn load(bytes: &[u8], is_model: bool) -> Result<Bot, JsError> {
+    if !is_model {
+        return Err(JsError::new(
+            "this is the runtime build of sottovoce, which loads compiled models (`sottovoce build`) only; \
+             to train definition JSON in the page, import `sottovoce/full` (pkg/sottovoce_full.js)",
+        ));
+    }
+    Ok(Bot::from_model(bytes)?)
 }
 
 /// A plain visitor transcript entry (no NLU: it went to a person).
