@@ -93,12 +93,21 @@ for (const f of entries.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`])) {
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`package-pkg: wrote ${join(pkg, "package.json")} (sottovoce ${version})`);
 for (const [f, s] of Object.entries(sizes)) console.log(`package-pkg: ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
-// What a page with the widget downloads for a compiled model, the model aside: the runtime wasm,
-// its glue and the widget script (issue 3's budget is 250 KB gzip).
+// The script-tag widget, minified for production pages: www/sottovoce.min.js beside its
+// readable source (not committed; same behaviour, checked by tests/e2e/loading.test.mjs).
+// Then what a page with the widget downloads for a compiled model, the model aside: the runtime
+// wasm, its glue and the minified widget (issue 3's budget is 250 KB gzip).
 const widget = join(root, "www", "sottovoce.js");
 if (existsSync(widget)) {
-  const w = gzipSync(readFileSync(widget), { level: 9 }).length;
+  const source = readFileSync(widget, "utf8");
+  const min = esbuild.transformSync(source, { minify: true, target: "es2020", charset: "utf8" }).code;
+  if (!min.includes("document.currentScript") || !min.includes("sottovoce_full.js")) fail("the minified widget lost its loader");
+  const banner = "/* sottovoce widget (MIT OR Apache-2.0), minified from sottovoce.js by scripts/package-pkg.mjs */\n";
+  writeFileSync(join(root, "www", "sottovoce.min.js"), banner + min);
+  const w = gzipSync(banner + min, { level: 9 }).length;
   const total = sizes["sottovoce_bg.wasm"].gzip + sizes["sottovoce.js"].gzip + w;
+  console.log(`package-pkg: wrote www/sottovoce.min.js: ${(w / 1000).toFixed(1)} KB gzip ` +
+    `(the source ${(gzipSync(source, { level: 9 }).length / 1000).toFixed(1)} KB)`);
   console.log(`package-pkg: widget with a compiled model: ${(total / 1000).toFixed(1)} KB gzip ` +
-    `(runtime wasm + glue + www/sottovoce.js ${(w / 1000).toFixed(1)} KB)`);
+    "(runtime wasm + glue + www/sottovoce.min.js)");
 }

@@ -61,6 +61,22 @@ describe("when the widget loads the bot", () => {
     }
   });
 
+  // `make pkg` writes www/sottovoce.min.js, the widget minified for production pages.
+  test("the minified widget loads the model on the runtime build and greets like the source", async () => {
+    const { page, watch, requests } = await demoPage((html) => html.replace('<script src="/sottovoce.js"', '<script src="/sottovoce.min.js"'));
+    await page.goto(env.server.url, { waitUntil: "load" });
+    await page.waitForFunction(() => window.__sv.ready !== null || window.__sv.error !== null, null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => window.__sv.error), null);
+    assert.equal(await page.evaluate(() => window.__sv.ready.source), "model");
+    assert.ok(requests.some((r) => r.url === "/sottovoce.min.js"));
+    assert.deepEqual(requests.filter((r) => r.url === "/sottovoce.js" || r.url.startsWith("/pkg/sottovoce_full")), []);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    const greeting = await page.locator('[data-from="bot"] p').first().textContent();
+    assert.equal(greeting, bot.messages.en[bot.greeting.message]);
+    assert.deepEqual(await watch.all(), []);
+    await page.context().close();
+  });
+
   test('with data-load="open", only when the chat is opened', async () => {
     const { page, watch, requests } = await demoPage((html) => html.replace("<script src=\"/sottovoce.js\"", "<script data-load=\"open\" src=\"/sottovoce.js\""));
     await page.goto(env.server.url, { waitUntil: "load" });

@@ -157,7 +157,11 @@ export async function bundleSizes() {
     const bytes = readFileSync(join(ROOT, "pkg", f));
     out[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   }
-  const widget = readFileSync(join(ROOT, "www", "sottovoce.js"));
-  out["www/sottovoce.js"] = { raw: widget.length, gzip: gzipSync(widget, { level: 9 }).length };
+  // The widget's source, and the minified copy `make pkg` writes for production pages.
+  for (const f of ["sottovoce.js", "sottovoce.min.js"]) {
+    if (!existsSync(join(ROOT, "www", f))) continue;
+    const widget = readFileSync(join(ROOT, "www", f));
+    out[`www/${f}`] = { raw: widget.length, gzip: gzipSync(widget, { level: 9 }).length };
+  }
   return out;
 }
