@@ -222,26 +222,33 @@ enum Word {
     A,
 }
 
+/// The longest number word of any language (`cuatrocientos`, `veinticuatro`: 13 bytes).
+const LONGEST_NUMBER_WORD: usize = 13;
+
 fn lookup(lang: Lang, w: &str) -> Option<Word> {
     use Word::*;
-    let units_en = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
-    let teens_en = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
-    let tens_en = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-    let units_es = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"];
-    let teens_es = ["diez", "once", "doce", "trece", "catorce", "quince", "dieciseis", "diecisiete", "dieciocho", "diecinueve"];
-    let twenties_es = ["veintiuno", "veintidos", "veintitres", "veinticuatro", "veinticinco", "veintiseis", "veintisiete", "veintiocho", "veintinueve"];
-    let tens_es = ["veinte", "treinta", "cuarenta", "cincuenta", "sesenta", "setenta", "ochenta", "noventa"];
-    let hundreds_es = ["ciento", "doscientos", "trescientos", "cuatrocientos", "quinientos", "seiscientos", "setecientos", "ochocientos", "novecientos"];
+    // Static tables, not arrays built on every call: this runs for every word of every message.
+    static UNITS_EN: [&str; 10] = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    static TEENS_EN: [&str; 10] = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+    static TENS_EN: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    static UNITS_ES: [&str; 10] = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"];
+    static TEENS_ES: [&str; 10] = ["diez", "once", "doce", "trece", "catorce", "quince", "dieciseis", "diecisiete", "dieciocho", "diecinueve"];
+    static TWENTIES_ES: [&str; 9] = ["veintiuno", "veintidos", "veintitres", "veinticuatro", "veinticinco", "veintiseis", "veintisiete", "veintiocho", "veintinueve"];
+    static TENS_ES: [&str; 8] = ["veinte", "treinta", "cuarenta", "cincuenta", "sesenta", "setenta", "ochenta", "noventa"];
+    static HUNDREDS_ES: [&str; 9] = ["ciento", "doscientos", "trescientos", "cuatrocientos", "quinientos", "seiscientos", "setecientos", "ochocientos", "novecientos"];
+    if w.len() > LONGEST_NUMBER_WORD {
+        return None;
+    }
     let pos = |list: &[&str]| list.iter().position(|x| *x == w).map(|p| p as u64);
     match lang {
         Lang::En => {
-            if let Some(p) = pos(&units_en) {
+            if let Some(p) = pos(&UNITS_EN) {
                 return Some(Unit(p, false));
             }
-            if let Some(p) = pos(&teens_en) {
+            if let Some(p) = pos(&TEENS_EN) {
                 return Some(Teen(10 + p));
             }
-            if let Some(p) = pos(&tens_en) {
+            if let Some(p) = pos(&TENS_EN) {
                 return Some(Tens(20 + 10 * p));
             }
             match w {
@@ -255,24 +262,24 @@ fn lookup(lang: Lang, w: &str) -> Option<Word> {
             }
         }
         Lang::Es => {
-            if let Some(p) = pos(&units_es) {
+            if let Some(p) = pos(&UNITS_ES) {
                 return Some(Unit(p, false));
             }
-            if let Some(p) = pos(&teens_es) {
+            if let Some(p) = pos(&TEENS_ES) {
                 return Some(Teen(10 + p));
             }
-            if let Some(p) = pos(&twenties_es) {
+            if let Some(p) = pos(&TWENTIES_ES) {
                 return Some(Teen(21 + p));
             }
-            if let Some(p) = pos(&tens_es) {
+            if let Some(p) = pos(&TENS_ES) {
                 return Some(Tens(20 + 10 * p));
             }
-            if let Some(p) = pos(&hundreds_es) {
+            if let Some(p) = pos(&HUNDREDS_ES) {
                 return Some(Hundreds(100 * (p + 1), true));
             }
             // Feminine hundreds: doscientas…
             if let Some(stem) = w.strip_suffix("as") {
-                if let Some(p) = hundreds_es.iter().position(|x| x.strip_suffix("os") == Some(stem)) {
+                if let Some(p) = HUNDREDS_ES.iter().position(|x| x.strip_suffix("os") == Some(stem)) {
                     return Some(Hundreds(100 * (p as u64 + 1), true));
                 }
             }

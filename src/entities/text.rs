@@ -38,7 +38,13 @@ impl<'a> Text<'a> {
                 while i < chars.len() && chars[i].is_alphabetic() {
                     i += 1;
                 }
-                let folded = chars[start..i].iter().flat_map(|c| c.to_lowercase()).map(fold_accent).collect();
+                let word = &chars[start..i];
+                // ASCII (most words) lower-cases without Unicode tables and has no accents.
+                let folded = if word.iter().all(char::is_ascii) {
+                    word.iter().map(char::to_ascii_lowercase).collect()
+                } else {
+                    word.iter().flat_map(|c| c.to_lowercase()).map(fold_accent).collect()
+                };
                 words.push(Word { start, end: i, folded });
             } else {
                 i += 1;
