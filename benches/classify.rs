@@ -1,7 +1,8 @@
 //! Criterion benchmarks of intent classification: one utterance at a time on a CLINC150 model
 //! (150 intents, 15,000 examples, read from `../shared/data/clinc150`); everything the widget
 //! does to understand a message (`Bot::understand`: intents, locale, entities, sentiment) on the
-//! demo store bot over its held-out questions (`tests/fixtures/nlu/store-heldout.jsonl`);
+//! demo store bot over its held-out questions (`tests/fixtures/nlu/store-heldout.jsonl`), and
+//! its intent ranking alone (`Bot::classify`);
 //! training the CLINC150 model, and training the store bot (`www/bots/store.json`) as the
 //! widget does.
 //!
@@ -67,6 +68,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % questions.len();
             black_box(bot.understand(black_box(&questions[i])))
+        })
+    });
+    group.bench_function("store bot classify (intent ranking only)", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % questions.len();
+            black_box(bot.classify(black_box(&questions[i])))
         })
     });
     group.finish();
