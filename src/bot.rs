@@ -4,7 +4,9 @@ use crate::definition::{BotDefinition, DefinitionError, Problem};
 use crate::dialogue::{Input, NluResult, Turn, BotMessage};
 use crate::entities::EntityExtractor;
 use crate::model::{self, Model, ModelError};
-use crate::nlu::IntentClassifier;
+use std::sync::Arc;
+
+use crate::nlu::{IntentClassifier, StaticVectors};
 #[cfg(feature = "train")]
 use crate::nlu::TrainOptions;
 use crate::replies::Replies;
@@ -75,6 +77,19 @@ impl Bot {
     /// [`BotError::Definition`] if the definition does not validate.
     #[cfg(feature = "train")]
     pub fn train(definition: BotDefinition) -> Result<Bot, BotError> {
+        Bot::train_with_vectors(definition, None)
+    }
+
+    /// As [`Bot::train`], with a static word-vector table ([`StaticVectors`], read from the
+    /// bytes of `assets/vectors/`) whose sentence vector joins the intent classifier's features
+    /// (the locale classifier stays on n-grams). The model then records the table's hash, and
+    /// loading it needs the same table ([`Bot::from_model_with_vectors`]). `None` is
+    /// [`Bot::train`].
+    ///
+    /// # Errors
+    /// As [`Bot::train`].
+    #[cfg(feature = "train")]
+    pub fn train_with_vectors(definition: BotDefinition, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
         let problems = definition.validate();
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems).into());
@@ -97,7 +112,8 @@ impl Bot {
         }
         let by_intent: Vec<(&str, usize)> = plain.iter().map(|(t, _, i, _)| (t.as_str(), *i)).collect();
         let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, _, l)| (t.as_str(), *l)).collect();
-        let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &options);
+        let intent_options = TrainOptions { vectors: vectors.cloned(), ..options.clone() };
+        let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &intent_options);
         let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &options);
         let slots = if plain.iter().any(|(_, spans, _, _)| !spans.is_empty()) {
             let examples: Vec<SlotExample<'_>> = plain
@@ -138,7 +154,18 @@ impl Bot {
     /// [`BotError::Definition`] if the embedded definition does not parse (or, with `train`,
     /// does not validate).
     pub fn from_model(bytes: &[u8]) -> Result<Bot, BotError> {
-        let m = model::decode(bytes)?;
+        Bot::from_model_with_vectors(bytes, None)
+    }
+
+    /// As [`Bot::from_model`], attaching `vectors` to a model trained with that word-vector
+    /// table ([`Bot::train_with_vectors`]); a model trained without one ignores it.
+    ///
+    /// # Errors
+    /// As [`Bot::from_model`]; [`ModelError::VectorsRequired`] (in [`BotError::Model`]) when
+    /// the model needs a table and `vectors` is `None`, [`ModelError::Vectors`] when it needs
+    /// another one.
+    pub fn from_model_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
+        let m = model::decode_with_vectors(bytes, vectors)?;
         #[cfg(feature = "train")]
         let definition = BotDefinition::from_json(&m.definition_json)?;
         #[cfg(not(feature = "train"))]

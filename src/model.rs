@@ -9,20 +9,24 @@
 //! misread.
 //!
 //! Versions: 1 held the definition, the two classifiers and the threshold; 2 adds the slot
-//! tagger learned from the examples' markup. A version 1 file is rejected (rebuild it with
-//! `sottovoce build`): postcard is not self-describing, so an old body cannot be read as a new
-//! one.
+//! tagger learned from the examples' markup; 3 records in each classifier the static word-vector
+//! table it was trained with, if any (its FNV-1a 64 hash, dimensions and weight; the table itself
+//! travels separately, see [`decode_with_vectors`](crate::model::decode_with_vectors)). An older
+//! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
+//! old body cannot be read as a new one.
 
 use serde::{Deserialize, Serialize};
 
-use crate::nlu::IntentClassifier;
+use std::sync::Arc;
+
+use crate::nlu::{IntentClassifier, NluError, StaticVectors};
 use crate::slots::SlotTagger;
 
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 2;
+pub const MODEL_FORMAT: u16 = 3;
 
 /// What a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +62,17 @@ pub enum ModelError {
     /// The file is truncated or damaged.
     #[error("model file is damaged: {0}")]
     Corrupt(String),
+    /// The model was trained with a static word-vector table and none was given.
+    #[error("the model was trained with word-vector table {hash:016x} ({dim} dimensions); load it with that table")]
+    VectorsRequired {
+        /// FNV-1a 64 of the table ([`StaticVectors::hash`]).
+        hash: u64,
+        /// Its dimensions.
+        dim: usize,
+    },
+    /// The model was trained with another word-vector table than the one given.
+    #[error("model file: {0}")]
+    Vectors(#[from] NluError),
 }
 
 /// Returns true when `bytes` look like a model file (start with [`MAGIC`]).
@@ -75,11 +90,37 @@ pub fn encode(model: &Model) -> Vec<u8> {
     out
 }
 
-/// Decodes a model file.
+/// Decodes a model file whose classifiers need no word-vector table.
 ///
 /// # Errors
-/// [`ModelError::NotAModel`], [`ModelError::Format`] or [`ModelError::Corrupt`].
+/// [`ModelError::NotAModel`], [`ModelError::Format`] or [`ModelError::Corrupt`];
+/// [`ModelError::VectorsRequired`] for a model trained with word vectors (use
+/// [`decode_with_vectors`]).
 pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
+    decode_with_vectors(bytes, None)
+}
+
+/// Decodes a model file and attaches `vectors` to the classifiers trained with a word-vector
+/// table ([`IntentClassifier::attach_vectors`]); a table given to a model trained without one
+/// is ignored.
+///
+/// # Errors
+/// As [`decode`]; [`ModelError::VectorsRequired`] when a classifier needs a table and `vectors`
+/// is `None`, [`ModelError::Vectors`] when it needs another table.
+pub fn decode_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Model, ModelError> {
+    let mut model = decode_body(bytes)?;
+    for classifier in [&mut model.intents, &mut model.locales] {
+        match (classifier.vectors_required(), vectors) {
+            (None, _) => {}
+            (Some((hash, dim)), None) => return Err(ModelError::VectorsRequired { hash, dim }),
+            (Some(_), Some(table)) => classifier.attach_vectors(table)?,
+        }
+    }
+    Ok(model)
+}
+
+/// The header check and the postcard body, classifiers as stored (tables not attached).
+fn decode_body(bytes: &[u8]) -> Result<Model, ModelError> {
     if !is_model(bytes) {
         return Err(ModelError::NotAModel);
     }
@@ -156,11 +197,40 @@ mod tests {
         let v1 = ModelV1 { definition_json: m.definition_json, intents: m.intents, locales: m.locales, threshold: m.threshold };
         bytes.extend_from_slice(&postcard::to_allocvec(&v1).unwrap());
         match decode(&bytes) {
-            Err(e @ ModelError::Format { found: 1, expected: 2 }) => {
+            Err(e @ ModelError::Format { found: 1, expected: MODEL_FORMAT }) => {
                 assert!(e.to_string().contains("rebuild it with `sottovoce build`"), "{e}")
             }
             other => panic!("expected ModelError::Format for a version 1 file, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_model_trained_with_vectors_needs_the_same_table() {
+        let rows = [vec![0, 0, 1], vec![7, 0, 0], vec![0, 7, 0], vec![0, 0, 7]];
+        let table = crate::nlu::vectors_test_table(&["[UNK]", "hello", "order", "parcel"], &rows, 4);
+        let table = Arc::new(StaticVectors::from_bytes(&table).unwrap());
+        let options = TrainOptions { vectors: Some(Arc::clone(&table)), ..TrainOptions::default() };
+        let examples = [("hello there", 0), ("hi", 0), ("where is my order", 1), ("track my parcel", 1)];
+        let m = Model { intents: IntentClassifier::train(&examples, 2, &options), ..model() };
+        let bytes = encode(&m);
+        match decode(&bytes) {
+            Err(e @ ModelError::VectorsRequired { hash, dim: 3 }) => {
+                assert_eq!(hash, table.hash());
+                assert!(e.to_string().contains(&format!("{hash:016x}")), "{e}");
+            }
+            other => panic!("expected VectorsRequired, got {other:?}"),
+        }
+        let other = crate::nlu::vectors_test_table(&["a"], &[vec![1, 2, 3]], 8);
+        let other = Arc::new(StaticVectors::from_bytes(&other).unwrap());
+        assert!(matches!(
+            decode_with_vectors(&bytes, Some(&other)),
+            Err(ModelError::Vectors(NluError::VectorsMismatch { .. }))
+        ));
+        let back = decode_with_vectors(&bytes, Some(&table)).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.intents.predict("where is my parcel"), m.intents.predict("where is my parcel"));
+        // A model without vectors loads with or without a table.
+        assert_eq!(decode_with_vectors(&encode(&model()), Some(&table)).unwrap(), model());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::normalize::normalize_into;
+use super::vectors::StaticVectors;
 
 /// What features to extract. Stored in the model so prediction matches training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +77,9 @@ pub(crate) struct Scratch {
     words: Vec<u64>,
     word_buckets: Vec<u32>,
     char_buckets: Vec<u32>,
+    /// WordPiece rows and the sentence vector, for the dense block.
+    tokens: Vec<u32>,
+    dense: Vec<f32>,
     /// The result of the last [`FeatureConfig::extract`]: `(bucket, value)`, word block first.
     pub(crate) features: Vec<(u32, f32)>,
 }
@@ -88,6 +92,8 @@ impl Default for Scratch {
             words: Vec::with_capacity(32),
             word_buckets: Vec::with_capacity(96),
             char_buckets: Vec::with_capacity(768),
+            tokens: Vec::new(),
+            dense: Vec::new(),
             features: Vec::with_capacity(864),
         }
     }
@@ -106,7 +112,21 @@ impl FeatureConfig {
     /// `weight / sqrt(word_weight² + char_weight²)`, so a text with both blocks has norm 1.
     /// An empty or punctuation-only text has no features.
     pub(crate) fn extract(&self, text: &str, scratch: &mut Scratch) {
-        let Scratch { text: norm, chars, words, word_buckets, char_buckets, features } = scratch;
+        self.extract_with(text, None, scratch);
+    }
+
+    /// The first bucket of the dense block: `2^hash_bits`, past every hashed bucket (with
+    /// `hash_bits` 32, `2^31`, which the dense features then share with hashed ones).
+    pub(crate) fn dense_base(&self) -> u32 {
+        1u32 << self.hash_bits.clamp(1, 31)
+    }
+
+    /// As [`FeatureConfig::extract`], then, with `vectors = Some((table, weight))`, the dense
+    /// block: the text's sentence vector ([`StaticVectors::embed`], L2 norm 1) times `weight`,
+    /// value `j` at bucket [`FeatureConfig::dense_base`] `+ j` (zeros left out). The hashed
+    /// features keep their norm 1, so the dense block weighs `weight` against them.
+    pub(crate) fn extract_with(&self, text: &str, vectors: Option<(&StaticVectors, f32)>, scratch: &mut Scratch) {
+        let Scratch { text: norm, chars, words, word_buckets, char_buckets, tokens, dense, features } = scratch;
         normalize_into(text, norm);
         words.clear();
         word_buckets.clear();
@@ -154,6 +174,17 @@ impl FeatureConfig {
         if total > 0.0 {
             push_block(word_buckets, self.word_weight / total, features);
             push_block(char_buckets, self.char_weight / total, features);
+        }
+        if let Some((table, weight)) = vectors.filter(|v| v.1 > 0.0) {
+            dense.resize(table.dim(), 0.0);
+            if table.embed_normalized(norm, tokens, dense) {
+                let base = self.dense_base();
+                for (j, &v) in dense.iter().enumerate() {
+                    if v != 0.0 {
+                        features.push((base.wrapping_add(j as u32), weight * v));
+                    }
+                }
+            }
         }
     }
 }

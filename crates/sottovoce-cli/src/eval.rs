@@ -57,7 +57,21 @@ pub(crate) struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Static word-vector table (`SVVEC1`, from `scripts/distill-vectors.py export`) whose
+    /// sentence vector joins the n-gram features; default: the shipped table
+    /// (assets/vectors/minilm-l6-d64.svvec, built into this binary).
+    #[arg(long, value_name = "TABLE.svvec", conflicts_with = "no_vectors")]
+    vectors: Option<PathBuf>,
+    /// Train on the n-grams alone, without word vectors.
+    #[arg(long)]
+    no_vectors: bool,
+    /// Weight of the word-vector block against the n-grams (default: the widget's).
+    #[arg(long, value_name = "W")]
+    vector_weight: Option<f32>,
 }
+
+/// The word-vector table the widget ships (assets/vectors, Apache-2.0, see its NOTICE).
+pub(crate) const SHIPPED_VECTORS: &[u8] = include_bytes!("../../../assets/vectors/minilm-l6-d64.svvec");
 
 /// Kinds of test-set corruption.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -406,7 +420,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             *text = add_typos(text, 0.10, &mut rng);
         }
     }
-    let options = TrainOptions::default();
+    let mut options = TrainOptions::default();
+    let mut table_bytes = std::borrow::Cow::Borrowed(SHIPPED_VECTORS);
+    if let Some(path) = &args.vectors {
+        table_bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?.into();
+    }
+    if !args.no_vectors {
+        let table = sottovoce::nlu::StaticVectors::from_bytes(&table_bytes)
+            .with_context(|| args.vectors.as_ref().map_or("the shipped word vectors".into(), |p| p.display().to_string()))?;
+        options.vectors = Some(std::sync::Arc::new(table));
+        options.vector_weight = args.vector_weight.unwrap_or(options.vector_weight);
+    }
     // In-scope intents are `0..n_labels`; train's `oos` rows, if any, are intent `n_labels`.
     let n_labels = labels.len();
     let oos_label = n_labels;
@@ -469,13 +493,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let model_bytes = file.len();
     // The file must load as the widget loads it; the time is the widget's start-up cost.
     let started = Instant::now();
-    sottovoce::Bot::from_model(&file).context("the measured model file does not load as a bot")?;
+    sottovoce::Bot::from_model_with_vectors(&file, options.vectors.as_ref())
+        .context("the measured model file does not load as a bot")?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(out) = &args.model {
         std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
     }
     if let Some(out) = &args.definition {
-        let definition = sottovoce::model::decode(&file)?.definition_json;
+        let definition = sottovoce::model::decode_with_vectors(&file, options.vectors.as_ref())?.definition_json;
         std::fs::write(out, definition).with_context(|| format!("cannot write {}", out.display()))?;
     }
     let model_gzip_bytes = gzip_len(&file)?;
@@ -502,6 +527,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "model_load_ms": (load_ms * 10.0).round() / 10.0,
         "classifier_bytes": classifier_bytes,
         "classifier_weights": model.n_weights(),
+        "vectors": options.vectors.as_ref().map(|t| serde_json::json!({
+            "hash": format!("{:016x}", t.hash()),
+            "dim": t.dim(),
+            "weight": options.vector_weight,
+            "table_bytes": t.byte_len(),
+            "table_gzip_bytes": gzip_len(&table_bytes).ok(),
+        })),
     });
     let mut table = vec![
         ("accuracy (in-scope, best intent)", format!("{:.2} %", pct(accuracy))),
@@ -546,6 +578,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ),
         ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip, loads in {load_ms:.1} ms")),
         ("classifier alone", format!("{classifier_bytes} bytes, {} weights", model.n_weights())),
+        ("word vectors", match &options.vectors {
+            Some(t) => format!(
+                "{} x {}, weight {}, table {} bytes, {} gzip (shared, not in the model file)",
+                t.rows(), t.dim(), options.vector_weight, t.byte_len(), gzip_len(&table_bytes)?
+            ),
+            None => "none".to_owned(),
+        }),
     ]);
     // Slots, when the splits carry them: scored on the test file as written (no noise), with
     // the intent this classifier predicts (None below the out-of-scope rule).
