@@ -190,7 +190,8 @@ fn sgd_step(
     let (idx, val) = (example.idx, example.val);
     z.fill(0.0);
     for (&f, &v) in idx.iter().zip(val) {
-        let row = &w[f as usize * c..][..c];
+        let at = f as usize * c;
+        let row = &w[at..at + c];
         for (zi, wi) in z.iter_mut().zip(row) {
             *zi += v * wi;
         }
@@ -212,7 +213,8 @@ fn sgd_step(
     if active.len() * 4 < c {
         for (&f, &v) in idx.iter().zip(val) {
             let a = step * v;
-            let row = &mut w[f as usize * c..][..c];
+            let at = f as usize * c;
+            let row = &mut w[at..at + c];
             for &l in active.iter() {
                 row[l as usize] -= a * z[l as usize];
             }
@@ -220,7 +222,8 @@ fn sgd_step(
     } else {
         for (&f, &v) in idx.iter().zip(val) {
             let a = step * v;
-            let row = &mut w[f as usize * c..][..c];
+            let at = f as usize * c;
+            let row = &mut w[at..at + c];
             for (wi, gi) in row.iter_mut().zip(z.iter()) {
                 *wi -= a * gi;
             }
