@@ -8,6 +8,7 @@
 //! punctuation is dropped instead of becoming tokens of its own.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The prefix that marks a token continuing a word.
 const CONTINUATION: &str = "##";
@@ -15,13 +16,44 @@ const CONTINUATION: &str = "##";
 /// Words longer than this many characters become `[UNK]` (BERT's `max_input_chars_per_word`).
 const MAX_WORD_CHARS: usize = 100;
 
+/// FNV-1a over the key's bytes with MurmurHash3's finaliser: token lookups hash short strings
+/// many times per query, where the standard library's SipHash (built against hash flooding,
+/// which a fixed vocabulary does not need) costs several times more, in WebAssembly most.
+struct TokenHasher(u64);
+
+impl Default for TokenHasher {
+    fn default() -> Self {
+        TokenHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for TokenHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// Token text to row number.
+type TokenMap = HashMap<Box<str>, u32, BuildHasherDefault<TokenHasher>>;
+
 /// A WordPiece vocabulary: token text to row number.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WordPiece {
     /// Tokens that start a word, by their text.
-    starts: HashMap<Box<str>, u32>,
+    starts: TokenMap,
     /// `##` tokens, by their text without the `##`.
-    continuations: HashMap<Box<str>, u32>,
+    continuations: TokenMap,
     /// The row of `[UNK]`, for a word no sequence of tokens covers; such a word is skipped when
     /// the vocabulary has no `[UNK]`.
     unk: Option<u32>,
