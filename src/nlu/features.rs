@@ -58,7 +58,7 @@ fn step(h: u64, c: char) -> u64 {
 
 /// MurmurHash3's 64-bit finaliser: spreads FNV's weak low bits over the whole word.
 #[inline]
-fn fmix(mut h: u64) -> u64 {
+pub(super) fn fmix(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
