@@ -38,6 +38,19 @@ pub enum BotError {
     /// The model file is not readable by this build.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The definition's `word_vectors` names a table and training was given none.
+    #[error("word_vectors: the definition asks for the word-vector table `{0}`, but no table was passed to train with (read assets/vectors/{0}.svvec and use Bot::train_with_vectors)")]
+    VectorsNotGiven(String),
+    /// The definition's `word_vectors` names a table and training was given another one.
+    #[error("word_vectors: the definition asks for the word-vector table `{name}` (hash {expected:016x}), but the table passed has hash {found:016x}")]
+    VectorsMismatch {
+        /// The table the definition names.
+        name: String,
+        /// Its hash in [`crate::definition::WORD_VECTOR_TABLES`].
+        expected: u64,
+        /// The hash of the table passed ([`StaticVectors::hash`]).
+        found: u64,
+    },
 }
 
 /// A ready-to-chat bot. Immutable: every conversation's data lives in a [`ConversationState`].
@@ -82,18 +95,31 @@ impl Bot {
 
     /// As [`Bot::train`], with a static word-vector table ([`StaticVectors`], read from the
     /// bytes of `assets/vectors/`) whose sentence vector joins the intent classifier's features
-    /// (the locale classifier stays on n-grams). The model then records the table's hash, and
-    /// loading it needs the same table ([`Bot::from_model_with_vectors`]). `None` is
-    /// [`Bot::train`].
+    /// (the locale classifier stays on n-grams) when the definition opts in with `word_vectors`;
+    /// a definition without it ignores the table, so a caller holding one can always pass it.
+    /// The model then records the table's hash, and loading it needs the same table
+    /// ([`Bot::from_model_with_vectors`]). `None` is [`Bot::train`].
     ///
     /// # Errors
-    /// As [`Bot::train`].
+    /// As [`Bot::train`]; [`BotError::VectorsNotGiven`] when the definition names a table and
+    /// `vectors` is `None`, [`BotError::VectorsMismatch`] when `vectors` is another table.
     #[cfg(feature = "train")]
     pub fn train_with_vectors(definition: BotDefinition, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
         let problems = definition.validate();
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems).into());
         }
+        let vectors = match (&definition.word_vectors, vectors) {
+            (None, _) => None,
+            (Some(name), None) => return Err(BotError::VectorsNotGiven(name.clone())),
+            (Some(name), Some(table)) => {
+                let expected = crate::definition::word_vector_table_hash(name).unwrap_or_default();
+                if table.hash() != expected {
+                    return Err(BotError::VectorsMismatch { name: name.clone(), expected, found: table.hash() });
+                }
+                Some(table)
+            }
+        };
         let options = TrainOptions::default();
         // (plain text, slot spans, intent index, locale index); validation has reported
         // malformed markup already.

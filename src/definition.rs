@@ -61,6 +61,24 @@ pub struct BotDefinition {
     /// [`crate::dialogue::DEFAULT_MEMORY_TURNS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_turns: Option<u8>,
+    /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
+    /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in
+    /// that costs a ~1 MB download (shared by every bot of a site) and a few µs per message.
+    /// Training then needs the table's bytes ([`crate::Bot::train_with_vectors`]); `None` (the
+    /// default) trains on n-grams alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub word_vectors: Option<String>,
+}
+
+/// Word-vector tables a definition can name in `word_vectors`: (name, FNV-1a 64 hash of the
+/// table's bytes as [`crate::nlu::StaticVectors::hash`] reports it). The bytes ship separately
+/// (`assets/vectors/<name>.svvec`, Apache-2.0, see its NOTICE); the core only checks that the
+/// table passed is the one named.
+pub const WORD_VECTOR_TABLES: &[(&str, u64)] = &[("minilm-l6-d64", 0xb2b3_fb90_3e56_8084)];
+
+/// The hash of the table `name` in [`WORD_VECTOR_TABLES`], or `None` for a name it does not list.
+pub fn word_vector_table_hash(name: &str) -> Option<u64> {
+    WORD_VECTOR_TABLES.iter().find(|(n, _)| *n == name).map(|&(_, h)| h)
 }
 
 /// One intent: a name, example utterances per locale, and the response.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use sottovoce::model::ModelError;
 use sottovoce::nlu::StaticVectors;
-use sottovoce::{Bot, BotError};
+use sottovoce::definition::{DefinitionError, WORD_VECTOR_TABLES};
+use sottovoce::{Bot, BotDefinition, BotError};
 
 const TABLE: &[u8] = include_bytes!("../assets/vectors/minilm-l6-d64.svvec");
 const NOTICE: &str = include_str!("../assets/vectors/NOTICE");
@@ -16,11 +17,20 @@ const LICENSE: &str = include_str!("../assets/vectors/LICENSE");
 const TABLE_HASH: u64 = 0xb2b3_fb90_3e56_8084;
 
 const STORE: &str = include_str!("../www/bots/store.json");
+/// `tests/fixtures/bots/mini.json` with `"word_vectors": "minilm-l6-d64"`.
+const MINI_VECTORS: &str = include_str!("fixtures/bots/mini-word-vectors.json");
 const HELDOUT: [&str; 2] =
     [include_str!("fixtures/nlu/store-heldout.jsonl"), include_str!("fixtures/nlu/store-heldout-fresh.jsonl")];
 
 fn table() -> Arc<StaticVectors> {
     Arc::new(StaticVectors::from_bytes(TABLE).expect("assets/vectors/minilm-l6-d64.svvec reads"))
+}
+
+/// The demo store bot, opted in to the shipped table.
+fn store_with_vectors() -> BotDefinition {
+    let mut definition = BotDefinition::from_json(STORE).expect("store.json");
+    definition.word_vectors = Some("minilm-l6-d64".into());
+    definition
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -56,8 +66,7 @@ fn related_words_are_closer_than_unrelated_ones() {
 #[test]
 fn a_bot_trained_with_vectors_loads_only_with_them() {
     let t = table();
-    let definition = sottovoce::BotDefinition::from_json(STORE).expect("store.json");
-    let bot = Bot::train_with_vectors(definition, Some(&t)).expect("trains");
+    let bot = Bot::train_with_vectors(store_with_vectors(), Some(&t)).expect("trains");
     let model = bot.to_model();
     match Bot::from_model(&model) {
         Err(BotError::Model(ModelError::VectorsRequired { hash, dim: 64 })) => assert_eq!(hash, TABLE_HASH),
@@ -87,9 +96,8 @@ fn store_heldout_top1_per_locale() {
         .map(|l| serde_json::from_str(l).expect("held-out line"))
         .collect();
     let t = table();
-    let definition = || sottovoce::BotDefinition::from_json(STORE).expect("store.json");
-    let plain = Bot::train(definition()).expect("trains");
-    let with = Bot::train_with_vectors(definition(), Some(&t)).expect("trains");
+    let plain = Bot::train(sottovoce::BotDefinition::from_json(STORE).expect("store.json")).expect("trains");
+    let with = Bot::train_with_vectors(store_with_vectors(), Some(&t)).expect("trains");
     let top1 = |bot: &Bot, locale: &str| {
         let of: Vec<&Case> = cases.iter().filter(|c| c.locale == locale).collect();
         let right = of
@@ -103,4 +111,73 @@ fn store_heldout_top1_per_locale() {
         println!("store held-out top-1, {locale} ({n} lines): {a:.2} % without vectors, {b:.2} % with");
         assert!(b >= a - 2.0, "{locale}: {a:.2} -> {b:.2}");
     }
+}
+
+#[test]
+fn the_shipped_table_is_the_one_definitions_name() {
+    assert_eq!(WORD_VECTOR_TABLES, &[("minilm-l6-d64", TABLE_HASH)]);
+}
+
+/// A definition with `word_vectors` (the fixture) trains with the table, its model records the
+/// table and the field, and loads back only with the table, answering alike.
+#[test]
+fn a_definition_with_word_vectors_round_trips_through_the_model_file() {
+    let t = table();
+    let definition = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
+    assert_eq!(definition.word_vectors.as_deref(), Some("minilm-l6-d64"));
+    let bot = Bot::train_with_vectors(definition, Some(&t)).expect("trains");
+    let model = bot.to_model();
+    assert!(
+        matches!(Bot::from_model(&model), Err(BotError::Model(ModelError::VectorsRequired { hash: TABLE_HASH, dim: 64 }))),
+        "a model with word vectors needs the table"
+    );
+    let loaded = Bot::from_model_with_vectors(&model, Some(&t)).expect("loads with its table");
+    assert_eq!(loaded.definition().word_vectors.as_deref(), Some("minilm-l6-d64"));
+    assert_eq!(loaded.to_model(), model, "the model file round-trips byte for byte");
+    for text in ["where is my order", "cancel it please", "¿Dónde está mi pedido?"] {
+        assert_eq!(loaded.understand(text), bot.understand(text), "{text}");
+    }
+    // The same bot without the field ignores a table passed to it: its model needs none.
+    let mut plain = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
+    plain.word_vectors = None;
+    let plain = Bot::train_with_vectors(plain, Some(&t)).expect("trains");
+    Bot::from_model(&plain.to_model()).expect("a model without word vectors loads without a table");
+}
+
+#[test]
+fn word_vectors_errors_are_typed_and_name_the_field() {
+    // Asked for, not given.
+    match Bot::from_json(MINI_VECTORS) {
+        Err(e @ BotError::VectorsNotGiven(_)) => {
+            assert!(matches!(&e, BotError::VectorsNotGiven(n) if n == "minilm-l6-d64"));
+            assert!(e.to_string().starts_with("word_vectors: "), "{e}");
+        }
+        other => panic!("expected VectorsNotGiven, got {:?}", other.map(|_| "a bot")),
+    }
+    // Another table than the one named.
+    let mut other = TABLE.to_vec();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    let other = Arc::new(StaticVectors::from_bytes(&other).expect("still a table"));
+    let definition = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
+    match Bot::train_with_vectors(definition, Some(&other)) {
+        Err(BotError::VectorsMismatch { name, expected: TABLE_HASH, found }) => {
+            assert_eq!((name.as_str(), found), ("minilm-l6-d64", other.hash()));
+        }
+        other => panic!("expected VectorsMismatch, got {:?}", other.map(|_| "a bot")),
+    }
+    // A table name this build does not know: a validation problem at `word_vectors`.
+    let unknown = MINI_VECTORS.replace("\"minilm-l6-d64\"", "\"glove-300\"");
+    match BotDefinition::from_json(&unknown) {
+        Err(DefinitionError::Invalid(problems)) => {
+            let p: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(p[0].starts_with("word_vectors") && p[0].contains("glove-300") && p[0].contains("minilm-l6-d64"), "{p:?}");
+        }
+        other => panic!("expected DefinitionError::Invalid, got {other:?}"),
+    }
+    // Not a string: the parser names the field.
+    let wrong_type = MINI_VECTORS.replace("\"minilm-l6-d64\"", "64");
+    let e = BotDefinition::from_json(&wrong_type).expect_err("a number is not a table name");
+    assert!(e.to_string().contains("line"), "{e}");
 }

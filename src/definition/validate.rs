@@ -92,6 +92,12 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     if def.memory_turns == Some(0) {
         c.problem("memory_turns", "must be at least 1");
     }
+    if let Some(name) = &def.word_vectors {
+        if super::word_vector_table_hash(name).is_none() {
+            let known: Vec<&str> = super::WORD_VECTOR_TABLES.iter().map(|(n, _)| *n).collect();
+            c.problem("word_vectors", format!("unknown word-vector table `{name}`; known: {}", known.join(", ")));
+        }
+    }
     if let Some(t) = def.threshold {
         if !(0.0..=1.0).contains(&t) {
             c.problem("threshold", "must be between 0 and 1");

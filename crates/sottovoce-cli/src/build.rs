@@ -5,8 +5,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::sync::{Arc, OnceLock};
+
 use anyhow::Context;
-use sottovoce::Bot;
+use sottovoce::model::ModelError;
+use sottovoce::nlu::StaticVectors;
+use sottovoce::{Bot, BotError};
 
 /// Arguments of `sottovoce build`.
 #[derive(clap::Args)]
@@ -26,6 +30,45 @@ pub(crate) fn gzip_len(bytes: &[u8]) -> usize {
     gz.finish().map(|v| v.len()).unwrap_or(0)
 }
 
+/// The word-vector table built into this binary ([`crate::eval::SHIPPED_VECTORS`]), parsed on
+/// first use, for definitions whose `word_vectors` names it.
+///
+/// # Errors
+/// When the definition names a table this binary does not carry.
+pub(crate) fn shipped_vectors(name: &str) -> anyhow::Result<Arc<StaticVectors>> {
+    static TABLE: OnceLock<Arc<StaticVectors>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        Arc::new(StaticVectors::from_bytes(crate::eval::SHIPPED_VECTORS).expect("the built-in table reads"))
+    });
+    anyhow::ensure!(
+        sottovoce::definition::word_vector_table_hash(name) == Some(table.hash()),
+        "word_vectors: this sottovoce carries the table minilm-l6-d64, not `{name}`"
+    );
+    Ok(Arc::clone(table))
+}
+
+/// Loads a bot definition (JSON) or compiled model file, as [`Bot::load`], passing the built-in
+/// word-vector table when the definition's `word_vectors` (or the model) asks for it.
+///
+/// # Errors
+/// As [`Bot::load`].
+pub(crate) fn load_bot(bytes: &[u8]) -> anyhow::Result<Bot> {
+    match Bot::load(bytes) {
+        Err(BotError::VectorsNotGiven(name)) => {
+            let definition = sottovoce::BotDefinition::from_json(std::str::from_utf8(bytes)?)?;
+            Ok(Bot::train_with_vectors(definition, Some(&shipped_vectors(&name)?))?)
+        }
+        Err(BotError::Model(ModelError::VectorsRequired { hash, .. })) => {
+            let name = sottovoce::definition::WORD_VECTOR_TABLES
+                .iter()
+                .find(|(_, h)| *h == hash)
+                .map_or("an unknown table", |(n, _)| n);
+            Ok(Bot::from_model_with_vectors(bytes, Some(&shipped_vectors(name)?))?)
+        }
+        other => Ok(other?),
+    }
+}
+
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
@@ -36,12 +79,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let started = Instant::now();
-    let bot = Bot::from_json(&text).with_context(|| format!("{}", path.display()))?;
+    let bot = load_bot(text.as_bytes()).with_context(|| format!("{}", path.display()))?;
     let train_ms = ms(started);
     let model = bot.to_model();
 
     let started = Instant::now();
-    Bot::from_model(&model).with_context(|| {
+    load_bot(&model).with_context(|| {
         format!(
             "{}: the model just built does not load back",
             path.display()
@@ -72,6 +115,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         examples,
         bot.threshold()
     );
+    if let Some(name) = &def.word_vectors {
+        println!("  word vectors: {name} (the widget fetches the table to load this model)");
+    }
     if let Some(tagger) = bot.slot_tagger() {
         println!("  learned slots (from [value](slot) markup): {}", tagger.slots().join(", "));
     }
@@ -123,6 +169,23 @@ mod tests {
             );
         }
         assert!(gzip_len(&bytes) < bytes.len());
+    }
+
+    #[test]
+    fn a_definition_with_word_vectors_builds_with_the_built_in_table() {
+        let definition = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini-word-vectors.json");
+        let out = std::env::temp_dir().join(format!("sottovoce-build-vectors-{}.svm", std::process::id()));
+        run(Args { definition: definition.into(), output: Some(out.clone()) }).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        let _ = std::fs::remove_file(&out);
+        assert!(
+            matches!(Bot::from_model(&bytes), Err(BotError::Model(ModelError::VectorsRequired { .. }))),
+            "the model records the table"
+        );
+        let from_model = load_bot(&bytes).unwrap();
+        let trained = load_bot(&std::fs::read(definition).unwrap()).unwrap();
+        assert_eq!(from_model.definition().word_vectors.as_deref(), Some("minilm-l6-d64"));
+        assert_eq!(from_model.understand("where is my order"), trained.understand("where is my order"));
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub(crate) fn repl(
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
-    let bot = Bot::load(&bytes).with_context(|| format!("{}", args.bot.display()))?;
+    let bot = crate::build::load_bot(&bytes).with_context(|| format!("{}", args.bot.display()))?;
     let locale = args
         .locale
         .clone()

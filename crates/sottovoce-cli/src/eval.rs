@@ -57,14 +57,14 @@ pub(crate) struct Args {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Static word-vector table (`SVVEC1`, from `scripts/distill-vectors.py export`) whose
-    /// sentence vector joins the n-gram features; default: the shipped table
-    /// (assets/vectors/minilm-l6-d64.svvec, built into this binary).
-    #[arg(long, value_name = "TABLE.svvec", conflicts_with = "no_vectors")]
-    vectors: Option<PathBuf>,
-    /// Train on the n-grams alone, without word vectors.
+    /// Add the sentence vector of the shipped word-vector table (minilm-l6-d64, built into this
+    /// binary) to the n-gram features, as a definition with `"word_vectors"` does. Default:
+    /// n-grams only, as a definition without it (the widget's default).
     #[arg(long)]
-    no_vectors: bool,
+    vectors: bool,
+    /// As `--vectors`, with another table (`SVVEC1`, from `scripts/distill-vectors.py export`).
+    #[arg(long, value_name = "TABLE.svvec")]
+    vectors_file: Option<PathBuf>,
     /// Weight of the word-vector block against the n-grams (default: the widget's).
     #[arg(long, value_name = "W")]
     vector_weight: Option<f32>,
@@ -422,12 +422,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     }
     let mut options = TrainOptions::default();
     let mut table_bytes = std::borrow::Cow::Borrowed(SHIPPED_VECTORS);
-    if let Some(path) = &args.vectors {
+    if let Some(path) = &args.vectors_file {
         table_bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?.into();
     }
-    if !args.no_vectors {
-        let table = sottovoce::nlu::StaticVectors::from_bytes(&table_bytes)
-            .with_context(|| args.vectors.as_ref().map_or("the shipped word vectors".into(), |p| p.display().to_string()))?;
+    let table_name = args.vectors_file.as_ref().map_or("minilm-l6-d64 (built in)".into(), |p| p.display().to_string());
+    if args.vectors || args.vectors_file.is_some() {
+        let table = sottovoce::nlu::StaticVectors::from_bytes(&table_bytes).with_context(|| table_name.clone())?;
         options.vectors = Some(std::sync::Arc::new(table));
         options.vector_weight = args.vector_weight.unwrap_or(options.vector_weight);
     }
@@ -528,6 +528,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "classifier_bytes": classifier_bytes,
         "classifier_weights": model.n_weights(),
         "vectors": options.vectors.as_ref().map(|t| serde_json::json!({
+            "table": table_name,
             "hash": format!("{:016x}", t.hash()),
             "dim": t.dim(),
             "weight": options.vector_weight,

@@ -26,7 +26,7 @@ pub(crate) struct Args {
 fn load(path: &Path) -> anyhow::Result<Bot> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read bot {}", path.display()))?;
-    Bot::load(&bytes).with_context(|| format!("bot {}", path.display()))
+    crate::build::load_bot(&bytes).with_context(|| format!("bot {}", path.display()))
 }
 
 /// Runs `sottovoce test`.
