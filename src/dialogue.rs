@@ -2,7 +2,9 @@
 //!
 //! Order of decisions for a text message: an active form gets first look (valid slot values
 //! fill it, several at once and in any order, each checked against the slot's entity, allowed
-//! `values` and `pattern`; a cancel intent cancels it; once every slot is filled a form with
+//! `values` and `pattern`; a cancel intent cancels it, unless the message carries a valid value
+//! for the slot being asked and nothing else that makes a request ("I changed my mind" asked
+//! for a return's reason is the reason); once every slot is filled a form with
 //! `confirm` asks a yes/no question, where yes closes it, no cancels it and a new value
 //! corrects a slot; a confident side question is answered and the form resumes; anything else
 //! re-prompts, up to the slot's tries); otherwise a short message carrying an entity that the
@@ -20,8 +22,8 @@
 //! same name taking precedence over the same words.
 //!
 //! Every message is scored for sentiment ([`crate::sentiment`]): a strongly negative one gets
-//! each reply's `empathetic` variant, and a second one (without a person already offered) adds
-//! the contact's `offer` message with a button for the handoff intent. The context (intent,
+//! each reply's `empathetic` variant, and a second one (unless that turn already offers a person)
+//! adds the contact's `offer` message with a button for the handoff intent. The context (intent,
 //! entity values, turns left), the confirmation step and the negative count all live in the
 //! [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
 

@@ -287,6 +287,15 @@ fn introduced_name(text: &str) -> Option<String> {
     })
 }
 
+/// `text` without the chars `entity` covers (offsets in chars, end exclusive).
+fn without_span(text: &str, entity: &Entity) -> String {
+    text.chars()
+        .enumerate()
+        .filter(|(k, _)| *k < entity.start || *k >= entity.end)
+        .map(|(_, c)| c)
+        .collect()
+}
+
 /// Title-cases a name the visitor typed in lower case (`ana maría` → `Ana María`).
 fn capitalize_name(raw: &str) -> String {
     raw.split_whitespace()
@@ -528,6 +537,33 @@ impl Bot {
         filled
     }
 
+    /// The first of `entities` that passes the checks of the slot the active form is asking
+    /// for (its first empty slot; none while confirming).
+    fn asked_slot_value<'e>(
+        state: &ConversationState,
+        form: &FormDef,
+        entities: &'e [Entity],
+    ) -> Option<&'e Entity> {
+        let active = state.form.as_ref().filter(|a| !a.confirming)?;
+        let slot = form
+            .slots
+            .iter()
+            .find(|s| !active.slots.contains_key(&s.name))?;
+        entities
+            .iter()
+            .find(|e| e.entity == slot.entity && slot.accepts(&e.value))
+    }
+
+    /// True when `text` on its own is classified as an intent (not the reserved out-of-scope
+    /// one) at or above the bot's threshold.
+    fn is_request(&self, text: &str) -> bool {
+        let (probs, order) = classify(self, text);
+        order.first().is_some_and(|&i| {
+            probs[i] >= self.threshold
+                && self.definition.intents[i].name != crate::definition::OUT_OF_SCOPE_INTENT
+        })
+    }
+
     fn start_form(
         &self,
         state: &mut ConversationState,
@@ -568,6 +604,16 @@ impl Bot {
             state.form = None;
             return false;
         };
+        // A valid value for the slot being asked for answers it, even when the message reads
+        // as cancelling (or asking for a person), unless the words around the value make a
+        // request of their own: asked for the reason of a return, "I changed my mind" is the
+        // reason; "cancel the return, I changed my mind" still cancels.
+        let intent = intent.filter(|i| {
+            pressed
+                || !matches!(i.action, Some(Action::CancelForm | Action::Handoff))
+                || Bot::asked_slot_value(state, &form, entities)
+                    .is_none_or(|value| self.is_request(&without_span(text, value)))
+        });
         match intent.and_then(|i| i.action) {
             Some(Action::CancelForm) => {
                 state.form = None;
@@ -1024,7 +1070,8 @@ impl Bot {
             }
         }
         // A second strongly negative message: offer a person, unless one was just asked for
-        // or a button on screen already offers one.
+        // or a button of this turn already offers one. A button under an earlier reply does not
+        // count: a visitor still upset after it is offered a person in so many words.
         let handoff_offered = out.handoff
             || out.messages.iter().flat_map(|m| &m.quick_replies).any(|q| {
                 q.intent
@@ -1032,7 +1079,7 @@ impl Bot {
                     .and_then(|i| self.intent_def(i))
                     .is_some_and(|i| i.action == Some(Action::Handoff))
             });
-        if handoff_offered {
+        if out.handoff || (handoff_offered && state.negatives >= 2) {
             state.negatives = 0;
         }
         if state.negatives >= 2 {
