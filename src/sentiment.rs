@@ -113,10 +113,9 @@ fn valence(lexicon: &[(&str, f32)], word: &str) -> Option<f32> {
 /// The sentiment of `text` in `locale` (`en`, `es`; other locales use English), in [-1, 1]:
 /// negative below zero. Only the first 1000 chars are read; empty text scores 0.
 pub fn score(text: &str, locale: &str) -> f32 {
-    let text = match text.char_indices().nth(1000) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    };
+    // A char takes at least a byte: a short text needs no counting.
+    let end = if text.len() <= 1000 { None } else { text.char_indices().nth(1000) };
+    let text = end.map_or(text, |(end, _)| &text[..end]);
     let lex = lexicon(locale);
     let raw: Vec<&str> = text
         .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))

@@ -160,6 +160,10 @@ pub(crate) fn understand(
 
 /// The part of `text` the NLU reads: its first [`MAX_NLU_CHARS`] chars.
 fn nlu_text(text: &str) -> &str {
+    // A char takes at least a byte: a short text needs no counting.
+    if text.len() <= MAX_NLU_CHARS {
+        return text;
+    }
     match text.char_indices().nth(MAX_NLU_CHARS) {
         Some((end, _)) => &text[..end],
         None => text,
