@@ -6,11 +6,7 @@ CARGO ?= cargo
 # The core must never depend on these (ARCHITECTURE.md, "Architecture invariant").
 FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 # The browser bundle: small beats fast, and a panic aborts (the panic hook reports it first).
-# -Zlocation-detail=none leaves the file/line/column of panic sites out of the wasm (the panic
-# hook still prints the message): -5.1 KB gzip on the runtime build. It is a -Z flag, so the
-# stable compiler needs RUSTC_BOOTSTRAP=1 for it; it only applies to these release wasm builds.
-WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort \
-	RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zlocation-detail=none
+WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
 .PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench bench-browser clean
