@@ -76,6 +76,60 @@ impl WordPiece {
         wp
     }
 
+    /// The row of `word` when it is one whole vocabulary token (no `##` continuation).
+    pub(crate) fn whole(&self, word: &str) -> Option<u32> {
+        self.starts.get(word).copied()
+    }
+
+    /// The row of a whole vocabulary token one edit away from `word` (Norvig's spelling
+    /// corrector: a letter deleted, two neighbours swapped, a letter replaced or inserted, over
+    /// `a`-`z`), the lowest row (the most frequent token) when several are; `None` when none is
+    /// or `word` is not lowercase ASCII letters. At most `54n + 25` lookups for `n` letters.
+    /// `scratch` is reused for the candidates.
+    pub(crate) fn correct(&self, word: &str, scratch: &mut Vec<u8>) -> Option<u32> {
+        let w = word.as_bytes();
+        if !w.iter().all(u8::is_ascii_lowercase) {
+            return None;
+        }
+        let mut best: Option<u32> = None;
+        let mut try_candidate = |c: &[u8]| {
+            // Candidates are ASCII, so UTF-8.
+            if let Some(&row) = std::str::from_utf8(c).ok().and_then(|c| self.starts.get(c)) {
+                best = Some(best.map_or(row, |b| b.min(row)));
+            }
+        };
+        for i in 0..w.len() {
+            scratch.clear();
+            scratch.extend_from_slice(&w[..i]);
+            scratch.extend_from_slice(&w[i + 1..]);
+            try_candidate(scratch);
+            if i + 1 < w.len() && w[i] != w[i + 1] {
+                scratch.clear();
+                scratch.extend_from_slice(w);
+                scratch.swap(i, i + 1);
+                try_candidate(scratch);
+            }
+            for letter in b'a'..=b'z' {
+                if letter != w[i] {
+                    scratch.clear();
+                    scratch.extend_from_slice(w);
+                    scratch[i] = letter;
+                    try_candidate(scratch);
+                }
+            }
+        }
+        for i in 0..=w.len() {
+            for letter in b'a'..=b'z' {
+                scratch.clear();
+                scratch.extend_from_slice(&w[..i]);
+                scratch.push(letter);
+                scratch.extend_from_slice(&w[i..]);
+                try_candidate(scratch);
+            }
+        }
+        best
+    }
+
     /// Appends the rows of `word`'s tokens to `out`: the greedy longest-match split, or the
     /// `[UNK]` row (nothing without one) when no split covers the whole word.
     pub(crate) fn tokenize_word(&self, word: &str, out: &mut Vec<u32>) {
