@@ -38,6 +38,15 @@ for (const e of entries) {
     if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
   }
 }
+// The static word-vector table a bot may opt into (`word_vectors` in its definition), under the
+// name the widget fetches (`vectors-<name>.svvec` beside the wasm, only for such a bot), with its
+// Apache-2.0 LICENSE and NOTICE.
+const vectors = join(root, "assets", "vectors");
+for (const [from, to] of [["minilm-l6-d64.svvec", "vectors-minilm-l6-d64.svvec"], ["LICENSE", "vectors-LICENSE"], ["NOTICE", "vectors-NOTICE"]]) {
+  if (!existsSync(join(vectors, from))) fail(`${join(vectors, from)} is missing`);
+  copyFileSync(join(vectors, from), join(pkg, to));
+  files.push(to);
+}
 if (existsSync(join(root, "README.md"))) {
   copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
   files.push("README.md");
@@ -84,7 +93,7 @@ for (const e of entries) {
 }
 
 const sizes = {};
-for (const f of entries.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`])) {
+for (const f of [...entries.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`]), "vectors-minilm-l6-d64.svvec"]) {
   const bytes = readFileSync(join(pkg, f));
   const gz = gzipSync(bytes, { level: 9 });
   writeFileSync(join(pkg, `${f}.gz`), gz);

@@ -7,7 +7,8 @@
  * Attributes: data-bot (required: a model file from `sottovoce build`, or definition JSON, which
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
  * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
- * it, which also holds the training code and is fetched only then), data-locale (default: navigator.language), data-load ("idle", the default: load
+ * it, which also holds the training code and is fetched only then; a bot whose definition sets
+ * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale (default: navigator.language), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened).
  *
  * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
@@ -311,6 +312,19 @@
   var chat = null;
   var loadStarted = performance.now();
 
+  // The word-vector table `name` (pkg/vectors-<name>.svvec), fetched and parsed once per page.
+  var vectorTables = {};
+  function wordVectors(mod, name) {
+    if (!vectorTables[name]) {
+      var url = new URL("vectors-" + name + ".svvec", pkgUrl).href;
+      vectorTables[name] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        return response.arrayBuffer();
+      }).then(function (buffer) { return new mod.WordVectors(new Uint8Array(buffer)); });
+    }
+    return vectorTables[name];
+  }
+
   async function load() {
     if (!botUrl) throw new Error("the script tag has no data-bot attribute");
     // The module loads while the bot downloads: the runtime build for a model, the full build
@@ -327,7 +341,16 @@
       modulePromise = start(isModel ? pkgUrl : pkgFullUrl);
     }
     var mod = await modulePromise;
-    var c = new mod.Chat(bytes, { locale: locale });
+    var c;
+    try {
+      c = new mod.Chat(bytes, { locale: locale });
+    } catch (error) {
+      // An owner who opted into word vectors (`word_vectors`): fetch the named table beside the
+      // wasm and try again. Bots without it never download the table.
+      var table = mod.Chat.vectorsNeeded(bytes);
+      if (!table) throw error;
+      c = mod.Chat.withVectors(bytes, await wordVectors(mod, table), { locale: locale });
+    }
     var name = c.botName();
     panel.setAttribute("aria-label", name);
     title.textContent = name;

@@ -10,10 +10,17 @@
 //! than the copy through a string, which costs microseconds per turn. Exported functions return
 //! `Result<T, JsError>`: a bad bot file is an exception with the core's message, while storage
 //! trouble never is (the chat falls back to memory, see [`storage`]).
+//!
+//! A bot whose owner opted into static word vectors (the definition's `word_vectors`) needs the
+//! table's bytes: [`Chat::vectors_needed`] names the table, [`WordVectors`] parses it once, and
+//! the `Chat` constructor takes it; the core decides what the table is used for.
 
 use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
+use sottovoce::nlu::StaticVectors;
+use sottovoce::definition::WORD_VECTOR_TABLES;
 use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 /// Where the conversation is kept: `localStorage` or memory.
@@ -23,7 +30,7 @@ use storage::Store;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Options of `new Chat(bytes, options)`. Every field is optional. */
+/** Options of `new Chat(bytes, options)` and `Chat.withVectors`. Every field is optional. */
 export interface ChatOptions {
   /** The visitor's language as a BCP 47 tag (`navigator.language`); the closest bot locale is used. Default: the bot's first locale. */
   locale?: string;
@@ -192,6 +199,26 @@ struct ChatOptions {
     seed: Option<f64>,
 }
 
+/// A static word-vector table (an `.svvec` file, e.g. the package's
+/// `vectors-minilm-l6-d64.svvec`), parsed once and shared by every [`Chat`] given it.
+#[wasm_bindgen]
+pub struct WordVectors {
+    table: Arc<StaticVectors>,
+}
+
+#[wasm_bindgen]
+impl WordVectors {
+    /// Parses the table in `bytes` (~1.2 MB for `minilm-l6-d64`; it then takes ~2-3 MB of wasm
+    /// memory).
+    ///
+    /// # Errors
+    /// The core's message when `bytes` is not a readable table (truncated, another format).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<WordVectors, JsError> {
+        Ok(WordVectors { table: Arc::new(StaticVectors::from_bytes(bytes)?) })
+    }
+}
+
 /// One visitor's conversation with one bot, saved after every change.
 #[wasm_bindgen]
 pub struct Chat {
@@ -208,41 +235,48 @@ impl Chat {
     /// Loads a bot from `bytes` and resumes the visitor's stored conversation, or starts a new
     /// one. `bytes` is a model file from `sottovoce build`; the full build (`sottovoce/full`)
     /// also takes definition JSON and trains it here, while the runtime build (`sottovoce`)
-    /// refuses it with a message naming the full build.
+    /// refuses it with a message naming the full build. A bot that asks for a word-vector table
+    /// ([`Chat::vectors_needed`]) is loaded with [`Chat::with_vectors`].
     ///
     /// # Errors
-    /// The core's message when the bytes are neither a readable model nor a valid definition,
-    /// or when `options` is not an object of the `ChatOptions` shape. A missing, corrupt or
-    /// unusable stored conversation is not an error: the chat starts afresh.
+    /// The core's message when the bytes are neither a readable model nor a valid definition
+    /// (or need a word-vector table), or when `options` is not an object of the `ChatOptions`
+    /// shape. A missing, corrupt or unusable stored conversation is not an error: the chat
+    /// starts afresh.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8], options: Option<ChatOptionsJs>) -> Result<Chat, JsError> {
-        let options: ChatOptions = match options {
-            Some(o) => {
-                let value = JsValue::from(o);
-                if value.is_undefined() || value.is_null() {
-                    ChatOptions::default()
-                } else {
-                    from_js(&value).map_err(|e| JsError::new(&format!("Chat options: {e}")))?
+        Chat::open(bytes, options, None)
+    }
+
+    /// As `new Chat(bytes, options)`, for a bot whose owner opted into the word-vector table
+    /// `vectors` (the definition's `word_vectors`); a bot that did not ignores it.
+    ///
+    /// # Errors
+    /// As the constructor; also when the bot asks for another table.
+    #[wasm_bindgen(js_name = withVectors)]
+    pub fn with_vectors(bytes: &[u8], vectors: &WordVectors, options: Option<ChatOptionsJs>) -> Result<Chat, JsError> {
+        Chat::open(bytes, options, Some(&vectors.table))
+    }
+
+    /// The name of the word-vector table the bot in `bytes` needs (`"minilm-l6-d64"`, served as
+    /// `vectors-<name>.svvec` beside the wasm), or `undefined` when it needs none. For a model
+    /// this decodes it, so call it after the constructor refused the bot: a bot that needs no
+    /// table loads at once.
+    #[wasm_bindgen(js_name = vectorsNeeded)]
+    pub fn vectors_needed(bytes: &[u8]) -> Option<String> {
+        let name = if sottovoce::model::is_model(bytes) {
+            match sottovoce::model::decode(bytes) {
+                Err(sottovoce::ModelError::VectorsRequired { hash, .. }) => {
+                    WORD_VECTOR_TABLES.iter().find(|(_, h)| *h == hash).map(|(n, _)| (*n).to_owned())
                 }
+                _ => None,
             }
-            None => ChatOptions::default(),
+        } else {
+            let text = std::str::from_utf8(bytes).ok()?;
+            sottovoce::BotDefinition::parse(text).ok()?.word_vectors
         };
-        let from_model = sottovoce::model::is_model(bytes);
-        let bot = load(bytes, from_model)?;
-        let id = bot.definition().id.clone();
-        let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
-        let store = Store::open(key, options.persist.unwrap_or(true));
-        let locale_hint = options.locale.unwrap_or_default();
-        let now = options.now.map_or_else(now_ms, to_ms);
-        let state = match store.load(&id) {
-            Some(state) => state,
-            None => {
-                let seed = options.seed.map_or_else(random_seed, |s| s as u64);
-                bot.new_state(&locale_hint, seed, now)
-            }
-        };
-        let escalation = store.load_escalation();
-        Ok(Chat { bot, state, store, locale_hint, from_model, escalation })
+        // Only a table the core knows: the name becomes part of a URL.
+        name.filter(|n| sottovoce::definition::word_vector_table_hash(n).is_some())
     }
 
     /// Starts (or continues) a visit at `now` (ms since the Unix epoch) and returns the
@@ -525,22 +559,60 @@ impl Chat {
     }
 }
 
-/// The bot in `bytes`: a model file, or (full build only) definition JSON to train.
+impl Chat {
+    /// The constructor's work, with the word-vector table when there is one.
+    fn open(bytes: &[u8], options: Option<ChatOptionsJs>, vectors: Option<&Arc<StaticVectors>>) -> Result<Chat, JsError> {
+        let options: ChatOptions = match options {
+            Some(o) => {
+                let value = JsValue::from(o);
+                if value.is_undefined() || value.is_null() {
+                    ChatOptions::default()
+                } else {
+                    from_js(&value).map_err(|e| JsError::new(&format!("Chat options: {e}")))?
+                }
+            }
+            None => ChatOptions::default(),
+        };
+        let from_model = sottovoce::model::is_model(bytes);
+        let bot = load(bytes, from_model, vectors)?;
+        let id = bot.definition().id.clone();
+        let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
+        let store = Store::open(key, options.persist.unwrap_or(true));
+        let locale_hint = options.locale.unwrap_or_default();
+        let now = options.now.map_or_else(now_ms, to_ms);
+        let state = match store.load(&id) {
+            Some(state) => state,
+            None => {
+                let seed = options.seed.map_or_else(random_seed, |s| s as u64);
+                bot.new_state(&locale_hint, seed, now)
+            }
+        };
+        let escalation = store.load_escalation();
+        Ok(Chat { bot, state, store, locale_hint, from_model, escalation })
+    }
+}
+
+/// The bot in `bytes`: a model file, or (full build only) definition JSON to train, with the
+/// word-vector table `vectors` when it asks for one.
 #[cfg(feature = "train")]
-fn load(bytes: &[u8], _is_model: bool) -> Result<Bot, JsError> {
-    Ok(Bot::load(bytes)?)
+fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, JsError> {
+    if is_model {
+        return Ok(Bot::from_model_with_vectors(bytes, vectors)?);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| JsError::new(&format!("the bot is neither a model file nor UTF-8 definition JSON: {e}")))?;
+    Ok(Bot::train_with_vectors(sottovoce::BotDefinition::from_json(text)?, vectors)?)
 }
 
 /// The bot in `bytes`, which must be a model file: the runtime build has no training code.
 #[cfg(not(feature = "train"))]
-fn load(bytes: &[u8], is_model: bool) -> Result<Bot, JsError> {
+fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, JsError> {
     if !is_model {
         return Err(JsError::new(
             "this is the runtime build of sottovoce, which loads compiled models (`sottovoce build`) only; \
              to train definition JSON in the page, import `sottovoce/full` (pkg/sottovoce_full.js)",
         ));
     }
-    Ok(Bot::from_model(bytes)?)
+    Ok(Bot::from_model_with_vectors(bytes, vectors)?)
 }
 
 /// A plain visitor transcript entry (no NLU: it went to a person).
