@@ -199,6 +199,23 @@ impl Bot {
         Bot::assemble(definition, m.intents, m.locales, m.threshold, m.slots)
     }
 
+    /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
+    /// model file or definition JSON in `bytes` needs to load ([`Bot::from_model_with_vectors`],
+    /// [`Bot::train_with_vectors`]), or `None` when it needs none, names a table this build does
+    /// not know, or is unreadable (loading it then reports why). For a model it decodes the file.
+    pub fn vectors_needed(bytes: &[u8]) -> Option<&'static str> {
+        if model::is_model(bytes) {
+            match model::decode(bytes) {
+                Err(ModelError::VectorsRequired { hash, .. }) => crate::definition::word_vector_table_name(hash),
+                _ => None,
+            }
+        } else {
+            let definition = BotDefinition::parse(std::str::from_utf8(bytes).ok()?).ok()?;
+            let name = definition.word_vectors?;
+            crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _)| n).find(|n| *n == name)
+        }
+    }
+
     /// Loads either a model file or definition JSON, telling them apart by the magic bytes.
     /// Only with the `train` feature; without it, [`Bot::from_model`] is the way in.
     ///

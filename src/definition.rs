@@ -81,6 +81,11 @@ pub fn word_vector_table_hash(name: &str) -> Option<u64> {
     WORD_VECTOR_TABLES.iter().find(|(n, _)| *n == name).map(|&(_, h)| h)
 }
 
+/// The name in [`WORD_VECTOR_TABLES`] of the table whose hash is `hash`, or `None`.
+pub fn word_vector_table_name(hash: u64) -> Option<&'static str> {
+    WORD_VECTOR_TABLES.iter().find(|&&(_, h)| h == hash).map(|&(n, _)| n)
+}
+
 /// One intent: a name, example utterances per locale, and the response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -142,6 +142,14 @@ fn a_definition_with_word_vectors_round_trips_through_the_model_file() {
     plain.word_vectors = None;
     let plain = Bot::train_with_vectors(plain, Some(&t)).expect("trains");
     Bot::from_model(&plain.to_model()).expect("a model without word vectors loads without a table");
+
+    // What the widget and the CLI ask before loading: which table, if any, to fetch.
+    assert_eq!(Bot::vectors_needed(MINI_VECTORS.as_bytes()), Some("minilm-l6-d64"));
+    assert_eq!(Bot::vectors_needed(&model), Some("minilm-l6-d64"));
+    assert_eq!(Bot::vectors_needed(STORE.as_bytes()), None);
+    assert_eq!(Bot::vectors_needed(&plain.to_model()), None);
+    let unknown = MINI_VECTORS.replace("\"minilm-l6-d64\"", "\"other-table\"");
+    assert_eq!(Bot::vectors_needed(unknown.as_bytes()), None, "only names the core lists");
 }
 
 #[test]

@@ -8,9 +8,8 @@ use std::time::Instant;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use sottovoce::model::ModelError;
 use sottovoce::nlu::StaticVectors;
-use sottovoce::{Bot, BotError};
+use sottovoce::Bot;
 
 /// Arguments of `sottovoce build`.
 #[derive(clap::Args)]
@@ -30,15 +29,18 @@ pub(crate) fn gzip_len(bytes: &[u8]) -> usize {
     gz.finish().map(|v| v.len()).unwrap_or(0)
 }
 
-/// The word-vector table built into this binary ([`crate::eval::SHIPPED_VECTORS`]), parsed on
-/// first use, for definitions whose `word_vectors` names it.
+/// The word-vector table the widget ships (assets/vectors, Apache-2.0, see its NOTICE), built
+/// into this binary for `build`, `chat`, `test` and `eval --vectors`.
+pub(crate) const SHIPPED_VECTORS: &[u8] = include_bytes!("../../../assets/vectors/minilm-l6-d64.svvec");
+
+/// [`SHIPPED_VECTORS`], parsed on first use, for definitions whose `word_vectors` names it.
 ///
 /// # Errors
 /// When the definition names a table this binary does not carry.
 pub(crate) fn shipped_vectors(name: &str) -> anyhow::Result<Arc<StaticVectors>> {
     static TABLE: OnceLock<Arc<StaticVectors>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        Arc::new(StaticVectors::from_bytes(crate::eval::SHIPPED_VECTORS).expect("the built-in table reads"))
+        Arc::new(StaticVectors::from_bytes(SHIPPED_VECTORS).expect("the built-in table reads"))
     });
     anyhow::ensure!(
         sottovoce::definition::word_vector_table_hash(name) == Some(table.hash()),
@@ -53,19 +55,13 @@ pub(crate) fn shipped_vectors(name: &str) -> anyhow::Result<Arc<StaticVectors>> 
 /// # Errors
 /// As [`Bot::load`].
 pub(crate) fn load_bot(bytes: &[u8]) -> anyhow::Result<Bot> {
-    match Bot::load(bytes) {
-        Err(BotError::VectorsNotGiven(name)) => {
-            let definition = sottovoce::BotDefinition::from_json(std::str::from_utf8(bytes)?)?;
-            Ok(Bot::train_with_vectors(definition, Some(&shipped_vectors(&name)?))?)
-        }
-        Err(BotError::Model(ModelError::VectorsRequired { hash, .. })) => {
-            let name = sottovoce::definition::WORD_VECTOR_TABLES
-                .iter()
-                .find(|(_, h)| *h == hash)
-                .map_or("an unknown table", |(n, _)| n);
-            Ok(Bot::from_model_with_vectors(bytes, Some(&shipped_vectors(name)?))?)
-        }
-        other => Ok(other?),
+    let Some(name) = Bot::vectors_needed(bytes) else { return Ok(Bot::load(bytes)?) };
+    let table = shipped_vectors(name)?;
+    if sottovoce::model::is_model(bytes) {
+        Ok(Bot::from_model_with_vectors(bytes, Some(&table))?)
+    } else {
+        let definition = sottovoce::BotDefinition::from_json(std::str::from_utf8(bytes)?)?;
+        Ok(Bot::train_with_vectors(definition, Some(&table))?)
     }
 }
 
@@ -141,6 +137,8 @@ fn display(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sottovoce::model::ModelError;
+    use sottovoce::BotError;
 
     const MINI: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -76,9 +76,6 @@ pub(crate) struct Args {
     vector_weight: Option<f32>,
 }
 
-/// The word-vector table the widget ships (assets/vectors, Apache-2.0, see its NOTICE).
-pub(crate) const SHIPPED_VECTORS: &[u8] = include_bytes!("../../../assets/vectors/minilm-l6-d64.svvec");
-
 /// What the out-of-scope rule maximises on val.
 ///
 /// CLINC150's val holds 3% out-of-scope queries and its test 18%; a deployed bot's share is
@@ -489,7 +486,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let mut options = TrainOptions::default();
-    let mut table_bytes = std::borrow::Cow::Borrowed(SHIPPED_VECTORS);
+    let mut table_bytes = std::borrow::Cow::Borrowed(crate::build::SHIPPED_VECTORS);
     if let Some(path) = &args.vectors_file {
         table_bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?.into();
     }

@@ -13,12 +13,11 @@
 //!
 //! A bot whose owner opted into static word vectors (the definition's `word_vectors`) needs the
 //! table's bytes: [`Chat::vectors_needed`] names the table, [`WordVectors`] parses it once, and
-//! the `Chat` constructor takes it; the core decides what the table is used for.
+//! [`Chat::with_vectors`] takes it; the core decides what the table is used for.
 
 use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::nlu::StaticVectors;
-use sottovoce::definition::WORD_VECTOR_TABLES;
 use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -264,19 +263,8 @@ impl Chat {
     /// table loads at once.
     #[wasm_bindgen(js_name = vectorsNeeded)]
     pub fn vectors_needed(bytes: &[u8]) -> Option<String> {
-        let name = if sottovoce::model::is_model(bytes) {
-            match sottovoce::model::decode(bytes) {
-                Err(sottovoce::ModelError::VectorsRequired { hash, .. }) => {
-                    WORD_VECTOR_TABLES.iter().find(|(_, h)| *h == hash).map(|(n, _)| (*n).to_owned())
-                }
-                _ => None,
-            }
-        } else {
-            let text = std::str::from_utf8(bytes).ok()?;
-            sottovoce::BotDefinition::parse(text).ok()?.word_vectors
-        };
-        // Only a table the core knows: the name becomes part of a URL.
-        name.filter(|n| sottovoce::definition::word_vector_table_hash(n).is_some())
+        // Only names the core lists, so the name is safe to put in a URL.
+        Bot::vectors_needed(bytes).map(str::to_owned)
     }
 
     /// Starts (or continues) a visit at `now` (ms since the Unix epoch) and returns the
