@@ -30,6 +30,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::definition::EntityDef;
+use crate::text::Utterance;
 
 /// Calendar arithmetic on day numbers (days since 1970-01-01), used to resolve dates.
 pub mod civil;
@@ -181,7 +182,13 @@ impl EntityExtractor {
     /// the policy in the [module docs](self): token entities swallow numbers inside them;
     /// owner-defined and built-in entities are reported independently.
     pub fn extract_with(&self, text: &str, ctx: &ExtractContext<'_>) -> Vec<Entity> {
-        let t = text::Text::new(text);
+        self.extract_utterance(&Utterance::analyze(text, ctx.locale), ctx)
+    }
+
+    /// As [`EntityExtractor::extract_with`], on a message already analysed: the extractors
+    /// read its chars and words instead of splitting the text again.
+    pub fn extract_utterance(&self, utterance: &Utterance<'_>, ctx: &ExtractContext<'_>) -> Vec<Entity> {
+        let t = text::Text::new(utterance);
         let langs = Lang::for_locale(ctx.locale);
         let comma = decimal_comma(ctx.locale);
 

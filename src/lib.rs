@@ -39,6 +39,8 @@ pub mod sentiment;
 pub mod stories;
 /// The serializable conversation state: transcript, active form, visitor profile.
 pub mod state;
+/// The bottom layer: one analysis per message (`Utterance`), one folding, one hash, one PRNG.
+pub mod text;
 
 mod bot;
 /// One stable sort shared by every call site, so std's sort is compiled into the wasm once.

@@ -27,18 +27,19 @@ use serde::{Deserialize, Serialize};
 
 mod compact;
 mod features;
-mod normalize;
 mod train;
 mod vectors;
 mod wordpiece;
 
 pub use features::FeatureConfig;
-pub use normalize::normalize;
-pub use vectors::{fnv1a64, StaticVectors, VectorsError, VECTORS_MAGIC};
+pub use crate::text::{fnv1a64, normalize};
+pub use vectors::{StaticVectors, VectorsError, VECTORS_MAGIC};
 #[cfg(test)]
 pub(crate) use vectors::table as vectors_test_table;
 
 use std::sync::Arc;
+
+use crate::text::Utterance;
 
 use compact::{Compact, CompactWire};
 use features::Scratch;
@@ -330,7 +331,18 @@ impl IntentClassifier {
     /// Probabilities in [0, 1], one per label in label order, summing to 1 (empty when the
     /// classifier has no labels).
     pub fn predict(&self, text: &str) -> Vec<f32> {
-        let mut scores = self.scores(text);
+        self.probabilities(&normalize(text))
+    }
+
+    /// As [`IntentClassifier::predict`], on a message already analysed: reads its
+    /// [`Utterance::normalized`] text instead of normalising it again.
+    pub fn predict_utterance(&self, utterance: &Utterance<'_>) -> Vec<f32> {
+        self.probabilities(utterance.normalized())
+    }
+
+    /// Softmax of [`IntentClassifier::scores_normalized`].
+    fn probabilities(&self, normalized: &str) -> Vec<f32> {
+        let mut scores = self.scores_normalized(normalized);
         if !scores.is_empty() {
             train::softmax(&mut scores);
         }
@@ -349,8 +361,13 @@ impl IntentClassifier {
 
     /// Raw label scores (logits) before the softmax, one per label in label order.
     pub fn scores(&self, text: &str) -> Vec<f32> {
+        self.scores_normalized(&normalize(text))
+    }
+
+    /// As [`IntentClassifier::scores`] on a text already normalised ([`normalize`]).
+    fn scores_normalized(&self, normalized: &str) -> Vec<f32> {
         let mut scratch = Scratch::default();
-        self.features.extract_with(text, self.vectors.as_ref().and_then(VectorUse::block), &mut scratch);
+        self.features.extract_normalized(normalized, self.vectors.as_ref().and_then(VectorUse::block), &mut scratch);
         let mut scores = vec![0.0f32; self.n_labels];
         self.linear.scores(&scratch.features, &mut scores);
         scores

@@ -20,6 +20,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use crate::text::{Token, TokenKind, Utterance};
+
 /// At or below this score a message is strongly negative (the empathetic reply variant).
 pub const NEGATIVE: f32 = -0.5;
 /// At or above this score a message is positive.
@@ -60,12 +62,32 @@ const DAMPERS: &[&str] = &[
     "slightly", "somewhat", "bit", "little", "kinda", "algo", "poco",
 ];
 
-/// Lower case without accents (`Pésimo` → `pesimo`), so lexicon and message meet; the same
-/// folding the entity extractors use.
-fn fold(word: &str) -> String {
-    word.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == '’' { '\'' } else { crate::entities::text::fold_accent(c) })
+/// The words of a message as `(as written, folded)`: runs of letters, digits, `'`, `’` and `-`
+/// (adjacent tokens of the utterance join), folded as the entity extractors fold
+/// ([`Fold::KeepEnye`](crate::text::Fold::KeepEnye): `Pésimo` → `pesimo`) with `’` as `'`, so lexicon and message meet.
+fn words<'a>(utterance: &Utterance<'a>) -> Vec<(&'a str, Cow<'a, str>)> {
+    let tokens = utterance.tokens();
+    let joins = |t: &Token| t.kind != TokenKind::Mark || matches!(t.text.as_str(), "'" | "’" | "-");
+    // Token index ranges of the words.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (k, t) in tokens.iter().enumerate().filter(|(_, t)| joins(t)) {
+        match spans.last_mut() {
+            Some((_, last)) if *last + 1 == k && tokens[*last].end == t.start => *last = k,
+            _ => spans.push((k, k)),
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(a, b)| {
+            let raw = utterance.slice(tokens[a].start, tokens[b].end);
+            // A word of ASCII lower case, digits, `'` and `-` is its own folded form: no copy.
+            let folded = if raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' || b == b'-') {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(tokens[a..=b].iter().map(|t| if t.text == "’" { "'" } else { t.folded.as_str() }).collect())
+            };
+            (raw, folded)
+        })
         .collect()
 }
 
@@ -116,23 +138,15 @@ pub fn score(text: &str, locale: &str) -> f32 {
     // A char takes at least a byte: a short text needs no counting.
     let end = if text.len() <= 1000 { None } else { text.char_indices().nth(1000) };
     let text = end.map_or(text, |(end, _)| &text[..end]);
+    score_utterance(&Utterance::analyze(text, locale), locale)
+}
+
+/// As [`score`], on a message already analysed (all of it is read: the caller truncates).
+pub fn score_utterance(utterance: &Utterance<'_>, locale: &str) -> f32 {
+    let text = utterance.text();
     let lex = lexicon(locale);
-    let raw: Vec<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let (raw, words): (Vec<&str>, Vec<Cow<'_, str>>) = words(utterance).into_iter().unzip();
     let all_caps = raw.iter().all(|w| !w.chars().any(char::is_lowercase));
-    // A word of ASCII lower case, digits, `'` and `-` is its own folded form: no copy.
-    let words: Vec<Cow<'_, str>> = raw
-        .iter()
-        .map(|w| {
-            if w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'\'' || b == b'-') {
-                Cow::Borrowed(*w)
-            } else {
-                Cow::Owned(fold(w))
-            }
-        })
-        .collect();
     let mut sum = 0.0_f32;
     for (i, word) in words.iter().enumerate() {
         let Some(mut v) = valence(lex, word) else {
@@ -176,7 +190,8 @@ mod tests {
             for line in lex.lines().filter(|l| !l.starts_with('#')) {
                 let (w, v) = line.split_once('\t').expect("word<TAB>valence");
                 let v: f32 = v.parse().expect("number");
-                assert!((-4.0..=4.0).contains(&v) && w == fold(w), "{line}");
+                let folded: Vec<String> = words(&Utterance::analyze(w, "")).into_iter().map(|(_, f)| f.into_owned()).collect();
+                assert!((-4.0..=4.0).contains(&v) && folded == [w], "{line}");
             }
         }
     }

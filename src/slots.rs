@@ -38,7 +38,6 @@ mod features;
 mod markup;
 mod score;
 mod tagger;
-mod tokens;
 
 pub use markup::{parse_markup, Annotated};
 pub use score::{mean_f1_by_group, score, Prf, SlotScores};

@@ -76,7 +76,7 @@ mod tests {
                 let mut ours = pairs(n, seed, keys);
                 let mut std_sorted = ours.clone();
                 sort_by(&mut ours, |a, b| a.0.cmp(&b.0));
-                std_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                std_sorted.sort_by_key(|a| a.0);
                 assert_eq!(ours, std_sorted, "n={n} keys={keys} seed={seed}");
             }
         }

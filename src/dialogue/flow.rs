@@ -9,6 +9,7 @@ use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
 use crate::dialogue::{DEFAULT_CONTEXT_TURNS, DEFAULT_MEMORY_TURNS};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
 use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
+use crate::text::Utterance;
 use crate::state::{ActiveForm, Context, ConversationState, Mention, Speaker, TranscriptEntry};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
@@ -89,8 +90,10 @@ pub(crate) fn understand(
     slot_intent: Option<usize>,
 ) -> Understanding {
     let text = nlu_text(text);
+    // One analysis of the message, read by every extractor below.
+    let utterance = Utterance::analyze(text, conversation.map_or("", |(current, _)| current));
     let def = &bot.definition;
-    let (intent_probs, order) = classify(bot, text);
+    let (intent_probs, order) = classify_utterance(bot, &utterance);
     let ranking: Vec<(String, f32)> = order
         .iter()
         .take(RANKING_LEN)
@@ -109,7 +112,7 @@ pub(crate) fn understand(
     let locale_probs: Vec<f32> = if def.locales.len() <= 1 {
         vec![1.0]
     } else {
-        bot.locales.predict(text).into_iter().map(clean).collect()
+        bot.locales.predict_utterance(&utterance).into_iter().map(clean).collect()
     };
     let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
         (0, 0.0_f32),
@@ -127,7 +130,7 @@ pub(crate) fn understand(
         Some((current, _)) if !locale_is_clear => current,
         _ => locale.as_str(),
     };
-    let sentiment = crate::sentiment::score(text, sentiment_locale);
+    let sentiment = crate::sentiment::score_utterance(&utterance, sentiment_locale);
     let mut entities = match conversation {
         Some((current, now_ms)) => {
             let reply_locale = if locale_is_clear {
@@ -136,13 +139,13 @@ pub(crate) fn understand(
                 current
             };
             bot.entities
-                .extract_with(text, &ExtractContext::new(reply_locale, now_ms))
+                .extract_utterance(&utterance, &ExtractContext::new(reply_locale, now_ms))
         }
-        None => bot.entities.extract(text),
+        None => bot.entities.extract_utterance(&utterance, &ExtractContext::default()),
     };
     if let Some(tagger) = &bot.slots {
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
-        add_learned(&mut entities, tagger.tag(text, tag_intent));
+        add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }
     Understanding {
         result: NluResult {
@@ -174,8 +177,12 @@ fn nlu_text(text: &str) -> &str {
 /// probability of every intent in definition order, in [0, 1], and the indices of the best
 /// [`RANKING_LEN`], best first.
 pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>) {
-    let text = nlu_text(text);
-    let mut intent_probs: Vec<f32> = bot.intents.predict(text).into_iter().map(clean).collect();
+    classify_utterance(bot, &Utterance::analyze(nlu_text(text), ""))
+}
+
+/// As [`classify`], on the message already analysed (and truncated).
+fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<usize>) {
+    let mut intent_probs: Vec<f32> = bot.intents.predict_utterance(utterance).into_iter().map(clean).collect();
     intent_probs.resize(bot.definition.intents.len(), 0.0);
     let order = best_first(&intent_probs, RANKING_LEN);
     (intent_probs, order)

@@ -740,7 +740,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
     // candidate never starts inside a lower-priority one, so ties at the same start decide.
     let mut candidates: Vec<(u8, Tok)> = Vec::new();
     let mut numeric = Vec::new();
-    scan_numeric(&t.chars, &mut numeric);
+    scan_numeric(t.chars, &mut numeric);
     candidates.extend(numeric.into_iter().map(|k| (0, k)));
     candidates.extend(ordinals.iter().map(|o| (1, Tok { start: o.start, end: o.end, kind: Tk::Ord(o.value) })));
     for n in nums {

@@ -15,7 +15,7 @@ fn is_local(c: char) -> bool {
 
 /// Pushes every address in `t`; the value keeps the local part as typed and lower-cases the domain.
 pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
-    let c = &t.chars;
+    let c = t.chars;
     for at in (0..c.len()).filter(|&i| c[i] == '@') {
         let mut start = at;
         while start > 0 && is_local(c[start - 1]) {

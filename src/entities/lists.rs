@@ -7,22 +7,21 @@
 //! word plus a plural `s` / `es`. At each position the longest match wins, then the one with
 //! fewer edits; matches of one list do not overlap.
 
-use super::text::{fold_accent, Text};
+use super::text::Text;
 use super::Entity;
+use crate::text::{tokenize, Token, TokenKind};
 
-/// Folded words of a phrase or message: (start, end, folded) in chars.
-fn words(chars: &[char]) -> Vec<(usize, usize, Vec<char>)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].is_alphanumeric() {
-                i += 1;
+/// Folded words of a phrase or message: (start, end, folded) in chars. A word is a run of
+/// letter and digit tokens with nothing between them (`iphone15`), folded as the tokens are.
+fn words(tokens: &[Token]) -> Vec<(usize, usize, Vec<char>)> {
+    let mut out: Vec<(usize, usize, Vec<char>)> = Vec::new();
+    for t in tokens.iter().filter(|t| t.kind != TokenKind::Mark) {
+        match out.last_mut() {
+            Some(last) if last.1 == t.start => {
+                last.1 = t.end;
+                last.2.extend(t.folded.chars());
             }
-            out.push((start, i, chars[start..i].iter().flat_map(|c| c.to_lowercase()).map(fold_accent).collect()));
-        } else {
-            i += 1;
+            _ => out.push((t.start, t.end, t.folded.chars().collect())),
         }
     }
     out
@@ -31,8 +30,7 @@ fn words(chars: &[char]) -> Vec<(usize, usize, Vec<char>)> {
 /// The form a phrase is compared in: folded words joined by one space (`Money-Back` →
 /// `money back`). Two phrases with the same key are the same phrase.
 pub fn list_key(phrase: &str) -> String {
-    let chars: Vec<char> = phrase.chars().collect();
-    words(&chars).into_iter().map(|(_, _, w)| w.into_iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+    words(&tokenize(phrase)).into_iter().map(|(_, _, w)| w.into_iter().collect::<String>()).collect::<Vec<_>>().join(" ")
 }
 
 /// Edits between two words when at most one (optimal string alignment distance), else `None`.
@@ -75,8 +73,7 @@ impl List {
         for (k, e) in entries.iter().enumerate() {
             values.push(e.value.clone());
             for p in std::iter::once(&e.value).chain(&e.synonyms) {
-                let chars: Vec<char> = p.chars().collect();
-                let ws: Vec<Vec<char>> = words(&chars).into_iter().map(|(_, _, w)| w).collect();
+                let ws: Vec<Vec<char>> = words(&tokenize(p)).into_iter().map(|(_, _, w)| w).collect();
                 if !ws.is_empty() {
                     phrases.push((ws, k));
                 }
@@ -105,7 +102,7 @@ impl List {
     }
 
     pub(crate) fn find(&self, t: &Text<'_>, out: &mut Vec<Entity>) {
-        let ws = words(&t.chars);
+        let ws = words(t.tokens());
         let joinable = |a: usize, b: usize| t.between(a, b).iter().all(|c| c.is_whitespace() || matches!(c, '-' | '\'' | '’' | '/'));
         let mut i = 0;
         while i < ws.len() {

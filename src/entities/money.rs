@@ -96,7 +96,7 @@ pub(crate) fn two_decimals(value: &str, shift: u32) -> String {
 
 /// Pushes a `money` entity for every number with a currency right before or after it.
 pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entity>) {
-    let c = &t.chars;
+    let c = t.chars;
     for n in nums {
         // Before: a symbol (`$20`, `US$ 20`, `€ 15`) or a code (`USD 20`).
         let mut q = n.start;

@@ -5,7 +5,8 @@
 //! Values are normalised to ASCII digits with a `.` decimal point, no thousands separators, no
 //! leading or trailing zeros (`1.500,50` → `1500.5`), and a leading `-` when negative.
 
-use super::text::{is_space_gap, Text};
+use super::ordinal::{is_ordinal_word, ordinal_suffix_at};
+use super::text::{is_space_gap, starts_token, Text};
 use super::Lang;
 
 /// A number found in a message: its char span and normalised value.
@@ -36,35 +37,6 @@ fn is_group_sep(c: char) -> bool {
     matches!(c, '.' | ',' | '\u{a0}' | '\u{202f}')
 }
 
-/// True when a number may start at `i`: not glued to a word or code before it (`A12`, `CU-12`,
-/// `v.2`, `1/2`).
-pub(crate) fn starts_token(c: &[char], i: usize) -> bool {
-    if i == 0 {
-        return true;
-    }
-    let p = c[i - 1];
-    if p.is_alphanumeric() || p == '_' {
-        return false;
-    }
-    if matches!(p, '-' | '/' | '.' | ',' | '_' | '\'' | ':') && i >= 2 && (c[i - 2].is_alphanumeric() || c[i - 2] == '_') {
-        return false;
-    }
-    true
-}
-
-/// The length in chars of an ordinal suffix at `j` (`1st`, `2nd`, `3rd`, `4th`, `1º`, `2ª`,
-/// `1.º`, `1er`, `2do`, `3ro`), or `None`: digits with such a suffix are an ordinal, not a number.
-pub(crate) fn ordinal_suffix_at(c: &[char], j: usize) -> Option<usize> {
-    let mut k = j;
-    if c.get(k) == Some(&'.') && matches!(c.get(k + 1), Some('º' | 'ª' | '°')) {
-        k += 1;
-    }
-    let len = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).count();
-    let suffix: String = c[k..k + len].iter().flat_map(|c| c.to_lowercase()).collect();
-    let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o");
-    ok.then_some(k + len - j)
-}
-
 /// Letters that may follow digits directly and leave a number (units of time, weight, length,
 /// volume, data, currency codes, `k` for thousands, `x` for times).
 const UNIT_SUFFIXES: &[&str] = &[
@@ -73,7 +45,7 @@ const UNIT_SUFFIXES: &[&str] = &[
 ];
 
 fn digits(t: &Text<'_>, decimal_comma: bool) -> Vec<Num> {
-    let c = &t.chars;
+    let c = t.chars;
     let n = c.len();
     let mut out = Vec::new();
     let mut i = 0;
@@ -318,7 +290,7 @@ fn is_pronoun(t: &Text<'_>, i: usize) -> bool {
         return false;
     }
     const DETERMINERS: &[&str] = &["the", "this", "that", "which", "each", "any", "every", "no", "another", "other", "last", "next", "same", "new", "old"];
-    DETERMINERS.contains(&prev.folded.as_str()) || super::ordinal::is_ordinal_word(&prev.folded)
+    DETERMINERS.contains(&prev.folded.as_str()) || is_ordinal_word(&prev.folded)
 }
 
 /// Parses the longest number starting at word `i`: its value and the index of its last word.
@@ -445,7 +417,7 @@ mod tests {
     use super::*;
 
     fn values(text: &str, langs: &[Lang], comma: bool) -> Vec<String> {
-        find(&Text::new(text), langs, comma).into_iter().map(|n| n.value).collect()
+        find(&Text::new(&crate::text::Utterance::analyze(text, "")), langs, comma).into_iter().map(|n| n.value).collect()
     }
 
     #[test]

@@ -4,8 +4,7 @@
 //! `second` / `segundo` after an article or a number (`wait a second`, `un segundo`, `30
 //! seconds`) is a duration, not an ordinal, and is skipped.
 
-use super::number::{ordinal_suffix_at, starts_token};
-use super::text::{is_space_gap, Text};
+use super::text::{is_space_gap, starts_token, Text};
 use super::Lang;
 
 /// An ordinal found in a message: char span and position (1-based).
@@ -43,6 +42,19 @@ fn en_word(w: &str) -> Option<u64> {
     pos(&EN_UNITS).map(|p| p + 1).or_else(|| pos(&EN_TEENS).map(|p| p + 10)).or_else(|| pos(&EN_TENS).map(|p| 20 + 10 * p))
 }
 
+/// The length in chars of an ordinal suffix at `j` (`1st`, `2nd`, `3rd`, `4th`, `1º`, `2ª`,
+/// `1.º`, `1er`, `2do`, `3ro`), or `None`: digits with such a suffix are an ordinal, not a number.
+pub(crate) fn ordinal_suffix_at(c: &[char], j: usize) -> Option<usize> {
+    let mut k = j;
+    if c.get(k) == Some(&'.') && matches!(c.get(k + 1), Some('º' | 'ª' | '°')) {
+        k += 1;
+    }
+    let len = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).count();
+    let suffix: String = c[k..k + len].iter().flat_map(|c| c.to_lowercase()).collect();
+    let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o");
+    ok.then_some(k + len - j)
+}
+
 /// True for an English ordinal word (`second`, `twentieth`).
 pub(crate) fn is_ordinal_word(folded: &str) -> bool {
     en_word(folded).is_some()
@@ -51,7 +63,7 @@ pub(crate) fn is_ordinal_word(folded: &str) -> bool {
 /// Every ordinal in the text, sorted by start.
 pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
     let mut out = Vec::new();
-    let c = &t.chars;
+    let c = t.chars;
     let mut i = 0;
     while i < c.len() {
         if !c[i].is_ascii_digit() {

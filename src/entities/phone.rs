@@ -12,7 +12,7 @@ use super::Entity;
 
 /// Pushes every phone number not overlapping an entity already in `out` (e-mails, URLs).
 pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
-    let c = &t.chars;
+    let c = t.chars;
     let mut found = Vec::new();
     let mut i = 0;
     while i < c.len() {

@@ -1,66 +1,42 @@
-//! A message prepared for the extractors: chars, a byte → char offset map and folded words.
+//! The message as the extractors see it: a view of the turn's [`Utterance`] with its chars, a
+//! byte → char offset map and its words (letter runs, folded [`Fold::KeepEnye`]).
+//!
+//! [`Fold::KeepEnye`]: crate::text::Fold::KeepEnye
 
 use super::Entity;
-
-/// One word: a maximal run of letters, with its char span and a folded form (lower case, accents
-/// removed: `Dieciséis` → `dieciseis`) so word lists match however the visitor typed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Word {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) folded: String,
-}
+use crate::text::{Token, TokenKind, Utterance};
 
 /// The message as the extractors see it.
 #[derive(Debug)]
 pub(crate) struct Text<'a> {
+    utterance: &'a Utterance<'a>,
     pub(crate) src: &'a str,
-    pub(crate) chars: Vec<char>,
-    /// Byte offset of each char, plus `src.len()` at the end.
-    byte_of: Vec<usize>,
-    pub(crate) words: Vec<Word>,
+    pub(crate) chars: &'a [char],
+    /// The letter runs, each with its char span and folded form (`Dieciséis` → `dieciseis`,
+    /// `años` stays), so word lists match however the visitor typed it.
+    pub(crate) words: Vec<&'a Token>,
 }
 
 impl<'a> Text<'a> {
-    pub(crate) fn new(src: &'a str) -> Text<'a> {
-        let mut chars = Vec::with_capacity(src.len());
-        let mut byte_of = Vec::with_capacity(src.len() + 1);
-        for (b, c) in src.char_indices() {
-            chars.push(c);
-            byte_of.push(b);
-        }
-        byte_of.push(src.len());
-        let mut words = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i].is_alphabetic() {
-                let start = i;
-                while i < chars.len() && chars[i].is_alphabetic() {
-                    i += 1;
-                }
-                let word = &chars[start..i];
-                // ASCII (most words) lower-cases without Unicode tables and has no accents.
-                let folded = if word.iter().all(char::is_ascii) {
-                    word.iter().map(char::to_ascii_lowercase).collect()
-                } else {
-                    word.iter().flat_map(|c| c.to_lowercase()).map(fold_accent).collect()
-                };
-                words.push(Word { start, end: i, folded });
-            } else {
-                i += 1;
-            }
-        }
-        Text { src, chars, byte_of, words }
+    /// The extractors' view of `utterance`.
+    pub(crate) fn new(utterance: &'a Utterance<'a>) -> Text<'a> {
+        let words = utterance.tokens().iter().filter(|t| t.kind == TokenKind::Letters).collect();
+        Text { utterance, src: utterance.text(), chars: utterance.chars(), words }
     }
 
     /// The char offset of a byte offset that starts a char (as regex matches do).
     pub(crate) fn char_at(&self, byte: usize) -> usize {
-        self.byte_of.partition_point(|&b| b < byte)
+        self.utterance.char_at(byte)
     }
 
     /// The text of a char span.
     pub(crate) fn slice(&self, start: usize, end: usize) -> &'a str {
-        &self.src[self.byte_of[start]..self.byte_of[end]]
+        self.utterance.slice(start, end)
+    }
+
+    /// The tokens of the message (letter runs, digit runs, single marks).
+    pub(crate) fn tokens(&self) -> &'a [Token] {
+        self.utterance.tokens()
     }
 
     /// An entity over a char span, its raw text taken from the message.
@@ -69,7 +45,7 @@ impl<'a> Text<'a> {
     }
 
     /// The chars between two offsets (empty when `end <= start`).
-    pub(crate) fn between(&self, start: usize, end: usize) -> &[char] {
+    pub(crate) fn between(&self, start: usize, end: usize) -> &'a [char] {
         if end <= start {
             &[]
         } else {
@@ -88,17 +64,20 @@ pub(crate) fn is_space_gap(gap: &[char]) -> bool {
     !gap.is_empty() && gap.iter().all(|c| c.is_whitespace())
 }
 
-/// Lower-case Latin letter without its accent (`é` → `e`, `ñ` stays `ñ`: it is a letter of its own).
-pub(crate) fn fold_accent(c: char) -> char {
-    match c {
-        'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        c => c,
+/// True when a token may start at char `i`: not glued to a letter, digit or `_` before it,
+/// directly or across one joining mark (`-`, `/`, `.`, `,`, `'`, `:`) that follows one.
+pub(crate) fn starts_token(c: &[char], i: usize) -> bool {
+    if i == 0 {
+        return true;
     }
+    let p = c[i - 1];
+    if p.is_alphanumeric() || p == '_' {
+        return false;
+    }
+    if matches!(p, '-' | '/' | '.' | ',' | '_' | '\'' | ':') && i >= 2 && (c[i - 2].is_alphanumeric() || c[i - 2] == '_') {
+        return false;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -107,11 +86,14 @@ mod tests {
 
     #[test]
     fn words_and_offsets() {
-        let t = Text::new("¡Veintidós niños!");
+        let u = Utterance::analyze("¡Veintidós niños!", "es");
+        let t = Text::new(&u);
         assert_eq!(t.words.len(), 2);
         assert_eq!(t.words[0].folded, "veintidos");
+        assert_eq!(t.words[1].folded, "niños");
         assert_eq!((t.words[1].start, t.words[1].end), (11, 16));
         assert_eq!(t.char_at("¡Veintidós".len()), 10);
         assert_eq!(t.slice(1, 10), "Veintidós");
+        assert!(starts_token(t.chars, 1) && !starts_token(t.chars, 2));
     }
 }

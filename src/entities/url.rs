@@ -17,7 +17,7 @@ fn is_url_char(c: char) -> bool {
 
 /// Pushes every URL not overlapping an entity already in `out` (e-mail addresses).
 pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
-    let c = &t.chars;
+    let c = t.chars;
     let lower: Vec<char> = c.iter().map(|c| c.to_ascii_lowercase()).collect();
     let at = |i: usize, s: &str| s.chars().enumerate().all(|(k, x)| lower.get(i + k) == Some(&x));
     let mut i = 0;

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::normalize::normalize_into;
 use super::vectors::StaticVectors;
+use crate::text::{fmix64, fnv1a_char, normalize_into, FNV_OFFSET, FNV_PRIME};
 
 /// What features to extract. Stored in the model so prediction matches training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,29 +42,13 @@ impl Default for FeatureConfig {
     }
 }
 
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-const SEED_WORD: u64 = 0xcbf2_9ce4_8422_2325;
+const SEED_WORD: u64 = FNV_OFFSET;
 const SEED_BIGRAM: u64 = 0x9e37_79b9_7f4a_7c15;
 const SEED_TRIGRAM: u64 = 0x27d4_eb2f_1656_67c5;
 const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
 /// Stands for the start and the end of the utterance in word bigrams.
 const BOUNDARY: u64 = 0x1656_67b1_9e37_79f9;
 
-/// One FNV-1a step over a character.
-#[inline]
-fn step(h: u64, c: char) -> u64 {
-    (h ^ c as u64).wrapping_mul(FNV_PRIME)
-}
-
-/// MurmurHash3's 64-bit finaliser: spreads FNV's weak low bits over the whole word.
-#[inline]
-pub(super) fn fmix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
 
 /// Reusable buffers, so extracting features allocates nothing once warm.
 ///
@@ -103,7 +87,7 @@ impl FeatureConfig {
     #[inline]
     fn bucket(&self, h: u64) -> u32 {
         let bits = self.hash_bits.clamp(1, 32) as u32;
-        (fmix(h) >> (64 - bits)) as u32
+        (fmix64(h) >> (64 - bits)) as u32
     }
 
     /// Extracts the features of `text` into `scratch.features` as `(bucket, value)` pairs.
@@ -126,14 +110,27 @@ impl FeatureConfig {
     /// value `j` at bucket [`FeatureConfig::dense_base`] `+ j` (zeros left out). The hashed
     /// features keep their norm 1, so the dense block weighs `weight` against them.
     pub(crate) fn extract_with(&self, text: &str, vectors: Option<(&StaticVectors, f32)>, scratch: &mut Scratch) {
-        let Scratch { text: norm, chars, words, word_buckets, char_buckets, tokens, dense, features } = scratch;
-        normalize_into(text, norm);
+        let mut norm = std::mem::take(&mut scratch.text);
+        normalize_into(text, &mut norm);
+        self.extract_normalized(&norm, vectors, scratch);
+        scratch.text = norm;
+    }
+
+    /// As [`FeatureConfig::extract_with`] on a text already normalised
+    /// ([`crate::text::normalize`], as [`crate::text::Utterance::normalized`] holds it).
+    pub(crate) fn extract_normalized(
+        &self,
+        norm: &str,
+        vectors: Option<(&StaticVectors, f32)>,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch { text: _, chars, words, word_buckets, char_buckets, tokens, dense, features } = scratch;
         words.clear();
         word_buckets.clear();
         char_buckets.clear();
         features.clear();
         for word in norm.split(' ').filter(|w| !w.is_empty()) {
-            let h = word.chars().fold(SEED_WORD, step);
+            let h = word.chars().fold(SEED_WORD, fnv1a_char);
             words.push(h);
             word_buckets.push(self.bucket(h));
             if self.char_max >= self.char_min && self.char_max > 0 {
@@ -145,7 +142,7 @@ impl FeatureConfig {
                 for start in 0..chars.len() {
                     let mut h = SEED_CHAR;
                     for (n, &c) in chars[start..].iter().take(hi).enumerate() {
-                        h = step(h, c);
+                        h = fnv1a_char(h, c);
                         if n + 1 >= lo {
                             char_buckets.push(self.bucket(h ^ ((n as u64 + 1) << 56)));
                         }

@@ -7,6 +7,8 @@
 //! 5.1), so an update costs only the example's non-zero features times the number of labels.
 //! The weight matrix is laid out one row of labels per feature, so both the forward and the
 //! backward pass run over contiguous memory the compiler vectorises.
+use crate::text::SplitMix64;
+
 
 /// Examples in compressed sparse row form.
 #[derive(Debug, Default)]
@@ -57,32 +59,6 @@ impl Dense {
     pub(crate) fn scale_logits(&mut self, k: f32) {
         for w in self.weights.iter_mut().chain(self.bias.iter_mut()) {
             *w *= k;
-        }
-    }
-}
-
-/// SplitMix64 (Steele et al., 2014): a tiny, seedable, portable generator.
-#[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(pub(crate) u64);
-
-impl SplitMix64 {
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
-    }
-
-    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
         }
     }
 }

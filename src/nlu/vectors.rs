@@ -21,6 +21,7 @@
 //! is embedded.
 
 use super::wordpiece::WordPiece;
+use crate::text::fnv1a64;
 
 /// First bytes of a vector table.
 pub const VECTORS_MAGIC: &[u8; 6] = b"SVVEC1";
@@ -92,11 +93,6 @@ impl PartialEq for StaticVectors {
     fn eq(&self, other: &StaticVectors) -> bool {
         self.hash == other.hash && self.byte_len == other.byte_len
     }
-}
-
-/// FNV-1a, 64 bits (Fowler, Noll and Vo): the identity of a table's bytes.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// IEEE 754 half precision to single precision (exact for every value).
@@ -212,13 +208,13 @@ impl StaticVectors {
     }
 
     /// The sentence vector of `text`: normalised as the classifier normalises it
-    /// ([`normalize`](super::normalize)), split into WordPiece tokens (a word of 4+ ASCII letters
+    /// ([`normalize`](crate::text::normalize)), split into WordPiece tokens (a word of 4+ ASCII letters
     /// that is no whole token but one edit from one takes that token, as a typo would), the
     /// mean of their rows,
     /// scaled to L2 norm 1. `dim()` values; all zeros when no token has a non-zero row.
     pub fn embed(&self, text: &str) -> Vec<f32> {
         let mut out = vec![0.0; self.dim];
-        self.embed_normalized(&super::normalize(text), &mut Vec::new(), &mut out);
+        self.embed_normalized(&crate::text::normalize(text), &mut Vec::new(), &mut out);
         out
     }
 

@@ -3,12 +3,14 @@
 //! continuation token that starts the rest, and so on.
 //!
 //! The vocabulary comes with a [`StaticVectors`](super::vectors::StaticVectors) table; the
-//! words come from [`normalize`](super::normalize) (lowercase, accents folded, punctuation
+//! words come from [`normalize`](crate::text::normalize) (lowercase, accents folded, punctuation
 //! dropped), which is what BERT-base uncased's own basic tokenizer does to them, except that
 //! punctuation is dropped instead of becoming tokens of its own.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::text::{fmix64, fnv1a_byte, FNV_OFFSET};
 
 /// The prefix that marks a token continuing a word.
 const CONTINUATION: &str = "##";
@@ -23,19 +25,17 @@ struct TokenHasher(u64);
 
 impl Default for TokenHasher {
     fn default() -> Self {
-        TokenHasher(0xcbf2_9ce4_8422_2325)
+        TokenHasher(FNV_OFFSET)
     }
 }
 
 impl Hasher for TokenHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0 = bytes.iter().fold(self.0, |h, &b| fnv1a_byte(h, b));
     }
 
     fn finish(&self) -> u64 {
-        super::features::fmix(self.0)
+        fmix64(self.0)
     }
 }
 

@@ -2,10 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tokens::Token;
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+use crate::text::{fnv1a_byte, splitmix_mix, Token, FNV_OFFSET};
 
 /// FNV-1a over the parts of one feature, finished by the SplitMix64 mixer: stable across
 /// platforms and Rust versions, unlike `std`'s hashers, so a saved model keeps its meaning.
@@ -17,7 +14,7 @@ impl Fh {
         Fh(FNV_OFFSET).byte(template)
     }
     fn byte(self, b: u8) -> Fh {
-        Fh((self.0 ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+        Fh(fnv1a_byte(self.0, b))
     }
     fn str(self, s: &str) -> Fh {
         s.bytes().fold(self, Fh::byte).byte(0xff)
@@ -26,15 +23,8 @@ impl Fh {
         n.to_le_bytes().into_iter().fold(self, Fh::byte)
     }
     fn finish(self) -> u64 {
-        mix64(self.0)
+        splitmix_mix(self.0)
     }
-}
-
-/// SplitMix64's finaliser (Steele, Lea and Flood 2014).
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Slot values seen in training, keyed by a 32-bit hash of their lower-cased tokens.
@@ -282,7 +272,7 @@ pub(crate) fn extract(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slots::tokens::tokenize;
+    use crate::text::tokenize;
 
     #[test]
     fn shapes_collapse_runs() {

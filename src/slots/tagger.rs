@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::features::{extract, mix64, Gazetteer};
-use super::tokens::{tokenize, Token};
+use super::features::{extract, Gazetteer};
+use crate::text::{tokenize, SplitMix64, Token, Utterance};
 use super::{SlotError, SlotSpan};
 
 /// Options for [`SlotTagger::train`]; the defaults are what the bot and `sottovoce eval` use.
@@ -279,23 +279,6 @@ fn viterbi(em: &[f32], allowed: &[u16], transitions: &[f32], n_tags: usize, path
     path.extend(rev.into_iter().rev());
 }
 
-/// SplitMix64 (Steele, Lea and Flood 2014): the seeded generator for example order.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix64(self.0)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
 /// Gives each token a BIO tag from the spans; a token belongs to a span when it starts inside
 /// it. Spans must be sorted and disjoint.
 fn bio(tokens: &[Token], spans: &[(usize, usize, u16)]) -> Vec<u16> {
@@ -503,7 +486,7 @@ impl SlotTagger {
         let mut tw = vec![0f32; n_trans];
         let mut tu = vec![0f64; n_trans];
         let mut c = 1f64;
-        let mut rng = SplitMix(options.seed);
+        let mut rng = SplitMix64(options.seed);
         let all_tags: Vec<u16> = (0..n_tags as u16).collect();
         let mut order: Vec<usize> = (0..prepared.len()).collect();
         let (mut em, mut path) = (Vec::new(), Vec::new());
@@ -524,7 +507,7 @@ impl SlotTagger {
                 }
                 // Now and then the example is seen without its intent, so that tagging with an
                 // unknown intent works too.
-                let blind = rng.unit() < options.no_intent_rate;
+                let blind = rng.unit_f32() < options.no_intent_rate;
                 let (tags, ends) = if blind {
                     (&all_tags[..], &p.mids[..])
                 } else {
@@ -612,7 +595,12 @@ impl SlotTagger {
     /// index the tagger never saw) every slot can, without the intent-specific features.
     /// Returns spans in text order, with char offsets (end exclusive) and the covered text.
     pub fn tag(&self, text: &str, intent: Option<usize>) -> Vec<SlotSpan> {
-        let tokens = tokenize(text);
+        self.tag_utterance(&Utterance::analyze(text, ""), intent)
+    }
+
+    /// As [`SlotTagger::tag`], on a message already analysed: reads its tokens.
+    pub fn tag_utterance(&self, utterance: &Utterance<'_>, intent: Option<usize>) -> Vec<SlotSpan> {
+        let tokens = utterance.tokens();
         if tokens.is_empty() || self.slots.is_empty() {
             return Vec::new();
         }
@@ -626,11 +614,11 @@ impl SlotTagger {
             }
         };
         let mut matches = Vec::new();
-        self.gazetteer.matches(&tokens, None, &mut matches);
+        self.gazetteer.matches(tokens, None, &mut matches);
         let (mut feats, mut offsets, mut mids, mut em, mut path) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         extract(
-            &tokens,
+            tokens,
             intent.map(|i| i as u32),
             &matches,
             &mut feats,
@@ -656,7 +644,6 @@ impl SlotTagger {
             &mut path,
         );
 
-        let chars: Vec<char> = text.chars().collect();
         let mut spans = Vec::new();
         let mut i = 0;
         while i < path.len() {
@@ -668,7 +655,7 @@ impl SlotTagger {
                 let (start, end) = (tokens[i].start, tokens[j - 1].end);
                 spans.push(SlotSpan {
                     slot: self.slots[(path[i] as usize - 1) / 2].clone(),
-                    value: chars[start..end].iter().collect(),
+                    value: utterance.slice(start, end).to_owned(),
                     start,
                     end,
                 });
