@@ -440,12 +440,12 @@ pub struct Escalation {
     pub redact: Vec<String>,
 }
 
+/// The next number of the [`SplitMix64`](crate::text::SplitMix64) stream whose state is `state`.
 fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    let mut rng = crate::text::SplitMix64(*state);
+    let next = rng.next_u64();
+    *state = rng.0;
+    next
 }
 
 /// The delay before retry number `attempts + 1` after `attempts` failures: exponential from

@@ -20,6 +20,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::definition::OUT_OF_SCOPE_INTENT;
 use sottovoce::nlu::{IntentClassifier, TrainOptions};
+use sottovoce::text::SplitMix64 as Rng;
 
 // Slot scoring lives beside this file (written by the slots engineer); it runs when the
 // splits carry `entities`.
@@ -136,21 +137,10 @@ fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// SplitMix64, for seeded noise and splits (the CLI needs no cryptographic randomness).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// An index in `0..n` from the core's SplitMix64 (the CLI needs no cryptographic randomness), by
+/// remainder: how the published noise figures drew their indices.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next_u64() % n as u64) as usize
 }
 
 /// Swaps two neighbours, drops or doubles one character in about `rate` of the words.
@@ -158,9 +148,9 @@ fn add_typos(text: &str, rate: f64, rng: &mut Rng) -> String {
     let mut out = Vec::new();
     for word in text.split(' ') {
         let mut chars: Vec<char> = word.chars().collect();
-        if !chars.is_empty() && (rng.next() >> 11) as f64 / (1u64 << 53) as f64 <= rate {
-            let i = rng.below(chars.len());
-            match rng.below(3) {
+        if !chars.is_empty() && (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= rate {
+            let i = below(rng, chars.len());
+            match below(rng, 3) {
                 0 if chars.len() >= 2 => {
                     let j = if i + 1 < chars.len() { i + 1 } else { i - 1 };
                     chars.swap(i, j);
