@@ -2,37 +2,33 @@
 //! and the delivery status with retries, as pure values and transitions (time comes in).
 //!
 //! - [`build_payload`](crate::escalation::build_payload) turns a [`ConversationState`](crate::ConversationState) into what the escalation server's
-//!   `POST /api/escalations` takes: the transcript (visitor and bot messages, each visitor
+//!   `POST /api/escalations` takes ([`EscalationRequest`], owned by [`crate::protocol`]): the transcript (visitor and bot messages, each visitor
 //!   message with the bot's intent, confidence and sentiment), only the profile fields the owner
 //!   allows ([`Policy::profile_fields`](crate::escalation::Policy::profile_fields)), and the locale. Every text is redacted first: card
 //!   numbers (13 to 19 digits, optionally grouped by single spaces or dashes, that pass the Luhn
 //!   check) and the owner's own patterns ([`Policy::redact`](crate::escalation::Policy::redact), `regex-lite` syntax).
 //! - [`Escalation`](crate::escalation::Escalation) is what the widget keeps (in `localStorage`) between consent and the agent's
 //!   last word: the payload, the idempotency key, the [`Status`](crate::escalation::Status), visitor messages not yet
-//!   delivered to the agent, and the last server event seen. Retries back off exponentially
-//!   (1 s, 2 s, 4 s … capped at 60 s) with "equal jitter" (half the delay fixed, half random,
-//!   from the escalation's own SplitMix64 stream seeded from the conversation's RNG), as in
-//!   AWS's "Exponential Backoff And Jitter" (2015).
+//!   delivered to the agent, and the last server event seen. Which answers are retried, and
+//!   when, is [`crate::protocol::delivery`]'s decision (the jitter comes from the escalation's
+//!   own SplitMix64 stream, seeded from the conversation's RNG); a final refusal (422 …) stops
+//!   the retries and is kept as [`Status::Rejected`] or [`Outgoing::rejected`].
 
 use std::collections::BTreeMap;
 
 use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::state::{ConversationState, Speaker};
+use crate::protocol::delivery::{Delivery, Event, Step};
+use crate::protocol::{Author, EscalationRequest, TranscriptMessage};
+use crate::state::ConversationState;
 
-/// First retry delay, in ms.
-pub const BACKOFF_BASE_MS: u64 = 1_000;
-/// Longest retry delay, in ms.
-pub const BACKOFF_MAX_MS: u64 = 60_000;
-/// A send still marked in flight after this long (the page was closed mid-send) is due again.
-pub const STALE_SEND_MS: u64 = 30_000;
+pub use crate::protocol::delivery::{backoff_ms, BACKOFF_BASE_MS, BACKOFF_MAX_MS, STALE_SEND_MS};
+pub use crate::protocol::DEFAULT_PROFILE_FIELDS;
 /// What a card number becomes.
 pub const CARD_LABEL: &str = "[redacted card number]";
 /// What an owner-listed pattern's match becomes.
 pub const PATTERN_LABEL: &str = "[redacted]";
-/// Profile fields sent when the owner lists none.
-pub const DEFAULT_PROFILE_FIELDS: [&str; 3] = ["name", "locale", "visits"];
 
 /// Why an escalation could not be prepared or changed.
 #[derive(Debug, thiserror::Error)]
@@ -197,38 +193,8 @@ pub fn redact_cards(text: &str) -> String {
     out
 }
 
-/// One transcript message as the server takes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PayloadMessage {
-    /// `visitor` or `bot`.
-    pub author: String,
-    /// Redacted plain text.
-    pub text: String,
-    /// When it was said, ms since the Unix epoch.
-    pub at_ms: u64,
-    /// For visitor messages: the intent the bot recognised.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intent: Option<String>,
-    /// For visitor messages: the bot's confidence in [0, 1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f64>,
-    /// For visitor messages: sentiment in [-1, 1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sentiment: Option<f64>,
-}
-
-/// The body of `POST /api/escalations` (without the idempotency key, which goes in a header).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Payload {
-    /// The conversation's locale (BCP 47).
-    pub locale: String,
-    /// The bot's id.
-    pub bot_id: String,
-    /// Allowed profile fields only: name → string or number.
-    pub profile: BTreeMap<String, serde_json::Value>,
-    /// Visitor and bot messages, oldest first, redacted.
-    pub transcript: Vec<PayloadMessage>,
-}
+/// The body of `POST /api/escalations` (the widget sends the idempotency key as a header).
+pub type Payload = EscalationRequest;
 
 /// Builds what would be sent for `state` under `policy`: redacted transcript with annotations,
 /// allowed profile fields, locale. Agent messages (an earlier escalation) are left out.
@@ -241,20 +207,20 @@ pub fn build_payload(
     policy: &Policy,
 ) -> Result<Payload, EscalationError> {
     let redactor = Redactor::new(&policy.redact)?;
-    let transcript: Vec<PayloadMessage> = state
+    let transcript: Vec<TranscriptMessage> = state
         .transcript
         .iter()
-        .filter(|e| e.from != Speaker::Agent && !e.text.trim().is_empty())
+        .filter(|e| e.from != Author::Agent && !e.text.trim().is_empty())
         .map(|e| {
-            let visitor = e.from == Speaker::Visitor;
-            PayloadMessage {
-                author: if visitor { "visitor" } else { "bot" }.to_owned(),
+            let visitor = e.from == Author::Visitor;
+            TranscriptMessage {
+                author: e.from,
                 text: redactor.redact(&e.text),
-                at_ms: e.time_ms,
+                at_ms: Some(e.time_ms),
                 intent: e
                     .intent
                     .clone()
-                    .filter(|i| visitor && !i.is_empty() && i.len() <= 100),
+                    .filter(|i| visitor && crate::protocol::intent_ok(i)),
                 confidence: e
                     .confidence
                     .filter(|_| visitor)
@@ -293,8 +259,10 @@ pub fn build_payload(
         }
     }
     Ok(Payload {
+        idempotency_key: None,
         locale: p.locale.clone(),
-        bot_id: state.bot_id.clone(),
+        bot_id: Some(state.bot_id.clone()),
+        page_url: None,
         profile,
         transcript,
     })
@@ -337,6 +305,13 @@ pub enum Status {
         /// Conversation id.
         id: String,
     },
+    /// The server refused the escalation for good (HTTP `http_status`: 422 …); not retried.
+    Rejected {
+        /// Attempts made.
+        attempts: u32,
+        /// The final HTTP status.
+        http_status: u16,
+    },
 }
 
 /// [`Status`] as stored, read as one flat object: serde's buffering of an internally tagged
@@ -352,6 +327,7 @@ struct StatusFields {
     sent_ms: Option<u64>,
     attempts: Option<u32>,
     next_retry_ms: Option<u64>,
+    http_status: Option<u16>,
 }
 
 impl TryFrom<StatusFields> for Status {
@@ -380,13 +356,17 @@ impl TryFrom<StatusFields> for Status {
             "resolved" => Status::Resolved {
                 id: f.id.ok_or_else(|| missing("id"))?,
             },
+            "rejected" => Status::Rejected {
+                attempts: f.attempts.ok_or_else(|| missing("attempts"))?,
+                http_status: f.http_status.ok_or_else(|| missing("http_status"))?,
+            },
             other => return Err(format!("unknown escalation status `{other}`")),
         })
     }
 }
 
 impl Status {
-    /// The status's name (`queued`, `sending`, `sent`, `failed`, `resolved`).
+    /// The status's name (`queued`, `sending`, `sent`, `failed`, `resolved`, `rejected`).
     pub fn name(&self) -> &'static str {
         match self {
             Status::Queued { .. } => "queued",
@@ -394,6 +374,7 @@ impl Status {
             Status::Sent { .. } => "sent",
             Status::Failed { .. } => "failed",
             Status::Resolved { .. } => "resolved",
+            Status::Rejected { .. } => "rejected",
         }
     }
 }
@@ -413,6 +394,10 @@ pub struct Outgoing {
     /// Not before this time (0: now).
     #[serde(default)]
     pub next_retry_ms: u64,
+    /// The HTTP status that refused it for good (413, 422 …): it is not sent again, and stays
+    /// in the visitor's transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u16>,
 }
 
 /// One escalation, from consent on. Serialize it to keep it across reloads.
@@ -440,24 +425,6 @@ pub struct Escalation {
     pub redact: Vec<String>,
 }
 
-/// The next number of the [`SplitMix64`](crate::text::SplitMix64) stream whose state is `state`.
-fn splitmix(state: &mut u64) -> u64 {
-    let mut rng = crate::text::SplitMix64(*state);
-    let next = rng.next_u64();
-    *state = rng.0;
-    next
-}
-
-/// The delay before retry number `attempts + 1` after `attempts` failures: exponential from
-/// [`BACKOFF_BASE_MS`], capped at [`BACKOFF_MAX_MS`], half fixed and half drawn from `random`.
-pub fn backoff_ms(attempts: u32, random: u64) -> u64 {
-    let exp = BACKOFF_BASE_MS
-        .saturating_mul(1u64 << attempts.saturating_sub(1).min(20))
-        .min(BACKOFF_MAX_MS);
-    let half = exp / 2;
-    half + random % (half + 1)
-}
-
 impl Escalation {
     /// Queues the payload for `state` at `now` (the visitor consented). The jitter stream is
     /// seeded from the conversation's RNG (which advances).
@@ -470,9 +437,7 @@ impl Escalation {
         idempotency_key: &str,
         now_ms: u64,
     ) -> Result<Escalation, EscalationError> {
-        if !(16..=200).contains(&idempotency_key.len())
-            || !idempotency_key.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if !crate::protocol::idempotency_key_ok(idempotency_key) {
             return Err(EscalationError::Key);
         }
         let payload = build_payload(state, policy)?;
@@ -488,17 +453,38 @@ impl Escalation {
         })
     }
 
-    /// True when a create request should start now: queued, failed and due, or a send left
-    /// in flight for [`STALE_SEND_MS`] (the page closed mid-send).
-    pub fn create_due(&self, now_ms: u64) -> bool {
+    /// The create request's delivery, as [`crate::protocol::delivery`] sees it (sent or
+    /// resolved: delivered).
+    pub fn delivery(&self) -> Delivery {
         match self.status {
-            Status::Queued { .. } => true,
-            Status::Failed { next_retry_ms, .. } => now_ms >= next_retry_ms,
-            Status::Sending { started_ms, .. } => {
-                now_ms >= started_ms.saturating_add(STALE_SEND_MS)
-            }
-            _ => false,
+            Status::Queued { .. } => Delivery::Pending,
+            Status::Sending { attempt, started_ms } => Delivery::InFlight { attempt, started_ms },
+            Status::Failed { attempts, next_retry_ms } => Delivery::Waiting { attempts, next_ms: next_retry_ms },
+            Status::Sent { .. } | Status::Resolved { .. } => Delivery::Delivered,
+            Status::Rejected { attempts, http_status } => Delivery::Rejected { attempts, status: http_status },
         }
+    }
+
+    /// Feeds `event` at `now_ms` to the create request's delivery and returns the next step.
+    /// A 2xx answer leaves the status `sending` until [`Escalation::mark_sent`] records the id
+    /// and token from its body; a final refusal becomes [`Status::Rejected`].
+    pub fn on_create(&mut self, event: Event, now_ms: u64) -> Step {
+        let mut delivery = self.delivery();
+        let step = delivery.on(event, now_ms, &mut self.rng);
+        match delivery {
+            Delivery::Pending | Delivery::Delivered => {}
+            Delivery::InFlight { attempt, started_ms } => self.status = Status::Sending { attempt, started_ms },
+            Delivery::Waiting { attempts, next_ms } => self.status = Status::Failed { attempts, next_retry_ms: next_ms },
+            Delivery::Rejected { attempts, status } => self.status = Status::Rejected { attempts, http_status: status },
+        }
+        step
+    }
+
+    /// True when a create request should start now: queued, failed and due, or a send left
+    /// in flight for [`STALE_SEND_MS`] (the page closed mid-send). Never after a final refusal.
+    pub fn create_due(&self, now_ms: u64) -> bool {
+        let mut rng = self.rng;
+        matches!(self.delivery().on(Event::Tick, now_ms, &mut rng), Step::SendNow { .. })
     }
 
     /// Marks a create request as started; returns the attempt number.
@@ -510,7 +496,7 @@ impl Escalation {
             Status::Queued { .. } => 1,
             Status::Failed { attempts, .. } => attempts + 1,
             Status::Sending { attempt, .. } => attempt + 1,
-            _ => return Err(self.refuse("send")),
+            Status::Sent { .. } | Status::Resolved { .. } | Status::Rejected { .. } => return Err(self.refuse("send")),
         };
         self.status = Status::Sending {
             attempt,
@@ -528,34 +514,28 @@ impl Escalation {
         };
     }
 
-    /// The create request failed (network, server down, 5xx, 429); returns when to retry.
+    /// The create request got no answer (network error) at `now_ms`; returns when to retry.
     ///
     /// # Errors
-    /// [`EscalationError::Transition`] once sent or resolved.
+    /// [`EscalationError::Transition`] unless a send is in flight.
     pub fn mark_failed(&mut self, now_ms: u64) -> Result<u64, EscalationError> {
-        let attempts = match self.status {
-            Status::Sending { attempt, .. } => attempt,
-            Status::Failed { attempts, .. } => attempts + 1,
-            Status::Queued { .. } => 1,
-            _ => return Err(self.refuse("fail")),
-        };
-        let next = now_ms + backoff_ms(attempts, splitmix(&mut self.rng));
-        self.status = Status::Failed {
-            attempts,
-            next_retry_ms: next,
-        };
-        Ok(next)
+        if !matches!(self.status, Status::Sending { .. }) {
+            return Err(self.refuse("fail"));
+        }
+        match self.on_create(Event::NetworkError, now_ms) {
+            Step::WaitUntil { at_ms } => Ok(at_ms),
+            _ => Err(self.refuse("fail")),
+        }
     }
 
     /// A page (re)loaded at `now`: no request of this page can be in flight, so a send still
     /// marked as such was cut off (page closed mid-send) and counts as failed, due at once. The
     /// idempotency key makes the retry safe even if the cut-off request had been stored.
     pub fn resume(&mut self, now_ms: u64) {
-        if let Status::Sending { attempt, .. } = self.status {
-            self.status = Status::Failed {
-                attempts: attempt,
-                next_retry_ms: now_ms,
-            };
+        let mut delivery = self.delivery();
+        delivery.resume(now_ms);
+        if let Delivery::Waiting { attempts, next_ms } = delivery {
+            self.status = Status::Failed { attempts, next_retry_ms: next_ms };
         }
     }
 
@@ -577,6 +557,7 @@ impl Escalation {
             at_ms: now_ms,
             attempts: 0,
             next_retry_ms: 0,
+            rejected: None,
         };
         self.outbox.push(message.clone());
         message
@@ -587,13 +568,41 @@ impl Escalation {
         self.outbox.retain(|m| m.client_id != client_id);
     }
 
-    /// Delivering `client_id` failed; returns when to retry it.
+    /// The answer to (or network error of) a send of the message `client_id` at `now_ms`:
+    /// delivered messages leave the outbox, retryable failures wait, final refusals are marked
+    /// [`Outgoing::rejected`] and never sent again. `None` when `client_id` is not in the outbox.
+    pub fn message_outcome(&mut self, client_id: &str, event: Event, now_ms: u64) -> Option<Step> {
+        let i = self.outbox.iter().position(|m| m.client_id == client_id)?;
+        let m = &mut self.outbox[i];
+        let mut delivery = match m.rejected {
+            Some(status) => Delivery::Rejected { attempts: m.attempts, status },
+            // An answer always follows a send: the message was in flight.
+            None => Delivery::InFlight { attempt: m.attempts + 1, started_ms: now_ms },
+        };
+        let step = delivery.on(event, now_ms, &mut self.rng);
+        match delivery {
+            Delivery::Delivered => {
+                self.outbox.remove(i);
+            }
+            Delivery::Waiting { attempts, next_ms } => {
+                m.attempts = attempts;
+                m.next_retry_ms = next_ms;
+            }
+            Delivery::Rejected { attempts, status } => {
+                m.attempts = attempts;
+                m.rejected = Some(status);
+            }
+            Delivery::Pending | Delivery::InFlight { .. } => {}
+        }
+        Some(step)
+    }
+
+    /// Delivering `client_id` failed (network error); returns when to retry it.
     pub fn message_failed(&mut self, client_id: &str, now_ms: u64) -> Option<u64> {
-        let random = splitmix(&mut self.rng);
-        let m = self.outbox.iter_mut().find(|m| m.client_id == client_id)?;
-        m.attempts += 1;
-        m.next_retry_ms = now_ms + backoff_ms(m.attempts, random);
-        Some(m.next_retry_ms)
+        match self.message_outcome(client_id, Event::NetworkError, now_ms)? {
+            Step::WaitUntil { at_ms } => Some(at_ms),
+            _ => None,
+        }
     }
 
     /// Records a server message id; true when it is new (not seen before).
@@ -617,7 +626,7 @@ impl Escalation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{Profile, TranscriptEntry, STATE_VERSION};
+    use crate::state::{Profile, Speaker, TranscriptEntry, STATE_VERSION};
 
     fn entry(
         from: Speaker,
@@ -718,7 +727,7 @@ mod tests {
             p.transcript[3].text,
             format!("I want a person, order {PATTERN_LABEL}")
         );
-        assert_eq!(p.transcript[0].author, "bot");
+        assert_eq!(p.transcript[0].author, Author::Bot);
         assert!(p.transcript[0].intent.is_none());
         assert_eq!(p.profile.keys().collect::<Vec<_>>(), ["name", "visits"]);
         let json = serde_json::to_string(&p).unwrap();
@@ -813,7 +822,9 @@ mod tests {
             let mut e =
                 Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 0).unwrap();
             e.mark_sending(0).unwrap();
-            (e.mark_failed(0).unwrap(), e.mark_failed(0).unwrap(), e)
+            let first = e.mark_failed(0).unwrap();
+            e.mark_sending(first).unwrap();
+            (first, e.mark_failed(first).unwrap(), e)
         };
         let (a1, a2, e) = run();
         let (b1, b2, _) = run();
@@ -840,6 +851,10 @@ mod tests {
                 next_retry_ms: 6,
             },
             Status::Resolved { id: "c_2".into() },
+            Status::Rejected {
+                attempts: 1,
+                http_status: 422,
+            },
         ];
         for status in all {
             let json = serde_json::to_string(&status).unwrap();
@@ -883,5 +898,34 @@ mod tests {
         assert!(e.see_event(5));
         assert!(!e.see_event(5));
         assert!(!e.see_event(3));
+        // Issue 10: a refused message (422) is kept, marked, and never retried.
+        let m3 = e.enqueue_message(&"x".repeat(5000), 30);
+        let http = |status| Event::Http { status, retry_after_ms: None };
+        assert_eq!(e.message_outcome(&m3.client_id, http(422), 31), Some(Step::Failed { status: 422 }));
+        assert_eq!(e.outbox[1].rejected, Some(422));
+        assert_eq!(e.message_outcome(&m3.client_id, http(500), 32), Some(Step::Failed { status: 422 }));
+        assert_eq!(e.message_outcome(&m1.client_id, http(201), 33), Some(Step::Done));
+        assert_eq!(e.outbox.len(), 1);
+        assert_eq!(e.message_outcome("unknown", http(201), 33), None);
+    }
+
+    #[test]
+    fn a_refused_escalation_is_final_and_kept() {
+        let mut s = state();
+        let mut e = Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 0).unwrap();
+        assert_eq!(e.on_create(Event::SendRequested, 0), Step::SendNow { attempt: 1 });
+        assert_eq!(e.on_create(Event::Http { status: 503, retry_after_ms: Some(5_000) }, 10), Step::WaitUntil { at_ms: 5_010 });
+        assert!(!e.create_due(5_009) && e.create_due(5_010));
+        assert_eq!(e.on_create(Event::Tick, 5_010), Step::SendNow { attempt: 2 });
+        assert_eq!(e.on_create(Event::Http { status: 422, retry_after_ms: None }, 5_020), Step::Failed { status: 422 });
+        assert_eq!(e.status, Status::Rejected { attempts: 2, http_status: 422 });
+        assert!(!e.create_due(u64::MAX));
+        assert!(e.mark_sending(6_000).is_err());
+        let back: Escalation = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        let mut ok = Escalation::queue(&mut s, &Policy::default(), "key-0123456789abcdef", 0).unwrap();
+        ok.on_create(Event::SendRequested, 0);
+        assert_eq!(ok.on_create(Event::Http { status: 201, retry_after_ms: None }, 1), Step::Done);
+        assert!(matches!(ok.status, Status::Sending { .. }), "sending until mark_sent records the id");
     }
 }

@@ -27,6 +27,8 @@ pub mod escalation;
 pub mod entities;
 /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
 pub mod model;
+/// The widget ↔ escalation server contract: typed bodies, their validation, and delivery as a sans-IO state machine.
+pub mod protocol;
 /// Natural-language understanding: text normalisation, features and trained classifiers.
 pub mod nlu;
 /// Localised replies rendered from Fluent messages, with a locale fallback chain.

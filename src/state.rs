@@ -62,17 +62,9 @@ pub struct Context {
     pub turns_left: u8,
 }
 
-/// Who said a transcript entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Speaker {
-    /// The person chatting.
-    Visitor,
-    /// The bot.
-    Bot,
-    /// A human support agent (escalation).
-    Agent,
-}
+/// Who said a transcript entry: the handoff contract's [`crate::protocol::Author`] (`visitor`,
+/// `bot`, `agent`), one type for the state, the escalation payload and the server.
+pub use crate::protocol::Author as Speaker;
 
 /// One message in the transcript.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

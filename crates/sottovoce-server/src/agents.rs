@@ -27,7 +27,9 @@ use tokio::sync::broadcast;
 use crate::api::{random_hex, sha256_hex};
 use crate::error::{ApiJson, AppError};
 use crate::metrics::Counter;
+use crate::event::EventKind;
 use crate::store::{now_ms, NewMessage};
+use sottovoce::protocol::{Author, ConversationStatus, MAX_TEXT_CHARS};
 use crate::AppState;
 
 /// The session cookie's name.
@@ -168,12 +170,12 @@ pub(crate) struct ListQuery {
 
 /// `GET /api/agent/conversations?status=open|resolved&limit=n`: newest first (default open, 100).
 pub(crate) async fn list(State(state): State<AppState>, _agent: Agent, Query(q): Query<ListQuery>) -> Result<Json<Value>, AppError> {
-    let status = q.status.unwrap_or_else(|| "open".into());
-    if status != "open" && status != "resolved" {
-        return Err(AppError::invalid("status", "must be `open` or `resolved`"));
-    }
+    let status = match q.status.as_deref() {
+        None => ConversationStatus::Open,
+        Some(name) => ConversationStatus::from_name(name).ok_or_else(|| AppError::invalid("status", "must be `open` or `resolved`"))?,
+    };
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let conversations = state.inner.store.list_conversations(&status, limit).await?;
+    let conversations = state.inner.store.list_conversations(status, limit).await?;
     Ok(Json(json!({ "conversations": conversations })))
 }
 
@@ -182,7 +184,7 @@ pub(crate) async fn open(State(state): State<AppState>, _agent: Agent, Path(id):
     let s = &state.inner;
     let conversation = s.store.conversation(&id).await?.ok_or(AppError::NotFound("conversation"))?;
     let messages = s.store.messages_after(&id, 0).await?;
-    let last_intent = messages.iter().rev().filter(|m| m.author == "visitor").find_map(|m| m.intent.clone());
+    let last_intent = messages.iter().rev().filter(|m| m.author == Author::Visitor).find_map(|m| m.intent.clone());
     let suggestions = match (&s.suggestions, last_intent) {
         (Some(suggester), Some(intent)) => {
             let mut args = BTreeMap::new();
@@ -211,24 +213,18 @@ pub(crate) async fn reply(
     ApiJson(body): ApiJson<Reply>,
 ) -> Result<Response, AppError> {
     let s = &state.inner;
-    if body.text.trim().is_empty() || body.text.chars().count() > crate::api::MAX_TEXT_CHARS {
-        return Err(AppError::invalid("text", format!("must have 1 to {} characters", crate::api::MAX_TEXT_CHARS)));
+    if body.text.trim().is_empty() || body.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(AppError::invalid("text", format!("must have 1 to {MAX_TEXT_CHARS} characters")));
     }
     let (status, _) = s.store.conversation_auth(&id).await?.ok_or(AppError::NotFound("conversation"))?;
-    if status != "open" {
+    if status != ConversationStatus::Open {
         return Err(AppError::Conflict("this conversation is resolved".into()));
     }
     let name = agent.email.split('@').next().unwrap_or("agent").to_owned();
-    let new = NewMessage {
-        author: "agent".into(),
-        author_name: Some(name),
-        text: crate::redact::card_numbers(&body.text),
-        created_ms: now_ms(),
-        ..NewMessage::default()
-    };
+    let new = NewMessage { author_name: Some(name), ..NewMessage::new(Author::Agent, crate::redact::card_numbers(&body.text), now_ms()) };
     let (message, _) = s.store.add_message(&id, &new).await?;
     s.metrics.inc(Counter::AgentMessage);
-    s.live.publish(&s.store, &id, "message").await;
+    s.live.publish(&s.store, &id, EventKind::Message).await;
     if let Some(webhooks) = &s.webhooks {
         webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
     }
@@ -251,11 +247,11 @@ pub(crate) async fn resolve(
         };
     }
     s.metrics.inc(Counter::Resolved);
-    s.live.publish(&s.store, &id, "resolved").await;
+    s.live.publish(&s.store, &id, EventKind::Resolved).await;
     if let Some(webhooks) = &s.webhooks {
         webhooks.send("escalation.resolved", json!({ "conversation_id": id, "resolved_ms": now })).await;
     }
-    Ok(Json(json!({ "id": id, "status": "resolved", "resolved_ms": now })))
+    Ok(Json(json!({ "id": id, "status": ConversationStatus::Resolved, "resolved_ms": now })))
 }
 
 /// `GET /api/agent/events`: Server-Sent Events; a `change` event `{conversation_id, kind}`

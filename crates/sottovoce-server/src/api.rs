@@ -18,18 +18,14 @@ use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use sottovoce::protocol::{Author, ConversationStatus, EscalationCreated, EscalationRequest, VisitorMessage};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiJson, AppError};
-use crate::live::Event;
+use crate::event::{Event, EventKind};
 use crate::metrics::Counter;
 use crate::store::{now_ms, Created, NewConversation, NewMessage, Store};
 use crate::AppState;
-
-/// Longest message text accepted, in characters.
-pub const MAX_TEXT_CHARS: usize = 4000;
-/// Most transcript messages one escalation may carry.
-pub const MAX_TRANSCRIPT: usize = 500;
 
 /// `n` random bytes from the OS, as lower-case hex.
 pub fn random_hex(n: usize) -> String {
@@ -55,62 +51,15 @@ fn seal(token_hex: &str, idempotency_key: &str) -> String {
     hex::encode(token.iter().zip(pad.iter()).map(|(t, p)| t ^ p).collect::<Vec<u8>>())
 }
 
-/// A message of the transcript the widget sends.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TranscriptMessage {
-    author: String,
-    text: String,
-    #[serde(default)]
-    at_ms: Option<i64>,
-    #[serde(default)]
-    intent: Option<String>,
-    #[serde(default)]
-    confidence: Option<f64>,
-    #[serde(default)]
-    sentiment: Option<f64>,
-}
-
-/// `POST /api/escalations` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EscalationRequest {
-    #[serde(default)]
-    idempotency_key: Option<String>,
-    locale: String,
-    #[serde(default)]
-    bot_id: Option<String>,
-    #[serde(default)]
-    page_url: Option<String>,
-    #[serde(default)]
-    profile: serde_json::Map<String, Value>,
-    transcript: Vec<TranscriptMessage>,
-}
-
-fn check_text(field: &str, text: &str) -> Result<(), AppError> {
-    if text.trim().is_empty() {
-        return Err(AppError::invalid(field, "must not be empty"));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(AppError::invalid(field, format!("longer than {MAX_TEXT_CHARS} characters")));
-    }
-    Ok(())
-}
-
-fn check_annotations(field: &str, intent: &Option<String>, confidence: Option<f64>, sentiment: Option<f64>) -> Result<(), AppError> {
-    if let Some(intent) = intent {
-        if intent.is_empty() || intent.len() > 100 {
-            return Err(AppError::invalid(format!("{field}.intent"), "must have 1 to 100 characters"));
-        }
-    }
-    if let Some(c) = confidence {
-        if !(0.0..=1.0).contains(&c) {
-            return Err(AppError::invalid(format!("{field}.confidence"), "must be between 0 and 1"));
-        }
-    }
-    if let Some(s) = sentiment {
-        if !(-1.0..=1.0).contains(&s) {
-            return Err(AppError::invalid(format!("{field}.sentiment"), "must be between -1 and 1"));
+/// The first transcript author that is not a wire name the protocol knows, as a field error:
+/// the typed request would only say "unknown variant" (400), while the client needs the field (422).
+fn check_authors(body: &Value) -> Result<(), AppError> {
+    let messages = body.get("transcript").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    for (i, m) in messages.iter().enumerate() {
+        if let Some(author) = m.get("author").and_then(Value::as_str) {
+            if Author::from_name(author).is_none() {
+                return Err(AppError::invalid(format!("transcript[{i}].author"), "must be `visitor` or `bot`"));
+            }
         }
     }
     Ok(())
@@ -126,6 +75,7 @@ pub(crate) async fn create_escalation(
 ) -> Result<Response, AppError> {
     let s = &state.inner;
     let canonical = body.to_string();
+    check_authors(&body)?;
     let req: EscalationRequest =
         serde_json::from_value(body).map_err(|e| AppError::BadRequest(format!("invalid escalation: {e}")))?;
     let header_key = headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("").to_owned());
@@ -137,57 +87,18 @@ pub(crate) async fn create_escalation(
         (None, None) => None,
     };
     if let Some(k) = &key {
-        if !(16..=200).contains(&k.len()) || !k.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(AppError::invalid("idempotency_key", "must be 16 to 200 printable ASCII characters"));
-        }
+        sottovoce::protocol::validate_idempotency_key(k)?;
     }
-    if req.locale.is_empty() || req.locale.len() > 35 || !req.locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(AppError::invalid("locale", "must be a BCP 47 tag such as `en` or `es-MX`"));
-    }
-    if let Some(bot_id) = &req.bot_id {
-        if bot_id.len() > 100 {
-            return Err(AppError::invalid("bot_id", "longer than 100 characters"));
-        }
-    }
-    if let Some(url) = &req.page_url {
-        let lower = url.to_ascii_lowercase();
-        if url.len() > 2000 || !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            return Err(AppError::invalid("page_url", "must be an http(s) URL of at most 2000 characters"));
-        }
-    }
-    for (name, value) in &req.profile {
-        if !s.config.profile_fields.iter().any(|f| f == name) {
-            return Err(AppError::invalid(
-                format!("profile.{name}"),
-                format!("is not a profile field this server accepts (allowed: {})", s.config.profile_fields.join(", ")),
-            ));
-        }
-        let ok = match value {
-            Value::String(text) => text.chars().count() <= 500,
-            Value::Number(_) | Value::Bool(_) | Value::Null => true,
-            _ => false,
-        };
-        if !ok {
-            return Err(AppError::invalid(format!("profile.{name}"), "must be a string of at most 500 characters, a number or a boolean"));
-        }
-    }
-    if req.transcript.is_empty() || req.transcript.len() > MAX_TRANSCRIPT {
-        return Err(AppError::invalid("transcript", format!("must hold 1 to {MAX_TRANSCRIPT} messages")));
-    }
+    req.validate(&s.config.profile_fields)?;
     let now = now_ms();
     let mut transcript = Vec::with_capacity(req.transcript.len());
-    for (i, m) in req.transcript.into_iter().enumerate() {
-        let field = format!("transcript[{i}]");
-        if m.author != "visitor" && m.author != "bot" {
-            return Err(AppError::invalid(format!("{field}.author"), "must be `visitor` or `bot`"));
-        }
-        check_text(&format!("{field}.text"), &m.text)?;
-        check_annotations(&field, &m.intent, m.confidence, m.sentiment)?;
+    for m in req.transcript {
+        let at_ms = m.at_ms.and_then(|t| i64::try_from(t).ok());
         transcript.push(NewMessage {
             author: m.author,
             author_name: None,
             text: crate::redact::card_numbers(&m.text),
-            created_ms: m.at_ms.filter(|t| *t > 0 && *t <= now).unwrap_or(now),
+            created_ms: at_ms.filter(|t| *t > 0 && *t <= now).unwrap_or(now),
             intent: m.intent,
             confidence: m.confidence,
             sentiment: m.sentiment,
@@ -203,7 +114,7 @@ pub(crate) async fn create_escalation(
         locale: req.locale,
         bot_id: req.bot_id,
         page_url: req.page_url,
-        profile_json: Value::Object(req.profile).to_string(),
+        profile_json: Value::Object(req.profile.into_iter().collect()).to_string(),
         token_hash: sha256_hex(token.as_bytes()),
         idem_key_hash: key.as_ref().map(|k| sha256_hex(k.as_bytes())),
         token_sealed: key.as_ref().map(|k| seal(&token, k)),
@@ -216,7 +127,7 @@ pub(crate) async fn create_escalation(
             s.metrics.inc(Counter::EscalationCreated);
             // PostgreSQL: the store notified inside the creating transaction.
             if s.store.backend() == crate::store::Backend::Sqlite {
-                s.live.publish(&s.store, &id, "created").await;
+                s.live.publish(&s.store, &id, EventKind::Created).await;
             }
             if let Some(webhooks) = &s.webhooks {
                 if let Some(header) = s.store.conversation(&id).await? {
@@ -224,7 +135,7 @@ pub(crate) async fn create_escalation(
                     webhooks.send("escalation.created", json!({ "conversation": header, "messages": messages })).await;
                 }
             }
-            let body = json!({ "id": id, "token": token, "status": "open", "created_ms": now });
+            let body = EscalationCreated { id, token, status: ConversationStatus::Open, created_ms: now };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Created::Replayed(replay) => {
@@ -235,7 +146,7 @@ pub(crate) async fn create_escalation(
             let key = key.unwrap_or_default();
             let token = seal(&replay.token_sealed, &key);
             let status = s.store.conversation_auth(&replay.id).await?.map(|(status, _)| status).unwrap_or_default();
-            let body = json!({ "id": replay.id, "token": token, "status": status, "created_ms": replay.created_ms });
+            let body = EscalationCreated { id: replay.id, token, status, created_ms: replay.created_ms };
             Ok((StatusCode::OK, Json(body)).into_response())
         }
     }
@@ -243,7 +154,7 @@ pub(crate) async fn create_escalation(
 
 /// Checks the visitor's token (bearer header, or `token` query parameter for `EventSource`,
 /// which cannot set headers) and returns the conversation's status.
-async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<String, AppError> {
+async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<ConversationStatus, AppError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -257,21 +168,6 @@ async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_t
     Ok(status)
 }
 
-/// `POST /api/escalations/{id}/messages` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct VisitorMessage {
-    text: String,
-    #[serde(default)]
-    client_id: Option<String>,
-    #[serde(default)]
-    intent: Option<String>,
-    #[serde(default)]
-    confidence: Option<f64>,
-    #[serde(default)]
-    sentiment: Option<f64>,
-}
-
 /// `POST /api/escalations/{id}/messages`: the visitor writes to the agent. 201 with the
 /// message; 200 with the earlier one when `client_id` was already stored.
 pub(crate) async fn post_visitor_message(
@@ -282,14 +178,8 @@ pub(crate) async fn post_visitor_message(
 ) -> Result<Response, AppError> {
     let s = &state.inner;
     let status = authorize_visitor(&s.store, &id, &headers, None).await?;
-    check_text("text", &body.text)?;
-    check_annotations("message", &body.intent, body.confidence, body.sentiment)?;
-    if let Some(client_id) = &body.client_id {
-        if client_id.is_empty() || client_id.len() > 100 {
-            return Err(AppError::invalid("client_id", "must have 1 to 100 characters"));
-        }
-    }
-    if status != "open" {
+    body.validate()?;
+    if status != ConversationStatus::Open {
         return Err(AppError::Conflict("this conversation was resolved; start a new one".into()));
     }
     if let Err(seconds) = s.conversation_limiter.check(&id) {
@@ -297,21 +187,18 @@ pub(crate) async fn post_visitor_message(
         return Err(AppError::TooManyRequests(seconds));
     }
     let new = NewMessage {
-        author: "visitor".into(),
-        text: crate::redact::card_numbers(&body.text),
-        created_ms: now_ms(),
         intent: body.intent,
         confidence: body.confidence,
         sentiment: body.sentiment,
         client_id: body.client_id,
-        ..NewMessage::default()
+        ..NewMessage::new(Author::Visitor, crate::redact::card_numbers(&body.text), now_ms())
     };
     let (message, created) = s.store.add_message(&id, &new).await?;
     if !created {
         return Ok((StatusCode::OK, Json(message)).into_response());
     }
     s.metrics.inc(Counter::VisitorMessage);
-    s.live.publish(&s.store, &id, "message").await;
+    s.live.publish(&s.store, &id, EventKind::Message).await;
     if let Some(webhooks) = &s.webhooks {
         webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
     }
@@ -371,7 +258,8 @@ struct StreamState {
     rx: broadcast::Receiver<Event>,
     id: String,
     last: i64,
-    status: String,
+    /// The status last announced; `None` before the first read.
+    status: Option<ConversationStatus>,
     pending: VecDeque<SseEvent>,
     first: bool,
 }
@@ -397,10 +285,10 @@ pub(crate) fn conversation_stream(
     rx: broadcast::Receiver<Event>,
     id: String,
     last: i64,
-    status: String,
+    status: ConversationStatus,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     // A stream opened on a resolved conversation says so once, after the messages.
-    let status = if status == "resolved" { String::new() } else { status };
+    let status = Some(status).filter(|s| *s != ConversationStatus::Resolved);
     let state = StreamState { store, rx, id, last, status, pending: VecDeque::new(), first: true };
     futures_util::stream::unfold(state, |mut st| async move {
         loop {
@@ -426,11 +314,11 @@ pub(crate) fn conversation_stream(
                 }
             }
             if let Ok(Some((status, _))) = st.store.conversation_auth(&st.id).await {
-                if status != st.status {
-                    if status == "resolved" {
+                if Some(status) != st.status {
+                    if status == ConversationStatus::Resolved {
                         st.pending.push_back(SseEvent::default().event("status").data(json!({ "status": status }).to_string()));
                     }
-                    st.status = status;
+                    st.status = Some(status);
                 }
             }
         }

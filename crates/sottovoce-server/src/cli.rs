@@ -31,7 +31,7 @@ pub struct EscalationArgs {
     /// Bot definition (JSON) or model whose replies are offered to agents as suggestions.
     #[arg(long = "inbox-bot", value_name = "PATH")]
     pub bot_path: Option<PathBuf>,
-    /// Profile field the widget may send (repeat); default name, email, locale, visits.
+    /// Profile field the widget may send (repeat); default every field the widget can send: name, locale, visits, first_seen_ms, last_seen_ms.
     #[arg(long = "profile-field", value_name = "FIELD")]
     pub profile_fields: Vec<String>,
     /// Turn the per-IP and per-conversation rate limits off (benchmarks, trusted networks).

@@ -48,6 +48,12 @@ pub enum AppError {
     Internal(String),
 }
 
+impl From<sottovoce::protocol::Invalid> for AppError {
+    fn from(e: sottovoce::protocol::Invalid) -> AppError {
+        AppError::Invalid { field: e.field, message: e.message }
+    }
+}
+
 impl AppError {
     /// Shorthand for [`AppError::Invalid`].
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> AppError {

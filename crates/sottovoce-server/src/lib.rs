@@ -45,6 +45,8 @@ pub mod error;
 pub mod inbox;
 /// Per-key token buckets for rate limits (per IP, per conversation).
 pub mod limits;
+/// The change notification ("conversation X changed") shared by the store and the live hub.
+pub mod event;
 /// Live delivery: an in-process broadcast, fed by PostgreSQL `LISTEN/NOTIFY` when available.
 pub mod live;
 /// Prometheus counters served at `/metrics`.
@@ -76,7 +78,7 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     /// A bot definition (JSON) or compiled model whose replies become suggested replies.
     pub bot_path: Option<PathBuf>,
-    /// Visitor profile fields an escalation may carry (`name`, `email`…); others are refused.
+    /// Visitor profile fields an escalation may carry; others are refused.
     pub profile_fields: Vec<String>,
     /// Body size and rate limits.
     pub limits: Limits,
@@ -86,7 +88,8 @@ pub struct Config {
 
 impl Config {
     /// A configuration with the given database and defaults for everything else: no CORS
-    /// origins, no webhook, no bot, profile fields `name`, `email`, `locale`, `visits`,
+    /// origins, no webhook, no bot, every profile field the widget can send
+    /// ([`sottovoce::protocol::PROFILE_FIELDS`]: `name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`),
     /// [`Limits::default`], cookies not marked `Secure`.
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
@@ -94,7 +97,7 @@ impl Config {
             allowed_origins: Vec::new(),
             webhook: None,
             bot_path: None,
-            profile_fields: ["name", "email", "locale", "visits"].map(String::from).to_vec(),
+            profile_fields: sottovoce::protocol::PROFILE_FIELDS.map(String::from).to_vec(),
             limits: Limits::default(),
             secure_cookies: false,
         }

@@ -8,24 +8,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
+pub use crate::event::{Event, EventKind, CHANNEL};
 use crate::store::{Backend, Store};
 use crate::ServerError;
-
-/// The PostgreSQL notification channel.
-pub const CHANNEL: &str = "sottovoce_events";
-
-/// Something happened to a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
-    /// The conversation's id.
-    pub conversation_id: String,
-    /// `created`, `message` or `resolved`.
-    pub kind: String,
-}
 
 /// The broadcast hub.
 #[derive(Debug, Clone)]
@@ -73,17 +61,16 @@ impl Live {
     /// Tells every listener (in every process, with PostgreSQL) that a conversation changed.
     /// Failures are logged, not returned: the change is already stored and streams re-read
     /// the database periodically.
-    pub async fn publish(&self, store: &Store, conversation_id: &str, kind: &str) {
-        let event = Event { conversation_id: conversation_id.to_owned(), kind: kind.to_owned() };
+    pub async fn publish(&self, store: &Store, conversation_id: &str, kind: EventKind) {
+        let event = Event { conversation_id: conversation_id.to_owned(), kind };
         match self.backend {
             Backend::Sqlite => {
                 let _ = self.sender.send(event);
             }
             Backend::Postgres => {
-                let payload = serde_json::to_string(&event).unwrap_or_default();
                 let sent = sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANNEL)
-                    .bind(payload)
+                    .bind(event.payload())
                     .execute(store.writer())
                     .await;
                 if let Err(e) = sent {

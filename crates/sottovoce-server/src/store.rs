@@ -43,36 +43,14 @@ pub struct Store {
     batcher: mpsc::UnboundedSender<Job>,
 }
 
-/// One message as the APIs return it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Message {
-    /// Increasing id, unique across conversations; also the SSE event id.
-    pub id: i64,
-    /// `visitor`, `bot` or `agent`.
-    pub author: String,
-    /// The agent's display name for agent messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author_name: Option<String>,
-    /// Plain text (never HTML).
-    pub text: String,
-    /// Milliseconds since the Unix epoch (for transcript messages: when the widget recorded it).
-    pub created_ms: i64,
-    /// The bot's intent for a visitor message, if it found one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub intent: Option<String>,
-    /// The bot's confidence in that intent, in [0, 1].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f64>,
-    /// Sentiment of a visitor message in [-1, 1] (negative is unhappy), if the widget scored it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sentiment: Option<f64>,
-}
+pub use sottovoce::protocol::Message;
+use sottovoce::protocol::{Author, ConversationStatus};
 
 /// A message to store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewMessage {
-    /// `visitor`, `bot` or `agent`.
-    pub author: String,
+    /// Who wrote it.
+    pub author: Author,
     /// Display name (agents).
     pub author_name: Option<String>,
     /// Plain text.
@@ -87,6 +65,13 @@ pub struct NewMessage {
     pub sentiment: Option<f64>,
     /// The client's id for this message, so a retried send is stored once.
     pub client_id: Option<String>,
+}
+
+impl NewMessage {
+    /// A message by `author` with `text` at `created_ms`, without name, annotations or client id.
+    pub fn new(author: Author, text: String, created_ms: i64) -> NewMessage {
+        NewMessage { author, author_name: None, text, created_ms, intent: None, confidence: None, sentiment: None, client_id: None }
+    }
 }
 
 /// A new escalation, validated by the API.
@@ -143,8 +128,8 @@ pub enum Created {
 pub struct Conversation {
     /// The id.
     pub id: String,
-    /// `open` or `resolved`.
-    pub status: String,
+    /// Open or resolved.
+    pub status: ConversationStatus,
     /// BCP 47 tag.
     pub locale: String,
     /// The bot's id.
@@ -348,12 +333,12 @@ impl Store {
     }
 
     /// The status of a conversation and its token hash, or `None` if there is no such id.
-    pub async fn conversation_auth(&self, id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    pub async fn conversation_auth(&self, id: &str) -> Result<Option<(ConversationStatus, String)>, sqlx::Error> {
         let row = sqlx::query("SELECT status, token_hash FROM conversations WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
-        row.map(|r| Ok((r.try_get("status")?, r.try_get("token_hash")?))).transpose()
+        row.map(|r| Ok((status_from_row(&r)?, r.try_get("token_hash")?))).transpose()
     }
 
     /// Appends a message and bumps the conversation's `updated_ms`. A message whose
@@ -383,7 +368,7 @@ impl Store {
         )
         .bind(conversation_id)
         .bind(m.created_ms)
-        .bind(&m.author)
+        .bind(m.author.as_str())
         .bind(&m.author_name)
         .bind(&m.text)
         .bind(&m.intent)
@@ -410,7 +395,7 @@ impl Store {
         Ok((
             Message {
                 id,
-                author: m.author.clone(),
+                author: m.author,
                 author_name: m.author_name.clone(),
                 text: m.text.clone(),
                 created_ms: m.created_ms,
@@ -445,10 +430,10 @@ impl Store {
         rows.iter().map(message_from_row).collect()
     }
 
-    /// Conversations with `status` (`open` or `resolved`), newest first, at most `limit`.
-    pub async fn list_conversations(&self, status: &str, limit: i64) -> Result<Vec<Conversation>, sqlx::Error> {
+    /// Conversations with `status`, newest first, at most `limit`.
+    pub async fn list_conversations(&self, status: ConversationStatus, limit: i64) -> Result<Vec<Conversation>, sqlx::Error> {
         let rows = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.status = $1 ORDER BY c.created_ms DESC, c.id LIMIT $2"))
-            .bind(status)
+            .bind(status.as_str())
             .bind(limit)
             .fetch_all(&self.reader)
             .await?;
@@ -607,10 +592,21 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.locale, c.bot_id, c.
         AND m.intent IS NOT NULL ORDER BY m.id DESC LIMIT 1) AS last_intent \
      FROM conversations c";
 
+/// A stored wire name (`author`, `status`) that the protocol does not know: a corrupt row.
+fn unknown(column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: column.to_owned(), source: format!("unknown {column} `{value}`").into() }
+}
+
+fn status_from_row(r: &AnyRow) -> Result<ConversationStatus, sqlx::Error> {
+    let status: String = r.try_get("status")?;
+    ConversationStatus::from_name(&status).ok_or_else(|| unknown("status", &status))
+}
+
 fn message_from_row(r: &AnyRow) -> Result<Message, sqlx::Error> {
+    let author: String = r.try_get("author")?;
     Ok(Message {
         id: r.try_get("id")?,
-        author: r.try_get("author")?,
+        author: Author::from_name(&author).ok_or_else(|| unknown("author", &author))?,
         author_name: r.try_get("author_name")?,
         text: r.try_get("text")?,
         created_ms: r.try_get("created_ms")?,
@@ -624,7 +620,7 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
     let profile_json: String = r.try_get("profile_json")?;
     Ok(Conversation {
         id: r.try_get("id")?,
-        status: r.try_get("status")?,
+        status: status_from_row(r)?,
         locale: r.try_get("locale")?,
         bot_id: r.try_get("bot_id")?,
         page_url: r.try_get("page_url")?,
@@ -682,10 +678,10 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             for (c, _) in &batch {
                 let new = insert_conversation(&mut tx, c).await?;
                 if new && notify {
-                    let event = crate::live::Event { conversation_id: c.id.clone(), kind: "created".into() };
+                    let event = crate::event::Event { conversation_id: c.id.clone(), kind: crate::event::EventKind::Created };
                     sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(crate::live::CHANNEL)
-                        .bind(serde_json::to_string(&event).unwrap_or_default())
+                        .bind(crate::event::CHANNEL)
+                        .bind(event.payload())
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -758,7 +754,7 @@ async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewC
             query = query
                 .bind(&c.id)
                 .bind(m.created_ms)
-                .bind(&m.author)
+                .bind(m.author.as_str())
                 .bind(&m.author_name)
                 .bind(&m.text)
                 .bind(&m.intent)

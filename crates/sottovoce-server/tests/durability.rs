@@ -88,7 +88,7 @@ async fn every_answered_escalation_survives_sigkill() {
 
     // No escalation is stored half: every conversation has its whole transcript.
     let store = sottovoce_server::store::Store::connect(&db).await.unwrap();
-    let stored = store.list_conversations("open", 1_000_000).await.unwrap();
+    let stored = store.list_conversations(sottovoce::protocol::ConversationStatus::Open, 1_000_000).await.unwrap();
     assert!(stored.len() >= answered.len());
     assert!(stored.iter().all(|c| c.message_count == 3), "a conversation was stored without its whole transcript");
     use std::io::Write;
