@@ -527,6 +527,19 @@ fn the_server_has_no_import_cycle() {
     assert_no_cycles(&repo().join("crates/sottovoce-server/src"), &[]);
 }
 
+/// Every crate of the workspace has its cycle check above: a new crate fails here until it has one.
+#[test]
+fn every_crate_is_checked() {
+    let checked = ["sottovoce-cli", "sottovoce-server", "sottovoce-wasm"];
+    let mut crates: Vec<String> = fs::read_dir(repo().join("crates"))
+        .expect("crates/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| repo().join("crates").join(name).join("src").is_dir())
+        .collect();
+    crates.sort();
+    assert_eq!(crates, checked, "add a `the_…_has_no_import_cycle` test for each new crate in tests/layers.rs");
+}
+
 /// The checker itself, on tiny fake crates: it must see a cycle, an upward import, a
 /// re-exported name, and a module missing from the table.
 #[test]
