@@ -2,7 +2,7 @@
 //! and the delivery status with retries, as pure values and transitions (time comes in).
 //!
 //! - [`build_payload`](crate::escalation::build_payload) turns a [`ConversationState`](crate::ConversationState) into what the escalation server's
-//!   `POST /api/escalations` takes ([`EscalationRequest`], owned by [`crate::protocol`]): the transcript (visitor and bot messages, each visitor
+//!   `POST /api/escalations` takes ([`EscalationRequest`](crate::protocol::EscalationRequest), owned by [`crate::protocol`]): the transcript (visitor and bot messages, each visitor
 //!   message with the bot's intent, confidence and sentiment), only the profile fields the owner
 //!   allows ([`Policy::profile_fields`](crate::escalation::Policy::profile_fields)), and the locale. Every text is redacted first: card
 //!   numbers (13 to 19 digits, optionally grouped by single spaces or dashes, that pass the Luhn
@@ -12,7 +12,7 @@
 //!   delivered to the agent, and the last server event seen. Which answers are retried, and
 //!   when, is [`crate::protocol::delivery`]'s decision (the jitter comes from the escalation's
 //!   own SplitMix64 stream, seeded from the conversation's RNG); a final refusal (422 …) stops
-//!   the retries and is kept as [`Status::Rejected`] or [`Outgoing::rejected`].
+//!   the retries and is kept as [`Status::Rejected`](crate::escalation::Status::Rejected) or [`Outgoing::rejected`](crate::escalation::Outgoing::rejected).
 
 use std::collections::BTreeMap;
 

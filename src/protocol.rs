@@ -2,7 +2,7 @@
 //! visitor API, their validation, and the delivery of a request as a sans-IO state machine.
 //!
 //! This module is the one owner of that contract. The core builds an [`EscalationRequest`]
-//! ([`crate::escalation::build_payload`]), the binding hands it to the widget, and the server
+//! (`escalation::build_payload`, above this module), the binding hands it to the widget, and the server
 //! (`crates/sottovoce-server`) deserializes the same type and checks it with the same
 //! [`EscalationRequest::validate`]. `crates/sottovoce-server/openapi.json` and the TypeScript
 //! types the npm package ships are checked against these types by
@@ -40,7 +40,7 @@ pub const MAX_PAGE_URL_LEN: usize = 2000;
 pub const MAX_PROFILE_TEXT_CHARS: usize = 500;
 /// Longest `client_id` of a visitor message, in bytes.
 pub const MAX_CLIENT_ID_LEN: usize = 100;
-/// Every profile field the core knows how to send (see [`crate::Profile`]).
+/// Every profile field the core knows how to send (the fields of `state::Profile`).
 pub const PROFILE_FIELDS: [&str; 5] = ["name", "locale", "visits", "first_seen_ms", "last_seen_ms"];
 /// Profile fields sent when the owner lists none.
 pub const DEFAULT_PROFILE_FIELDS: [&str; 3] = ["name", "locale", "visits"];

@@ -69,6 +69,8 @@
       escRetry: function (s) { return "Couldn't reach our team yet. Retrying in " + s + " s; your messages are kept."; },
       escSent: "Sent to our team. A person will answer here.",
       escResolved: "Our team closed this conversation. The assistant is back.",
+      escRejected: "Our team's server could not accept this conversation, so it was not sent. Your messages are kept here, and the assistant is back.",
+      escMessageRejected: "A message could not be delivered to our team and will not be resent; it stays in your conversation.",
       // Read before each message by screen readers (visually hidden), so the log says who spoke.
       speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
     },
@@ -99,6 +101,8 @@
       escRetry: function (s) { return "Aún no hemos podido contactar con el equipo. Reintento en " + s + " s; tus mensajes se guardan."; },
       escSent: "Enviado a nuestro equipo. Una persona te responderá aquí.",
       escResolved: "Nuestro equipo cerró esta conversación. El asistente vuelve a responder.",
+      escRejected: "El servidor de nuestro equipo no pudo aceptar esta conversación, así que no se envió. Tus mensajes se guardan aquí y el asistente vuelve a responder.",
+      escMessageRejected: "Un mensaje no pudo entregarse a nuestro equipo y no se reenviará; sigue en tu conversación.",
       speaker: { visitor: "Tú:", bot: "Asistente:", agent: "Agente de soporte:" },
     },
   };
@@ -455,8 +459,10 @@
 
   // ---------------------------------------------------------------- escalation to a person
 
-  // The state machine (queued, sending, sent, failed with backoff, resolved) lives in the core
-  // and is saved with the conversation; this part only does the network and the drawing.
+  // The state machine (queued, sending, sent, failed with backoff, rejected, resolved) lives in
+  // the core and is saved with the conversation; this part only does the network and the
+  // drawing. Which HTTP answers are retried, and when, is the core's decision
+  // (escalationOutcome / escalationMessageOutcome): a 422 or other final refusal is never resent.
   var pumpTimer = null;
   var pumping = false;
   var flushing = false;
@@ -470,7 +476,13 @@
 
   function escalationActive() {
     var e = escalation();
-    return !!e && e.status.state !== "resolved";
+    return !!e && e.status.state !== "resolved" && e.status.state !== "rejected";
+  }
+
+  // What to feed the core for a finished fetch: its status, and Retry-After in ms when given.
+  function retryAfterMs(response) {
+    var seconds = Number(response.headers.get("retry-after"));
+    return seconds > 0 ? seconds * 1000 : undefined;
   }
 
   function renderEscalationStatus() {
@@ -483,6 +495,8 @@
       else if (s.state === "failed") text = STRINGS.escRetry(Math.max(1, Math.ceil((s.next_retry_ms - Date.now()) / 1000)));
       else if (s.state === "sent") text = STRINGS.escSent;
       else if (s.state === "resolved") text = STRINGS.escResolved;
+      else if (s.state === "rejected") text = STRINGS.escRejected;
+      if (s.state === "sent" && e.outbox.some(function (m) { return m.rejected != null; })) text += " " + STRINGS.escMessageRejected;
       escStatus.setAttribute("data-state", s.state);
     } else {
       escStatus.removeAttribute("data-state");
@@ -506,20 +520,27 @@
       if (c.escalationDue(Date.now())) {
         c.escalationSending(Date.now());
         renderEscalationStatus();
+        var response = null;
         try {
-          var response = await fetch(api("api/escalations"), {
+          response = await fetch(api("api/escalations"), {
             method: "POST",
             headers: { "content-type": "application/json", "idempotency-key": e.idempotency_key },
             body: JSON.stringify(e.payload),
             credentials: "omit",
           });
-          if (!response.ok) throw new Error("HTTP " + response.status);
-          var body = await response.json();
-          c.escalationSent(String(body.id), String(body.token), Date.now());
+          if (response.ok) {
+            var body = await response.json();
+            c.escalationSent(String(body.id), String(body.token), Date.now());
+          } else {
+            var step = c.escalationOutcome(response.status, retryAfterMs(response), Date.now());
+            console.warn("sottovoce: the escalation was " + (step.step === "failed" ? "refused" : "not delivered yet") +
+              ": HTTP " + response.status);
+          }
         } catch (error) {
-          // Offline, server down, 5xx, rate limited: only a delay. The queue is in localStorage.
+          // Offline, or an unreadable answer: only a delay (the idempotency key makes the retry
+          // safe). The queue is in localStorage.
           console.warn("sottovoce: the escalation was not delivered yet:", error && error.message || error);
-          c.escalationFailed(Date.now());
+          c.escalationOutcome(0, undefined, Date.now());
         }
         renderEscalationStatus();
       }
@@ -591,7 +612,9 @@
       for (;;) {
         var e = chat.escalation();
         if (!e || e.status.state !== "sent" || e.outbox.length === 0) return;
-        var m = e.outbox[0];
+        // Messages the server refused for good stay in the transcript and are not resent.
+        var m = e.outbox.find(function (o) { return o.rejected == null; });
+        if (!m) return;
         var wait = m.next_retry_ms - Date.now();
         if (wait > 0) { schedule(wait); return; }
         try {
@@ -609,12 +632,18 @@
             renderEscalationStatus();
             return;
           }
-          if (!response.ok) throw new Error("HTTP " + response.status);
-          chat.escalationDelivered(m.client_id);
+          var step = chat.escalationMessageOutcome(m.client_id, response.status, retryAfterMs(response), Date.now());
+          if (step && step.step === "failed") {
+            console.warn("sottovoce: a message to the agent was refused: HTTP " + response.status);
+            renderEscalationStatus();
+          } else if (step && step.step === "wait_until") {
+            schedule(step.at_ms - Date.now());
+            return;
+          }
         } catch (error) {
           console.warn("sottovoce: a message to the agent was not delivered yet:", error && error.message || error);
-          var next = chat.escalationMessageFailed(m.client_id, Date.now());
-          if (next != null) schedule(next - Date.now());
+          var next = chat.escalationMessageOutcome(m.client_id, 0, undefined, Date.now());
+          if (next && next.step === "wait_until") schedule(next.at_ms - Date.now());
           return;
         }
       }

@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
+use sottovoce::protocol::delivery::Event;
 use sottovoce::nlu::StaticVectors;
 use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
 use std::sync::Arc;
@@ -118,10 +119,18 @@ export type EscalationStatus =
   | { state: "sending"; attempt: number; started_ms: number }
   | { state: "sent"; id: string; token: string; sent_ms: number }
   | { state: "failed"; attempts: number; next_retry_ms: number }
-  | { state: "resolved"; id: string };
+  | { state: "resolved"; id: string }
+  | { state: "rejected"; attempts: number; http_status: number };
 
-/** A visitor message waiting for delivery to the agent. */
-export interface OutgoingMessage { client_id: string; text: string; at_ms: number; attempts: number; next_retry_ms: number }
+/** A visitor message waiting for delivery to the agent; `rejected` is the HTTP status that refused it for good (it is not resent). */
+export interface OutgoingMessage { client_id: string; text: string; at_ms: number; attempts: number; next_retry_ms: number; rejected?: number }
+
+/** What to do after a request's outcome, as the core decides: send now, wait until `at_ms` (ms since the Unix epoch), done, or failed for good with HTTP `status`. */
+export type DeliveryStep =
+  | { step: "send_now"; attempt: number }
+  | { step: "wait_until"; at_ms: number }
+  | { step: "done" }
+  | { step: "failed"; status: number };
 
 /** The escalation kept with the conversation. */
 export interface EscalationView {
@@ -177,6 +186,12 @@ extern "C" {
     /// `OutgoingMessage` for JavaScript.
     #[wasm_bindgen(typescript_type = "OutgoingMessage")]
     pub type OutgoingJs;
+    /// `DeliveryStep` for JavaScript.
+    #[wasm_bindgen(typescript_type = "DeliveryStep")]
+    pub type StepJs;
+    /// `DeliveryStep | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "DeliveryStep | null")]
+    pub type MaybeStepJs;
 }
 
 /// Installs the panic hook (with the default feature), so a bug shows its message in the
@@ -445,15 +460,19 @@ impl Chat {
         self.save_escalation()
     }
 
-    /// The create request failed at `now`; returns when to retry (ms since the Unix epoch).
+    /// The create request's outcome at `now`: `status` is the HTTP status, or 0 when it got no
+    /// answer (network error); `retryAfterMs` from a `Retry-After` header. The core decides what
+    /// follows: wait and retry (network, 408, 425, 429, 5xx), or fail for good (422 and every
+    /// other refusal; the escalation becomes `rejected` and is never resent). On 2xx, call
+    /// `escalationSent` with the body's id and token instead.
     ///
     /// # Errors
-    /// No escalation, or it was already sent.
-    #[wasm_bindgen(js_name = escalationFailed)]
-    pub fn escalation_failed(&mut self, now: f64) -> Result<f64, JsError> {
-        let next = self.escalation_mut()?.mark_failed(to_ms(now))?;
+    /// No escalation.
+    #[wasm_bindgen(js_name = escalationOutcome)]
+    pub fn escalation_outcome(&mut self, status: u16, retry_after_ms: Option<f64>, now: f64) -> Result<StepJs, JsError> {
+        let step = self.escalation_mut()?.on_create(outcome(status, retry_after_ms), to_ms(now));
         self.save_escalation()?;
-        Ok(next as f64)
+        to_js(&step)
     }
 
     /// An agent resolved the conversation.
@@ -491,15 +510,18 @@ impl Chat {
         Ok(())
     }
 
-    /// Delivering `clientId` failed at `now`; returns when to retry, or `undefined` if unknown.
+    /// The outcome of sending the outgoing message `clientId` at `now` (`status` 0: network
+    /// error), decided as for [`Chat::escalation_outcome`]: 2xx removes it from the outbox, a
+    /// final refusal marks it `rejected` (kept in the transcript, never resent). `null` when
+    /// `clientId` is not in the outbox.
     ///
     /// # Errors
     /// No escalation.
-    #[wasm_bindgen(js_name = escalationMessageFailed)]
-    pub fn escalation_message_failed(&mut self, client_id: &str, now: f64) -> Result<Option<f64>, JsError> {
-        let next = self.escalation_mut()?.message_failed(client_id, to_ms(now));
+    #[wasm_bindgen(js_name = escalationMessageOutcome)]
+    pub fn escalation_message_outcome(&mut self, client_id: &str, status: u16, retry_after_ms: Option<f64>, now: f64) -> Result<MaybeStepJs, JsError> {
+        let step = self.escalation_mut()?.message_outcome(client_id, outcome(status, retry_after_ms), to_ms(now));
         self.save_escalation()?;
-        Ok(next.map(|n| n as f64))
+        to_js(&step)
     }
 
     /// A message from the server stream with event id `eventId`: an agent's `text` joins the
@@ -718,6 +740,14 @@ fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String>
 
 /// A JavaScript time (ms since the Unix epoch, a float) as the core's `u64`; negative and NaN
 /// become 0 (`as` saturates).
+/// The delivery event for an HTTP `status` (0: no answer) and an optional `Retry-After` in ms.
+fn outcome(status: u16, retry_after_ms: Option<f64>) -> Event {
+    match status {
+        0 => Event::NetworkError,
+        status => Event::Http { status, retry_after_ms: retry_after_ms.map(to_ms) },
+    }
+}
+
 fn to_ms(now: f64) -> u64 {
     now as u64
 }
