@@ -14,35 +14,92 @@
 //!
 //! A [`Bot`] is built either by training from a [`BotDefinition`] ([`Bot::train`]) or by
 //! loading a compiled model file ([`Bot::from_model`]), which holds the definition and the
-//! trained weights in a versioned binary format (see [`model`]).
+//! trained weights in a versioned binary format.
+//!
+//! # Example
+//!
+//! One visit to a two-intent bot trained in place (a site would load a model compiled by
+//! `sottovoce build` with [`Bot::from_model`] instead):
+//!
+//! ```
+//! use sottovoce::{Bot, Input};
+//!
+//! let definition = r#"{
+//!   "format": 1, "id": "doc-shop", "name": "Doc Shop", "locales": ["en"],
+//!   "intents": [
+//!     { "name": "greet", "examples": { "en": ["hello", "hi there", "good morning", "hey"] },
+//!       "reply": { "message": "greet-reply" } },
+//!     { "name": "shipping", "examples": { "en": ["how much is shipping", "delivery fee",
+//!         "do you charge for delivery", "shipping costs"] },
+//!       "reply": { "message": "shipping-reply" } }
+//!   ],
+//!   "fallback": { "message": "fallback" },
+//!   "greeting": { "message": "greeting", "returning": "greeting" },
+//!   "messages": { "en": { "greet-reply": "Hello!", "shipping-reply": "Shipping is free over 50 €.",
+//!                         "fallback": "Sorry, I did not get that.", "greeting": "Hi! How can I help?" } }
+//! }"#;
+//! let bot = Bot::from_json(definition)?;
+//! let now_ms = 1_764_806_400_000; // the caller's clock: the core reads none
+//! let mut state = bot.new_state("en", 7, now_ms);
+//! let turn = bot.respond(&mut state, Input::Text { text: "how much is delivery?".into() }, now_ms);
+//! assert_eq!(turn.intent.as_deref(), Some("shipping"));
+//! assert_eq!(turn.messages[0].text, "Shipping is free over 50 €.");
+//! // `state` is what the caller stores (the widget: `localStorage`) until the next message.
+//! # Ok::<(), sottovoce::BotError>(())
+//! ```
+//!
+//! # Public API
+//!
+//! The crate root re-exports what a caller of the bot needs; [`protocol`] (the widget ↔
+//! escalation server contract), [`escalation`] (the payload a visitor consents to send) and
+//! [`stories`] (conversation tests as data) are public modules because the binding, the server
+//! and the CLI share them. Every other module is private; the `internals` feature makes them
+//! public for this crate's own benchmarks, tests and the CLI's `eval`, never for the binding.
 #![forbid(unsafe_code)]
+// Without `internals`, items that only the CLI's `eval`, the tests or the benchmarks reach are
+// unreachable from outside; the lints run on the `internals` build (`cargo test`), which sees them.
+#![cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code, unused_imports))]
 
-/// The bot definition format: intents, examples, messages, entities, forms; parsing and validation.
-pub mod definition;
-/// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.
-pub mod dialogue;
+/// Declares the internal modules: public with the `internals` feature, private without it.
+macro_rules! internal_modules {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
+internal_modules! {
+    /// The bot definition format: intents, examples, messages, entities, forms; parsing and validation.
+    definition;
+    /// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.
+    dialogue;
+    /// Entity extraction: built-in (email, number) and owner-defined patterns.
+    entities;
+    /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
+    model;
+    /// Natural-language understanding: features and trained classifiers.
+    nlu;
+    /// Localised replies rendered from Fluent messages, with a locale fallback chain.
+    replies;
+    /// Slots learned from annotated examples: `[Boston](city)` markup, a trained BIO tagger, scores.
+    slots;
+    /// Sentiment of visitor messages from a shipped lexicon (en, es), with negation and intensifiers.
+    sentiment;
+    /// The serializable conversation state: transcript, active form, visitor profile.
+    state;
+    /// The bottom layer: one analysis per message (`Utterance`), one folding, one hash, one PRNG.
+    text;
+}
+
 /// Escalation to a person: the redacted payload the visitor consents to, delivery status with backoff.
 pub mod escalation;
-/// Entity extraction: built-in (email, number) and owner-defined patterns.
-pub mod entities;
-/// The compiled model file: a versioned binary holding a definition and its trained classifiers.
-pub mod model;
 /// The widget ↔ escalation server contract: typed bodies, their validation, and delivery as a sans-IO state machine.
 pub mod protocol;
-/// Natural-language understanding: text normalisation, features and trained classifiers.
-pub mod nlu;
-/// Localised replies rendered from Fluent messages, with a locale fallback chain.
-pub mod replies;
-/// Slots learned from annotated examples: `[Boston](city)` markup, a trained BIO tagger, scores.
-pub mod slots;
-/// Sentiment of visitor messages from a shipped lexicon (en, es), with negation and intensifiers.
-pub mod sentiment;
 /// Stories: conversation tests as data and the runner that checks them turn by turn.
 pub mod stories;
-/// The serializable conversation state: transcript, active form, visitor profile.
-pub mod state;
-/// The bottom layer: one analysis per message (`Utterance`), one folding, one hash, one PRNG.
-pub mod text;
 
 mod bot;
 /// One stable sort shared by every call site, so std's sort is compiled into the wasm once.
@@ -50,6 +107,8 @@ mod sort;
 
 pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
 pub use definition::{BotDefinition, DefinitionError};
-pub use dialogue::{BotMessage, Input, Link, NluResult, QuickReply, Turn};
-pub use model::ModelError;
+pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
+pub use entities::Entity;
+pub use model::{is_model, ModelError};
+pub use nlu::StaticVectors;
 pub use state::{Context, ConversationState, Mention, Profile, Speaker, StateError, TranscriptEntry};

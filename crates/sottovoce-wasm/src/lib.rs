@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::protocol::delivery::Event;
-use sottovoce::nlu::StaticVectors;
+use sottovoce::StaticVectors;
 use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -583,7 +583,7 @@ impl Chat {
             }
             None => ChatOptions::default(),
         };
-        let from_model = sottovoce::model::is_model(bytes);
+        let from_model = sottovoce::is_model(bytes);
         let bot = load(bytes, from_model, vectors)?;
         let id = bot.definition().id.clone();
         let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
@@ -689,7 +689,7 @@ struct TurnOut {
     intent: Option<String>,
     confidence: Option<f32>,
     ranking: Vec<RankedIntent>,
-    entities: Vec<sottovoce::entities::Entity>,
+    entities: Vec<sottovoce::Entity>,
     locale: Option<String>,
     handoff: bool,
 }
@@ -710,7 +710,7 @@ struct Understanding {
     intent: Option<String>,
     confidence: f32,
     ranking: Vec<RankedIntent>,
-    entities: Vec<sottovoce::entities::Entity>,
+    entities: Vec<sottovoce::Entity>,
     locale: String,
 }
 
