@@ -26,6 +26,19 @@ const LOCALE_MIN_WORDS: usize = 2;
 /// calibration data (tests/threshold_calibration.rs) rejected 97% of out-of-scope queries.
 const SIDE_QUESTION_CONFIDENCE: f32 = 0.75;
 
+/// A question must have at least this many words to count as a clear one: "what?" asked for an
+/// order number is confusion, not a question about store hours.
+const QUESTION_MIN_WORDS: usize = 4;
+
+/// True when the visitor phrased `text` as a clear question: `?` or Spanish `¿` in it and at
+/// least [`QUESTION_MIN_WORDS`] words. A question whose intent clears the bot's threshold is a
+/// side question inside a form even below [`SIDE_QUESTION_CONFIDENCE`]: "when will I get my
+/// money back for the return?" splits its mass between two reply intents (refund_status 0.55,
+/// refunds 0.44) yet is no order number.
+fn asks_a_question(text: &str) -> bool {
+    text.contains(['?', '¿']) && text.split_whitespace().count() >= QUESTION_MIN_WORDS
+}
+
 /// Only this many chars of a message are classified: a pasted novel must not stall the page.
 const MAX_NLU_CHARS: usize = 1000;
 
@@ -664,10 +677,12 @@ impl Bot {
             return true;
         }
         // A confident side question ("what are your opening hours?") is answered, then the
-        // slot is asked for again without counting a try. Intents that start a form of their
-        // own are not side questions: the visitor is most likely answering badly.
+        // slot is asked for again without counting a try; so is a message phrased as a
+        // question whose intent clears the threshold. Intents that start a form of their own
+        // are not side questions: the visitor is most likely answering badly.
+        let question = asks_a_question(text) && confidence >= self.threshold;
         let side_question = intent.filter(|i| {
-            confidence >= SIDE_QUESTION_CONFIDENCE
+            (confidence >= SIDE_QUESTION_CONFIDENCE || question)
                 && i.form.is_none()
                 && i.reply.is_some()
                 && i.remember_name
