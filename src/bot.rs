@@ -1,32 +1,22 @@
-//! The [`Bot`]: a definition with its trained classifiers, entity extractor and replies.
+//! The [`Bot`] facade: building a bot (training, loading a model), its model file, and the
+//! public entry points of a visit (`new_state`, `begin_visit`, `respond`, `understand`).
+//!
+//! The `Bot` value itself is the dialogue's engine ([`crate::dialogue`]): a compiled
+//! [`Domain`] with the trained classifiers and slot tagger. This module sits on top of it.
 
 use crate::definition::{BotDefinition, DefinitionError, Problem};
-use crate::dialogue::{Input, NluResult, Turn, BotMessage};
-use crate::entities::EntityExtractor;
+use crate::dialogue::{Bot, Input, NluResult, Turn, BotMessage};
+use crate::domain::{Domain, DEFAULT_THRESHOLD};
 use crate::model::{self, Model, ModelError};
 use std::sync::Arc;
 
 use crate::nlu::{IntentClassifier, StaticVectors};
 #[cfg(feature = "train")]
 use crate::nlu::TrainOptions;
-use crate::replies::Replies;
 use crate::slots::SlotTagger;
 #[cfg(feature = "train")]
 use crate::slots::{SlotExample, SlotSpan, SlotTrainOptions};
 use crate::state::{ConversationState, Profile, STATE_VERSION};
-
-/// Default confidence threshold when the definition sets none: below it the fallback answers.
-///
-/// Calibrated by `tests/threshold_calibration.rs` without touching any test set: 5-fold
-/// cross-validation over the demo store bot's examples (in scope) against CLINC150's train and
-/// val out-of-scope queries. With the default training (label smoothing 0.1, logit scale 1.5)
-/// the balanced score (mean of in-scope accepted-and-right and out-of-scope rejected) is best,
-/// 0.805, at 0.54; it is 0.803 at 0.50 (in-scope 0.691, out-of-scope rejected 0.915) and 0.797
-/// at 0.45. 0.50 keeps nearly all of the best score while answering more visitors than 0.54
-/// (0.676). On data never used for the choice (`tests/store_heldout.rs`), the full store bot
-/// at 0.50 acts on the right intent for 88.5% of the 532 held-out customer phrasings (top-1
-/// 94.7%) and answers 42 of its 49 off-topic questions with the fallback.
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
 
 /// Why a bot could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -51,20 +41,6 @@ pub enum BotError {
         /// The hash of the table passed ([`StaticVectors::hash`]).
         found: u64,
     },
-}
-
-/// A ready-to-chat bot. Immutable: every conversation's data lives in a [`ConversationState`].
-#[derive(Debug)]
-pub struct Bot {
-    pub(crate) definition: BotDefinition,
-    pub(crate) intents: IntentClassifier,
-    pub(crate) locales: IntentClassifier,
-    pub(crate) threshold: f32,
-    pub(crate) entities: EntityExtractor,
-    pub(crate) replies: Replies,
-    /// Slot tagger learned from the examples' `[value](slot)` markup; `None` when no example
-    /// is marked up.
-    pub(crate) slots: Option<SlotTagger>,
 }
 
 impl Bot {
@@ -164,11 +140,8 @@ impl Bot {
         threshold: f32,
         slots: Option<SlotTagger>,
     ) -> Result<Bot, BotError> {
-        let entities = EntityExtractor::new(&definition.entities).map_err(|e| {
-            DefinitionError::Invalid(vec![Problem { path: "entities".into(), message: e.to_string() }])
-        })?;
-        let replies = Replies::new(&definition).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { definition, intents, locales, threshold, entities, replies, slots })
+        let domain = Domain::compile(definition, threshold).map_err(DefinitionError::Invalid)?;
+        Ok(Bot { domain, intents, locales, slots })
     }
 
     /// Loads a compiled model file (see [`crate::model`]). With the `train` feature the
@@ -192,9 +165,7 @@ impl Bot {
     /// another one.
     pub fn from_model_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
         let m = model::decode_with_vectors(bytes, vectors)?;
-        #[cfg(feature = "train")]
-        let definition = BotDefinition::from_json(&m.definition_json)?;
-        #[cfg(not(feature = "train"))]
+        // Domain::compile validates it again with the `train` feature.
         let definition = BotDefinition::parse(&m.definition_json)?;
         Bot::assemble(definition, m.intents, m.locales, m.threshold, m.slots)
     }
@@ -238,10 +209,10 @@ impl Bot {
     /// Encodes this bot as a model file.
     pub fn to_model(&self) -> Vec<u8> {
         model::encode(&Model {
-            definition_json: serde_json::to_string(&self.definition).expect("definition serializes"),
+            definition_json: serde_json::to_string(&self.domain.definition).expect("definition serializes"),
             intents: self.intents.clone(),
             locales: self.locales.clone(),
-            threshold: self.threshold,
+            threshold: self.domain.threshold,
             slots: self.slots.clone(),
         })
     }
@@ -254,12 +225,12 @@ impl Bot {
 
     /// The definition.
     pub fn definition(&self) -> &BotDefinition {
-        &self.definition
+        &self.domain.definition
     }
 
     /// The confidence threshold in use.
     pub fn threshold(&self) -> f32 {
-        self.threshold
+        self.domain.threshold
     }
 
     /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
@@ -267,16 +238,17 @@ impl Bot {
     pub fn new_state(&self, locale_hint: &str, seed: u64, now_ms: u64) -> ConversationState {
         let lang = locale_hint.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
         let locale = self
+            .domain
             .definition
             .locales
             .iter()
             .find(|l| l.eq_ignore_ascii_case(locale_hint))
-            .or_else(|| self.definition.locales.iter().find(|l| l.split('-').next() == Some(lang.as_str())))
+            .or_else(|| self.domain.definition.locales.iter().find(|l| l.split('-').next() == Some(lang.as_str())))
             .cloned()
-            .unwrap_or_else(|| self.definition.default_locale().to_owned());
+            .unwrap_or_else(|| self.domain.definition.default_locale().to_owned());
         ConversationState {
             version: STATE_VERSION,
-            bot_id: self.definition.id.clone(),
+            bot_id: self.domain.definition.id.clone(),
             transcript: Vec::new(),
             form: None,
             profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms },
@@ -315,7 +287,7 @@ impl Bot {
     /// classifying an utterance.
     pub fn classify(&self, text: &str) -> Vec<(String, f32)> {
         let (probs, order) = crate::dialogue::classify(self, text);
-        order.into_iter().map(|i| (self.definition.intents[i].name.clone(), probs[i])).collect()
+        order.into_iter().map(|i| (self.domain.definition.intents[i].name.clone(), probs[i])).collect()
     }
 
     /// Answers one visitor input, updating `state` (transcript, form, profile, locale).

@@ -297,18 +297,6 @@ pub struct SlotDef {
     pub pattern: Option<String>,
 }
 
-impl SlotDef {
-    /// True when `value` passes this slot's `values` and `pattern` checks (an invalid pattern,
-    /// which validation reports, accepts nothing).
-    pub fn accepts(&self, value: &str) -> bool {
-        let listed = self.values.is_empty() || self.values.iter().any(|v| v.eq_ignore_ascii_case(value));
-        let matches = self.pattern.as_deref().is_none_or(|p| {
-            regex_lite::Regex::new(p).is_ok_and(|re| re.find(value).is_some_and(|m| m.start() == 0 && m.end() == value.len()))
-        });
-        listed && matches
-    }
-}
-
 fn default_max_tries() -> u8 {
     3
 }
@@ -406,24 +394,10 @@ pub enum DefinitionError {
 }
 
 impl BotDefinition {
-    /// Parses and validates a definition from JSON text.
-    ///
-    /// # Errors
-    /// [`DefinitionError::Syntax`] with line and column for malformed JSON or a wrong field,
-    /// [`DefinitionError::Format`] for another format version, and
-    /// [`DefinitionError::Invalid`] listing every inconsistency (see [`BotDefinition::validate`]).
-    pub fn from_json(text: &str) -> Result<BotDefinition, DefinitionError> {
-        let def = BotDefinition::parse(text)?;
-        let problems = def.validate();
-        if problems.is_empty() {
-            Ok(def)
-        } else {
-            Err(DefinitionError::Invalid(problems))
-        }
-    }
-
     /// Parses a definition from JSON text without validating it: for the definition inside a
-    /// compiled model, which `sottovoce build` validated when it trained the model.
+    /// compiled model, which `sottovoce build` validated when it trained the model. Validation
+    /// needs the extractors and replies above this layer: it is [`crate::domain`]'s
+    /// (`BotDefinition::from_json`, `BotDefinition::validate`).
     ///
     /// # Errors
     /// [`DefinitionError::Syntax`] or [`DefinitionError::Format`], as [`BotDefinition::from_json`].
@@ -453,11 +427,6 @@ impl BotDefinition {
         serde_json::from_str(text).map_err(syntax)
     }
 
-    /// Checks references and values; returns every problem found (empty when valid).
-    pub fn validate(&self) -> Vec<Problem> {
-        crate::definition::validate::run(self)
-    }
-
     /// The default locale (the first listed).
     pub fn default_locale(&self) -> &str {
         self.locales.first().map(String::as_str).unwrap_or("en")
@@ -469,4 +438,3 @@ impl BotDefinition {
     }
 }
 
-mod validate;

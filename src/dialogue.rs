@@ -29,11 +29,30 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Domain;
 use crate::entities::Entity;
+use crate::nlu::IntentClassifier;
+use crate::slots::SlotTagger;
+pub use crate::replies::{is_allowed_url, BotMessage, Link, QuickReply};
 
 mod flow;
 
 pub(crate) use flow::{classify, understand};
+
+/// A ready-to-chat bot: a compiled [`Domain`] with its trained intent and locale classifiers and
+/// slot tagger. Immutable: every conversation's data lives in a [`crate::ConversationState`].
+///
+/// Built by the facade's constructors (`Bot::train`, `Bot::from_model`, …, in `bot.rs`); the
+/// turn logic that reads it is this module's (`flow.rs`).
+#[derive(Debug)]
+pub struct Bot {
+    pub(crate) domain: Domain,
+    pub(crate) intents: IntentClassifier,
+    pub(crate) locales: IntentClassifier,
+    /// Slot tagger learned from the definition's `[value](slot)` markup; `None` when no example
+    /// is marked up.
+    pub(crate) slots: Option<SlotTagger>,
+}
 
 /// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
 pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
@@ -61,40 +80,6 @@ pub enum Input {
         #[serde(default)]
         intent: Option<String>,
     },
-}
-
-/// A button offered under a bot message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QuickReply {
-    /// The label, localised.
-    pub label: String,
-    /// The intent it triggers (`None`: the label is sent as text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub intent: Option<String>,
-}
-
-/// A link under a bot message. `url` is always `http:`, `https:`, `mailto:` or `tel:`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Link {
-    /// The link text, localised.
-    pub label: String,
-    /// The target.
-    pub url: String,
-}
-
-/// One message from the bot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BotMessage {
-    /// The message id in the definition it was rendered from (tests match on it).
-    pub id: String,
-    /// Plain text, localised (never HTML).
-    pub text: String,
-    /// Buttons offered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quick_replies: Vec<QuickReply>,
-    /// Links offered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<Link>,
 }
 
 /// What the NLU made of one visitor message.
@@ -127,10 +112,4 @@ pub struct Turn {
     pub intent: Option<String>,
     /// True when the turn asks for a human (the handoff action ran).
     pub handoff: bool,
-}
-
-/// True for URLs the widget may render as links: `http`, `https`, `mailto`, `tel`.
-pub fn is_allowed_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    ["http://", "https://", "mailto:", "tel:"].iter().any(|s| lower.starts_with(s))
 }

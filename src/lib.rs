@@ -76,6 +76,8 @@ internal_modules! {
     definition;
     /// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.
     dialogue;
+    /// The compiled domain: a validated definition with what every turn reads built once.
+    domain;
     /// Entity extraction: built-in (email, number) and owner-defined patterns.
     entities;
     /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
@@ -105,7 +107,9 @@ mod bot;
 /// One stable sort shared by every call site, so std's sort is compiled into the wasm once.
 mod sort;
 
-pub use bot::{Bot, BotError, DEFAULT_THRESHOLD};
+pub use bot::BotError;
+pub use dialogue::Bot;
+pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, DefinitionError};
 pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
 pub use entities::Entity;

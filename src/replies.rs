@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
 
 use crate::definition::{BotDefinition, Problem};
@@ -286,4 +287,44 @@ mod tests {
         fn check<T: Send + Sync>() {}
         check::<Replies>();
     }
+}
+
+/// A button offered under a bot message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuickReply {
+    /// The label, localised.
+    pub label: String,
+    /// The intent it triggers (`None`: the label is sent as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+}
+
+/// A link under a bot message. `url` is always `http:`, `https:`, `mailto:` or `tel:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// The link text, localised.
+    pub label: String,
+    /// The target.
+    pub url: String,
+}
+
+/// One message from the bot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotMessage {
+    /// The message id in the definition it was rendered from (tests match on it).
+    pub id: String,
+    /// Plain text, localised (never HTML).
+    pub text: String,
+    /// Buttons offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<QuickReply>,
+    /// Links offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// True for URLs the widget may render as links: `http`, `https`, `mailto`, `tel`.
+pub fn is_allowed_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["http://", "https://", "mailto:", "tel:"].iter().any(|s| lower.starts_with(s))
 }

@@ -86,10 +86,10 @@ pub struct TranscriptEntry {
     pub sentiment: Option<f32>,
     /// For bot messages: buttons offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quick_replies: Vec<crate::dialogue::QuickReply>,
+    pub quick_replies: Vec<crate::replies::QuickReply>,
     /// For bot messages: links offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<crate::dialogue::Link>,
+    pub links: Vec<crate::replies::Link>,
 }
 
 /// A form in progress.

@@ -40,7 +40,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bot::Bot;
+use crate::dialogue::Bot;
 use crate::dialogue::{BotMessage, Input, QuickReply, Turn};
 use crate::state::{ConversationState, Speaker};
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::bot::Bot;
+use crate::dialogue::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
 use crate::dialogue::{DEFAULT_CONTEXT_TURNS, DEFAULT_MEMORY_TURNS};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
@@ -105,7 +105,7 @@ pub(crate) fn understand(
     let text = nlu_text(text);
     // One analysis of the message, read by every extractor below.
     let utterance = Utterance::analyze(text, conversation.map_or("", |(current, _)| current));
-    let def = &bot.definition;
+    let def = &bot.domain.definition;
     let (intent_probs, order) = classify_utterance(bot, &utterance);
     let ranking: Vec<(String, f32)> = order
         .iter()
@@ -116,7 +116,7 @@ pub(crate) fn understand(
         .first()
         .map(|&i| (i, intent_probs[i]))
         .unwrap_or((0, 0.0));
-    let intent = (confidence >= bot.threshold
+    let intent = (confidence >= bot.domain.threshold
         && !order.is_empty()
         && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
@@ -151,10 +151,10 @@ pub(crate) fn understand(
             } else {
                 current
             };
-            bot.entities
+            bot.domain.entities
                 .extract_utterance(&utterance, &ExtractContext::new(reply_locale, now_ms))
         }
-        None => bot.entities.extract_utterance(&utterance, &ExtractContext::default()),
+        None => bot.domain.entities.extract_utterance(&utterance, &ExtractContext::default()),
     };
     if let Some(tagger) = &bot.slots {
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
@@ -196,7 +196,7 @@ pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>) {
 /// As [`classify`], on the message already analysed (and truncated).
 fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<usize>) {
     let mut intent_probs: Vec<f32> = bot.intents.predict_utterance(utterance).into_iter().map(clean).collect();
-    intent_probs.resize(bot.definition.intents.len(), 0.0);
+    intent_probs.resize(bot.domain.definition.intents.len(), 0.0);
     let order = best_first(&intent_probs, RANKING_LEN);
     (intent_probs, order)
 }
@@ -342,11 +342,11 @@ impl Bot {
         extra: &BTreeMap<String, String>,
     ) -> BTreeMap<String, String> {
         let mut args = BTreeMap::new();
-        args.insert("bot".to_owned(), self.definition.name.clone());
+        args.insert("bot".to_owned(), self.domain.definition.name.clone());
         if let Some(name) = &state.profile.name {
             args.insert("name".to_owned(), name.clone());
         }
-        if let Some(contact) = &self.definition.contact {
+        if let Some(contact) = &self.domain.definition.contact {
             for (key, value) in [
                 ("email", &contact.email),
                 ("phone", &contact.phone),
@@ -362,7 +362,7 @@ impl Bot {
     }
 
     fn text(&self, state: &ConversationState, id: &str, args: &BTreeMap<String, String>) -> String {
-        self.replies.format(&state.profile.locale, id, args)
+        self.domain.replies.format(&state.profile.locale, id, args)
     }
 
     fn message(
@@ -430,7 +430,7 @@ impl Bot {
 
     /// The contact options as a message with `mailto:`, `tel:` and web links.
     fn contact_message(&self, state: &ConversationState) -> Option<BotMessage> {
-        let contact = self.definition.contact.as_ref()?;
+        let contact = self.domain.definition.contact.as_ref()?;
         let mut message = self.message(state, &contact.message, &BTreeMap::new());
         if let Some(email) = &contact.email {
             message.links.push(Link {
@@ -460,16 +460,17 @@ impl Bot {
     }
 
     fn intent_def(&self, name: &str) -> Option<&IntentDef> {
-        self.definition.intents.iter().find(|i| i.name == name)
+        self.domain.intent(name)
     }
 
     fn form_def(&self, name: &str) -> Option<&FormDef> {
-        self.definition.forms.iter().find(|f| f.name == name)
+        self.domain.form(name)
     }
 
     /// The button that cancels a form: the first titled intent with the `cancel_form` action.
     fn cancel_button(&self, state: &ConversationState) -> Option<QuickReply> {
         let intent = self
+            .domain
             .definition
             .intents
             .iter()
@@ -538,7 +539,7 @@ impl Bot {
     /// Fills empty slots of the active form from entities that pass the slot's checks, each
     /// entity used at most once. While confirming, filled slots may be corrected too ("make
     /// it an exchange").
-    fn fill_slots(state: &mut ConversationState, form: &FormDef, entities: &[Entity]) -> bool {
+    fn fill_slots(&self, state: &mut ConversationState, form: &FormDef, entities: &[Entity]) -> bool {
         let Some(active) = state.form.as_mut() else {
             return false;
         };
@@ -549,7 +550,7 @@ impl Bot {
                 continue;
             }
             if let Some(i) = (0..entities.len()).find(|&i| {
-                !used[i] && entities[i].entity == slot.entity && slot.accepts(&entities[i].value)
+                !used[i] && entities[i].entity == slot.entity && self.domain.slot_accepts(slot, &entities[i].value)
             }) {
                 used[i] = true;
                 active
@@ -564,6 +565,7 @@ impl Bot {
     /// The first of `entities` that passes the checks of the slot the active form is asking
     /// for (its first empty slot; none while confirming).
     fn asked_slot_value<'e>(
+        &self,
         state: &ConversationState,
         form: &FormDef,
         entities: &'e [Entity],
@@ -575,7 +577,7 @@ impl Bot {
             .find(|s| !active.slots.contains_key(&s.name))?;
         entities
             .iter()
-            .find(|e| e.entity == slot.entity && slot.accepts(&e.value))
+            .find(|e| e.entity == slot.entity && self.domain.slot_accepts(slot, &e.value))
     }
 
     /// True when `text` on its own is classified as an intent (not the reserved out-of-scope
@@ -583,8 +585,8 @@ impl Bot {
     fn is_request(&self, text: &str) -> bool {
         let (probs, order) = classify(self, text);
         order.first().is_some_and(|&i| {
-            probs[i] >= self.threshold
-                && self.definition.intents[i].name != crate::definition::OUT_OF_SCOPE_INTENT
+            probs[i] >= self.domain.threshold
+                && self.domain.definition.intents[i].name != crate::definition::OUT_OF_SCOPE_INTENT
         })
     }
 
@@ -601,7 +603,7 @@ impl Bot {
             tries: 0,
             confirming: false,
         });
-        Bot::fill_slots(state, form, entities);
+        self.fill_slots(state, form, entities);
         self.advance_form(state, form, out);
     }
 
@@ -635,7 +637,7 @@ impl Bot {
         let intent = intent.filter(|i| {
             pressed
                 || !matches!(i.action, Some(Action::CancelForm | Action::Handoff))
-                || Bot::asked_slot_value(state, &form, entities)
+                || self.asked_slot_value(state, &form, entities)
                     .is_none_or(|value| self.is_request(&without_span(text, value)))
         });
         match intent.and_then(|i| i.action) {
@@ -669,7 +671,7 @@ impl Bot {
             state.form = None;
             return false;
         }
-        if Bot::fill_slots(state, &form, entities) {
+        if self.fill_slots(state, &form, entities) {
             if let Some(active) = state.form.as_mut() {
                 active.tries = 0;
             }
@@ -680,7 +682,7 @@ impl Bot {
         // slot is asked for again without counting a try; so is a message phrased as a
         // question whose intent clears the threshold. Intents that start a form of their own
         // are not side questions: the visitor is most likely answering badly.
-        let question = asks_a_question(text) && confidence >= self.threshold;
+        let question = asks_a_question(text) && confidence >= self.domain.threshold;
         let side_question = intent.filter(|i| {
             (confidence >= SIDE_QUESTION_CONFIDENCE || question)
                 && i.form.is_none()
@@ -753,7 +755,7 @@ impl Bot {
         for m in state.mentions.values_mut() {
             m.turns_left -= 1;
         }
-        let turns = self.definition.memory_turns.unwrap_or(DEFAULT_MEMORY_TURNS);
+        let turns = self.domain.definition.memory_turns.unwrap_or(DEFAULT_MEMORY_TURNS);
         let mut seen: Vec<&str> = Vec::new();
         for e in entities {
             if seen.contains(&e.entity.as_str()) {
@@ -761,6 +763,7 @@ impl Bot {
             }
             seen.push(&e.entity);
             let used = self
+                .domain
                 .definition
                 .intents
                 .iter()
@@ -781,7 +784,7 @@ impl Bot {
     /// The first intent whose form asks first for an owner-defined entity found in the message.
     /// Built-in entities (a bare number, an e-mail) are too common to start a form on their own.
     fn entity_led_intent(&self, entities: &[Entity]) -> Option<&IntentDef> {
-        self.definition.intents.iter().find(|intent| {
+        self.domain.definition.intents.iter().find(|intent| {
             intent
                 .form
                 .as_deref()
@@ -866,7 +869,7 @@ impl Bot {
     /// fallbacks in a row, or for a strongly negative message, a way to a person is offered too.
     fn fallback(&self, state: &mut ConversationState, intent_probs: &[f32], out: &mut Out) {
         state.fallbacks_in_a_row = state.fallbacks_in_a_row.saturating_add(1);
-        let def = &self.definition;
+        let def = &self.domain.definition;
         let mut order: Vec<usize> = (0..def.intents.len()).collect();
         let prob = |i: usize| intent_probs.get(i).copied().unwrap_or(0.0);
         crate::sort::sort_by(&mut order, |&a, &b| prob(b).total_cmp(&prob(a)));
@@ -941,7 +944,7 @@ impl Bot {
         if !new_visit && !state.transcript.is_empty() {
             return Vec::new();
         }
-        let greeting = &self.definition.greeting;
+        let greeting = &self.domain.definition.greeting;
         let id = if state.profile.name.is_some() && state.profile.visits > 1 {
             &greeting.returning
         } else {
@@ -993,7 +996,7 @@ impl Bot {
 
         // Inside a form the tagger looks for the slots of the intent that started it.
         let form_intent = state.form.as_ref().and_then(|a| {
-            self.definition
+            self.domain.definition
                 .intents
                 .iter()
                 .position(|i| i.form.as_deref() == Some(a.name.as_str()))
@@ -1110,6 +1113,7 @@ impl Bot {
         }
         if state.negatives >= 2 {
             if let Some(offer) = self
+                .domain
                 .definition
                 .contact
                 .as_ref()
@@ -1117,6 +1121,7 @@ impl Bot {
             {
                 let mut message = self.message(state, &offer, &BTreeMap::new());
                 let handoff = self
+                    .domain
                     .definition
                     .intents
                     .iter()

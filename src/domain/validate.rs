@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
+use crate::definition::{Action, BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
 
 /// Built-in entity names, always available to slots (the list lives with the extractors).
 pub(crate) use crate::entities::BUILTIN_ENTITIES;
@@ -42,7 +42,7 @@ impl Checker<'_> {
         for (i, link) in reply.links.iter().enumerate() {
             let p = format!("{path}.links[{i}]");
             self.message_id(&format!("{p}.label"), &link.label);
-            if !crate::dialogue::is_allowed_url(&link.url) {
+            if !crate::replies::is_allowed_url(&link.url) {
                 self.problem(format!("{p}.url"), "only http, https, mailto and tel URLs are allowed");
             }
         }
@@ -93,8 +93,8 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         c.problem("memory_turns", "must be at least 1");
     }
     if let Some(name) = &def.word_vectors {
-        if super::word_vector_table_hash(name).is_none() {
-            let known: Vec<&str> = super::WORD_VECTOR_TABLES.iter().map(|(n, _)| *n).collect();
+        if crate::definition::word_vector_table_hash(name).is_none() {
+            let known: Vec<&str> = crate::definition::WORD_VECTOR_TABLES.iter().map(|(n, _)| *n).collect();
             c.problem("word_vectors", format!("unknown word-vector table `{name}`; known: {}", known.join(", ")));
         }
     }
@@ -265,7 +265,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         if intent.reply.is_none()
             && intent.form.is_none()
             && intent.action.is_none()
-            && intent.name != super::OUT_OF_SCOPE_INTENT
+            && intent.name != crate::definition::OUT_OF_SCOPE_INTENT
         {
             c.problem(path.clone(), "needs a `reply`, a `form` or an `action`");
         }
