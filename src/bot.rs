@@ -5,7 +5,7 @@
 //! [`Domain`] with the trained classifiers and slot tagger. This module sits on top of it.
 
 use crate::definition::{BotDefinition, DefinitionError, Problem};
-use crate::dialogue::{Bot, Input, NluResult, Turn, BotMessage};
+use crate::dialogue::{Bot, Input, NluResult, Turn, TurnContext, BotMessage};
 use crate::domain::{Domain, DEFAULT_THRESHOLD};
 use crate::model::{self, Model, ModelError};
 use std::sync::Arc;
@@ -299,8 +299,11 @@ impl Bot {
     /// mean" buttons. The reply locale switches when the classifier is confident the visitor
     /// writes in another of the bot's locales (messages of two words or more). Whitespace-only
     /// text gets an empty turn and is not recorded. Never fails.
-    pub fn respond(&self, state: &mut ConversationState, input: Input, now_ms: u64) -> Turn {
-        self.respond_impl(state, input, now_ms)
+    ///
+    /// `at` is the turn's clock: the time, recorded in the transcript and the profile, and the
+    /// visitor's UTC offset, against which relative dates in the message are resolved.
+    pub fn respond(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
+        self.respond_impl(state, input, at)
     }
 }
 
@@ -418,23 +421,23 @@ mod tests {
     fn mentions_are_remembered_for_memory_turns() {
         let bot = with_products();
         let mut state = bot.new_state("en", 1, 0);
-        bot.respond(&mut state, Input::Text { text: "do you have red socks in stock".into() }, 0);
+        bot.respond(&mut state, Input::Text { text: "do you have red socks in stock".into() }, TurnContext::utc(0));
         assert_eq!(state.mentions["product"].value, "socks");
         for _ in 0..crate::dialogue::DEFAULT_MEMORY_TURNS {
-            bot.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+            bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         }
         assert!(state.mentions.contains_key("product"), "kept for the default number of turns");
-        bot.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         assert!(state.mentions.is_empty(), "forgotten after them: {:?}", state.mentions);
 
         let mut def = bot.definition().clone();
         def.memory_turns = Some(1);
         let short = Bot::train(def).unwrap();
         let mut state = short.new_state("en", 1, 0);
-        short.respond(&mut state, Input::Text { text: "do you sell hiking boots".into() }, 0);
-        short.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        short.respond(&mut state, Input::Text { text: "do you sell hiking boots".into() }, TurnContext::utc(0));
+        short.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         assert_eq!(state.mentions["product"].value, "hiking boots");
-        short.respond(&mut state, Input::Text { text: "hello".into() }, 0);
+        short.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         assert!(state.mentions.is_empty(), "memory_turns 1: {:?}", state.mentions);
     }
 

@@ -54,6 +54,31 @@ pub struct Bot {
     pub(crate) slots: Option<SlotTagger>,
 }
 
+/// The clock of one turn, passed in by the caller (the core reads no clock): the time and the
+/// visitor's offset from UTC, so that relative dates ("tomorrow", "on Friday") are the
+/// visitor's own and not UTC's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TurnContext {
+    /// Milliseconds since the Unix epoch (UTC).
+    pub now_ms: u64,
+    /// The visitor's offset from UTC in minutes, east positive (`+60` for Madrid in winter,
+    /// `-300` for New York); JavaScript's `Date.getTimezoneOffset()` is its negation.
+    #[serde(default)]
+    pub utc_offset_min: i32,
+}
+
+impl TurnContext {
+    /// A turn at `now_ms` for a visitor whose offset from UTC is `utc_offset_min` minutes.
+    pub fn new(now_ms: u64, utc_offset_min: i32) -> TurnContext {
+        TurnContext { now_ms, utc_offset_min }
+    }
+
+    /// A turn at `now_ms` for a visitor on UTC (tests, tools without a visitor's clock).
+    pub fn utc(now_ms: u64) -> TurnContext {
+        TurnContext { now_ms, utc_offset_min: 0 }
+    }
+}
+
 /// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
 pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
 

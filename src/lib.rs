@@ -22,7 +22,7 @@
 //! `sottovoce build` with [`Bot::from_model`] instead):
 //!
 //! ```
-//! use sottovoce::{Bot, Input};
+//! use sottovoce::{Bot, Input, TurnContext};
 //!
 //! let definition = r#"{
 //!   "format": 1, "id": "doc-shop", "name": "Doc Shop", "locales": ["en"],
@@ -41,7 +41,8 @@
 //! let bot = Bot::from_json(definition)?;
 //! let now_ms = 1_764_806_400_000; // the caller's clock: the core reads none
 //! let mut state = bot.new_state("en", 7, now_ms);
-//! let turn = bot.respond(&mut state, Input::Text { text: "how much is delivery?".into() }, now_ms);
+//! let at = TurnContext::new(now_ms, 60); // the visitor's clock: UTC+1 (Madrid in winter)
+//! let turn = bot.respond(&mut state, Input::Text { text: "how much is delivery?".into() }, at);
 //! assert_eq!(turn.intent.as_deref(), Some("shipping"));
 //! assert_eq!(turn.messages[0].text, "Shipping is free over 50 €.");
 //! // `state` is what the caller stores (the widget: `localStorage`) until the next message.
@@ -111,7 +112,7 @@ pub use bot::BotError;
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, DefinitionError};
-pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
+pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;

@@ -14,6 +14,7 @@
 //! locale: es                           # optional browser locale hint (default: the bot's first)
 //! seed: 7                              # optional seed for reply variation (default 1)
 //! start_ms: 1780000000000              # optional start time (default shown)
+//! utc_offset_min: 60                   # optional visitor's offset from UTC, east positive (default 0)
 //! turns:
 //!   - visit: true                      # the page loads: Bot::begin_visit
 //!     replies: [greeting]
@@ -32,6 +33,7 @@
 //! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` and `not_offers`
 //! (labels that must or must not be among the quick replies), `handoff`, `slots` (slot →
 //! value: the active form's slots, or the conversation context's when no form is active),
+//! `entities` (entity → normalised value the message must carry, e.g. `{date: "2026-05-29"}`),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
 //! `locale`, `form` (active form name, or `none`).
 
@@ -41,7 +43,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::dialogue::Bot;
-use crate::dialogue::{BotMessage, Input, QuickReply, Turn};
+use crate::dialogue::{BotMessage, Input, QuickReply, Turn, TurnContext};
 use crate::state::{ConversationState, Speaker};
 
 /// Default start time of a story: 2026-05-28T20:26:40Z, in ms since the Unix epoch.
@@ -73,6 +75,9 @@ pub struct StoryFile {
     /// Start time in ms since the Unix epoch.
     #[serde(default)]
     pub start_ms: Option<u64>,
+    /// The visitor's offset from UTC in minutes, for every story that sets none.
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
     /// The turns of a single-story file.
     #[serde(default)]
     pub turns: Vec<Step>,
@@ -93,6 +98,7 @@ impl StoryFile {
                 locale: self.locale.clone(),
                 seed: self.seed.unwrap_or_else(default_seed),
                 start_ms: self.start_ms.unwrap_or_else(default_start),
+                utc_offset_min: self.utc_offset_min.unwrap_or_default(),
                 turns: self.turns,
             });
         }
@@ -107,6 +113,11 @@ impl StoryFile {
             if let Some(seed) = self.seed {
                 if story.seed == default_seed() {
                     story.seed = seed;
+                }
+            }
+            if let Some(offset) = self.utc_offset_min {
+                if story.utc_offset_min == 0 {
+                    story.utc_offset_min = offset;
                 }
             }
             if let Some(start) = self.start_ms {
@@ -139,6 +150,10 @@ pub struct Story {
     /// Start time in ms since the Unix epoch (default [`DEFAULT_START_MS`]).
     #[serde(default = "default_start")]
     pub start_ms: u64,
+    /// The visitor's offset from UTC in minutes, east positive (default 0: UTC); every turn
+    /// passes it in its [`TurnContext`].
+    #[serde(default)]
+    pub utc_offset_min: i32,
     /// The turns, in order.
     pub turns: Vec<Step>,
 }
@@ -208,6 +223,9 @@ pub struct Step {
     /// Expected active form after the turn (`none` for no form).
     #[serde(default)]
     pub form: Option<String>,
+    /// Entities the message must carry, by name → normalised value (others may be there too).
+    #[serde(default)]
+    pub entities: Option<BTreeMap<String, String>>,
 }
 
 /// One failing turn: where, what was expected, what came out.
@@ -405,7 +423,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             }
             (false, Some(text), None) => (
                 format!("say {text:?}"),
-                bot.respond(&mut state, Input::Text { text: text.clone() }, now),
+                bot.respond(&mut state, Input::Text { text: text.clone() }, TurnContext::new(now, story.utc_offset_min)),
             ),
             (false, None, Some(button)) => {
                 let Some(q) = offered.iter().find(|q| &q.label == button).cloned() else {
@@ -425,7 +443,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                             label: q.label,
                             intent: q.intent,
                         },
-                        now,
+                        TurnContext::new(now, story.utc_offset_min),
                     ),
                 )
             }
@@ -545,6 +563,14 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             };
             check(&mut problems, "slots", &step.slots, slots);
         }
+        if let Some(expected) = &step.entities {
+            let found = turn.nlu.as_ref().map(|n| n.entities.as_slice()).unwrap_or_default();
+            let got: BTreeMap<String, String> = expected
+                .keys()
+                .filter_map(|name| found.iter().find(|e| &e.entity == name).map(|e| (name.clone(), e.value.clone())))
+                .collect();
+            check(&mut problems, "entities", &Some(expected.clone()), got);
+        }
         if step.sentiment.is_some() {
             let got = turn
                 .nlu
@@ -613,6 +639,7 @@ mod tests {
             locale: None,
             seed: 1,
             start_ms: DEFAULT_START_MS,
+            utc_offset_min: 0,
             turns: vec![
                 Step {
                     visit: true,

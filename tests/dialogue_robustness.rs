@@ -1,7 +1,7 @@
 //! Nothing a visitor types crashes the bot or goes unanswered: hostile and odd inputs, in and
 //! out of a form, through both shipped bots, with a stored state that went through JSON.
 
-use sottovoce::{Bot, ConversationState, Input};
+use sottovoce::{Bot, ConversationState, Input, TurnContext};
 
 fn inputs() -> Vec<String> {
     let mut v: Vec<String> = [
@@ -48,12 +48,12 @@ fn check(file: &str) {
                         label: "Track".into(),
                         intent: track.clone(),
                     },
-                    now,
+                    TurnContext::utc(now),
                 );
                 assert!(!turn.messages.is_empty());
             }
             now += 1_000;
-            let turn = bot.respond(&mut state, Input::Text { text: text.clone() }, now);
+            let turn = bot.respond(&mut state, Input::Text { text: text.clone() }, TurnContext::utc(now));
             let preview: String = text.chars().take(40).collect();
             assert!(
                 !turn.messages.is_empty(),
@@ -86,7 +86,7 @@ fn check(file: &str) {
                     label: "Old button".into(),
                     intent: Some("no_such_intent".into()),
                 },
-                now,
+                TurnContext::utc(now),
             );
             assert!(!turn.messages.is_empty());
             let turn = bot.respond(
@@ -95,7 +95,7 @@ fn check(file: &str) {
                     label: " ".into(),
                     intent: None,
                 },
-                now,
+                TurnContext::utc(now),
             );
             assert!(turn.messages.is_empty(), "whitespace is not a message");
         }

@@ -161,6 +161,6 @@ fn out_of_scope_intent_means_the_fallback() {
     // Never offered as a "did you mean" button, even with a title.
     let mut state = bot.new_state("en", 1, 0);
     let input = sottovoce::Input::Text { text: "tell me a funny joke".into() };
-    let debug = format!("{:?}", bot.respond(&mut state, input, 0));
+    let debug = format!("{:?}", bot.respond(&mut state, input, sottovoce::TurnContext::utc(0)));
     assert!(debug.contains("fallback") && !debug.contains("Some(\"out_of_scope\")"), "{debug}");
 }

@@ -429,15 +429,21 @@
     return result;
   }
 
+  // The visitor's offset from UTC in minutes, east positive, at `now`: the core resolves
+  // "tomorrow" in the visitor's own day (getTimezoneOffset counts minutes west).
+  function visitorUtcOffset(now) {
+    return -new Date(now).getTimezoneOffset();
+  }
+
   async function send(text) {
     text = String(text == null ? "" : text).trim();
     if (!text) return undefined;
     if (escalationActive()) return toAgent(text);
-    return turn(function (c) { return c.send(text, Date.now()); }, text);
+    return turn(function (c) { var now = Date.now(); return c.send(text, now, visitorUtcOffset(now)); }, text);
   }
 
   function choose(label, intent) {
-    return turn(function (c) { return c.choose(label, intent, Date.now()); }, label).catch(function (e) {
+    return turn(function (c) { var now = Date.now(); return c.choose(label, intent, now, visitorUtcOffset(now)); }, label).catch(function (e) {
       console.warn("sottovoce: the quick reply failed:", e);
       setStatus(STRINGS.unavailable);
     });

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::dialogue::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
 use crate::dialogue::{DEFAULT_CONTEXT_TURNS, DEFAULT_MEMORY_TURNS};
-use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn};
+use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
 use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
 use crate::text::Utterance;
 use crate::state::{ActiveForm, Context, ConversationState, Mention, Speaker, TranscriptEntry};
@@ -88,9 +88,10 @@ fn clean(p: f32) -> f32 {
 
 /// Classifies `text`: intent probabilities, ranking, locale and entities.
 ///
-/// `conversation` is the conversation's reply locale and the time, when there is a
+/// `conversation` is the conversation's reply locale and the turn's clock, when there is a
 /// conversation: entities are then read in the locale the reply will be in (number words,
-/// decimal comma) with relative dates resolved against `now_ms`. Without it every supported
+/// decimal comma) with relative dates resolved against the visitor's local time (`now_ms`
+/// shifted by `utc_offset_min`: "tomorrow" is the visitor's tomorrow). Without it every supported
 /// language is tried and relative dates are skipped.
 ///
 /// `slot_intent` is the intent (definition index) whose learned slots the tagger looks for,
@@ -99,7 +100,7 @@ fn clean(p: f32) -> f32 {
 pub(crate) fn understand(
     bot: &Bot,
     text: &str,
-    conversation: Option<(&str, u64)>,
+    conversation: Option<(&str, TurnContext)>,
     slot_intent: Option<usize>,
 ) -> Understanding {
     let text = nlu_text(text);
@@ -145,14 +146,17 @@ pub(crate) fn understand(
     };
     let sentiment = crate::sentiment::score_utterance(&utterance, sentiment_locale);
     let mut entities = match conversation {
-        Some((current, now_ms)) => {
+        Some((current, at)) => {
             let reply_locale = if locale_is_clear {
                 locale.as_str()
             } else {
                 current
             };
             bot.domain.entities
-                .extract_utterance(&utterance, &ExtractContext::new(reply_locale, now_ms))
+                .extract_utterance(
+                    &utterance,
+                    &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min },
+                )
         }
         None => bot.domain.entities.extract_utterance(&utterance, &ExtractContext::default()),
     };
@@ -974,8 +978,9 @@ impl Bot {
         &self,
         state: &mut ConversationState,
         input: Input,
-        now_ms: u64,
+        at: TurnContext,
     ) -> Turn {
+        let now_ms = at.now_ms;
         Bot::touch(state, now_ms);
         let (text, pressed) = match input {
             Input::Text { text } => (text, None),
@@ -1005,7 +1010,7 @@ impl Bot {
             understand(
                 self,
                 &text,
-                Some((&state.profile.locale, now_ms)),
+                Some((&state.profile.locale, at)),
                 form_intent,
             )
         });

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use sottovoce::{Bot, BotMessage, Input, QuickReply};
+use sottovoce::{Bot, BotMessage, Input, QuickReply, TurnContext};
 
 /// Arguments of `sottovoce chat`.
 #[derive(clap::Args)]
@@ -25,6 +25,10 @@ pub(crate) struct Args {
     /// Seed for reply variation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The visitor's offset from UTC in minutes, east positive (`60` for Madrid in winter,
+    /// `-300` for New York): "tomorrow" resolves in that day.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+    utc_offset: i32,
 }
 
 fn now_ms() -> u64 {
@@ -60,6 +64,7 @@ pub(crate) fn repl(
     mut show_nlu: bool,
     input: impl BufRead,
     out: &mut impl Write,
+    utc_offset_min: i32,
     mut clock: impl FnMut() -> u64,
 ) -> anyhow::Result<()> {
     let mut state = bot.new_state(locale, seed, clock());
@@ -106,7 +111,7 @@ pub(crate) fn repl(
                 },
             },
         };
-        let turn = bot.respond(&mut state, input, clock());
+        let turn = bot.respond(&mut state, input, TurnContext::new(clock(), utc_offset_min));
         if show_nlu {
             match &turn.nlu {
                 Some(nlu) => {
@@ -173,6 +178,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         args.nlu,
         stdin.lock(),
         &mut stdout,
+        args.utc_offset,
         now_ms,
     )
 }
@@ -193,7 +199,7 @@ mod tests {
     fn chat(bot: &Bot, locale: &str, input: &str) -> String {
         let mut out = Vec::new();
         let mut t = 1_780_000_000_000;
-        repl(bot, locale, 1, true, input.as_bytes(), &mut out, || {
+        repl(bot, locale, 1, true, input.as_bytes(), &mut out, 0, || {
             t += 1000;
             t
         })

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::protocol::delivery::Event;
 use sottovoce::StaticVectors;
-use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn};
+use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn, TurnContext};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -294,12 +294,15 @@ impl Chat {
         to_js(&messages)
     }
 
-    /// Answers the visitor's typed `text` at `now` (ms since the Unix epoch).
+    /// Answers the visitor's typed `text` at `now` (ms since the Unix epoch) for a visitor
+    /// `utc_offset_min` minutes east of UTC (`-new Date().getTimezoneOffset()`; when omitted,
+    /// the browser's own offset at `now`), against which "tomorrow" and "on Friday" resolve.
     ///
     /// # Errors
     /// Only if the turn cannot be converted (a bug).
-    pub fn send(&mut self, text: String, now: f64) -> Result<TurnJs, JsError> {
-        let turn = self.bot.respond(&mut self.state, Input::Text { text }, to_ms(now));
+    pub fn send(&mut self, text: String, now: f64, utc_offset_min: Option<i32>) -> Result<TurnJs, JsError> {
+        let at = turn_context(now, utc_offset_min);
+        let turn = self.bot.respond(&mut self.state, Input::Text { text }, at);
         self.finish(turn)
     }
 
@@ -308,8 +311,15 @@ impl Chat {
     ///
     /// # Errors
     /// Only if the turn cannot be converted (a bug).
-    pub fn choose(&mut self, label: String, intent: Option<String>, now: f64) -> Result<TurnJs, JsError> {
-        let turn = self.bot.respond(&mut self.state, Input::QuickReply { label, intent }, to_ms(now));
+    pub fn choose(
+        &mut self,
+        label: String,
+        intent: Option<String>,
+        now: f64,
+        utc_offset_min: Option<i32>,
+    ) -> Result<TurnJs, JsError> {
+        let at = turn_context(now, utc_offset_min);
+        let turn = self.bot.respond(&mut self.state, Input::QuickReply { label, intent }, at);
         self.finish(turn)
     }
 
@@ -758,4 +768,15 @@ fn now_ms() -> u64 {
 
 fn random_seed() -> u64 {
     (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+}
+
+/// The clock of a turn at `now` (ms since the Unix epoch) for a visitor `utc_offset_min`
+/// minutes east of UTC, or, when the caller passes none, the browser's own offset at `now`
+/// (`Date.getTimezoneOffset()` counts minutes west, hence the negation).
+fn turn_context(now: f64, utc_offset_min: Option<i32>) -> TurnContext {
+    let offset = utc_offset_min.unwrap_or_else(|| {
+        let west = js_sys::Date::new(&JsValue::from_f64(now)).get_timezone_offset();
+        if west.is_finite() { -(west as i32) } else { 0 }
+    });
+    TurnContext::new(to_ms(now), offset)
 }

@@ -58,21 +58,21 @@ fn round_trip_answers_fills_the_form_and_records_the_transcript() {
     let greeting = plain(chat.begin(T0).unwrap());
     assert_eq!(ids(&greeting), ["greeting"]);
 
-    let turn = plain(chat.send("how much do you charge to deliver?".into(), T0 + 1000.0).unwrap());
+    let turn = plain(chat.send("how much do you charge to deliver?".into(), T0 + 1000.0, Some(0)).unwrap());
     assert_eq!(turn["intent"], "shipping_cost", "{turn}");
     assert!(turn["confidence"].as_f64().unwrap() > 0.0);
     assert_eq!(turn["ranking"][0]["intent"], "shipping_cost");
     assert_eq!(turn["messages"][0]["links"][0]["url"], "https://shop.example/shipping");
 
-    let turn = plain(chat.choose("Track an order".into(), Some("order_status".into()), T0 + 2000.0).unwrap());
+    let turn = plain(chat.choose("Track an order".into(), Some("order_status".into()), T0 + 2000.0, Some(0)).unwrap());
     assert_eq!(turn["intent"], "order_status");
     assert_eq!(turn["confidence"], Value::Null);
     assert_eq!(ids(&turn["messages"]), ["ask-order-number"]);
 
-    let turn = plain(chat.send("it is 12".into(), T0 + 3000.0).unwrap());
+    let turn = plain(chat.send("it is 12".into(), T0 + 3000.0, Some(0)).unwrap());
     assert!(ids(&turn["messages"]).contains(&"bad-order-number".to_owned()), "{turn}");
 
-    let turn = plain(chat.send("sure, it's ab-123456".into(), T0 + 4000.0).unwrap());
+    let turn = plain(chat.send("sure, it's ab-123456".into(), T0 + 4000.0, Some(0)).unwrap());
     assert_eq!(turn["entities"][0]["value"], "AB-123456", "{turn}");
     let done = &turn["messages"][0];
     assert_eq!(done["id"], "order-found");
@@ -89,7 +89,7 @@ fn round_trip_answers_fills_the_form_and_records_the_transcript() {
 fn asking_for_a_person_answers_with_the_contact_options() {
     let mut chat = chat("test:human", json!({ "persist": false }));
     chat.begin(T0).unwrap();
-    let turn = plain(chat.send("could I talk to an actual person please".into(), T0).unwrap());
+    let turn = plain(chat.send("could I talk to an actual person please".into(), T0, Some(0)).unwrap());
     assert_eq!(turn["intent"], "human", "{turn}");
     assert_eq!(turn["handoff"], true);
     let text = turn["messages"][0]["text"].as_str().unwrap();
@@ -103,7 +103,7 @@ fn conversation_survives_a_new_chat_with_the_same_key() {
     let mut first = chat(key, json!({}));
     assert_eq!(first.storage_status(), "local");
     first.begin(T0).unwrap();
-    let turn = plain(first.send("my name is Ana".into(), T0 + 1000.0).unwrap());
+    let turn = plain(first.send("my name is Ana".into(), T0 + 1000.0, Some(0)).unwrap());
     assert_eq!(turn["intent"], "tell_name", "{turn}");
     let stored = storage().get_item(key).unwrap().expect("state written to localStorage");
     assert!(stored.contains("Ana"), "{stored}");
@@ -170,7 +170,7 @@ fn storage_that_refuses_writes_falls_back_to_memory_and_keeps_messages() {
     let mut chat = chat("test:full", json!({}));
     let status = chat.storage_status();
     chat.begin(T0).unwrap();
-    let turn = chat.send("how much is shipping".into(), T0 + 1000.0).map(plain);
+    let turn = chat.send("how much is shipping".into(), T0 + 1000.0, Some(0)).map(plain);
     let transcript = plain(chat.transcript().unwrap());
     js_sys::Reflect::set(&prototype, &"setItem".into(), &original).unwrap();
 
@@ -201,8 +201,8 @@ fn a_compiled_model_loads_and_answers_like_its_definition() {
     assert_eq!(from_model.source(), "model");
     assert_eq!(from_model.storage_status(), "memory");
     for text in ["what does shipping cost", "where's my parcel", "hola"] {
-        let a = plain(from_model.send(text.into(), T0).unwrap());
-        let b = plain(from_definition.send(text.into(), T0).unwrap());
+        let a = plain(from_model.send(text.into(), T0, Some(0)).unwrap());
+        let b = plain(from_definition.send(text.into(), T0, Some(0)).unwrap());
         assert_eq!(a["intent"], b["intent"], "{text}");
         assert_eq!(a["messages"], b["messages"], "{text}");
     }
@@ -215,8 +215,8 @@ fn an_escalation_is_redacted_retried_and_survives_a_reload_with_agent_messages()
     storage().remove_item(&format!("{key}:escalation")).unwrap();
     let mut first = chat(key, json!({}));
     first.begin(T0).unwrap();
-    first.send("my card is 4111-1111-1111-1111".into(), T0 + 1000.0).unwrap();
-    let turn = plain(first.send("could I talk to an actual person please".into(), T0 + 2000.0).unwrap());
+    first.send("my card is 4111-1111-1111-1111".into(), T0 + 1000.0, Some(0)).unwrap();
+    let turn = plain(first.send("could I talk to an actual person please".into(), T0 + 2000.0, Some(0)).unwrap());
     assert_eq!(turn["handoff"], true, "{turn}");
     let policy = js(&json!({ "profile_fields": ["locale"], "redact": [] }));
     let preview = plain(first.escalation_preview(Some(policy.clone().unchecked_into())).unwrap());
@@ -232,7 +232,10 @@ fn an_escalation_is_redacted_retried_and_survives_a_reload_with_agent_messages()
     first.escalation_queue("key-0123456789abcdef", T0 + 3000.0, Some(policy.unchecked_into())).unwrap();
     assert!(first.escalation_due(T0 + 3000.0));
     assert_eq!(first.escalation_sending(T0 + 3000.0).unwrap(), 1);
-    let retry = first.escalation_failed(T0 + 3100.0).unwrap();
+    // No answer (status 0): the core's delivery machine says when to retry.
+    let step = plain(first.escalation_outcome(0, None, T0 + 3100.0).unwrap());
+    assert_eq!(step["step"], "wait_until", "{step}");
+    let retry = step["at_ms"].as_f64().unwrap();
     assert!((T0 + 3600.0..=T0 + 4100.0).contains(&retry), "first retry after 0.5 to 1 s: {}", retry - T0);
     assert!(!first.escalation_due(retry - 1.0));
     first.escalation_message("are you there?", T0 + 3200.0).unwrap();
