@@ -34,7 +34,7 @@ for (const f of files) {
 }
 for (const e of entries) {
   const types = readFileSync(join(pkg, `${e}.d.ts`), "utf8");
-  for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number): Turn"]) {
+  for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number, utc_offset_min?: number | null): Turn"]) {
     if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
   }
 }

@@ -3,7 +3,8 @@
 // the same `sottovoce serve` (fresh SQLite file, demo agent from --demo-agent). Agent replies
 // arrive without a reload and survive one; the visitor's replies reach the agent. A second
 // visitor's escalation meets a network failure first: the status says it is retrying, and it is
-// delivered once the network is back. Both pages run under their strict CSPs with no violation.
+// delivered once the network is back. A server that refuses an escalation (422) is asked once,
+// not forever. Both pages run under their strict CSPs with no violation.
 //
 // Run: make pkg cli && node --test tests/e2e/escalation.test.mjs
 import { after, before, describe, test } from "node:test";
@@ -128,6 +129,49 @@ describe("escalation from the widget to the agent inbox", () => {
 
     assert.deepEqual(await visitorWatch.all(), []);
     assert.deepEqual(await agentWatch.all(), []);
+  });
+
+  test("issue 10: a 422 is final: sent once, never retried, the visitor is told and keeps their messages", async () => {
+    const context = await browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    let attempts = 0;
+    await page.route("**/api/escalations", (route) => {
+      attempts += 1;
+      return route.fulfill({
+        status: 422,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "invalid_field", message: "locale: must be a BCP 47 tag", field: "locale" } }),
+      });
+    });
+    await page.goto(server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await ask(page, "I'm Rosa");
+    await ask(page, "I need to speak to a human");
+    await page.getByRole("button", { name: "Connect me" }).click();
+    await page.waitForFunction(() =>
+      /could not accept this conversation/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector(".sv-esc-status").textContent),
+    null, { timeout: 10_000 });
+    // Longer than the first two backoff delays (0.5-1 s, 1-2 s): a retry would have happened.
+    await page.waitForTimeout(3_500);
+    assert.equal(attempts, 1, "a 422 is not sent again");
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.endsWith(":escalation")).map((k) => JSON.parse(localStorage.getItem(k)))[0]);
+    assert.deepEqual(stored.status, { state: "rejected", attempts: 1, http_status: 422 });
+    // Nothing the visitor wrote is lost, and the bot answers again.
+    await page.locator('[data-from="visitor"]').filter({ hasText: "I need to speak to a human" }).waitFor();
+    const botTurns = await page.evaluate(() => window.__sv.intents.length);
+    await ask(page, "what are your opening hours?");
+    assert.equal(await page.evaluate(() => window.__sv.intents.length), botTurns + 1, "the bot answers after a refused escalation");
+    await page.reload();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await page.waitForTimeout(1_500);
+    assert.equal(attempts, 1, "not resent after a reload either");
+    const problems = (await watch.all()).filter((p) => !/status of 422/.test(p)); // the refusal itself
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 
   test("the answer is lost, then the page closes mid-send: the next page delivers it once", async () => {
