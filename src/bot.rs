@@ -8,6 +8,7 @@ use crate::definition::{BotDefinition, DefinitionError, Problem};
 use crate::dialogue::{Bot, Input, NluResult, Turn, TurnContext, BotMessage};
 use crate::domain::{Domain, DEFAULT_THRESHOLD};
 use crate::model::{self, Model, ModelError};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::nlu::{IntentClassifier, StaticVectors};
@@ -279,6 +280,29 @@ impl Bot {
     /// first 1000 chars are read.
     pub fn understand(&self, text: &str) -> NluResult {
         crate::dialogue::understand(self, text, None, None).result
+    }
+
+    /// The reply this bot gives for `intent`, rendered in `locale` with the Fluent arguments
+    /// `args` (e.g. `name`), for a person to send in its place (the escalation server's
+    /// suggested replies for agents): the reply's main message (no variant, no empathy), and
+    /// only the links whose URL is complete (no `{slot}` placeholder the agent could not fill)
+    /// and allowed ([`crate::is_allowed_url`]); no quick replies. `None` when there is no such
+    /// intent or it has no reply of its own (a form, an action).
+    pub fn suggested_reply(&self, intent: &str, locale: &str, args: &BTreeMap<String, String>) -> Option<BotMessage> {
+        let reply = self.domain.intent(intent)?.reply.as_ref()?;
+        let replies = &self.domain.replies;
+        let links = reply
+            .links
+            .iter()
+            .filter(|l| !l.url.contains('{') && crate::replies::is_allowed_url(&l.url))
+            .map(|l| crate::replies::Link { label: replies.format(locale, &l.label, args), url: l.url.clone() })
+            .collect();
+        Some(BotMessage {
+            id: reply.message.clone(),
+            text: replies.format(locale, &reply.message, args),
+            quick_replies: Vec::new(),
+            links,
+        })
     }
 
     /// The intent classifier alone on `text`: the best intents, best first (at most 5), with

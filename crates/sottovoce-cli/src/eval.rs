@@ -4,12 +4,19 @@
 //! Rows labelled `oos` there are the owner's examples of what the bot does not handle: they
 //! train one more intent, the reserved [`OUT_OF_SCOPE_INTENT`], which the widget treats as the
 //! fallback. A query is out-of-scope when that intent wins or the best in-scope confidence is
-//! below a threshold; the threshold (with the coverage exponent) is the one thing chosen from
+//! below a threshold; the threshold is the one thing chosen from
 //! data, on `--val` (or, without it, on a tenth of train held out per intent), by the criterion
 //! `--oos-criterion` names ([`Criterion`]): by default the balanced accuracy (the mean of
 //! in-scope accuracy and out-of-scope recall), which does not depend on how many out-of-scope
 //! queries val happens to hold. Test data is only ever scored; the report also gives the test
 //! figures of the rule that maximises val accuracy instead, the rule published peers use.
+//!
+//! What is measured is what ships (issue 10): the splits become a bot definition, trained by
+//! `Bot::train_with_vectors` exactly as the widget trains one; test queries go through
+//! `Bot::classify` (the intent ranking) and `Bot::understand` (the widget's decision), and the
+//! threshold chosen on val is written into the definition (`threshold`), so the bot applies it
+//! itself. The run fails if the bot's own out-of-scope decision ever differs from the rule the
+//! report scores.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -19,7 +26,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::definition::OUT_OF_SCOPE_INTENT;
-use sottovoce::nlu::{IntentClassifier, TrainOptions};
+use sottovoce::{Bot, BotDefinition, StaticVectors};
 use sottovoce::text::SplitMix64 as Rng;
 
 // Slot scoring lives beside this file (written by the slots engineer); it runs when the
@@ -72,9 +79,6 @@ pub(crate) struct Args {
     /// As `--vectors`, with another table (`SVVEC1`, from `scripts/distill-vectors.py export`).
     #[arg(long, value_name = "TABLE.svvec")]
     vectors_file: Option<PathBuf>,
-    /// Weight of the word-vector block against the n-grams (default: the widget's).
-    #[arg(long, value_name = "W")]
-    vector_weight: Option<f32>,
 }
 
 /// What the out-of-scope rule maximises on val.
@@ -167,64 +171,47 @@ fn add_typos(text: &str, rate: f64, rng: &mut Rng) -> String {
 }
 
 /// Best label and its probability.
-fn best(p: &[f32]) -> (usize, f32) {
-    p.iter().copied().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b })
-}
-
-/// Predictions for scoring: best in-scope label, its probability, whether the trained
-/// out-of-scope intent beat it, and the query's coverage ([`IntentClassifier::coverage`]);
-/// gold `None` = out of scope.
+/// Predictions for scoring: best in-scope label, its probability, and whether the trained
+/// out-of-scope intent beat it; gold `None` = out of scope.
 struct Scored {
     gold: Option<usize>,
     label: usize,
     probability: f32,
     out_of_scope_wins: bool,
-    coverage: f32,
 }
 
 impl Scored {
-    /// Out-of-scope confidence: the best probability, discounted for unfamiliar wording.
-    fn confidence(&self, alpha: f32) -> f32 {
-        if alpha == 0.0 {
-            self.probability
-        } else {
-            self.probability * self.coverage.powf(alpha)
-        }
-    }
-
-    /// Whether `rule` declares the query out-of-scope.
+    /// Whether `rule` declares the query out-of-scope: what `Bot::understand` decides at the
+    /// definition's threshold.
     fn rejected(&self, rule: Rule) -> bool {
-        self.out_of_scope_wins || self.confidence(rule.alpha) < rule.threshold
+        self.out_of_scope_wins || self.probability < rule.threshold
     }
 }
 
-/// Scores one text; labels from `n_in` on (at most the out-of-scope intent) are not in scope.
-fn score_one(model: &IntentClassifier, n_in: usize, text: &str, gold: Option<usize>) -> Scored {
-    let p = model.predict(text);
-    let (label, probability) = best(&p[..n_in.min(p.len())]);
-    let out_of_scope_wins = p[n_in.min(p.len())..].iter().any(|&q| q > probability);
-    Scored { gold, label, probability, out_of_scope_wins, coverage: model.coverage(text) }
+/// The bot's intents by name → the split's label index (the out-of-scope intent has none).
+type LabelOf = BTreeMap<String, usize>;
+
+/// Scores one text with the bot's own intent ranking ([`Bot::classify`]).
+fn score_one(bot: &Bot, label_of: &LabelOf, text: &str, gold: Option<usize>) -> Scored {
+    let ranking = bot.classify(text);
+    let out_of_scope_wins = ranking.first().is_some_and(|(name, _)| name == OUT_OF_SCOPE_INTENT);
+    let (label, probability) = ranking
+        .iter()
+        .find_map(|(name, p)| label_of.get(name).map(|&l| (l, *p)))
+        .unwrap_or((0, 0.0));
+    Scored { gold, label, probability, out_of_scope_wins }
 }
 
-fn score(model: &IntentClassifier, n_in: usize, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
-    rows.iter().map(|(text, gold)| score_one(model, n_in, text, *gold)).collect()
+fn score(bot: &Bot, label_of: &LabelOf, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
+    rows.iter().map(|(text, gold)| score_one(bot, label_of, text, *gold)).collect()
 }
 
-/// How a query is declared out-of-scope: `confidence(alpha) < threshold`.
+/// How a query is declared out-of-scope: the out-of-scope intent wins, or the best in-scope
+/// probability is below `threshold` (the bot's rule).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Rule {
-    alpha: f32,
     threshold: f32,
 }
-
-/// The coverage exponents tried; 0 is the plain best probability.
-///
-/// No higher: an exponent of 4 scored best on clean CLINC150 val (balanced 90.6 against 90.2
-/// at 2, half a point being one of its 100 out-of-scope queries) but on a typo-noised copy of
-/// val it answered only 70.0% of in-scope queries right (84.5% at 2; balanced 83.5 against
-/// 88.8): a typo turns familiar n-grams into unseen ones, and coverage to the fourth power
-/// punishes that.
-const ALPHAS: [f32; 4] = [0.0, 0.5, 1.0, 2.0];
 
 /// Accuracy with out-of-scope as a class: below the rule's threshold the prediction is
 /// out-of-scope.
@@ -269,24 +256,20 @@ fn criterion_score(scored: &[Scored], rule: Rule, criterion: Criterion) -> f64 {
     }
 }
 
-/// The rule (coverage exponent from [`ALPHAS`] and threshold) that maximises `criterion`;
-/// ties go to the smaller exponent and the lower threshold.
+/// The threshold that maximises `criterion`; ties go to the lower threshold.
 fn choose_rule(scored: &[Scored], criterion: Criterion) -> Rule {
-    let mut best = Rule { alpha: 0.0, threshold: 0.0 };
+    let mut best = Rule { threshold: 0.0 };
     let mut best_acc = -1.0;
-    for alpha in ALPHAS {
-        let mut candidates: Vec<f32> =
-            scored.iter().filter(|s| !s.out_of_scope_wins).map(|s| s.confidence(alpha)).collect();
-        candidates.push(0.0);
-        candidates.sort_by(f32::total_cmp);
-        candidates.dedup();
-        for threshold in candidates {
-            let rule = Rule { alpha, threshold };
-            let acc = criterion_score(scored, rule, criterion);
-            if acc > best_acc {
-                best_acc = acc;
-                best = rule;
-            }
+    let mut candidates: Vec<f32> = scored.iter().filter(|s| !s.out_of_scope_wins).map(|s| s.probability).collect();
+    candidates.push(0.0);
+    candidates.sort_by(f32::total_cmp);
+    candidates.dedup();
+    for threshold in candidates {
+        let rule = Rule { threshold };
+        let acc = criterion_score(scored, rule, criterion);
+        if acc > best_acc {
+            best_acc = acc;
+            best = rule;
         }
     }
     best
@@ -329,43 +312,31 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i]
 }
 
-fn train_model(
-    examples: &[(&str, usize)],
-    n_labels: usize,
-    options: &TrainOptions,
-    message: &str,
-    quiet: bool,
-) -> IntentClassifier {
-    let bar = if quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(1000)
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:>24} [{bar:40}] {percent:>3}% {elapsed}")
-            .expect("static template")
-            .progress_chars("=> "),
-    );
+/// Trains the bot for `definition` as the widget does ([`Bot::train_with_vectors`]), with a
+/// spinner unless `quiet`.
+fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<StaticVectors>>, message: &str, quiet: bool) -> anyhow::Result<Bot> {
+    let bar = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
     bar.set_message(message.to_string());
-    let model = IntentClassifier::train_with_progress(examples, n_labels, options, &mut |f| {
-        bar.set_position((f * 1000.0) as u64)
-    });
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let bot = Bot::train_with_vectors(definition, vectors).context("the evaluation's bot does not train")?;
     bar.finish_and_clear();
-    model
+    Ok(bot)
 }
 
-/// The bytes of the model file the widget would load for this data: the definition (intents
-/// with their examples) and the trained classifiers, in the `sottovoce build` format.
-fn model_file(
+/// The bot definition for this data: one intent per label with its training examples (the
+/// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `threshold`, and the word-vector
+/// table when `vectors`. Returns it with the intents' names → label index.
+fn eval_definition(
     labels: &[String],
     n_in: usize,
     train: &[(String, usize)],
-    model: &IntentClassifier,
     threshold: f32,
-) -> anyhow::Result<Vec<u8>> {
+    vectors: bool,
+) -> anyhow::Result<(BotDefinition, LabelOf)> {
     // Intent names in the definition's alphabet (a-z, 0-9, _), unique. Built as JSON (the
     // authored format) so that fields added to the definition later take their defaults.
     let mut names = std::collections::BTreeSet::new();
+    let mut label_of = LabelOf::new();
     // Examples are plain text, not slot markup: escape what markup would read.
     let mut examples: Vec<Vec<String>> = vec![Vec::new(); labels.len()];
     for (text, label) in train {
@@ -393,10 +364,11 @@ fn model_file(
                 name = format!("{name}_{i}");
                 names.insert(name.clone());
             }
+            label_of.insert(name.clone(), i);
             serde_json::json!({"name": name, "examples": {"en": examples[i]}, "reply": {"message": "answer"}})
         })
         .collect();
-    let definition = serde_json::json!({
+    let mut definition = serde_json::json!({
         "format": sottovoce::definition::DEFINITION_FORMAT,
         "id": "eval",
         "name": "eval",
@@ -407,16 +379,12 @@ fn model_file(
         "fallback": {"message": "fallback"},
         "greeting": {"message": "greeting", "returning": "returning"},
     });
-    let definition = sottovoce::BotDefinition::from_json(&definition.to_string())
+    if vectors {
+        definition["word_vectors"] = serde_json::json!(sottovoce::definition::WORD_VECTOR_TABLES[0].0);
+    }
+    let definition = BotDefinition::from_json(&definition.to_string())
         .context("the evaluation's bot definition does not validate")?;
-    let locales = IntentClassifier::train(&[], 1, &TrainOptions::default());
-    Ok(sottovoce::model::encode(&sottovoce::model::Model {
-        definition_json: serde_json::to_string(&definition)?,
-        intents: model.clone(),
-        locales,
-        threshold,
-        slots: None,
-    }))
+    Ok((definition, label_of))
 }
 
 fn gzip_len(bytes: &[u8]) -> anyhow::Result<usize> {
@@ -475,17 +443,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             *text = add_typos(text, 0.10, &mut rng);
         }
     }
-    let mut options = TrainOptions::default();
     let mut table_bytes = std::borrow::Cow::Borrowed(crate::build::SHIPPED_VECTORS);
     if let Some(path) = &args.vectors_file {
         table_bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?.into();
     }
     let table_name = args.vectors_file.as_ref().map_or("minilm-l6-d64 (built in)".into(), |p| p.display().to_string());
-    if args.vectors || args.vectors_file.is_some() {
-        let table = sottovoce::nlu::StaticVectors::from_bytes(&table_bytes).with_context(|| table_name.clone())?;
-        options.vectors = Some(std::sync::Arc::new(table));
-        options.vector_weight = args.vector_weight.unwrap_or(options.vector_weight);
-    }
+    let vectors = if args.vectors || args.vectors_file.is_some() {
+        let table = StaticVectors::from_bytes(&table_bytes).with_context(|| table_name.clone())?;
+        // A definition can only name a table this build lists: the bot measured is one a site
+        // could ship.
+        if sottovoce::definition::word_vector_table_name(table.hash()).is_none() {
+            bail!("{table_name}: not a word-vector table a bot definition can name (hash {:016x})", table.hash());
+        }
+        Some(std::sync::Arc::new(table))
+    } else {
+        None
+    };
     // In-scope intents are `0..n_labels`; train's `oos` rows, if any, are intent `n_labels`.
     let n_labels = labels.len();
     let oos_label = n_labels;
@@ -501,7 +474,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     // The out-of-scope rule: on val, or on a tenth of train held out per intent; the rule of
     // each criterion from the same scored rows, the chosen criterion's first.
-    let no_rule = Rule { alpha: 0.0, threshold: 0.0 };
+    let has_vectors = vectors.is_some();
+    let no_rule = Rule { threshold: 0.0 };
     let other_criterion = match args.oos_criterion {
         Criterion::Balanced => Criterion::ValAccuracy,
         Criterion::ValAccuracy => Criterion::Balanced,
@@ -512,8 +486,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let ((rule, other_rule), threshold_source) = if !test_has_oos {
         ((no_rule, no_rule), "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
-        let model = train_model(&pairs(&examples), n_classes, &options, "training (for val)", args.quiet);
-        (rules_on(&score(&model, n_labels, val)), "val")
+        let (definition, label_of) = eval_definition(&labels, n_labels, &examples, 0.0, has_vectors)?;
+        let bot = train_bot(definition, vectors.as_ref(), "training (for val)", args.quiet)?;
+        (rules_on(&score(&bot, &label_of, val)), "val")
     } else {
         let mut seen = vec![0usize; n_classes];
         let mut fit = Vec::new();
@@ -526,24 +501,47 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 fit.push((text.clone(), *label));
             }
         }
-        let model = train_model(&pairs(&fit), n_classes, &options, "training (held-out 10%)", args.quiet);
-        (rules_on(&score(&model, n_labels, &held)), "a tenth of train held out")
+        let (definition, label_of) = eval_definition(&labels, n_labels, &fit, 0.0, has_vectors)?;
+        let bot = train_bot(definition, vectors.as_ref(), "training (held-out 10%)", args.quiet)?;
+        (rules_on(&score(&bot, &label_of, &held)), "a tenth of train held out")
     };
 
+    // The bot that ships: the whole of train, with the chosen threshold in its definition.
+    let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule.threshold, has_vectors)?;
     let started = Instant::now();
-    let model = train_model(&pairs(&examples), n_classes, &options, "training", args.quiet);
+    let bot = train_bot(definition, vectors.as_ref(), "training", args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
 
-    let scored = score(&model, n_labels, &test);
-    let mut latencies: Vec<f64> = test
-        .iter()
-        .map(|(text, _)| {
-            let t = Instant::now();
-            std::hint::black_box(model.predict(std::hint::black_box(text)));
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    latencies.sort_by(f64::total_cmp);
+    let scored = score(&bot, &label_of, &test);
+    // The bot's own decision (`understand`, as the widget runs it) must be the scored rule's.
+    if test_has_oos {
+        let differ = test
+            .iter()
+            .zip(&scored)
+            .filter(|((text, _), s)| bot.understand(text).intent.is_none() != s.rejected(rule))
+            .count();
+        if differ > 0 {
+            bail!("the bot's out-of-scope decision differs from the scored rule on {differ} test queries");
+        }
+    }
+    let time_each = |f: &dyn Fn(&str)| -> Vec<f64> {
+        let mut us: Vec<f64> = test
+            .iter()
+            .map(|(text, _)| {
+                let t = Instant::now();
+                f(std::hint::black_box(text));
+                t.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        us.sort_by(f64::total_cmp);
+        us
+    };
+    let latencies = time_each(&|text| {
+        std::hint::black_box(bot.classify(text));
+    });
+    let understand_latencies = time_each(&|text| {
+        std::hint::black_box(bot.understand(text));
+    });
 
     let in_scope_scored: Vec<&Scored> = scored.iter().filter(|s| s.gold.is_some()).collect();
     let n_in = in_scope_scored.len();
@@ -552,22 +550,22 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let accuracy = pairs_in.iter().filter(|(g, p)| g == p).count() as f64 / n_in.max(1) as f64;
     let f1 = macro_f1(&pairs_in, n_labels);
 
-    let file = model_file(&labels, n_labels, &examples, &model, rule.threshold)?;
+    let file = bot.to_model();
     let model_bytes = file.len();
     // The file must load as the widget loads it; the time is the widget's start-up cost.
     let started = Instant::now();
-    sottovoce::Bot::from_model_with_vectors(&file, options.vectors.as_ref())
-        .context("the measured model file does not load as a bot")?;
+    Bot::from_model_with_vectors(&file, vectors.as_ref()).context("the measured model file does not load as a bot")?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(out) = &args.model {
         std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
     }
     if let Some(out) = &args.definition {
-        let definition = sottovoce::model::decode_with_vectors(&file, options.vectors.as_ref())?.definition_json;
-        std::fs::write(out, definition).with_context(|| format!("cannot write {}", out.display()))?;
+        std::fs::write(out, serde_json::to_string(bot.definition())?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let model_gzip_bytes = gzip_len(&file)?;
-    let classifier_bytes = postcard::to_allocvec(&model)?.len();
+    let classifier = sottovoce::model::decode_with_vectors(&file, vectors.as_ref())?.intents;
+    let classifier_bytes = postcard::to_allocvec(&classifier)?.len();
 
     let pct = |x: f64| (x * 10000.0).round() / 100.0;
     let mut result = serde_json::json!({
@@ -585,16 +583,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "train_seconds": (train_seconds * 1000.0).round() / 1000.0,
         "latency_us_p50": (percentile(&latencies, 0.5) * 10.0).round() / 10.0,
         "latency_us_p99": (percentile(&latencies, 0.99) * 10.0).round() / 10.0,
+        "understand_us_p50": (percentile(&understand_latencies, 0.5) * 10.0).round() / 10.0,
+        "understand_us_p99": (percentile(&understand_latencies, 0.99) * 10.0).round() / 10.0,
         "model_bytes": model_bytes,
         "model_gzip_bytes": model_gzip_bytes,
         "model_load_ms": (load_ms * 10.0).round() / 10.0,
         "classifier_bytes": classifier_bytes,
-        "classifier_weights": model.n_weights(),
-        "vectors": options.vectors.as_ref().map(|t| serde_json::json!({
+        "classifier_weights": classifier.n_weights(),
+        "vectors": vectors.as_ref().map(|t| serde_json::json!({
             "table": table_name,
             "hash": format!("{:016x}", t.hash()),
             "dim": t.dim(),
-            "weight": options.vector_weight,
             "table_bytes": t.byte_len(),
             "table_gzip_bytes": gzip_len(&table_bytes).ok(),
         })),
@@ -607,7 +606,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let (in_ok, oos_recall) = rates(&scored, rule);
         let overall = overall_accuracy(&scored, rule);
         result["threshold"] = serde_json::json!(rule.threshold);
-        result["coverage_exponent"] = serde_json::json!(rule.alpha);
         result["threshold_chosen_on"] = serde_json::json!(threshold_source);
         result["oos_criterion"] = serde_json::json!(args.oos_criterion.name());
         result["oos_recall"] = serde_json::json!(pct(oos_recall));
@@ -624,7 +622,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             }
             by_criterion.insert(criterion.name().to_owned(), serde_json::json!({
                 "threshold": r.threshold,
-                "coverage_exponent": r.alpha,
                 "oos_recall": pct(oos_recall),
                 "in_scope_accuracy": pct(in_ok),
                 "overall_accuracy": overall,
@@ -635,8 +632,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "out-of-scope rule",
             format!(
-                "out_of_scope wins, or p x coverage^{} < {:.4} (best {} on {threshold_source})",
-                rule.alpha,
+                "out_of_scope wins, or p < {:.4} (best {} on {threshold_source}; the bot's threshold)",
                 rule.threshold,
                 args.oos_criterion.name()
             ),
@@ -647,12 +643,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "  with the rule of best other",
             format!(
-                "{}: {:.2} % overall (in-scope {:.2} %, out-of-scope recall {:.2} %; p x coverage^{} < {:.4})",
+                "{}: {:.2} % overall (in-scope {:.2} %, out-of-scope recall {:.2} %; p < {:.4})",
                 other_criterion.name(),
                 pct(overall_accuracy(&scored, other_rule)),
                 pct(other_in),
                 pct(other_recall),
-                other_rule.alpha,
                 other_rule.threshold
             ),
         ));
@@ -664,15 +659,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 if n_oos_train > 0 { " + out_of_scope" } else { "" }
             )),
         (
-            "latency per utterance",
+            "latency per utterance (classify)",
             format!("p50 {:.1} µs, p99 {:.1} µs", percentile(&latencies, 0.5), percentile(&latencies, 0.99)),
         ),
+        (
+            "  whole understand",
+            format!("p50 {:.1} µs, p99 {:.1} µs", percentile(&understand_latencies, 0.5), percentile(&understand_latencies, 0.99)),
+        ),
         ("model file", format!("{model_bytes} bytes, {model_gzip_bytes} gzip, loads in {load_ms:.1} ms")),
-        ("classifier alone", format!("{classifier_bytes} bytes, {} weights", model.n_weights())),
-        ("word vectors", match &options.vectors {
+        ("classifier alone", format!("{classifier_bytes} bytes, {} weights", classifier.n_weights())),
+        ("word vectors", match &vectors {
             Some(t) => format!(
-                "{} x {}, weight {}, table {} bytes, {} gzip (shared, not in the model file)",
-                t.rows(), t.dim(), options.vector_weight, t.byte_len(), gzip_len(&table_bytes)?
+                "{} x {}, table {} bytes, {} gzip (shared, not in the model file)",
+                t.rows(), t.dim(), t.byte_len(), gzip_len(&table_bytes)?
             ),
             None => "none".to_owned(),
         }),
@@ -683,10 +682,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         &args.train,
         &args.test,
         &labels[..n_labels],
-        &|text: &str| {
-            let s = score_one(&model, n_labels, text, None);
-            (!s.rejected(rule)).then_some(s.label)
-        },
+        &|text: &str| bot.understand(text).intent.and_then(|name| label_of.get(&name).copied()),
         args.quiet,
     )?;
     if let Some(report) = &slot_report {
@@ -707,10 +703,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pairs(rows: &[(String, usize)]) -> Vec<(&str, usize)> {
-    rows.iter().map(|(t, l)| (t.as_str(), *l)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,29 +718,21 @@ mod tests {
 
     #[test]
     fn rule_maximises_overall_accuracy() {
-        let s = |gold, label, probability, coverage| Scored {
-            gold,
-            label,
-            probability,
-            out_of_scope_wins: false,
-            coverage,
-        };
-        // Confidence alone separates these: the rule needs no coverage.
-        let scored = vec![s(Some(0), 0, 0.9, 1.0), s(Some(1), 1, 0.6, 1.0), s(None, 0, 0.3, 1.0), s(None, 1, 0.5, 1.0)];
+        let s = |gold, label, probability, out_of_scope_wins| Scored { gold, label, probability, out_of_scope_wins };
+        // Confidence separates these.
+        let scored = vec![s(Some(0), 0, 0.9, false), s(Some(1), 1, 0.6, false), s(None, 0, 0.3, false), s(None, 1, 0.5, false)];
         let rule = choose_rule(&scored, Criterion::ValAccuracy);
-        assert_eq!(rule.alpha, 0.0);
         assert!(rule.threshold > 0.5 && rule.threshold <= 0.6, "{rule:?}");
         assert_eq!(overall_accuracy(&scored, rule), 1.0);
-        // Here only coverage tells the confident out-of-scope query apart.
-        let scored = vec![s(Some(0), 0, 0.6, 1.0), s(Some(1), 1, 0.7, 0.9), s(None, 0, 0.8, 0.2)];
+        // A confident query the out-of-scope intent wins is rejected at any threshold.
+        let scored = vec![s(Some(0), 0, 0.6, false), s(None, 0, 0.8, true)];
         let rule = choose_rule(&scored, Criterion::ValAccuracy);
-        assert!(rule.alpha > 0.0, "{rule:?}");
-        assert_eq!(overall_accuracy(&scored, rule), 1.0);
+        assert_eq!(overall_accuracy(&scored, rule), 1.0, "{rule:?}");
     }
 
     #[test]
     fn balanced_rule_weighs_out_of_scope_recall_whatever_its_share() {
-        let s = |gold, probability| Scored { gold, label: 0, probability, out_of_scope_wins: false, coverage: 1.0 };
+        let s = |gold, probability| Scored { gold, label: 0, probability, out_of_scope_wins: false };
         // Nine in-scope queries, one out-of-scope query more confident than two of them:
         // rejecting it costs two in-scope answers.
         let mut scored: Vec<Scored> = (0..9).map(|i| s(Some(0), 0.5 + i as f32 * 0.05)).collect();
