@@ -42,9 +42,15 @@ pkg:
 		--out-dir ../../pkg --out-name sottovoce_full --no-pack
 	$(WASM_ENV) wasm-pack build crates/sottovoce-wasm --release --target web \
 		--out-dir ../../pkg --out-name sottovoce --no-pack -- --no-default-features --features console_error_panic_hook
+	mkdir -p target/wasm-analysis && cp pkg/sottovoce_bg.wasm target/wasm-analysis/sottovoce_bg.wasm
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) --converge pkg/sottovoce_bg.wasm -o pkg/sottovoce_bg.wasm
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) pkg/sottovoce_full_bg.wasm -o pkg/sottovoce_full_bg.wasm
 	node scripts/package-pkg.mjs
+	@# Where the runtime wasm's bytes go, by component (twiggy on a copy optimised with names kept).
+	@if command -v twiggy >/dev/null 2>&1; then \
+		node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) -g target/wasm-analysis/sottovoce_bg.wasm -o target/wasm-analysis/sottovoce_bg.names.wasm && \
+		node scripts/wasm-breakdown.mjs target/wasm-analysis/sottovoce_bg.names.wasm bench-results/wasm-breakdown.json; \
+	else echo "pkg: twiggy is not installed (scripts/setup.sh installs it): no per-component breakdown"; fi
 
 check-purity:
 	$(CARGO) check -p sottovoce --target wasm32-unknown-unknown

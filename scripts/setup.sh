@@ -28,6 +28,12 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "0.15.1" ]; then
   cargo install wasm-pack --version 0.15.1 --locked
 fi
 
+# 3b. twiggy, for `make pkg`'s per-component breakdown of the wasm bundle.
+if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "0.8.0" ]; then
+  log "installing twiggy 0.8.0 (about 2 minutes)"
+  cargo install twiggy --version 0.8.0 --locked
+fi
+
 # 4. Debian's Chromium and its driver, for wasm-bindgen-test and Playwright.
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   log "installing chromium and chromium-driver"
