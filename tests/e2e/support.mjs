@@ -94,6 +94,17 @@ export function useServerAndBrowser(extraArgs = []) {
   return env;
 }
 
+/// Polls `condition` (a test-side function) every 20 ms until it returns true; throws after
+/// `timeoutMs` with `what` in the message. For state the test holds itself (a route handler's
+/// counter), which the page's own signals may run ahead of.
+export async function until(condition, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export async function watchPage(page) {
   const problems = [];
   await page.addInitScript(() => {
