@@ -145,14 +145,13 @@ impl Bot {
         Ok(Bot { domain, intents, locales, slots })
     }
 
-    /// Loads a compiled model file (see [`crate::model`]). With the `train` feature the
-    /// embedded definition is validated again; without it (the browser's runtime build) it is
-    /// trusted as `sottovoce build` validated it, and validation stays out of the bundle.
+    /// Loads a compiled model file (see [`crate::model`]). The embedded definition is trusted
+    /// as `sottovoce build` validated it (it travels without the examples that validation asks
+    /// for); its patterns and Fluent messages are compiled again.
     ///
     /// # Errors
     /// [`BotError::Model`] for a foreign, damaged or other-version file;
-    /// [`BotError::Definition`] if the embedded definition does not parse (or, with `train`,
-    /// does not validate).
+    /// [`BotError::Definition`] if a pattern or message inside does not compile.
     pub fn from_model(bytes: &[u8]) -> Result<Bot, BotError> {
         Bot::from_model_with_vectors(bytes, None)
     }
@@ -166,9 +165,9 @@ impl Bot {
     /// another one.
     pub fn from_model_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
         let m = model::decode_with_vectors(bytes, vectors)?;
-        // Domain::compile validates it again with the `train` feature.
-        let definition = BotDefinition::parse(&m.definition_json)?;
-        Bot::assemble(definition, m.intents, m.locales, m.threshold, m.slots)
+        // Validated by `sottovoce build`, and without the examples validation asks for.
+        let domain = Domain::build(m.definition, m.threshold).map_err(DefinitionError::Invalid)?;
+        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots })
     }
 
     /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
@@ -209,8 +208,12 @@ impl Bot {
 
     /// Encodes this bot as a model file.
     pub fn to_model(&self) -> Vec<u8> {
+        let mut definition = self.domain.definition.clone();
+        for intent in &mut definition.intents {
+            intent.examples.clear();
+        }
         model::encode(&Model {
-            definition_json: serde_json::to_string(&self.domain.definition).expect("definition serializes"),
+            definition,
             intents: self.intents.clone(),
             locales: self.locales.clone(),
             threshold: self.domain.threshold,
@@ -361,7 +364,11 @@ mod tests {
     fn load_tells_models_from_definitions() {
         let bot = mini();
         let model = bot.to_model();
-        assert_eq!(Bot::load(&model).unwrap().definition(), bot.definition());
+        // Everything but the examples, which the classifiers stand for.
+        let mut without_examples = bot.definition().clone();
+        without_examples.intents.iter_mut().for_each(|i| i.examples.clear());
+        assert_eq!(Bot::load(&model).unwrap().definition(), &without_examples);
+        assert!(bot.definition().intents.iter().all(|i| !i.examples.is_empty()));
         assert!(matches!(Bot::load(&[0xff, 0xfe, 0x00]), Err(BotError::Definition(DefinitionError::Syntax { .. }))));
         let mut other = model.clone();
         other[4] = 0xEE;

@@ -5,6 +5,11 @@
 //! Schema in `schema/bot-definition.schema.json`. Validation reports every problem with its JSON
 //! path, not just the first one (the habit of fluent-rs: a partly broken input still tells you
 //! everything that is wrong with it).
+//!
+//! The same types are the definition's binary form inside a model file ([`crate::model`],
+//! postcard). Postcard reads fields by position, so no field is ever skipped when serializing
+//! (`null` and `[]` are written out in JSON), and the one tagged enum, [`EntityDef`], has a
+//! spelling per format.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,7 +41,7 @@ pub struct BotDefinition {
     pub locales: Vec<String>,
     /// Minimum intent confidence in [0, 1] below which the fallback answers.
     /// `None` uses [`crate::DEFAULT_THRESHOLD`] (calibrated in `tests/threshold_calibration.rs`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub threshold: Option<f32>,
     /// The intents, each with examples per locale and what to do when it is recognised.
     pub intents: Vec<IntentDef>,
@@ -44,29 +49,29 @@ pub struct BotDefinition {
     pub messages: BTreeMap<String, BTreeMap<String, String>>,
     /// Owner-defined entities (patterns). The built-ins ([`crate::entities::BUILTIN_ENTITIES`]:
     /// `email`, `number`, `money`, `duration`, `ordinal`…) are always available.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub entities: Vec<EntityDef>,
     /// Forms that collect slots, started by intents that name them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub forms: Vec<FormDef>,
     /// What to say when no intent is confident enough.
     pub fallback: FallbackDef,
     /// Messages shown when a visit starts.
     pub greeting: GreetingDef,
     /// How visitors reach a person while no escalation server is configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub contact: Option<ContactDef>,
     /// Visitor turns an entity that some reply `uses` is remembered after the visitor last
     /// mentioned it, in any message ("my boots leak" … "are they waterproof?"); `None` uses
     /// [`crate::dialogue::DEFAULT_MEMORY_TURNS`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub memory_turns: Option<u8>,
     /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
     /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in
     /// that costs a ~1 MB download (shared by every bot of a site) and a few µs per message.
     /// Training then needs the table's bytes ([`crate::Bot::train_with_vectors`]); `None` (the
     /// default) trains on n-grams alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub word_vectors: Option<String>,
 }
 
@@ -93,21 +98,21 @@ pub struct IntentDef {
     /// Identifier, `[a-z0-9_]+`, unique in the definition; [`OUT_OF_SCOPE_INTENT`] is reserved.
     pub name: String,
     /// Message id of a short label for "did you mean" buttons (`"Track an order"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
     /// Example utterances per locale: locale → utterances.
     pub examples: BTreeMap<String, Vec<String>>,
     /// The reply; may be omitted when the intent starts a form or has an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reply: Option<ReplyDef>,
     /// Name of a form this intent starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub form: Option<String>,
     /// A built-in action run before the reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub action: Option<Action>,
     /// Entity whose value becomes the visitor's name in the profile (`"person_name"`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub remember_name: Option<String>,
 }
 
@@ -130,17 +135,17 @@ pub struct ReplyDef {
     /// Message ids said instead of `message` now and then: each time one of `message` and
     /// these is picked at random (seeded by the conversation state, so a replay is identical),
     /// so an answer asked for twice does not read like a recording.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub variants: Vec<String>,
     /// Buttons offered under the message.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub quick_replies: Vec<QuickReplyDef>,
     /// Links shown under the message.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub links: Vec<LinkDef>,
     /// Message id said instead when the visitor's message is strongly negative (sentiment at
     /// or below [`crate::sentiment::NEGATIVE`]): the same answer, said with empathy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub empathetic: Option<String>,
     /// Entities this reply talks about (`country`, `product`), passed as Fluent variables
     /// (`none` when unknown, for a selector's default). They make the intent part of the
@@ -148,11 +153,11 @@ pub struct ReplyDef {
     /// answers this intent again for the new value, and a later intent whose reply uses the
     /// same entity without the message naming it ("is it waterproof?") takes the value from
     /// the context. See [`crate::dialogue`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub uses: Vec<String>,
     /// Visitor turns the context set by this reply lasts (default
     /// [`crate::dialogue::DEFAULT_CONTEXT_TURNS`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub context_turns: Option<u8>,
 }
 
@@ -163,7 +168,7 @@ pub struct QuickReplyDef {
     /// Message id of the button label.
     pub label: String,
     /// Intent triggered directly when pressed (no classification).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub intent: Option<String>,
 }
 
@@ -179,8 +184,12 @@ pub struct LinkDef {
 }
 
 /// An owner-defined entity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// In JSON it is tagged by a `kind` field (`{"kind": "list", "name": …}`); in a model file
+/// (postcard, which is not self-describing and cannot read a tag inside the fields) by the
+/// variant's index. Both spellings are derived from private mirrors of this type that serde
+/// checks field by field against it (`#[serde(remote)]`), so they cannot drift apart.
+#[derive(Debug, Clone, PartialEq)]
 pub enum EntityDef {
     /// A regular expression (regex-lite syntax, linear time). With `group`, the value is that
     /// capture group; otherwise the whole match.
@@ -190,10 +199,8 @@ pub enum EntityDef {
         /// The regular expression.
         pattern: String,
         /// Capture group holding the value (0 = whole match).
-        #[serde(default)]
         group: usize,
         /// Normalise the value to upper case (order numbers typed in lower case).
-        #[serde(default)]
         uppercase: bool,
     },
     /// A closed list of values, each with synonyms, matched as whole words ignoring case and
@@ -205,9 +212,56 @@ pub enum EntityDef {
         /// The entries.
         values: Vec<ListValueDef>,
         /// Allow the one-typo tolerance (default `true`).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
         fuzzy: bool,
     },
+}
+
+/// [`EntityDef`] as owners write it: tagged by `kind`, defaults filled in.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "EntityDef", tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum EntityDefJson {
+    Pattern {
+        name: String,
+        pattern: String,
+        #[serde(default)]
+        group: usize,
+        #[serde(default)]
+        uppercase: bool,
+    },
+    List {
+        name: String,
+        values: Vec<ListValueDef>,
+        #[serde(default = "default_true")]
+        fuzzy: bool,
+    },
+}
+
+/// [`EntityDef`] in a model file: the variant's index, then every field in order.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "EntityDef")]
+enum EntityDefBinary {
+    Pattern { name: String, pattern: String, group: usize, uppercase: bool },
+    List { name: String, values: Vec<ListValueDef>, fuzzy: bool },
+}
+
+impl Serialize for EntityDef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            EntityDefJson::serialize(self, serializer)
+        } else {
+            EntityDefBinary::serialize(self, serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EntityDef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EntityDef, D::Error> {
+        if deserializer.is_human_readable() {
+            EntityDefJson::deserialize(deserializer)
+        } else {
+            EntityDefBinary::deserialize(deserializer)
+        }
+    }
 }
 
 /// One entry of a [`EntityDef::List`]: the value reported and the phrases that mean it.
@@ -217,16 +271,12 @@ pub struct ListValueDef {
     /// The normalised value (`refund`); it is matched too.
     pub value: String,
     /// Other phrases for it, in any of the bot's languages (`money back`, `reembolso`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub synonyms: Vec<String>,
 }
 
 fn default_true() -> bool {
     true
-}
-
-fn is_true(b: &bool) -> bool {
-    *b
 }
 
 impl EntityDef {
@@ -252,11 +302,11 @@ pub struct FormDef {
     pub cancelled: String,
     /// Message id said when a slot ran out of tries (contact links are added when the bot has
     /// a `contact`); `cancelled` is said when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub give_up: Option<String>,
     /// Asked once every slot is filled, before `done`: a yes/no question (its Fluent variables
     /// are the slots). Without it the form closes as soon as the last slot is filled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub confirm: Option<ConfirmDef>,
 }
 
@@ -290,10 +340,10 @@ pub struct SlotDef {
     #[serde(default = "default_max_tries")]
     pub max_tries: u8,
     /// Allowed values (normalised entity values, compared ignoring case); empty allows any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub values: Vec<String>,
     /// A regular expression (regex-lite) the whole value must match, e.g. `^CU-\\d{6}$`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub pattern: Option<String>,
 }
 
@@ -325,7 +375,7 @@ pub struct GreetingDef {
     /// Message id for a returning visitor whose name is known; gets `$name`.
     pub returning: String,
     /// Quick replies offered with the greeting.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub quick_replies: Vec<QuickReplyDef>,
 }
 
@@ -335,19 +385,19 @@ pub struct GreetingDef {
 #[serde(deny_unknown_fields)]
 pub struct ContactDef {
     /// Support e-mail address (rendered as a `mailto:` link).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     /// Support phone number (rendered as a `tel:` link).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub phone: Option<String>,
     /// Contact page URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub url: Option<String>,
     /// Message id of the handoff reply.
     pub message: String,
     /// Message id offering a person, said after a second strongly negative visitor message
     /// (with a button for the handoff intent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub offer: Option<String>,
 }
 
@@ -425,6 +475,24 @@ impl BotDefinition {
             }
         }
         serde_json::from_str(text).map_err(syntax)
+    }
+
+    /// The definition as JSON text, as an owner would write it: optional fields that are unset
+    /// (`null`) are left out, so the text matches the JSON Schema and reads back as `self`.
+    pub fn to_json(&self) -> String {
+        fn drop_nulls(value: &mut serde_json::Value) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    map.retain(|_, v| !v.is_null());
+                    map.values_mut().for_each(drop_nulls);
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+                _ => {}
+            }
+        }
+        let mut value = serde_json::to_value(self).expect("a definition serializes");
+        drop_nulls(&mut value);
+        value.to_string()
     }
 
     /// The default locale (the first listed).

@@ -81,10 +81,10 @@ pub(crate) struct Domain {
 }
 
 impl Domain {
-    /// Compiles `definition` for the dialogue at `threshold` (the model's, or the definition's
-    /// own with [`DEFAULT_THRESHOLD`] as the default). With the `train` feature the definition
-    /// is validated first; without it (the browser's runtime build, which loads only models that
-    /// `sottovoce build` validated) validation stays out of the bundle.
+    /// Compiles `definition` for the dialogue at `threshold` (the definition's own, with
+    /// [`DEFAULT_THRESHOLD`] as the default). With the `train` feature the definition is
+    /// validated first; without it (the browser's runtime build, which loads only models, see
+    /// [`Domain::build`]) validation stays out of the bundle.
     ///
     /// # Errors
     /// Every problem found, each with its JSON path: validation's, an owner pattern or slot
@@ -97,6 +97,16 @@ impl Domain {
                 return Err(problems);
             }
         }
+        Domain::build(definition, threshold)
+    }
+
+    /// Compiles a definition that was validated before: the one inside a model file, which
+    /// `sottovoce build` validated and stored without its examples.
+    ///
+    /// # Errors
+    /// An owner pattern or slot `pattern` that does not compile, a Fluent message that does not
+    /// parse, each with its JSON path.
+    pub(crate) fn build(definition: BotDefinition, threshold: f32) -> Result<Domain, Vec<Problem>> {
         let entities = EntityExtractor::new(&definition.entities)
             .map_err(|e| vec![Problem { path: "entities".into(), message: e.to_string() }])?;
         let replies = Replies::new(&definition)?;

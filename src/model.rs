@@ -3,15 +3,17 @@
 //!
 //! Layout: the 4-byte magic `SVM\0`, a little-endian `u16` format version
 //! ([`MODEL_FORMAT`](crate::model::MODEL_FORMAT)), then a postcard-encoded
-//! [`Model`](crate::model::Model). The definition travels inside as JSON text, so the file alone
-//! is enough to run the bot. A file of another version is rejected with
+//! [`Model`](crate::model::Model). The definition travels inside in the same postcard encoding,
+//! without its example utterances (what the classifiers learned from them is in the weights),
+//! so the file alone is enough to run the bot and the runtime never parses JSON to load it. A file of another version is rejected with
 //! [`ModelError::Format`](crate::model::ModelError::Format) (as snips-nlu-rs does), never
 //! misread.
 //!
 //! Versions: 1 held the definition, the two classifiers and the threshold; 2 adds the slot
 //! tagger learned from the examples' markup; 3 records in each classifier the static word-vector
 //! table it was trained with, if any (its FNV-1a 64 hash, dimensions and weight; the table itself
-//! travels separately, see [`decode_with_vectors`](crate::model::decode_with_vectors)). An older
+//! travels separately, see [`decode_with_vectors`](crate::model::decode_with_vectors)); 4 stores
+//! the definition in postcard instead of JSON text, without its examples. An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use crate::definition::BotDefinition;
 use crate::nlu::{IntentClassifier, NluError, StaticVectors};
 use crate::slots::SlotTagger;
 
@@ -26,13 +29,14 @@ use crate::slots::SlotTagger;
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 3;
+pub const MODEL_FORMAT: u16 = 4;
 
 /// What a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// The bot definition as JSON text.
-    pub definition_json: String,
+    /// The bot definition, validated when the model was built, with every intent's
+    /// `examples` left empty.
+    pub definition: BotDefinition,
     /// Classifier over the definition's intents, in definition order.
     pub intents: IntentClassifier,
     /// Classifier over the definition's locales, in definition order.
@@ -142,8 +146,16 @@ mod tests {
     fn model() -> Model {
         let examples = [("hello there", 0), ("hi", 0), ("where is my order", 1), ("track my parcel", 1)];
         let options = TrainOptions::default();
+        let definition = BotDefinition::parse(
+            r#"{"format": 1, "id": "t", "name": "T", "locales": ["en"], "intents": [],
+                "messages": {"en": {"f": "Sorry?", "g": "Hi"}},
+                "entities": [{"kind": "list", "name": "colour", "values": [{"value": "red"}]},
+                             {"kind": "pattern", "name": "order", "pattern": "CU-\\d+"}],
+                "fallback": {"message": "f"}, "greeting": {"message": "g", "returning": "g"}}"#,
+        )
+        .unwrap();
         Model {
-            definition_json: r#"{"format":1,"id":"t"}"#.to_owned(),
+            definition,
             intents: IntentClassifier::train(&examples, 2, &options),
             locales: IntentClassifier::train(&[("hello", 0), ("hola", 1)], 2, &options),
             threshold: 0.35,
@@ -158,6 +170,15 @@ mod tests {
         assert!(bytes.starts_with(MAGIC));
         assert_eq!(&bytes[4..6], &MODEL_FORMAT.to_le_bytes());
         assert_eq!(decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn the_definition_inside_reads_back_from_its_json_too() {
+        // Both spellings of the tagged entity enum, and the JSON without the unset fields.
+        let m = model();
+        let json = m.definition.to_json();
+        assert!(json.contains(r#""kind":"list""#) && !json.contains("null"), "{json}");
+        assert_eq!(BotDefinition::parse(&json).unwrap(), m.definition);
     }
 
     #[test]
@@ -194,7 +215,7 @@ mod tests {
         let m = model();
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&1u16.to_le_bytes());
-        let v1 = ModelV1 { definition_json: m.definition_json, intents: m.intents, locales: m.locales, threshold: m.threshold };
+        let v1 = ModelV1 { definition_json: "{}".into(), intents: m.intents, locales: m.locales, threshold: m.threshold };
         bytes.extend_from_slice(&postcard::to_allocvec(&v1).unwrap());
         match decode(&bytes) {
             Err(e @ ModelError::Format { found: 1, expected: MODEL_FORMAT }) => {

@@ -242,7 +242,7 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     let mut def = BotDefinition::from_json(&text).unwrap();
     def.threshold = Some(0.5);
     // Serializing with every optional field present, through the Rust types themselves.
-    let mut value = serde_json::to_value(&def).unwrap();
+    let mut value: Value = serde_json::from_str(&def.to_json()).unwrap();
     value["intents"][0]["form"] = json!("track_order");
     value["intents"][0]["action"] = json!("cancel_form");
     value["intents"][0]["remember_name"] = json!("person_name");

@@ -560,7 +560,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
     }
     if let Some(out) = &args.definition {
-        std::fs::write(out, serde_json::to_string(bot.definition())?)
+        std::fs::write(out, bot.definition().to_json())
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let model_gzip_bytes = gzip_len(&file)?;
