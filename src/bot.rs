@@ -173,7 +173,8 @@ impl Bot {
     /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
     /// model file or definition JSON in `bytes` needs to load ([`Bot::from_model_with_vectors`],
     /// [`Bot::train_with_vectors`]), or `None` when it needs none, names a table this build does
-    /// not know, or is unreadable (loading it then reports why). For a model it decodes the file.
+    /// not know, or is unreadable (loading it then reports why). For a model it decodes the file;
+    /// definition JSON is read only with the `train` feature (`None` without it).
     pub fn vectors_needed(bytes: &[u8]) -> Option<&'static str> {
         if model::is_model(bytes) {
             match model::decode(bytes) {
@@ -181,10 +182,22 @@ impl Bot {
                 _ => None,
             }
         } else {
-            let definition = BotDefinition::parse(std::str::from_utf8(bytes).ok()?).ok()?;
-            let name = definition.word_vectors?;
-            crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _)| n).find(|n| *n == name)
+            Bot::definition_vectors_needed(bytes)
         }
+    }
+
+    /// The table named by the definition JSON in `bytes`: only with the `train` feature, since
+    /// a build without it cannot load definition JSON anyway (and stays without its parser).
+    #[cfg(feature = "train")]
+    fn definition_vectors_needed(bytes: &[u8]) -> Option<&'static str> {
+        let definition = BotDefinition::parse(std::str::from_utf8(bytes).ok()?).ok()?;
+        let name = definition.word_vectors?;
+        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _)| n).find(|n| *n == name)
+    }
+
+    #[cfg(not(feature = "train"))]
+    fn definition_vectors_needed(_bytes: &[u8]) -> Option<&'static str> {
+        None
     }
 
     /// Loads either a model file or definition JSON, telling them apart by the magic bytes.

@@ -2,14 +2,12 @@
 //! the conversation state in `localStorage`. No chatbot logic lives here.
 //!
 //! One class, [`Chat`], wraps a [`sottovoce::Bot`] and one visitor's
-//! [`sottovoce::ConversationState`]. Values cross the boundary as JSON text, written and read by
-//! the serde_json the core already needs and turned into plain objects by the browser's own
-//! `JSON.parse`/`JSON.stringify` (`null` for missing values), so the shapes are those of the
-//! core's JSON (documented as TypeScript below). A second serde format in the bundle
-//! (serde-wasm-bindgen) would instantiate every (de)serializer twice; size matters more here
-//! than the copy through a string, which costs microseconds per turn. Exported functions return
-//! `Result<T, JsError>`: a bad bot file is an exception with the core's message, while storage
-//! trouble never is (the chat falls back to memory, see [`storage`]).
+//! [`sottovoce::ConversationState`]. Values cross the boundary through serde-wasm-bindgen
+//! (options and policies in, turns, transcripts and escalations out) as plain objects with
+//! `null` for missing values, so the shapes are those of the core's JSON (documented as
+//! TypeScript below); `localStorage` goes through gloo-storage ([`storage`]). Exported
+//! functions return `Result<T, JsError>`: a bad bot file is an exception with the core's
+//! message, while storage trouble never is (the chat falls back to memory).
 //!
 //! A bot whose owner opted into static word vectors (the definition's `word_vectors`) needs the
 //! table's bytes: [`Chat::vectors_needed`] names the table, [`WordVectors`] parses it once, and
@@ -730,22 +728,20 @@ impl From<NluResult> for Understanding {
     }
 }
 
-/// Converts to a plain JavaScript value (objects, not `Map`s; `null` for `None`) through JSON
-/// text and `JSON.parse`.
+/// Converts to a plain JavaScript value with serde-wasm-bindgen's JSON-compatible settings:
+/// objects, not `Map`s, and `null` for `None`, so the shapes are those of the core's JSON.
 fn to_js<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsError> {
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map(JsCast::unchecked_into).map_err(|_| JsError::new("JSON.parse rejected the binding's own JSON"))
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map(JsCast::unchecked_into).map_err(|e| JsError::new(&e.to_string()))
 }
 
-/// Reads a plain JavaScript value through `JSON.stringify` and JSON text.
+/// Reads a plain JavaScript value with serde-wasm-bindgen.
 ///
 /// # Errors
-/// A message when the value cannot be stringified (a cycle, a BigInt) or does not have the
-/// shape of `T` (serde_json's description, with the field).
+/// A message when the value does not have the shape of `T` (serde-wasm-bindgen's
+/// description, with the field).
 fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(value).ok().and_then(|t| t.as_string());
-    let text = text.ok_or_else(|| "not a JSON-compatible object (a cycle, a BigInt or a function?)".to_owned())?;
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| e.to_string())
 }
 
 /// A JavaScript time (ms since the Unix epoch, a float) as the core's `u64`; negative and NaN

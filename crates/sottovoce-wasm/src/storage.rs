@@ -1,11 +1,16 @@
-//! Where a conversation is kept: `localStorage` (through web-sys, as the core's JSON), or
-//! memory when that is missing, blocked, full or broken. Falling back is silent: the chat goes
-//! on, only unsaved.
+//! Where a conversation is kept: `localStorage` through gloo-storage (the core's JSON, typed
+//! [`StorageError`]s), or memory when that is missing, blocked, full or broken. Falling back
+//! is silent: the chat goes on, only unsaved.
+//!
+//! gloo-storage reaches `localStorage` with `expect_throw`, which throws into JavaScript (and
+//! leaves the [`crate::Chat`] borrowed) when the browser blocks storage. So every call first
+//! asks web-sys, whose getter hands the exception back as an `Err`, whether storage is there.
 
+use gloo_storage::errors::StorageError;
+use gloo_storage::{LocalStorage, Storage as _};
 use serde::Serialize;
 use sottovoce::escalation::Escalation;
 use sottovoce::ConversationState;
-use web_sys::Storage;
 
 /// Prefix of every key sottovoce writes; the `v1` is the storage layout version.
 pub(crate) const KEY_PREFIX: &str = "sottovoce:v1:";
@@ -32,16 +37,18 @@ impl Store {
 
     /// The stored conversation of bot `bot_id`, or `None` when there is none or it cannot be
     /// used (corrupt JSON, another state version, another bot); the caller then starts afresh
-    /// and the next save overwrites the bad entry. The core checks version and bot id.
+    /// and the next save overwrites the bad entry. The core's reader checks version and bot id,
+    /// so the text is read as it is stored.
     pub(crate) fn load(&self, bot_id: &str) -> Option<ConversationState> {
         let Store::Local(key) = self else { return None };
-        ConversationState::from_json(&read(key)?, bot_id).ok()
+        let text = available().then(|| LocalStorage::raw().get_item(key).ok().flatten())??;
+        ConversationState::from_json(&text, bot_id).ok()
     }
 
     /// Saves `state`; on any failure (quota, storage revoked) switches to memory for good.
     pub(crate) fn save(&mut self, state: &ConversationState) {
         if let Store::Local(key) = self {
-            if !write(key, state) {
+            if write(key, state).is_err() {
                 *self = Store::Memory;
             }
         }
@@ -59,7 +66,7 @@ impl Store {
     /// The escalation kept beside the conversation (key `<key>:escalation`), if any and readable.
     pub(crate) fn load_escalation(&self) -> Option<Escalation> {
         let Store::Local(key) = self else { return None };
-        serde_json::from_str(&read(&format!("{key}:escalation"))?).ok()
+        available().then(|| LocalStorage::get(format!("{key}:escalation")).ok())?
     }
 
     /// Saves (or, for `None`, removes) the escalation; on failure switches to memory.
@@ -67,11 +74,8 @@ impl Store {
         if let Store::Local(key) = self {
             let key = format!("{key}:escalation");
             let saved = match escalation {
-                Some(e) => write(&key, e),
-                None => {
-                    remove(&key);
-                    true
-                }
+                Some(e) => write(&key, e).is_ok(),
+                None => remove(&key),
             };
             if !saved {
                 *self = Store::Memory;
@@ -88,30 +92,34 @@ impl Store {
     }
 }
 
-/// `window.localStorage`, or `None` when there is no window, or the getter throws (storage
-/// blocked) or returns null. web-sys hands the exception back as an `Err`.
-fn local_storage() -> Option<Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+/// True when `window.localStorage` can be reached without an exception: there is a window,
+/// and the getter neither throws (storage blocked) nor returns null.
+fn available() -> bool {
+    web_sys::window().is_some_and(|w| w.local_storage().ok().flatten().is_some())
 }
 
-/// The text stored under `key`, if any and readable.
-fn read(key: &str) -> Option<String> {
-    local_storage()?.get_item(key).ok().flatten()
+/// Stores `value` as JSON under `key`.
+///
+/// # Errors
+/// gloo-storage's [`StorageError::JsError`] when storage refuses (quota); a
+/// [`StorageError::KeyNotFound`] naming `key` when storage is gone.
+fn write(key: &str, value: &impl Serialize) -> Result<(), StorageError> {
+    if !available() {
+        return Err(StorageError::KeyNotFound(key.to_owned()));
+    }
+    LocalStorage::set(key, value)
 }
 
-/// Stores `value` as JSON under `key`; false when storage is gone or refuses (quota).
-fn write(key: &str, value: &impl Serialize) -> bool {
-    let Ok(text) = serde_json::to_string(value) else { return false };
-    local_storage().is_some_and(|s| s.set_item(key, &text).is_ok())
-}
-
-/// Removes `key`; false when storage is gone or throws.
+/// Removes `key`; false when storage is gone.
 fn remove(key: &str) -> bool {
-    local_storage().is_some_and(|s| s.remove_item(key).is_ok())
+    available() && {
+        LocalStorage::delete(key);
+        true
+    }
 }
 
 /// True when `localStorage` exists and accepts a write and a removal.
 fn local_storage_works() -> bool {
     const PROBE: &str = "sottovoce:probe";
-    local_storage().is_some_and(|s| s.set_item(PROBE, "1").is_ok() && s.remove_item(PROBE).is_ok())
+    write(PROBE, &1).is_ok() && remove(PROBE)
 }
