@@ -47,6 +47,7 @@ pub(crate) mod text;
 mod url;
 
 pub use lists::list_key;
+pub(crate) use lists::within_one;
 
 /// An entity found in a message. Offsets are in Unicode scalar values (chars), end exclusive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -73,6 +73,8 @@ macro_rules! internal_modules {
 }
 
 internal_modules! {
+    /// The product catalog: the JSONL format, and recommendations ranked for a request (BM25 baseline beside).
+    catalog;
     /// The bot definition format: intents, examples, messages, entities, forms; parsing and validation.
     definition;
     /// Dialogue management: turns, forms, fallback with suggestions, handoff, greetings.

@@ -34,7 +34,7 @@ pub fn list_key(phrase: &str) -> String {
 }
 
 /// Edits between two words when at most one (optimal string alignment distance), else `None`.
-fn within_one(a: &[char], b: &[char]) -> Option<u32> {
+pub(crate) fn within_one(a: &[char], b: &[char]) -> Option<u32> {
     if a == b {
         return Some(0);
     }

@@ -41,11 +41,14 @@ const OOS: &str = "oos";
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope).
-    #[arg(long, value_name = "TRAIN.jsonl")]
-    train: PathBuf,
+    #[arg(long, value_name = "TRAIN.jsonl", required_unless_present = "catalog")]
+    train: Option<PathBuf>,
     /// Test split, same format; only scored, never used to choose anything.
-    #[arg(long, value_name = "TEST.jsonl")]
-    test: PathBuf,
+    #[arg(long, value_name = "TEST.jsonl", required_unless_present = "catalog")]
+    test: Option<PathBuf>,
+    /// Recommendations instead of intents: `--catalog`, `--queries`, `--qrels`.
+    #[command(flatten)]
+    catalog: crate::eval_catalog::CatalogArgs,
     /// Validation split for choosing the out-of-scope threshold (default: a tenth of train).
     #[arg(long, value_name = "VAL.jsonl")]
     val: Option<PathBuf>,
@@ -395,8 +398,14 @@ fn gzip_len(bytes: &[u8]) -> anyhow::Result<usize> {
 
 /// Runs `sottovoce eval`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let train_rows = read_split(&args.train)?;
-    let test_rows = read_split(&args.test)?;
+    if args.catalog.catalog.is_some() {
+        return crate::eval_catalog::run(&args.catalog, args.json.as_deref());
+    }
+    let (Some(train_path), Some(test_path)) = (args.train.clone(), args.test.clone()) else {
+        bail!("give --train and --test (or --catalog, --queries and --qrels)");
+    };
+    let train_rows = read_split(&train_path)?;
+    let test_rows = read_split(&test_path)?;
     let val_rows = args.val.as_deref().map(read_split).transpose()?;
 
     // Labels in order of first appearance in train.
@@ -409,7 +418,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     if labels.is_empty() {
-        bail!("{}: no in-scope rows (every intent is `{OOS}`)", args.train.display());
+        bail!("{}: no in-scope rows (every intent is `{OOS}`)", train_path.display());
     }
     let resolve = |rows: Vec<Row>, path: &Path| -> anyhow::Result<Vec<(String, Option<usize>)>> {
         rows.into_iter()
@@ -431,8 +440,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             })
             .collect()
     };
-    let train = resolve(train_rows, &args.train)?;
-    let mut test = resolve(test_rows, &args.test)?;
+    let train = resolve(train_rows, &train_path)?;
+    let mut test = resolve(test_rows, &test_path)?;
     let val = match (val_rows, &args.val) {
         (Some(rows), Some(path)) => Some(resolve(rows, path)?),
         _ => None,
@@ -569,8 +578,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     let pct = |x: f64| (x * 10000.0).round() / 100.0;
     let mut result = serde_json::json!({
-        "train": args.train.display().to_string(),
-        "test": args.test.display().to_string(),
+        "train": train_path.display().to_string(),
+        "test": test_path.display().to_string(),
         "val": args.val.as_ref().map(|p| p.display().to_string()),
         "noise": args.noise.map(|_| "typos"),
         "noise_seed": args.noise.map(|_| args.noise_seed),
@@ -679,8 +688,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     // Slots, when the splits carry them: scored on the test file as written (no noise), with
     // the intent this classifier predicts (None below the out-of-scope rule).
     let slot_report = slots::evaluate(
-        &args.train,
-        &args.test,
+        &train_path,
+        &test_path,
         &labels[..n_labels],
         &|text: &str| bot.understand(text).intent.and_then(|name| label_of.get(&name).copied()),
         args.quiet,
@@ -688,7 +697,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(report) = &slot_report {
         report.add_json(&mut result);
     }
-    println!("sottovoce eval: {} -> {}{}", args.train.display(), args.test.display(),
+    println!("sottovoce eval: {} -> {}{}", train_path.display(), test_path.display(),
         if args.noise.is_some() { " (typo noise)" } else { "" });
     for (k, v) in &table {
         println!("  {k:<36} {v}");

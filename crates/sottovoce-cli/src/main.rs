@@ -9,6 +9,7 @@ mod agent;
 mod build;
 mod chat;
 mod eval;
+mod eval_catalog;
 mod serve;
 mod test;
 

@@ -1,0 +1,189 @@
+//! The product catalog: the JSONL interchange format, the search index built from it, and
+//! product recommendations ranked for a shopper's request ([`rank`]).
+//!
+//! One product per line (issue 11's interchange format):
+//!
+//! ```text
+//! {"id": "cu-tent-nebula-2", "name": {"en": "Nebula 2 tent", "es": "Tienda Nebula 2"},
+//!  "description": {"en": "…", "es": "…"}, "category": "tents",
+//!  "price": {"amount": 249.0, "currency": "EUR"}, "url": "https://…", "image": "/img/tent.svg",
+//!  "in_stock": true, "attributes": {"persons": 2, "season": ["spring", "summer"]}}
+//! ```
+//!
+//! `attributes` are free, but the ranker reads these keys when a product has them: `gender`
+//! (`men`, `women`, `unisex`, `kids`), `colour` (English colour words), `sizes` (strings),
+//! `waterproof` (bool). Every attribute value, and the key of every `true` one, is also
+//! searchable text.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub mod rank;
+
+/// A price: an amount in the currency's major unit (`149.0` euros) and its ISO 4217 code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// Amount, ≥ 0, in major units.
+    pub amount: f64,
+    /// ISO 4217 code (`EUR`).
+    pub currency: String,
+}
+
+/// One product of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// Stable identifier, unique in the catalog.
+    pub id: String,
+    /// Name per locale: locale → text (at least one).
+    pub name: BTreeMap<String, String>,
+    /// Description per locale: locale → text.
+    #[serde(default)]
+    pub description: BTreeMap<String, String>,
+    /// Category slug (`hiking-boots`); its words are searchable.
+    pub category: String,
+    /// The price.
+    pub price: Price,
+    /// Product page (`http`/`https`).
+    pub url: String,
+    /// Image URL or path, if any.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// False when it cannot be bought now; such products never rank above one that can.
+    #[serde(default = "yes")]
+    pub in_stock: bool,
+    /// Free attributes: key → string, number, bool or list of strings.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Product {
+    /// The name in `locale`, else in any locale.
+    pub fn name_in(&self, locale: &str) -> &str {
+        self.name.get(locale).or_else(|| self.name.values().next()).map_or("", String::as_str)
+    }
+
+    /// The attribute `key` as a list of lower-cased strings (a string is a list of one; a
+    /// number is its decimal text; a bool or a missing key is empty).
+    pub fn attribute_values(&self, key: &str) -> Vec<String> {
+        match self.attributes.get(key) {
+            Some(serde_json::Value::String(s)) => vec![s.to_lowercase()],
+            Some(serde_json::Value::Number(n)) => vec![n.to_string()],
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| match v {
+                    serde_json::Value::String(s) => Some(s.to_lowercase()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the attribute `key` is the boolean `true`.
+    pub fn attribute_true(&self, key: &str) -> bool {
+        matches!(self.attributes.get(key), Some(serde_json::Value::Bool(true)))
+    }
+}
+
+/// A catalog: the products in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Catalog {
+    /// The products.
+    pub products: Vec<Product>,
+}
+
+/// Why a catalog could not be read. Lines are 1-based.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// A line is not a JSON product of the expected shape.
+    #[error("catalog line {line}: {message}")]
+    Syntax {
+        /// The line.
+        line: usize,
+        /// serde_json's description, with the field.
+        message: String,
+    },
+    /// A product parsed but is unusable.
+    #[error("catalog line {line}, field `{field}`: {message}")]
+    Invalid {
+        /// The line.
+        line: usize,
+        /// The field (`id`, `name`, `price.amount`, `url`).
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Catalog {
+    /// Reads JSONL: one [`Product`] per non-blank line.
+    ///
+    /// # Errors
+    /// The first bad line: [`CatalogError::Syntax`] for a malformed or misshapen line,
+    /// [`CatalogError::Invalid`] for a duplicate or empty id, no name, a negative or non-finite
+    /// price, or a URL that is not `http`/`https`.
+    pub fn from_jsonl(text: &str) -> Result<Catalog, CatalogError> {
+        let mut products: Vec<Product> = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        for (i, row) in text.lines().enumerate() {
+            let line = i + 1;
+            if row.trim().is_empty() {
+                continue;
+            }
+            let product: Product =
+                serde_json::from_str(row).map_err(|e| CatalogError::Syntax { line, message: e.to_string() })?;
+            let invalid = |field, message: &str| CatalogError::Invalid { line, field, message: message.to_owned() };
+            if product.id.trim().is_empty() {
+                return Err(invalid("id", "empty"));
+            }
+            if !ids.insert(product.id.clone()) {
+                return Err(invalid("id", &format!("`{}` is used by an earlier product", product.id)));
+            }
+            if product.name.values().all(|n| n.trim().is_empty()) {
+                return Err(invalid("name", "give a name in at least one locale"));
+            }
+            if !(product.price.amount.is_finite() && product.price.amount >= 0.0) {
+                return Err(invalid("price.amount", "must be a number ≥ 0"));
+            }
+            if !(product.url.starts_with("https://") || product.url.starts_with("http://")) {
+                return Err(invalid("url", "must be an http or https URL"));
+            }
+            products.push(product);
+        }
+        Ok(Catalog { products })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROW: &str = r#"{"id": "a", "name": {"en": "Tent"}, "category": "tents", "price": {"amount": 10, "currency": "EUR"}, "url": "https://x.example/a"}"#;
+
+    #[test]
+    fn reads_rows_and_names_the_bad_line_and_field() {
+        let text = format!("{ROW}\n\n{}", ROW.replace(r#""a""#, r#""b""#));
+        let catalog = Catalog::from_jsonl(&text).unwrap();
+        assert_eq!(catalog.products.len(), 2);
+        assert!(catalog.products[0].in_stock, "in stock unless it says otherwise");
+        let dup = format!("{ROW}\n{ROW}");
+        assert!(matches!(Catalog::from_jsonl(&dup), Err(CatalogError::Invalid { line: 2, field: "id", .. })));
+        let bad_url = ROW.replace("https://x.example/a", "javascript:alert(1)");
+        assert!(matches!(Catalog::from_jsonl(&bad_url), Err(CatalogError::Invalid { line: 1, field: "url", .. })));
+        let negative = ROW.replace(r#""amount": 10"#, r#""amount": -1"#);
+        assert!(matches!(Catalog::from_jsonl(&negative), Err(CatalogError::Invalid { field: "price.amount", .. })));
+        match Catalog::from_jsonl(&format!("{ROW}\n{{\"id\": 3}}")) {
+            Err(e @ CatalogError::Syntax { line: 2, .. }) => assert!(e.to_string().starts_with("catalog line 2:"), "{e}"),
+            other => panic!("expected a syntax error on line 2, got {other:?}"),
+        }
+    }
+}
