@@ -79,13 +79,13 @@ impl TurnContext {
     }
 }
 
-/// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
-pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
+/// Visitor turns a conversation context lasts when the reply sets no `context_turns`
+/// ([`DialogueSettings::context_turns`](crate::definition::DialogueSettings::context_turns)'s default).
+pub const DEFAULT_CONTEXT_TURNS: u8 = crate::definition::DialogueSettings::DEFAULT.context_turns;
 
-/// Visitor turns a mentioned entity is remembered when the definition sets no `memory_turns`.
-/// Five covers a question, an answer about something else and a couple of "ok"s before "is it
-/// waterproof?", and stays short enough that a product from an old topic does not come back.
-pub const DEFAULT_MEMORY_TURNS: u8 = 5;
+/// Visitor turns a mentioned entity is remembered when the definition sets no `memory_turns`
+/// ([`DialogueSettings::memory_turns`](crate::definition::DialogueSettings::memory_turns)'s default).
+pub const DEFAULT_MEMORY_TURNS: u8 = crate::definition::DialogueSettings::DEFAULT.memory_turns;
 
 /// What the visitor did: typed text, or pressed a quick reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use crate::dialogue::Bot;
 use crate::definition::{Action, FormDef, IntentDef, QuickReplyDef, ReplyDef};
-use crate::dialogue::{DEFAULT_CONTEXT_TURNS, DEFAULT_MEMORY_TURNS};
 use crate::dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
 use crate::entities::{Entity, ExtractContext, BUILTIN_ENTITIES};
 use crate::text::Utterance;
@@ -15,28 +14,14 @@ use crate::state::{ActiveForm, Context, ConversationState, Mention, Speaker, Tra
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
 pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
 
-/// The locale classifier must be this sure before the reply language changes…
-const LOCALE_CONFIDENCE: f32 = 0.75;
-/// …and the message must have at least this many words ("ok", "gracias" are too short to tell).
-const LOCALE_MIN_WORDS: usize = 2;
-
-/// Inside a form, another intent must be at least this confident to be answered as a side
-/// question (the form then resumes); below it the message counts as a bad answer. Stricter than
-/// the fallback threshold because a wrong guess here interrupts a task in progress: at 0.75 the
-/// calibration data (tests/threshold_calibration.rs) rejected 97% of out-of-scope queries.
-const SIDE_QUESTION_CONFIDENCE: f32 = 0.75;
-
-/// A question must have at least this many words to count as a clear one: "what?" asked for an
-/// order number is confusion, not a question about store hours.
-const QUESTION_MIN_WORDS: usize = 4;
-
 /// True when the visitor phrased `text` as a clear question: `?` or Spanish `¿` in it and at
-/// least [`QUESTION_MIN_WORDS`] words. A question whose intent clears the bot's threshold is a
-/// side question inside a form even below [`SIDE_QUESTION_CONFIDENCE`]: "when will I get my
-/// money back for the return?" splits its mass between two reply intents (refund_status 0.55,
-/// refunds 0.44) yet is no order number.
-fn asks_a_question(text: &str) -> bool {
-    text.contains(['?', '¿']) && text.split_whitespace().count() >= QUESTION_MIN_WORDS
+/// least `min_words` words ([`DialogueSettings::question_min_words`]). A question whose intent
+/// clears the bot's threshold is a side question inside a form even below
+/// [`DialogueSettings::side_question_confidence`]: "when will I get my money back for the
+/// return?" splits its mass between two reply intents (refund_status 0.55, refunds 0.44) yet is
+/// no order number.
+fn asks_a_question(text: &str, min_words: u8) -> bool {
+    text.contains(['?', '¿']) && text.split_whitespace().count() >= usize::from(min_words)
 }
 
 /// Only this many chars of a message are classified: a pasted novel must not stall the page.
@@ -44,11 +29,6 @@ const MAX_NLU_CHARS: usize = 1000;
 
 /// Ranking length in [`NluResult::ranking`].
 const RANKING_LEN: usize = 5;
-
-/// A follow-up ("and to Mexico?") has at most this many words…
-const FOLLOW_UP_MAX_WORDS: usize = 6;
-/// …and is classified below this confidence (or not at all); a confident intent of its own wins.
-const FOLLOW_UP_CONFIDENCE: f32 = 0.75;
 
 /// Unambiguous introductions after which the next word is a name even in lower case ("my
 /// name is maria"). After weaker ones ("I'm…", "soy…") the owner's `remember_name` entity
@@ -137,8 +117,9 @@ pub(crate) fn understand(
         .get(locale_index)
         .cloned()
         .unwrap_or_else(|| def.default_locale().to_owned());
-    let locale_is_clear = locale_confidence >= LOCALE_CONFIDENCE
-        && text.split_whitespace().count() >= LOCALE_MIN_WORDS;
+    let settings = &bot.domain.settings;
+    let locale_is_clear = locale_confidence >= settings.locale_confidence
+        && text.split_whitespace().count() >= usize::from(settings.locale_min_words);
 
     let sentiment_locale = match conversation {
         Some((current, _)) if !locale_is_clear => current,
@@ -534,7 +515,7 @@ impl Bot {
         state.context = Some(Context {
             intent: form.name.clone(),
             slots: active.slots.clone(),
-            turns_left: DEFAULT_CONTEXT_TURNS,
+            turns_left: self.domain.settings.context_turns,
         });
         out.messages
             .push(self.reply(state, &form.done, &active.slots, out.negative));
@@ -686,9 +667,10 @@ impl Bot {
         // slot is asked for again without counting a try; so is a message phrased as a
         // question whose intent clears the threshold. Intents that start a form of their own
         // are not side questions: the visitor is most likely answering badly.
-        let question = asks_a_question(text) && confidence >= self.domain.threshold;
+        let settings = &self.domain.settings;
+        let question = asks_a_question(text, settings.question_min_words) && confidence >= settings.threshold;
         let side_question = intent.filter(|i| {
-            (confidence >= SIDE_QUESTION_CONFIDENCE || question)
+            (confidence >= settings.side_question_confidence || question)
                 && i.form.is_none()
                 && i.reply.is_some()
                 && i.remember_name
@@ -747,7 +729,7 @@ impl Bot {
         let context = state.context.as_ref()?;
         let intent = self.intent_def(&context.intent)?;
         let uses = &intent.reply.as_ref()?.uses;
-        let short = text.split_whitespace().count() <= FOLLOW_UP_MAX_WORDS;
+        let short = text.split_whitespace().count() <= usize::from(self.domain.settings.follow_up_max_words);
         (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
     }
 
@@ -759,7 +741,7 @@ impl Bot {
         for m in state.mentions.values_mut() {
             m.turns_left -= 1;
         }
-        let turns = self.domain.definition.memory_turns.unwrap_or(DEFAULT_MEMORY_TURNS);
+        let turns = self.domain.settings.memory_turns;
         let mut seen: Vec<&str> = Vec::new();
         for e in entities {
             if seen.contains(&e.entity.as_str()) {
@@ -851,7 +833,7 @@ impl Bot {
             state.context = Some(Context {
                 intent: intent.name.clone(),
                 slots: remembered,
-                turns_left: reply.context_turns.unwrap_or(DEFAULT_CONTEXT_TURNS),
+                turns_left: reply.context_turns.unwrap_or(self.domain.settings.context_turns),
             });
         }
         if intent.action == Some(Action::Handoff) {
@@ -888,7 +870,7 @@ impl Bot {
             .take(def.fallback.suggestions)
             .collect();
         // After two misses in a row, or when the visitor is upset, a person is one press away.
-        if state.fallbacks_in_a_row >= 2 || out.negative {
+        if state.fallbacks_in_a_row >= u32::from(self.domain.settings.fallbacks_before_offer) || out.negative {
             if let Some(h) = (0..def.intents.len())
                 .find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i))
             {
@@ -1078,7 +1060,7 @@ impl Bot {
             };
             let usable = match (pressed.is_none(), self.follow_up(state, &text, entities)) {
                 (true, Some(previous))
-                    if usable.is_none_or(|u| confidence < FOLLOW_UP_CONFIDENCE && !own_use(u)) =>
+                    if usable.is_none_or(|u| confidence < self.domain.settings.follow_up_confidence && !own_use(u)) =>
                 {
                     Some(previous)
                 }
@@ -1113,10 +1095,11 @@ impl Bot {
                     .and_then(|i| self.intent_def(i))
                     .is_some_and(|i| i.action == Some(Action::Handoff))
             });
-        if out.handoff || (handoff_offered && state.negatives >= 2) {
+        let enough_negatives = u32::from(self.domain.settings.negatives_before_offer);
+        if out.handoff || (handoff_offered && state.negatives >= enough_negatives) {
             state.negatives = 0;
         }
-        if state.negatives >= 2 {
+        if state.negatives >= enough_negatives {
             if let Some(offer) = self
                 .domain
                 .definition
