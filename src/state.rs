@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 /// The state format version; a stored state of another version is discarded with
 /// [`StateError::Version`] and the caller starts a new conversation.
-pub const STATE_VERSION: u32 = 1;
+///
+/// Versions: 1 stored a form in progress as `tries` and `confirming`; 2 stores its
+/// [`FormPhase`].
+pub const STATE_VERSION: u32 = 2;
 
 /// Transcript entries kept; older ones are dropped first.
 pub const MAX_TRANSCRIPT: usize = 500;
@@ -99,11 +102,27 @@ pub struct ActiveForm {
     pub name: String,
     /// Slots filled so far: slot name → normalised value.
     pub slots: BTreeMap<String, String>,
-    /// Failed tries for the slot being asked.
-    pub tries: u8,
-    /// True once every slot is filled and the confirmation question was asked.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub confirming: bool,
+    /// What the form is waiting for.
+    pub phase: FormPhase,
+}
+
+/// What a form in progress is waiting for: the answer to one slot's prompt, or yes/no to the
+/// confirmation question once every slot is filled. Stored as `{"asking": {"slot": "email",
+/// "tries": 1}}` or `"confirming"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormPhase {
+    /// The prompt of `slot` (the form's first empty slot when it was asked) is waiting for an
+    /// answer.
+    Asking {
+        /// The slot's name.
+        slot: String,
+        /// Answers to this prompt so far that were not a valid value; the form gives up at the
+        /// slot's `max_tries`.
+        tries: u8,
+    },
+    /// Every slot is filled and the form's confirmation question was asked.
+    Confirming,
 }
 
 /// What the bot knows about the visitor. Only what the visitor said or the page passed in.
@@ -213,8 +232,7 @@ mod tests {
             form: Some(ActiveForm {
                 name: "track_order".into(),
                 slots: [("email".to_owned(), "ana@example.com".to_owned())].into_iter().collect(),
-                tries: 1,
-                confirming: true,
+                phase: FormPhase::Asking { slot: "order_number".into(), tries: 1 },
             }),
             profile: Profile {
                 name: Some("Ana".into()),
@@ -246,15 +264,37 @@ mod tests {
         let json = state().to_json();
         assert!(matches!(ConversationState::from_json(&json[..json.len() / 2], "shop"), Err(StateError::Corrupt(_))));
         assert!(matches!(ConversationState::from_json("null", "shop"), Err(StateError::Corrupt(_))));
-        let other_version = json.replacen("\"version\":1", "\"version\":2", 1);
+        let other_version = json.replacen("\"version\":2", "\"version\":3", 1);
         assert!(matches!(
             ConversationState::from_json(&other_version, "shop"),
-            Err(StateError::Version { found: 2, expected: STATE_VERSION })
+            Err(StateError::Version { found: 3, expected: STATE_VERSION })
         ));
         match ConversationState::from_json(&json, "another-shop") {
             Err(StateError::OtherBot { found, expected }) => assert_eq!((found.as_str(), expected.as_str()), ("shop", "another-shop")),
             other => panic!("expected OtherBot, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_version_1_state_is_rejected_by_its_version() {
+        // Version 1's layout: a form in progress as `tries` and `confirming`.
+        let v1 = r#"{"version":1,"bot_id":"shop","transcript":[],
+            "form":{"name":"track_order","slots":{"email":"ana@example.com"},"tries":1,"confirming":true},
+            "profile":{"name":null,"locale":"en","visits":1,"first_seen_ms":0,"last_seen_ms":0},
+            "rng":1,"fallbacks_in_a_row":0,
+            "context":{"intent":"shipping_times","slots":{"country":"canada"},"turns_left":2},
+            "mentions":{"product":{"value":"boots","turns_left":4}}}"#;
+        assert!(matches!(
+            ConversationState::from_json(v1, "shop"),
+            Err(StateError::Version { found: 1, expected: STATE_VERSION })
+        ));
+    }
+
+    #[test]
+    fn form_phases_serialize_by_name() {
+        let asking = FormPhase::Asking { slot: "email".into(), tries: 1 };
+        assert_eq!(serde_json::to_string(&asking).unwrap(), r#"{"asking":{"slot":"email","tries":1}}"#);
+        assert_eq!(serde_json::to_string(&FormPhase::Confirming).unwrap(), r#""confirming""#);
     }
 
     #[test]

@@ -1,0 +1,153 @@
+//! The second step of a turn: the state transition. [`observe`] records what every message
+//! changes before anything is decided (the reply locale, the memory's age, the mentions, the
+//! count of negative messages); [`apply`] performs a [`Decision`]'s changes (form phase and
+//! slots, context, visitor's name, fallback count). Nothing here formats text.
+
+use crate::definition::FormDef;
+use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Negatives, Values};
+use crate::dialogue::understand::Understanding;
+use crate::dialogue::{Bot, BotMessage};
+use crate::entities::Entity;
+use crate::state::{ActiveForm, Context, ConversationState, FormPhase, Mention, Speaker, TranscriptEntry};
+
+/// A visitor away this long (ms) starts a new visit: counted, and greeted again.
+pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
+
+/// Counts a new visit when the visitor was away longer than [`NEW_VISIT_AFTER_MS`] (or never
+/// came) and moves the latest activity to `now_ms`. Returns true when a new visit starts.
+pub(crate) fn touch(state: &mut ConversationState, now_ms: u64) -> bool {
+    let new_visit =
+        state.profile.visits == 0 || now_ms.saturating_sub(state.profile.last_seen_ms) > NEW_VISIT_AFTER_MS;
+    if new_visit {
+        state.profile.visits = state.profile.visits.saturating_add(1);
+    }
+    state.profile.last_seen_ms = state.profile.last_seen_ms.max(now_ms);
+    new_visit
+}
+
+/// What every understood message changes before the turn is decided: the reply locale when the
+/// message's is clear, one visitor turn off the context and the mentions (forgetting expired
+/// ones), this message's mentions, and the count of strongly negative messages.
+pub(crate) fn observe(bot: &Bot, state: &mut ConversationState, understanding: Option<&Understanding>) {
+    if let Some(u) = understanding.filter(|u| u.locale_is_clear) {
+        state.profile.locale = u.result.locale.clone();
+    }
+    // The context lasts a number of visitor turns, this one included.
+    state.context = state.context.take().filter(|c| c.turns_left > 0).map(|mut c| {
+        c.turns_left -= 1;
+        c
+    });
+    remember_mentions(bot, state, understanding.map(|u| u.result.entities.as_slice()).unwrap_or(&[]));
+    if understanding.is_some_and(|u| u.result.sentiment <= crate::sentiment::NEGATIVE) {
+        state.negatives = state.negatives.saturating_add(1);
+    }
+}
+
+/// Ages the remembered mentions by one visitor turn (forgetting expired ones), then
+/// remembers this message's values of entities that some reply `uses`, the first of each
+/// name (rule-based before learned), for [`crate::definition::DialogueSettings::memory_turns`].
+fn remember_mentions(bot: &Bot, state: &mut ConversationState, entities: &[Entity]) {
+    state.mentions.retain(|_, m| m.turns_left > 0);
+    for m in state.mentions.values_mut() {
+        m.turns_left -= 1;
+    }
+    let turns = bot.domain.settings.memory_turns;
+    let mut seen: Vec<&str> = Vec::new();
+    for e in entities {
+        if seen.contains(&e.entity.as_str()) {
+            continue;
+        }
+        seen.push(&e.entity);
+        let used = bot.domain.definition.intents.iter().filter_map(|i| i.reply.as_ref()).any(|r| r.uses.contains(&e.entity));
+        if used {
+            state.mentions.insert(e.entity.clone(), Mention { value: e.value.clone(), turns_left: turns });
+        }
+    }
+}
+
+/// Performs `decision` on `state`.
+pub(crate) fn apply(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>) {
+    match decision {
+        Decision::Form { form, step } => {
+            state.fallbacks_in_a_row = 0;
+            match step {
+                FormStep::Fill { slots, next } => form_next(bot, state, form, slots, next),
+                FormStep::Confirmed { slots } => form_next(bot, state, form, slots, &FormNext::Done),
+                FormStep::Cancel | FormStep::GiveUp => state.form = None,
+                FormStep::SideQuestion { answer, slots, next } => {
+                    self::answer(bot, state, answer);
+                    form_next(bot, state, form, slots, next);
+                }
+                FormStep::Reprompt { slot, tries, slots } => {
+                    form_next(bot, state, form, slots, &FormNext::Ask { slot, tries: *tries })
+                }
+                FormStep::ConfirmAgain { slots } => form_next(bot, state, form, slots, &FormNext::Confirm),
+            }
+        }
+        Decision::Act { close_form, act } => {
+            if *close_form {
+                state.form = None;
+            }
+            match act {
+                Act::Answer(a) => answer(bot, state, a),
+                Act::Fallback { .. } => state.fallbacks_in_a_row = state.fallbacks_in_a_row.saturating_add(1),
+            }
+        }
+    }
+}
+
+/// A recognised intent: the fallback count reset, the visitor's name, the context, the form.
+fn answer(bot: &Bot, state: &mut ConversationState, answer: &Answer<'_>) {
+    state.fallbacks_in_a_row = 0;
+    if let Some(name) = &answer.name {
+        state.profile.name = Some(name.clone());
+    }
+    if let Some(context) = &answer.context {
+        state.context = Some(context.clone());
+    }
+    if let Some(start) = &answer.form {
+        form_next(bot, state, start.form, &start.slots, &start.next);
+    }
+}
+
+/// The form in progress with `slots` after `next`: asking a slot, confirming, or closed with
+/// its slots kept as the context.
+pub(crate) fn form_next(bot: &Bot, state: &mut ConversationState, form: &FormDef, slots: &Values, next: &FormNext<'_>) {
+    let phase = match next {
+        FormNext::Ask { slot, tries } => FormPhase::Asking { slot: slot.name.clone(), tries: *tries },
+        FormNext::Confirm => FormPhase::Confirming,
+        FormNext::Done => {
+            state.form = None;
+            state.context = Some(Context {
+                intent: form.name.clone(),
+                slots: slots.clone(),
+                turns_left: bot.domain.settings.context_turns,
+            });
+            return;
+        }
+    };
+    state.form = Some(ActiveForm { name: form.name.clone(), slots: slots.clone(), phase });
+}
+
+/// Performs [`Negatives`].
+pub(crate) fn negatives(state: &mut ConversationState, negatives: Negatives) {
+    if negatives != Negatives::Keep {
+        state.negatives = 0;
+    }
+}
+
+/// Appends the bot's `messages` to the transcript, at `now_ms`.
+pub(crate) fn record(state: &mut ConversationState, messages: &[BotMessage], now_ms: u64) {
+    for m in messages {
+        state.push(TranscriptEntry {
+            from: Speaker::Bot,
+            text: m.text.clone(),
+            time_ms: now_ms,
+            intent: None,
+            confidence: None,
+            sentiment: None,
+            quick_replies: m.quick_replies.clone(),
+            links: m.links.clone(),
+        });
+    }
+}
