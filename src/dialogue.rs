@@ -23,9 +23,10 @@
 //!
 //! Every message is scored for sentiment ([`crate::sentiment`]): a strongly negative one gets
 //! each reply's `empathetic` variant, and a second one (unless that turn already offers a person)
-//! adds the contact's `offer` message with a button for the handoff intent. The context (intent,
-//! entity values, turns left), the confirmation step and the negative count all live in the
-//! [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
+//! adds the contact's `offer` message with a button for the handoff intent. The follow-up topic,
+//! the one memory of values (each entry with its own expiry and source: mentioned by the
+//! visitor, or part of an answer's context), the form's phase and the negative count all live
+//! in the [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
 //!
 //! A turn runs in three steps, each its own submodule (in the manner of ripgrep's searcher,
 //! which decides in one place and writes through a `Sink` in another): `understand` (the NLU's

@@ -8,7 +8,7 @@ use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Negativ
 use crate::dialogue::understand::Understanding;
 use crate::dialogue::{Bot, BotMessage};
 use crate::entities::Entity;
-use crate::state::{ActiveForm, Context, ConversationState, FormPhase, Mention, Speaker, TranscriptEntry};
+use crate::state::{ActiveForm, ConversationState, FormPhase, MemorySource, Speaker, TranscriptEntry, Topic};
 
 /// A visitor away this long (ms) starts a new visit: counted, and greeted again.
 pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
@@ -26,31 +26,27 @@ pub(crate) fn touch(state: &mut ConversationState, now_ms: u64) -> bool {
 }
 
 /// What every understood message changes before the turn is decided: the reply locale when the
-/// message's is clear, one visitor turn off the context and the mentions (forgetting expired
-/// ones), this message's mentions, and the count of strongly negative messages.
+/// message's is clear, one visitor turn off the topic and the memory (forgetting expired
+/// entries), this message's mentions, and the count of strongly negative messages.
 pub(crate) fn observe(bot: &Bot, state: &mut ConversationState, understanding: Option<&Understanding>) {
     if let Some(u) = understanding.filter(|u| u.locale_is_clear) {
         state.profile.locale = u.result.locale.clone();
     }
-    // The context lasts a number of visitor turns, this one included.
-    state.context = state.context.take().filter(|c| c.turns_left > 0).map(|mut c| {
-        c.turns_left -= 1;
-        c
+    // The topic and every memory entry last a number of visitor turns, this one included.
+    state.topic = state.topic.take().filter(|t| t.turns_left > 0).map(|mut t| {
+        t.turns_left -= 1;
+        t
     });
+    state.memory.age();
     remember_mentions(bot, state, understanding.map(|u| u.result.entities.as_slice()).unwrap_or(&[]));
     if understanding.is_some_and(|u| u.result.sentiment <= crate::sentiment::NEGATIVE) {
         state.negatives = state.negatives.saturating_add(1);
     }
 }
 
-/// Ages the remembered mentions by one visitor turn (forgetting expired ones), then
-/// remembers this message's values of entities that some reply `uses`, the first of each
+/// Remembers this message's values of entities that some reply `uses`, the first of each
 /// name (rule-based before learned), for [`crate::definition::DialogueSettings::memory_turns`].
 fn remember_mentions(bot: &Bot, state: &mut ConversationState, entities: &[Entity]) {
-    state.mentions.retain(|_, m| m.turns_left > 0);
-    for m in state.mentions.values_mut() {
-        m.turns_left -= 1;
-    }
     let turns = bot.domain.settings.memory_turns;
     let mut seen: Vec<&str> = Vec::new();
     for e in entities {
@@ -60,7 +56,7 @@ fn remember_mentions(bot: &Bot, state: &mut ConversationState, entities: &[Entit
         seen.push(&e.entity);
         let used = bot.domain.definition.intents.iter().filter_map(|i| i.reply.as_ref()).any(|r| r.uses.contains(&e.entity));
         if used {
-            state.mentions.insert(e.entity.clone(), Mention { value: e.value.clone(), turns_left: turns });
+            state.memory.remember(&e.entity, &e.value, turns, MemorySource::Mentioned);
         }
     }
 }
@@ -103,7 +99,8 @@ fn answer(bot: &Bot, state: &mut ConversationState, answer: &Answer<'_>) {
         state.profile.name = Some(name.clone());
     }
     if let Some(context) = &answer.context {
-        state.context = Some(context.clone());
+        state.topic = Some(Topic { intent: answer.intent.name.clone(), turns_left: context.turns });
+        state.memory.extend_context(&context.values, context.turns);
     }
     if let Some(start) = &answer.form {
         form_next(bot, state, start.form, &start.slots, &start.next);
@@ -111,18 +108,16 @@ fn answer(bot: &Bot, state: &mut ConversationState, answer: &Answer<'_>) {
 }
 
 /// The form in progress with `slots` after `next`: asking a slot, confirming, or closed with
-/// its slots kept as the context.
+/// its slots as the new context.
 pub(crate) fn form_next(bot: &Bot, state: &mut ConversationState, form: &FormDef, slots: &Values, next: &FormNext<'_>) {
     let phase = match next {
         FormNext::Ask { slot, tries } => FormPhase::Asking { slot: slot.name.clone(), tries: *tries },
         FormNext::Confirm => FormPhase::Confirming,
         FormNext::Done => {
+            let turns = bot.domain.settings.context_turns;
             state.form = None;
-            state.context = Some(Context {
-                intent: form.name.clone(),
-                slots: slots.clone(),
-                turns_left: bot.domain.settings.context_turns,
-            });
+            state.topic = Some(Topic { intent: form.name.clone(), turns_left: turns });
+            state.memory.replace_context(slots, turns);
             return;
         }
     };

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SlotDef, OUT_OF_SCOPE_INTENT};
 use crate::dialogue::Bot;
 use crate::entities::{Entity, BUILTIN_ENTITIES};
-use crate::state::{ActiveForm, Context, ConversationState, FormPhase};
+use crate::state::{ActiveForm, ConversationState, FormPhase};
 
 /// Slot or entity name → value, as stored and as passed to Fluent.
 pub(crate) type Values = BTreeMap<String, String>;
@@ -98,9 +98,19 @@ pub(crate) struct Answer<'d> {
     /// of each name) and every entity the reply `uses` ([`UNKNOWN`] when nobody mentioned it).
     pub(crate) values: Values,
     /// The new conversation context, when the reply `uses` entities.
-    pub(crate) context: Option<Context>,
+    pub(crate) context: Option<NewContext>,
     /// The form the intent starts, with the slots the message already fills.
     pub(crate) form: Option<FormStart<'d>>,
+}
+
+/// The conversation context an answer sets: its intent becomes the topic of follow-ups, and
+/// the values its reply used (known ones only) join the memory's context.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewContext {
+    /// The values the reply used.
+    pub(crate) values: Values,
+    /// Visitor turns it lasts: the reply's `context_turns`, else the settings'.
+    pub(crate) turns: u8,
 }
 
 /// A form started by an intent.
@@ -411,11 +421,11 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
     }
 }
 
-/// The context's intent when `text` is a follow-up to it: short, and carrying an entity
+/// The topic's intent when `text` is a follow-up to it: short, and carrying an entity
 /// the intent's reply uses.
 fn follow_up<'d>(bot: &'d Bot, state: &ConversationState, text: &str, entities: &[Entity]) -> Option<&'d IntentDef> {
-    let context = state.context.as_ref()?;
-    let intent = bot.domain.intent(&context.intent)?;
+    let topic = state.topic.as_ref()?;
+    let intent = bot.domain.intent(&topic.intent)?;
     let uses = &intent.reply.as_ref()?.uses;
     let short = text.split_whitespace().count() <= usize::from(bot.domain.settings.follow_up_max_words);
     (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
@@ -461,28 +471,27 @@ fn decide_answer<'d>(
     for e in entities.iter().rev() {
         values.insert(e.entity.clone(), e.value.clone());
     }
-    // Entities the reply talks about: from the message, else the one the visitor mentioned
-    // last in any recent message ("is it waterproof?" about the tent of a complaint two
-    // turns ago), else from the context, else `none`; then remembered.
+    // Entities the reply talks about: from the message, else the memory (the value the
+    // visitor mentioned last in any recent message, "is it waterproof?" about the tent of a
+    // complaint two turns ago, or the context's), else `none`; then remembered.
     let mut context = None;
     if let Some(reply) = intent.reply.as_ref().filter(|r| !r.uses.is_empty()) {
-        let mut remembered = state.context.as_ref().map(|c| c.slots.clone()).unwrap_or_default();
+        let mut used = Values::new();
         for entity in &reply.uses {
             let value = values
                 .get(entity)
-                .or_else(|| state.mentions.get(entity).map(|m| &m.value))
-                .or_else(|| remembered.get(entity))
-                .cloned()
-                .unwrap_or_else(|| UNKNOWN.to_owned());
+                .map(String::as_str)
+                .or_else(|| state.memory.recall(entity))
+                .unwrap_or(UNKNOWN)
+                .to_owned();
             if value != UNKNOWN {
-                remembered.insert(entity.clone(), value.clone());
+                used.insert(entity.clone(), value.clone());
             }
             values.insert(entity.clone(), value);
         }
-        context = Some(Context {
-            intent: intent.name.clone(),
-            slots: remembered,
-            turns_left: reply.context_turns.unwrap_or(bot.domain.settings.context_turns),
+        context = Some(NewContext {
+            values: used,
+            turns: reply.context_turns.unwrap_or(bot.domain.settings.context_turns),
         });
     }
     let form = intent.form.as_deref().and_then(|f| bot.domain.form(f)).map(|form| {
