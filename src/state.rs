@@ -229,7 +229,8 @@ pub struct Profile {
     pub name: Option<String>,
     /// The locale replies are in (one of the bot's locales).
     pub locale: String,
-    /// Visits so far, counting the current one; a new visit starts after 30 minutes away.
+    /// Visits so far, counting the current one; a new visit starts after 30 minutes away (the
+    /// bot's `dialogue.new_visit_after_min`).
     pub visits: u32,
     /// First visit, ms since the Unix epoch.
     pub first_seen_ms: u64,

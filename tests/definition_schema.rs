@@ -252,6 +252,7 @@ fn every_field_the_parser_writes_is_in_the_schema() {
         fallbacks_before_offer: Some(1),
         locale_confidence: Some(0.6),
         locale_min_words: Some(3),
+        new_visit_after_min: Some(60),
     });
     // Serializing with every optional field present, through the Rust types themselves.
     let mut value = serde_json::to_value(&def).unwrap();

@@ -52,6 +52,9 @@ pub struct DialogueSettings {
     /// …and the message must have at least this many words ("ok", "gracias" are too short to
     /// tell). Default 2.
     pub locale_min_words: u8,
+    /// Minutes away after which the visitor's next turn starts a new visit: counted, and
+    /// greeted again (by name when known). Default 30.
+    pub new_visit_after_min: u16,
 }
 
 impl DialogueSettings {
@@ -69,6 +72,7 @@ impl DialogueSettings {
         fallbacks_before_offer: 2,
         locale_confidence: 0.75,
         locale_min_words: 2,
+        new_visit_after_min: 30,
     };
 }
 
@@ -115,6 +119,9 @@ pub struct DialogueSettingsDef {
     /// [`DialogueSettings::locale_min_words`], in [1, 50].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale_min_words: Option<u8>,
+    /// [`DialogueSettings::new_visit_after_min`], in [1, 10080] (a week).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_visit_after_min: Option<u16>,
 }
 
 /// A count field's allowed range: (JSON name, value, least, most).
@@ -157,6 +164,7 @@ impl DialogueSettingsDef {
             fallbacks_before_offer: self.fallbacks_before_offer.unwrap_or(base.fallbacks_before_offer),
             locale_confidence: self.locale_confidence.unwrap_or(base.locale_confidence),
             locale_min_words: self.locale_min_words.unwrap_or(base.locale_min_words),
+            new_visit_after_min: self.new_visit_after_min.unwrap_or(base.new_visit_after_min),
         }
     }
 }

@@ -10,14 +10,12 @@ use crate::dialogue::{Bot, BotMessage};
 use crate::entities::Entity;
 use crate::state::{ActiveForm, ConversationState, FormPhase, MemorySource, Speaker, TranscriptEntry, Topic};
 
-/// A visitor away this long (ms) starts a new visit: counted, and greeted again.
-pub(crate) const NEW_VISIT_AFTER_MS: u64 = 30 * 60 * 1000;
-
-/// Counts a new visit when the visitor was away longer than [`NEW_VISIT_AFTER_MS`] (or never
-/// came) and moves the latest activity to `now_ms`. Returns true when a new visit starts.
-pub(crate) fn touch(state: &mut ConversationState, now_ms: u64) -> bool {
-    let new_visit =
-        state.profile.visits == 0 || now_ms.saturating_sub(state.profile.last_seen_ms) > NEW_VISIT_AFTER_MS;
+/// Counts a new visit when the visitor was away longer than
+/// [`crate::definition::DialogueSettings::new_visit_after_min`] (or never came) and moves the
+/// latest activity to `now_ms`. Returns true when a new visit starts.
+pub(crate) fn touch(bot: &Bot, state: &mut ConversationState, now_ms: u64) -> bool {
+    let away_ms = u64::from(bot.domain.settings.new_visit_after_min) * 60 * 1000;
+    let new_visit = state.profile.visits == 0 || now_ms.saturating_sub(state.profile.last_seen_ms) > away_ms;
     if new_visit {
         state.profile.visits = state.profile.visits.saturating_add(1);
     }

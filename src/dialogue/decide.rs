@@ -696,6 +696,22 @@ mod tests {
     }
 
     #[test]
+    fn the_definition_settings_change_the_decision() {
+        let mut def = mini().definition().clone();
+        def.dialogue = Some(crate::definition::DialogueSettingsDef { fallbacks_before_offer: Some(1), ..Default::default() });
+        let bot = Bot::train(def).expect("mini bot trains");
+        let state = bot.new_state("en", 1, 0);
+        let probs = vec![0.1; bot.domain.definition.intents.len()];
+        let mut nothing = heard(&bot, "blorp", None, &[]);
+        nothing.intent_probs = &probs;
+        let human = bot.domain.intent_id("human").unwrap().0;
+        match decide(&bot, &state, &nothing) {
+            Decision::Act { act: Act::Fallback { suggestions }, .. } => assert!(suggestions.contains(&human), "{suggestions:?}"),
+            other => panic!("expected the fallback, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn names_are_capitalised() {
         assert_eq!(capitalize_name("ana  maría"), "Ana María");
         assert_eq!(capitalize_name("JOHN"), "JOHN");

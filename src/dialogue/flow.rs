@@ -13,7 +13,7 @@ use crate::state::{ConversationState, Speaker, TranscriptEntry};
 
 impl Bot {
     pub(crate) fn begin_visit_impl(&self, state: &mut ConversationState, now_ms: u64) -> Vec<BotMessage> {
-        let new_visit = apply::touch(state, now_ms);
+        let new_visit = apply::touch(self, state, now_ms);
         if !new_visit && !state.transcript.is_empty() {
             return Vec::new();
         }
@@ -31,7 +31,7 @@ impl Bot {
 
     pub(crate) fn respond_impl(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
         let now_ms = at.now_ms;
-        apply::touch(state, now_ms);
+        apply::touch(self, state, now_ms);
         let (text, pressed) = match input {
             Input::Text { text } => (text, None),
             Input::QuickReply { label, intent: Some(intent) } if self.domain.intent(&intent).is_some() => {

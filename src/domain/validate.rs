@@ -38,6 +38,9 @@ impl Checker<'_> {
                 self.problem(format!("dialogue.{name}"), "must be in [0, 1]");
             }
         }
+        if dialogue.new_visit_after_min.is_some_and(|m| !(1..=10_080).contains(&m)) {
+            self.problem("dialogue.new_visit_after_min", "must be in [1, 10080]");
+        }
         if dialogue.memory_turns.is_some() && self.def.memory_turns.is_some() {
             self.problem("dialogue.memory_turns", "is also set as the top-level `memory_turns`; keep one");
         }
