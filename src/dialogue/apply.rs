@@ -66,6 +66,7 @@ pub(crate) fn apply(bot: &Bot, state: &mut ConversationState, decision: &Decisio
             state.fallbacks_in_a_row = 0;
             match step {
                 FormStep::Fill { slots, next } => form_next(bot, state, form, slots, next),
+                FormStep::Correct { slots } => form_next(bot, state, form, slots, &FormNext::Confirm),
                 FormStep::Confirmed { slots } => form_next(bot, state, form, slots, &FormNext::Done),
                 FormStep::Cancel | FormStep::GiveUp => state.form = None,
                 FormStep::SideQuestion { answer, slots, next } => {

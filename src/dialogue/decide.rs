@@ -144,12 +144,18 @@ pub(crate) enum FormNext<'d> {
 /// What an active form does with a message.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum FormStep<'d> {
-    /// Valid values filled empty slots (or, while confirming, corrected filled ones).
+    /// Valid values filled empty slots.
     Fill {
         /// Every slot value after the fill.
         slots: Values,
         /// What the form does next.
         next: FormNext<'d>,
+    },
+    /// While confirming, a valid value corrected a filled slot ("make it an exchange"): the
+    /// confirmation question is asked again with the new values.
+    Correct {
+        /// Every slot value after the correction.
+        slots: Values,
     },
     /// Yes to the confirmation question: the form closes with its `done` reply.
     Confirmed {
@@ -349,6 +355,9 @@ fn decide_form<'d>(
         return None;
     }
     if let Some(slots) = fill(bot, form, &active.slots, confirming, entities) {
+        if confirming && form.confirm.is_some() {
+            return Some(FormStep::Correct { slots });
+        }
         let next = next_step(form, &slots, None);
         return Some(FormStep::Fill { slots, next });
     }
@@ -709,6 +718,31 @@ mod tests {
             Decision::Act { act: Act::Fallback { suggestions }, .. } => assert!(suggestions.contains(&human), "{suggestions:?}"),
             other => panic!("expected the fallback, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn while_confirming_a_new_value_corrects_and_yes_confirms() {
+        let bot = Bot::from_json(include_str!("../../www/bots/store.json")).expect("store bot trains");
+        let mut state = bot.new_state("en", 1, 0);
+        let slots: Values = [("order_number", "CU-123456"), ("item", "jacket"), ("reason", "too_small"), ("resolution", "refund")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        state.form = Some(ActiveForm { name: "return_item".into(), slots: slots.clone(), phase: FormPhase::Confirming });
+        let exchange = [Entity { entity: "resolution".into(), value: "exchange".into(), raw: "exchange".into(), start: 10, end: 18 }];
+        match decide(&bot, &state, &heard(&bot, "make it an exchange", None, &exchange)) {
+            Decision::Form { step: FormStep::Correct { slots }, .. } => assert_eq!(slots["resolution"], "exchange"),
+            other => panic!("expected a correction, got {other:?}"),
+        }
+        let yes = bot.domain.definition.forms[1].confirm.as_ref().unwrap().yes.clone();
+        assert_eq!(
+            decide(&bot, &state, &heard(&bot, "yes", Some(&yes), &[])),
+            Decision::Form { form: &bot.domain.definition.forms[1], step: FormStep::Confirmed { slots } }
+        );
+        assert!(matches!(
+            decide(&bot, &state, &heard(&bot, "hmm", None, &[])),
+            Decision::Form { step: FormStep::ConfirmAgain { .. }, .. }
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One turn in three steps, and the greeting at the start of a visit: the message is understood
-//! ([`super::understand`]), then [`decide`] picks what to do (pure), [`apply`] changes the
-//! state and [`render`] says it. Every function here takes the [`Bot`] and the caller's
+//! ([`understand()`]), then [`decide()`] picks what to do (pure), [`apply()`] changes the
+//! state and [`render()`] says it. Every function here takes the [`Bot`] and the caller's
 //! [`ConversationState`] and never fails: whatever the visitor types gets an answer.
 
 use crate::dialogue::apply::{self, apply};

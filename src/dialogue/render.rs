@@ -34,6 +34,7 @@ impl Bot {
     ) {
         match step {
             FormStep::Fill { slots, next } => self.form_next(state, form, next, slots, negative, out),
+            FormStep::Correct { slots } => self.form_next(state, form, &FormNext::Confirm, slots, negative, out),
             FormStep::Confirmed { slots } => self.form_next(state, form, &FormNext::Done, slots, negative, out),
             FormStep::Cancel => out.push(self.message(state, &form.cancelled, &BTreeMap::new())),
             FormStep::SideQuestion { answer, slots, next } => {
