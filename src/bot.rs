@@ -271,9 +271,9 @@ impl Bot {
             profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms },
             rng: seed,
             fallbacks_in_a_row: 0,
-            context: None,
+            topic: None,
             negatives: 0,
-            mentions: Default::default(),
+            memory: Default::default(),
         }
     }
 
@@ -466,13 +466,13 @@ mod tests {
         let bot = with_products();
         let mut state = bot.new_state("en", 1, 0);
         bot.respond(&mut state, Input::Text { text: "do you have red socks in stock".into() }, TurnContext::utc(0));
-        assert_eq!(state.mentions["product"].value, "socks");
+        assert_eq!(state.memory.recall("product"), Some("socks"));
         for _ in 0..crate::dialogue::DEFAULT_MEMORY_TURNS {
             bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         }
-        assert!(state.mentions.contains_key("product"), "kept for the default number of turns");
+        assert!(state.memory.get("product").is_some(), "kept for the default number of turns");
         bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
-        assert!(state.mentions.is_empty(), "forgotten after them: {:?}", state.mentions);
+        assert!(state.memory.is_empty(), "forgotten after them: {:?}", state.memory);
 
         let mut def = bot.definition().clone();
         def.memory_turns = Some(1);
@@ -480,9 +480,9 @@ mod tests {
         let mut state = short.new_state("en", 1, 0);
         short.respond(&mut state, Input::Text { text: "do you sell hiking boots".into() }, TurnContext::utc(0));
         short.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
-        assert_eq!(state.mentions["product"].value, "hiking boots");
+        assert_eq!(state.memory.recall("product"), Some("hiking boots"));
         short.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
-        assert!(state.mentions.is_empty(), "memory_turns 1: {:?}", state.mentions);
+        assert!(state.memory.get("product").is_none_or(|e| e.source == crate::state::MemorySource::Context), "memory_turns 1: {:?}", state.memory);
     }
 
     #[test]

@@ -16,6 +16,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod settings;
+
+pub use settings::{DialogueSettings, DialogueSettingsDef};
+
 /// The definition format version this build reads and writes.
 pub const DEFINITION_FORMAT: u32 = 1;
 
@@ -66,6 +70,10 @@ pub struct BotDefinition {
     /// [`crate::dialogue::DEFAULT_MEMORY_TURNS`].
     #[serde(default)]
     pub memory_turns: Option<u8>,
+    /// The dialogue's policy knobs, each optional ([`DialogueSettingsDef`]; `None` keeps every
+    /// default of [`DialogueSettings`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialogue: Option<DialogueSettingsDef>,
     /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
     /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in
     /// that costs a ~1 MB download (shared by every bot of a site) and a few µs per message.

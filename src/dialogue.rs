@@ -23,9 +23,19 @@
 //!
 //! Every message is scored for sentiment ([`crate::sentiment`]): a strongly negative one gets
 //! each reply's `empathetic` variant, and a second one (unless that turn already offers a person)
-//! adds the contact's `offer` message with a button for the handoff intent. The context (intent,
-//! entity values, turns left), the confirmation step and the negative count all live in the
-//! [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
+//! adds the contact's `offer` message with a button for the handoff intent. The follow-up topic,
+//! the one memory of values (each entry with its own expiry and source: mentioned by the
+//! visitor, or part of an answer's context), the form's phase and the negative count all live
+//! in the [`crate::ConversationState`], so a reload mid-form or mid-follow-up loses nothing.
+//!
+//! A turn runs in three steps, each its own submodule (in the manner of ripgrep's searcher,
+//! which decides in one place and writes through a `Sink` in another): `understand` (the NLU's
+//! reading of the message), then `decide` (pure: the bot, the state and the understanding in,
+//! a `Decision` out: a form step, an intent's answer with its values, or the fallback with its
+//! suggestions), `apply` (the state transition: form phase and slots, context, mentions,
+//! counts) and `render` (Fluent, in the visitor's locale). `flow` runs them in order. Every
+//! policy number is a field of [`crate::definition::DialogueSettings`], resolved once by the
+//! domain.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,15 +45,19 @@ use crate::nlu::IntentClassifier;
 use crate::slots::SlotTagger;
 pub use crate::replies::{is_allowed_url, BotMessage, Link, QuickReply};
 
+mod apply;
+mod decide;
 mod flow;
+mod render;
+mod understand;
 
-pub(crate) use flow::{classify, understand};
+pub(crate) use understand::{classify, understand};
 
 /// A ready-to-chat bot: a compiled [`Domain`] with its trained intent and locale classifiers and
 /// slot tagger. Immutable: every conversation's data lives in a [`crate::ConversationState`].
 ///
 /// Built by the facade's constructors (`Bot::train`, `Bot::from_model`, …, in `bot.rs`); the
-/// turn logic that reads it is this module's (`flow.rs`).
+/// turn logic that reads it is this module's (`flow.rs`: `decide.rs`, `apply.rs`, `render.rs`).
 #[derive(Debug)]
 pub struct Bot {
     pub(crate) domain: Domain,
@@ -79,13 +93,13 @@ impl TurnContext {
     }
 }
 
-/// Visitor turns a conversation context lasts when the reply sets no `context_turns`.
-pub const DEFAULT_CONTEXT_TURNS: u8 = 3;
+/// Visitor turns a conversation context lasts when the reply sets no `context_turns`
+/// ([`DialogueSettings::context_turns`](crate::definition::DialogueSettings::context_turns)'s default).
+pub const DEFAULT_CONTEXT_TURNS: u8 = crate::definition::DialogueSettings::DEFAULT.context_turns;
 
-/// Visitor turns a mentioned entity is remembered when the definition sets no `memory_turns`.
-/// Five covers a question, an answer about something else and a couple of "ok"s before "is it
-/// waterproof?", and stays short enough that a product from an old topic does not come back.
-pub const DEFAULT_MEMORY_TURNS: u8 = 5;
+/// Visitor turns a mentioned entity is remembered when the definition sets no `memory_turns`
+/// ([`DialogueSettings::memory_turns`](crate::definition::DialogueSettings::memory_turns)'s default).
+pub const DEFAULT_MEMORY_TURNS: u8 = crate::definition::DialogueSettings::DEFAULT.memory_turns;
 
 /// What the visitor did: typed text, or pressed a quick reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

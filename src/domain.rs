@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use regex_lite::Regex;
 
-use crate::definition::{BotDefinition, DefinitionError, FormDef, IntentDef, Problem, SlotDef};
+use crate::definition::{BotDefinition, DefinitionError, DialogueSettings, FormDef, IntentDef, Problem, SlotDef};
 use crate::entities::EntityExtractor;
 use crate::replies::Replies;
 
@@ -29,7 +29,7 @@ mod validate;
 /// (0.676). On data never used for the choice (`tests/store_heldout.rs`), the full store bot
 /// at 0.50 acts on the right intent for 88.5% of the 532 held-out customer phrasings (top-1
 /// 94.7%) and answers 42 of its 49 off-topic questions with the fallback.
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_THRESHOLD: f32 = DialogueSettings::DEFAULT.threshold;
 
 impl BotDefinition {
     /// Parses and validates a definition from JSON text.
@@ -72,8 +72,12 @@ pub(crate) struct Domain {
     pub(crate) entities: EntityExtractor,
     /// Fluent bundles per locale.
     pub(crate) replies: Replies,
-    /// Confidence threshold in [0, 1]: below it the fallback answers.
+    /// Confidence threshold in [0, 1]: below it the fallback answers (the same as
+    /// `settings.threshold`).
     pub(crate) threshold: f32,
+    /// The dialogue policy: the definition's `"dialogue"` object (and top-level `memory_turns`)
+    /// over the defaults, with `threshold`.
+    pub(crate) settings: DialogueSettings,
     intent_ids: HashMap<String, IntentId>,
     form_ids: HashMap<String, FormId>,
     /// Each distinct slot `pattern`, compiled, keyed by its source.
@@ -131,7 +135,10 @@ impl Domain {
         }
         let intent_ids = definition.intents.iter().enumerate().map(|(i, d)| (d.name.clone(), IntentId(i))).collect();
         let form_ids = definition.forms.iter().enumerate().map(|(i, d)| (d.name.clone(), FormId(i))).collect();
-        Ok(Domain { definition, entities, replies, threshold, intent_ids, form_ids, slot_patterns })
+        let mut base = DialogueSettings { threshold, ..DialogueSettings::DEFAULT };
+        base.memory_turns = definition.memory_turns.unwrap_or(base.memory_turns);
+        let settings = definition.dialogue.clone().unwrap_or_default().resolve(base);
+        Ok(Domain { definition, entities, replies, threshold, settings, intent_ids, form_ids, slot_patterns })
     }
 
     /// The id of the intent named `name`, if the definition has one.
@@ -159,5 +166,28 @@ impl Domain {
                 .is_some_and(|re| re.find(value).is_some_and(|m| m.start() == 0 && m.end() == value.len()))
         });
         listed && matches
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::DialogueSettingsDef;
+
+    fn mini() -> BotDefinition {
+        BotDefinition::parse(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot parses")
+    }
+
+    #[test]
+    fn settings_are_resolved_once_from_the_definition() {
+        let domain = Domain::compile(mini(), 0.6).unwrap();
+        assert_eq!(domain.settings, DialogueSettings { threshold: 0.6, ..DialogueSettings::default() });
+        let mut def = mini();
+        def.memory_turns = Some(2);
+        assert_eq!(Domain::compile(def, 0.5).unwrap().settings.memory_turns, 2, "format 1's top-level spelling");
+        let mut def = mini();
+        def.dialogue = Some(DialogueSettingsDef { memory_turns: Some(3), follow_up_max_words: Some(4), ..Default::default() });
+        let settings = Domain::compile(def, 0.5).unwrap().settings;
+        assert_eq!((settings.memory_turns, settings.follow_up_max_words, settings.context_turns), (3, 4, 3));
     }
 }

@@ -676,9 +676,9 @@ mod tests {
             },
             rng: 42,
             fallbacks_in_a_row: 0,
-            context: None,
+            topic: None,
             negatives: 0,
-            mentions: Default::default(),
+            memory: Default::default(),
         }
     }
 

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 
 /// The state format version; a stored state of another version is discarded with
 /// [`StateError::Version`] and the caller starts a new conversation.
-pub const STATE_VERSION: u32 = 1;
+///
+/// Versions: 1 stored a form in progress as `tries` and `confirming`, and three memories of
+/// what was said (`context.slots`, `mentions`, the form's slots); 2 stores the form's
+/// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`].
+pub const STATE_VERSION: u32 = 2;
 
 /// Transcript entries kept; older ones are dropped first.
 pub const MAX_TRANSCRIPT: usize = 500;
@@ -29,37 +33,133 @@ pub struct ConversationState {
     pub rng: u64,
     /// Fallbacks in a row (reset by any recognised intent).
     pub fallbacks_in_a_row: u32,
-    /// What was just talked about, for follow-ups ("and to Mexico?"); `None` when expired.
+    /// The intent a short follow-up inherits ("and to Mexico?"); `None` when expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<Context>,
+    pub topic: Option<Topic>,
     /// Strongly negative visitor messages since a person was last offered.
     #[serde(default)]
     pub negatives: u32,
-    /// Entity name → the value the visitor mentioned last, for entities some reply `uses`
-    /// (`product` → `boots`), kept for the definition's `memory_turns` visitor turns.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub mentions: BTreeMap<String, Mention>,
+    /// What the visitor mentioned and what the conversation's answers were about: the one
+    /// memory that follow-ups, replies' `uses` and closed forms read and write.
+    #[serde(default, skip_serializing_if = "Memory::is_empty")]
+    pub memory: Memory,
 }
 
-/// An entity value the visitor mentioned, remembered for a number of visitor turns.
+/// The intent of the conversation context, for a number of visitor turns: a short follow-up
+/// carrying an entity its reply uses answers it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Mention {
+pub struct Topic {
+    /// The intent's name (or a closed form's).
+    pub intent: String,
+    /// Visitor turns left before it expires (0: expired at the next turn).
+    pub turns_left: u8,
+}
+
+/// Entity or slot name → the value remembered, each entry with its own expiry and source.
+/// One entry per name: a newer value replaces an older one, the same value keeps the longer
+/// expiry.
+///
+/// Stored as `{"product": {"value": "boots", "turns_left": 4, "source": "mentioned"}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Memory {
+    entries: BTreeMap<String, MemoryEntry>,
+}
+
+/// One remembered value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryEntry {
     /// The normalised value (`boots`), or the text covered for a learned slot.
     pub value: String,
     /// Visitor turns left before it is forgotten (0: forgotten at the next turn).
     pub turns_left: u8,
+    /// Where it comes from.
+    pub source: MemorySource,
 }
 
-/// The conversation context: the last intent whose reply uses entities, and the entity values
-/// talked about, for a number of visitor turns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Context {
-    /// The intent a short follow-up inherits.
-    pub intent: String,
-    /// Entity name → normalised value (`country` → `canada`, `product` → `jacket`).
-    pub slots: BTreeMap<String, String>,
-    /// Visitor turns left before the context expires (0: expired).
-    pub turns_left: u8,
+/// Where a remembered value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemorySource {
+    /// The visitor mentioned it (an entity some reply `uses`); kept for the settings'
+    /// `memory_turns`.
+    Mentioned,
+    /// An answer's context: a value its reply used, or a closed form's slot; kept for the
+    /// reply's `context_turns`.
+    Context,
+}
+
+impl Memory {
+    /// True when nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry for `name`, if remembered.
+    pub fn get(&self, name: &str) -> Option<&MemoryEntry> {
+        self.entries.get(name)
+    }
+
+    /// The value remembered for `name`.
+    pub fn recall(&self, name: &str) -> Option<&str> {
+        self.get(name).map(|e| e.value.as_str())
+    }
+
+    /// The values of the conversation context (source [`MemorySource::Context`]).
+    pub fn context(&self) -> BTreeMap<String, String> {
+        let mut values = BTreeMap::new();
+        for (name, entry) in self.entries.iter().filter(|(_, e)| e.source == MemorySource::Context) {
+            values.insert(name.clone(), entry.value.clone());
+        }
+        values
+    }
+
+    /// One visitor turn passes: expired entries are forgotten, the others have a turn less.
+    pub fn age(&mut self) {
+        self.entries.retain(|_, e| e.turns_left > 0);
+        for e in self.entries.values_mut() {
+            e.turns_left -= 1;
+        }
+    }
+
+    /// Remembers `value` for `name` for `turns` visitor turns from `source`: a new value
+    /// replaces the old; the same value keeps the longer expiry and becomes context when
+    /// either is.
+    pub fn remember(&mut self, name: &str, value: &str, turns: u8, source: MemorySource) {
+        match self.entries.get_mut(name) {
+            Some(e) if e.value == value => {
+                e.turns_left = e.turns_left.max(turns);
+                if source == MemorySource::Context {
+                    e.source = source;
+                }
+            }
+            _ => {
+                self.entries.insert(name.to_owned(), MemoryEntry { value: value.to_owned(), turns_left: turns, source });
+            }
+        }
+    }
+
+    /// A new context of `values` for `turns`, adding to the current one: the current
+    /// context's values last as long too.
+    pub fn extend_context(&mut self, values: &BTreeMap<String, String>, turns: u8) {
+        for e in self.entries.values_mut().filter(|e| e.source == MemorySource::Context) {
+            e.turns_left = e.turns_left.max(turns);
+        }
+        for (name, value) in values {
+            self.remember(name, value, turns, MemorySource::Context);
+        }
+    }
+
+    /// A new context of `values` for `turns`, replacing the current one (a closed form's
+    /// slots): the current context's values stay only as what the visitor mentioned.
+    pub fn replace_context(&mut self, values: &BTreeMap<String, String>, turns: u8) {
+        for e in self.entries.values_mut() {
+            e.source = MemorySource::Mentioned;
+        }
+        for (name, value) in values {
+            self.remember(name, value, turns, MemorySource::Context);
+        }
+    }
 }
 
 /// Who said a transcript entry: the handoff contract's [`crate::protocol::Author`] (`visitor`,
@@ -99,11 +199,27 @@ pub struct ActiveForm {
     pub name: String,
     /// Slots filled so far: slot name → normalised value.
     pub slots: BTreeMap<String, String>,
-    /// Failed tries for the slot being asked.
-    pub tries: u8,
-    /// True once every slot is filled and the confirmation question was asked.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub confirming: bool,
+    /// What the form is waiting for.
+    pub phase: FormPhase,
+}
+
+/// What a form in progress is waiting for: the answer to one slot's prompt, or yes/no to the
+/// confirmation question once every slot is filled. Stored as `{"asking": {"slot": "email",
+/// "tries": 1}}` or `"confirming"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormPhase {
+    /// The prompt of `slot` (the form's first empty slot when it was asked) is waiting for an
+    /// answer.
+    Asking {
+        /// The slot's name.
+        slot: String,
+        /// Answers to this prompt so far that were not a valid value; the form gives up at the
+        /// slot's `max_tries`.
+        tries: u8,
+    },
+    /// Every slot is filled and the form's confirmation question was asked.
+    Confirming,
 }
 
 /// What the bot knows about the visitor. Only what the visitor said or the page passed in.
@@ -113,7 +229,8 @@ pub struct Profile {
     pub name: Option<String>,
     /// The locale replies are in (one of the bot's locales).
     pub locale: String,
-    /// Visits so far, counting the current one; a new visit starts after 30 minutes away.
+    /// Visits so far, counting the current one; a new visit starts after 30 minutes away (the
+    /// bot's `dialogue.new_visit_after_min`).
     pub visits: u32,
     /// First visit, ms since the Unix epoch.
     pub first_seen_ms: u64,
@@ -213,8 +330,7 @@ mod tests {
             form: Some(ActiveForm {
                 name: "track_order".into(),
                 slots: [("email".to_owned(), "ana@example.com".to_owned())].into_iter().collect(),
-                tries: 1,
-                confirming: true,
+                phase: FormPhase::Asking { slot: "order_number".into(), tries: 1 },
             }),
             profile: Profile {
                 name: Some("Ana".into()),
@@ -225,13 +341,14 @@ mod tests {
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,
-            context: Some(Context {
-                intent: "shipping_times".into(),
-                slots: [("country".to_owned(), "canada".to_owned())].into_iter().collect(),
-                turns_left: 2,
-            }),
+            topic: Some(Topic { intent: "shipping_times".into(), turns_left: 2 }),
             negatives: 1,
-            mentions: [("product".to_owned(), Mention { value: "boots".into(), turns_left: 4 })].into_iter().collect(),
+            memory: {
+                let mut memory = Memory::default();
+                memory.remember("country", "canada", 2, MemorySource::Context);
+                memory.remember("product", "boots", 4, MemorySource::Mentioned);
+                memory
+            },
         }
     }
 
@@ -246,15 +363,58 @@ mod tests {
         let json = state().to_json();
         assert!(matches!(ConversationState::from_json(&json[..json.len() / 2], "shop"), Err(StateError::Corrupt(_))));
         assert!(matches!(ConversationState::from_json("null", "shop"), Err(StateError::Corrupt(_))));
-        let other_version = json.replacen("\"version\":1", "\"version\":2", 1);
+        let other_version = json.replacen("\"version\":2", "\"version\":3", 1);
         assert!(matches!(
             ConversationState::from_json(&other_version, "shop"),
-            Err(StateError::Version { found: 2, expected: STATE_VERSION })
+            Err(StateError::Version { found: 3, expected: STATE_VERSION })
         ));
         match ConversationState::from_json(&json, "another-shop") {
             Err(StateError::OtherBot { found, expected }) => assert_eq!((found.as_str(), expected.as_str()), ("shop", "another-shop")),
             other => panic!("expected OtherBot, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_version_1_state_is_rejected_by_its_version() {
+        // Version 1's layout: a form in progress as `tries` and `confirming`.
+        let v1 = r#"{"version":1,"bot_id":"shop","transcript":[],
+            "form":{"name":"track_order","slots":{"email":"ana@example.com"},"tries":1,"confirming":true},
+            "profile":{"name":null,"locale":"en","visits":1,"first_seen_ms":0,"last_seen_ms":0},
+            "rng":1,"fallbacks_in_a_row":0,
+            "context":{"intent":"shipping_times","slots":{"country":"canada"},"turns_left":2},
+            "mentions":{"product":{"value":"boots","turns_left":4}}}"#;
+        assert!(matches!(
+            ConversationState::from_json(v1, "shop"),
+            Err(StateError::Version { found: 1, expected: STATE_VERSION })
+        ));
+    }
+
+    #[test]
+    fn memory_keeps_one_entry_per_name_each_with_its_expiry() {
+        let mut m = Memory::default();
+        m.remember("product", "boots", 5, MemorySource::Mentioned);
+        m.extend_context(&[("product".to_owned(), "boots".to_owned())].into_iter().collect(), 3);
+        assert_eq!(m.get("product"), Some(&MemoryEntry { value: "boots".into(), turns_left: 5, source: MemorySource::Context }));
+        m.remember("product", "tent", 5, MemorySource::Mentioned);
+        assert_eq!((m.recall("product"), m.context().len()), (Some("tent"), 0), "a newer value replaces the old");
+        m.extend_context(&[("country".to_owned(), "canada".to_owned())].into_iter().collect(), 1);
+        m.age();
+        m.age();
+        assert_eq!((m.recall("country"), m.recall("product")), (None, Some("tent")));
+        m.replace_context(&[("order_number".to_owned(), "CU-1".to_owned())].into_iter().collect(), 3);
+        assert_eq!(m.context().into_iter().collect::<Vec<_>>(), [("order_number".to_owned(), "CU-1".to_owned())]);
+        assert_eq!(m.recall("product"), Some("tent"), "still mentioned");
+        assert_eq!(
+            serde_json::to_string(&m.get("order_number")).unwrap(),
+            r#"{"value":"CU-1","turns_left":3,"source":"context"}"#
+        );
+    }
+
+    #[test]
+    fn form_phases_serialize_by_name() {
+        let asking = FormPhase::Asking { slot: "email".into(), tries: 1 };
+        assert_eq!(serde_json::to_string(&asking).unwrap(), r#"{"asking":{"slot":"email","tries":1}}"#);
+        assert_eq!(serde_json::to_string(&FormPhase::Confirming).unwrap(), r#""confirming""#);
     }
 
     #[test]

@@ -556,10 +556,9 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
         if step.slots.is_some() {
-            let slots = match (&state.form, &state.context) {
-                (Some(form), _) => form.slots.clone(),
-                (None, Some(context)) => context.slots.clone(),
-                (None, None) => BTreeMap::new(),
+            let slots = match &state.form {
+                Some(form) => form.slots.clone(),
+                None => state.memory.context(),
             };
             check(&mut problems, "slots", &step.slots, slots);
         }

@@ -241,6 +241,19 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     let text = std::fs::read_to_string(root().join("tests/fixtures/bots/mini.json")).unwrap();
     let mut def = BotDefinition::from_json(&text).unwrap();
     def.threshold = Some(0.5);
+    def.dialogue = Some(sottovoce::definition::DialogueSettingsDef {
+        context_turns: Some(2),
+        memory_turns: Some(4),
+        side_question_confidence: Some(0.8),
+        question_min_words: Some(3),
+        follow_up_max_words: Some(5),
+        follow_up_confidence: Some(0.7),
+        negatives_before_offer: Some(3),
+        fallbacks_before_offer: Some(1),
+        locale_confidence: Some(0.6),
+        locale_min_words: Some(3),
+        new_visit_after_min: Some(60),
+    });
     // Serializing with every optional field present, through the Rust types themselves.
     let mut value: Value = serde_json::from_str(&def.to_json()).unwrap();
     value["intents"][0]["form"] = json!("track_order");
@@ -277,6 +290,10 @@ fn shapes_the_parser_rejects_are_rejected_by_the_schema() {
         (
             "unknown top-level field",
             Box::new(|v| v["colour"] = json!("red")),
+        ),
+        (
+            "unknown dialogue setting",
+            Box::new(|v| v["dialogue"] = json!({"memory_turn": 3})),
         ),
         (
             "unknown intent field",

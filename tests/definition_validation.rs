@@ -87,6 +87,24 @@ fn every_problem_is_reported_with_its_path() {
 }
 
 #[test]
+fn dialogue_settings_are_checked_with_their_paths() {
+    let mut def = mini();
+    def["dialogue"] = json!({"memory_turns": 3, "context_turns": 0, "follow_up_confidence": 1.5, "negatives_before_offer": 0, "new_visit_after_min": 0});
+    assert_eq!(problems(&def).len(), 4, "{:#?}", problems(&def));
+    assert_reports(
+        &def,
+        &["dialogue.context_turns: must be in [1, 255]", "dialogue.follow_up_confidence: must be in [0, 1]", "dialogue.negatives_before_offer:", "dialogue.new_visit_after_min:"],
+    );
+    // Format 1's top-level spelling still reads, but not beside the new one.
+    def["dialogue"] = json!({"memory_turns": 3});
+    assert_eq!(problems(&def), Vec::<String>::new());
+    def["memory_turns"] = json!(4);
+    assert_reports(&def, &["dialogue.memory_turns: is also set as the top-level `memory_turns`"]);
+    def["dialogue"] = json!({});
+    assert_eq!(problems(&def), Vec::<String>::new());
+}
+
+#[test]
 fn actions_need_what_they_use() {
     let mut def = mini();
     def.as_object_mut().unwrap().remove("contact");

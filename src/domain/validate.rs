@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::definition::{Action, BotDefinition, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
+use crate::definition::{Action, BotDefinition, DialogueSettingsDef, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
 
 /// Built-in entity names, always available to slots (the list lives with the extractors).
 pub(crate) use crate::entities::BUILTIN_ENTITIES;
@@ -22,6 +22,27 @@ impl Checker<'_> {
         match self.def.messages.get(default) {
             Some(messages) if messages.contains_key(id) => {}
             _ => self.problem(path, format!("message id `{id}` is not defined in messages.{default}")),
+        }
+    }
+
+    /// The `dialogue` object: each field in its range, and `memory_turns` not also set at the
+    /// top level (format 1's spelling).
+    fn dialogue(&mut self, dialogue: &DialogueSettingsDef) {
+        for (name, value, least, most) in dialogue.counts() {
+            if value.is_some_and(|v| v < least || v > most) {
+                self.problem(format!("dialogue.{name}"), format!("must be in [{least}, {most}]"));
+            }
+        }
+        for (name, value) in dialogue.confidences() {
+            if value.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                self.problem(format!("dialogue.{name}"), "must be in [0, 1]");
+            }
+        }
+        if dialogue.new_visit_after_min.is_some_and(|m| !(1..=10_080).contains(&m)) {
+            self.problem("dialogue.new_visit_after_min", "must be in [1, 10080]");
+        }
+        if dialogue.memory_turns.is_some() && self.def.memory_turns.is_some() {
+            self.problem("dialogue.memory_turns", "is also set as the top-level `memory_turns`; keep one");
         }
     }
 
@@ -91,6 +112,9 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     }
     if def.memory_turns == Some(0) {
         c.problem("memory_turns", "must be at least 1");
+    }
+    if let Some(dialogue) = &def.dialogue {
+        c.dialogue(dialogue);
     }
     if let Some(name) = &def.word_vectors {
         if crate::definition::word_vector_table_hash(name).is_none() {

@@ -1,0 +1,184 @@
+//! The dialogue's policy knobs: [`DialogueSettings`] with documented defaults, and the
+//! definition's optional `"dialogue"` object ([`DialogueSettingsDef`]) that overrides them.
+//!
+//! In the spirit of lol-html's `rewriter/settings.rs`: every number the turn logic decides by
+//! is a field here with its default and unit, not a private constant. `Domain::compile`
+//! resolves the definition's object once (missing fields take the defaults); validation
+//! (`domain/validate.rs`) checks each field's range with its JSON path.
+
+use serde::{Deserialize, Serialize};
+
+/// The dialogue policy of one bot, resolved: what [`Default`] gives unless the definition's
+/// `"dialogue"` object (or its top-level `threshold` and `memory_turns`) says otherwise.
+///
+/// Counts of turns are visitor turns, the current one included; confidences are intent
+/// probabilities in [0, 1]; word counts are whitespace-separated words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DialogueSettings {
+    /// Minimum intent confidence in [0, 1] below which the fallback answers: the model's (set
+    /// by the definition's top-level `threshold`), default [`crate::DEFAULT_THRESHOLD`] (0.5).
+    pub threshold: f32,
+    /// Visitor turns a conversation context (the intent a follow-up inherits and the values it
+    /// talked about) lasts when the reply sets no `context_turns`, and after a form closes.
+    /// Default 3.
+    pub context_turns: u8,
+    /// Visitor turns an entity that some reply `uses` is remembered after the visitor last
+    /// mentioned it, in any message ("my boots leak" … "are they waterproof?"). Default 5:
+    /// a question, an answer about something else and a couple of "ok"s, and short enough
+    /// that a product from an old topic does not come back.
+    pub memory_turns: u8,
+    /// Inside a form, another intent at least this confident is answered as a side question
+    /// (the form then resumes); below it the message is a bad answer. Default 0.75: at 0.75 the
+    /// calibration data (`tests/threshold_calibration.rs`) rejected 97% of out-of-scope queries.
+    pub side_question_confidence: f32,
+    /// Words a message with `?` or `¿` needs to be a clear question, answered inside a form
+    /// when its intent clears [`DialogueSettings::threshold`] even below
+    /// [`DialogueSettings::side_question_confidence`]. Default 4: "what?" asked for an order
+    /// number is confusion, not a question about store hours.
+    pub question_min_words: u8,
+    /// A follow-up ("and to Mexico?") has at most this many words. Default 6.
+    pub follow_up_max_words: u8,
+    /// …and is classified below this confidence (or not at all): a confident intent of its
+    /// own wins. Default 0.75.
+    pub follow_up_confidence: f32,
+    /// Strongly negative messages (sentiment at or below [`crate::sentiment::NEGATIVE`]) since
+    /// a person was last offered before the contact's `offer` is added. Default 2.
+    pub negatives_before_offer: u8,
+    /// Fallbacks in a row from which the fallback's buttons include the handoff intent.
+    /// Default 2.
+    pub fallbacks_before_offer: u8,
+    /// The locale classifier must be this sure before the reply language changes. Default 0.75.
+    pub locale_confidence: f32,
+    /// …and the message must have at least this many words ("ok", "gracias" are too short to
+    /// tell). Default 2.
+    pub locale_min_words: u8,
+    /// Minutes away after which the visitor's next turn starts a new visit: counted, and
+    /// greeted again (by name when known). Default 30.
+    pub new_visit_after_min: u16,
+}
+
+impl DialogueSettings {
+    /// The defaults, as a constant (the crate's `DEFAULT_THRESHOLD`, `DEFAULT_CONTEXT_TURNS` and
+    /// `DEFAULT_MEMORY_TURNS` are its fields).
+    pub const DEFAULT: DialogueSettings = DialogueSettings {
+        threshold: 0.5,
+        context_turns: 3,
+        memory_turns: 5,
+        side_question_confidence: 0.75,
+        question_min_words: 4,
+        follow_up_max_words: 6,
+        follow_up_confidence: 0.75,
+        negatives_before_offer: 2,
+        fallbacks_before_offer: 2,
+        locale_confidence: 0.75,
+        locale_min_words: 2,
+        new_visit_after_min: 30,
+    };
+}
+
+impl Default for DialogueSettings {
+    fn default() -> DialogueSettings {
+        DialogueSettings::DEFAULT
+    }
+}
+
+/// The definition's optional `"dialogue"` object: every field optional, each overriding the
+/// [`DialogueSettings`] field of the same name (see there for meaning, unit and default). The
+/// threshold stays the top-level `threshold` (the model file records it); `memory_turns` may
+/// also be the top-level field of format 1, but not both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialogueSettingsDef {
+    /// [`DialogueSettings::context_turns`], in [1, 255].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_turns: Option<u8>,
+    /// [`DialogueSettings::memory_turns`], in [1, 255].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_turns: Option<u8>,
+    /// [`DialogueSettings::side_question_confidence`], in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_question_confidence: Option<f32>,
+    /// [`DialogueSettings::question_min_words`], in [1, 50].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_min_words: Option<u8>,
+    /// [`DialogueSettings::follow_up_max_words`], in [1, 50].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_max_words: Option<u8>,
+    /// [`DialogueSettings::follow_up_confidence`], in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_confidence: Option<f32>,
+    /// [`DialogueSettings::negatives_before_offer`], in [1, 20].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negatives_before_offer: Option<u8>,
+    /// [`DialogueSettings::fallbacks_before_offer`], in [1, 20].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallbacks_before_offer: Option<u8>,
+    /// [`DialogueSettings::locale_confidence`], in [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_confidence: Option<f32>,
+    /// [`DialogueSettings::locale_min_words`], in [1, 50].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_min_words: Option<u8>,
+    /// [`DialogueSettings::new_visit_after_min`], in [1, 10080] (a week).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_visit_after_min: Option<u16>,
+}
+
+/// A count field's allowed range: (JSON name, value, least, most).
+pub(crate) type CountRange = (&'static str, Option<u8>, u8, u8);
+
+impl DialogueSettingsDef {
+    /// Every count field with its allowed range, for validation.
+    pub(crate) fn counts(&self) -> [CountRange; 7] {
+        [
+            ("context_turns", self.context_turns, 1, 255),
+            ("memory_turns", self.memory_turns, 1, 255),
+            ("question_min_words", self.question_min_words, 1, 50),
+            ("follow_up_max_words", self.follow_up_max_words, 1, 50),
+            ("negatives_before_offer", self.negatives_before_offer, 1, 20),
+            ("fallbacks_before_offer", self.fallbacks_before_offer, 1, 20),
+            ("locale_min_words", self.locale_min_words, 1, 50),
+        ]
+    }
+
+    /// Every confidence field (JSON name, value), each allowed in [0, 1].
+    pub(crate) fn confidences(&self) -> [(&'static str, Option<f32>); 3] {
+        [
+            ("side_question_confidence", self.side_question_confidence),
+            ("follow_up_confidence", self.follow_up_confidence),
+            ("locale_confidence", self.locale_confidence),
+        ]
+    }
+
+    /// The settings with this object's fields over `base`.
+    pub fn resolve(&self, base: DialogueSettings) -> DialogueSettings {
+        DialogueSettings {
+            threshold: base.threshold,
+            context_turns: self.context_turns.unwrap_or(base.context_turns),
+            memory_turns: self.memory_turns.unwrap_or(base.memory_turns),
+            side_question_confidence: self.side_question_confidence.unwrap_or(base.side_question_confidence),
+            question_min_words: self.question_min_words.unwrap_or(base.question_min_words),
+            follow_up_max_words: self.follow_up_max_words.unwrap_or(base.follow_up_max_words),
+            follow_up_confidence: self.follow_up_confidence.unwrap_or(base.follow_up_confidence),
+            negatives_before_offer: self.negatives_before_offer.unwrap_or(base.negatives_before_offer),
+            fallbacks_before_offer: self.fallbacks_before_offer.unwrap_or(base.fallbacks_before_offer),
+            locale_confidence: self.locale_confidence.unwrap_or(base.locale_confidence),
+            locale_min_words: self.locale_min_words.unwrap_or(base.locale_min_words),
+            new_visit_after_min: self.new_visit_after_min.unwrap_or(base.new_visit_after_min),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_object_resolves_to_the_defaults() {
+        let def: DialogueSettingsDef = serde_json::from_str("{}").unwrap();
+        assert_eq!(def.resolve(DialogueSettings::default()), DialogueSettings::default());
+        let def: DialogueSettingsDef = serde_json::from_str(r#"{"memory_turns": 2}"#).unwrap();
+        assert_eq!(def.resolve(DialogueSettings::default()).memory_turns, 2);
+        assert!(serde_json::from_str::<DialogueSettingsDef>(r#"{"memory_turn": 2}"#).is_err());
+    }
+}

@@ -1,0 +1,753 @@
+//! The first step of a turn: what to do with the visitor's message, decided from the bot, the
+//! stored state and what the NLU understood, without changing anything ([`decide`] is pure).
+//!
+//! The [`Decision`] it returns carries everything the two other steps need: the values to
+//! store ([`super::apply`]) and the values to say ([`super::render`]). The order of the policy
+//! is the one [`crate::dialogue`] describes: an active form first, then a follow-up, then the
+//! recognised intent (or an owner entity that starts a form), then the fallback.
+
+use std::collections::BTreeMap;
+
+use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SlotDef, OUT_OF_SCOPE_INTENT};
+use crate::dialogue::Bot;
+use crate::entities::{Entity, BUILTIN_ENTITIES};
+use crate::state::{ActiveForm, ConversationState, FormPhase};
+
+/// Slot or entity name → value, as stored and as passed to Fluent.
+pub(crate) type Values = BTreeMap<String, String>;
+
+/// The value of a `uses` entity the conversation has not mentioned: Fluent selectors on it
+/// take their default variant.
+pub(crate) const UNKNOWN: &str = "none";
+
+/// Unambiguous introductions after which the next word is a name even in lower case ("my
+/// name is maria"). After weaker ones ("I'm…", "soy…") the owner's `remember_name` entity
+/// decides (the demo bot's requires a capital: "I'm looking for boots" is no introduction).
+const INTRODUCTIONS: &[&str] = &[
+    "my name is",
+    "my name's",
+    "my first name is",
+    "call me",
+    "me llamo",
+    "mi nombre es",
+    "llámame",
+    "llamame",
+];
+
+/// What [`decide`] reads about the visitor's message.
+pub(crate) struct Heard<'a, 'd> {
+    /// The message as typed, or the pressed button's label.
+    pub(crate) text: &'a str,
+    /// The recognised intent (at or above the threshold), or the pressed button's.
+    pub(crate) intent: Option<&'d IntentDef>,
+    /// The intent's confidence in [0, 1] (1 for a pressed button).
+    pub(crate) confidence: f32,
+    /// True when the visitor pressed a button with an intent (nothing was classified).
+    pub(crate) pressed: bool,
+    /// Entities found in the message (none for a pressed button).
+    pub(crate) entities: &'a [Entity],
+    /// Probability of every intent in definition order, in [0, 1] (empty when pressed).
+    pub(crate) intent_probs: &'a [f32],
+    /// The message is strongly negative (sentiment at or below [`crate::sentiment::NEGATIVE`]).
+    pub(crate) negative: bool,
+}
+
+/// What the turn does.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Decision<'d> {
+    /// The active form takes the message.
+    Form {
+        /// The form's definition.
+        form: &'d FormDef,
+        /// What it does with the message.
+        step: FormStep<'d>,
+    },
+    /// The message is answered outside any form.
+    Act {
+        /// True when a form in progress ends first (the visitor asked for a person, pressed
+        /// another button, or the definition no longer has the form).
+        close_form: bool,
+        /// The answer.
+        act: Act<'d>,
+    },
+}
+
+/// An answer outside a form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Act<'d> {
+    /// An intent runs: its action, reply and form.
+    Answer(Answer<'d>),
+    /// No intent fits: the fallback message with "did you mean" buttons.
+    Fallback {
+        /// Indices of the suggested intents in the definition, best first (the handoff intent
+        /// last when a person is offered).
+        suggestions: Vec<usize>,
+    },
+}
+
+/// A recognised intent with the values of its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Answer<'d> {
+    /// The intent.
+    pub(crate) intent: &'d IntentDef,
+    /// True when the message was a short follow-up to the context's intent ("and to Mexico?").
+    pub(crate) follow_up: bool,
+    /// The visitor's name to remember (title-cased), for a `remember_name` intent.
+    pub(crate) name: Option<String>,
+    /// Fluent variables and link placeholders of the reply: the message's entities (the first
+    /// of each name) and every entity the reply `uses` ([`UNKNOWN`] when nobody mentioned it).
+    pub(crate) values: Values,
+    /// The new conversation context, when the reply `uses` entities.
+    pub(crate) context: Option<NewContext>,
+    /// The form the intent starts, with the slots the message already fills.
+    pub(crate) form: Option<FormStart<'d>>,
+}
+
+/// The conversation context an answer sets: its intent becomes the topic of follow-ups, and
+/// the values its reply used (known ones only) join the memory's context.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewContext {
+    /// The values the reply used.
+    pub(crate) values: Values,
+    /// Visitor turns it lasts: the reply's `context_turns`, else the settings'.
+    pub(crate) turns: u8,
+}
+
+/// A form started by an intent.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FormStart<'d> {
+    /// The form's definition.
+    pub(crate) form: &'d FormDef,
+    /// The slots filled by the message that started it.
+    pub(crate) slots: Values,
+    /// What the form does next.
+    pub(crate) next: FormNext<'d>,
+}
+
+/// What a form does once its slots are known: ask the first empty one, ask for confirmation,
+/// or close with its `done` reply. Computed by [`next_step`] only.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FormNext<'d> {
+    /// Ask for `slot`, with `tries` failed answers to it so far.
+    Ask {
+        /// The slot asked for.
+        slot: &'d SlotDef,
+        /// Failed answers so far.
+        tries: u8,
+    },
+    /// Every slot is filled: ask the form's yes/no confirmation question.
+    Confirm,
+    /// Every slot is filled and there is nothing to confirm: close with the `done` reply.
+    Done,
+}
+
+/// What an active form does with a message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FormStep<'d> {
+    /// Valid values filled empty slots.
+    Fill {
+        /// Every slot value after the fill.
+        slots: Values,
+        /// What the form does next.
+        next: FormNext<'d>,
+    },
+    /// While confirming, a valid value corrected a filled slot ("make it an exchange"): the
+    /// confirmation question is asked again with the new values.
+    Correct {
+        /// Every slot value after the correction.
+        slots: Values,
+    },
+    /// Yes to the confirmation question: the form closes with its `done` reply.
+    Confirmed {
+        /// The slot values.
+        slots: Values,
+    },
+    /// The visitor cancelled (the cancel intent, or no to the confirmation question).
+    Cancel,
+    /// A side question: answered, then the form asks again where it was.
+    SideQuestion {
+        /// The answer to the side question.
+        answer: Box<Answer<'d>>,
+        /// The slot values (unchanged).
+        slots: Values,
+        /// What the form asks again.
+        next: FormNext<'d>,
+    },
+    /// Not a valid answer to the slot asked: say so and ask again.
+    Reprompt {
+        /// The slot asked for.
+        slot: &'d SlotDef,
+        /// Failed answers so far, this one included (below the slot's `max_tries`).
+        tries: u8,
+        /// The slot values (unchanged).
+        slots: Values,
+    },
+    /// Neither yes nor no to the confirmation question: ask it again.
+    ConfirmAgain {
+        /// The slot values.
+        slots: Values,
+    },
+    /// The slot's `max_tries` failed answers: the form ends with its `give_up` message.
+    GiveUp,
+}
+
+impl Decision<'_> {
+    /// True when the turn asks for a person (an intent with the handoff action runs).
+    pub(crate) fn handoff(&self) -> bool {
+        match self {
+            Decision::Act { act: Act::Answer(answer), .. } => answer.intent.action == Some(Action::Handoff),
+            _ => false,
+        }
+    }
+
+    /// The intent acted on: the answered intent, the message's own for a form step, `None` for
+    /// the fallback.
+    pub(crate) fn acted_on<'a>(&'a self, heard: Option<&'a str>) -> Option<&'a str> {
+        match self {
+            Decision::Form { .. } => heard,
+            Decision::Act { act: Act::Answer(answer), .. } => Some(&answer.intent.name),
+            Decision::Act { act: Act::Fallback { .. }, .. } => None,
+        }
+    }
+}
+
+/// What happens to the count of strongly negative messages after a turn's messages are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Negatives {
+    /// Nothing.
+    Keep,
+    /// A person was asked for or offered: start counting again.
+    Reset,
+    /// Enough of them: add the contact's `offer` with a handoff button, and start again.
+    Offer,
+}
+
+/// Decides the turn for `heard` in `state` (after [`super::apply::observe`] aged the memory
+/// and counted the message). Pure: the bot, the state and the message in, a [`Decision`] out.
+pub(crate) fn decide<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>) -> Decision<'d> {
+    let mut close_form = false;
+    if let Some(active) = &state.form {
+        match bot.domain.form(&active.name).filter(|f| is_current(f, active)) {
+            Some(form) => match decide_form(bot, state, active, form, heard) {
+                Some(step) => return Decision::Form { form, step },
+                None => close_form = true,
+            },
+            // The definition changed under a stored state: forget the form.
+            None => close_form = true,
+        }
+    }
+    Decision::Act { close_form, act: decide_act(bot, state, heard) }
+}
+
+/// True when `active` still fits `form`: the slot it asks for is one of the form's.
+fn is_current(form: &FormDef, active: &ActiveForm) -> bool {
+    match &active.phase {
+        FormPhase::Asking { slot, .. } => form.slots.iter().any(|s| &s.name == slot),
+        FormPhase::Confirming => true,
+    }
+}
+
+/// The slot `active` asks for (none while confirming).
+fn asked_slot<'d>(form: &'d FormDef, active: &ActiveForm) -> Option<(&'d SlotDef, u8)> {
+    match &active.phase {
+        FormPhase::Asking { slot, tries } => form.slots.iter().find(|s| &s.name == slot).map(|s| (s, *tries)),
+        FormPhase::Confirming => None,
+    }
+}
+
+/// What a form with `slots` filled does next: ask its first empty slot (keeping the tries of
+/// `phase` when that is the slot it asks), confirm, or close. The one place that looks for the
+/// first empty slot.
+pub(crate) fn next_step<'d>(form: &'d FormDef, slots: &Values, phase: Option<&FormPhase>) -> FormNext<'d> {
+    match form.slots.iter().find(|s| !slots.contains_key(&s.name)) {
+        Some(slot) => {
+            let tries = match phase {
+                Some(FormPhase::Asking { slot: asked, tries }) if asked == &slot.name => *tries,
+                _ => 0,
+            };
+            FormNext::Ask { slot, tries }
+        }
+        None if form.confirm.is_some() => FormNext::Confirm,
+        None => FormNext::Done,
+    }
+}
+
+/// The slots after filling `form`'s empty ones (every one while `correcting`) from entities
+/// that pass the slot's checks, each entity used at most once; `None` when nothing was filled.
+fn fill(bot: &Bot, form: &FormDef, slots: &Values, correcting: bool, entities: &[Entity]) -> Option<Values> {
+    let mut slots = slots.clone();
+    let mut used = vec![false; entities.len()];
+    let mut filled = false;
+    for slot in &form.slots {
+        if slots.contains_key(&slot.name) && !correcting {
+            continue;
+        }
+        if let Some(i) = (0..entities.len())
+            .find(|&i| !used[i] && entities[i].entity == slot.entity && bot.domain.slot_accepts(slot, &entities[i].value))
+        {
+            used[i] = true;
+            slots.insert(slot.name.clone(), entities[i].value.clone());
+            filled = true;
+        }
+    }
+    filled.then_some(slots)
+}
+
+/// True when `text` on its own is classified as an intent (not the reserved out-of-scope
+/// one) at or above the bot's threshold.
+fn is_request(bot: &Bot, text: &str) -> bool {
+    let (probs, order) = super::classify(bot, text);
+    order.first().is_some_and(|&i| {
+        probs[i] >= bot.domain.settings.threshold && bot.domain.definition.intents[i].name != OUT_OF_SCOPE_INTENT
+    })
+}
+
+/// True when the visitor phrased `text` as a clear question: `?` or Spanish `¿` in it and at
+/// least [`DialogueSettings::question_min_words`] words. A question whose intent clears the
+/// bot's threshold is a side question inside a form even below
+/// [`DialogueSettings::side_question_confidence`]: "when will I get my money back for the
+/// return?" splits its mass between two reply intents (refund_status 0.55, refunds 0.44) yet is
+/// no order number.
+fn asks_a_question(text: &str, settings: &DialogueSettings) -> bool {
+    text.contains(['?', '¿']) && text.split_whitespace().count() >= usize::from(settings.question_min_words)
+}
+
+/// The step of the active form for the message; `None` when the message is not for the form
+/// after all (the form then closes and the message is answered as usual).
+fn decide_form<'d>(
+    bot: &'d Bot,
+    state: &ConversationState,
+    active: &ActiveForm,
+    form: &'d FormDef,
+    heard: &Heard<'_, 'd>,
+) -> Option<FormStep<'d>> {
+    let settings = &bot.domain.settings;
+    let entities = heard.entities;
+    let asked = asked_slot(form, active);
+    // A valid value for the slot being asked for answers it, even when the message reads
+    // as cancelling (or asking for a person), unless the words around the value make a
+    // request of their own: asked for the reason of a return, "I changed my mind" is the
+    // reason; "cancel the return, I changed my mind" still cancels.
+    let asked_value = asked.and_then(|(slot, _)| {
+        entities.iter().find(|e| e.entity == slot.entity && bot.domain.slot_accepts(slot, &e.value))
+    });
+    let intent = heard.intent.filter(|i| {
+        heard.pressed
+            || !matches!(i.action, Some(Action::CancelForm | Action::Handoff))
+            || asked_value.is_none_or(|value| is_request(bot, &without_span(heard.text, value)))
+    });
+    match intent.and_then(|i| i.action) {
+        Some(Action::CancelForm) => return Some(FormStep::Cancel),
+        Some(Action::Handoff) => return None,
+        None => {}
+    }
+    let confirming = active.phase == FormPhase::Confirming;
+    if let (true, Some(confirm), Some(intent)) = (confirming, &form.confirm, intent) {
+        if intent.name == confirm.yes {
+            return Some(FormStep::Confirmed { slots: active.slots.clone() });
+        }
+        if intent.name == confirm.no {
+            return Some(FormStep::Cancel);
+        }
+    }
+    if heard.pressed {
+        // A button the visitor pressed is an explicit choice of something else.
+        return None;
+    }
+    if let Some(slots) = fill(bot, form, &active.slots, confirming, entities) {
+        if confirming && form.confirm.is_some() {
+            return Some(FormStep::Correct { slots });
+        }
+        let next = next_step(form, &slots, None);
+        return Some(FormStep::Fill { slots, next });
+    }
+    // A confident side question ("what are your opening hours?") is answered, then the
+    // slot is asked for again without counting a try; so is a message phrased as a
+    // question whose intent clears the threshold. Intents that start a form of their own
+    // are not side questions: the visitor is most likely answering badly.
+    let question = asks_a_question(heard.text, settings) && heard.confidence >= settings.threshold;
+    let side_question = intent.filter(|i| {
+        (heard.confidence >= settings.side_question_confidence || question)
+            && i.form.is_none()
+            && i.reply.is_some()
+            && i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
+    });
+    // A value of the slot's entity that failed its checks is an answer, not a side question.
+    let attempted = asked.is_some_and(|(slot, _)| entities.iter().any(|e| e.entity == slot.entity));
+    if let Some(side) = side_question.filter(|_| !attempted) {
+        return Some(FormStep::SideQuestion {
+            answer: Box::new(decide_answer(bot, state, side, heard, false)),
+            slots: active.slots.clone(),
+            next: next_step(form, &active.slots, Some(&active.phase)),
+        });
+    }
+    let Some((slot, tries)) = asked else {
+        // Confirming and the answer is neither yes nor no: ask again.
+        return Some(FormStep::ConfirmAgain { slots: active.slots.clone() });
+    };
+    let tries = tries.saturating_add(1);
+    Some(if tries >= slot.max_tries {
+        FormStep::GiveUp
+    } else {
+        FormStep::Reprompt { slot, tries, slots: active.slots.clone() }
+    })
+}
+
+/// The answer outside any form: a follow-up, the recognised intent, an intent whose form an
+/// owner entity starts, or the fallback.
+fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>) -> Act<'d> {
+    let entities = heard.entities;
+    // A name-remembering intent without the name in the message was not understood.
+    let usable = heard.intent.filter(|i| {
+        i.remember_name
+            .as_ref()
+            .is_none_or(|e| entities.iter().any(|x| &x.entity == e) || introduced_name(heard.text).is_some())
+    });
+    // A short message carrying an entity the context's intent talks about, and no
+    // confident intent of its own, is a follow-up: "and to Mexico?" after shipping to
+    // Canada answers the shipping question again for Mexico.
+    // An intent of its own that talks about the same entity keeps the message ("can
+    // you send stuff to Germany?" after a delivery-time question is about shipping
+    // abroad).
+    let own_use = |i: &IntentDef| {
+        i.reply.as_ref().is_some_and(|r| r.uses.iter().any(|u| entities.iter().any(|e| &e.entity == u)))
+    };
+    let follow_up = if heard.pressed { None } else { follow_up(bot, state, heard.text, entities) };
+    let (usable, is_follow_up) = match follow_up {
+        Some(previous)
+            if usable.is_none_or(|u| heard.confidence < bot.domain.settings.follow_up_confidence && !own_use(u)) =>
+        {
+            (Some(previous), true)
+        }
+        _ => (usable, false),
+    };
+    // Below the threshold, a message carrying an owner-defined entity that a form asks
+    // for first ("CU-123456" on its own) starts that form: the entity says more than
+    // the classifier could.
+    match usable.or_else(|| entity_led_intent(bot, entities)) {
+        Some(intent) => Act::Answer(decide_answer(bot, state, intent, heard, is_follow_up)),
+        None => Act::Fallback { suggestions: suggestions(bot, state, heard) },
+    }
+}
+
+/// The topic's intent when `text` is a follow-up to it: short, and carrying an entity
+/// the intent's reply uses.
+fn follow_up<'d>(bot: &'d Bot, state: &ConversationState, text: &str, entities: &[Entity]) -> Option<&'d IntentDef> {
+    let topic = state.topic.as_ref()?;
+    let intent = bot.domain.intent(&topic.intent)?;
+    let uses = &intent.reply.as_ref()?.uses;
+    let short = text.split_whitespace().count() <= usize::from(bot.domain.settings.follow_up_max_words);
+    (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
+}
+
+/// The first intent whose form asks first for an owner-defined entity found in the message.
+/// Built-in entities (a bare number, an e-mail) are too common to start a form on their own.
+fn entity_led_intent<'d>(bot: &'d Bot, entities: &[Entity]) -> Option<&'d IntentDef> {
+    bot.domain.definition.intents.iter().find(|intent| {
+        intent
+            .form
+            .as_deref()
+            .and_then(|f| bot.domain.form(f))
+            .and_then(|f| f.slots.first())
+            .is_some_and(|slot| {
+                !BUILTIN_ENTITIES.contains(&slot.entity.as_str()) && entities.iter().any(|e| e.entity == slot.entity)
+            })
+    })
+}
+
+/// Runs a recognised intent, on paper: the name to remember, the reply's values and context,
+/// the form it starts.
+fn decide_answer<'d>(
+    bot: &'d Bot,
+    state: &ConversationState,
+    intent: &'d IntentDef,
+    heard: &Heard<'_, 'd>,
+    follow_up: bool,
+) -> Answer<'d> {
+    let entities = heard.entities;
+    let name = intent.remember_name.as_ref().and_then(|entity| {
+        entities
+            .iter()
+            .find(|e| &e.entity == entity)
+            .map(|e| e.value.clone())
+            .or_else(|| introduced_name(heard.text))
+            .map(|n| capitalize_name(&n))
+            .filter(|n| !n.is_empty())
+    });
+    // The first entity of a name wins. Inserted one by one: `collect` into a BTreeMap would
+    // compile one more copy of std's sort into the wasm.
+    let mut values = Values::new();
+    for e in entities.iter().rev() {
+        values.insert(e.entity.clone(), e.value.clone());
+    }
+    // Entities the reply talks about: from the message, else the memory (the value the
+    // visitor mentioned last in any recent message, "is it waterproof?" about the tent of a
+    // complaint two turns ago, or the context's), else `none`; then remembered.
+    let mut context = None;
+    if let Some(reply) = intent.reply.as_ref().filter(|r| !r.uses.is_empty()) {
+        let mut used = Values::new();
+        for entity in &reply.uses {
+            let value = values
+                .get(entity)
+                .map(String::as_str)
+                .or_else(|| state.memory.recall(entity))
+                .unwrap_or(UNKNOWN)
+                .to_owned();
+            if value != UNKNOWN {
+                used.insert(entity.clone(), value.clone());
+            }
+            values.insert(entity.clone(), value);
+        }
+        context = Some(NewContext {
+            values: used,
+            turns: reply.context_turns.unwrap_or(bot.domain.settings.context_turns),
+        });
+    }
+    let form = intent.form.as_deref().and_then(|f| bot.domain.form(f)).map(|form| {
+        let slots = fill(bot, form, &Values::new(), false, entities).unwrap_or_default();
+        let next = next_step(form, &slots, None);
+        FormStart { form, slots, next }
+    });
+    Answer { intent, follow_up, name, values, context, form }
+}
+
+/// The "did you mean" buttons: the best titled intents; after
+/// [`DialogueSettings::fallbacks_before_offer`] fallbacks in a row (this one included), or for a
+/// strongly negative message, the handoff intent too.
+fn suggestions(bot: &Bot, state: &ConversationState, heard: &Heard<'_, '_>) -> Vec<usize> {
+    let def = &bot.domain.definition;
+    let mut order: Vec<usize> = (0..def.intents.len()).collect();
+    let prob = |i: usize| heard.intent_probs.get(i).copied().unwrap_or(0.0);
+    crate::sort::sort_by(&mut order, |&a, &b| prob(b).total_cmp(&prob(a)));
+    let suggestable = |i: &usize| {
+        def.intents[*i].title.is_some()
+            && def.intents[*i].action != Some(Action::CancelForm)
+            && def.intents[*i].name != OUT_OF_SCOPE_INTENT
+    };
+    let mut chosen: Vec<usize> = order.into_iter().filter(suggestable).take(def.fallback.suggestions).collect();
+    let misses = state.fallbacks_in_a_row.saturating_add(1);
+    if misses >= u32::from(bot.domain.settings.fallbacks_before_offer) || heard.negative {
+        if let Some(h) = (0..def.intents.len()).find(|&i| def.intents[i].action == Some(Action::Handoff) && suggestable(&i)) {
+            if !chosen.contains(&h) {
+                chosen.push(h);
+            }
+        }
+    }
+    chosen
+}
+
+/// What the turn does with the count of strongly negative messages (`negatives`, this one
+/// included) once its messages are known: `handoff` when the turn asks for a person,
+/// `offered` when one of its buttons offers one. A button under an earlier reply does not
+/// count: a visitor still upset after it is offered a person in so many words.
+pub(crate) fn negatives(bot: &Bot, negatives: u32, handoff: bool, offered: bool) -> Negatives {
+    let enough = negatives >= u32::from(bot.domain.settings.negatives_before_offer);
+    if handoff || (offered && enough) {
+        Negatives::Reset
+    } else if enough && bot.domain.definition.contact.as_ref().is_some_and(|c| c.offer.is_some()) {
+        Negatives::Offer
+    } else {
+        Negatives::Keep
+    }
+}
+
+/// The word after an unambiguous introduction ("my name is maria" → `maria`), any case.
+fn introduced_name(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    INTRODUCTIONS.iter().find_map(|intro| {
+        let at = lower.find(intro)?;
+        let before_ok = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let rest = &lower[at + intro.len()..];
+        if !before_ok || !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let word: String =
+            rest.trim_start().chars().take_while(|c| c.is_alphabetic() || *c == '\'' || *c == '-').collect();
+        (word.chars().count() >= 2).then_some(word)
+    })
+}
+
+/// `text` without the chars `entity` covers (offsets in chars, end exclusive).
+fn without_span(text: &str, entity: &Entity) -> String {
+    text.chars()
+        .enumerate()
+        .filter(|(k, _)| *k < entity.start || *k >= entity.end)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// Title-cases a name the visitor typed in lower case (`ana maría` → `Ana María`).
+fn capitalize_name(raw: &str) -> String {
+    raw.split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mini() -> Bot {
+        Bot::from_json(include_str!("../../tests/fixtures/bots/mini.json")).expect("mini bot trains")
+    }
+
+    fn order_number(value: &str) -> Entity {
+        Entity { entity: "order_number".into(), value: value.into(), raw: value.into(), start: 0, end: value.chars().count() }
+    }
+
+    fn heard<'a, 'd>(bot: &'d Bot, text: &'a str, intent: Option<&str>, entities: &'a [Entity]) -> Heard<'a, 'd> {
+        Heard {
+            text,
+            intent: intent.and_then(|n| bot.domain.intent(n)),
+            confidence: if intent.is_some() { 0.9 } else { 0.1 },
+            pressed: false,
+            entities,
+            intent_probs: &[],
+            negative: false,
+        }
+    }
+
+    fn asking(tries: u8) -> ActiveForm {
+        ActiveForm {
+            name: "track_order".into(),
+            slots: Values::new(),
+            phase: FormPhase::Asking { slot: "order_number".into(), tries },
+        }
+    }
+
+    #[test]
+    fn a_valid_value_fills_the_form_and_closes_it() {
+        let bot = mini();
+        let mut state = bot.new_state("en", 1, 0);
+        state.form = Some(asking(0));
+        let entities = [order_number("AB12345")];
+        match decide(&bot, &state, &heard(&bot, "AB12345", None, &entities)) {
+            Decision::Form { step: FormStep::Fill { slots, next: FormNext::Done }, .. } => {
+                assert_eq!(slots["order_number"], "AB12345")
+            }
+            other => panic!("expected a fill that closes the form, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_answer_reprompts_until_the_slot_gives_up() {
+        let bot = mini();
+        let mut state = bot.new_state("en", 1, 0);
+        state.form = Some(asking(0));
+        match decide(&bot, &state, &heard(&bot, "no idea", None, &[])) {
+            Decision::Form { step: FormStep::Reprompt { slot, tries: 1, .. }, .. } => assert_eq!(slot.name, "order_number"),
+            other => panic!("expected a re-prompt, got {other:?}"),
+        }
+        state.form = Some(asking(2));
+        assert!(matches!(
+            decide(&bot, &state, &heard(&bot, "no idea", None, &[])),
+            Decision::Form { step: FormStep::GiveUp, .. }
+        ));
+    }
+
+    #[test]
+    fn inside_a_form_cancel_cancels_and_a_confident_question_is_a_side_question() {
+        let bot = mini();
+        let mut state = bot.new_state("en", 1, 0);
+        state.form = Some(asking(1));
+        assert!(matches!(
+            decide(&bot, &state, &heard(&bot, "cancel", Some("cancel"), &[])),
+            Decision::Form { step: FormStep::Cancel, .. }
+        ));
+        match decide(&bot, &state, &heard(&bot, "when do you open?", Some("store_hours"), &[])) {
+            Decision::Form { step: FormStep::SideQuestion { answer, next: FormNext::Ask { tries: 1, .. }, .. }, .. } => {
+                assert_eq!(answer.intent.name, "store_hours")
+            }
+            other => panic!("expected a side question that keeps the tries, got {other:?}"),
+        }
+        // Asking for a person leaves the form and answers the handoff intent.
+        match decide(&bot, &state, &heard(&bot, "a human please", Some("human"), &[])) {
+            d @ Decision::Act { close_form: true, act: Act::Answer(_) } => assert!(d.handoff()),
+            other => panic!("expected the form to close for the handoff, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn outside_a_form_an_intent_answers_and_nothing_falls_back() {
+        let bot = mini();
+        let mut state = bot.new_state("en", 1, 0);
+        match decide(&bot, &state, &heard(&bot, "track my order", Some("track_order"), &[])) {
+            Decision::Act { close_form: false, act: Act::Answer(answer) } => {
+                let start = answer.form.expect("the intent starts its form");
+                assert!(matches!(start.next, FormNext::Ask { tries: 0, .. }));
+            }
+            other => panic!("expected an answer that starts the form, got {other:?}"),
+        }
+        let probs = vec![0.1; bot.domain.definition.intents.len()];
+        let mut nothing = heard(&bot, "blorp", None, &[]);
+        nothing.intent_probs = &probs;
+        let human = bot.domain.intent_id("human").unwrap().0;
+        match decide(&bot, &state, &nothing) {
+            Decision::Act { act: Act::Fallback { suggestions }, .. } => {
+                assert_eq!(suggestions.len(), 3);
+                assert!(!suggestions.contains(&human), "{suggestions:?}");
+            }
+            other => panic!("expected the fallback, got {other:?}"),
+        }
+        // The second miss in a row offers a person among the buttons.
+        state.fallbacks_in_a_row = 1;
+        match decide(&bot, &state, &nothing) {
+            Decision::Act { act: Act::Fallback { suggestions }, .. } => assert!(suggestions.contains(&human), "{suggestions:?}"),
+            other => panic!("expected the fallback, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_definition_settings_change_the_decision() {
+        let mut def = mini().definition().clone();
+        def.dialogue = Some(crate::definition::DialogueSettingsDef { fallbacks_before_offer: Some(1), ..Default::default() });
+        let bot = Bot::train(def).expect("mini bot trains");
+        let state = bot.new_state("en", 1, 0);
+        let probs = vec![0.1; bot.domain.definition.intents.len()];
+        let mut nothing = heard(&bot, "blorp", None, &[]);
+        nothing.intent_probs = &probs;
+        let human = bot.domain.intent_id("human").unwrap().0;
+        match decide(&bot, &state, &nothing) {
+            Decision::Act { act: Act::Fallback { suggestions }, .. } => assert!(suggestions.contains(&human), "{suggestions:?}"),
+            other => panic!("expected the fallback, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn while_confirming_a_new_value_corrects_and_yes_confirms() {
+        let bot = Bot::from_json(include_str!("../../www/bots/store.json")).expect("store bot trains");
+        let mut state = bot.new_state("en", 1, 0);
+        let slots: Values = [("order_number", "CU-123456"), ("item", "jacket"), ("reason", "too_small"), ("resolution", "refund")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        state.form = Some(ActiveForm { name: "return_item".into(), slots: slots.clone(), phase: FormPhase::Confirming });
+        let exchange = [Entity { entity: "resolution".into(), value: "exchange".into(), raw: "exchange".into(), start: 10, end: 18 }];
+        match decide(&bot, &state, &heard(&bot, "make it an exchange", None, &exchange)) {
+            Decision::Form { step: FormStep::Correct { slots }, .. } => assert_eq!(slots["resolution"], "exchange"),
+            other => panic!("expected a correction, got {other:?}"),
+        }
+        let yes = bot.domain.definition.forms[1].confirm.as_ref().unwrap().yes.clone();
+        assert_eq!(
+            decide(&bot, &state, &heard(&bot, "yes", Some(&yes), &[])),
+            Decision::Form { form: &bot.domain.definition.forms[1], step: FormStep::Confirmed { slots } }
+        );
+        assert!(matches!(
+            decide(&bot, &state, &heard(&bot, "hmm", None, &[])),
+            Decision::Form { step: FormStep::ConfirmAgain { .. }, .. }
+        ));
+    }
+
+    #[test]
+    fn names_are_capitalised() {
+        assert_eq!(capitalize_name("ana  maría"), "Ana María");
+        assert_eq!(capitalize_name("JOHN"), "JOHN");
+    }
+}

@@ -1,0 +1,233 @@
+//! What the NLU makes of one visitor message: intent probabilities and ranking, locale,
+//! sentiment and entities (rule-based and learned), from one analysis of the text
+//! ([`Utterance`]). The input of [`super::decide`]; reads the [`Bot`], changes nothing.
+
+use crate::dialogue::{Bot, NluResult, TurnContext};
+use crate::entities::{Entity, ExtractContext};
+use crate::text::Utterance;
+
+/// Only this many chars of a message are classified: a pasted novel must not stall the page.
+const MAX_NLU_CHARS: usize = 1000;
+
+/// Ranking length in [`NluResult::ranking`].
+const RANKING_LEN: usize = 5;
+
+/// Everything the NLU computed for a message, including what [`NluResult`] leaves out.
+pub(crate) struct Understanding {
+    pub(crate) result: NluResult,
+    /// Probability of every intent, in definition order.
+    pub(crate) intent_probs: Vec<f32>,
+    /// True when the message is long enough and the locale classifier sure enough that the
+    /// replies should switch to [`NluResult::locale`].
+    pub(crate) locale_is_clear: bool,
+}
+
+fn clean(p: f32) -> f32 {
+    if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Classifies `text`: intent probabilities, ranking, locale and entities.
+///
+/// `conversation` is the conversation's reply locale and the turn's clock, when there is a
+/// conversation: entities are then read in the locale the reply will be in (number words,
+/// decimal comma) with relative dates resolved against the visitor's local time (`now_ms`
+/// shifted by `utc_offset_min`: "tomorrow" is the visitor's tomorrow). Without it every supported
+/// language is tried and relative dates are skipped.
+///
+/// `slot_intent` is the intent (definition index) whose learned slots the tagger looks for,
+/// such as the one that started the active form; `None` takes the classifier's intent when it
+/// is at or above the threshold, and every learned slot otherwise.
+pub(crate) fn understand(
+    bot: &Bot,
+    text: &str,
+    conversation: Option<(&str, TurnContext)>,
+    slot_intent: Option<usize>,
+) -> Understanding {
+    let text = nlu_text(text);
+    // One analysis of the message, read by every extractor below.
+    let utterance = Utterance::analyze(text, conversation.map_or("", |(current, _)| current));
+    let def = &bot.domain.definition;
+    let (intent_probs, order) = classify_utterance(bot, &utterance);
+    let ranking: Vec<(String, f32)> = order
+        .iter()
+        .take(RANKING_LEN)
+        .map(|&i| (def.intents[i].name.clone(), intent_probs[i]))
+        .collect();
+    let (best, confidence) = order
+        .first()
+        .map(|&i| (i, intent_probs[i]))
+        .unwrap_or((0, 0.0));
+    let intent = (confidence >= bot.domain.threshold
+        && !order.is_empty()
+        && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
+        .then(|| def.intents[best].name.clone());
+
+    // A bot of one locale needs no locale classifier: its one class has probability 1.
+    let locale_probs: Vec<f32> = if def.locales.len() <= 1 {
+        vec![1.0]
+    } else {
+        bot.locales.predict_utterance(&utterance).into_iter().map(clean).collect()
+    };
+    let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
+        (0, 0.0_f32),
+        |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
+    );
+    let locale = def
+        .locales
+        .get(locale_index)
+        .cloned()
+        .unwrap_or_else(|| def.default_locale().to_owned());
+    let settings = &bot.domain.settings;
+    let locale_is_clear = locale_confidence >= settings.locale_confidence
+        && text.split_whitespace().count() >= usize::from(settings.locale_min_words);
+
+    let sentiment_locale = match conversation {
+        Some((current, _)) if !locale_is_clear => current,
+        _ => locale.as_str(),
+    };
+    let sentiment = crate::sentiment::score_utterance(&utterance, sentiment_locale);
+    let mut entities = match conversation {
+        Some((current, at)) => {
+            let reply_locale = if locale_is_clear {
+                locale.as_str()
+            } else {
+                current
+            };
+            bot.domain.entities
+                .extract_utterance(
+                    &utterance,
+                    &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min },
+                )
+        }
+        None => bot.domain.entities.extract_utterance(&utterance, &ExtractContext::default()),
+    };
+    if let Some(tagger) = &bot.slots {
+        let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
+        add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
+    }
+    Understanding {
+        result: NluResult {
+            intent,
+            confidence,
+            ranking,
+            entities,
+            locale,
+            sentiment,
+        },
+        intent_probs,
+        locale_is_clear,
+    }
+}
+
+/// The part of `text` the NLU reads: its first [`MAX_NLU_CHARS`] chars.
+fn nlu_text(text: &str) -> &str {
+    // A char takes at least a byte: a short text needs no counting.
+    if text.len() <= MAX_NLU_CHARS {
+        return text;
+    }
+    match text.char_indices().nth(MAX_NLU_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// The intent classifier alone on `text` (its first [`MAX_NLU_CHARS`] chars): the
+/// probability of every intent in definition order, in [0, 1], and the indices of the best
+/// [`RANKING_LEN`], best first.
+pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>) {
+    classify_utterance(bot, &Utterance::analyze(nlu_text(text), ""))
+}
+
+/// As [`classify`], on the message already analysed (and truncated).
+fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<usize>) {
+    let mut intent_probs: Vec<f32> = bot.intents.predict_utterance(utterance).into_iter().map(clean).collect();
+    intent_probs.resize(bot.domain.definition.intents.len(), 0.0);
+    let order = best_first(&intent_probs, RANKING_LEN);
+    (intent_probs, order)
+}
+
+/// The indices of the `k` largest of `probs`, largest first; ties keep the lower index first,
+/// so the result is what a stable descending sort would put first, in one pass over `probs`
+/// (the ranking runs on every message, over every intent).
+fn best_first(probs: &[f32], k: usize) -> Vec<usize> {
+    let mut top: Vec<usize> = Vec::with_capacity(k + 1);
+    for (i, p) in probs.iter().enumerate() {
+        // Once full, most probabilities are no larger than the last kept: one comparison.
+        if top.len() == k && top.last().is_some_and(|&j| probs[j].total_cmp(p).is_ge()) {
+            continue;
+        }
+        let at = top
+            .iter()
+            .position(|&j| probs[j].total_cmp(p).is_lt())
+            .unwrap_or(top.len());
+        if at < k {
+            top.insert(at, i);
+            top.truncate(k);
+        }
+    }
+    top
+}
+
+/// Adds the slot tagger's values to the rule-based entities, as entities named after their
+/// slot, after them.
+///
+/// Precedence: a rule-based entity of the same name that overlaps a learned span wins, because
+/// its value is normalised (the `product` list turns "hiking boot" into `boots`) and it was
+/// written by the owner; the learned span is dropped. Elsewhere the learned value is the covered
+/// text as typed ("trekking poles"), so a learned slot reaches values no list names. Entities
+/// of other names are never suppressed. Dialogue takes the first entity of a name that a slot
+/// accepts, so rule-based values come first.
+fn add_learned(entities: &mut Vec<Entity>, spans: Vec<crate::slots::SlotSpan>) {
+    let rules = entities.len();
+    for span in spans {
+        let shadowed = entities[..rules].iter().any(|e| {
+            e.entity == span.slot && e.start < span.end && span.start < e.end
+        });
+        if !shadowed {
+            entities.push(Entity {
+                entity: span.slot,
+                value: span.value.clone(),
+                raw: span.value,
+                start: span.start,
+                end: span.end,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_first_is_the_head_of_a_stable_descending_sort() {
+        let cases: [&[f32]; 5] = [
+            &[],
+            &[0.5],
+            &[0.1, 0.7, 0.1, 0.7, 0.05, 0.3, 0.7, 0.0],
+            &[0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2],
+            &[0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1],
+        ];
+        for probs in cases {
+            let mut sorted: Vec<usize> = (0..probs.len()).collect();
+            sorted.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+            for k in 0..=probs.len() + 1 {
+                let expected: Vec<usize> = sorted.iter().copied().take(k).collect();
+                assert_eq!(best_first(probs, k), expected, "{probs:?}, k = {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn classify_ranks_as_understand_does() {
+        let bot = Bot::from_json(include_str!("../../tests/fixtures/bots/mini.json")).expect("mini bot trains");
+        for text in ["where is my order?", "hola", "", &"refund ".repeat(400)] {
+            assert_eq!(bot.classify(text), bot.understand(text).ranking, "{text:?}");
+        }
+        assert!(!bot.classify("where is my order?").is_empty());
+    }
+}
