@@ -72,7 +72,7 @@ pub struct BotDefinition {
     pub memory_turns: Option<u8>,
     /// The dialogue's policy knobs, each optional ([`DialogueSettingsDef`]; `None` keeps every
     /// default of [`DialogueSettings`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dialogue: Option<DialogueSettingsDef>,
     /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
     /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in

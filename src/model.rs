@@ -151,7 +151,8 @@ mod tests {
                 "messages": {"en": {"f": "Sorry?", "g": "Hi"}},
                 "entities": [{"kind": "list", "name": "colour", "values": [{"value": "red"}]},
                              {"kind": "pattern", "name": "order", "pattern": "CU-\\d+"}],
-                "fallback": {"message": "f"}, "greeting": {"message": "g", "returning": "g"}}"#,
+                "fallback": {"message": "f"}, "greeting": {"message": "g", "returning": "g"},
+                "dialogue": {"memory_turns": 4, "question_min_words": 3}}"#,
         )
         .unwrap();
         Model {

@@ -90,37 +90,37 @@ impl Default for DialogueSettings {
 #[serde(deny_unknown_fields)]
 pub struct DialogueSettingsDef {
     /// [`DialogueSettings::context_turns`], in [1, 255].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub context_turns: Option<u8>,
     /// [`DialogueSettings::memory_turns`], in [1, 255].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub memory_turns: Option<u8>,
     /// [`DialogueSettings::side_question_confidence`], in [0, 1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub side_question_confidence: Option<f32>,
     /// [`DialogueSettings::question_min_words`], in [1, 50].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub question_min_words: Option<u8>,
     /// [`DialogueSettings::follow_up_max_words`], in [1, 50].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub follow_up_max_words: Option<u8>,
     /// [`DialogueSettings::follow_up_confidence`], in [0, 1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub follow_up_confidence: Option<f32>,
     /// [`DialogueSettings::negatives_before_offer`], in [1, 20].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub negatives_before_offer: Option<u8>,
     /// [`DialogueSettings::fallbacks_before_offer`], in [1, 20].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallbacks_before_offer: Option<u8>,
     /// [`DialogueSettings::locale_confidence`], in [0, 1].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub locale_confidence: Option<f32>,
     /// [`DialogueSettings::locale_min_words`], in [1, 50].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub locale_min_words: Option<u8>,
     /// [`DialogueSettings::new_visit_after_min`], in [1, 10080] (a week).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub new_visit_after_min: Option<u16>,
 }
 
