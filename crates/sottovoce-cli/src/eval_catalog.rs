@@ -33,6 +33,10 @@ pub(crate) struct CatalogArgs {
     /// Judgments (JSONL): `{"query_id", "product_id", "grade"}` per line, grade 1 or 2.
     #[arg(long, value_name = "QRELS.jsonl")]
     qrels: Option<PathBuf>,
+    /// The recommender's settings as JSON, each field overriding the default (for choosing
+    /// them on dev requests), e.g. `{"category_prior": 0.5}`.
+    #[arg(long, value_name = "JSON")]
+    rank_settings: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +139,11 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
         qrels.entry(j.query_id.as_str()).or_default().insert(p, j.grade);
     }
 
-    let rankers = [("sottovoce", RankSettings::default()), ("bm25", RankSettings::bm25())];
+    let settings = match &args.rank_settings {
+        Some(json) => serde_json::from_str(json).context("--rank-settings")?,
+        None => RankSettings::default(),
+    };
+    let rankers = [("sottovoce", settings), ("bm25", RankSettings::bm25())];
     let mut report = serde_json::Map::new();
     let mut table = Vec::new();
     for (name, settings) in rankers {
