@@ -518,3 +518,43 @@ mod tests {
         assert_eq!(Bot::from_model(&strict.to_model()).unwrap().threshold(), 0.8);
     }
 }
+
+#[cfg(test)]
+mod recommend_tests {
+    use super::*;
+
+    #[test]
+    fn a_recommend_intent_hands_the_request_to_the_caller() {
+        let definition = r#"{
+          "format": 1, "id": "shop", "name": "Shop", "locales": ["en"],
+          "intents": [
+            { "name": "recommend", "action": "recommend", "reply": { "message": "ideas" },
+              "examples": { "en": ["what would you recommend for hiking", "suggest a tent",
+                "I need boots for the snow", "help me choose a jacket"] } },
+            { "name": "hours", "reply": { "message": "hours" },
+              "examples": { "en": ["when are you open", "opening hours", "what time do you close",
+                "are you open on sunday"] } }
+          ],
+          "fallback": { "message": "fallback" },
+          "greeting": { "message": "hi", "returning": "hi" },
+          "messages": { "en": { "ideas": "Here are a few ideas:", "hours": "9 to 5.",
+                                "fallback": "Sorry?", "hi": "Hi!" } }
+        }"#;
+        let bot = Bot::from_json(definition).unwrap();
+        let mut state = bot.new_state("en", 1, 0);
+        let say = |state: &mut ConversationState, text: &str| {
+            bot.respond(state, Input::Text { text: text.into() }, TurnContext::utc(1_000))
+        };
+        let turn = say(&mut state, "what would you recommend for winter hiking?");
+        assert_eq!(turn.intent.as_deref(), Some("recommend"));
+        assert_eq!(turn.recommend.as_deref(), Some("what would you recommend for winter hiking?"));
+        assert_eq!(turn.messages[0].text, "Here are a few ideas:");
+        assert_eq!(say(&mut state, "when are you open").recommend, None);
+        // Validation: the reply said before the products is required.
+        let no_reply = definition.replace(r#""reply": { "message": "ideas" },"#, "");
+        match BotDefinition::from_json(&no_reply) {
+            Err(DefinitionError::Invalid(p)) => assert!(p.iter().any(|p| p.path == "intents[0].reply"), "{p:?}"),
+            other => panic!("expected a missing reply problem, got {other:?}"),
+        }
+    }
+}

@@ -132,6 +132,9 @@ pub enum Action {
     Handoff,
     /// Cancel the active form, if any.
     CancelForm,
+    /// Recommend products: the turn carries the visitor's request
+    /// ([`crate::Turn::recommend`]) for the caller to rank its catalog with.
+    Recommend,
 }
 
 /// A reply: a message plus optional quick replies and links.

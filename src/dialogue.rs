@@ -151,4 +151,8 @@ pub struct Turn {
     pub intent: Option<String>,
     /// True when the turn asks for a human (the handoff action ran).
     pub handoff: bool,
+    /// The visitor's request when the recommend action ran: the caller ranks its catalog for
+    /// it (`catalog::rank`) and shows the products after the messages. `None` otherwise.
+    #[serde(default)]
+    pub recommend: Option<String>,
 }

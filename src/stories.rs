@@ -418,6 +418,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                         nlu: None,
                         intent: None,
                         handoff: false,
+                        recommend: None,
                     },
                 )
             }

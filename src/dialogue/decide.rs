@@ -200,6 +200,14 @@ impl Decision<'_> {
         }
     }
 
+    /// True when the turn recommends products (an intent with the recommend action runs).
+    pub(crate) fn recommend(&self) -> bool {
+        match self {
+            Decision::Act { act: Act::Answer(answer), .. } => answer.intent.action == Some(Action::Recommend),
+            _ => false,
+        }
+    }
+
     /// The intent acted on: the answered intent, the message's own for a form step, `None` for
     /// the fallback.
     pub(crate) fn acted_on<'a>(&'a self, heard: Option<&'a str>) -> Option<&'a str> {
@@ -339,7 +347,7 @@ fn decide_form<'d>(
     match intent.and_then(|i| i.action) {
         Some(Action::CancelForm) => return Some(FormStep::Cancel),
         Some(Action::Handoff) => return None,
-        None => {}
+        Some(Action::Recommend) | None => {}
     }
     let confirming = active.phase == FormPhase::Confirming;
     if let (true, Some(confirm), Some(intent)) = (confirming, &form.confirm, intent) {

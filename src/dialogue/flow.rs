@@ -40,7 +40,7 @@ impl Bot {
             Input::QuickReply { label, .. } => (label, None),
         };
         if text.trim().is_empty() && pressed.is_none() {
-            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false };
+            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false, recommend: None };
         }
 
         // Inside a form the tagger looks for the slots of the intent that started it.
@@ -84,6 +84,7 @@ impl Bot {
         // The visitor's entry carries the intent acted on, so a stored transcript tells what
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
+        let recommend = decision.recommend().then(|| text.clone());
         state.push(TranscriptEntry {
             from: Speaker::Visitor,
             text,
@@ -95,6 +96,6 @@ impl Bot {
             links: Vec::new(),
         });
         apply::record(state, &messages, now_ms);
-        Turn { messages, nlu: understanding.map(|u| u.result), intent: acted_on, handoff }
+        Turn { messages, nlu: understanding.map(|u| u.result), intent: acted_on, handoff, recommend }
     }
 }

@@ -298,6 +298,10 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
                 format!("{path}.action"),
                 "the handoff action needs a top-level `contact` (or a `reply` of its own)",
             ),
+            Some(Action::Recommend) if intent.reply.is_none() => c.problem(
+                format!("{path}.reply"),
+                "a recommend intent needs a reply, said before the products",
+            ),
             Some(Action::CancelForm) if intent.reply.is_none() => c.problem(
                 format!("{path}.reply"),
                 "a cancel_form intent needs a reply for when there is no form to cancel",

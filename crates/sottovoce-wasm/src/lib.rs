@@ -73,6 +73,8 @@ export interface Turn {
   locale: string | null;
   /** True when the visitor asked for a person (the contact options are in `messages`). */
   handoff: boolean;
+  /** The visitor's request when an intent with the `recommend` action ran (products from the site's catalog go after `messages`); null otherwise. */
+  recommend: string | null;
 }
 
 /** What the NLU made of a text, without changing the conversation. */
@@ -700,6 +702,7 @@ struct TurnOut {
     entities: Vec<sottovoce::Entity>,
     locale: Option<String>,
     handoff: bool,
+    recommend: Option<String>,
 }
 
 impl From<Turn> for TurnOut {
@@ -708,7 +711,16 @@ impl From<Turn> for TurnOut {
             Some(n) => (Some(n.confidence), ranked(n.ranking), n.entities, Some(n.locale)),
             None => (None, Vec::new(), Vec::new(), None),
         };
-        TurnOut { messages: turn.messages, intent: turn.intent, confidence, ranking, entities, locale, handoff: turn.handoff }
+        TurnOut {
+            messages: turn.messages,
+            intent: turn.intent,
+            confidence,
+            ranking,
+            entities,
+            locale,
+            handoff: turn.handoff,
+            recommend: turn.recommend,
+        }
     }
 }
 
