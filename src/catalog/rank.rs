@@ -91,7 +91,6 @@ impl RankSettings {
             category_prior: 0.0,
             preference: 1.0,
             stock_last: false,
-            ..RankSettings::default()
         }
     }
 }
