@@ -268,7 +268,7 @@ impl Bot {
             bot_id: self.domain.definition.id.clone(),
             transcript: Vec::new(),
             form: None,
-            profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms },
+            profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms, facts: Vec::new() },
             rng: seed,
             fallbacks_in_a_row: 0,
             topic: None,
@@ -555,6 +555,80 @@ mod recommend_tests {
         match BotDefinition::from_json(&no_reply) {
             Err(DefinitionError::Invalid(p)) => assert!(p.iter().any(|p| p.path == "intents[0].reply"), "{p:?}"),
             other => panic!("expected a missing reply problem, got {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+    use crate::state::FactSource;
+
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+    fn bot(profile: &str) -> Bot {
+        Bot::from_json(&bot_json(profile)).unwrap()
+    }
+
+    fn bot_json(profile: &str) -> String {
+        let definition = r#"{
+          "format": 1, "id": "shop", "name": "Shop", "locales": ["en"],
+          "entities": [{ "kind": "list", "name": "product", "values": [{ "value": "boots" }, { "value": "tent" }] },
+                       { "kind": "pattern", "name": "order_number", "pattern": "(?i)CU-\\d{6}", "uppercase": true }],
+          "intents": [
+            { "name": "ask", "reply": { "message": "ok" },
+              "examples": { "en": ["do you have boots", "is the tent waterproof", "tell me about the tent",
+                "where is order CU-123456"] } },
+            { "name": "hours", "reply": { "message": "ok" },
+              "examples": { "en": ["when are you open", "opening hours", "what time do you close"] } }
+          ],
+          "fallback": { "message": "ok" },
+          "greeting": { "message": "ok", "returning": "ok" },
+          "messages": { "en": { "ok": "OK." } }
+          PROFILE
+        }"#;
+        definition.replace("PROFILE", profile)
+    }
+
+    #[test]
+    fn facts_the_definition_allows_are_kept_with_source_and_time_until_they_expire() {
+        let bot = bot(r#", "profile": { "remember": ["product", "order_number"], "days": 2 }"#);
+        let mut state = bot.new_state("en", 1, 0);
+        let say = |state: &mut ConversationState, text: &str, at: u64| {
+            bot.respond(state, Input::Text { text: text.into() }, TurnContext::utc(at));
+        };
+        say(&mut state, "do you have boots?", 1_000);
+        say(&mut state, "where is cu-482913", 2_000);
+        say(&mut state, "and the boots, are they waterproof?", 3_000);
+        let facts: Vec<(&str, &str, u64)> =
+            state.profile.facts.iter().map(|f| (f.entity.as_str(), f.value.as_str(), f.at_ms)).collect();
+        assert_eq!(facts, [("order_number", "CU-482913", 2_000), ("product", "boots", 3_000)]);
+        assert!(state.profile.facts.iter().all(|f| f.source == FactSource::Chat && f.expires_ms == f.at_ms + 2 * DAY_MS));
+        // Removable one by one...
+        assert!(state.profile.forget("order_number", "CU-482913"));
+        assert!(!state.profile.forget("order_number", "CU-482913"));
+        // ...and gone once expired, at the next turn.
+        say(&mut state, "when are you open", 3_000 + 2 * DAY_MS);
+        assert!(state.profile.facts.is_empty(), "{:?}", state.profile.facts);
+    }
+
+    #[test]
+    fn without_a_profile_in_the_definition_nothing_is_kept() {
+        let bot = bot("");
+        let mut state = bot.new_state("en", 1, 0);
+        bot.respond(&mut state, Input::Text { text: "do you have boots?".into() }, TurnContext::utc(1_000));
+        assert!(state.profile.facts.is_empty());
+    }
+
+    #[test]
+    fn a_profile_naming_an_unknown_entity_or_zero_days_does_not_validate() {
+        let text = bot_json(r#", "profile": { "remember": ["shoe_size"], "days": 0 }"#);
+        match BotDefinition::from_json(&text) {
+            Err(DefinitionError::Invalid(p)) => {
+                let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
+                assert_eq!(paths, ["profile.remember[0]", "profile.days"], "{p:?}");
+            }
+            other => panic!("expected two problems, got {other:?}"),
         }
     }
 }

@@ -74,6 +74,10 @@ pub struct BotDefinition {
     /// default of [`DialogueSettings`]).
     #[serde(default)]
     pub dialogue: Option<DialogueSettingsDef>,
+    /// What the bot may remember about a visitor beyond their name, and for how long; `None`
+    /// remembers nothing else.
+    #[serde(default)]
+    pub profile: Option<ProfileDef>,
     /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
     /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in
     /// that costs a ~1 MB download (shared by every bot of a site) and a few µs per message.
@@ -82,6 +86,21 @@ pub struct BotDefinition {
     #[serde(default)]
     pub word_vectors: Option<String>,
 }
+
+/// What the visitor profile may keep: the entities whose values, when the visitor says them,
+/// become facts about them (a product they asked about, an order number), each kept `days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileDef {
+    /// Entity names (built-in, owner-defined or learned slots) whose values are remembered.
+    pub remember: Vec<String>,
+    /// Days a fact is kept after the visitor last said it; `None` is [`DEFAULT_FACT_DAYS`].
+    #[serde(default)]
+    pub days: Option<u16>,
+}
+
+/// Days a remembered fact is kept when the definition's `profile` sets no `days`.
+pub const DEFAULT_FACT_DAYS: u16 = 30;
 
 /// Word-vector tables a definition can name in `word_vectors`: (name, FNV-1a 64 hash of the
 /// table's bytes as [`crate::nlu::StaticVectors::hash`] reports it). The bytes ship separately

@@ -673,6 +673,7 @@ mod tests {
                 visits: 2,
                 first_seen_ms: 5,
                 last_seen_ms: 9,
+                facts: Vec::new(),
             },
             rng: 42,
             fallbacks_in_a_row: 0,

@@ -118,4 +118,6 @@ pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickRepl
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
-pub use state::{ConversationState, Memory, MemoryEntry, MemorySource, Profile, Speaker, StateError, Topic, TranscriptEntry};
+pub use state::{
+    ConversationState, Fact, FactSource, Memory, MemoryEntry, MemorySource, Profile, Speaker, StateError, Topic, TranscriptEntry,
+};

@@ -236,6 +236,63 @@ pub struct Profile {
     pub first_seen_ms: u64,
     /// Latest activity, ms since the Unix epoch.
     pub last_seen_ms: u64,
+    /// Other things the visitor told the bot that the definition's `profile` lets it keep,
+    /// oldest first, each until it expires; the visitor can see and remove each one.
+    #[serde(default)]
+    pub facts: Vec<Fact>,
+}
+
+/// Where a [`Fact`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactSource {
+    /// The visitor said it in the chat.
+    Chat,
+    /// The site passed it in (a logged-in customer's data).
+    Site,
+    /// The bot inferred it.
+    Inferred,
+}
+
+/// One thing the bot remembers about the visitor: an entity's value (`product` = `boots`,
+/// `order_number` = `CU-482913`), where it came from, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    /// The entity it is a value of.
+    pub entity: String,
+    /// The value, as the entity normalised it.
+    pub value: String,
+    /// Where it came from.
+    pub source: FactSource,
+    /// When it was last said, ms since the Unix epoch.
+    pub at_ms: u64,
+    /// When it is forgotten, ms since the Unix epoch.
+    pub expires_ms: u64,
+}
+
+impl Profile {
+    /// Records `fact`, replacing an earlier one with the same entity and value (its time and
+    /// expiry move on; it becomes the newest).
+    pub fn remember(&mut self, fact: Fact) {
+        self.facts.retain(|f| !(f.entity == fact.entity && f.value == fact.value));
+        self.facts.push(fact);
+    }
+
+    /// Forgets what has expired at `now_ms`.
+    pub fn expire(&mut self, now_ms: u64) {
+        self.facts.retain(|f| f.expires_ms > now_ms);
+    }
+
+    /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`,
+    /// else the fact with this entity and value. Returns true when something was forgotten.
+    pub fn forget(&mut self, entity: &str, value: &str) -> bool {
+        if entity == "name" {
+            return self.name.take().is_some();
+        }
+        let before = self.facts.len();
+        self.facts.retain(|f| !(f.entity == entity && f.value == value));
+        self.facts.len() != before
+    }
 }
 
 /// Why a stored state could not be used.
@@ -338,6 +395,13 @@ mod tests {
                 visits: 3,
                 first_seen_ms: 1_770_000_000_000,
                 last_seen_ms: 1_780_000_000_000,
+                facts: vec![Fact {
+                    entity: "product".into(),
+                    value: "boots".into(),
+                    source: FactSource::Chat,
+                    at_ms: 1_780_000_000_000,
+                    expires_ms: 1_782_592_000_000,
+                }],
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,

@@ -31,7 +31,8 @@
  * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on }.
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
- * loadMs}), "open", "close", "error" ({message}). on() returns a function that unsubscribes.
+ * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
+ * Forget me under What I remember). on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
@@ -49,6 +50,18 @@
       message: "Message",
       placeholder: "Type your question…",
       startOver: "Start over",
+      remembered: "What I remember",
+      rememberedIntro: "What this chat keeps about you, on this device only:",
+      rememberedNothing: "Nothing yet.",
+      forget: "Forget",
+      forgetMe: "Forget me",
+      forgotten: "Everything this site's chat stored about you on this device was deleted.",
+      forgottenServer: "Everything this site's chat stored about you on this device was deleted. Our support team still has the conversation you sent them; ask them there to delete it.",
+      fact: function (f) {
+        var what = { name: "Your name", product: "You asked about", order_number: "Your order" }[f.entity] || f.entity;
+        var when = f.at_ms ? " (said in chat, " + new Date(f.at_ms).toLocaleDateString("en") + ")" : " (said in chat)";
+        return what + ": " + f.value + when;
+      },
       conversation: "Conversation",
       starting: "One moment, the assistant is starting…",
       unavailable: "The assistant can't answer right now. Please try again in a little while.",
@@ -81,6 +94,18 @@
       message: "Mensaje",
       placeholder: "Escribe tu pregunta…",
       startOver: "Empezar de nuevo",
+      remembered: "Lo que recuerdo",
+      rememberedIntro: "Lo que este chat guarda sobre ti, solo en este dispositivo:",
+      rememberedNothing: "Nada todavía.",
+      forget: "Olvidar",
+      forgetMe: "Olvídame",
+      forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
+      forgottenServer: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo. Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
+      fact: function (f) {
+        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido" }[f.entity] || f.entity;
+        var when = f.at_ms ? " (dicho en el chat, " + new Date(f.at_ms).toLocaleDateString("es") + ")" : " (dicho en el chat)";
+        return what + ": " + f.value + when;
+      },
       conversation: "Conversación",
       starting: "Un momento, el asistente se está iniciando…",
       unavailable: "El asistente no puede responder ahora. Vuelve a intentarlo en un rato.",
@@ -225,6 +250,10 @@
 
   var title = el("h2", { class: "sv-title", id: "sv-title" }, [STRINGS.fallbackName]);
   var startOver = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.startOver]);
+  var rememberedButton = el("button", {
+    type: "button", class: "sv-text-button", "aria-expanded": "false", "aria-controls": "sv-remembered",
+  }, [STRINGS.remembered]);
+  var remembered = el("section", { id: "sv-remembered", class: "sv-consent sv-remembered", "aria-label": STRINGS.remembered, hidden: "" });
   var closeButton = el("button", { type: "button", class: "sv-icon-button", "aria-label": STRINGS.close },
     [icon(["M6 6l12 12M18 6L6 18"])]);
   var log = el("div", { class: "sv-log", role: "log", "aria-label": STRINGS.conversation, tabindex: "0" });
@@ -242,8 +271,9 @@
   var panel = el("div", {
     id: "sv-panel", class: "sv-panel", role: "dialog", "aria-label": STRINGS.fallbackName, hidden: "",
   }, [
-    el("div", { class: "sv-header" }, [title, startOver, closeButton]),
+    el("div", { class: "sv-header" }, [title, rememberedButton, startOver, closeButton]),
     log,
+    remembered,
     consent,
     escStatus,
     status,
@@ -455,6 +485,7 @@
     unfollow();
     clearTimeout(pumpTimer);
     hideConsent();
+    hideRemembered();
     var greeting = c.reset(Date.now());
     renderEscalationStatus();
     log.textContent = "";
@@ -714,6 +745,55 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // ---------------------------------------------------------------- what the bot remembers
+
+  function hideRemembered() {
+    remembered.hidden = true;
+    remembered.textContent = "";
+    rememberedButton.setAttribute("aria-expanded", "false");
+  }
+
+  // Lists what the chat keeps about the visitor (text nodes only), each with a Forget button,
+  // and Forget me, which deletes everything this chat stored on the device.
+  function showRemembered(c) {
+    var profile = c.profile();
+    var facts = (profile.name ? [{ entity: "name", value: profile.name, at_ms: null }] : []).concat(profile.facts || []);
+    remembered.textContent = "";
+    remembered.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.remembered]));
+    remembered.appendChild(el("p", {}, [facts.length ? STRINGS.rememberedIntro : STRINGS.rememberedNothing]));
+    if (facts.length) {
+      remembered.appendChild(el("ul", { class: "sv-consent-profile" }, facts.map(function (f) {
+        var forget = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.forget]);
+        forget.setAttribute("aria-label", STRINGS.forget + ": " + f.value);
+        forget.addEventListener("click", function () {
+          c.forget(f.entity, String(f.value));
+          showRemembered(c);
+          rememberedButton.focus();
+        });
+        return el("li", { class: "sv-fact" }, [STRINGS.fact(f) + " ", forget]);
+      })));
+    }
+    var forgetMe = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.forgetMe]);
+    forgetMe.addEventListener("click", function () {
+      var serverHasCopy = c.forgetMe(Date.now());
+      clearQuickReplies();
+      unfollow();
+      clearTimeout(pumpTimer);
+      hideConsent();
+      hideRemembered();
+      renderEscalationStatus();
+      log.textContent = "";
+      quickReplyGroup = null;
+      try { window.localStorage.removeItem(uiKey); } catch (e) { /* storage blocked: nothing stored */ }
+      setStatus(serverHasCopy ? STRINGS.forgottenServer : STRINGS.forgotten);
+      emit("forget", { serverHasCopy: serverHasCopy });
+      input.focus();
+    });
+    remembered.appendChild(el("div", { class: "sv-consent-actions" }, [forgetMe]));
+    remembered.hidden = false;
+    rememberedButton.setAttribute("aria-expanded", "true");
+  }
+
   function newKey() {
     if (window.crypto && crypto.randomUUID) return "sv-" + crypto.randomUUID();
     var bytes = new Uint8Array(16);
@@ -771,6 +851,10 @@
 
   launcher.addEventListener("click", function () { open(); });
   closeButton.addEventListener("click", close);
+  rememberedButton.addEventListener("click", function () {
+    if (!remembered.hidden) { hideRemembered(); return; }
+    start().then(showRemembered, function () { setStatus(STRINGS.unavailable); });
+  });
   startOver.addEventListener("click", function () {
     reset().then(function () { input.focus(); }, function () { setStatus(STRINGS.unavailable); });
   });

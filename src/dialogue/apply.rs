@@ -8,7 +8,7 @@ use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Negativ
 use crate::dialogue::understand::Understanding;
 use crate::dialogue::{Bot, BotMessage};
 use crate::entities::Entity;
-use crate::state::{ActiveForm, ConversationState, FormPhase, MemorySource, Speaker, TranscriptEntry, Topic};
+use crate::state::{ActiveForm, ConversationState, Fact, FactSource, FormPhase, MemorySource, Speaker, TranscriptEntry, Topic};
 
 /// Counts a new visit when the visitor was away longer than
 /// [`crate::definition::DialogueSettings::new_visit_after_min`] (or never came) and moves the
@@ -20,7 +20,24 @@ pub(crate) fn touch(bot: &Bot, state: &mut ConversationState, now_ms: u64) -> bo
         state.profile.visits = state.profile.visits.saturating_add(1);
     }
     state.profile.last_seen_ms = state.profile.last_seen_ms.max(now_ms);
+    state.profile.expire(now_ms);
     new_visit
+}
+
+/// Keeps as facts about the visitor the values of this message's entities that the
+/// definition's `profile` lists, each for its `days`.
+pub(crate) fn learn(bot: &Bot, state: &mut ConversationState, entities: &[Entity], now_ms: u64) {
+    let Some(profile) = &bot.domain.definition.profile else { return };
+    let days = u64::from(profile.days.unwrap_or(crate::definition::DEFAULT_FACT_DAYS));
+    for e in entities.iter().filter(|e| profile.remember.contains(&e.entity)) {
+        state.profile.remember(Fact {
+            entity: e.entity.clone(),
+            value: e.value.clone(),
+            source: FactSource::Chat,
+            at_ms: now_ms,
+            expires_ms: now_ms.saturating_add(days * 24 * 60 * 60 * 1000),
+        });
+    }
 }
 
 /// What every understood message changes before the turn is decided: the reply locale when the

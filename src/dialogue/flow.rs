@@ -50,6 +50,9 @@ impl Bot {
         let understanding =
             pressed.is_none().then(|| understand(self, &text, Some((&state.profile.locale, at)), form_intent));
         apply::observe(self, state, understanding.as_ref());
+        if let Some(u) = &understanding {
+            apply::learn(self, state, &u.result.entities, now_ms);
+        }
         let (intent_name, confidence) = match (&pressed, &understanding) {
             (Some(name), _) => (Some(name.clone()), 1.0),
             (None, Some(u)) => (u.result.intent.clone(), u.result.confidence),

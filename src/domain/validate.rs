@@ -350,5 +350,15 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             }
         }
     }
+    if let Some(profile) = &def.profile {
+        for (j, entity) in profile.remember.iter().enumerate() {
+            if !entity_names.contains(entity.as_str()) {
+                c.problem(format!("profile.remember[{j}]"), format!("no entity named `{entity}`"));
+            }
+        }
+        if profile.days == Some(0) {
+            c.problem("profile.days", "must be at least 1");
+        }
+    }
     c.problems
 }

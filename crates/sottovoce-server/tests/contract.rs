@@ -260,7 +260,7 @@ fn typescript_types_match_the_rust_serialization() {
     };
     let payload = serde_json::to_value(&payload).unwrap();
     let fields = ts_fields(ts_declaration("EscalationPayload"));
-    check_fields("EscalationPayload", &fields, &[payload.clone()]);
+    check_fields("EscalationPayload", &fields, std::slice::from_ref(&payload));
     let transcript = &fields.iter().find(|f| f.0 == "transcript").unwrap().2;
     let inner = transcript.trim().strip_prefix('{').and_then(|t| t.strip_suffix("}[]")).expect("transcript: { … }[]");
     let inner = ts_fields(inner);

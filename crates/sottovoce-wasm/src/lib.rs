@@ -141,6 +141,9 @@ export interface EscalationView {
   last_event_id: number;
 }
 
+/** Something the visitor said that the bot keeps (the bot definition's `profile` says which entities, and for how many days); times in ms since the Unix epoch. */
+export interface Fact { entity: string; value: string; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
+
 /** What the bot knows about the visitor: only what they said, plus visit counts. */
 export interface Profile {
   name: string | null;
@@ -148,6 +151,7 @@ export interface Profile {
   visits: number;
   first_seen_ms: number;
   last_seen_ms: number;
+  facts: Fact[];
 }
 "#;
 
@@ -369,6 +373,33 @@ impl Chat {
         let seed = self.state.next_random();
         self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
         self.begin(now)
+    }
+
+    /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`, or
+    /// `"name"` for the name) and saves; returns true when there was such a thing.
+    pub fn forget(&mut self, entity: &str, value: &str) -> bool {
+        let forgotten = self.state.profile.forget(entity, value);
+        if forgotten {
+            self.store.save(&self.state);
+        }
+        forgotten
+    }
+
+    /// "Forget me": deletes everything this chat stored on the device (the conversation, the
+    /// profile, the escalation) and starts over at `now` without saving anything until the
+    /// visitor writes again. Returns true when an escalation server received the conversation
+    /// (sent, or possibly sent), so the widget can say what it still holds.
+    #[wasm_bindgen(js_name = forgetMe)]
+    pub fn forget_me(&mut self, now: f64) -> bool {
+        let server_has_copy = self.escalation.as_ref().is_some_and(|e| {
+            !matches!(e.status, escalation::Status::Queued { .. } | escalation::Status::Rejected { .. })
+        });
+        self.store.clear();
+        self.escalation = None;
+        self.store.save_escalation(None);
+        let seed = self.state.next_random();
+        self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
+        server_has_copy
     }
 
     /// `"local"` while the conversation is saved in `localStorage`, `"memory"` when it is not

@@ -1,0 +1,73 @@
+// End to end: what the bot remembers about a visitor (issue 11, item 1), in headless Chromium on
+// the demo page. The demo bot keeps the products and order numbers a visitor mentions (its
+// definition's `profile`); "What I remember" lists them with the name, each can be forgotten,
+// and "Forget me" deletes everything the chat stored on the device.
+//
+// Run: make pkg cli && node --test tests/e2e/
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+
+describe("what the bot remembers", () => {
+  let server, browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("lists the name and the facts the definition allows, forgets one, then forgets everything", async () => {
+    const context = await browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    await page.goto(server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    const textbox = page.getByRole("textbox", { name: "Message" });
+    async function ask(text) {
+      const before = await page.evaluate(() => window.__sv.intents.length);
+      await textbox.fill(text);
+      await textbox.press("Enter");
+      await page.waitForFunction((n) => window.__sv.intents.length > n, before, { timeout: 10_000 });
+    }
+    await ask("I'm Nico");
+    await ask("are your boots waterproof?");
+    await ask("my order CU-482913 hasn't arrived");
+
+    const button = page.getByRole("button", { name: "What I remember" });
+    await button.click();
+    assert.equal(await button.getAttribute("aria-expanded"), "true");
+    const panel = page.getByRole("region", { name: "What I remember" });
+    const facts = () => panel.locator("li").allTextContents();
+    await panel.locator("li").first().waitFor();
+    const listed = await facts();
+    assert.ok(listed.some((f) => f.startsWith("Your name: Nico")), listed.join(" | "));
+    assert.ok(listed.some((f) => f.startsWith("You asked about: boots (said in chat")), listed.join(" | "));
+    assert.ok(listed.some((f) => f.startsWith("Your order: CU-482913")), listed.join(" | "));
+
+    // One fact forgotten: gone from the list and from the stored state.
+    await panel.getByRole("button", { name: "Forget: CU-482913" }).click();
+    assert.ok(!(await facts()).some((f) => f.includes("CU-482913")));
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:") && !k.includes(":ui:")).map((k) => localStorage.getItem(k)));
+    assert.equal(stored.length, 1);
+    assert.ok(!stored[0].includes("\"order_number\",\"value\":\"CU-482913\""), "the forgotten fact is not stored");
+    assert.ok(stored[0].includes("\"value\":\"boots\""), "the other facts are");
+
+    // Forget me: nothing of sottovoce's is left in this origin's storage, and the visitor is told.
+    await panel.getByRole("button", { name: "Forget me" }).click();
+    await page.getByText("Everything this site's chat stored about you on this device was deleted.").waitFor();
+    const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:")));
+    assert.deepEqual(left, []);
+    await button.click();
+    await panel.getByText("Nothing yet.").waitFor();
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+});
