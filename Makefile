@@ -42,9 +42,12 @@ pkg:
 		--out-dir ../../pkg --out-name sottovoce_full --no-pack
 	$(WASM_ENV) wasm-pack build crates/sottovoce-wasm --release --target web \
 		--out-dir ../../pkg --out-name sottovoce --no-pack -- --no-default-features --features console_error_panic_hook
+	$(WASM_ENV) wasm-pack build crates/sottovoce-catalog-wasm --release --target web \
+		--out-dir ../../pkg --out-name sottovoce_catalog --no-pack
 	mkdir -p target/wasm-analysis && cp pkg/sottovoce_bg.wasm target/wasm-analysis/sottovoce_bg.wasm
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) --converge pkg/sottovoce_bg.wasm -o pkg/sottovoce_bg.wasm
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) pkg/sottovoce_full_bg.wasm -o pkg/sottovoce_full_bg.wasm
+	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) pkg/sottovoce_catalog_bg.wasm -o pkg/sottovoce_catalog_bg.wasm
 	node scripts/package-pkg.mjs
 	@# Where the runtime wasm's bytes go, by component (twiggy on a copy optimised with names kept).
 	@if command -v twiggy >/dev/null 2>&1; then \

@@ -8,6 +8,8 @@
 // Two entry points, the same `Chat` API: `sottovoce` (sottovoce.js + sottovoce_bg.wasm, the
 // runtime build: loads compiled models from `sottovoce build`) and `sottovoce/full`
 // (sottovoce_full.js + sottovoce_full_bg.wasm: also validates and trains definition JSON).
+// A third, `sottovoce/catalog` (sottovoce_catalog.js + _bg.wasm), is the product recommender's
+// `Catalog`, a module of its own that the widget fetches only when a turn recommends products.
 //
 // Usage: node scripts/package-pkg.mjs [pkg-dir]     (run by `make pkg` after wasm-opt)
 import { readFileSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
@@ -28,7 +30,8 @@ const cargo = readFileSync(join(root, "crates/sottovoce-wasm/Cargo.toml"), "utf8
 const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)?.[1] ?? fail("no version in crates/sottovoce-wasm/Cargo.toml");
 
 const entries = ["sottovoce", "sottovoce_full"];
-const files = entries.flatMap((e) => [`${e}.js`, `${e}_bg.wasm`, `${e}.d.ts`, `${e}_bg.wasm.d.ts`]);
+const modules = [...entries, "sottovoce_catalog"];
+const files = modules.flatMap((e) => [`${e}.js`, `${e}_bg.wasm`, `${e}.d.ts`, `${e}_bg.wasm.d.ts`]);
 for (const f of files) {
   if (!existsSync(join(pkg, f))) fail(`${join(pkg, f)} is missing; run wasm-pack first (make pkg)`);
 }
@@ -37,6 +40,9 @@ for (const e of entries) {
   for (const needle of ["export class Chat", "export interface ChatOptions", "export interface Turn", "send(text: string, now: number, utc_offset_min?: number | null): Turn"]) {
     if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
   }
+}
+for (const needle of ["export class Catalog", "export interface ProductCard", "rank(request: string, locale: string, limit: number): ProductCard[]"]) {
+  if (!readFileSync(join(pkg, "sottovoce_catalog.d.ts"), "utf8").includes(needle)) fail(`sottovoce_catalog.d.ts lacks \`${needle}\``);
 }
 // The static word-vector table a bot may opt into (`word_vectors` in its definition), under the
 // name the widget fetches (`vectors-<name>.svvec` beside the wasm, only for such a bot), with its
@@ -65,6 +71,8 @@ const manifest = {
   exports: {
     ".": { types: "./sottovoce.d.ts", default: "./sottovoce.js" },
     "./full": { types: "./sottovoce_full.d.ts", default: "./sottovoce_full.js" },
+    "./catalog": { types: "./sottovoce_catalog.d.ts", default: "./sottovoce_catalog.js" },
+    "./sottovoce_catalog_bg.wasm": "./sottovoce_catalog_bg.wasm",
     "./sottovoce_bg.wasm": "./sottovoce_bg.wasm",
     "./sottovoce_full_bg.wasm": "./sottovoce_full_bg.wasm",
     "./package.json": "./package.json",
@@ -83,17 +91,18 @@ try {
 } catch {
   fail("esbuild is missing; run `npm ci` (scripts/setup.sh does)");
 }
-for (const e of entries) {
+for (const e of modules) {
   const glue = join(pkg, `${e}.js`);
   const minified = esbuild.transformSync(readFileSync(glue, "utf8"), { minify: true, format: "esm", target: "es2020", charset: "utf8" }).code;
-  if (!minified.includes("import.meta.url") || !minified.includes(`${e}_bg.wasm`) || !/export\s*(\{[^}]*\bChat\b|class Chat\b)/.test(minified)) {
-    fail(`the minified ${e}.js lost the Chat export or its wasm URL`);
+  const main = e === "sottovoce_catalog" ? "Catalog" : "Chat";
+  if (!minified.includes("import.meta.url") || !minified.includes(`${e}_bg.wasm`) || !new RegExp(`export\\s*(\\{[^}]*\\b${main}\\b|class ${main}\\b)`).test(minified)) {
+    fail(`the minified ${e}.js lost the ${main} export or its wasm URL`);
   }
   writeFileSync(glue, minified);
 }
 
 const sizes = {};
-for (const f of [...entries.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`]), "vectors-minilm-l6-d64.svvec"]) {
+for (const f of [...modules.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`]), "vectors-minilm-l6-d64.svvec"]) {
   const bytes = readFileSync(join(pkg, f));
   const gz = gzipSync(bytes, { level: 9 });
   writeFileSync(join(pkg, `${f}.gz`), gz);

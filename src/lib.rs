@@ -111,6 +111,8 @@ mod bot;
 mod sort;
 
 pub use bot::BotError;
+pub use catalog::rank::{RankSettings, Ranked, Ranker};
+pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, DefinitionError};

@@ -9,7 +9,9 @@
  * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
  * it, which also holds the training code and is fetched only then; a bot whose definition sets
  * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale (default: navigator.language), data-load ("idle", the default: load
- * the bot once the page has loaded and is idle; "open": only when the chat is opened).
+ * the bot once the page has loaded and is idle; "open": only when the chat is opened),
+ * data-catalog (optional: the shop's product catalog as JSONL, fetched the first time an
+ * intent with the `recommend` action answers; up to three product cards follow its reply).
  *
  * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
  * "/" when `sottovoce serve` serves the page), data-escalation-fields (profile fields the owner
@@ -32,7 +34,7 @@
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
- * Forget me under What I remember). on() returns a function that unsubscribes.
+ * Forget me under What I remember), "products" ({request, products: ids} shown for a request). on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
@@ -50,6 +52,9 @@
       message: "Message",
       placeholder: "Type your question…",
       startOver: "Start over",
+      products: "Products",
+      viewProduct: "View product",
+      outOfStock: "Out of stock",
       remembered: "What I remember",
       rememberedIntro: "What this chat keeps about you, on this device only:",
       rememberedNothing: "Nothing yet.",
@@ -94,6 +99,9 @@
       message: "Mensaje",
       placeholder: "Escribe tu pregunta…",
       startOver: "Empezar de nuevo",
+      products: "Productos",
+      viewProduct: "Ver producto",
+      outOfStock: "Agotado",
       remembered: "Lo que recuerdo",
       rememberedIntro: "Lo que este chat guarda sobre ti, solo en este dispositivo:",
       rememberedNothing: "Nada todavía.",
@@ -142,6 +150,9 @@
   var pkgFullUrl = new URL("sottovoce_full.js", pkgUrl).href; // the build that trains definitions
   var cssUrl = new URL("sottovoce.css", base).href;
   var locale = script.getAttribute("data-locale") || navigator.language || "en";
+  // The product catalog (JSONL), fetched the first time a turn recommends products.
+  var catalogAttr = script.getAttribute("data-catalog");
+  var catalogUrl = catalogAttr ? new URL(catalogAttr, base).href : null;
   var uiKey = "sottovoce:v1:ui:" + (botUrl ? new URL(botUrl).pathname : "");
 
   // Escalation settings: the server's base URL and what the owner allows to be sent.
@@ -452,6 +463,7 @@
       });
       showBotMessages(t.messages);
       setStatus("");
+      if (t.recommend && catalogUrl) showProducts(t.recommend, t.locale || chat.locale());
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       return t;
     });
@@ -743,6 +755,61 @@
     consent.appendChild(el("div", { class: "sv-consent-actions" }, [agree, cancel]));
     consent.hidden = false;
     log.scrollTop = log.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------- product recommendations
+
+  var catalogPromise = null;
+
+  function loadCatalog() {
+    if (!catalogPromise) {
+      // The recommender is a module of its own (pkg/sottovoce_catalog.js), fetched with the
+      // catalog, so pages that never recommend never download it.
+      var moduleUrl = new URL("sottovoce_catalog.js", pkgUrl).href;
+      var mod = import(moduleUrl).then(function (m) { return m.default().then(function () { return m; }); });
+      var text = fetch(catalogUrl, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + catalogUrl + " failed: HTTP " + response.status);
+        return response.text();
+      });
+      catalogPromise = Promise.all([mod, text]).then(function (both) { return new both[0].Catalog(both[1]); });
+      catalogPromise.catch(function () { catalogPromise = null; }); // try again next time
+    }
+    return catalogPromise;
+  }
+
+  function formatPrice(price, lang) {
+    try {
+      return new Intl.NumberFormat(lang, { style: "currency", currency: price.currency }).format(price.amount);
+    } catch (e) {
+      return price.amount + " " + price.currency;
+    }
+  }
+
+  // Up to three product cards for `request` after the bot's answer: image, name, price in the
+  // visitor's format, stock, a link; catalog text goes in as text nodes only.
+  function showProducts(request, lang) {
+    return loadCatalog().then(function (catalog) {
+      var cards = catalog.rank(request, lang, 3);
+      if (!cards.length) return;
+      var list = el("ul", { class: "sv-products", "aria-label": STRINGS.products }, cards.map(function (p) {
+        var children = [];
+        var image = p.image && safeUrl(p.image);
+        if (image && /^https?:/.test(image)) children.push(el("img", { src: image, alt: "", class: "sv-product-image", loading: "lazy" }));
+        children.push(el("strong", { class: "sv-product-name" }, [String(p.name)]));
+        children.push(el("span", { class: "sv-product-price" }, [formatPrice(p.price, lang)]));
+        if (!p.in_stock) children.push(el("span", { class: "sv-product-stock" }, [STRINGS.outOfStock]));
+        var href = safeUrl(p.url);
+        if (href && /^https?:/.test(href)) {
+          children.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [STRINGS.viewProduct]));
+        }
+        return el("li", { class: "sv-product", "data-product": String(p.id) }, children);
+      }));
+      log.appendChild(list);
+      log.scrollTop = log.scrollHeight;
+      emit("products", { request: request, products: cards.map(function (p) { return p.id; }) });
+    }, function (error) {
+      console.warn("sottovoce: no product recommendations:", error && error.message || error);
+    });
   }
 
   // ---------------------------------------------------------------- what the bot remembers

@@ -152,8 +152,8 @@ impl LocaleIndex {
 
 /// The catalog indexed for one ranker's settings, per locale.
 #[derive(Debug)]
-pub struct Ranker<'c> {
-    catalog: &'c Catalog,
+pub struct Ranker {
+    catalog: Catalog,
     settings: RankSettings,
     /// locale → its index.
     locales: HashMap<String, LocaleIndex>,
@@ -170,9 +170,9 @@ pub struct Ranked {
     pub score: f32,
 }
 
-impl<'c> Ranker<'c> {
+impl Ranker {
     /// Indexes `catalog` for `settings`, once per locale its names use.
-    pub fn new(catalog: &'c Catalog, settings: RankSettings) -> Ranker<'c> {
+    pub fn new(catalog: Catalog, settings: RankSettings) -> Ranker {
         let mut locales: Vec<String> = catalog.products.iter().flat_map(|p| p.name.keys().cloned()).collect();
         locales.sort();
         locales.dedup();
@@ -186,6 +186,11 @@ impl<'c> Ranker<'c> {
             .collect();
         let entities = EntityExtractor::new(&[]).expect("the built-in entities compile");
         Ranker { catalog, settings, locales: index, default_locale, entities }
+    }
+
+    /// The catalog it ranks.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The products best first for `request` in `locale` (every product, scored; ties keep
@@ -529,14 +534,13 @@ mod tests {
         Catalog::from_jsonl(&rows.join("\n")).unwrap()
     }
 
-    fn top(ranker: &Ranker<'_>, request: &str, locale: &str) -> Vec<String> {
+    fn top(ranker: &Ranker, request: &str, locale: &str) -> Vec<String> {
         ranker.rank(request, locale).iter().take(2).map(|r| ranker.catalog.products[r.product].id.clone()).collect()
     }
 
     #[test]
     fn constraints_read_from_the_request_order_the_products() {
-        let catalog = catalog();
-        let ranker = Ranker::new(&catalog, RankSettings::default());
+        let ranker = Ranker::new(catalog(), RankSettings::default());
         assert_eq!(top(&ranker, "boots for women", "en")[0], "boot-w");
         assert_eq!(top(&ranker, "botas de hombre en talla 42", "es")[0], "boot-m");
         assert_eq!(top(&ranker, "una tienda para dos", "es")[0], "tent");

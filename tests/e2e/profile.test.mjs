@@ -4,29 +4,19 @@
 // and "Forget me" deletes everything the chat stored on the device.
 //
 // Run: make pkg cli && node --test tests/e2e/
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium, recordWidgetEvents, startServer, watchPage } from "./support.mjs";
+import { recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 describe("what the bot remembers", () => {
-  let server, browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const env = useServerAndBrowser();
 
   test("lists the name and the facts the definition allows, forgets one, then forgets everything", async () => {
-    const context = await browser.newContext({ locale: "en-US" });
+    const context = await env.browser.newContext({ locale: "en-US" });
     const page = await context.newPage();
     const watch = await watchPage(page);
     await recordWidgetEvents(page);
-    await page.goto(server.url);
+    await page.goto(env.server.url);
     await page.getByRole("button", { name: "Open chat" }).click();
     await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
     const textbox = page.getByRole("textbox", { name: "Message" });

@@ -147,7 +147,7 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
     let mut report = serde_json::Map::new();
     let mut table = Vec::new();
     for (name, settings) in rankers {
-        let ranker = Ranker::new(&catalog, settings);
+        let ranker = Ranker::new(catalog.clone(), settings);
         let mut all = Figures::default();
         let mut per_locale: BTreeMap<String, Figures> = BTreeMap::new();
         for q in &queries {

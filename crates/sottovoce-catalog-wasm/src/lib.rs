@@ -1,0 +1,101 @@
+//! Browser binding of sottovoce's product recommender: a [`Catalog`] class that reads the
+//! shop's catalog (JSONL) and ranks it for a visitor's request with the core's recommender
+//! (`sottovoce::Ranker`). A module of its own (`pkg/sottovoce_catalog.js`), so a page downloads
+//! the recommender's code with the catalog, the first time a turn recommends products, and the
+//! chat's own bundle stays as small as before. Like the chat binding it only translates.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A product recommended for a request: the catalog's row with its name and description in the request's locale. `url` is http: or https:; `image` is as the catalog gives it (check it before use). */
+export interface ProductCard {
+  id: string;
+  name: string;
+  description: string;
+  category: string;
+  price: { amount: number; currency: string };
+  url: string;
+  image: string | null;
+  in_stock: boolean;
+}
+
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ProductCard[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "ProductCard[]")]
+    pub type ProductCardsJs;
+}
+
+/// A product catalog (the JSONL format of `sottovoce::Catalog`), indexed once for ranking.
+#[wasm_bindgen]
+pub struct Catalog {
+    ranker: sottovoce::Ranker,
+}
+
+/// A product as the widget shows it: the catalog row in one locale.
+#[derive(Serialize)]
+struct ProductCard<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    category: &'a str,
+    price: &'a sottovoce::Price,
+    url: &'a str,
+    image: Option<&'a str>,
+    in_stock: bool,
+}
+
+#[wasm_bindgen]
+impl Catalog {
+    /// Reads and indexes the catalog in `text` (JSONL, one product per line).
+    ///
+    /// # Errors
+    /// The core's message naming the first bad line and field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> Result<Catalog, JsError> {
+        let catalog = sottovoce::Catalog::from_jsonl(text)?;
+        Ok(Catalog { ranker: sottovoce::Ranker::new(catalog, sottovoce::RankSettings::default()) })
+    }
+
+    /// The `limit` products that best fit `request` (the visitor's words, e.g. a turn's
+    /// `recommend`) in `locale`, best first; an out-of-stock product never comes before one in
+    /// stock.
+    ///
+    /// # Errors
+    /// Only if the cards cannot be converted (a bug).
+    pub fn rank(&self, request: &str, locale: &str, limit: usize) -> Result<ProductCardsJs, JsError> {
+        let lang = locale.split(['-', '_']).next().unwrap_or(locale);
+        let products = &self.ranker.catalog().products;
+        let cards: Vec<ProductCard<'_>> = self
+            .ranker
+            .rank(request, locale)
+            .into_iter()
+            .filter(|r| r.score > 0.0)
+            .take(limit)
+            .map(|r| {
+                let p = &products[r.product];
+                ProductCard {
+                    id: &p.id,
+                    name: p.name_in(lang),
+                    description: p.description.get(lang).or_else(|| p.description.values().next()).map_or("", String::as_str),
+                    category: &p.category,
+                    price: &p.price,
+                    url: &p.url,
+                    image: p.image.as_deref(),
+                    in_stock: p.in_stock,
+                }
+            })
+            .collect();
+        to_js(&cards)
+    }
+}
+
+/// Converts to a plain JavaScript value with serde-wasm-bindgen's JSON-compatible settings.
+fn to_js<T: Serialize + ?Sized, J: JsCast>(value: &T) -> Result<J, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map(JsCast::unchecked_into).map_err(|e| JsError::new(&e.to_string()))
+}

@@ -1,0 +1,84 @@
+// End to end: product recommendations in the widget (issue 11, items 3-4), in headless Chromium
+// on the demo page. The demo bot's product_availability intent has the `recommend` action, so
+// "do you have ...?" answers, then the widget fetches the shop's catalog (data-catalog, once)
+// and shows the best products ranked in the page by the core's recommender.
+//
+// Run: make pkg cli && node --test tests/e2e/
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
+
+const catalog = readFileSync(join(ROOT, "www/catalog/cumbre.jsonl"), "utf8");
+
+describe("product recommendations", () => {
+  const env = useServerAndBrowser();
+
+  async function openChat(locale, routeCatalog) {
+    const context = await env.browser.newContext({ locale });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    let fetches = 0;
+    await page.route("**/catalog/cumbre.jsonl", async (route) => {
+      fetches += 1;
+      return routeCatalog ? route.fulfill({ status: 200, contentType: "application/x-ndjson", body: routeCatalog }) : route.continue();
+    });
+    await page.goto(env.server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    const textbox = page.getByRole("textbox", { name: "Message" });
+    async function ask(text) {
+      await textbox.fill(text);
+      await textbox.press("Enter");
+    }
+    return { context, page, watch, ask, fetches: () => fetches };
+  }
+
+  test("an availability question is answered with cards: name, price in the visitor's format, link", async () => {
+    const { context, page, watch, ask, fetches } = await openChat("en-US");
+    assert.equal(fetches(), 0, "the catalog waits until a recommendation is needed");
+    await ask("do you have waterproof hiking boots for women?");
+    const products = page.getByRole("list", { name: "Products" });
+    await products.waitFor({ timeout: 10_000 });
+    const cards = products.getByRole("listitem");
+    assert.equal(await cards.count(), 3);
+    const first = await cards.first().textContent();
+    assert.match(first, /boots/i);
+    assert.match(first, /€\d+\.\d\d/, "EUR in en-US: €189.00");
+    const href = await cards.first().getByRole("link", { name: "View product" }).getAttribute("href");
+    assert.match(href, /^https:\/\/cumbre\.example\/p\//);
+    const ids = await page.evaluate(() => [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-product")].map((li) => li.dataset.product));
+    assert.ok(ids.every((id) => !id.endsWith("-m")), `no men's product first for a women's request: ${ids}`);
+    await ask("do you sell tents?");
+    await products.nth(0).waitFor();
+    await page.waitForFunction(() => document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products").length === 2);
+    assert.equal(fetches(), 1, "fetched once");
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
+  test("catalog text with markup is shown as text, and a bad URL gets no link", async () => {
+    const hostile = JSON.stringify({
+      id: "x-1", name: { en: "<img src=x onerror=\"window.__pwned=1\">Storm boots" }, description: { en: "<b>bold</b>" },
+      category: "hiking-boots", price: { amount: 99, currency: "EUR" }, url: "http://cumbre.example/p/x-1",
+      image: "javascript:alert(1)", in_stock: false, attributes: {},
+    });
+    // Tents beside it, so the out-of-stock boots are the only match (in-stock ones would rank first).
+    const tents = catalog.split("\n").filter((l) => l.includes('"category": "tents"')).join("\n");
+    const { context, page, watch, ask } = await openChat("es-ES", tents + "\n" + hostile + "\n");
+    await ask("¿tienen las botas storm en stock?");
+    // The widget's own words follow the page (<html lang="en">); the prices, the visitor's locale.
+    const products = page.getByRole("list", { name: "Products" });
+    await products.waitFor({ timeout: 10_000 });
+    const card = products.locator('[data-product="x-1"]');
+    assert.equal(await card.locator(".sv-product-name").textContent(), "<img src=x onerror=\"window.__pwned=1\">Storm boots");
+    assert.equal(await card.locator("img").count(), 0, "a javascript: image is not loaded");
+    assert.match(await card.textContent(), /Out of stock/);
+    assert.match(await card.textContent(), /99,00\s€/, "EUR in es-ES: 99,00 €");
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+});
