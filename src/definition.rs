@@ -366,19 +366,15 @@ pub struct SlotDef {
     pub prompt: String,
     /// Message id said when the answer is not a valid value (then the prompt is repeated).
     pub invalid: String,
-    /// Tries before the form gives up.
-    #[serde(default = "default_max_tries")]
-    pub max_tries: u8,
+    /// Tries before the form gives up; `None` is the dialogue settings' `slot_tries` (3).
+    #[serde(default)]
+    pub max_tries: Option<u8>,
     /// Allowed values (normalised entity values, compared ignoring case); empty allows any.
     #[serde(default)]
     pub values: Vec<String>,
     /// A regular expression (regex-lite) the whole value must match, e.g. `^CU-\\d{6}$`.
     #[serde(default)]
     pub pattern: Option<String>,
-}
-
-fn default_max_tries() -> u8 {
-    3
 }
 
 /// The fallback: said when no intent is confident enough.

@@ -253,7 +253,9 @@ fn every_field_the_parser_writes_is_in_the_schema() {
         locale_confidence: Some(0.6),
         locale_min_words: Some(3),
         new_visit_after_min: Some(60),
+        slot_tries: Some(4),
     });
+    def.profile = Some(sottovoce::definition::ProfileDef { remember: vec!["number".into()], days: Some(7) });
     // Serializing with every optional field present, through the Rust types themselves.
     let mut value: Value = serde_json::from_str(&def.to_json()).unwrap();
     value["intents"][0]["form"] = json!("track_order");

@@ -55,6 +55,9 @@ pub struct DialogueSettings {
     /// Minutes away after which the visitor's next turn starts a new visit: counted, and
     /// greeted again (by name when known). Default 30.
     pub new_visit_after_min: u16,
+    /// Failed answers to a form slot before the form gives up, for a slot that sets no
+    /// `max_tries`. Default 3.
+    pub slot_tries: u8,
 }
 
 impl DialogueSettings {
@@ -73,6 +76,7 @@ impl DialogueSettings {
         locale_confidence: 0.75,
         locale_min_words: 2,
         new_visit_after_min: 30,
+        slot_tries: 3,
     };
 }
 
@@ -122,6 +126,9 @@ pub struct DialogueSettingsDef {
     /// [`DialogueSettings::new_visit_after_min`], in [1, 10080] (a week).
     #[serde(default)]
     pub new_visit_after_min: Option<u16>,
+    /// [`DialogueSettings::slot_tries`], in [1, 20].
+    #[serde(default)]
+    pub slot_tries: Option<u8>,
 }
 
 /// A count field's allowed range: (JSON name, value, least, most).
@@ -129,7 +136,7 @@ pub(crate) type CountRange = (&'static str, Option<u8>, u8, u8);
 
 impl DialogueSettingsDef {
     /// Every count field with its allowed range, for validation.
-    pub(crate) fn counts(&self) -> [CountRange; 7] {
+    pub(crate) fn counts(&self) -> [CountRange; 8] {
         [
             ("context_turns", self.context_turns, 1, 255),
             ("memory_turns", self.memory_turns, 1, 255),
@@ -138,6 +145,7 @@ impl DialogueSettingsDef {
             ("negatives_before_offer", self.negatives_before_offer, 1, 20),
             ("fallbacks_before_offer", self.fallbacks_before_offer, 1, 20),
             ("locale_min_words", self.locale_min_words, 1, 50),
+            ("slot_tries", self.slot_tries, 1, 20),
         ]
     }
 
@@ -165,6 +173,7 @@ impl DialogueSettingsDef {
             locale_confidence: self.locale_confidence.unwrap_or(base.locale_confidence),
             locale_min_words: self.locale_min_words.unwrap_or(base.locale_min_words),
             new_visit_after_min: self.new_visit_after_min.unwrap_or(base.new_visit_after_min),
+            slot_tries: self.slot_tries.unwrap_or(base.slot_tries),
         }
     }
 }

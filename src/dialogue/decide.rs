@@ -394,7 +394,7 @@ fn decide_form<'d>(
         return Some(FormStep::ConfirmAgain { slots: active.slots.clone() });
     };
     let tries = tries.saturating_add(1);
-    Some(if tries >= slot.max_tries {
+    Some(if tries >= slot.max_tries.unwrap_or(bot.domain.settings.slot_tries) {
         FormStep::GiveUp
     } else {
         FormStep::Reprompt { slot, tries, slots: active.slots.clone() }
@@ -726,6 +726,24 @@ mod tests {
             Decision::Act { act: Act::Fallback { suggestions }, .. } => assert!(suggestions.contains(&human), "{suggestions:?}"),
             other => panic!("expected the fallback, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_slot_without_max_tries_gives_up_after_the_settings_slot_tries() {
+        let mut def = mini().definition().clone();
+        def.forms[0].slots[0].max_tries = None;
+        def.dialogue = Some(crate::definition::DialogueSettingsDef { slot_tries: Some(2), ..Default::default() });
+        let bot = Bot::train(def).expect("mini bot trains");
+        let mut state = bot.new_state("en", 1, 0);
+        let asking = |tries| ActiveForm {
+            name: "track_order".into(),
+            slots: Values::new(),
+            phase: FormPhase::Asking { slot: "order_number".into(), tries },
+        };
+        state.form = Some(asking(0));
+        assert!(matches!(decide(&bot, &state, &heard(&bot, "blorp", None, &[])), Decision::Form { step: FormStep::Reprompt { .. }, .. }));
+        state.form = Some(asking(1));
+        assert!(matches!(decide(&bot, &state, &heard(&bot, "blorp", None, &[])), Decision::Form { step: FormStep::GiveUp, .. }));
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             }
             c.message_id(&format!("{sp}.prompt"), &slot.prompt);
             c.message_id(&format!("{sp}.invalid"), &slot.invalid);
-            if slot.max_tries == 0 {
+            if slot.max_tries == Some(0) {
                 c.problem(format!("{sp}.max_tries"), "must be at least 1");
             }
             if let Some(pattern) = &slot.pattern {
