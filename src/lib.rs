@@ -115,7 +115,7 @@ pub use catalog::rank::{RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
-pub use definition::{BotDefinition, DefinitionError};
+pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef};
 pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
