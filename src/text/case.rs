@@ -231,6 +231,32 @@ mod tests {
         }
     }
 
+    /// The core reaches no std case conversion (they would bring std's tables back into the
+    /// wasm); test code may, to compare.
+    #[test]
+    fn the_core_calls_no_std_case_conversion() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("text/case.rs") && !path.ends_with("case/case_table.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Unit tests sit at the end of a file, after `#[cfg(test)]`.
+                    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                    for needle in [".to_lowercase()", ".to_uppercase()", "char::to_lowercase", "char::to_uppercase"] {
+                        if code.contains(needle) {
+                            found.push(format!("{}: {needle}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut found);
+        assert!(found.is_empty(), "use sottovoce::text's case functions instead: {found:?}");
+    }
+
     /// Real words of the languages the widget serves and will serve, against std.
     #[test]
     fn words_case_as_std_does() {
