@@ -73,12 +73,12 @@ impl Product {
     /// number is its decimal text; a bool or a missing key is empty).
     pub fn attribute_values(&self, key: &str) -> Vec<String> {
         match self.attributes.get(key) {
-            Some(serde_json::Value::String(s)) => vec![s.to_lowercase()],
+            Some(serde_json::Value::String(s)) => vec![crate::text::to_lowercase(s)],
             Some(serde_json::Value::Number(n)) => vec![n.to_string()],
             Some(serde_json::Value::Array(items)) => items
                 .iter()
                 .filter_map(|v| match v {
-                    serde_json::Value::String(s) => Some(s.to_lowercase()),
+                    serde_json::Value::String(s) => Some(crate::text::to_lowercase(s)),
                     serde_json::Value::Number(n) => Some(n.to_string()),
                     _ => None,
                 })

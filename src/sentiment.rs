@@ -116,7 +116,10 @@ fn entries(text: &'static str) -> Vec<(&'static str, f32)> {
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let (w, v) = l.split_once('\t')?;
-            Some((w, v.trim().parse().ok()?))
+            // Parsed as f64 (which the entities and Fluent parse anyway) and narrowed: the same
+            // f32 for every valence in the lexicons (a test checks), without the wasm carrying
+            // std's f32 parser as well.
+            Some((w, v.trim().parse::<f64>().ok()? as f32))
         })
         .collect();
     // Stable: the first line of a word stays first, and dedup keeps it.
@@ -183,6 +186,17 @@ pub fn score_utterance(utterance: &Utterance<'_>, locale: &str) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn valences_read_as_f64_are_the_f32_values() {
+        for text in [EN, ES] {
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let Some((_, v)) = line.split_once('\t') else { continue };
+                let v = v.trim();
+                assert_eq!(v.parse::<f64>().ok().map(|x| x as f32), v.parse::<f32>().ok(), "{line}");
+            }
+        }
+    }
 
     #[test]
     fn lexicons_parse() {

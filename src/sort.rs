@@ -1,10 +1,11 @@
 //! One stable sort for the whole core, to keep the wasm bundle small.
 //!
 //! Every `slice::sort_by` call with a new element type or closure makes the compiler emit its own
-//! copy of std's driftsort (about 3-5 KB of wasm each). Here std's stable `sort_by` is
-//! instantiated once, on a permutation of `u32` indices with a `&dyn` comparator; the generic
-//! [`sort_by`] only computes that permutation and applies it with swaps. Equal elements keep
-//! their order, exactly as with `slice::sort_by`.
+//! copy of std's driftsort (about 3-5 KB of wasm each). Here one merge sort is compiled once, on
+//! a permutation of `u32` indices with a `&dyn` comparator; the generic [`sort_by`] only
+//! computes that permutation and applies it with swaps. Equal elements keep their order, exactly
+//! as with `slice::sort_by`. [`sort_u32`] (a heapsort) sorts the hashed feature buckets of a
+//! message, where std's `sort_unstable` would bring its quicksort.
 
 use std::cmp::Ordering;
 
@@ -28,11 +29,69 @@ pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
 }
 
 /// The stable sorting permutation of `0..n` under `cmp` on indices: entry k is the index of the
-/// element that belongs at position k. The one instantiation of std's sort.
+/// element that belongs at position k. A bottom-up merge sort (n log n comparisons, one buffer
+/// of n indices): the core's one sort, written here so that the wasm carries no copy of std's
+/// driftsort for it.
 fn permutation(n: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<u32> {
-    let mut perm: Vec<u32> = (0..n as u32).collect();
-    perm.sort_by(|&a, &b| cmp(a as usize, b as usize));
-    perm
+    let mut a: Vec<u32> = (0..n as u32).collect();
+    let mut b = vec![0u32; n];
+    let mut width = 1;
+    while width < n {
+        let mut lo = 0;
+        while lo < n {
+            let mid = (lo + width).min(n);
+            let hi = (lo + 2 * width).min(n);
+            let (mut i, mut j, mut k) = (lo, mid, lo);
+            while i < mid && j < hi {
+                // The right run's element goes first only when strictly smaller: stable.
+                if cmp(a[j] as usize, a[i] as usize) == Ordering::Less {
+                    b[k] = a[j];
+                    j += 1;
+                } else {
+                    b[k] = a[i];
+                    i += 1;
+                }
+                k += 1;
+            }
+            b[k..k + (mid - i)].copy_from_slice(&a[i..mid]);
+            k += mid - i;
+            b[k..k + (hi - j)].copy_from_slice(&a[j..hi]);
+            lo = hi;
+        }
+        std::mem::swap(&mut a, &mut b);
+        width *= 2;
+    }
+    a
+}
+
+/// Sorts `v` ascending in place, like `v.sort_unstable()` (integers have no visible order
+/// among equals, so the result is the same): a heapsort, a few hundred bytes of wasm where
+/// std's pattern-defeating quicksort costs about 4 KiB. No allocation, O(n log n).
+pub(crate) fn sort_u32(v: &mut [u32]) {
+    fn sift_down(v: &mut [u32], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift_down(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }
 
 /// The swaps that turn `old` into `new` with `new[k] = old[perm[k]]`, cycle by cycle: along a
@@ -77,6 +136,19 @@ mod tests {
                 let mut std_sorted = ours.clone();
                 sort_by(&mut ours, |a, b| a.0.cmp(&b.0));
                 std_sorted.sort_by_key(|a| a.0);
+                assert_eq!(ours, std_sorted, "n={n} keys={keys} seed={seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn sort_u32_matches_std() {
+        for (n, keys) in [(0, 1), (1, 1), (2, 5), (3, 2), (17, 3), (100, 1000), (1000, 10), (1001, 1 << 31)] {
+            for seed in 0..5 {
+                let mut ours: Vec<u32> = pairs(n, seed, keys).into_iter().map(|p| p.0 as u32).collect();
+                let mut std_sorted = ours.clone();
+                sort_u32(&mut ours);
+                std_sorted.sort_unstable();
                 assert_eq!(ours, std_sorted, "n={n} keys={keys} seed={seed}");
             }
         }

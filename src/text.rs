@@ -17,6 +17,11 @@
 //!   lexicons (entities, sentiment), where "año" (year) and "ano" are different words and an
 //!   entry written with `ñ` must not match its accidental twin. The other accents fold alike.
 
+/// Lower- and uppercasing from one compact table, exactly as std's.
+mod case;
+
+pub use case::{lowercase_char, to_lowercase, to_uppercase, uppercase_char, CaseMap};
+
 /// FNV-1a's 64-bit offset basis (Fowler, Noll and Vo).
 pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 /// FNV-1a's 64-bit prime.
@@ -174,7 +179,7 @@ pub fn fold_word_into(word: &str, mode: Fold, out: &mut String) {
         out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
         return;
     }
-    for lc in word.chars().flat_map(char::to_lowercase) {
+    for lc in word.chars().flat_map(lowercase_char) {
         match fold(lc, mode) {
             Folded::Same(c) => out.push(c),
             Folded::Ascii(s) => out.push_str(s),
@@ -206,7 +211,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
         if is_apostrophe(c) {
             continue;
         }
-        for lc in c.to_lowercase() {
+        for lc in lowercase_char(c) {
             let folded = fold(lc, Fold::Loose);
             if matches!(folded, Folded::Break) {
                 pending_space = true;
@@ -262,7 +267,7 @@ pub struct Token {
     pub kind: TokenKind,
     /// The token as written.
     pub text: String,
-    /// Lowercased (`str::to_lowercase`), accents kept: the slot tagger's form.
+    /// Lowercased ([`to_lowercase`]), accents kept: the slot tagger's form.
     pub lower: String,
     /// Lowercased and folded [`Fold::KeepEnye`] (`Dieciséis` → `dieciseis`, `años` stays):
     /// the form word lists match.
@@ -293,9 +298,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             let text = &text[start_byte..end_byte];
             let folded = match kind {
                 TokenKind::Letters => fold_word(text, Fold::KeepEnye),
-                _ => text.to_lowercase(),
+                _ => to_lowercase(text),
             };
-            tokens.push(Token { start, end, kind, text: text.to_owned(), lower: text.to_lowercase(), folded });
+            tokens.push(Token { start, end, kind, text: text.to_owned(), lower: to_lowercase(text), folded });
         }
     };
     let mut n = 0;

@@ -561,7 +561,7 @@ pub(crate) fn negatives(bot: &Bot, negatives: u32, handoff: bool, offered: bool)
 
 /// The word after an unambiguous introduction ("my name is maria" → `maria`), any case.
 fn introduced_name(text: &str) -> Option<String> {
-    let lower = text.to_lowercase();
+    let lower = crate::text::to_lowercase(text);
     INTRODUCTIONS.iter().find_map(|intro| {
         let at = lower.find(intro)?;
         let before_ok = lower[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
@@ -590,7 +590,7 @@ fn capitalize_name(raw: &str) -> String {
         .map(|w| {
             let mut chars = w.chars();
             match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                Some(first) => crate::text::uppercase_char(first).chain(chars).collect::<String>(),
                 None => String::new(),
             }
         })

@@ -128,7 +128,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
 }
 
 fn joins(t: &Text<'_>, end: usize, start: usize) -> bool {
-    let gap: String = t.between(end, start).iter().collect::<String>().to_lowercase();
+    let gap: String = crate::text::to_lowercase(&t.between(end, start).iter().collect::<String>());
     matches!(gap.trim(), "" | "," | "and" | ", and" | "y" | ", y") && !gap.is_empty()
 }
 

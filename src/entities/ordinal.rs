@@ -50,7 +50,7 @@ pub(crate) fn ordinal_suffix_at(c: &[char], j: usize) -> Option<usize> {
         k += 1;
     }
     let len = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).count();
-    let suffix: String = c[k..k + len].iter().flat_map(|c| c.to_lowercase()).collect();
+    let suffix: String = c[k..k + len].iter().flat_map(|&c| crate::text::lowercase_char(c)).collect();
     let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o");
     ok.then_some(k + len - j)
 }

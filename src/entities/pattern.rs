@@ -25,7 +25,7 @@ impl Pattern {
             if m.as_str().is_empty() {
                 continue;
             }
-            let value = if self.uppercase { m.as_str().to_uppercase() } else { m.as_str().to_string() };
+            let value = if self.uppercase { crate::text::to_uppercase(m.as_str()) } else { m.as_str().to_string() };
             out.push(t.entity(&self.name, value, t.char_at(m.start()), t.char_at(m.end())));
         }
     }

@@ -63,13 +63,13 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-') && !l.starts_with('-') && !l.ends_with('-'))
             && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
         let bare = scheme == 0 && !at(i, "www.");
-        let tld = labels.last().map(|l| l.to_lowercase()).unwrap_or_default();
+        let tld = labels.last().map(|l| crate::text::to_lowercase(l)).unwrap_or_default();
         if !valid_host || (bare && !BARE_TLDS.contains(&tld.as_str())) || body.contains('@') {
             i = end.max(i + 1);
             continue;
         }
         let scheme_text = if scheme == 0 { "https://".to_string() } else { lower[i..i + scheme].iter().collect() };
-        let value = format!("{scheme_text}{}{}", host.to_lowercase(), &body[host_end..]);
+        let value = format!("{scheme_text}{}{}", crate::text::to_lowercase(host), &body[host_end..]);
         found.push(t.entity("url", value, i, end));
         i = end;
     }

@@ -191,7 +191,7 @@ fn push_block(buckets: &mut [u32], norm: f32, out: &mut Vec<(u32, f32)>) {
     if buckets.is_empty() || norm <= 0.0 {
         return;
     }
-    buckets.sort_unstable();
+    crate::sort::sort_u32(buckets);
     let start = out.len();
     let mut sum_sq = 0.0f32;
     let mut i = 0;
