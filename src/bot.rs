@@ -17,7 +17,7 @@ use crate::nlu::TrainOptions;
 use crate::slots::SlotTagger;
 #[cfg(feature = "train")]
 use crate::slots::{SlotExample, SlotSpan, SlotTrainOptions};
-use crate::state::{ConversationState, Profile, STATE_VERSION};
+use crate::state::{ConversationState, Customer, Profile, STATE_VERSION};
 
 /// Why a bot could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +250,17 @@ impl Bot {
         self.domain.threshold
     }
 
+    /// The site says who the logged-in visitor is (`sottovoce.identify`): their customer
+    /// record, orders included, is kept in `state`'s profile (replacing an earlier one), their
+    /// name becomes the visitor's name unless the visitor gave one, and form slots with
+    /// `from_site` take their orders instead of asking.
+    pub fn identify(&self, state: &mut ConversationState, customer: Customer) {
+        if state.profile.name.is_none() {
+            state.profile.name = customer.name.clone().filter(|n| !n.trim().is_empty());
+        }
+        state.profile.customer = Some(customer);
+    }
+
     /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
     /// supported locale is chosen. `seed` drives reply variation; `now_ms` is the current time.
     pub fn new_state(&self, locale_hint: &str, seed: u64, now_ms: u64) -> ConversationState {
@@ -268,7 +279,15 @@ impl Bot {
             bot_id: self.domain.definition.id.clone(),
             transcript: Vec::new(),
             form: None,
-            profile: Profile { name: None, locale, visits: 0, first_seen_ms: now_ms, last_seen_ms: now_ms, facts: Vec::new() },
+            profile: Profile {
+                name: None,
+                locale,
+                visits: 0,
+                first_seen_ms: now_ms,
+                last_seen_ms: now_ms,
+                facts: Vec::new(),
+                customer: None,
+            },
             rng: seed,
             fallbacks_in_a_row: 0,
             topic: None,
@@ -630,5 +649,53 @@ mod profile_tests {
             }
             other => panic!("expected two problems, got {other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod identify_tests {
+    use super::*;
+    use crate::state::Order;
+
+    fn order(id: &str, status: &str, placed_at: &str, item: &str) -> Order {
+        Order {
+            id: id.into(),
+            status: status.into(),
+            placed_at: Some(placed_at.into()),
+            items: vec![item.into()],
+            tracking_url: None,
+        }
+    }
+
+    #[test]
+    fn a_logged_in_customer_is_not_asked_for_an_order_number_the_site_knows() {
+        let bot = Bot::from_json(include_str!("../www/bots/store.json")).expect("store bot trains");
+        let customer = Customer {
+            id: "c-42".into(),
+            name: Some("Lucía".into()),
+            email: None,
+            locale: None,
+            traits: Default::default(),
+            orders: vec![
+                order("CU-111111", "delivered", "2026-11-01", "Ridgeline Rain Shell jacket"),
+                order("CU-222222", "shipped", "2026-11-20", "Cordillera Mid boots"),
+            ],
+        };
+        let ask = |text: &str| {
+            let mut state = bot.new_state("en", 1, 0);
+            bot.identify(&mut state, customer.clone());
+            assert_eq!(state.profile.name.as_deref(), Some("Lucía"));
+            let turn = bot.respond(&mut state, Input::Text { text: text.into() }, TurnContext::utc(1_000));
+            (turn.messages[0].text.clone(), state.form.is_none())
+        };
+        let (text, closed) = ask("where is my order?");
+        assert!(text.starts_with("Your order CU-222222 is shipped."), "the newest order: {text}");
+        assert!(closed, "nothing left to ask");
+        let (text, _) = ask("where is my jacket order?");
+        assert!(text.starts_with("Your order CU-111111 is delivered."), "the order with the jacket: {text}");
+        // Without identify, the number is asked for as before.
+        let mut state = bot.new_state("en", 1, 0);
+        let turn = bot.respond(&mut state, Input::Text { text: "where is my order?".into() }, TurnContext::utc(1_000));
+        assert_eq!(turn.messages[0].id, "track-order-prompt");
     }
 }

@@ -375,7 +375,24 @@ pub struct SlotDef {
     /// A regular expression (regex-lite) the whole value must match, e.g. `^CU-\\d{6}$`.
     #[serde(default)]
     pub pattern: Option<String>,
+    /// Fill the slot from what the site told the widget about a logged-in customer
+    /// (`identify`) instead of asking, when it can.
+    #[serde(default)]
+    pub from_site: Option<SiteValue>,
 }
+
+/// What a form slot can take from the site's customer data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteValue {
+    /// An order's id: the order whose items the visitor named ("did my jacket ship?"), else
+    /// the newest. The form's messages also get `$site_order_status` (the order's status, or
+    /// `none` when the value did not come from the site).
+    Order,
+}
+
+/// The Fluent variable a form with a [`SiteValue::Order`] slot gets: the order's status.
+pub const SITE_ORDER_STATUS: &str = "site_order_status";
 
 /// The fallback: said when no intent is confident enough.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -674,6 +674,7 @@ mod tests {
                 first_seen_ms: 5,
                 last_seen_ms: 9,
                 facts: Vec::new(),
+                customer: None,
             },
             rng: 42,
             fallbacks_in_a_row: 0,

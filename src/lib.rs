@@ -115,11 +115,11 @@ pub use catalog::rank::{RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
-pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef};
+pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue};
 pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{
-    ConversationState, Fact, FactSource, Memory, MemoryEntry, MemorySource, Profile, Speaker, StateError, Topic, TranscriptEntry,
+    ConversationState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, Order, Profile, Speaker, StateError, Topic, TranscriptEntry,
 };

@@ -240,6 +240,67 @@ pub struct Profile {
     /// oldest first, each until it expires; the visitor can see and remove each one.
     #[serde(default)]
     pub facts: Vec<Fact>,
+    /// The logged-in customer as the site described them (`identify`), if it did.
+    #[serde(default)]
+    pub customer: Option<Customer>,
+}
+
+/// A logged-in customer as the site knows them, passed in by the page (never sent anywhere
+/// but inside a consented escalation, and then only the fields the owner allows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The site's customer id.
+    pub id: String,
+    /// Their name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Their e-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Their preferred language (BCP 47).
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Free traits (`tier` = `gold`).
+    #[serde(default)]
+    pub traits: BTreeMap<String, String>,
+    /// Their orders.
+    #[serde(default)]
+    pub orders: Vec<Order>,
+}
+
+/// One of a [`Customer`]'s orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The order id as the visitor would type it (`CU-482913`).
+    pub id: String,
+    /// Its status in the site's words (`shipped`, `out for delivery`).
+    pub status: String,
+    /// When it was placed (ISO 8601, so later dates sort later).
+    #[serde(default)]
+    pub placed_at: Option<String>,
+    /// The names of its items.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// Its tracking page.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
+}
+
+impl Customer {
+    /// The order whose items name one of `products` (case-insensitive, either name inside
+    /// the other), else the newest by `placed_at` (the first listed when none has a date).
+    pub fn order_for(&self, products: &[&str]) -> Option<&Order> {
+        let lower = crate::text::to_lowercase;
+        let named = self.orders.iter().find(|o| {
+            o.items.iter().any(|item| {
+                let item = lower(item);
+                products.iter().map(|p| lower(p)).any(|p| !p.is_empty() && (item.contains(&p) || p.contains(&item)))
+            })
+        });
+        named.or_else(|| {
+            self.orders.iter().enumerate().max_by(|(i, a), (j, b)| a.placed_at.cmp(&b.placed_at).then(j.cmp(i))).map(|(_, o)| o)
+        })
+    }
 }
 
 /// Where a [`Fact`] came from.
@@ -402,6 +463,7 @@ mod tests {
                     at_ms: 1_780_000_000_000,
                     expires_ms: 1_782_592_000_000,
                 }],
+                customer: None,
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,

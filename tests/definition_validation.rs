@@ -219,6 +219,9 @@ fn shipped_bots_translate_every_message() {
             for slot in &form.slots {
                 args.insert(slot.name.clone(), "x".to_owned());
                 args.insert(slot.entity.clone(), "x".to_owned());
+                if slot.from_site.is_some() {
+                    args.insert(sottovoce::definition::SITE_ORDER_STATUS.to_owned(), "x".to_owned());
+                }
             }
         }
         let replies = sottovoce::replies::Replies::new(&def).unwrap();

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SlotDef, OUT_OF_SCOPE_INTENT};
+use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SiteValue, SlotDef, OUT_OF_SCOPE_INTENT, SITE_ORDER_STATUS};
 use crate::dialogue::Bot;
 use crate::entities::{Entity, BUILTIN_ENTITIES};
 use crate::state::{ActiveForm, ConversationState, FormPhase};
@@ -463,6 +463,27 @@ fn entity_led_intent<'d>(bot: &'d Bot, entities: &[Entity]) -> Option<&'d Intent
     })
 }
 
+/// Fills the empty slots of `form` that take an order from the site (`from_site: "order"`)
+/// with the logged-in customer's order the visitor means (the one whose items they named,
+/// else the newest), and sets [`SITE_ORDER_STATUS`] to that order's status; a number the
+/// visitor typed that is one of their orders gets its status too.
+fn from_site(state: &ConversationState, form: &FormDef, slots: &mut Values, entities: &[Entity]) {
+    let Some(customer) = &state.profile.customer else { return };
+    for slot in form.slots.iter().filter(|s| s.from_site == Some(SiteValue::Order)) {
+        let order = match slots.get(&slot.name) {
+            Some(typed) => customer.orders.iter().find(|o| o.id.eq_ignore_ascii_case(typed)),
+            None => {
+                let named: Vec<&str> = entities.iter().map(|e| e.value.as_str()).collect();
+                customer.order_for(&named)
+            }
+        };
+        if let Some(order) = order {
+            slots.insert(slot.name.clone(), order.id.clone());
+            slots.insert(SITE_ORDER_STATUS.to_owned(), order.status.clone());
+        }
+    }
+}
+
 /// Runs a recognised intent, on paper: the name to remember, the reply's values and context,
 /// the form it starts.
 fn decide_answer<'d>(
@@ -512,7 +533,8 @@ fn decide_answer<'d>(
         });
     }
     let form = intent.form.as_deref().and_then(|f| bot.domain.form(f)).map(|form| {
-        let slots = fill(bot, form, &Values::new(), false, entities).unwrap_or_default();
+        let mut slots = fill(bot, form, &Values::new(), false, entities).unwrap_or_default();
+        from_site(state, form, &mut slots, entities);
         let next = next_step(form, &slots, None);
         FormStart { form, slots, next }
     });

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::definition::{Action, FormDef, QuickReplyDef, ReplyDef};
-use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Values};
+use crate::definition::{Action, FormDef, QuickReplyDef, ReplyDef, SITE_ORDER_STATUS};
+use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Values, UNKNOWN};
 use crate::dialogue::{is_allowed_url, Bot, BotMessage, Link, QuickReply};
 use crate::state::ConversationState;
 
@@ -83,6 +83,12 @@ impl Bot {
                 ];
                 question.quick_replies = self.quick_replies(state, &buttons);
                 out.push(question);
+            }
+            FormNext::Done if form.slots.iter().any(|s| s.from_site.is_some()) && !slots.contains_key(SITE_ORDER_STATUS) => {
+                // The order's status is known only when the site gave it: `none` otherwise.
+                let mut slots = slots.clone();
+                slots.insert(SITE_ORDER_STATUS.to_owned(), UNKNOWN.to_owned());
+                out.push(self.reply(state, &form.done, &slots, negative))
             }
             FormNext::Done => out.push(self.reply(state, &form.done, slots, negative)),
         }
