@@ -344,11 +344,14 @@ impl Profile {
         self.facts.retain(|f| f.expires_ms > now_ms);
     }
 
-    /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`,
-    /// else the fact with this entity and value. Returns true when something was forgotten.
+    /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`, the
+    /// site's customer record when it is `"customer"`, else the fact with this entity and
+    /// value. Returns true when something was forgotten.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
-        if entity == "name" {
-            return self.name.take().is_some();
+        match entity {
+            "name" => return self.name.take().is_some(),
+            "customer" => return self.customer.take().is_some(),
+            _ => {}
         }
         let before = self.facts.len();
         self.facts.retain(|f| !(f.entity == entity && f.value == value));

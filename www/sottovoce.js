@@ -30,7 +30,8 @@
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
  * widget works under a CSP of `script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`.
  *
- * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on }.
+ * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on, identify }
+ * (identify(customer): the site's logged-in customer and orders, kept on the device only).
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
@@ -63,7 +64,8 @@
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
       forgottenServer: "Everything this site's chat stored about you on this device was deleted. Our support team still has the conversation you sent them; ask them there to delete it.",
       fact: function (f) {
-        var what = { name: "Your name", product: "You asked about", order_number: "Your order" }[f.entity] || f.entity;
+        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account" }[f.entity] || f.entity;
+        if (f.source === "site") return what + ": " + f.value + " (given by this site)";
         var when = f.at_ms ? " (said in chat, " + new Date(f.at_ms).toLocaleDateString("en") + ")" : " (said in chat)";
         return what + ": " + f.value + when;
       },
@@ -110,7 +112,8 @@
       forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
       forgottenServer: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo. Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
       fact: function (f) {
-        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido" }[f.entity] || f.entity;
+        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta" }[f.entity] || f.entity;
+        if (f.source === "site") return what + ": " + f.value + " (dato de este sitio)";
         var when = f.at_ms ? " (dicho en el chat, " + new Date(f.at_ms).toLocaleDateString("es") + ")" : " (dicho en el chat)";
         return what + ": " + f.value + when;
       },
@@ -825,6 +828,10 @@
   function showRemembered(c) {
     var profile = c.profile();
     var facts = (profile.name ? [{ entity: "name", value: profile.name, at_ms: null }] : []).concat(profile.facts || []);
+    if (profile.customer) {
+      var orders = (profile.customer.orders || []).map(function (o) { return o.id; }).join(", ");
+      facts.push({ entity: "customer", source: "site", value: (profile.customer.email || profile.customer.id) + (orders ? " · " + orders : "") });
+    }
     remembered.textContent = "";
     remembered.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.remembered]));
     remembered.appendChild(el("p", {}, [facts.length ? STRINGS.rememberedIntro : STRINGS.rememberedNothing]));
@@ -962,6 +969,9 @@
       close: function () { close(); },
       send: function (text) { return send(text); },
       reset: function () { return reset(); },
+      // The site says who its logged-in visitor is ({ id, name, email, locale, traits, orders:
+      // [{ id, status, placed_at, items, tracking_url }] }): kept on this device only.
+      identify: function (customer) { return start().then(function (c) { c.identify(customer); }); },
       on: on,
       configureEscalation: function (options) { configureEscalation(options); },
     }),

@@ -61,3 +61,33 @@ describe("what the bot remembers", () => {
     await context.close();
   });
 });
+
+describe("a customer the site identified", () => {
+  const env = useServerAndBrowser();
+
+  test("is answered from their orders without being asked, and sees the account in What I remember", async () => {
+    const context = await env.browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    await page.goto(env.server.url);
+    await page.evaluate(() => window.sottovoce.identify({
+      id: "c-42", name: "Lucía", email: "lucia@example.com",
+      orders: [
+        { id: "CU-111111", status: "delivered", placed_at: "2026-11-01", items: ["Ridgeline Rain Shell jacket"] },
+        { id: "CU-222222", status: "shipped", placed_at: "2026-11-20", items: ["Cordillera Mid boots"] },
+      ],
+    }));
+    await page.getByRole("button", { name: "Open chat" }).click();
+    const textbox = page.getByRole("textbox", { name: "Message" });
+    await textbox.fill("where is my order?");
+    await textbox.press("Enter");
+    await page.getByText("Your order CU-222222 is shipped.", { exact: false }).waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "What I remember" }).click();
+    const panel = page.getByRole("region", { name: "What I remember" });
+    await panel.getByText("Your account: lucia@example.com · CU-111111, CU-222222 (given by this site)").waitFor();
+    await panel.getByText("Your name: Lucía", { exact: false }).waitFor();
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+});

@@ -144,6 +144,16 @@ export interface EscalationView {
 /** Something the visitor said that the bot keeps (the bot definition's `profile` says which entities, and for how many days); times in ms since the Unix epoch. */
 export interface Fact { entity: string; value: string; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
 
+/** A logged-in customer as the site knows them: `sottovoce.identify(customer)`. Kept on the device only; it leaves it only inside a consented escalation, and then only the fields the owner allows. */
+export interface Customer {
+  id: string;
+  name?: string | null;
+  email?: string | null;
+  locale?: string | null;
+  traits?: Record<string, string>;
+  orders?: { id: string; status: string; placed_at?: string | null; items?: string[]; tracking_url?: string | null }[];
+}
+
 /** What the bot knows about the visitor: only what they said, plus visit counts. */
 export interface Profile {
   name: string | null;
@@ -152,6 +162,7 @@ export interface Profile {
   first_seen_ms: number;
   last_seen_ms: number;
   facts: Fact[];
+  customer: Customer | null;
 }
 "#;
 
@@ -175,6 +186,9 @@ extern "C" {
     /// `TranscriptEntry[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "TranscriptEntry[]")]
     pub type TranscriptJs;
+    /// `Customer` from JavaScript.
+    #[wasm_bindgen(typescript_type = "Customer")]
+    pub type CustomerJs;
     /// `Profile` for JavaScript.
     #[wasm_bindgen(typescript_type = "Profile")]
     pub type ProfileJs;
@@ -383,6 +397,18 @@ impl Chat {
             self.store.save(&self.state);
         }
         forgotten
+    }
+
+    /// The site says who the logged-in visitor is: their record and orders are kept with the
+    /// conversation, and an order question is answered from them instead of asking.
+    ///
+    /// # Errors
+    /// When `customer` does not have the `Customer` shape (the message names the field).
+    pub fn identify(&mut self, customer: CustomerJs) -> Result<(), JsError> {
+        let customer = from_js(&JsValue::from(customer)).map_err(|e| JsError::new(&format!("identify: {e}")))?;
+        self.bot.identify(&mut self.state, customer);
+        self.store.save(&self.state);
+        Ok(())
     }
 
     /// "Forget me": deletes everything this chat stored on the device (the conversation, the
