@@ -17,7 +17,10 @@ use crate::nlu::TrainOptions;
 use crate::slots::SlotTagger;
 #[cfg(feature = "train")]
 use crate::slots::{SlotExample, SlotSpan, SlotTrainOptions};
-use crate::state::{ConversationState, Customer, Profile, STATE_VERSION};
+use crate::state::{ConversationState, Customer, Fact, FactSource, Profile, STATE_VERSION};
+
+/// Browsing facts from the site ([`Bot::track`]) kept at most; the oldest goes first.
+pub const MAX_SITE_FACTS: usize = 20;
 
 /// Why a bot could not be built or loaded.
 #[derive(Debug, thiserror::Error)]
@@ -259,6 +262,41 @@ impl Bot {
             state.profile.name = customer.name.clone().filter(|n| !n.trim().is_empty());
         }
         state.profile.customer = Some(customer);
+    }
+
+    /// The site reports what the visitor does on its pages (`sottovoce.track`): `event` is
+    /// `product_view`, `add_to_cart` or `purchase` with the product's `name`, kept as a fact
+    /// (`viewed`, `in_cart`, `bought`; source: the site) for the definition's `profile` days,
+    /// newest last, at most [`MAX_SITE_FACTS`] of them. Other events, and every event for a
+    /// bot whose definition has no `profile`, are not kept. Returns true when it was kept.
+    pub fn track(&self, state: &mut ConversationState, event: &str, name: &str, now_ms: u64) -> bool {
+        let Some(profile) = &self.domain.definition.profile else { return false };
+        let entity = match event {
+            "product_view" => "viewed",
+            "add_to_cart" => "in_cart",
+            "purchase" => "bought",
+            _ => return false,
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return false;
+        }
+        let days = u64::from(profile.days.unwrap_or(crate::definition::DEFAULT_FACT_DAYS));
+        state.profile.remember(Fact {
+            entity: entity.to_owned(),
+            value: name.to_owned(),
+            source: FactSource::Site,
+            at_ms: now_ms,
+            expires_ms: now_ms.saturating_add(days * 24 * 60 * 60 * 1000),
+        });
+        let site = state.profile.facts.iter().filter(|f| f.source == FactSource::Site).count();
+        if site > MAX_SITE_FACTS {
+            let oldest = state.profile.facts.iter().position(|f| f.source == FactSource::Site);
+            if let Some(i) = oldest {
+                state.profile.facts.remove(i);
+            }
+        }
+        true
     }
 
     /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
@@ -629,6 +667,25 @@ mod profile_tests {
         // ...and gone once expired, at the next turn.
         say(&mut state, "when are you open", 3_000 + 2 * DAY_MS);
         assert!(state.profile.facts.is_empty(), "{:?}", state.profile.facts);
+    }
+
+    #[test]
+    fn the_sites_browsing_events_are_kept_as_site_facts_up_to_a_limit() {
+        let bot = bot(r#", "profile": { "remember": ["product"] }"#);
+        let mut state = bot.new_state("en", 1, 0);
+        assert!(bot.track(&mut state, "product_view", "Ridgeline Rain Shell", 5));
+        assert!(!bot.track(&mut state, "page_view", "/home", 6), "not a product event");
+        assert!(!bot.track(&mut state, "add_to_cart", "  ", 7), "no name");
+        let f = &state.profile.facts[0];
+        assert_eq!((f.entity.as_str(), f.value.as_str(), f.source), ("viewed", "Ridgeline Rain Shell", FactSource::Site));
+        assert_eq!(f.expires_ms, 5 + 30 * DAY_MS, "the default 30 days");
+        for i in 0..(MAX_SITE_FACTS + 5) {
+            bot.track(&mut state, "product_view", &format!("product {i}"), 10 + i as u64);
+        }
+        assert_eq!(state.profile.facts.len(), MAX_SITE_FACTS);
+        assert_eq!(state.profile.facts.last().unwrap().value, format!("product {}", MAX_SITE_FACTS + 4));
+        let plain = self::bot("");
+        assert!(!plain.track(&mut plain.new_state("en", 1, 0), "product_view", "x", 1), "no profile, nothing kept");
     }
 
     #[test]

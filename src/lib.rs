@@ -110,7 +110,7 @@ mod bot;
 /// One stable sort shared by every call site, so std's sort is compiled into the wasm once.
 mod sort;
 
-pub use bot::BotError;
+pub use bot::{BotError, MAX_SITE_FACTS};
 pub use catalog::rank::{RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;

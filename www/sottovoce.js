@@ -30,8 +30,9 @@
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
  * widget works under a CSP of `script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`.
  *
- * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on, identify }
- * (identify(customer): the site's logged-in customer and orders, kept on the device only).
+ * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on, identify,
+ * track } (identify(customer): the site's logged-in customer and orders; track(event, {name}):
+ * product views, cart and purchases; both kept on the device only).
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
@@ -64,7 +65,7 @@
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
       forgottenServer: "Everything this site's chat stored about you on this device was deleted. Our support team still has the conversation you sent them; ask them there to delete it.",
       fact: function (f) {
-        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account" }[f.entity] || f.entity;
+        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account", viewed: "You looked at", in_cart: "In your cart", bought: "You bought" }[f.entity] || f.entity;
         if (f.source === "site") return what + ": " + f.value + " (given by this site)";
         var when = f.at_ms ? " (said in chat, " + new Date(f.at_ms).toLocaleDateString("en") + ")" : " (said in chat)";
         return what + ": " + f.value + when;
@@ -112,7 +113,7 @@
       forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
       forgottenServer: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo. Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
       fact: function (f) {
-        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta" }[f.entity] || f.entity;
+        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta", viewed: "Miraste", in_cart: "En tu carrito", bought: "Compraste" }[f.entity] || f.entity;
         if (f.source === "site") return what + ": " + f.value + " (dato de este sitio)";
         var when = f.at_ms ? " (dicho en el chat, " + new Date(f.at_ms).toLocaleDateString("es") + ")" : " (dicho en el chat)";
         return what + ": " + f.value + when;
@@ -972,6 +973,11 @@
       // The site says who its logged-in visitor is ({ id, name, email, locale, traits, orders:
       // [{ id, status, placed_at, items, tracking_url }] }): kept on this device only.
       identify: function (customer) { return start().then(function (c) { c.identify(customer); }); },
+      // What the visitor does on the site: track("product_view" | "add_to_cart" | "purchase",
+      // { name }), kept on this device only (What I remember), for bots that keep a profile.
+      track: function (event, props) {
+        return start().then(function (c) { return c.track(String(event), String(props && props.name || ""), Date.now()); });
+      },
       on: on,
       configureEscalation: function (options) { configureEscalation(options); },
     }),

@@ -53,7 +53,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             continue;
         }
         let local = t.slice(start, at);
-        let domain = crate::text::to_lowercase(&t.slice(at + 1, end));
+        let domain = crate::text::to_lowercase(t.slice(at + 1, end));
         out.push(t.entity("email", format!("{local}@{domain}"), start, end));
     }
 }

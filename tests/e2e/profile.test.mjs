@@ -78,6 +78,7 @@ describe("a customer the site identified", () => {
         { id: "CU-222222", status: "shipped", placed_at: "2026-11-20", items: ["Cordillera Mid boots"] },
       ],
     }));
+    assert.equal(await page.evaluate(() => window.sottovoce.track("product_view", { name: "Talus 30 Daypack" })), true);
     await page.getByRole("button", { name: "Open chat" }).click();
     const textbox = page.getByRole("textbox", { name: "Message" });
     await textbox.fill("where is my order?");
@@ -87,6 +88,7 @@ describe("a customer the site identified", () => {
     const panel = page.getByRole("region", { name: "What I remember" });
     await panel.getByText("Your account: lucia@example.com · CU-111111, CU-222222 (given by this site)").waitFor();
     await panel.getByText("Your name: Lucía", { exact: false }).waitFor();
+    await panel.getByText("You looked at: Talus 30 Daypack (given by this site)").waitFor();
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });

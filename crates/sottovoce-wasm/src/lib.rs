@@ -411,6 +411,17 @@ impl Chat {
         Ok(())
     }
 
+    /// The site reports what the visitor did at `now`: `event` `product_view`, `add_to_cart` or
+    /// `purchase` with the product's `name` is kept on the device as a fact (see What I
+    /// remember) for a bot whose definition has a `profile`. Returns true when it was kept.
+    pub fn track(&mut self, event: &str, name: &str, now: f64) -> bool {
+        let kept = self.bot.track(&mut self.state, event, name, to_ms(now));
+        if kept {
+            self.store.save(&self.state);
+        }
+        kept
+    }
+
     /// "Forget me": deletes everything this chat stored on the device (the conversation, the
     /// profile, the escalation) and starts over at `now` without saving anything until the
     /// visitor writes again. Returns true when an escalation server received the conversation
