@@ -495,17 +495,23 @@
     });
   }
 
-  async function reset() {
-    var c = await start();
+  // Empties the panel after the conversation was forgotten: no buttons, stream, retries,
+  // offers or panels of the old one.
+  function clearView() {
     clearQuickReplies();
     unfollow();
     clearTimeout(pumpTimer);
     hideConsent();
     hideRemembered();
-    var greeting = c.reset(Date.now());
     renderEscalationStatus();
     log.textContent = "";
     quickReplyGroup = null;
+  }
+
+  async function reset() {
+    var c = await start();
+    var greeting = c.reset(Date.now());
+    clearView();
     showBotMessages(greeting);
     setStatus("");
   }
@@ -851,14 +857,7 @@
     var forgetMe = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.forgetMe]);
     forgetMe.addEventListener("click", function () {
       var serverHasCopy = c.forgetMe(Date.now());
-      clearQuickReplies();
-      unfollow();
-      clearTimeout(pumpTimer);
-      hideConsent();
-      hideRemembered();
-      renderEscalationStatus();
-      log.textContent = "";
-      quickReplyGroup = null;
+      clearView();
       try { window.localStorage.removeItem(uiKey); } catch (e) { /* storage blocked: nothing stored */ }
       setStatus(serverHasCopy ? STRINGS.forgottenServer : STRINGS.forgotten);
       emit("forget", { serverHasCopy: serverHasCopy });

@@ -381,11 +381,7 @@ impl Chat {
     /// # Errors
     /// Only if the messages cannot be converted (a bug).
     pub fn reset(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
-        self.store.clear();
-        self.escalation = None;
-        self.store.save_escalation(None);
-        let seed = self.state.next_random();
-        self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
+        self.forget_me(now);
         self.begin(now)
     }
 
