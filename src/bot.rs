@@ -47,6 +47,16 @@ pub enum BotError {
     },
 }
 
+#[cfg(feature = "train")]
+/// An example's plain text and slot spans (`[value](slot)` markup read); an example without
+/// markup, or whose markup is malformed (validation reports it), as it is.
+fn plain_example(e: &str) -> (String, Vec<SlotSpan>) {
+    match crate::slots::parse_markup(e) {
+        Ok(a) if e.contains('[') || e.contains('\\') => (a.text, a.spans),
+        _ => (e.to_owned(), Vec::new()),
+    }
+}
+
 impl Bot {
     /// Parses, validates and trains a bot from definition JSON (with the `train` feature).
     ///
@@ -108,10 +118,7 @@ impl Bot {
             for (locale, examples) in &intent.examples {
                 let l = definition.locales.iter().position(|x| x == locale).unwrap_or(0);
                 for e in examples {
-                    let (text, spans) = match crate::slots::parse_markup(e) {
-                        Ok(a) if e.contains('[') || e.contains('\\') => (a.text, a.spans),
-                        _ => (e.clone(), Vec::new()),
-                    };
+                    let (text, spans) = plain_example(e);
                     plain.push((text, spans, i, l));
                 }
             }
@@ -145,7 +152,7 @@ impl Bot {
         slots: Option<SlotTagger>,
     ) -> Result<Bot, BotError> {
         let domain = Domain::compile(definition, threshold).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { domain, intents, locales, slots })
+        Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0 })
     }
 
     /// Loads a compiled model file (see [`crate::model`]). The embedded definition is trusted
@@ -170,7 +177,8 @@ impl Bot {
         let m = model::decode_with_vectors(bytes, vectors)?;
         // Validated by `sottovoce build`, and without the examples validation asks for.
         let domain = Domain::build(m.definition, m.threshold).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots })
+        let model_hash = if m.parts.is_empty() { 0 } else { crate::text::fnv1a64(bytes) };
+        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots, missing: m.parts, model_hash })
     }
 
     /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
@@ -234,7 +242,66 @@ impl Bot {
             locales: self.locales.clone(),
             threshold: self.domain.threshold,
             slots: self.slots.clone(),
+            parts: self.missing.clone(),
         })
+    }
+
+    /// Encodes this bot as a model in parts ([`model::split`]): the common file, which a page
+    /// loads first ([`Bot::from_model`]), and one part per locale, added when a visitor needs
+    /// that locale ([`Bot::add_locale`]). Returns `(common file, [(locale, part file)])`.
+    ///
+    /// # Errors
+    /// [`ModelError::CannotSplit`] for a bot loaded from a model file (its examples, which
+    /// tell the locales' features apart, are not in it).
+    #[cfg(feature = "train")]
+    pub fn to_model_parts(&self) -> Result<(Vec<u8>, Vec<(String, Vec<u8>)>), ModelError> {
+        let def = &self.domain.definition;
+        let texts: Vec<Vec<String>> = def
+            .locales
+            .iter()
+            .map(|locale| {
+                def.intents
+                    .iter()
+                    .flat_map(|i| i.examples.get(locale).into_iter().flatten())
+                    .map(|e| plain_example(e).0)
+                    .collect()
+            })
+            .collect();
+        let examples: Vec<Vec<&str>> = texts.iter().map(|t| t.iter().map(String::as_str).collect()).collect();
+        let whole = model::decode_with_vectors(&self.to_model(), None).map_err(|e| ModelError::CannotSplit(e.to_string()))?;
+        model::split(&whole, &examples)
+    }
+
+    /// Adds a locale part of a model loaded in parts ([`Bot::to_model_parts`]): from then on
+    /// the bot recognises that locale's own phrasings fully and replies in it. Returns the
+    /// part's locale. Adding a part twice is an error and changes nothing.
+    ///
+    /// # Errors
+    /// [`ModelError::NotAModel`], [`ModelError::Format`] or [`ModelError::Corrupt`] for a
+    /// foreign or damaged file; [`ModelError::PartMismatch`] for a part of another model, of a
+    /// locale whose part is loaded already or that the bot does not have;
+    /// [`BotError::Definition`] if its messages do not compile.
+    pub fn add_locale(&mut self, bytes: &[u8]) -> Result<String, BotError> {
+        let part = model::decode_part(bytes)?;
+        let mismatch = || ModelError::PartMismatch { locale: part.locale.clone() };
+        let Some(at) = self.missing.iter().position(|l| *l == part.locale) else { return Err(mismatch().into()) };
+        if part.model != self.model_hash {
+            return Err(mismatch().into());
+        }
+        let mut intents = self.intents.clone();
+        intents.absorb(&part.intents).map_err(|_| mismatch())?;
+        let mut definition = self.domain.definition.clone();
+        definition.messages.insert(part.locale.clone(), part.messages);
+        self.domain = Domain::build(definition, self.domain.threshold).map_err(DefinitionError::Invalid)?;
+        self.intents = intents;
+        self.missing.remove(at);
+        Ok(part.locale)
+    }
+
+    /// The locales of a model loaded in parts whose part has not been added
+    /// ([`Bot::add_locale`]), in definition order; empty for a whole model.
+    pub fn missing_locales(&self) -> &[String] {
+        &self.missing
     }
 
     /// The slot tagger learned from the definition's `[value](slot)` markup, if any example
@@ -411,6 +478,38 @@ mod tests {
 
     fn mini() -> Bot {
         Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot trains")
+    }
+
+    #[test]
+    fn a_model_in_parts_loads_locale_by_locale_and_adds_up_to_the_whole() {
+        let bot = mini();
+        let whole = bot.to_model();
+        let (common, parts) = bot.to_model_parts().unwrap();
+        assert_eq!(parts.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["en", "es"]);
+        let total = common.len() + parts.iter().map(|(_, p)| p.len()).sum::<usize>();
+        assert!(total < whole.len() * 11 / 10 + 200, "parts {total} bytes against {} whole", whole.len());
+        let mut split = Bot::from_model(&common).unwrap();
+        assert_eq!(split.missing_locales(), ["en", "es"]);
+        assert_eq!(split.add_locale(&parts[1].1).unwrap(), "es");
+        assert_eq!(split.missing_locales(), ["en"]);
+        // A part twice, a part of another model, a model file instead of a part: typed errors,
+        // and the bot is unchanged.
+        let again = split.add_locale(&parts[1].1).unwrap_err();
+        assert!(matches!(again, BotError::Model(ModelError::PartMismatch { ref locale }) if locale == "es"), "{again}");
+        let other = Bot::from_json(&include_str!("../tests/fixtures/bots/mini.json").replace("where is my order", "where is my parcel"))
+            .unwrap()
+            .to_model_parts()
+            .unwrap();
+        assert!(matches!(split.add_locale(&other.1[0].1), Err(BotError::Model(ModelError::PartMismatch { .. }))));
+        assert!(matches!(split.add_locale(&whole), Err(BotError::Model(ModelError::NotAModel))));
+        assert_eq!(split.missing_locales(), ["en"]);
+        split.add_locale(&parts[0].1).unwrap();
+        assert!(split.missing_locales().is_empty());
+        assert_eq!(split.to_model(), whole, "common + every part = the whole model");
+        let loaded = Bot::from_model(&whole).unwrap();
+        for text in ["where is my order", "quiero hablar con una persona", "zzz"] {
+            assert_eq!(split.understand(text), loaded.understand(text), "{text}");
+        }
     }
 
     #[test]

@@ -66,6 +66,11 @@ pub struct Bot {
     /// Slot tagger learned from the definition's `[value](slot)` markup; `None` when no example
     /// is marked up.
     pub(crate) slots: Option<SlotTagger>,
+    /// Locales of a model loaded in parts whose part has not been added yet
+    /// ([`Bot::add_locale`](crate::Bot::add_locale)): the bot does not reply in them.
+    pub(crate) missing: Vec<String>,
+    /// FNV-1a 64 of the common model file, which its locale parts name; 0 for a whole model.
+    pub(crate) model_hash: u64,
 }
 
 /// The clock of one turn, passed in by the caller (the core reads no clock): the time and the

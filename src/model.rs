@@ -13,7 +13,11 @@
 //! tagger learned from the examples' markup; 3 records in each classifier the static word-vector
 //! table it was trained with, if any (its FNV-1a 64 hash, dimensions and weight; the table itself
 //! travels separately, see [`decode_with_vectors`](crate::model::decode_with_vectors)); 4 stores
-//! the definition in postcard instead of JSON text, without its examples. An older
+//! the definition in postcard instead of JSON text, without its examples; 5 lets a model
+//! travel in parts: a common file that names the locales it leaves out ([`Model::parts`]) and
+//! one [`LocalePart`] file per such locale (magic `SVP\0`), with that locale's messages and
+//! the intent weights only its examples use, so a visitor downloads the parts of their own
+//! language only ([`split`]). An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -29,7 +33,11 @@ use crate::slots::SlotTagger;
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 4;
+pub const MODEL_FORMAT: u16 = 5;
+
+/// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
+/// model file.
+pub const PART_MAGIC: &[u8; 4] = b"SVP\0";
 
 /// What a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +54,24 @@ pub struct Model {
     /// The slot tagger trained on the examples' `[value](slot)` markup (intent indices in
     /// definition order); `None` when no example is marked up.
     pub slots: Option<SlotTagger>,
+    /// The locales whose messages and own intent weights travel in [`LocalePart`] files
+    /// instead of this one (in definition order); empty for a whole model.
+    pub parts: Vec<String>,
+}
+
+/// One locale's share of a model split by [`split`]: its messages and the intent weights of
+/// the feature buckets that only its examples use. Added to the common model with
+/// [`crate::Bot::add_locale`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocalePart {
+    /// The locale (BCP 47, one of the definition's).
+    pub locale: String,
+    /// FNV-1a 64 of the common model file this part belongs to (its whole bytes).
+    pub model: u64,
+    /// The locale's messages (id → Fluent pattern), as in the definition's `messages`.
+    pub messages: std::collections::BTreeMap<String, String>,
+    /// The intent classifier's rows this locale adds ([`IntentClassifier::absorb`]).
+    pub intents: IntentClassifier,
 }
 
 /// Why a model file could not be read.
@@ -74,6 +100,15 @@ pub enum ModelError {
         /// Its dimensions.
         dim: usize,
     },
+    /// A locale part file does not belong to the model it is added to.
+    #[error("model part for locale `{locale}` belongs to another model file (rebuild both with `sottovoce build --split`)")]
+    PartMismatch {
+        /// The part's locale.
+        locale: String,
+    },
+    /// The model cannot be split: it has no examples to tell the locales' features apart.
+    #[error("cannot split the model by locale: {0}")]
+    CannotSplit(String),
     /// The model was trained with another word-vector table than the one given.
     #[error("model file: {0}")]
     Vectors(#[from] NluError),
@@ -92,6 +127,61 @@ pub fn encode(model: &Model) -> Vec<u8> {
     let body = postcard::to_allocvec(model).expect("model serializes");
     out.extend_from_slice(&body);
     out
+}
+
+/// Encodes a locale part into its file format (`SVP\0`, the format version, postcard).
+pub fn encode_part(part: &LocalePart) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.extend_from_slice(PART_MAGIC);
+    out.extend_from_slice(&MODEL_FORMAT.to_le_bytes());
+    out.extend_from_slice(&postcard::to_allocvec(part).expect("model part serializes"));
+    out
+}
+
+/// Decodes a locale part file.
+///
+/// # Errors
+/// [`ModelError::NotAModel`] without the `SVP\0` magic, [`ModelError::Format`] for another
+/// version, [`ModelError::Corrupt`] for a damaged body.
+pub fn decode_part(bytes: &[u8]) -> Result<LocalePart, ModelError> {
+    if !bytes.starts_with(PART_MAGIC) {
+        return Err(ModelError::NotAModel);
+    }
+    postcard::from_bytes(check_version(bytes)?).map_err(|e| ModelError::Corrupt(e.to_string()))
+}
+
+/// Splits a whole model into the common file and one part file per locale, given every
+/// locale's training texts (`examples[i]` for `model.definition.locales[i]`, plain text
+/// without slot markup). The common file keeps the definition without any locale's messages,
+/// the locale classifier, the slot tagger and the intent weights of buckets that several
+/// locales' examples share; each part gets its locale's messages and the weights of the
+/// buckets only its examples have. Common file plus all parts scores exactly as the whole.
+///
+/// Returns `(common file bytes, [(locale, part file bytes)])`.
+///
+/// # Errors
+/// [`ModelError::CannotSplit`] when the model is already split or a locale has no examples.
+pub fn split(model: &Model, examples: &[Vec<&str>]) -> Result<(Vec<u8>, Vec<(String, Vec<u8>)>), ModelError> {
+    let locales = &model.definition.locales;
+    if !model.parts.is_empty() {
+        return Err(ModelError::CannotSplit("it is split already".into()));
+    }
+    if examples.len() != locales.len() || examples.iter().any(Vec::is_empty) {
+        return Err(ModelError::CannotSplit("every locale needs its training examples".into()));
+    }
+    let mut common = model.clone();
+    let mut parts = Vec::new();
+    for (i, locale) in locales.iter().enumerate() {
+        let others: Vec<&str> = examples.iter().enumerate().filter(|&(j, _)| j != i).flat_map(|(_, e)| e.iter().copied()).collect();
+        let intents = common.intents.split_off(&examples[i], &others);
+        let messages = common.definition.messages.remove(locale).unwrap_or_default();
+        parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents });
+    }
+    common.parts = locales.clone();
+    let bytes = encode(&common);
+    let hash = crate::text::fnv1a64(&bytes);
+    let parts = parts.into_iter().map(|p| (p.locale.clone(), encode_part(&LocalePart { model: hash, ..p }))).collect();
+    Ok((bytes, parts))
 }
 
 /// Decodes a model file whose classifiers need no word-vector table.
@@ -128,6 +218,11 @@ fn decode_body(bytes: &[u8]) -> Result<Model, ModelError> {
     if !is_model(bytes) {
         return Err(ModelError::NotAModel);
     }
+    postcard::from_bytes(check_version(bytes)?).map_err(|e| ModelError::Corrupt(e.to_string()))
+}
+
+/// The body after a model or part file's 6-byte header, if its version is [`MODEL_FORMAT`].
+fn check_version(bytes: &[u8]) -> Result<&[u8], ModelError> {
     let version = bytes
         .get(4..6)
         .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -135,7 +230,7 @@ fn decode_body(bytes: &[u8]) -> Result<Model, ModelError> {
     if version != MODEL_FORMAT {
         return Err(ModelError::Format { found: version, expected: MODEL_FORMAT });
     }
-    postcard::from_bytes(&bytes[6..]).map_err(|e| ModelError::Corrupt(e.to_string()))
+    Ok(&bytes[6..])
 }
 
 #[cfg(test)]
@@ -161,6 +256,7 @@ mod tests {
             locales: IntentClassifier::train(&[("hello", 0), ("hola", 1)], 2, &options),
             threshold: 0.35,
             slots: None,
+            parts: Vec::new(),
         }
     }
 

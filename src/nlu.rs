@@ -52,6 +52,9 @@ pub enum NluError {
     /// The serialized classifier is internally inconsistent (truncated, edited or damaged).
     #[error("classifier data is damaged: {0}")]
     Corrupt(String),
+    /// A part of a split model does not belong to the classifier it was added to.
+    #[error("this model part does not belong to the model loaded: {0}")]
+    PartMismatch(String),
     /// The classifier was trained with a static vector table other than the one given.
     #[error("the classifier was trained with word-vector table {expected:016x} ({expected_dim} dimensions), not {found:016x} ({found_dim} dimensions)")]
     VectorsMismatch {
@@ -338,6 +341,38 @@ impl IntentClassifier {
     /// [`Utterance::normalized`] text instead of normalising it again.
     pub fn predict_utterance(&self, utterance: &Utterance<'_>) -> Vec<f32> {
         self.probabilities(utterance.normalized())
+    }
+
+    /// Splits the classifier for a model file in parts ([`crate::model`]): the weights of the
+    /// feature buckets that occur in `texts` and in no text of `others` move to the returned
+    /// part (same labels and configuration), the rest stay. Texts are normalised as in
+    /// training. [`IntentClassifier::absorb`] reverses it.
+    pub fn split_off(&mut self, texts: &[&str], others: &[&str]) -> IntentClassifier {
+        let buckets = |texts: &[&str]| {
+            let mut scratch = Scratch::default();
+            let mut out = std::collections::BTreeSet::new();
+            for t in texts {
+                self.features.extract_with(t, None, &mut scratch);
+                out.extend(scratch.features.iter().map(|&(b, _)| b));
+            }
+            out
+        };
+        let (own, shared) = (buckets(texts), buckets(others));
+        let dense_base = self.features.dense_base();
+        let linear = self.linear.split_off(|b| b < dense_base && own.contains(&b) && !shared.contains(&b));
+        IntentClassifier { n_labels: self.n_labels, features: self.features.clone(), linear, vectors: self.vectors.clone() }
+    }
+
+    /// Adds back a part split off this classifier by [`IntentClassifier::split_off`].
+    ///
+    /// # Errors
+    /// [`NluError::PartMismatch`] when the part comes from another classifier or was added
+    /// already.
+    pub fn absorb(&mut self, part: &IntentClassifier) -> Result<(), NluError> {
+        if part.features != self.features {
+            return Err(NluError::PartMismatch("its features are configured differently".into()));
+        }
+        self.linear.absorb(&part.linear)
     }
 
     /// Softmax of [`IntentClassifier::scores_normalized`].

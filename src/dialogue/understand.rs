@@ -83,7 +83,9 @@ pub(crate) fn understand(
         .unwrap_or_else(|| def.default_locale().to_owned());
     let settings = &bot.domain.settings;
     let locale_is_clear = locale_confidence >= settings.locale_confidence
-        && text.split_whitespace().count() >= usize::from(settings.locale_min_words);
+        && text.split_whitespace().count() >= usize::from(settings.locale_min_words)
+        // A locale whose model part is not loaded has no messages to reply with.
+        && !bot.missing.contains(&locale);
 
     let sentiment_locale = match conversation {
         Some((current, _)) if !locale_is_clear => current,

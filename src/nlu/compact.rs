@@ -192,6 +192,77 @@ impl Compact {
         slice.iter().position(|r| r.bucket == bucket).map(|j| lo as usize + j)
     }
 
+    /// Moves the rows whose bucket satisfies `take` into a new model with the same labels,
+    /// scale and bias, and keeps the rest: how a model file is split into a common part and
+    /// one part per locale ([`crate::model`]). [`Compact::absorb`] puts them back together;
+    /// scores over the two merged are the same as before the split.
+    pub(crate) fn split_off(&mut self, take: impl Fn(u32) -> bool) -> Compact {
+        let mut parts = [(Vec::new(), vec![0u32], Vec::new(), Vec::new()), (Vec::new(), vec![0u32], Vec::new(), Vec::new())];
+        for r in self.index.windows(2) {
+            let part = &mut parts[usize::from(take(r[0].bucket))];
+            let range = r[0].start as usize..r[1].start as usize;
+            part.0.push(r[0].bucket);
+            part.2.extend_from_slice(&self.labels[range.clone()]);
+            part.3.extend_from_slice(&self.weights[range]);
+            part.1.push(part.2.len() as u32);
+        }
+        let [(keep_b, keep_s, keep_l, keep_w), (take_b, take_s, take_l, take_w)] = parts;
+        let mut taken = Compact { labels: take_l, weights: take_w, bias: self.bias.clone(), ..Compact::empty(self.n_labels, self.scale) };
+        taken.build_index(&take_b, &take_s);
+        self.labels = keep_l;
+        self.weights = keep_w;
+        self.build_index(&keep_b, &keep_s);
+        taken
+    }
+
+    /// Adds the rows of `part` (split off this model by [`Compact::split_off`]).
+    ///
+    /// # Errors
+    /// [`NluError::PartMismatch`] when `part` has other labels, scale or bias (it was split
+    /// off another model) or a bucket this model already has (added twice).
+    pub(crate) fn absorb(&mut self, part: &Compact) -> Result<(), NluError> {
+        if part.n_labels != self.n_labels || part.scale.to_bits() != self.scale.to_bits() || part.bias != self.bias {
+            return Err(NluError::PartMismatch("its weights were split off another model".into()));
+        }
+        let rows = |m: &Compact| -> Vec<(u32, usize, usize)> {
+            m.index.windows(2).map(|r| (r[0].bucket, r[0].start as usize, r[1].start as usize)).collect()
+        };
+        let (mine, theirs) = (rows(self), rows(part));
+        let (mut buckets, mut starts, mut labels, mut weights) = (Vec::new(), vec![0u32], Vec::new(), Vec::new());
+        let (mut i, mut j) = (0, 0);
+        while i < mine.len() || j < theirs.len() {
+            let from_mine = j == theirs.len() || (i < mine.len() && mine[i].0 < theirs[j].0);
+            let (m, (b, a, e)) = if from_mine { (&*self, mine[i]) } else { (part, theirs[j]) };
+            if !from_mine && i < mine.len() && mine[i].0 == b {
+                return Err(NluError::PartMismatch(format!("feature bucket {b} is already loaded (the part was added twice?)")));
+            }
+            buckets.push(b);
+            labels.extend_from_slice(&m.labels[a..e]);
+            weights.extend_from_slice(&m.weights[a..e]);
+            starts.push(labels.len() as u32);
+            if from_mine { i += 1 } else { j += 1 }
+        }
+        self.labels = labels;
+        self.weights = weights;
+        self.build_index(&buckets, &starts);
+        Ok(())
+    }
+
+    /// A model with no rows.
+    fn empty(n_labels: usize, scale: f32) -> Compact {
+        Compact {
+            n_labels,
+            index: Vec::new(),
+            labels: Vec::new(),
+            weights: Vec::new(),
+            scale,
+            bias: vec![0.0; n_labels],
+            directory: Vec::new(),
+            shift: 0,
+            dense: Vec::new(),
+        }
+    }
+
     /// Number of stored non-zero weights.
     pub(crate) fn n_weights(&self) -> usize {
         self.weights.len()
@@ -353,6 +424,27 @@ impl TryFrom<CompactWire> for Compact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_then_absorb_gives_the_same_scores() {
+        let whole = model();
+        let mut common = whole.clone();
+        let part = common.split_off(|b| b < 100);
+        assert!(part.n_weights() > 0 && common.n_weights() > 0);
+        assert_eq!(part.n_weights() + common.n_weights(), whole.n_weights());
+        let features = [(7, 1.0), (900, 0.5), (1 << 21, 0.25), (44, 1.0)];
+        let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
+        let mut merged = common.clone();
+        merged.absorb(&part).unwrap();
+        merged.scores(&features, &mut a);
+        whole.scores(&features, &mut b);
+        assert_eq!(a, b);
+        assert_eq!(merged, whole);
+        assert!(matches!(merged.absorb(&part), Err(NluError::PartMismatch(_))), "twice");
+        let mut other = model();
+        other.scale *= 2.0;
+        assert!(matches!(common.absorb(&other.split_off(|b| b < 100)), Err(NluError::PartMismatch(_))));
+    }
 
     /// Eight labels, five features; feature 0 weighs on every label (a dense row), feature 1
     /// on two (sparse), features 2 and 3 share a bucket, feature 4 is all median (dropped).

@@ -19,6 +19,12 @@ pub(crate) struct Args {
     /// Model file to write; default: the definition's path with the extension `.svm`.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write the model in parts: the common file `<output stem>.common.svm` and one part
+    /// per locale, `<output stem>.<locale>.svm`, so a page downloads only its visitor's
+    /// locale (the widget fetches another part when the visitor switches); prints the bytes
+    /// each locale costs.
+    #[arg(long)]
+    split: bool,
 }
 
 /// Size of `bytes` after gzip at the best level, as a web server would send it.
@@ -127,6 +133,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         model.len(),
         gzip_len(&model)
     );
+    if args.split {
+        write_parts(&bot, &output)?;
+    }
+    Ok(())
+}
+
+/// Writes the model in parts beside `output` and prints what each locale's first load costs.
+///
+/// # Errors
+/// When the parts cannot be written, or the bot cannot be split or its parts do not load back.
+fn write_parts(bot: &Bot, output: &Path) -> anyhow::Result<()> {
+    let (common, parts) = bot.to_model_parts()?;
+    let stem = output.with_extension("");
+    let path = |name: &str| PathBuf::from(format!("{}.{name}.svm", stem.display()));
+    std::fs::write(path("common"), &common).with_context(|| format!("cannot write {}", path("common").display()))?;
+    let common_gz = gzip_len(&common);
+    println!("  in parts: {} {} bytes (gzip {common_gz}), then per locale:", path("common").display(), common.len());
+    let mut whole = load_bot(&common)?;
+    for (locale, bytes) in &parts {
+        std::fs::write(path(locale), bytes).with_context(|| format!("cannot write {}", path(locale).display()))?;
+        let gz = gzip_len(bytes);
+        println!(
+            "    {locale}: {} bytes (gzip {gz}); first load of the model for a visitor in {locale}: gzip {}",
+            bytes.len(),
+            common_gz + gz
+        );
+        whole.add_locale(bytes).with_context(|| format!("{}: the part just built does not load", path(locale).display()))?;
+    }
+    anyhow::ensure!(whole.to_model() == bot.to_model(), "the parts together do not give back the whole model");
     Ok(())
 }
 
@@ -152,6 +187,7 @@ mod tests {
         run(Args {
             definition: MINI.into(),
             output: Some(out.clone()),
+            split: false,
         })
         .unwrap();
         let bytes = std::fs::read(&out).unwrap();
@@ -173,7 +209,7 @@ mod tests {
     fn a_definition_with_word_vectors_builds_with_the_built_in_table() {
         let definition = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini-word-vectors.json");
         let out = std::env::temp_dir().join(format!("sottovoce-build-vectors-{}.svm", std::process::id()));
-        run(Args { definition: definition.into(), output: Some(out.clone()) }).unwrap();
+        run(Args { definition: definition.into(), output: Some(out.clone()), split: false }).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         let _ = std::fs::remove_file(&out);
         assert!(
@@ -192,6 +228,7 @@ mod tests {
         let err = run(Args {
             definition: missing,
             output: None,
+            split: false,
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("no/such/bot.json"), "{err:#}");
@@ -201,6 +238,7 @@ mod tests {
         let err = run(Args {
             definition: bad.clone(),
             output: None,
+            split: false,
         })
         .unwrap_err();
         let _ = std::fs::remove_file(&bad);
