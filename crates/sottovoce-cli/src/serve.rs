@@ -8,6 +8,7 @@
 //! | `/`                 | the `--www` folder (the demo page and `sottovoce.js`)        |
 //! | `/pkg/`             | the `--pkg` folder (wasm-pack's output)                      |
 //! | `/bots/<stem>.svm`  | each `--bot` definition, compiled at startup with [`Bot`]    |
+//! | `/bots/<stem>.common.svm`, `/bots/<stem>.<locale>.svm` | the same model in parts (`sottovoce build --split`) |
 //! | `/bots/<stem>.json` | the same definition as written (the train-in-page path)     |
 //!
 //! | `/api/`, `/inbox/`, `/healthz`, `/metrics` | the escalation server ([`sottovoce_server`]) |
@@ -80,6 +81,9 @@ pub(crate) struct ServedBot {
     /// The model file gzipped once at startup (compressing half a megabyte on every request
     /// costs about 90 ms here).
     pub(crate) model_gzip: Vec<u8>,
+    /// The same model in parts, served as `<stem>.<name>.svm`: `("common", file, gzip)`, then
+    /// one per locale; empty for a bot served whole only.
+    pub(crate) parts: Vec<(String, Vec<u8>, Vec<u8>)>,
 }
 
 impl ServedBot {
@@ -96,16 +100,42 @@ impl ServedBot {
         let definition =
             std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         let bot = Bot::from_json(&definition).with_context(|| format!("{}", path.display()))?;
-        Ok(ServedBot::new(stem, definition, bot.to_model()))
+        let mut served = ServedBot::new(stem, definition, bot.to_model());
+        if bot.definition().locales.len() > 1 {
+            let (common, parts) = bot.to_model_parts().with_context(|| format!("{}: splitting the model by locale", path.display()))?;
+            served.parts = std::iter::once(("common".to_owned(), common))
+                .chain(parts)
+                .map(|(name, bytes)| {
+                    let gz = gzip(&bytes);
+                    (name, bytes, gz)
+                })
+                .collect();
+        }
+        Ok(served)
     }
 
     /// A served bot from its parts; gzips the model.
     pub(crate) fn new(stem: String, definition: String, model: Vec<u8>) -> ServedBot {
-        use std::io::Write as _;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&model).expect("writing to memory");
-        let model_gzip = gz.finish().expect("writing to memory");
-        ServedBot { stem, definition, model, model_gzip }
+        let model_gzip = gzip(&model);
+        ServedBot { stem, definition, model, model_gzip, parts: Vec::new() }
+    }
+}
+
+/// `bytes` gzipped at the best level.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).expect("writing to memory");
+    gz.finish().expect("writing to memory")
+}
+
+/// A model file's response: gzipped when the client takes gzip.
+fn model_response(headers: &HeaderMap, raw: Vec<u8>, gzip: Vec<u8>) -> axum::response::Response {
+    let vary = (header::VARY, "accept-encoding");
+    if accepts_gzip(headers) {
+        ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE), (header::CONTENT_ENCODING, "gzip"), vary], gzip).into_response()
+    } else {
+        ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE), vary], raw).into_response()
     }
 }
 
@@ -129,20 +159,21 @@ pub(crate) fn router(www: &Path, pkg: &Path, bots: &[ServedBot]) -> Router {
         app = app
             .route(
                 &format!("/bots/{}.svm", bot.stem),
-                get(move |headers: HeaderMap| async move {
-                    let vary = (header::VARY, "accept-encoding");
-                    if accepts_gzip(&headers) {
-                        ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE), (header::CONTENT_ENCODING, "gzip"), vary], model_gzip)
-                            .into_response()
-                    } else {
-                        ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE), vary], model).into_response()
-                    }
-                }),
+                get(move |headers: HeaderMap| async move { model_response(&headers, model, model_gzip) }),
             )
             .route(
                 &format!("/bots/{}.json", bot.stem),
                 get(move || async move { ([(header::CONTENT_TYPE, "application/json")], definition).into_response() }),
             );
+    }
+    for bot in bots {
+        for (name, raw, gz) in &bot.parts {
+            let (raw, gz) = (raw.clone(), gz.clone());
+            app = app.route(
+                &format!("/bots/{}.{name}.svm", bot.stem),
+                get(move |headers: HeaderMap| async move { model_response(&headers, raw, gz) }),
+            );
+        }
     }
     // `make pkg` writes .gz siblings of the big files; ServeDir sends them to gzip clients and
     // the compression layer leaves already-encoded responses alone.
@@ -325,6 +356,23 @@ mod tests {
         assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
         assert_eq!(&body[..], b"SVM\0\x01\0");
+    }
+
+    #[tokio::test]
+    async fn a_bot_of_several_locales_is_served_in_parts_too() {
+        let dir = tempdir::Dir::new();
+        let mini = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini.json");
+        let bot = ServedBot::compile(Path::new(mini)).unwrap();
+        assert_eq!(bot.parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["common", "en", "es"]);
+        let app = router(dir.path(), dir.path(), &[bot.clone()]);
+        let body = |res: axum::response::Response| async { axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap() };
+        let common = body(get(app.clone(), "/bots/mini.common.svm").await).await;
+        let es = body(get(app.clone(), "/bots/mini.es.svm").await).await;
+        let mut split = Bot::from_model(&common).unwrap();
+        assert_eq!(split.add_locale(&es).unwrap(), "es");
+        let whole = Bot::from_model(&body(get(app.clone(), "/bots/mini.svm").await).await).unwrap();
+        assert_eq!(whole.definition().locales, split.definition().locales);
+        assert_eq!(get(app, "/bots/mini.fr.svm").await.status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
