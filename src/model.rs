@@ -153,9 +153,10 @@ pub fn decode_part(bytes: &[u8]) -> Result<LocalePart, ModelError> {
 /// Splits a whole model into the common file and one part file per locale, given every
 /// locale's training texts (`examples[i]` for `model.definition.locales[i]`, plain text
 /// without slot markup). The common file keeps the definition without any locale's messages,
-/// the locale classifier, the slot tagger and the intent weights of buckets that several
-/// locales' examples share; each part gets its locale's messages and the weights of the
-/// buckets only its examples have. Common file plus all parts scores exactly as the whole.
+/// the locale classifier and the slot tagger; each part gets its locale's messages and the
+/// intent weights of every feature bucket its examples use (so parts overlap where locales
+/// share n-grams, and one part alone scores that locale's phrasings as the whole model
+/// does). Common file plus all parts scores exactly as the whole.
 ///
 /// Returns `(common file bytes, [(locale, part file bytes)])`.
 ///
@@ -172,11 +173,12 @@ pub fn split(model: &Model, examples: &[Vec<&str>]) -> Result<(Vec<u8>, Vec<(Str
     let mut common = model.clone();
     let mut parts = Vec::new();
     for (i, locale) in locales.iter().enumerate() {
-        let others: Vec<&str> = examples.iter().enumerate().filter(|&(j, _)| j != i).flat_map(|(_, e)| e.iter().copied()).collect();
-        let intents = common.intents.split_off(&examples[i], &others);
+        let intents = model.intents.part_for(&examples[i]);
         let messages = common.definition.messages.remove(locale).unwrap_or_default();
         parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents });
     }
+    let all: Vec<&str> = examples.iter().flatten().copied().collect();
+    common.intents.drop_buckets_of(&all);
     common.parts = locales.clone();
     let bytes = encode(&common);
     let hash = crate::text::fnv1a64(&bytes);

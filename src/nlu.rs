@@ -343,24 +343,33 @@ impl IntentClassifier {
         self.probabilities(utterance.normalized())
     }
 
-    /// Splits the classifier for a model file in parts ([`crate::model`]): the weights of the
-    /// feature buckets that occur in `texts` and in no text of `others` move to the returned
-    /// part (same labels and configuration), the rest stay. Texts are normalised as in
-    /// training. [`IntentClassifier::absorb`] reverses it.
-    pub fn split_off(&mut self, texts: &[&str], others: &[&str]) -> IntentClassifier {
-        let buckets = |texts: &[&str]| {
-            let mut scratch = Scratch::default();
-            let mut out = std::collections::BTreeSet::new();
-            for t in texts {
-                self.features.extract_with(t, None, &mut scratch);
-                out.extend(scratch.features.iter().map(|&(b, _)| b));
-            }
-            out
-        };
-        let (own, shared) = (buckets(texts), buckets(others));
-        let dense_base = self.features.dense_base();
-        let linear = self.linear.split_off(|b| b < dense_base && own.contains(&b) && !shared.contains(&b));
-        IntentClassifier { n_labels: self.n_labels, features: self.features.clone(), linear, vectors: self.vectors.clone() }
+    /// The feature buckets of `texts` (normalised as in training).
+    fn buckets_of(&self, texts: &[&str]) -> std::collections::BTreeSet<u32> {
+        let mut scratch = Scratch::default();
+        let mut out = std::collections::BTreeSet::new();
+        for t in texts {
+            self.features.extract_with(t, None, &mut scratch);
+            out.extend(scratch.features.iter().map(|&(b, _)| b));
+        }
+        out
+    }
+
+    /// A copy of this classifier with only the weights of the hashed feature buckets that
+    /// `texts` use: one locale's part of a model file in parts ([`crate::model`]), where
+    /// `texts` are that locale's examples. [`IntentClassifier::absorb`] adds it to the
+    /// classifier left by [`IntentClassifier::drop_buckets_of`]; parts may overlap.
+    pub fn part_for(&self, texts: &[&str]) -> IntentClassifier {
+        let used = self.buckets_of(texts);
+        let mut copy = self.clone();
+        let linear = copy.linear.split_off(|b| used.contains(&b), false);
+        IntentClassifier { linear, ..copy }
+    }
+
+    /// Drops the weights of the hashed feature buckets that `texts` use (every locale's
+    /// examples: what the parts from [`IntentClassifier::part_for`] carry).
+    pub fn drop_buckets_of(&mut self, texts: &[&str]) {
+        let used = self.buckets_of(texts);
+        self.linear.split_off(|b| used.contains(&b), false);
     }
 
     /// Adds back a part split off this classifier by [`IntentClassifier::split_off`].

@@ -192,19 +192,24 @@ impl Compact {
         slice.iter().position(|r| r.bucket == bucket).map(|j| lo as usize + j)
     }
 
-    /// Moves the rows whose bucket satisfies `take` into a new model with the same labels,
-    /// scale and bias, and keeps the rest: how a model file is split into a common part and
-    /// one part per locale ([`crate::model`]). [`Compact::absorb`] puts them back together;
-    /// scores over the two merged are the same as before the split.
-    pub(crate) fn split_off(&mut self, take: impl Fn(u32) -> bool) -> Compact {
+    /// Splits the model's rows by bucket: the rows whose bucket satisfies `take` go into the
+    /// returned model (same labels, scale and bias), the others stay (`keep_taken` leaves the
+    /// taken rows here too). How a model file is split into a common part and one part per
+    /// locale ([`crate::model`]); [`Compact::absorb`] puts them back together, and scores over
+    /// the merged rows are the same as before the split.
+    pub(crate) fn split_off(&mut self, take: impl Fn(u32) -> bool, keep_taken: bool) -> Compact {
         let mut parts = [(Vec::new(), vec![0u32], Vec::new(), Vec::new()), (Vec::new(), vec![0u32], Vec::new(), Vec::new())];
         for r in self.index.windows(2) {
-            let part = &mut parts[usize::from(take(r[0].bucket))];
+            let taken = take(r[0].bucket);
             let range = r[0].start as usize..r[1].start as usize;
-            part.0.push(r[0].bucket);
-            part.2.extend_from_slice(&self.labels[range.clone()]);
-            part.3.extend_from_slice(&self.weights[range]);
-            part.1.push(part.2.len() as u32);
+            for (i, part) in parts.iter_mut().enumerate() {
+                if (i == 1 && taken) || (i == 0 && (!taken || keep_taken)) {
+                    part.0.push(r[0].bucket);
+                    part.2.extend_from_slice(&self.labels[range.clone()]);
+                    part.3.extend_from_slice(&self.weights[range.clone()]);
+                    part.1.push(part.2.len() as u32);
+                }
+            }
         }
         let [(keep_b, keep_s, keep_l, keep_w), (take_b, take_s, take_l, take_w)] = parts;
         let mut taken = Compact { labels: take_l, weights: take_w, bias: self.bias.clone(), ..Compact::empty(self.n_labels, self.scale) };
@@ -218,8 +223,9 @@ impl Compact {
     /// Adds the rows of `part` (split off this model by [`Compact::split_off`]).
     ///
     /// # Errors
-    /// [`NluError::PartMismatch`] when `part` has other labels, scale or bias (it was split
-    /// off another model) or a bucket this model already has (added twice).
+    /// [`NluError::PartMismatch`] when `part` has other labels, scale or bias, or a row
+    /// that differs from this model's row of the same bucket (it was split off another
+    /// model). Rows this model has already (parts overlap) are skipped.
     pub(crate) fn absorb(&mut self, part: &Compact) -> Result<(), NluError> {
         if part.n_labels != self.n_labels || part.scale.to_bits() != self.scale.to_bits() || part.bias != self.bias {
             return Err(NluError::PartMismatch("its weights were split off another model".into()));
@@ -234,7 +240,12 @@ impl Compact {
             let from_mine = j == theirs.len() || (i < mine.len() && mine[i].0 < theirs[j].0);
             let (m, (b, a, e)) = if from_mine { (&*self, mine[i]) } else { (part, theirs[j]) };
             if !from_mine && i < mine.len() && mine[i].0 == b {
-                return Err(NluError::PartMismatch(format!("feature bucket {b} is already loaded (the part was added twice?)")));
+                let (x, y) = (mine[i].1..mine[i].2, a..e);
+                if self.labels[x.clone()] != part.labels[y.clone()] || self.weights[x] != part.weights[y] {
+                    return Err(NluError::PartMismatch(format!("its weights for feature bucket {b} differ")));
+                }
+                j += 1;
+                continue;
             }
             buckets.push(b);
             labels.extend_from_slice(&m.labels[a..e]);
@@ -428,22 +439,29 @@ mod tests {
     #[test]
     fn split_then_absorb_gives_the_same_scores() {
         let whole = model();
-        let mut common = whole.clone();
-        let part = common.split_off(|b| b < 100);
-        assert!(part.n_weights() > 0 && common.n_weights() > 0);
-        assert_eq!(part.n_weights() + common.n_weights(), whole.n_weights());
         let features = [(7, 1.0), (900, 0.5), (1 << 21, 0.25), (44, 1.0)];
-        let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
-        let mut merged = common.clone();
-        merged.absorb(&part).unwrap();
-        merged.scores(&features, &mut a);
-        whole.scores(&features, &mut b);
-        assert_eq!(a, b);
-        assert_eq!(merged, whole);
-        assert!(matches!(merged.absorb(&part), Err(NluError::PartMismatch(_))), "twice");
+        for keep_taken in [false, true] {
+            let mut common = whole.clone();
+            let part = common.split_off(|b| b < 100, keep_taken);
+            assert!(part.n_weights() > 0 && common.n_weights() > 0);
+            assert_eq!(part.n_weights() + common.n_weights() - if keep_taken { part.n_weights() } else { 0 }, whole.n_weights());
+            let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
+            let mut merged = common.clone();
+            merged.absorb(&part).unwrap();
+            merged.scores(&features, &mut a);
+            whole.scores(&features, &mut b);
+            assert_eq!(a, b);
+            assert_eq!(merged, whole);
+            merged.absorb(&part).unwrap();
+            assert_eq!(merged, whole, "a part whose rows are loaded already changes nothing");
+        }
         let mut other = model();
         other.scale *= 2.0;
-        assert!(matches!(common.absorb(&other.split_off(|b| b < 100)), Err(NluError::PartMismatch(_))));
+        let mut common = whole.clone();
+        assert!(matches!(common.absorb(&other.split_off(|b| b < 100, false)), Err(NluError::PartMismatch(_))));
+        let mut changed = model();
+        changed.weights[0] += 1;
+        assert!(matches!(common.absorb(&changed), Err(NluError::PartMismatch(_))), "same bucket, other weights");
     }
 
     /// Eight labels, five features; feature 0 weighs on every label (a dense row), feature 1
