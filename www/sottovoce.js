@@ -44,12 +44,12 @@
   var script = document.currentScript;
   if (!script || window.sottovoce) return; // loaded twice: the first copy stays in charge
 
-  // The widget's own words, one table per locale (BCP 47 code). Plain strings only ("{0}" is
-  // filled in), so tests/e2e/l10n.test.mjs can check that every table has every key of `en`; a
-  // missing string falls back to English. `name` is the language's own name (the language menu).
+  // The widget's own words. English is here; the other languages it speaks are fetched from
+  // l10n/<code>.json beside this script, only when the conversation is in that language (each
+  // about 1 KB gzip; until it arrives, or if it cannot, the words are English). Plain strings
+  // ("{0}" is filled in): tests/e2e/l10n.test.mjs checks that every table has every English key.
   var UI = {
     en: {
-      name: "English",
       language: "Language",
       open: "Open chat",
       close: "Close chat",
@@ -102,272 +102,9 @@
       bot_speaker: "Assistant:",
       agent_speaker: "Support agent:",
     },
-    es: {
-      name: "Español",
-      language: "Idioma",
-      open: "Abrir chat",
-      close: "Cerrar chat",
-      send: "Enviar",
-      message: "Mensaje",
-      placeholder: "Escribe tu pregunta…",
-      startOver: "Empezar de nuevo",
-      products: "Productos",
-      viewProduct: "Ver producto",
-      outOfStock: "Agotado",
-      remembered: "Lo que recuerdo",
-      rememberedIntro: "Lo que este chat guarda sobre ti, solo en este dispositivo:",
-      rememberedNothing: "Nada todavía.",
-      forget: "Olvidar",
-      forgetMe: "Olvídame",
-      forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
-      serverCopy: "Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
-      name_fact: "Tu nombre",
-      product_fact: "Preguntaste por",
-      order_number_fact: "Tu pedido",
-      customer_fact: "Tu cuenta",
-      viewed_fact: "Miraste",
-      in_cart_fact: "En tu carrito",
-      bought_fact: "Compraste",
-      siteGiven: "dato de este sitio",
-      saidInChat: "dicho en el chat",
-      saidInChatOn: "dicho en el chat, {0}",
-      conversation: "Conversación",
-      starting: "Un momento, el asistente se está iniciando…",
-      unavailable: "El asistente no puede responder ahora. Vuelve a intentarlo en un rato.",
-      notSent: "Ese mensaje no se envió, pero sigue en el cuadro. Inténtalo de nuevo.",
-      memoryOnly: "Este chat no se recordará cuando salgas de esta página.",
-      fallbackName: "Chat",
-      suggestions: "Sugerencias",
-      consentTitle: "Hablar con una persona",
-      consentIntro: "Solo esto se enviará a nuestro equipo de soporte:",
-      consentProfile: "Sobre ti:",
-      consentAgree: "Conectarme",
-      consentCancel: "Ahora no",
-      notUnderstood: "no entendido",
-      escQueued: "Esperando para contactar con nuestro equipo…",
-      escSending: "Conectándote con nuestro equipo…",
-      escRetry: "Aún no hemos podido contactar con el equipo. Reintento en {0} s; tus mensajes se guardan.",
-      escSent: "Enviado a nuestro equipo. Una persona te responderá aquí.",
-      escResolved: "Nuestro equipo cerró esta conversación. El asistente vuelve a responder.",
-      escRejected: "El servidor de nuestro equipo no pudo aceptar esta conversación, así que no se envió. Tus mensajes se guardan aquí y el asistente vuelve a responder.",
-      escMessageRejected: "Un mensaje no pudo entregarse a nuestro equipo y no se reenviará; sigue en tu conversación.",
-      visitor_speaker: "Tú:",
-      bot_speaker: "Asistente:",
-      agent_speaker: "Agente de soporte:",
-    },
-    fr: {
-      name: "Français",
-      language: "Langue",
-      open: "Ouvrir le chat",
-      close: "Fermer le chat",
-      send: "Envoyer",
-      message: "Message",
-      placeholder: "Posez votre question…",
-      startOver: "Recommencer",
-      products: "Produits",
-      viewProduct: "Voir le produit",
-      outOfStock: "En rupture de stock",
-      remembered: "Ce que je retiens",
-      rememberedIntro: "Ce que ce chat garde sur vous, sur cet appareil uniquement :",
-      rememberedNothing: "Rien pour l’instant.",
-      forget: "Oublier",
-      forgetMe: "Tout oublier",
-      forgotten: "Tout ce que le chat de ce site avait enregistré sur vous sur cet appareil a été supprimé.",
-      serverCopy: "Notre équipe d’assistance a toujours la conversation que vous lui avez envoyée ; demandez-lui de la supprimer.",
-      name_fact: "Votre nom",
-      product_fact: "Vous avez demandé",
-      order_number_fact: "Votre commande",
-      customer_fact: "Votre compte",
-      viewed_fact: "Vous avez consulté",
-      in_cart_fact: "Dans votre panier",
-      bought_fact: "Vous avez acheté",
-      siteGiven: "fourni par ce site",
-      saidInChat: "dit dans le chat",
-      saidInChatOn: "dit dans le chat le {0}",
-      conversation: "Conversation",
-      starting: "Un instant, l’assistant démarre…",
-      unavailable: "L’assistant ne peut pas répondre pour le moment. Réessayez dans un petit moment.",
-      notSent: "Ce message n’a pas été envoyé, mais il est toujours dans la zone de saisie. Réessayez.",
-      memoryOnly: "Ce chat ne sera pas conservé quand vous quitterez cette page.",
-      fallbackName: "Chat",
-      suggestions: "Suggestions",
-      consentTitle: "Parler à quelqu’un",
-      consentIntro: "Seul ceci sera envoyé à notre équipe d’assistance :",
-      consentProfile: "À votre sujet :",
-      consentAgree: "Me mettre en relation",
-      consentCancel: "Pas maintenant",
-      notUnderstood: "non compris",
-      escQueued: "En attente de notre équipe…",
-      escSending: "Mise en relation avec notre équipe…",
-      escRetry: "Notre équipe est injoignable pour l’instant. Nouvel essai dans {0} s ; vos messages sont conservés.",
-      escSent: "Envoyé à notre équipe. Quelqu’un vous répondra ici.",
-      escResolved: "Notre équipe a clos cette conversation. L’assistant est de retour.",
-      escRejected: "Le serveur de notre équipe n’a pas pu accepter cette conversation, elle n’a donc pas été envoyée. Vos messages restent ici et l’assistant est de retour.",
-      escMessageRejected: "Un message n’a pas pu être remis à notre équipe et ne sera pas renvoyé ; il reste dans votre conversation.",
-      visitor_speaker: "Vous :",
-      bot_speaker: "Assistant :",
-      agent_speaker: "Conseiller :",
-    },
-    de: {
-      name: "Deutsch",
-      language: "Sprache",
-      open: "Chat öffnen",
-      close: "Chat schließen",
-      send: "Senden",
-      message: "Nachricht",
-      placeholder: "Ihre Frage…",
-      startOver: "Neu beginnen",
-      products: "Produkte",
-      viewProduct: "Zum Produkt",
-      outOfStock: "Nicht vorrätig",
-      remembered: "Was ich mir merke",
-      rememberedIntro: "Was dieser Chat über Sie speichert, nur auf diesem Gerät:",
-      rememberedNothing: "Noch nichts.",
-      forget: "Vergessen",
-      forgetMe: "Alles vergessen",
-      forgotten: "Alles, was der Chat dieser Website auf diesem Gerät über Sie gespeichert hatte, wurde gelöscht.",
-      serverCopy: "Unser Support-Team hat das Gespräch, das Sie ihm geschickt haben, noch; bitten Sie es dort um Löschung.",
-      name_fact: "Ihr Name",
-      product_fact: "Sie fragten nach",
-      order_number_fact: "Ihre Bestellung",
-      customer_fact: "Ihr Konto",
-      viewed_fact: "Sie haben angesehen",
-      in_cart_fact: "In Ihrem Warenkorb",
-      bought_fact: "Sie haben gekauft",
-      siteGiven: "von dieser Website",
-      saidInChat: "im Chat gesagt",
-      saidInChatOn: "im Chat gesagt, {0}",
-      conversation: "Unterhaltung",
-      starting: "Einen Moment, der Assistent startet…",
-      unavailable: "Der Assistent kann gerade nicht antworten. Bitte versuchen Sie es gleich noch einmal.",
-      notSent: "Die Nachricht wurde nicht gesendet, steht aber noch im Feld. Bitte versuchen Sie es erneut.",
-      memoryOnly: "Dieser Chat wird nicht gespeichert, wenn Sie die Seite verlassen.",
-      fallbackName: "Chat",
-      suggestions: "Vorschläge",
-      consentTitle: "Mit einem Menschen sprechen",
-      consentIntro: "Nur das wird an unser Support-Team gesendet:",
-      consentProfile: "Über Sie:",
-      consentAgree: "Verbinden",
-      consentCancel: "Jetzt nicht",
-      notUnderstood: "nicht verstanden",
-      escQueued: "Warte auf unser Team…",
-      escSending: "Sie werden mit unserem Team verbunden…",
-      escRetry: "Unser Team ist noch nicht erreichbar. Neuer Versuch in {0} s; Ihre Nachrichten bleiben erhalten.",
-      escSent: "An unser Team gesendet. Ein Mensch antwortet Ihnen hier.",
-      escResolved: "Unser Team hat dieses Gespräch beendet. Der Assistent ist wieder da.",
-      escRejected: "Der Server unseres Teams konnte dieses Gespräch nicht annehmen, daher wurde es nicht gesendet. Ihre Nachrichten bleiben hier, und der Assistent ist wieder da.",
-      escMessageRejected: "Eine Nachricht konnte unserem Team nicht zugestellt werden und wird nicht erneut gesendet; sie bleibt in Ihrem Gespräch.",
-      visitor_speaker: "Sie:",
-      bot_speaker: "Assistent:",
-      agent_speaker: "Support-Mitarbeiter:",
-    },
-    "pt-BR": {
-      name: "Português (Brasil)",
-      language: "Idioma",
-      open: "Abrir chat",
-      close: "Fechar chat",
-      send: "Enviar",
-      message: "Mensagem",
-      placeholder: "Digite sua pergunta…",
-      startOver: "Recomeçar",
-      products: "Produtos",
-      viewProduct: "Ver produto",
-      outOfStock: "Esgotado",
-      remembered: "O que eu lembro",
-      rememberedIntro: "O que este chat guarda sobre você, só neste dispositivo:",
-      rememberedNothing: "Nada ainda.",
-      forget: "Esquecer",
-      forgetMe: "Esquecer tudo",
-      forgotten: "Tudo o que o chat deste site guardava sobre você neste dispositivo foi apagado.",
-      serverCopy: "Nossa equipe de suporte ainda tem a conversa que você enviou; peça lá para apagá-la.",
-      name_fact: "Seu nome",
-      product_fact: "Você perguntou sobre",
-      order_number_fact: "Seu pedido",
-      customer_fact: "Sua conta",
-      viewed_fact: "Você viu",
-      in_cart_fact: "No seu carrinho",
-      bought_fact: "Você comprou",
-      siteGiven: "informado por este site",
-      saidInChat: "dito no chat",
-      saidInChatOn: "dito no chat, {0}",
-      conversation: "Conversa",
-      starting: "Um momento, o assistente está iniciando…",
-      unavailable: "O assistente não pode responder agora. Tente de novo daqui a pouco.",
-      notSent: "Essa mensagem não foi enviada, mas continua na caixa. Tente de novo.",
-      memoryOnly: "Este chat não será lembrado quando você sair desta página.",
-      fallbackName: "Chat",
-      suggestions: "Sugestões",
-      consentTitle: "Falar com uma pessoa",
-      consentIntro: "Só isto será enviado para nossa equipe de suporte:",
-      consentProfile: "Sobre você:",
-      consentAgree: "Conectar",
-      consentCancel: "Agora não",
-      notUnderstood: "não entendido",
-      escQueued: "Aguardando nossa equipe…",
-      escSending: "Conectando você com nossa equipe…",
-      escRetry: "Ainda não conseguimos falar com a equipe. Nova tentativa em {0} s; suas mensagens estão guardadas.",
-      escSent: "Enviado para nossa equipe. Uma pessoa vai responder aqui.",
-      escResolved: "Nossa equipe encerrou esta conversa. O assistente voltou.",
-      escRejected: "O servidor da nossa equipe não pôde aceitar esta conversa, então ela não foi enviada. Suas mensagens continuam aqui, e o assistente voltou.",
-      escMessageRejected: "Uma mensagem não pôde ser entregue à nossa equipe e não será reenviada; ela continua na sua conversa.",
-      visitor_speaker: "Você:",
-      bot_speaker: "Assistente:",
-      agent_speaker: "Atendente:",
-    },
-    ar: {
-      name: "العربية",
-      language: "اللغة",
-      open: "افتح المحادثة",
-      close: "أغلق المحادثة",
-      send: "إرسال",
-      message: "رسالة",
-      placeholder: "اكتب سؤالك…",
-      startOver: "ابدأ من جديد",
-      products: "المنتجات",
-      viewProduct: "عرض المنتج",
-      outOfStock: "نفد من المخزون",
-      remembered: "ما أتذكره",
-      rememberedIntro: "ما تحتفظ به هذه المحادثة عنك، على هذا الجهاز فقط:",
-      rememberedNothing: "لا شيء بعد.",
-      forget: "انسَ",
-      forgetMe: "انسَ كل شيء",
-      forgotten: "حُذف كل ما حفظته محادثة هذا الموقع عنك على هذا الجهاز.",
-      serverCopy: "ما زالت لدى فريق الدعم المحادثة التي أرسلتها إليه؛ اطلب منه هناك حذفها.",
-      name_fact: "اسمك",
-      product_fact: "سألت عن",
-      order_number_fact: "طلبك",
-      customer_fact: "حسابك",
-      viewed_fact: "شاهدت",
-      in_cart_fact: "في سلتك",
-      bought_fact: "اشتريت",
-      siteGiven: "من هذا الموقع",
-      saidInChat: "قلته في المحادثة",
-      saidInChatOn: "قلته في المحادثة، {0}",
-      conversation: "المحادثة",
-      starting: "لحظة، المساعد قيد التشغيل…",
-      unavailable: "لا يستطيع المساعد الرد الآن. يُرجى المحاولة بعد قليل.",
-      notSent: "لم تُرسَل هذه الرسالة، لكنها ما زالت في المربع. يُرجى المحاولة مرة أخرى.",
-      memoryOnly: "لن تُحفظ هذه المحادثة بعد مغادرتك هذه الصفحة.",
-      fallbackName: "محادثة",
-      suggestions: "اقتراحات",
-      consentTitle: "التحدث إلى شخص",
-      consentIntro: "لن يُرسَل إلى فريق الدعم سوى ما يلي:",
-      consentProfile: "عنك:",
-      consentAgree: "صِلني بالفريق",
-      consentCancel: "ليس الآن",
-      notUnderstood: "غير مفهوم",
-      escQueued: "بانتظار الوصول إلى فريقنا…",
-      escSending: "جارٍ توصيلك بفريقنا…",
-      escRetry: "تعذّر الوصول إلى فريقنا حتى الآن. إعادة المحاولة خلال {0} ث؛ رسائلك محفوظة.",
-      escSent: "أُرسلت إلى فريقنا. سيرد عليك شخص هنا.",
-      escResolved: "أغلق فريقنا هذه المحادثة. عاد المساعد.",
-      escRejected: "تعذّر على خادم فريقنا قبول هذه المحادثة، لذا لم تُرسَل. رسائلك محفوظة هنا، وقد عاد المساعد.",
-      escMessageRejected: "تعذّر تسليم رسالة إلى فريقنا ولن يُعاد إرسالها؛ ستبقى في محادثتك.",
-      visitor_speaker: "أنت:",
-      bot_speaker: "المساعد:",
-      agent_speaker: "موظف الدعم:",
-    },
   }; // end of UI
+  // The languages the widget has words for, by their own names (the language menu's items).
+  var NAMES = { en: "English", es: "Español", fr: "Français", de: "Deutsch", "pt-BR": "Português (Brasil)", ar: "العربية" };
   var SVG = "http://www.w3.org/2000/svg";
 
   var base = new URL(".", script.src);
@@ -420,7 +157,7 @@
       }
     } catch (e) { /* an older binding: fall through */ }
     if (dataLocales.length) return dataLocales;
-    return chat ? [chat.locale()] : Object.keys(UI);
+    return chat ? [chat.locale()] : Object.keys(NAMES);
   }
 
   var initialLocale = (function () {
@@ -432,6 +169,25 @@
   var chosenLocale = null; // a menu choice the binding could not apply (no setLocale): chrome only
   var locale = initialLocale; // the conversation's locale, a BCP 47 tag: Intl formats with it
   var strings = UI.en; // the table for `locale`
+  var loadingTables = {};
+
+  // The words for `code` (a key of NAMES): English's at once, another language's once
+  // l10n/<code>.json has arrived (fetched on first use; then showLocale redraws), null before.
+  function wordsFor(code) {
+    if (!UI[code] && !loadingTables[code]) {
+      var url = new URL("l10n/" + code + ".json", base).href;
+      loadingTables[code] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        return response.json();
+      }).then(function (table) {
+        UI[code] = table;
+        showLocale();
+      }, function (error) {
+        console.warn("sottovoce: the widget's words stay English:", error && error.message || error);
+      });
+    }
+    return UI[code] || null;
+  }
 
   // The widget's word `key` in the conversation's locale (English when the table lacks it), with
   // "{0}" replaced by `arg`.
@@ -440,9 +196,9 @@
     return arg == null ? s : s.replace("{0}", arg);
   }
 
-  // The language's own name ("Español"), from the widget's table or Intl.DisplayNames.
+  // The language's own name ("Español"), from NAMES or Intl.DisplayNames.
   function endonym(code) {
-    if (UI[code]) return UI[code].name;
+    if (NAMES[code]) return NAMES[code];
     try {
       var n = new Intl.DisplayNames([code], { type: "language" }).of(code);
       return n.charAt(0).toLocaleUpperCase(code) + n.slice(1);
@@ -612,14 +368,14 @@
   }
 
   var memoryOnly = false; // storage blocked or full: said in the note under the log
-  var shownLocale = null;
+  var shownStrings = null; // the table the chrome was last drawn with
 
   // Puts the widget's words, lang and dir in the conversation's locale: the core's (or the
   // visitor's menu choice when the binding cannot apply it), redrawing what is open. Called
   // after loading and after every turn, so the chrome follows a language switch at once.
   function showLocale() {
     locale = chosenLocale || (chat ? chat.locale() : locale);
-    strings = UI[bestLocale([locale], Object.keys(UI)) || "en"];
+    strings = wordsFor(bestLocale([locale], Object.keys(NAMES)) || "en") || UI.en;
     frame.setAttribute("lang", locale);
     frame.setAttribute("dir", RTL.test(locale) ? "rtl" : "ltr");
     launcher.setAttribute("aria-label", t("open"));
@@ -648,13 +404,13 @@
       item.addEventListener("click", function () { closeLangMenu(); chooseLocale(code); });
       langMenu.appendChild(item);
     });
-    if (shownLocale !== null && shownLocale !== locale) {
+    if (shownStrings !== null && shownStrings !== strings) {
       setStatus.apply(null, statusKeys);
       renderEscalationStatus();
       if (!remembered.hidden && chat) showRemembered(chat);
       if (!consent.hidden && chat) showConsent(chat);
     }
-    shownLocale = locale;
+    shownStrings = strings;
   }
 
   // The visitor picked `code` in the language menu: the core is told (chat.setLocale, so replies
