@@ -8,7 +8,9 @@
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
  * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
  * it, which also holds the training code and is fetched only then; a bot whose definition sets
- * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale (default: navigator.language), data-load ("idle", the default: load
+ * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale
+ * (the visitor's language; default: navigator.languages), data-locales (the bot's locales, for
+ * the language menu), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened),
  * data-catalog (optional: the shop's product catalog as JSONL, fetched the first time an
  * intent with the `recommend` action answers; up to three product cards follow its reply).
@@ -23,8 +25,16 @@
  * replies arrive over Server-Sent Events, and the visitor's messages go to the agent. Without a
  * URL the bot's own contact options are the answer.
  *
- * The widget's labels are English ("Open chat", "Message", "Send"…), or Spanish on a page with
- * <html lang="es">; the bot answers in the visitor's language when the bot has it.
+ * Languages: the widget's own words ("Open chat", "Send"…), its lang and dir, and the numbers,
+ * dates and prices it shows follow the conversation's locale: before the bot answers, the
+ * visitor's browser languages (or data-locale) matched to the bot's locales (es-ES → es), then
+ * the page's <html lang>, then the bot's first locale; afterwards the locale the bot answers in,
+ * so they switch when the visitor does. English words are built in; es, fr, de, pt-BR and ar
+ * come from l10n/<code>.json beside this script, fetched only when needed. Right-to-left locales
+ * (ar, he, fa, ur…) get dir="rtl" and the launcher at the inline end (the left). data-locales
+ * (e.g. "en es") lists the bot's locales for the header's language menu until the binding can
+ * (chat.locales()); a choice there goes to the core through chat.setLocale(code) when the
+ * binding has it, else it changes the widget's own words only.
  *
  * Everything lives in an open Shadow DOM. Text is rendered with text nodes only, links only for
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
@@ -347,8 +357,7 @@
   var panel = el("div", {
     id: "sv-panel", class: "sv-panel", role: "dialog", hidden: "",
   }, [
-    el("div", { class: "sv-header" }, [title, rememberedButton, startOver, langButton, closeButton]),
-    langMenu,
+    el("div", { class: "sv-header" }, [title, rememberedButton, startOver, langButton, closeButton, langMenu]),
     log,
     remembered,
     consent,

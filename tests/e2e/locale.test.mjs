@@ -5,11 +5,11 @@
 // locale added for the test (its Arabic replies are placeholders and are not asserted).
 //
 // Run: make pkg cli && node --test tests/e2e/locale.test.mjs
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
@@ -162,6 +162,7 @@ function botWithArabic() {
 describe("the widget right to left (ar)", () => {
   const arBot = botWithArabic();
   const env = useServerAndBrowser(["--bot", arBot.path]);
+  after(() => rmSync(dirname(arBot.path), { recursive: true, force: true }));
 
   test("an ar browser gets dir=rtl, Arabic chrome, and the launcher, panel and own bubbles at the inline end (left)", async () => {
     const { context, page, watch } = await visit(env, "ar", { locales: arBot.locales });
