@@ -166,8 +166,9 @@
         if (list.length) return list;
       }
     } catch (e) { /* an older binding: fall through */ }
-    if (dataLocales.length) return dataLocales;
-    return chat ? [chat.locale()] : Object.keys(NAMES);
+    var current = chat ? [chat.locale()] : [];
+    if (dataLocales.length) return dataLocales.concat(current.filter(function (l) { return dataLocales.indexOf(l) < 0; }));
+    return chat ? current : Object.keys(NAMES);
   }
 
   var initialLocale = (function () {
@@ -378,6 +379,7 @@
 
   var memoryOnly = false; // storage blocked or full: said in the note under the log
   var shownStrings = null; // the table the chrome was last drawn with
+  var shownMenu = null; // the locales and current locale the language menu was drawn for
 
   // Puts the widget's words, lang and dir in the conversation's locale: the core's (or the
   // visitor's menu choice when the binding cannot apply it), redrawing what is open. Called
@@ -404,6 +406,20 @@
     langButton.hidden = locales.length < 2;
     langButton.textContent = locale.split("-")[0].toUpperCase();
     langButton.setAttribute("aria-label", t("language") + ": " + endonym(locale));
+    var menuKey = locales.join(" ") + "|" + locale;
+    if (menuKey !== shownMenu) drawLangMenu(locales);
+    shownMenu = menuKey;
+    if (shownStrings !== null && shownStrings !== strings) {
+      setStatus.apply(null, statusKeys);
+      renderEscalationStatus();
+      if (!remembered.hidden && chat) showRemembered(chat);
+      if (!consent.hidden && chat) showConsent(chat);
+    }
+    shownStrings = strings;
+  }
+
+  // The menu's items: the bot's locales by their own names, the current one checked.
+  function drawLangMenu(locales) {
     langMenu.textContent = "";
     locales.forEach(function (code) {
       var item = el("button", {
@@ -413,13 +429,6 @@
       item.addEventListener("click", function () { closeLangMenu(); chooseLocale(code); });
       langMenu.appendChild(item);
     });
-    if (shownStrings !== null && shownStrings !== strings) {
-      setStatus.apply(null, statusKeys);
-      renderEscalationStatus();
-      if (!remembered.hidden && chat) showRemembered(chat);
-      if (!consent.hidden && chat) showConsent(chat);
-    }
-    shownStrings = strings;
   }
 
   // The visitor picked `code` in the language menu: the core is told (chat.setLocale, so replies

@@ -144,10 +144,15 @@ describe("the widget in the visitor's language (en + es bot)", () => {
   });
 });
 
-// The demo bot with an `ar` locale for the right-to-left layout: replies are the English texts
-// (placeholders), a few Arabic examples let the core tell Arabic apart.
+// The demo bot with `ar` (the right-to-left layout) and `pt-BR` (region fallback) locales where
+// it lacks them: replies are the English texts (placeholders, never asserted); a few Arabic
+// examples let the core tell Arabic apart.
 function botWithArabic() {
   const def = structuredClone(bot);
+  if (!def.locales.includes("pt-BR")) {
+    def.locales.push("pt-BR");
+    def.messages["pt-BR"] = { ...def.messages.en };
+  }
   if (!def.locales.includes("ar")) {
     def.locales.push("ar");
     def.messages.ar = { ...def.messages.en };
@@ -159,7 +164,7 @@ function botWithArabic() {
   return { path: join(dir, "store.json"), locales: def.locales };
 }
 
-describe("the widget right to left (ar)", () => {
+describe("the widget right to left (ar), and a region fallback (pt-PT → pt-BR)", () => {
   const arBot = botWithArabic();
   const env = useServerAndBrowser(["--bot", arBot.path]);
   after(() => rmSync(dirname(arBot.path), { recursive: true, force: true }));
@@ -185,6 +190,18 @@ describe("the widget right to left (ar)", () => {
     // The visitor's bubble at the inline end (left), the bot's at the inline start (right).
     assert.ok(l.visitor.left < l.bot.left && l.visitor.right < l.bot.right, `bubbles mirrored: ${JSON.stringify(l)}`);
     assert.ok(Math.abs(l.bot.right - l.log.right) < 20, "the bot's bubble against the right edge of the log");
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
+  test("a pt-PT browser gets the bot's pt-BR: chrome, lang and the core's locale", async () => {
+    const { context, page, watch } = await visit(env, "pt-PT", { locales: arBot.locales, open: "Abrir chat" });
+    assert.equal(await page.evaluate(() => window.__sv.ready.locale), "pt-BR");
+    const l = await layout(page);
+    assert.deepEqual({ lang: l.lang, dir: l.dir }, { lang: "pt-BR", dir: "ltr" });
+    await page.getByRole("button", { name: "Idioma: Português (Brasil)" }).waitFor();
+    assert.equal(await page.getByRole("textbox", { name: "Mensagem" }).getAttribute("placeholder"), "Digite sua pergunta…");
+    assert.equal(await page.getByRole("button", { name: "Recomeçar" }).count(), 1);
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });
