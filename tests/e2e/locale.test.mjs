@@ -106,6 +106,23 @@ describe("the widget in the visitor's language (en + es bot)", () => {
     await context.close();
   });
 
+  test("What I remember dates facts in the conversation's format, and redraws in a language picked from the menu", async () => {
+    const { context, page, watch } = await visit(env, "es-ES", { open: "Abrir chat" });
+    await ask(page, page.getByRole("textbox", { name: "Mensaje" }), "mi pedido CU-482913 no ha llegado", 1);
+    await page.getByRole("button", { name: "Lo que recuerdo" }).click();
+    const today = (tag) => page.evaluate((l) => new Intl.DateTimeFormat(l, { dateStyle: "medium" }).format(Date.now()), tag);
+    const spanish = page.getByRole("region", { name: "Lo que recuerdo" });
+    await spanish.getByText(`Tu pedido: CU-482913 (dicho en el chat, ${await today("es")})`).waitFor();
+    // The menu, by mouse this time: English redraws the open panel.
+    await page.getByRole("button", { name: "Idioma: Español" }).click();
+    await page.getByRole("menuitemradio", { name: "English" }).click();
+    const english = page.getByRole("region", { name: "What I remember" });
+    await english.getByText(`Your order: CU-482913 (said in chat, ${await today("en")})`).waitFor();
+    assert.equal(await page.getByRole("menu").isHidden(), true, "the menu closes after a choice");
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
   test("the language menu: a menu button with the bot's locales by endonym, by keyboard", async () => {
     const { context, page, watch } = await visit(env, "en-US", { open: "Open chat" });
     const button = page.getByRole("button", { name: "Language: English" });
