@@ -512,6 +512,8 @@
       el("p", { class: "sv-text", dir: "auto" }, [String(text)]),
     ]);
     if (extras.intent) bubble.setAttribute("data-intent", extras.intent);
+    // When it was said, in the conversation's format (a tooltip; ms since the epoch, default now).
+    bubble.title = intl(Intl.DateTimeFormat, { dateStyle: "medium", timeStyle: "short" }).format(extras.time || Date.now());
     var links = (extras.links || []).map(function (link) {
       var href = safeUrl(link.url);
       if (!href) return null;
@@ -538,6 +540,7 @@
     entries.forEach(function (e, i) {
       var last = i === entries.length - 1;
       renderMessage(e.from, e.text, {
+        time: e.time_ms,
         intent: e.intent, links: e.links, quickReplies: last ? e.quick_replies : null,
       });
     });

@@ -83,6 +83,13 @@ describe("the widget in the visitor's language (en + es bot)", () => {
     const { turn, reply } = await ask(page, textbox, "¿cuánto cuesta el envío de un pedido?", 1);
     assert.equal(turn.locale, "es");
     assert.ok(spanishTexts.has(reply.text), `a Spanish answer: ${reply.text}`);
+    // Each message's time (its tooltip) in the Spanish format, e.g. "4 dic 2026, 9:05".
+    const times = await page.evaluate(() => {
+      const f = new Intl.DateTimeFormat("es", { dateStyle: "medium", timeStyle: "short" });
+      const bubble = [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll('[data-from="bot"]')].pop();
+      return { title: bubble.title, now: f.format(Date.now()), minuteAgo: f.format(Date.now() - 60_000) };
+    });
+    assert.ok([times.now, times.minuteAgo].includes(times.title), JSON.stringify(times));
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });
