@@ -8,7 +8,9 @@
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
  * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
  * it, which also holds the training code and is fetched only then; a bot whose definition sets
- * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale (default: navigator.language), data-load ("idle", the default: load
+ * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale
+ * (the visitor's language; default: navigator.languages), data-locales (the bot's locales, for
+ * the language menu), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened),
  * data-catalog (optional: the shop's product catalog as JSONL, fetched the first time an
  * intent with the `recommend` action answers; up to three product cards follow its reply).
@@ -23,8 +25,16 @@
  * replies arrive over Server-Sent Events, and the visitor's messages go to the agent. Without a
  * URL the bot's own contact options are the answer.
  *
- * The widget's labels are English ("Open chat", "Message", "Send"…), or Spanish on a page with
- * <html lang="es">; the bot answers in the visitor's language when the bot has it.
+ * Languages: the widget's own words ("Open chat", "Send"…), its lang and dir, and the numbers,
+ * dates and prices it shows follow the conversation's locale: before the bot answers, the
+ * visitor's browser languages (or data-locale) matched to the bot's locales (es-ES → es), then
+ * the page's <html lang>, then the bot's first locale; afterwards the locale the bot answers in,
+ * so they switch when the visitor does. English words are built in; es, fr, de, pt-BR and ar
+ * come from l10n/<code>.json beside this script, fetched only when needed. Right-to-left locales
+ * (ar, he, fa, ur…) get dir="rtl" and the launcher at the inline end (the left). data-locales
+ * (e.g. "en es") lists the bot's locales for the header's language menu until the binding can
+ * (chat.locales()); a choice there goes to the core through chat.setLocale(code) when the
+ * binding has it, else it changes the widget's own words only.
  *
  * Everything lives in an open Shadow DOM. Text is rendered with text nodes only, links only for
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
@@ -44,10 +54,13 @@
   var script = document.currentScript;
   if (!script || window.sottovoce) return; // loaded twice: the first copy stays in charge
 
-  // The widget's own words follow the page's language (<html lang>), so a page keeps one
-  // language in its chrome; the bot's replies follow the visitor's (navigator.language).
+  // The widget's own words. English is here; the other languages it speaks are fetched from
+  // l10n/<code>.json beside this script, only when the conversation is in that language (each
+  // about 1 KB gzip; until it arrives, or if it cannot, the words are English). Plain strings
+  // ("{0}" is filled in): tests/e2e/l10n.test.mjs checks that every table has every English key.
   var UI = {
     en: {
+      language: "Language",
       open: "Open chat",
       close: "Close chat",
       send: "Send",
@@ -63,13 +76,17 @@
       forget: "Forget",
       forgetMe: "Forget me",
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
-      forgottenServer: "Everything this site's chat stored about you on this device was deleted. Our support team still has the conversation you sent them; ask them there to delete it.",
-      fact: function (f) {
-        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account", viewed: "You looked at", in_cart: "In your cart", bought: "You bought" }[f.entity] || f.entity;
-        if (f.source === "site") return what + ": " + f.value + " (given by this site)";
-        var when = f.at_ms ? " (said in chat, " + new Date(f.at_ms).toLocaleDateString("en") + ")" : " (said in chat)";
-        return what + ": " + f.value + when;
-      },
+      serverCopy: "Our support team still has the conversation you sent them; ask them there to delete it.",
+      name_fact: "Your name",
+      product_fact: "You asked about",
+      order_number_fact: "Your order",
+      customer_fact: "Your account",
+      viewed_fact: "You looked at",
+      in_cart_fact: "In your cart",
+      bought_fact: "You bought",
+      siteGiven: "given by this site",
+      saidInChat: "said in chat",
+      saidInChatOn: "said in chat, {0}",
       conversation: "Conversation",
       starting: "One moment, the assistant is starting…",
       unavailable: "The assistant can't answer right now. Please try again in a little while.",
@@ -82,69 +99,22 @@
       consentProfile: "About you:",
       consentAgree: "Connect me",
       consentCancel: "Not now",
-      annotation: function (intent, confidence) {
-        return "(" + (intent || "not understood") + (confidence == null ? "" : ", " + Math.round(confidence * 100) + "%") + ")";
-      },
+      notUnderstood: "not understood",
       escQueued: "Waiting to reach our team…",
       escSending: "Connecting you to our team…",
-      escRetry: function (s) { return "Couldn't reach our team yet. Retrying in " + s + " s; your messages are kept."; },
+      escRetry: "Couldn't reach our team yet. Retrying in {0} s; your messages are kept.",
       escSent: "Sent to our team. A person will answer here.",
       escResolved: "Our team closed this conversation. The assistant is back.",
       escRejected: "Our team's server could not accept this conversation, so it was not sent. Your messages are kept here, and the assistant is back.",
       escMessageRejected: "A message could not be delivered to our team and will not be resent; it stays in your conversation.",
       // Read before each message by screen readers (visually hidden), so the log says who spoke.
-      speaker: { visitor: "You:", bot: "Assistant:", agent: "Support agent:" },
+      visitor_speaker: "You:",
+      bot_speaker: "Assistant:",
+      agent_speaker: "Support agent:",
     },
-    es: {
-      open: "Abrir chat",
-      close: "Cerrar chat",
-      send: "Enviar",
-      message: "Mensaje",
-      placeholder: "Escribe tu pregunta…",
-      startOver: "Empezar de nuevo",
-      products: "Productos",
-      viewProduct: "Ver producto",
-      outOfStock: "Agotado",
-      remembered: "Lo que recuerdo",
-      rememberedIntro: "Lo que este chat guarda sobre ti, solo en este dispositivo:",
-      rememberedNothing: "Nada todavía.",
-      forget: "Olvidar",
-      forgetMe: "Olvídame",
-      forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
-      forgottenServer: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo. Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
-      fact: function (f) {
-        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta", viewed: "Miraste", in_cart: "En tu carrito", bought: "Compraste" }[f.entity] || f.entity;
-        if (f.source === "site") return what + ": " + f.value + " (dato de este sitio)";
-        var when = f.at_ms ? " (dicho en el chat, " + new Date(f.at_ms).toLocaleDateString("es") + ")" : " (dicho en el chat)";
-        return what + ": " + f.value + when;
-      },
-      conversation: "Conversación",
-      starting: "Un momento, el asistente se está iniciando…",
-      unavailable: "El asistente no puede responder ahora. Vuelve a intentarlo en un rato.",
-      notSent: "Ese mensaje no se envió, pero sigue en el cuadro. Inténtalo de nuevo.",
-      memoryOnly: "Este chat no se recordará cuando salgas de esta página.",
-      fallbackName: "Chat",
-      suggestions: "Sugerencias",
-      consentTitle: "Hablar con una persona",
-      consentIntro: "Solo esto se enviará a nuestro equipo de soporte:",
-      consentProfile: "Sobre ti:",
-      consentAgree: "Conectarme",
-      consentCancel: "Ahora no",
-      annotation: function (intent, confidence) {
-        return "(" + (intent || "no entendido") + (confidence == null ? "" : ", " + Math.round(confidence * 100) + " %") + ")";
-      },
-      escQueued: "Esperando para contactar con nuestro equipo…",
-      escSending: "Conectándote con nuestro equipo…",
-      escRetry: function (s) { return "Aún no hemos podido contactar con el equipo. Reintento en " + s + " s; tus mensajes se guardan."; },
-      escSent: "Enviado a nuestro equipo. Una persona te responderá aquí.",
-      escResolved: "Nuestro equipo cerró esta conversación. El asistente vuelve a responder.",
-      escRejected: "El servidor de nuestro equipo no pudo aceptar esta conversación, así que no se envió. Tus mensajes se guardan aquí y el asistente vuelve a responder.",
-      escMessageRejected: "Un mensaje no pudo entregarse a nuestro equipo y no se reenviará; sigue en tu conversación.",
-      speaker: { visitor: "Tú:", bot: "Asistente:", agent: "Agente de soporte:" },
-    },
-  };
-  var pageLang = (document.documentElement.lang || "en").toLowerCase().split("-")[0];
-  var STRINGS = UI[pageLang] || UI.en;
+  }; // end of UI
+  // The languages the widget has words for, by their own names (the language menu's items).
+  var NAMES = { en: "English", es: "Español", fr: "Français", de: "Deutsch", "pt-BR": "Português (Brasil)", ar: "العربية" };
   var SVG = "http://www.w3.org/2000/svg";
 
   var base = new URL(".", script.src);
@@ -153,11 +123,105 @@
   var pkgUrl = new URL(script.getAttribute("data-pkg") || "pkg/sottovoce.js", base).href;
   var pkgFullUrl = new URL("sottovoce_full.js", pkgUrl).href; // the build that trains definitions
   var cssUrl = new URL("sottovoce.css", base).href;
-  var locale = script.getAttribute("data-locale") || navigator.language || "en";
   // The product catalog (JSONL), fetched the first time a turn recommends products.
   var catalogAttr = script.getAttribute("data-catalog");
   var catalogUrl = catalogAttr ? new URL(catalogAttr, base).href : null;
   var uiKey = "sottovoce:v1:ui:" + (botUrl ? new URL(botUrl).pathname : "");
+
+  // ---------------------------------------------------------------- the conversation's locale
+
+  // The chrome speaks the conversation's locale: the one the core replies in (chat.locale()) once
+  // the bot is loaded; before that the visitor's browser languages (or data-locale), then the
+  // page's <html lang>, then the bot's first locale, each matched to the bot's locales by
+  // language/region fallback. A choice in the language menu goes to the core
+  // (chat.setLocale(code)); with a binding that lacks it, it changes the chrome only.
+  var dataLocales = (script.getAttribute("data-locales") || "").split(/[\s,]+/).filter(Boolean);
+  var visitorLanguages = script.getAttribute("data-locale") ? [script.getAttribute("data-locale")] :
+    (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""]);
+  var RTL = /^(ar|he|iw|fa|ur|ps|yi|dv|ckb|sd|ug)(-|$)/i;
+
+  // The first of `wanted` (BCP 47 tags, best first) that `available` has: the same tag, else the
+  // bare language (es-ES → es), else the same language in another region (pt-PT → pt-BR); null
+  // when none matches.
+  function bestLocale(wanted, available) {
+    var lower = available.map(function (a) { return a.toLowerCase(); });
+    for (var i = 0; i < wanted.length; i++) {
+      var w = String(wanted[i] || "").toLowerCase().replace(/_/g, "-");
+      var lang = w.split("-")[0];
+      if (!lang) continue;
+      var at = lower.indexOf(w);
+      if (at < 0) at = lower.indexOf(lang);
+      if (at < 0) at = lower.findIndex(function (a) { return a.split("-")[0] === lang; });
+      if (at >= 0) return available[at];
+    }
+    return null;
+  }
+
+  // The bot's locales, best known: the binding's list when it has one, else data-locales, else
+  // the conversation's own locale (or, before the bot is loaded, the locales the widget speaks).
+  function botLocales() {
+    try {
+      if (chat && typeof chat.locales === "function") {
+        var list = Array.from(chat.locales() || []);
+        if (list.length) return list;
+      }
+    } catch (e) { /* an older binding: fall through */ }
+    var current = chat ? [chat.locale()] : [];
+    if (dataLocales.length) return dataLocales.concat(current.filter(function (l) { return dataLocales.indexOf(l) < 0; }));
+    return chat ? current : Object.keys(NAMES);
+  }
+
+  var initialLocale = (function () {
+    var available = botLocales();
+    return bestLocale(visitorLanguages, available) || bestLocale([document.documentElement.lang], available) || available[0];
+  })();
+  // What the core is told the visitor speaks: the best match, else the browser's first language.
+  var localeHint = bestLocale(visitorLanguages, botLocales()) || visitorLanguages[0] || initialLocale;
+  var chosenLocale = null; // a menu choice the binding could not apply (no setLocale): chrome only
+  var locale = initialLocale; // the conversation's locale, a BCP 47 tag: Intl formats with it
+  var strings = UI.en; // the table for `locale`
+  var loadingTables = {};
+
+  // The words for `code` (a key of NAMES): English's at once, another language's once
+  // l10n/<code>.json has arrived (fetched on first use; then showLocale redraws), null before.
+  function wordsFor(code) {
+    if (!UI[code] && !loadingTables[code]) {
+      var url = new URL("l10n/" + code + ".json", base).href;
+      loadingTables[code] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        return response.json();
+      }).then(function (table) {
+        UI[code] = table;
+        showLocale();
+      }, function (error) {
+        console.warn("sottovoce: the widget's words stay English:", error && error.message || error);
+      });
+    }
+    return UI[code] || null;
+  }
+
+  // The widget's word `key` in the conversation's locale (English when the table lacks it), with
+  // "{0}" replaced by `arg`.
+  function t(key, arg) {
+    var s = strings[key] != null ? strings[key] : UI.en[key];
+    return arg == null ? s : s.replace("{0}", arg);
+  }
+
+  // The language's own name ("Español"), from NAMES or Intl.DisplayNames.
+  function endonym(code) {
+    if (NAMES[code]) return NAMES[code];
+    try {
+      var n = new Intl.DisplayNames([code], { type: "language" }).of(code);
+      return n.charAt(0).toLocaleUpperCase(code) + n.slice(1);
+    } catch (e) {
+      return code;
+    }
+  }
+
+  // Intl.NumberFormat / DateTimeFormat for the conversation's locale (English for a malformed tag).
+  function intl(Kind, options) {
+    try { return new Kind(locale, options); } catch (e) { return new Kind("en", options); }
+  }
 
   // Escalation settings: the server's base URL and what the owner allows to be sent.
   var escalationConfig = { url: null, policy: {} };
@@ -259,34 +323,42 @@
   root.appendChild(frame);
 
   var launcher = el("button", {
-    type: "button", class: "sv-launcher", "aria-label": STRINGS.open, "aria-expanded": "false",
+    type: "button", class: "sv-launcher", "aria-expanded": "false",
     "aria-controls": "sv-panel",
   }, [icon(["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"])]);
 
-  var title = el("h2", { class: "sv-title", id: "sv-title" }, [STRINGS.fallbackName]);
-  var startOver = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.startOver]);
+  var title = el("h2", { class: "sv-title", id: "sv-title" });
+  var botName = null; // the bot's name once loaded (the title; "Chat" in the visitor's words before)
+  var startOver = el("button", { type: "button", class: "sv-text-button" });
   var rememberedButton = el("button", {
     type: "button", class: "sv-text-button", "aria-expanded": "false", "aria-controls": "sv-remembered",
-  }, [STRINGS.remembered]);
-  var remembered = el("section", { id: "sv-remembered", class: "sv-consent sv-remembered", "aria-label": STRINGS.remembered, hidden: "" });
-  var closeButton = el("button", { type: "button", class: "sv-icon-button", "aria-label": STRINGS.close },
+  });
+  var remembered = el("section", { id: "sv-remembered", class: "sv-consent sv-remembered", hidden: "" });
+  // The language menu: a button (the current language's code) and a menu of the bot's locales by
+  // their own names; arrow keys, Home/End, Escape and Tab as in the ARIA menu button pattern.
+  var langButton = el("button", {
+    type: "button", class: "sv-text-button sv-lang", "aria-haspopup": "menu", "aria-expanded": "false",
+    "aria-controls": "sv-lang-menu", hidden: "",
+  });
+  var langMenu = el("div", { id: "sv-lang-menu", class: "sv-lang-menu", role: "menu", hidden: "" });
+  var closeButton = el("button", { type: "button", class: "sv-icon-button" },
     [icon(["M6 6l12 12M18 6L6 18"])]);
-  var log = el("div", { class: "sv-log", role: "log", "aria-label": STRINGS.conversation, tabindex: "0" });
+  var log = el("div", { class: "sv-log", role: "log", tabindex: "0" });
   var status = el("p", { class: "sv-status", role: "status" });
   // aria-live rather than a second role=status: the assistant's own status stays the one "status".
   var escStatus = el("p", { class: "sv-status sv-esc-status", "aria-live": "polite" });
-  var consent = el("section", { class: "sv-consent", "aria-label": STRINGS.consentTitle, hidden: "" });
+  var consent = el("section", { class: "sv-consent", hidden: "" });
   var note = el("p", { class: "sv-note" });
   var input = el("input", {
-    type: "text", class: "sv-input", "aria-label": STRINGS.message, placeholder: STRINGS.placeholder,
+    type: "text", class: "sv-input",
     autocomplete: "off", maxlength: "1000", enterkeyhint: "send",
   });
-  var sendButton = el("button", { type: "submit", class: "sv-send" }, [STRINGS.send]);
+  var sendButton = el("button", { type: "submit", class: "sv-send" });
   var form = el("form", { class: "sv-form" }, [input, sendButton]);
   var panel = el("div", {
-    id: "sv-panel", class: "sv-panel", role: "dialog", "aria-label": STRINGS.fallbackName, hidden: "",
+    id: "sv-panel", class: "sv-panel", role: "dialog", hidden: "",
   }, [
-    el("div", { class: "sv-header" }, [title, rememberedButton, startOver, closeButton]),
+    el("div", { class: "sv-header" }, [title, rememberedButton, startOver, langButton, closeButton, langMenu]),
     log,
     remembered,
     consent,
@@ -298,9 +370,131 @@
   frame.appendChild(panel);
   frame.appendChild(launcher);
 
-  function setStatus(text) {
-    status.textContent = text || "";
+  // The status line: the widget's words `keys` (joined), redrawn when the locale changes.
+  var statusKeys = [];
+  function setStatus() {
+    statusKeys = Array.prototype.slice.call(arguments).filter(Boolean);
+    status.textContent = statusKeys.map(function (k) { return t(k); }).join(" ");
   }
+
+  var memoryOnly = false; // storage blocked or full: said in the note under the log
+  var shownStrings = null; // the table the chrome was last drawn with
+  var shownMenu = null; // the locales and current locale the language menu was drawn for
+
+  // Puts the widget's words, lang and dir in the conversation's locale: the core's (or the
+  // visitor's menu choice when the binding cannot apply it), redrawing what is open. Called
+  // after loading and after every turn, so the chrome follows a language switch at once.
+  function showLocale() {
+    locale = chosenLocale || (chat ? chat.locale() : locale);
+    strings = wordsFor(bestLocale([locale], Object.keys(NAMES)) || "en") || UI.en;
+    frame.setAttribute("lang", locale);
+    frame.setAttribute("dir", RTL.test(locale) ? "rtl" : "ltr");
+    launcher.setAttribute("aria-label", t("open"));
+    closeButton.setAttribute("aria-label", t("close"));
+    title.textContent = botName || t("fallbackName");
+    panel.setAttribute("aria-label", title.textContent);
+    startOver.textContent = t("startOver");
+    rememberedButton.textContent = t("remembered");
+    remembered.setAttribute("aria-label", t("remembered"));
+    log.setAttribute("aria-label", t("conversation"));
+    consent.setAttribute("aria-label", t("consentTitle"));
+    input.setAttribute("aria-label", t("message"));
+    input.setAttribute("placeholder", t("placeholder"));
+    sendButton.textContent = t("send");
+    note.textContent = memoryOnly ? t("memoryOnly") : "";
+    var locales = botLocales();
+    langButton.hidden = locales.length < 2;
+    langButton.textContent = locale.split("-")[0].toUpperCase();
+    langButton.setAttribute("aria-label", t("language") + ": " + endonym(locale));
+    var menuKey = locales.join(" ") + "|" + locale;
+    if (menuKey !== shownMenu) drawLangMenu(locales);
+    shownMenu = menuKey;
+    if (shownStrings !== null && shownStrings !== strings) {
+      setStatus.apply(null, statusKeys);
+      renderEscalationStatus();
+      if (!remembered.hidden && chat) showRemembered(chat);
+      if (!consent.hidden && chat) showConsent(chat);
+    }
+    shownStrings = strings;
+  }
+
+  // The menu's items: the bot's locales by their own names, the current one checked.
+  function drawLangMenu(locales) {
+    langMenu.textContent = "";
+    locales.forEach(function (code) {
+      var item = el("button", {
+        type: "button", role: "menuitemradio", class: "sv-lang-item", lang: code, tabindex: "-1",
+        "aria-checked": String(code === locale), "data-locale": code,
+      }, [endonym(code)]);
+      item.addEventListener("click", function () { closeLangMenu(); chooseLocale(code); });
+      langMenu.appendChild(item);
+    });
+  }
+
+  // The visitor picked `code` in the language menu: the core is told (chat.setLocale, so replies
+  // follow and the choice is kept with the conversation); a binding without it changes the
+  // chrome only.
+  function chooseLocale(code) {
+    chosenLocale = code;
+    showLocale();
+    langButton.focus();
+    start().then(function (c) {
+      if (typeof c.setLocale !== "function") return;
+      try {
+        c.setLocale(code);
+        chosenLocale = null;
+      } catch (error) {
+        console.warn("sottovoce: the bot cannot switch to " + code + ":", error && error.message || error);
+      }
+      showLocale();
+    }, function () { /* the status line already says the assistant is unavailable */ });
+  }
+
+  function langItems() { return Array.prototype.slice.call(langMenu.children); }
+
+  function openLangMenu(focusLast) {
+    langMenu.hidden = false;
+    langButton.setAttribute("aria-expanded", "true");
+    var items = langItems();
+    var current = items.find(function (i) { return i.getAttribute("aria-checked") === "true"; });
+    (focusLast ? items[items.length - 1] : current || items[0]).focus();
+  }
+
+  function closeLangMenu() {
+    langMenu.hidden = true;
+    langButton.setAttribute("aria-expanded", "false");
+  }
+
+  langButton.addEventListener("click", function () {
+    if (langMenu.hidden) openLangMenu(false);
+    else closeLangMenu();
+  });
+  langButton.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      openLangMenu(event.key === "ArrowUp");
+    }
+  });
+  langMenu.addEventListener("keydown", function (event) {
+    var items = langItems();
+    var at = items.indexOf(root.activeElement);
+    var next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (next !== undefined) {
+      event.preventDefault();
+      items[(next + items.length) % items.length].focus();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation(); // closes the menu, not the chat
+      closeLangMenu();
+      langButton.focus();
+    } else if (event.key === "Tab") {
+      closeLangMenu();
+    }
+  });
+  panel.addEventListener("click", function (event) {
+    if (!langMenu.hidden && !langMenu.contains(event.target) && !langButton.contains(event.target)) closeLangMenu();
+  });
+  showLocale();
 
   // ---------------------------------------------------------------- rendering
 
@@ -314,10 +508,12 @@
   function renderMessage(from, text, extras) {
     extras = extras || {};
     var bubble = el("div", { class: "sv-msg sv-from-" + from, "data-from": from }, [
-      el("span", { class: "sv-sr-only" }, [STRINGS.speaker[from] || ""]),
-      el("p", { class: "sv-text" }, [String(text)]),
+      el("span", { class: "sv-sr-only" }, [/^(visitor|bot|agent)$/.test(from) ? t(from + "_speaker") : ""]),
+      el("p", { class: "sv-text", dir: "auto" }, [String(text)]),
     ]);
     if (extras.intent) bubble.setAttribute("data-intent", extras.intent);
+    // When it was said, in the conversation's format (a tooltip; ms since the epoch, default now).
+    bubble.title = intl(Intl.DateTimeFormat, { dateStyle: "medium", timeStyle: "short" }).format(extras.time || Date.now());
     var links = (extras.links || []).map(function (link) {
       var href = safeUrl(link.url);
       if (!href) return null;
@@ -327,7 +523,7 @@
     log.appendChild(bubble);
     if (from !== "visitor" && extras.quickReplies && extras.quickReplies.length) {
       clearQuickReplies();
-      quickReplyGroup = el("div", { class: "sv-quick", role: "group", "aria-label": STRINGS.suggestions },
+      quickReplyGroup = el("div", { class: "sv-quick", role: "group", "aria-label": t("suggestions") },
         extras.quickReplies.map(function (q) {
           var b = el("button", { type: "button", class: "sv-chip" }, [String(q.label)]);
           b.addEventListener("click", function () { choose(q.label, q.intent || null); });
@@ -344,6 +540,7 @@
     entries.forEach(function (e, i) {
       var last = i === entries.length - 1;
       renderMessage(e.from, e.text, {
+        time: e.time_ms,
         intent: e.intent, links: e.links, quickReplies: last ? e.quick_replies : null,
       });
     });
@@ -392,19 +589,19 @@
     var mod = await modulePromise;
     var c;
     try {
-      c = new mod.Chat(bytes, { locale: locale });
+      c = new mod.Chat(bytes, { locale: localeHint });
     } catch (error) {
       // An owner who opted into word vectors (`word_vectors`): fetch the named table beside the
       // wasm and try again. Bots without it never download the table.
       var table = mod.Chat.vectorsNeeded(bytes);
       if (!table) throw error;
-      c = mod.Chat.withVectors(bytes, await wordVectors(mod, table), { locale: locale });
+      c = mod.Chat.withVectors(bytes, await wordVectors(mod, table), { locale: localeHint });
     }
     var name = c.botName();
-    panel.setAttribute("aria-label", name);
-    title.textContent = name;
+    botName = name;
     var greeting = c.begin(Date.now());
     chat = c;
+    showLocale();
     // The greeting is already in the transcript; draw the history, then announce what is new.
     var transcript = c.transcript();
     renderTranscript(transcript);
@@ -413,7 +610,7 @@
     });
     setStatus("");
     // Storage blocked or full: the chat works from memory; say so plainly, once.
-    note.textContent = c.storageStatus() === "memory" ? STRINGS.memoryOnly : "";
+    memoryOnly = c.storageStatus() === "memory";
     renderEscalationStatus();
     c.escalationResume(Date.now()); // a send cut off by a closed page is due at once
     if (escalationActive()) pump(); // resume a queued send or an open conversation after a reload
@@ -435,7 +632,7 @@
       ready = load();
       ready.catch(function (error) {
         console.warn("sottovoce: the assistant could not start:", error);
-        setStatus(STRINGS.unavailable);
+        setStatus("unavailable");
         emit("error", { message: String(error && error.message || error) });
       });
     }
@@ -465,6 +662,7 @@
         text: visitorText, intent: t.intent, confidence: t.confidence, ranking: t.ranking,
         entities: t.entities, locale: t.locale, handoff: t.handoff,
       });
+      showLocale(); // the conversation may have changed language
       showBotMessages(t.messages);
       setStatus("");
       if (t.recommend && catalogUrl) showProducts(t.recommend, t.locale || chat.locale());
@@ -491,7 +689,7 @@
   function choose(label, intent) {
     return turn(function (c) { var now = Date.now(); return c.choose(label, intent, now, visitorUtcOffset(now)); }, label).catch(function (e) {
       console.warn("sottovoce: the quick reply failed:", e);
-      setStatus(STRINGS.unavailable);
+      setStatus("unavailable");
     });
   }
 
@@ -512,6 +710,7 @@
     var c = await start();
     var greeting = c.reset(Date.now());
     clearView();
+    showLocale();
     showBotMessages(greeting);
     setStatus("");
   }
@@ -549,13 +748,9 @@
     var text = "";
     if (e) {
       var s = e.status;
-      if (s.state === "queued") text = STRINGS.escQueued;
-      else if (s.state === "sending") text = STRINGS.escSending;
-      else if (s.state === "failed") text = STRINGS.escRetry(Math.max(1, Math.ceil((s.next_retry_ms - Date.now()) / 1000)));
-      else if (s.state === "sent") text = STRINGS.escSent;
-      else if (s.state === "resolved") text = STRINGS.escResolved;
-      else if (s.state === "rejected") text = STRINGS.escRejected;
-      if (s.state === "sent" && e.outbox.some(function (m) { return m.rejected != null; })) text += " " + STRINGS.escMessageRejected;
+      var key = { queued: "escQueued", sending: "escSending", failed: "escRetry", sent: "escSent", resolved: "escResolved", rejected: "escRejected" }[s.state];
+      if (key) text = t(key, intl(Intl.NumberFormat).format(Math.max(1, Math.ceil((s.next_retry_ms - Date.now()) / 1000))));
+      if (s.state === "sent" && e.outbox.some(function (m) { return m.rejected != null; })) text += " " + t("escMessageRejected");
       escStatus.setAttribute("data-state", s.state);
     } else {
       escStatus.removeAttribute("data-state");
@@ -726,28 +921,29 @@
       return;
     }
     consent.textContent = "";
-    consent.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.consentTitle]));
-    consent.appendChild(el("p", {}, [STRINGS.consentIntro]));
-    var list = el("ol", { class: "sv-consent-list", "aria-label": STRINGS.conversation });
+    consent.appendChild(el("h3", { class: "sv-consent-title" }, [t("consentTitle")]));
+    consent.appendChild(el("p", {}, [t("consentIntro")]));
+    var list = el("ol", { class: "sv-consent-list", "aria-label": t("conversation") });
     payload.transcript.forEach(function (m) {
       var item = el("li", { class: "sv-consent-" + m.author }, [
-        el("strong", {}, [STRINGS.speaker[m.author] || m.author]), " ", m.text,
+        el("strong", {}, [/^(visitor|bot|agent)$/.test(m.author) ? t(m.author + "_speaker") : m.author]), " ", m.text,
       ]);
       if (m.author === "visitor") {
-        item.appendChild(el("span", { class: "sv-annotation" }, [" " + STRINGS.annotation(m.intent, m.confidence)]));
+        item.appendChild(el("span", { class: "sv-annotation" }, [" (" + (m.intent || t("notUnderstood")) +
+          (m.confidence == null ? "" : ", " + intl(Intl.NumberFormat, { style: "percent" }).format(m.confidence)) + ")"]));
       }
       list.appendChild(item);
     });
     consent.appendChild(list);
     var fields = Object.keys(payload.profile);
     if (fields.length) {
-      consent.appendChild(el("p", {}, [STRINGS.consentProfile]));
+      consent.appendChild(el("p", {}, [t("consentProfile")]));
       consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (k) {
         return el("li", {}, [k + ": " + String(payload.profile[k])]);
       })));
     }
-    var agree = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.consentAgree]);
-    var cancel = el("button", { type: "button", class: "sv-chip" }, [STRINGS.consentCancel]);
+    var agree = el("button", { type: "button", class: "sv-chip sv-primary" }, [t("consentAgree")]);
+    var cancel = el("button", { type: "button", class: "sv-chip" }, [t("consentCancel")]);
     agree.addEventListener("click", function () {
       try {
         c.escalationQueue(newKey(), Date.now(), escalationConfig.policy);
@@ -787,9 +983,10 @@
     return catalogPromise;
   }
 
-  function formatPrice(price, lang) {
+  // A price in the conversation's locale's format.
+  function formatPrice(price) {
     try {
-      return new Intl.NumberFormat(lang, { style: "currency", currency: price.currency }).format(price.amount);
+      return intl(Intl.NumberFormat, { style: "currency", currency: price.currency }).format(price.amount);
     } catch (e) {
       return price.amount + " " + price.currency;
     }
@@ -801,16 +998,16 @@
     return loadCatalog().then(function (catalog) {
       var cards = catalog.rank(request, lang, 3);
       if (!cards.length) return;
-      var list = el("ul", { class: "sv-products", "aria-label": STRINGS.products }, cards.map(function (p) {
+      var list = el("ul", { class: "sv-products", "aria-label": t("products") }, cards.map(function (p) {
         var children = [];
         var image = p.image && safeUrl(p.image);
         if (image && /^https?:/.test(image)) children.push(el("img", { src: image, alt: "", class: "sv-product-image", loading: "lazy" }));
         children.push(el("strong", { class: "sv-product-name" }, [String(p.name)]));
-        children.push(el("span", { class: "sv-product-price" }, [formatPrice(p.price, lang)]));
-        if (!p.in_stock) children.push(el("span", { class: "sv-product-stock" }, [STRINGS.outOfStock]));
+        children.push(el("span", { class: "sv-product-price" }, [formatPrice(p.price)]));
+        if (!p.in_stock) children.push(el("span", { class: "sv-product-stock" }, [t("outOfStock")]));
         var href = safeUrl(p.url);
         if (href && /^https?:/.test(href)) {
-          children.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [STRINGS.viewProduct]));
+          children.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [t("viewProduct")]));
         }
         return el("li", { class: "sv-product", "data-product": String(p.id) }, children);
       }));
@@ -823,6 +1020,14 @@
   }
 
   // ---------------------------------------------------------------- what the bot remembers
+
+  // One remembered fact in the visitor's words: "Your order: CU-123 (said in chat, 4 Dec 2026)".
+  function describeFact(f) {
+    var what = UI.en[f.entity + "_fact"] ? t(f.entity + "_fact") : f.entity;
+    var when = f.source === "site" ? t("siteGiven") :
+      f.at_ms ? t("saidInChatOn", intl(Intl.DateTimeFormat, { dateStyle: "medium" }).format(f.at_ms)) : t("saidInChat");
+    return what + ": " + f.value + " (" + when + ")";
+  }
 
   function hideRemembered() {
     remembered.hidden = true;
@@ -840,26 +1045,28 @@
       facts.push({ entity: "customer", source: "site", value: (profile.customer.email || profile.customer.id) + (orders ? " · " + orders : "") });
     }
     remembered.textContent = "";
-    remembered.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.remembered]));
-    remembered.appendChild(el("p", {}, [facts.length ? STRINGS.rememberedIntro : STRINGS.rememberedNothing]));
+    remembered.appendChild(el("h3", { class: "sv-consent-title" }, [t("remembered")]));
+    remembered.appendChild(el("p", {}, [t(facts.length ? "rememberedIntro" : "rememberedNothing")]));
     if (facts.length) {
       remembered.appendChild(el("ul", { class: "sv-consent-profile" }, facts.map(function (f) {
-        var forget = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.forget]);
-        forget.setAttribute("aria-label", STRINGS.forget + ": " + f.value);
+        var forget = el("button", { type: "button", class: "sv-text-button" }, [t("forget")]);
+        forget.setAttribute("aria-label", t("forget") + ": " + f.value);
         forget.addEventListener("click", function () {
           c.forget(f.entity, String(f.value));
           showRemembered(c);
           rememberedButton.focus();
         });
-        return el("li", { class: "sv-fact" }, [STRINGS.fact(f) + " ", forget]);
+        return el("li", { class: "sv-fact" }, [describeFact(f) + " ", forget]);
       })));
     }
-    var forgetMe = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.forgetMe]);
+    var forgetMe = el("button", { type: "button", class: "sv-chip sv-primary" }, [t("forgetMe")]);
     forgetMe.addEventListener("click", function () {
       var serverHasCopy = c.forgetMe(Date.now());
       clearView();
       try { window.localStorage.removeItem(uiKey); } catch (e) { /* storage blocked: nothing stored */ }
-      setStatus(serverHasCopy ? STRINGS.forgottenServer : STRINGS.forgotten);
+      if (serverHasCopy) setStatus("forgotten", "serverCopy");
+      else setStatus("forgotten");
+      showLocale();
       emit("forget", { serverHasCopy: serverHasCopy });
       input.focus();
     });
@@ -906,7 +1113,7 @@
     launcher.setAttribute("aria-expanded", "true");
     uiState("open");
     start();
-    if (!chat && !status.textContent) setStatus(STRINGS.starting);
+    if (!chat && !status.textContent) setStatus("starting");
     log.scrollTop = log.scrollHeight;
     if (!options || options.focus !== false) input.focus();
     emit("open", {});
@@ -927,10 +1134,10 @@
   closeButton.addEventListener("click", close);
   rememberedButton.addEventListener("click", function () {
     if (!remembered.hidden) { hideRemembered(); return; }
-    start().then(showRemembered, function () { setStatus(STRINGS.unavailable); });
+    start().then(showRemembered, function () { setStatus("unavailable"); });
   });
   startOver.addEventListener("click", function () {
-    reset().then(function () { input.focus(); }, function () { setStatus(STRINGS.unavailable); });
+    reset().then(function () { input.focus(); }, function () { setStatus("unavailable"); });
   });
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
@@ -944,12 +1151,12 @@
     if (!text.trim()) return;
     // The text leaves the box only once the bot has taken it; on failure it stays for a retry.
     sendButton.disabled = true;
-    if (!chat) setStatus(STRINGS.starting);
+    if (!chat) setStatus("starting");
     send(text).then(function () {
       if (input.value === text) input.value = "";
     }, function (error) {
       console.warn("sottovoce: sending failed:", error);
-      setStatus(STRINGS.notSent);
+      setStatus("notSent");
     }).finally(function () {
       sendButton.disabled = false;
       input.focus();

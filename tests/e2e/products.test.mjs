@@ -15,7 +15,14 @@ const catalog = readFileSync(join(ROOT, "www/catalog/cumbre.jsonl"), "utf8");
 describe("product recommendations", () => {
   const env = useServerAndBrowser();
 
+  // The widget's own words follow the visitor (issue 19): `words` are the labels it uses.
+  const WORDS = {
+    "en-US": { open: "Open chat", message: "Message", products: "Products", outOfStock: "Out of stock" },
+    "es-ES": { open: "Abrir chat", message: "Mensaje", products: "Productos", outOfStock: "Agotado" },
+  };
+
   async function openChat(locale, routeCatalog) {
+    const words = WORDS[locale];
     const context = await env.browser.newContext({ locale });
     const page = await context.newPage();
     const watch = await watchPage(page);
@@ -26,14 +33,14 @@ describe("product recommendations", () => {
       return routeCatalog ? route.fulfill({ status: 200, contentType: "application/x-ndjson", body: routeCatalog }) : route.continue();
     });
     await page.goto(env.server.url);
-    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.getByRole("button", { name: words.open }).click();
     await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
-    const textbox = page.getByRole("textbox", { name: "Message" });
+    const textbox = page.getByRole("textbox", { name: words.message });
     async function ask(text) {
       await textbox.fill(text);
       await textbox.press("Enter");
     }
-    return { context, page, watch, ask, fetches: () => fetches };
+    return { context, page, watch, ask, words, fetches: () => fetches };
   }
 
   test("an availability question is answered with cards: name, price in the visitor's format, link", async () => {
@@ -67,15 +74,16 @@ describe("product recommendations", () => {
     });
     // Tents beside it, so the out-of-stock boots are the only match (in-stock ones would rank first).
     const tents = catalog.split("\n").filter((l) => l.includes('"category": "tents"')).join("\n");
-    const { context, page, watch, ask } = await openChat("es-ES", tents + "\n" + hostile + "\n");
+    const { context, page, watch, ask, words } = await openChat("es-ES", tents + "\n" + hostile + "\n");
     await ask("¿tienen las botas storm en stock?");
-    // The widget's own words follow the page (<html lang="en">); the prices, the visitor's locale.
-    const products = page.getByRole("list", { name: "Products" });
+    // The widget's own words and the prices follow the conversation's locale (Spanish), not the
+    // page's <html lang="en">.
+    const products = page.getByRole("list", { name: words.products });
     await products.waitFor({ timeout: 10_000 });
     const card = products.locator('[data-product="x-1"]');
     assert.equal(await card.locator(".sv-product-name").textContent(), "<img src=x onerror=\"window.__pwned=1\">Storm boots");
     assert.equal(await card.locator("img").count(), 0, "a javascript: image is not loaded");
-    assert.match(await card.textContent(), /Out of stock/);
+    assert.match(await card.textContent(), new RegExp(words.outOfStock));
     assert.match(await card.textContent(), /99,00\s€/, "EUR in es-ES: 99,00 €");
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.deepEqual(await watch.all(), []);

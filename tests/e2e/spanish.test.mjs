@@ -1,5 +1,6 @@
-// End to end: a Spanish page gets the widget's Spanish labels, and a Spanish-speaking visitor
-// gets the bot's Spanish replies (the demo page, served with lang="es" through a route).
+// End to end: a Spanish-speaking visitor on a Spanish page gets the widget's Spanish labels and
+// the bot's Spanish replies (the demo page, served with lang="es" through a route). The labels
+// follow the visitor, not the page: tests/e2e/locale.test.mjs has the English page.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
