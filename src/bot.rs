@@ -127,19 +127,27 @@ impl Bot {
         let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, _, l)| (t.as_str(), *l)).collect();
         let intent_options = TrainOptions { vectors: vectors.cloned(), ..options.clone() };
         let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &intent_options);
-        let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &options);
-        let slots = if plain.iter().any(|(_, spans, _, _)| !spans.is_empty()) {
-            let examples: Vec<SlotExample<'_>> = plain
-                .iter()
-                .map(|(text, spans, intent, _)| SlotExample { text, spans, intent: *intent })
-                .collect();
-            let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).map_err(|e| {
-                DefinitionError::Invalid(vec![Problem { path: "intents".into(), message: format!("slot markup: {e}") }])
-            })?;
-            Some(tagger)
-        } else {
-            None
-        };
+        let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &TrainOptions::locale());
+        // One tagger per locale, from that locale's markup only: a language's word order and
+        // compounds (German "Daunenweste") do not teach another's ("down vest").
+        let mut slots = Vec::new();
+        if plain.iter().any(|(_, spans, _, _)| !spans.is_empty()) {
+            for l in 0..definition.locales.len() {
+                let examples: Vec<SlotExample<'_>> = plain
+                    .iter()
+                    .filter(|(_, _, _, locale)| *locale == l)
+                    .map(|(text, spans, intent, _)| SlotExample { text, spans, intent: *intent })
+                    .collect();
+                if !examples.iter().any(|e| !e.spans.is_empty()) {
+                    slots.push(None);
+                    continue;
+                }
+                let tagger = SlotTagger::train(&examples, &SlotTrainOptions::default()).map_err(|e| {
+                    DefinitionError::Invalid(vec![Problem { path: "intents".into(), message: format!("slot markup: {e}") }])
+                })?;
+                slots.push(Some(tagger));
+            }
+        }
         let threshold = definition.threshold.unwrap_or(DEFAULT_THRESHOLD);
         Bot::assemble(definition, intents, locales, threshold, slots)
     }
@@ -149,7 +157,7 @@ impl Bot {
         intents: IntentClassifier,
         locales: IntentClassifier,
         threshold: f32,
-        slots: Option<SlotTagger>,
+        slots: Vec<Option<SlotTagger>>,
     ) -> Result<Bot, BotError> {
         let domain = Domain::compile(definition, threshold).map_err(DefinitionError::Invalid)?;
         Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0 })
@@ -294,8 +302,33 @@ impl Bot {
         definition.messages.insert(part.locale.clone(), part.messages);
         self.domain = Domain::build(definition, self.domain.threshold).map_err(DefinitionError::Invalid)?;
         self.intents = intents;
+        if let Some(tagger) = part.slots {
+            let l = self.domain.definition.locales.iter().position(|x| *x == part.locale).unwrap_or(0);
+            self.slots.resize(self.slots.len().max(self.domain.definition.locales.len()), None);
+            self.slots[l] = Some(tagger);
+        }
         self.missing.remove(at);
         Ok(part.locale)
+    }
+
+    /// The locale whose part must be added ([`Bot::add_locale`]) before `text` is answered:
+    /// the locale the message is clearly written in (the locale classifier at least
+    /// `locale_confidence` sure, the message at least `locale_min_words` long, as for a
+    /// switch of the reply locale) when its part is missing; `None` otherwise, and always for a
+    /// whole model. A page calls it before [`Bot::respond`] and fetches the part first, so
+    /// the reply can switch to the visitor's language on that very message.
+    pub fn locale_needed(&self, text: &str) -> Option<String> {
+        if self.missing.is_empty() {
+            return None;
+        }
+        let settings = &self.domain.settings;
+        if text.split_whitespace().count() < usize::from(settings.locale_min_words) {
+            return None;
+        }
+        let probs = self.locales.predict(text);
+        let (best, p) = probs.iter().enumerate().fold((0, 0.0f32), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+        let locale = self.domain.definition.locales.get(best)?;
+        (p >= settings.locale_confidence && self.missing.contains(locale)).then(|| locale.clone())
     }
 
     /// The locales of a model loaded in parts whose part has not been added
@@ -304,10 +337,19 @@ impl Bot {
         &self.missing
     }
 
-    /// The slot tagger learned from the definition's `[value](slot)` markup, if any example
-    /// carries markup.
-    pub fn slot_tagger(&self) -> Option<&SlotTagger> {
-        self.slots.as_ref()
+    /// The slot tagger learned from `locale`'s `[value](slot)` markup, if any of its examples
+    /// carries markup (and, for a model in parts, its part is loaded).
+    pub fn slot_tagger(&self, locale: &str) -> Option<&SlotTagger> {
+        let l = self.domain.definition.locales.iter().position(|x| x == locale)?;
+        self.slots.get(l)?.as_ref()
+    }
+
+    /// The names of the slots learned from markup, in any locale (sorted, each once).
+    pub fn learned_slots(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.slots.iter().flatten().flat_map(|t| t.slots().iter().cloned()).collect();
+        crate::sort::sort_by(&mut names, |a, b| a.cmp(b));
+        names.dedup();
+        names
     }
 
     /// The definition.
@@ -490,7 +532,10 @@ mod tests {
         assert!(total < whole.len() * 11 / 10 + 200, "parts {total} bytes against {} whole", whole.len());
         let mut split = Bot::from_model(&common).unwrap();
         assert_eq!(split.missing_locales(), ["en", "es"]);
+        assert_eq!(split.locale_needed("quiero hablar con una persona").as_deref(), Some("es"));
+        assert_eq!(split.locale_needed("hola"), None, "too short to tell");
         assert_eq!(split.add_locale(&parts[1].1).unwrap(), "es");
+        assert_eq!(split.locale_needed("quiero hablar con una persona"), None, "loaded");
         assert_eq!(split.missing_locales(), ["en"]);
         // A part twice, a part of another model, a model file instead of a part: typed errors,
         // and the bot is unchanged.
@@ -596,9 +641,10 @@ mod tests {
 
     #[test]
     fn learned_slots_are_trained_stored_and_found() {
-        assert!(mini().slot_tagger().is_none(), "no markup, no tagger");
+        assert!(mini().slot_tagger("en").is_none(), "no markup, no tagger");
         let bot = with_products();
-        assert_eq!(bot.slot_tagger().map(|t| t.slots().to_vec()), Some(vec!["product".to_owned()]));
+        assert_eq!(bot.slot_tagger("en").map(|t| t.slots().to_vec()), Some(vec!["product".to_owned()]));
+        assert_eq!(bot.learned_slots(), ["product"]);
         let loaded = Bot::from_model(&bot.to_model()).unwrap();
         for text in ["do you have hiking boots", "is the rain jacket available", "do you have red socks in stock"] {
             assert_eq!(loaded.understand(text), bot.understand(text), "{text}");

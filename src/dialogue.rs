@@ -63,9 +63,10 @@ pub struct Bot {
     pub(crate) domain: Domain,
     pub(crate) intents: IntentClassifier,
     pub(crate) locales: IntentClassifier,
-    /// Slot tagger learned from the definition's `[value](slot)` markup; `None` when no example
-    /// is marked up.
-    pub(crate) slots: Option<SlotTagger>,
+    /// Slot taggers learned from the definition's `[value](slot)` markup, one per locale in
+    /// definition order (`None` for a locale none of whose examples is marked up, or whose
+    /// model part is missing); empty when no example is marked up.
+    pub(crate) slots: Vec<Option<SlotTagger>>,
     /// Locales of a model loaded in parts whose part has not been added yet
     /// ([`Bot::add_locale`](crate::Bot::add_locale)): the bot does not reply in them.
     pub(crate) missing: Vec<String>,

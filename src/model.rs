@@ -51,9 +51,11 @@ pub struct Model {
     pub locales: IntentClassifier,
     /// The confidence threshold in use (from the definition, or chosen at training).
     pub threshold: f32,
-    /// The slot tagger trained on the examples' `[value](slot)` markup (intent indices in
-    /// definition order); `None` when no example is marked up.
-    pub slots: Option<SlotTagger>,
+    /// The slot taggers trained on each locale's `[value](slot)` markup (intent indices in
+    /// definition order), one per locale in definition order, `None` for a locale without
+    /// markup or whose tagger travels in its [`LocalePart`]; empty when no example is marked
+    /// up.
+    pub slots: Vec<Option<SlotTagger>>,
     /// The locales whose messages and own intent weights travel in [`LocalePart`] files
     /// instead of this one (in definition order); empty for a whole model.
     pub parts: Vec<String>,
@@ -72,6 +74,8 @@ pub struct LocalePart {
     pub messages: std::collections::BTreeMap<String, String>,
     /// The intent classifier's rows this locale adds ([`IntentClassifier::absorb`]).
     pub intents: IntentClassifier,
+    /// The locale's slot tagger, if its examples carry markup.
+    pub slots: Option<SlotTagger>,
 }
 
 /// Why a model file could not be read.
@@ -153,7 +157,7 @@ pub fn decode_part(bytes: &[u8]) -> Result<LocalePart, ModelError> {
 /// Splits a whole model into the common file and one part file per locale, given every
 /// locale's training texts (`examples[i]` for `model.definition.locales[i]`, plain text
 /// without slot markup). The common file keeps the definition without any locale's messages,
-/// the locale classifier and the slot tagger; each part gets its locale's messages and the
+/// and the locale classifier; each part gets its locale's messages, slot tagger and the
 /// intent weights of every feature bucket its examples use (so parts overlap where locales
 /// share n-grams, and one part alone scores that locale's phrasings as the whole model
 /// does). Common file plus all parts scores exactly as the whole.
@@ -175,7 +179,8 @@ pub fn split(model: &Model, examples: &[Vec<&str>]) -> Result<(Vec<u8>, Vec<(Str
     for (i, locale) in locales.iter().enumerate() {
         let intents = model.intents.part_for(&examples[i]);
         let messages = common.definition.messages.remove(locale).unwrap_or_default();
-        parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents });
+        let slots = common.slots.get_mut(i).and_then(Option::take);
+        parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents, slots });
     }
     let all: Vec<&str> = examples.iter().flatten().copied().collect();
     common.intents.drop_buckets_of(&all);
@@ -257,7 +262,7 @@ mod tests {
             intents: IntentClassifier::train(&examples, 2, &options),
             locales: IntentClassifier::train(&[("hello", 0), ("hola", 1)], 2, &options),
             threshold: 0.35,
-            slots: None,
+            slots: Vec::new(),
             parts: Vec::new(),
         }
     }
@@ -358,7 +363,7 @@ mod tests {
         let a = crate::slots::parse_markup("is the [rain shell](product) waterproof").unwrap();
         let examples = [crate::slots::SlotExample { text: &a.text, spans: &a.spans, intent: 0 }];
         let tagger = SlotTagger::train(&examples, &crate::slots::SlotTrainOptions::default()).unwrap();
-        let m = Model { slots: Some(tagger), ..model() };
+        let m = Model { slots: vec![Some(tagger)], ..model() };
         assert_eq!(decode(&encode(&m)).unwrap(), m);
     }
 

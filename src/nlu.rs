@@ -86,6 +86,12 @@ pub struct TrainOptions {
     /// L2 regularisation strength (per example).
     pub l2: f32,
     /// Weights smaller than this fraction of the largest are pruned from the stored model.
+    ///
+    /// 0.01 (the default) was chosen on the demo bot's first held-out set (the one its
+    /// examples were tuned on; six locales, top-1): 0, 0.01 and 0.02 all give 0.959, while the
+    /// model's intent weights shrink from 752 to 527 and 374 KB gzip; with two locales 0.01
+    /// still gave 0.954 like 0, and 0.015 and 0.02 fell to 0.951. It halves what a visitor
+    /// downloads with no loss measured.
     pub min_weight: f32,
     /// Label smoothing ε (Szegedy et al., 2016, "Rethinking the Inception Architecture", 7): the
     /// training target gives the true label 1 - ε and spreads ε over all labels, so the model
@@ -138,7 +144,7 @@ impl Default for TrainOptions {
             epochs: 0,
             learning_rate: 4.0,
             l2: 1e-6,
-            min_weight: 0.0,
+            min_weight: 0.01,
             label_smoothing: 0.1,
             logit_scale: 1.5,
             vectors: None,
@@ -148,6 +154,21 @@ impl Default for TrainOptions {
 }
 
 impl TrainOptions {
+    /// The options of a bot's locale classifier (which of its locales a message is in): a
+    /// much smaller model than the intents', since telling languages apart needs short
+    /// character n-grams only. Character 1- to 4-grams and single words in 2^18 buckets,
+    /// weights under 5 % of the largest pruned. Chosen by 5-fold cross-validation over the
+    /// demo bot's examples in six locales (7,470): accuracy 0.968 against 0.972 with the
+    /// intents' features, at 30 KB gzip instead of 254 KB (with three locales the two were
+    /// level at 0.996).
+    pub fn locale() -> TrainOptions {
+        TrainOptions {
+            features: FeatureConfig { hash_bits: 18, word_ngrams: 1, char_min: 1, char_max: 4, ..FeatureConfig::default() },
+            min_weight: 0.05,
+            ..TrainOptions::default()
+        }
+    }
+
     /// The number of epochs used for `n_examples` examples: [`TrainOptions::epochs`] when set,
     /// otherwise about 150,000 updates in total, between 8 and 20 epochs (a 2,000-example bot
     /// trains 20 epochs: a fifth of a second natively).

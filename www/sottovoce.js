@@ -439,6 +439,8 @@
     showLocale();
     langButton.focus();
     start().then(function (c) {
+      return ensureLocale(c, code).then(function () { return c; });
+    }).then(function (c) {
       if (typeof c.setLocale !== "function") return;
       try {
         c.setLocale(code);
@@ -571,6 +573,28 @@
     return vectorTables[name];
   }
 
+  // A model in parts (`sottovoce build --split`, served as <stem>.common.svm): the part of a
+  // locale the conversation needs is fetched once, from beside the model (<stem>.<locale>.svm),
+  // before the turn that needs it. A part that fails to load leaves the bot answering in the
+  // locales it has (and is tried again next time).
+  var partLoads = {};
+  function ensureLocale(c, code) {
+    if (!code || typeof c.missingLocales !== "function" || c.missingLocales().indexOf(code) < 0) return Promise.resolve();
+    if (!partLoads[code]) {
+      var url = botUrl.replace(/(\.common)?\.svm(?=$|[?#])/, "." + code + ".svm");
+      partLoads[code] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        return response.arrayBuffer();
+      }).then(function (buffer) {
+        if (c.missingLocales().indexOf(code) >= 0) c.addLocale(new Uint8Array(buffer));
+      }).catch(function (error) {
+        delete partLoads[code];
+        console.warn("sottovoce: the " + code + " part of the model could not load:", error && error.message || error);
+      });
+    }
+    return partLoads[code];
+  }
+
   async function load() {
     if (!botUrl) throw new Error("the script tag has no data-bot attribute");
     // The module loads while the bot downloads: the runtime build for a model, the full build
@@ -597,6 +621,10 @@
       if (!table) throw error;
       c = mod.Chat.withVectors(bytes, await wordVectors(mod, table), { locale: localeHint });
     }
+    // The conversation's locale first (a returning visitor's, else the best match for the
+    // browser's languages), and the default locale if that part could not load.
+    await ensureLocale(c, c.locale());
+    if (c.missingLocales && c.missingLocales().indexOf(c.locale()) >= 0) await ensureLocale(c, c.locales()[0]);
     var name = c.botName();
     botName = name;
     var greeting = c.begin(Date.now());
@@ -653,7 +681,9 @@
 
   function turn(run, visitorText) {
     var result = queue.then(async function () {
-      var t = run(await start());
+      var c = await start();
+      if (typeof c.localeNeeded === "function") await ensureLocale(c, c.localeNeeded(visitorText));
+      var t = run(c);
       clearQuickReplies();
       hideConsent(); // moving on without answering the offer declines it
       renderMessage("visitor", visitorText, { intent: t.intent });

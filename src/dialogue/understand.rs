@@ -107,7 +107,15 @@ pub(crate) fn understand(
         }
         None => bot.domain.entities.extract_utterance(&utterance, &ExtractContext::default()),
     };
-    if let Some(tagger) = &bot.slots {
+    // The tagger of the language the message is written in: the classifier's locale when it
+    // is sure of it (however short the message), else the conversation's.
+    let tag_locale = match conversation {
+        Some((current, _)) if locale_confidence < settings.locale_confidence => {
+            def.locales.iter().position(|l| l == current).unwrap_or(locale_index)
+        }
+        _ => locale_index,
+    };
+    if let Some(Some(tagger)) = bot.slots.get(tag_locale) {
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
         add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }

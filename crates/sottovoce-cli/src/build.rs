@@ -120,8 +120,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if let Some(name) = &def.word_vectors {
         println!("  word vectors: {name} (the widget fetches the table to load this model)");
     }
-    if let Some(tagger) = bot.slot_tagger() {
-        println!("  learned slots (from [value](slot) markup): {}", tagger.slots().join(", "));
+    let learned = bot.learned_slots();
+    if !learned.is_empty() {
+        println!("  learned slots (from [value](slot) markup, one tagger per locale): {}", learned.join(", "));
     }
     println!(
         "  train (from definition): {train_ms:.1} ms; load (from model file): {load_ms:.1} ms"

@@ -459,6 +459,36 @@ impl Chat {
         self.state.profile.locale.clone()
     }
 
+    /// The bot's locales (BCP 47 codes, definition order; the first is the default).
+    pub fn locales(&self) -> Vec<String> {
+        self.bot.definition().locales.clone()
+    }
+
+    /// The locales of a model loaded in parts (`sottovoce build --split`) whose part has not
+    /// been added yet: fetch `<stem>.<locale>.svm` and pass it to [`Chat::add_locale`] before
+    /// the bot can reply in one. Empty for a whole model.
+    #[wasm_bindgen(js_name = missingLocales)]
+    pub fn missing_locales(&self) -> Vec<String> {
+        self.bot.missing_locales().to_vec()
+    }
+
+    /// The locale whose part [`Chat::add_locale`] must add before `text` is sent (the
+    /// message is clearly in a locale whose part is missing), or `undefined`.
+    #[wasm_bindgen(js_name = localeNeeded)]
+    pub fn locale_needed(&self, text: &str) -> Option<String> {
+        self.bot.locale_needed(text)
+    }
+
+    /// Adds a locale part of a model loaded in parts; returns its locale.
+    ///
+    /// # Errors
+    /// The core's message for a foreign or damaged file, a part of another model, or a
+    /// locale whose part is loaded already.
+    #[wasm_bindgen(js_name = addLocale)]
+    pub fn add_locale(&mut self, bytes: &[u8]) -> Result<String, JsError> {
+        Ok(self.bot.add_locale(bytes)?)
+    }
+
     /// `"model"` when loaded from a compiled model file, `"definition"` when trained here.
     #[wasm_bindgen(unchecked_return_type = "\"model\" | \"definition\"")]
     pub fn source(&self) -> String {
