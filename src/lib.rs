@@ -85,6 +85,8 @@ internal_modules! {
     entities;
     /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
     model;
+    /// Which human language a message is in (about 30, by script and frequent words), explicit requests for one.
+    lang;
     /// Natural-language understanding: features and trained classifiers.
     nlu;
     /// Localised replies rendered from Fluent messages, with a locale fallback chain.
