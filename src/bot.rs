@@ -47,6 +47,20 @@ pub enum BotError {
     },
 }
 
+/// Why a locale could not be set ([`Bot::set_locale`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocaleError {
+    /// The bot has no locale with this tag or its primary subtag.
+    #[error("this bot does not speak `{code}`; its locales are {locales:?}")]
+    Unsupported {
+        /// The tag asked for.
+        code: String,
+        /// The bot's locales, in definition order.
+        locales: Vec<String>,
+    },
+}
+
 impl Bot {
     /// Parses, validates and trains a bot from definition JSON (with the `train` feature).
     ///
@@ -325,6 +339,8 @@ impl Bot {
                 last_seen_ms: now_ms,
                 facts: Vec::new(),
                 customer: None,
+                locale_chosen: false,
+                locale_pending: None,
             },
             rng: seed,
             fallbacks_in_a_row: 0,
@@ -332,6 +348,30 @@ impl Bot {
             negatives: 0,
             memory: Default::default(),
         }
+    }
+
+    /// The visitor chooses the reply locale (the widget's language menu): `code` is a BCP 47 tag,
+    /// one of the bot's locales (case-insensitive) or its primary subtag (`pt` for `pt-BR`).
+    /// Returns the locale set. From then on the replies no longer follow the language of the
+    /// visitor's messages until they ask for another language
+    /// ([`crate::Profile::locale_chosen`]).
+    ///
+    /// ```
+    /// # let bot = sottovoce::Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).unwrap();
+    /// let mut state = bot.new_state("en", 1, 0);
+    /// assert_eq!(bot.set_locale(&mut state, "ES").unwrap(), "es");
+    /// assert!(bot.set_locale(&mut state, "it").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`LocaleError::Unsupported`] when the bot has no such locale; the state is unchanged.
+    pub fn set_locale(&self, state: &mut ConversationState, code: &str) -> Result<String, LocaleError> {
+        let locale = crate::dialogue::bot_locale(self, code).ok_or_else(|| LocaleError::Unsupported {
+            code: code.to_owned(),
+            locales: self.domain.definition.locales.clone(),
+        })?;
+        crate::dialogue::choose_locale(state, &locale);
+        Ok(locale)
     }
 
     /// Starts (or continues) a visit: counts a new visit after 30 minutes away and returns the
@@ -393,8 +433,13 @@ impl Bot {
     /// `cancel_form` intent cancels it, anything else re-prompts until the slot's `max_tries`);
     /// then the intent (a pressed quick reply's, or the classifier's when at or above the
     /// threshold) runs its action, reply and form; otherwise the fallback answers with "did you
-    /// mean" buttons. The reply locale switches when the classifier is confident the visitor
-    /// writes in another of the bot's locales (messages of two words or more). Whitespace-only
+    /// mean" buttons. The reply locale follows the visitor's language with hysteresis (a clear
+    /// message in another of the bot's locales switches when very clear, else the second in a
+    /// row does; short messages never switch; an explicit request such as "en español por
+    /// favor" wins and sticks, answered by the greeting in that locale); a message clearly in
+    /// a language the bot lacks is answered by [`crate::OFFER_MESSAGE_ID`]: which
+    /// languages the bot speaks, in that language when known, with one button per locale
+    /// ([`crate::QuickReply::locale`]). Whitespace-only
     /// text gets an empty turn and is not recorded. Never fails.
     ///
     /// `at` is the turn's clock: the time, recorded in the transcript and the profile, and the

@@ -104,6 +104,7 @@ pub(crate) fn repl(
                     Input::QuickReply {
                         label: q.label.clone(),
                         intent: q.intent.clone(),
+                        locale: q.locale.clone(),
                     }
                 }
                 None => Input::Text {
