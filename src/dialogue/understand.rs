@@ -33,7 +33,8 @@ pub(crate) struct Understanding {
     pub(crate) requested: Option<&'static Language>,
     /// A language the bot lacks that the message is clearly in ([`crate::lang::identify`] at
     /// least [`crate::definition::DialogueSettings::foreign_confidence`] sure, with
-    /// [`crate::definition::DialogueSettings::foreign_min_words`] language words).
+    /// [`crate::definition::DialogueSettings::foreign_min_words`] language words and as much
+    /// evidence).
     pub(crate) foreign: Option<&'static Language>,
 }
 
@@ -130,6 +131,7 @@ pub(crate) fn understand(
         .filter(|g| {
             g.confidence >= settings.foreign_confidence
                 && language_words >= usize::from(settings.foreign_min_words)
+                && g.evidence >= u32::from(settings.foreign_min_words)
                 && !speaks(g.code)
         })
         .and_then(|g| crate::lang::language(g.code));
