@@ -23,8 +23,9 @@
 //!    the two best scores (1 when no other language scores), so "de" alone (Spanish,
 //!    French, Portuguese, Dutch, Romanian) is never confident.
 //!
-//! Cost: one pass over the letters, then for Latin script a linear search of each word in each
-//! list (the lists are short: about 60 words); `benches/lang.rs` measures it per message on
+//! Cost: one pass over the letters, then for Latin script one binary search per word and per
+//! non-ASCII letter in one sorted table of every list's entries, each with the set of languages
+//! listing it (built at the first Latin-script message); `benches/lang.rs` measures it per message on
 //! the golden corpus `tests/fixtures/lang/identify.tsv`, which `tests/lang.rs` also checks.
 
 use crate::text::{Token, TokenKind};
@@ -232,20 +233,61 @@ pub fn identify(tokens: &[Token]) -> Option<Guess> {
     Some(Guess { code, confidence: share, evidence: n })
 }
 
+/// Every word and letter of [`LATIN`] with the set of languages that list it (bit `i` for
+/// `LATIN[i]`), sorted for binary search: built once, at the first Latin-script message.
+struct LatinIndex {
+    words: Vec<(&'static str, u32)>,
+    letters: Vec<(char, u32)>,
+}
+
+fn latin_index() -> &'static LatinIndex {
+    static INDEX: std::sync::OnceLock<LatinIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut words: Vec<(&'static str, u32)> = Vec::new();
+        let mut letters: Vec<(char, u32)> = Vec::new();
+        for (i, lang) in LATIN.iter().enumerate() {
+            words.extend(lang.words.iter().map(|&w| (w, 1u32 << i)));
+            letters.extend(lang.letters.chars().map(|c| (c, 1u32 << i)));
+        }
+        fn merge<K: Ord + Copy>(mut v: Vec<(K, u32)>) -> Vec<(K, u32)> {
+            crate::sort::sort_by(&mut v, |a, b| a.0.cmp(&b.0));
+            let mut out: Vec<(K, u32)> = Vec::with_capacity(v.len());
+            for (k, m) in v {
+                match out.last_mut() {
+                    Some(last) if last.0 == k => last.1 |= m,
+                    _ => out.push((k, m)),
+                }
+            }
+            out
+        }
+        LatinIndex { words: merge(words), letters: merge(letters) }
+    })
+}
+
 /// Step 2 of the module's algorithm: the Latin-script languages' scores.
 fn latin(tokens: &[Token]) -> Option<Guess> {
-    let mut best: Option<(usize, u32)> = None;
-    let mut second = 0u32;
-    for (i, lang) in LATIN.iter().enumerate() {
-        let mut score = 0u32;
-        for t in tokens {
-            if t.kind == TokenKind::Letters && lang.words.contains(&t.folded.as_str()) {
-                score += 1;
-            }
-            if !lang.letters.is_empty() {
-                score += t.lower.chars().filter(|&c| lang.letters.contains(c)).count() as u32;
+    let index = latin_index();
+    let mut scores = [0u32; 32];
+    let mut add = |mask: u32| {
+        for (i, score) in scores.iter_mut().enumerate().take(LATIN.len()) {
+            *score += (mask >> i) & 1;
+        }
+    };
+    for t in tokens {
+        if t.kind == TokenKind::Letters {
+            if let Ok(at) = index.words.binary_search_by(|(w, _)| (*w).cmp(t.folded.as_str())) {
+                add(index.words[at].1);
             }
         }
+        for c in t.lower.chars().filter(|c| !c.is_ascii()) {
+            if let Ok(at) = index.letters.binary_search_by(|(l, _)| l.cmp(&c)) {
+                add(index.letters[at].1);
+            }
+        }
+    }
+    let mut best: Option<(usize, u32)> = None;
+    let mut second = 0u32;
+    for (i, &score) in scores.iter().enumerate().take(LATIN.len()) {
         match best {
             Some((_, b)) if score <= b => second = second.max(score),
             _ => {
@@ -331,6 +373,7 @@ mod tests {
             assert!(language(latin.code).is_some(), "{} has no entry in LANGUAGES", latin.code);
         }
         assert!(LANGUAGES.len() >= 30, "{} languages", LANGUAGES.len());
+        assert!(LATIN.len() <= 32, "a language set is a u32 bit mask");
     }
 
     #[test]
