@@ -47,7 +47,8 @@ const OOS: &str = "oos";
 /// Arguments of `sottovoce eval`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope).
+    /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope),
+    /// optionally with `"locale": "es"` (then locale accuracy and accuracy per locale are reported).
     #[arg(long, value_name = "TRAIN.jsonl", required_unless_present = "catalog")]
     train: Option<PathBuf>,
     /// Test split, same format; only scored, never used to choose anything.
