@@ -45,48 +45,50 @@ pub struct Language {
     /// What joins the others (", ").
     pub comma: &'static str,
     /// Names of the language, lowercased and folded like [`Token::folded`], in itself and in
-    /// the languages of the demo bot, for explicit requests ("in italian", "en italiano").
-    pub names: &'static [&'static str],
+    /// the languages of the demo bot, for explicit requests ("in italian", "en italiano"),
+    /// separated by spaces (one string: a slice of strings would cost a pointer and a length
+    /// per name in the wasm).
+    pub names: &'static str,
 }
 
 macro_rules! lang {
-    ($code:literal, $endonym:literal, $offer:literal, $and:literal, $comma:literal, [$($name:literal),* $(,)?]) => {
-        Language { code: $code, endonym: $endonym, offer: $offer, and: $and, comma: $comma, names: &[$($name),*] }
+    ($code:literal, $endonym:literal, $offer:literal, $and:literal, $comma:literal, $names:literal) => {
+        Language { code: $code, endonym: $endonym, offer: $offer, and: $and, comma: $comma, names: $names }
     };
 }
 
 /// Every language the module knows, in no particular order.
 pub const LANGUAGES: &[Language] = &[
-    lang!("en", "English", "I can answer in {}.", " and ", ", ", ["english", "ingles", "anglais", "englisch", "inglese", "engels", "انجليزي", "الانجليزية", "الإنجليزية", "بالانجليزي", "بالإنجليزي", "بالانجليزية", "بالإنجليزية"]),
-    lang!("es", "Español", "Puedo responder en {}.", " y ", ", ", ["spanish", "español", "espanol", "espagnol", "spanisch", "espanhol", "spagnolo", "spaans", "castellano", "الاسبانية", "الإسبانية", "بالاسباني", "بالإسباني", "بالاسبانية", "بالإسبانية"]),
-    lang!("fr", "Français", "Je peux répondre en {}.", " et ", ", ", ["french", "frances", "francais", "franzosisch", "francese", "frans", "الفرنسية", "بالفرنسي", "بالفرنسية"]),
-    lang!("de", "Deutsch", "Ich kann auf {} antworten.", " und ", ", ", ["german", "aleman", "allemand", "deutsch", "alemao", "tedesco", "duits", "الالمانية", "الألمانية", "بالالماني", "بالألماني", "بالالمانية", "بالألمانية"]),
-    lang!("pt", "Português", "Posso responder em {}.", " e ", ", ", ["portuguese", "portugues", "portugais", "portugiesisch", "portoghese", "portugees", "brasileiro", "البرتغالية", "بالبرتغالي", "بالبرتغالية"]),
-    lang!("ar", "العربية", "يمكنني الرد بهذه اللغات: {}.", " و", "، ", ["arabic", "arabe", "arabisch", "arabo", "عربي", "العربية", "عربية", "بالعربي", "بالعربية"]),
-    lang!("it", "Italiano", "Posso rispondere in {}.", " e ", ", ", ["italian", "italiano", "italien", "italienisch", "italiaans", "الايطالية", "الإيطالية", "بالايطالي", "بالإيطالي"]),
-    lang!("nl", "Nederlands", "Ik kan antwoorden in het {}.", " en ", ", ", ["dutch", "neerlandes", "neerlandais", "niederlandisch", "holandes", "olandese", "nederlands", "hollandisch"]),
-    lang!("pl", "Polski", "Mogę odpowiadać w tych językach: {}.", " i ", ", ", ["polish", "polaco", "polonais", "polnisch", "polski", "polacco", "polones"]),
-    lang!("tr", "Türkçe", "Şu dillerde yanıt verebilirim: {}.", " ve ", ", ", ["turkish", "turco", "turc", "turkisch", "turkce", "turks"]),
-    lang!("id", "Bahasa Indonesia", "Saya bisa menjawab dalam bahasa {}.", " dan ", ", ", ["indonesian", "indonesio", "indonesien", "indonesisch", "indonesia"]),
-    lang!("vi", "Tiếng Việt", "Tôi có thể trả lời bằng {}.", " và ", ", ", ["vietnamese", "vietnamita", "vietnamien", "vietnamesisch", "viet"]),
-    lang!("sv", "Svenska", "Jag kan svara på {}.", " och ", ", ", ["swedish", "sueco", "suedois", "schwedisch", "svenska", "svedese"]),
-    lang!("da", "Dansk", "Jeg kan svare på {}.", " og ", ", ", ["danish", "danes", "danois", "danisch", "dansk", "danese"]),
-    lang!("no", "Norsk", "Jeg kan svare på {}.", " og ", ", ", ["norwegian", "noruego", "norvegien", "norwegisch", "norsk", "norvegese"]),
-    lang!("fi", "Suomi", "Voin vastata näillä kielillä: {}.", " ja ", ", ", ["finnish", "finlandes", "finnois", "finnisch", "suomi", "suomeksi", "finlandese"]),
-    lang!("cs", "Čeština", "Mohu odpovídat v těchto jazycích: {}.", " a ", ", ", ["czech", "checo", "tcheque", "tschechisch", "cestina", "cesky", "ceco"]),
-    lang!("ro", "Română", "Pot răspunde în {}.", " și ", ", ", ["romanian", "rumano", "roumain", "rumanisch", "romana", "romeno"]),
-    lang!("hu", "Magyar", "Ezeken a nyelveken tudok válaszolni: {}.", " és ", ", ", ["hungarian", "hungaro", "hongrois", "ungarisch", "magyar", "magyarul", "ungherese"]),
-    lang!("ru", "Русский", "Я могу отвечать на этих языках: {}.", " и ", ", ", ["russian", "ruso", "russe", "russisch", "russo", "русский", "русски", "русском", "الروسية", "بالروسي"]),
-    lang!("uk", "Українська", "Я можу відповідати цими мовами: {}.", " і ", ", ", ["ukrainian", "ucraniano", "ukrainien", "ukrainisch", "українська", "українською"]),
-    lang!("fa", "فارسی", "می‌توانم به این زبان‌ها پاسخ دهم: {}.", " و ", "، ", ["persian", "farsi", "persa", "persan", "persisch", "فارسی"]),
-    lang!("he", "עברית", "אני יכול לענות בשפות האלה: {}.", " ו", ", ", ["hebrew", "hebreo", "hebreu", "hebraisch", "עברית", "بالعبري"]),
-    lang!("el", "Ελληνικά", "Μπορώ να απαντήσω σε αυτές τις γλώσσες: {}.", " και ", ", ", ["greek", "griego", "grec", "griechisch", "grego", "greco", "ελληνικα"]),
-    lang!("ja", "日本語", "次の言語でお答えできます: {}。", "、", "、", ["japanese", "japones", "japonais", "japanisch", "giapponese", "日本語"]),
-    lang!("zh", "中文", "我可以用以下语言回答：{}。", "和", "、", ["chinese", "chino", "chinois", "chinesisch", "chines", "cinese", "中文", "汉语", "الصينية"]),
-    lang!("ko", "한국어", "다음 언어로 답변할 수 있습니다: {}.", ", ", ", ", ["korean", "coreano", "coreen", "koreanisch", "한국어"]),
-    lang!("th", "ไทย", "ฉันสามารถตอบเป็นภาษาเหล่านี้ได้: {}", " และ ", ", ", ["thai", "tailandes", "thailandais", "thailandisch", "ภาษาไทย"]),
-    lang!("hi", "हिन्दी", "मैं इन भाषाओं में जवाब दे सकता हूँ: {}।", " और ", ", ", ["hindi", "हिंदी", "हिन्दी"]),
-    lang!("bn", "বাংলা", "আমি এই ভাষাগুলিতে উত্তর দিতে পারি: {}।", " এবং ", ", ", ["bengali", "bengalí", "bangla", "বাংলা"]),
+    lang!("en", "English", "I can answer in {}.", " and ", ", ", "english ingles anglais englisch inglese engels انجليزي الانجليزية الإنجليزية بالانجليزي بالإنجليزي بالانجليزية بالإنجليزية"),
+    lang!("es", "Español", "Puedo responder en {}.", " y ", ", ", "spanish español espanol espagnol spanisch espanhol spagnolo spaans castellano الاسبانية الإسبانية بالاسباني بالإسباني بالاسبانية بالإسبانية"),
+    lang!("fr", "Français", "Je peux répondre en {}.", " et ", ", ", "french frances francais franzosisch francese frans الفرنسية بالفرنسي بالفرنسية"),
+    lang!("de", "Deutsch", "Ich kann auf {} antworten.", " und ", ", ", "german aleman allemand deutsch alemao tedesco duits الالمانية الألمانية بالالماني بالألماني بالالمانية بالألمانية"),
+    lang!("pt", "Português", "Posso responder em {}.", " e ", ", ", "portuguese portugues portugais portugiesisch portoghese portugees brasileiro البرتغالية بالبرتغالي بالبرتغالية"),
+    lang!("ar", "العربية", "يمكنني الرد بهذه اللغات: {}.", " و", "، ", "arabic arabe arabisch arabo عربي العربية عربية بالعربي بالعربية"),
+    lang!("it", "Italiano", "Posso rispondere in {}.", " e ", ", ", "italian italiano italien italienisch italiaans الايطالية الإيطالية بالايطالي بالإيطالي"),
+    lang!("nl", "Nederlands", "Ik kan antwoorden in het {}.", " en ", ", ", "dutch neerlandes neerlandais niederlandisch holandes olandese nederlands hollandisch"),
+    lang!("pl", "Polski", "Mogę odpowiadać w tych językach: {}.", " i ", ", ", "polish polaco polonais polnisch polski polacco polones"),
+    lang!("tr", "Türkçe", "Şu dillerde yanıt verebilirim: {}.", " ve ", ", ", "turkish turco turc turkisch turkce turks"),
+    lang!("id", "Bahasa Indonesia", "Saya bisa menjawab dalam bahasa {}.", " dan ", ", ", "indonesian indonesio indonesien indonesisch indonesia"),
+    lang!("vi", "Tiếng Việt", "Tôi có thể trả lời bằng {}.", " và ", ", ", "vietnamese vietnamita vietnamien vietnamesisch viet"),
+    lang!("sv", "Svenska", "Jag kan svara på {}.", " och ", ", ", "swedish sueco suedois schwedisch svenska svedese"),
+    lang!("da", "Dansk", "Jeg kan svare på {}.", " og ", ", ", "danish danes danois danisch dansk danese"),
+    lang!("no", "Norsk", "Jeg kan svare på {}.", " og ", ", ", "norwegian noruego norvegien norwegisch norsk norvegese"),
+    lang!("fi", "Suomi", "Voin vastata näillä kielillä: {}.", " ja ", ", ", "finnish finlandes finnois finnisch suomi suomeksi finlandese"),
+    lang!("cs", "Čeština", "Mohu odpovídat v těchto jazycích: {}.", " a ", ", ", "czech checo tcheque tschechisch cestina cesky ceco"),
+    lang!("ro", "Română", "Pot răspunde în {}.", " și ", ", ", "romanian rumano roumain rumanisch romana romeno"),
+    lang!("hu", "Magyar", "Ezeken a nyelveken tudok válaszolni: {}.", " és ", ", ", "hungarian hungaro hongrois ungarisch magyar magyarul ungherese"),
+    lang!("ru", "Русский", "Я могу отвечать на этих языках: {}.", " и ", ", ", "russian ruso russe russisch russo русский русски русском الروسية بالروسي"),
+    lang!("uk", "Українська", "Я можу відповідати цими мовами: {}.", " і ", ", ", "ukrainian ucraniano ukrainien ukrainisch українська українською"),
+    lang!("fa", "فارسی", "می‌توانم به این زبان‌ها پاسخ دهم: {}.", " و ", "، ", "persian farsi persa persan persisch فارسی"),
+    lang!("he", "עברית", "אני יכול לענות בשפות האלה: {}.", " ו", ", ", "hebrew hebreo hebreu hebraisch עברית بالعبري"),
+    lang!("el", "Ελληνικά", "Μπορώ να απαντήσω σε αυτές τις γλώσσες: {}.", " και ", ", ", "greek griego grec griechisch grego greco ελληνικα"),
+    lang!("ja", "日本語", "次の言語でお答えできます: {}。", "、", "、", "japanese japones japonais japanisch giapponese 日本語"),
+    lang!("zh", "中文", "我可以用以下语言回答：{}。", "和", "、", "chinese chino chinois chinesisch chines cinese 中文 汉语 الصينية"),
+    lang!("ko", "한국어", "다음 언어로 답변할 수 있습니다: {}.", ", ", ", ", "korean coreano coreen koreanisch 한국어"),
+    lang!("th", "ไทย", "ฉันสามารถตอบเป็นภาษาเหล่านี้ได้: {}", " และ ", ", ", "thai tailandes thailandais thailandisch ภาษาไทย"),
+    lang!("hi", "हिन्दी", "मैं इन भाषाओं में जवाब दे सकता हूँ: {}।", " और ", ", ", "hindi हिंदी हिन्दी"),
+    lang!("bn", "বাংলা", "আমি এই ভাষাগুলিতে উত্তর দিতে পারি: {}।", " এবং ", ", ", "bengali bengalí bangla বাংলা"),
 ];
 
 /// The [`Language`] of `code`, a BCP 47 tag whose primary subtag is looked up (`pt-BR` → `pt`).
@@ -104,30 +106,31 @@ pub fn primary(code: &str) -> &str {
 /// the letters it uses that most others do not.
 struct Latin {
     code: &'static str,
-    words: &'static [&'static str],
+    /// Separated by spaces (see [`Language::names`]).
+    words: &'static str,
     letters: &'static str,
 }
 
 /// The Latin-script languages and their evidence, written by hand (see the module docs).
 const LATIN: &[Latin] = &[
-    Latin { code: "en", letters: "", words: &["the", "and", "is", "are", "was", "to", "of", "in", "it", "you", "i", "my", "me", "we", "for", "on", "with", "this", "that", "what", "where", "when", "how", "can", "do", "does", "have", "has", "not", "be", "your", "our", "will", "would", "please", "hi", "hello", "thanks", "thank", "yes", "an", "at", "from", "there", "get", "want", "need", "if", "or", "about", "just", "im", "dont", "its", "they", "did", "could", "should", "which", "who", "why", "much", "many", "any", "some", "ok", "okay", "hey", "got", "still", "yet", "wrong", "out", "up"] },
-    Latin { code: "es", letters: "ñ¿¡", words: &["el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "es", "por", "para", "con", "no", "mi", "mis", "tu", "su", "se", "lo", "le", "como", "donde", "cuando", "cual", "cuanto", "cuanta", "hola", "gracias", "quiero", "necesito", "tengo", "tienen", "tiene", "puedo", "puede", "pedido", "esta", "estan", "esto", "eso", "muy", "pero", "si", "hay", "al", "favor", "buenos", "buenas", "dias", "tardes", "ya", "tambien", "hacer", "quisiera", "usted", "ustedes", "son", "sus", "nos", "me", "cuantos", "aun", "todavia", "llego", "envio"] },
-    Latin { code: "fr", letters: "èêëœûîç", words: &["le", "la", "les", "de", "des", "du", "et", "est", "un", "une", "je", "tu", "il", "elle", "nous", "vous", "ne", "pas", "que", "qui", "quoi", "ou", "en", "dans", "pour", "avec", "sur", "mon", "ma", "mes", "votre", "vos", "ce", "cette", "bonjour", "merci", "oui", "non", "au", "aux", "sont", "ai", "avez", "peux", "pouvez", "comment", "quand", "combien", "commande", "voudrais", "veux", "j", "qu", "c", "ca", "tres", "bien", "aussi", "mais", "salut", "suis", "pourquoi", "toujours", "encore"] },
-    Latin { code: "de", letters: "äöüß", words: &["der", "die", "das", "und", "ist", "ich", "du", "sie", "wir", "ihr", "nicht", "ein", "eine", "einen", "mit", "fur", "auf", "zu", "von", "den", "dem", "des", "wie", "wo", "wann", "was", "warum", "kann", "konnen", "mochte", "bitte", "danke", "hallo", "guten", "tag", "meine", "mein", "meinen", "haben", "habe", "hat", "sind", "bin", "es", "auch", "aber", "noch", "schon", "wird", "bestellung", "gibt", "nach", "bei", "oder", "kein", "keine", "ja", "nein", "gut", "immer", "wieder", "lange"] },
-    Latin { code: "it", letters: "ìò", words: &["il", "lo", "la", "gli", "le", "di", "del", "della", "che", "e", "un", "una", "per", "con", "non", "mio", "mia", "miei", "sono", "sei", "ho", "hai", "ha", "abbiamo", "come", "dove", "quando", "quanto", "perche", "ciao", "grazie", "buongiorno", "vorrei", "voglio", "posso", "puoi", "potete", "ordine", "questo", "questa", "anche", "ma", "piu", "si", "nel", "nella", "al", "alla", "dei", "delle", "mi", "ti", "ci", "cosa", "sto", "molto", "gia", "ancora", "arrivato", "spedizione"] },
-    Latin { code: "pt", letters: "ãõ", words: &["o", "os", "a", "as", "de", "do", "da", "dos", "das", "que", "e", "em", "um", "uma", "para", "com", "nao", "meu", "minha", "seu", "sua", "voce", "voces", "eu", "ele", "ela", "nos", "como", "onde", "quando", "quanto", "ola", "oi", "obrigado", "obrigada", "quero", "preciso", "tenho", "tem", "posso", "pode", "pedido", "esta", "isso", "isto", "muito", "mas", "sim", "no", "na", "nas", "ao", "por", "favor", "bom", "dia", "tudo", "bem", "ja", "tambem", "entrega", "vcs", "vc", "chegou", "ainda"] },
-    Latin { code: "nl", letters: "", words: &["de", "het", "een", "en", "is", "van", "ik", "je", "jij", "u", "wij", "we", "niet", "dat", "die", "wat", "waar", "wanneer", "hoe", "met", "voor", "op", "naar", "mijn", "uw", "jullie", "zijn", "heb", "hebben", "heeft", "kan", "kunnen", "wil", "graag", "bedankt", "dank", "hallo", "goedemorgen", "ook", "maar", "nog", "al", "er", "bestelling", "dit", "deze", "geen", "om", "te", "nooit", "altijd", "waarom"] },
-    Latin { code: "pl", letters: "ąęłńśźżć", words: &["i", "w", "z", "na", "nie", "to", "jest", "sie", "co", "jak", "gdzie", "kiedy", "czy", "ze", "do", "mam", "moje", "moj", "moja", "prosze", "dziekuje", "dzien", "dobry", "czesc", "chce", "chcialbym", "moge", "zamowienie", "jestem", "sa", "ale", "tak", "od", "dla", "po", "juz", "jeszcze", "bardzo", "mnie", "mi", "pan", "pani", "dlaczego"] },
-    Latin { code: "tr", letters: "ğış", words: &["ve", "bir", "bu", "da", "de", "ne", "mi", "mu", "ben", "sen", "biz", "siz", "icin", "ile", "var", "yok", "nasil", "nerede", "zaman", "merhaba", "tesekkurler", "tesekkur", "ederim", "lutfen", "istiyorum", "siparis", "siparisim", "evet", "hayir", "cok", "ama", "gibi", "daha", "olarak", "nedir", "benim", "sizin", "kadar", "neden", "hala"] },
-    Latin { code: "id", letters: "", words: &["dan", "yang", "di", "ke", "dari", "ini", "itu", "saya", "aku", "anda", "kamu", "kami", "kita", "tidak", "bisa", "apa", "mana", "kapan", "bagaimana", "berapa", "untuk", "dengan", "ada", "mau", "ingin", "terima", "kasih", "tolong", "halo", "pesanan", "sudah", "belum", "akan", "juga", "tapi", "atau", "sangat", "saja", "dimana", "kenapa", "barang", "sampai"] },
-    Latin { code: "vi", letters: "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ", words: &["toi", "ban", "khong", "cua", "va", "cho", "mot", "nhung", "cac", "nay", "gi", "dau", "nao", "bao", "xin", "chao", "cam", "muon", "hang", "roi", "chua", "voi", "tai", "sao", "rat"] },
-    Latin { code: "sv", letters: "åäö", words: &["och", "att", "det", "som", "en", "ett", "ar", "jag", "du", "vi", "ni", "inte", "med", "for", "pa", "av", "till", "den", "har", "kan", "vill", "min", "mitt", "mina", "hur", "var", "nar", "vad", "tack", "hej", "ocksa", "men", "om", "ska", "skulle", "bestallning", "finns", "mycket", "varfor"] },
-    Latin { code: "da", letters: "æøå", words: &["og", "at", "det", "som", "en", "et", "er", "jeg", "du", "vi", "ikke", "med", "for", "pa", "af", "til", "den", "har", "kan", "vil", "min", "mit", "mine", "hvordan", "hvor", "hvornar", "hvad", "tak", "hej", "ogsa", "men", "om", "skal", "bestilling", "meget", "jeres", "hvorfor"] },
-    Latin { code: "no", letters: "æøå", words: &["og", "at", "det", "som", "en", "et", "er", "jeg", "du", "vi", "ikke", "med", "for", "pa", "av", "til", "den", "har", "kan", "vil", "min", "mitt", "mine", "hvordan", "hvor", "nar", "hva", "takk", "hei", "ogsa", "men", "om", "skal", "bestilling", "veldig", "dere", "hvorfor", "hvem", "noen", "bare"] },
-    Latin { code: "fi", letters: "äö", words: &["jos", "ne", "eivat", "voinko", "ja", "on", "ei", "se", "etta", "kun", "mina", "sina", "me", "te", "he", "olen", "ole", "minun", "sinun", "mita", "missa", "milloin", "miten", "kuinka", "paljon", "kiitos", "hei", "moi", "haluan", "voin", "voitteko", "tilaus", "tilaukseni", "myos", "mutta", "tai", "nyt", "jo", "viela", "oli", "ovat", "miksi", "onko"] },
-    Latin { code: "cs", letters: "řěů", words: &["a", "je", "se", "na", "v", "ze", "to", "s", "z", "do", "jak", "kde", "kdy", "co", "proc", "jsem", "jsi", "jsme", "mam", "moje", "muj", "prosim", "dekuji", "dobry", "den", "ahoj", "chci", "muzete", "muzu", "objednavka", "objednavku", "ale", "tak", "uz", "jeste", "velmi", "neni", "nemam"] },
-    Latin { code: "ro", letters: "șțţăî", words: &["sa", "daca", "imi", "si", "este", "sunt", "de", "la", "cu", "pe", "in", "un", "o", "nu", "ce", "cum", "unde", "cand", "cat", "eu", "tu", "noi", "voi", "meu", "mea", "mele", "vreau", "pot", "puteti", "multumesc", "buna", "salut", "comanda", "dar", "sau", "mai", "foarte", "pentru", "acest", "aceasta", "am", "ai", "are", "inca"] },
-    Latin { code: "hu", letters: "őű", words: &["a", "az", "es", "hogy", "nem", "egy", "van", "vagy", "is", "de", "meg", "mi", "ki", "hol", "mikor", "hogyan", "mennyi", "koszonom", "szia", "jo", "napot", "kerem", "szeretnek", "tudok", "rendeles", "rendelesem", "en", "te", "igen", "nagyon", "csak", "mar", "ez", "azt", "miert", "meg"] },
+    Latin { code: "en", letters: "", words: "the and is are was to of in it you i my me we for on with this that what where when how can do does have has not be your our will would please hi hello thanks thank yes an at from there get want need if or about just im dont its they did could should which who why much many any some ok okay hey got still yet wrong out up" },
+    Latin { code: "es", letters: "ñ¿¡", words: "el la los las de del que y en un una es por para con no mi mis tu su se lo le como donde cuando cual cuanto cuanta hola gracias quiero necesito tengo tienen tiene puedo puede pedido esta estan esto eso muy pero si hay al favor buenos buenas dias tardes ya tambien hacer quisiera usted ustedes son sus nos me cuantos aun todavia llego envio" },
+    Latin { code: "fr", letters: "èêëœûîç", words: "le la les de des du et est un une je tu il elle nous vous ne pas que qui quoi ou en dans pour avec sur mon ma mes votre vos ce cette bonjour merci oui non au aux sont ai avez peux pouvez comment quand combien commande voudrais veux j qu c ca tres bien aussi mais salut suis pourquoi toujours encore" },
+    Latin { code: "de", letters: "äöüß", words: "der die das und ist ich du sie wir ihr nicht ein eine einen mit fur auf zu von den dem des wie wo wann was warum kann konnen mochte bitte danke hallo guten tag meine mein meinen haben habe hat sind bin es auch aber noch schon wird bestellung gibt nach bei oder kein keine ja nein gut immer wieder lange" },
+    Latin { code: "it", letters: "ìò", words: "il lo la gli le di del della che e un una per con non mio mia miei sono sei ho hai ha abbiamo come dove quando quanto perche ciao grazie buongiorno vorrei voglio posso puoi potete ordine questo questa anche ma piu si nel nella al alla dei delle mi ti ci cosa sto molto gia ancora arrivato spedizione" },
+    Latin { code: "pt", letters: "ãõ", words: "o os a as de do da dos das que e em um uma para com nao meu minha seu sua voce voces eu ele ela nos como onde quando quanto ola oi obrigado obrigada quero preciso tenho tem posso pode pedido esta isso isto muito mas sim no na nas ao por favor bom dia tudo bem ja tambem entrega vcs vc chegou ainda" },
+    Latin { code: "nl", letters: "", words: "de het een en is van ik je jij u wij we niet dat die wat waar wanneer hoe met voor op naar mijn uw jullie zijn heb hebben heeft kan kunnen wil graag bedankt dank hallo goedemorgen ook maar nog al er bestelling dit deze geen om te nooit altijd waarom" },
+    Latin { code: "pl", letters: "ąęłńśźżć", words: "i w z na nie to jest sie co jak gdzie kiedy czy ze do mam moje moj moja prosze dziekuje dzien dobry czesc chce chcialbym moge zamowienie jestem sa ale tak od dla po juz jeszcze bardzo mnie mi pan pani dlaczego" },
+    Latin { code: "tr", letters: "ğış", words: "ve bir bu da de ne mi mu ben sen biz siz icin ile var yok nasil nerede zaman merhaba tesekkurler tesekkur ederim lutfen istiyorum siparis siparisim evet hayir cok ama gibi daha olarak nedir benim sizin kadar neden hala" },
+    Latin { code: "id", letters: "", words: "dan yang di ke dari ini itu saya aku anda kamu kami kita tidak bisa apa mana kapan bagaimana berapa untuk dengan ada mau ingin terima kasih tolong halo pesanan sudah belum akan juga tapi atau sangat saja dimana kenapa barang sampai" },
+    Latin { code: "vi", letters: "ơưđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ", words: "toi ban khong cua va cho mot nhung cac nay gi dau nao bao xin chao cam muon hang roi chua voi tai sao rat" },
+    Latin { code: "sv", letters: "åäö", words: "och att det som en ett ar jag du vi ni inte med for pa av till den har kan vill min mitt mina hur var nar vad tack hej ocksa men om ska skulle bestallning finns mycket varfor" },
+    Latin { code: "da", letters: "æøå", words: "og at det som en et er jeg du vi ikke med for pa af til den har kan vil min mit mine hvordan hvor hvornar hvad tak hej ogsa men om skal bestilling meget jeres hvorfor" },
+    Latin { code: "no", letters: "æøå", words: "og at det som en et er jeg du vi ikke med for pa av til den har kan vil min mitt mine hvordan hvor nar hva takk hei ogsa men om skal bestilling veldig dere hvorfor hvem noen bare" },
+    Latin { code: "fi", letters: "äö", words: "jos ne eivat voinko ja on ei se etta kun mina sina me te he olen ole minun sinun mita missa milloin miten kuinka paljon kiitos hei moi haluan voin voitteko tilaus tilaukseni myos mutta tai nyt jo viela oli ovat miksi onko" },
+    Latin { code: "cs", letters: "řěů", words: "a je se na v ze to s z do jak kde kdy co proc jsem jsi jsme mam moje muj prosim dekuji dobry den ahoj chci muzete muzu objednavka objednavku ale tak uz jeste velmi neni nemam" },
+    Latin { code: "ro", letters: "șțţăî", words: "sa daca imi si este sunt de la cu pe in un o nu ce cum unde cand cat eu tu noi voi meu mea mele vreau pot puteti multumesc buna salut comanda dar sau mai foarte pentru acest aceasta am ai are inca" },
+    Latin { code: "hu", letters: "őű", words: "a az es hogy nem egy van vagy is de meg mi ki hol mikor hogyan mennyi koszonom szia jo napot kerem szeretnek tudok rendeles rendelesem en te igen nagyon csak mar ez azt miert meg" },
 ];
 
 /// The identifier's guess for one message.
@@ -246,7 +249,7 @@ fn latin_index() -> &'static LatinIndex {
         let mut words: Vec<(&'static str, u32)> = Vec::new();
         let mut letters: Vec<(char, u32)> = Vec::new();
         for (i, lang) in LATIN.iter().enumerate() {
-            words.extend(lang.words.iter().map(|&w| (w, 1u32 << i)));
+            words.extend(lang.words.split(' ').map(|w| (w, 1u32 << i)));
             letters.extend(lang.letters.chars().map(|c| (c, 1u32 << i)));
         }
         fn merge<K: Ord + Copy>(mut v: Vec<(K, u32)>) -> Vec<(K, u32)> {
@@ -301,15 +304,8 @@ fn latin(tokens: &[Token]) -> Option<Guess> {
 }
 
 /// Words that ask for a language anywhere in a short message ("can we speak", "por favor",
-/// "bitte"), folded like [`Token::folded`].
-const ASKING: &[&str] = &[
-    "speak", "talk", "write", "answer", "reply", "respond", "switch", "change", "language", "please", "pls", "plz",
-    "hablar", "hablas", "habla", "hablamos", "hablame", "escribir", "escribe", "responde", "responder", "cambiar", "idioma", "favor",
-    "parler", "parlez", "parle", "parlons", "langue", "ecrire", "repondre", "svp", "plait",
-    "sprechen", "sprichst", "spricht", "sprache", "schreiben", "antworten", "bitte",
-    "falar", "fala", "falamos", "fale", "lingua", "escreva", "parlare", "parli", "parla", "spreken", "spreek", "taal",
-    "تكلم", "تكلمني", "تحدث", "اتكلم", "كلمني", "فضلك", "لغة", "باللغة",
-];
+/// "bitte"), folded like [`Token::folded`], separated by spaces.
+const ASKING: &str = "speak talk write answer reply respond switch change language please pls plz hablar hablas habla hablamos hablame escribir escribe responde responder cambiar idioma favor parler parlez parle parlons langue ecrire repondre svp plait sprechen sprichst spricht sprache schreiben antworten bitte falar fala falamos fale lingua escreva parlare parli parla spreken spreek taal تكلم تكلمني تحدث اتكلم كلمني فضلك لغة باللغة";
 
 /// Prepositions that ask for a language right before its name in a message of a few words
 /// ("in English", "en español", "auf Deutsch", "em português").
@@ -328,9 +324,9 @@ pub fn requested(tokens: &[Token]) -> Option<&'static Language> {
     if words.is_empty() || words.len() > REQUEST_MAX_WORDS {
         return None;
     }
-    let asking = words.iter().any(|w| ASKING.contains(w));
+    let asking = words.iter().any(|w| ASKING.split(' ').any(|a| a == *w));
     for (i, w) in words.iter().enumerate() {
-        let Some(lang) = LANGUAGES.iter().find(|l| l.names.contains(w)) else { continue };
+        let Some(lang) = LANGUAGES.iter().find(|l| l.names.split(' ').any(|n| n == *w)) else { continue };
         let after_in = i > 0 && IN.contains(&words[i - 1]) && words.len() <= 4;
         if asking || after_in || words.len() == 1 || w.starts_with("بال") {
             return Some(lang);
@@ -367,7 +363,7 @@ mod tests {
         for (i, l) in LANGUAGES.iter().enumerate() {
             assert_eq!(l.offer.matches("{}").count(), 1, "{}", l.code);
             assert!(LANGUAGES[..i].iter().all(|o| o.code != l.code), "{} twice", l.code);
-            assert!(!l.names.is_empty(), "{}", l.code);
+            assert!(!l.names.is_empty() && !l.names.contains("  "), "{}", l.code);
         }
         for latin in LATIN {
             assert!(language(latin.code).is_some(), "{} has no entry in LANGUAGES", latin.code);
