@@ -828,6 +828,28 @@ mod tests {
     }
 
     #[test]
+    fn rows_with_locales_train_a_bot_of_those_locales_and_are_scored_per_locale() {
+        let labels = vec!["order".to_owned(), "hours".to_owned()];
+        let rows = [
+            ("where is my order", 0, "en"), ("my package has not arrived", 0, "en"), ("track my parcel please", 0, "en"),
+            ("when do you open", 1, "en"), ("what are your opening hours", 1, "en"), ("are you open on sunday", 1, "en"),
+            ("dónde está mi pedido", 0, "es"), ("mi paquete no ha llegado", 0, "es"), ("rastrear mi envío por favor", 0, "es"),
+            ("a qué hora abren", 1, "es"), ("cuál es su horario", 1, "es"), ("abren el domingo", 1, "es"),
+        ];
+        let train: Vec<(String, usize, String)> = rows.iter().map(|(t, l, loc)| (t.to_string(), *l, loc.to_string())).collect();
+        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, 0.0, false).unwrap();
+        assert_eq!(definition.locales, ["en", "es"]);
+        let bot = Bot::train(definition).unwrap();
+        let test = vec![("where is my parcel".to_owned(), Some(0)), ("a qué hora abren hoy".to_owned(), Some(1))];
+        let locales = vec![Some("en".to_owned()), Some("es".to_owned())];
+        let scored = score(&bot, &label_of, &test);
+        let report = locale_report(&bot, &test, &locales, &scored);
+        assert_eq!((report.n, report.accuracy), (2, 1.0));
+        assert_eq!(report.per_locale.keys().collect::<Vec<_>>(), ["en", "es"]);
+        assert!(report.per_locale.values().all(|&(n, _)| n == 1));
+    }
+
+    #[test]
     fn macro_f1_of_perfect_and_wrong() {
         assert_eq!(macro_f1(&[(0, 0), (1, 1)], 2), 1.0);
         assert_eq!(macro_f1(&[(0, 1), (1, 0)], 2), 0.0);
