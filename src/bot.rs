@@ -57,6 +57,26 @@ fn plain_example(e: &str) -> (String, Vec<SlotSpan>) {
     }
 }
 
+/// Why a locale could not be set ([`Bot::set_locale`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocaleError {
+    /// The bot has no locale with this tag or its primary subtag.
+    #[error("this bot does not speak `{code}`; its locales are {locales:?}")]
+    Unsupported {
+        /// The tag asked for.
+        code: String,
+        /// The bot's locales, in definition order.
+        locales: Vec<String>,
+    },
+    /// The locale's model part has not been added yet ([`Bot::add_locale`]).
+    #[error("the model part of `{locale}` is not loaded yet: add it with add_locale first")]
+    NotLoaded {
+        /// The bot locale asked for.
+        locale: String,
+    },
+}
+
 impl Bot {
     /// Parses, validates and trains a bot from definition JSON (with the `train` feature).
     ///
@@ -312,7 +332,8 @@ impl Bot {
     }
 
     /// The locale whose part must be added ([`Bot::add_locale`]) before `text` is answered:
-    /// the locale the message is clearly written in (the locale classifier at least
+    /// the bot locale the message explicitly asks for ([`crate::lang::requested`]), else the
+    /// locale the message is clearly written in (the locale classifier at least
     /// `locale_confidence` sure, the message at least `locale_min_words` long, as for a
     /// switch of the reply locale) when its part is missing; `None` otherwise, and always for a
     /// whole model. A page calls it before [`Bot::respond`] and fetches the part first, so
@@ -320,6 +341,11 @@ impl Bot {
     pub fn locale_needed(&self, text: &str) -> Option<String> {
         if self.missing.is_empty() {
             return None;
+        }
+        // An explicit request ("can we speak French?") needs its locale however short it is.
+        let utterance = crate::text::Utterance::analyze(text, "");
+        if let Some(lang) = crate::lang::requested(utterance.tokens()) {
+            return crate::dialogue::bot_locale(self, lang.code).filter(|l| self.missing.contains(l));
         }
         let settings = &self.domain.settings;
         if text.split_whitespace().count() < usize::from(settings.locale_min_words) {
@@ -434,6 +460,8 @@ impl Bot {
                 last_seen_ms: now_ms,
                 facts: Vec::new(),
                 customer: None,
+                locale_chosen: false,
+                locale_pending: None,
             },
             rng: seed,
             fallbacks_in_a_row: 0,
@@ -441,6 +469,34 @@ impl Bot {
             negatives: 0,
             memory: Default::default(),
         }
+    }
+
+    /// The visitor chooses the reply locale (the widget's language menu): `code` is a BCP 47 tag,
+    /// one of the bot's locales (case-insensitive) or its primary subtag (`pt` for `pt-BR`).
+    /// Returns the locale set. From then on the replies no longer follow the language of the
+    /// visitor's messages until they ask for another language
+    /// ([`crate::Profile::locale_chosen`]).
+    ///
+    /// ```
+    /// # let bot = sottovoce::Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).unwrap();
+    /// let mut state = bot.new_state("en", 1, 0);
+    /// assert_eq!(bot.set_locale(&mut state, "ES").unwrap(), "es");
+    /// assert!(bot.set_locale(&mut state, "it").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`LocaleError::Unsupported`] when the bot has no such locale, [`LocaleError::NotLoaded`]
+    /// when its model part is missing; the state is unchanged either way.
+    pub fn set_locale(&self, state: &mut ConversationState, code: &str) -> Result<String, LocaleError> {
+        let locale = crate::dialogue::bot_locale(self, code).ok_or_else(|| LocaleError::Unsupported {
+            code: code.to_owned(),
+            locales: self.domain.definition.locales.clone(),
+        })?;
+        if self.missing.contains(&locale) {
+            return Err(LocaleError::NotLoaded { locale });
+        }
+        crate::dialogue::choose_locale(state, &locale);
+        Ok(locale)
     }
 
     /// Starts (or continues) a visit: counts a new visit after 30 minutes away and returns the
@@ -502,8 +558,13 @@ impl Bot {
     /// `cancel_form` intent cancels it, anything else re-prompts until the slot's `max_tries`);
     /// then the intent (a pressed quick reply's, or the classifier's when at or above the
     /// threshold) runs its action, reply and form; otherwise the fallback answers with "did you
-    /// mean" buttons. The reply locale switches when the classifier is confident the visitor
-    /// writes in another of the bot's locales (messages of two words or more). Whitespace-only
+    /// mean" buttons. The reply locale follows the visitor's language with hysteresis (a clear
+    /// message in another of the bot's locales switches when very clear, else the second in a
+    /// row does; short messages never switch; an explicit request such as "en español por
+    /// favor" wins and sticks, answered by the greeting in that locale); a message clearly in
+    /// a language the bot lacks is answered by [`crate::OFFER_MESSAGE_ID`]: which
+    /// languages the bot speaks, in that language when known, with one button per locale
+    /// ([`crate::QuickReply::locale`]). Whitespace-only
     /// text gets an empty turn and is not recorded. Never fails.
     ///
     /// `at` is the turn's clock: the time, recorded in the transcript and the profile, and the
@@ -528,8 +589,12 @@ mod tests {
         let whole = bot.to_model();
         let (common, parts) = bot.to_model_parts().unwrap();
         assert_eq!(parts.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["en", "es"]);
-        let total = common.len() + parts.iter().map(|(_, p)| p.len()).sum::<usize>();
-        assert!(total < whole.len() * 11 / 10 + 200, "parts {total} bytes against {} whole", whole.len());
+        // Parts overlap (each carries every intent weight its own examples use), yet a visitor's
+        // first load, the common file and one part, is smaller than the whole model.
+        for (locale, part) in &parts {
+            let first = common.len() + part.len();
+            assert!(first < whole.len(), "{locale}: {first} bytes against {} whole", whole.len());
+        }
         let mut split = Bot::from_model(&common).unwrap();
         assert_eq!(split.missing_locales(), ["en", "es"]);
         assert_eq!(split.locale_needed("quiero hablar con una persona").as_deref(), Some("es"));

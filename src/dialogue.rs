@@ -48,10 +48,13 @@ pub use crate::replies::{is_allowed_url, BotMessage, Link, QuickReply};
 mod apply;
 mod decide;
 mod flow;
+mod locale;
 mod render;
 mod understand;
 
 pub(crate) use understand::{classify, understand};
+pub(crate) use locale::{bot_locale, choose as choose_locale};
+pub use locale::OFFER_MESSAGE_ID;
 
 /// A ready-to-chat bot: a compiled [`Domain`] with its trained intent and locale classifiers and
 /// slot tagger. Immutable: every conversation's data lives in a [`crate::ConversationState`].
@@ -124,6 +127,9 @@ pub enum Input {
         /// The intent the button triggers.
         #[serde(default)]
         intent: Option<String>,
+        /// The bot locale the button selects ([`QuickReply::locale`]); it wins over `intent`.
+        #[serde(default)]
+        locale: Option<String>,
     },
 }
 

@@ -675,6 +675,8 @@ mod tests {
                 last_seen_ms: 9,
                 facts: Vec::new(),
                 customer: None,
+                locale_chosen: false,
+                locale_pending: None,
             },
             rng: 42,
             fallbacks_in_a_row: 0,

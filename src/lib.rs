@@ -85,6 +85,8 @@ internal_modules! {
     entities;
     /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
     model;
+    /// Which human language a message is in (about 30, by script and frequent words), explicit requests for one.
+    lang;
     /// Natural-language understanding: features and trained classifiers.
     nlu;
     /// Localised replies rendered from Fluent messages, with a locale fallback chain.
@@ -110,13 +112,13 @@ mod bot;
 /// One stable sort shared by every call site, so std's sort is compiled into the wasm once.
 mod sort;
 
-pub use bot::{BotError, MAX_SITE_FACTS};
+pub use bot::{BotError, LocaleError, MAX_SITE_FACTS};
 pub use catalog::rank::{RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue};
-pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext};
+pub use dialogue::{is_allowed_url, BotMessage, Input, Link, NluResult, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;

@@ -297,6 +297,11 @@ pub struct QuickReply {
     /// The intent it triggers (`None`: the label is sent as text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// The bot locale it selects (a button of the offer of the bot's languages, labelled with
+    /// the language's own name): pressing it makes that locale the visitor's choice, as
+    /// `Bot::set_locale` does. `None` for every other button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// A link under a bot message. `url` is always `http:`, `https:`, `mailto:` or `tel:`.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Versions: 1 stored a form in progress as `tries` and `confirming`, and three memories of
 /// what was said (`context.slots`, `mentions`, the form's slots); 2 stores the form's
-/// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`].
+/// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`]. Fields added since with a serde
+/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`) keep version 2:
+/// an older state reads as having none.
 pub const STATE_VERSION: u32 = 2;
 
 /// Transcript entries kept; older ones are dropped first.
@@ -243,6 +245,17 @@ pub struct Profile {
     /// The logged-in customer as the site described them (`identify`), if it did.
     #[serde(default)]
     pub customer: Option<Customer>,
+    /// True once the visitor chose [`Profile::locale`] themselves (asked for a language, pressed
+    /// a language button, or the widget's language menu: `Bot::set_locale`): the replies then
+    /// no longer follow the language of their messages until they ask for another.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locale_chosen: bool,
+    /// The language the previous message was clearly in when it was not [`Profile::locale`]:
+    /// one of the bot's locales waiting for a second message in a row before the replies
+    /// switch to it, or a language the bot lacks whose offer of the bot's languages was made.
+    /// `None` after a message in the reply locale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale_pending: Option<String>,
 }
 
 /// A logged-in customer as the site knows them, passed in by the page (never sent anywhere
@@ -467,6 +480,8 @@ mod tests {
                     expires_ms: 1_782_592_000_000,
                 }],
                 customer: None,
+                locale_chosen: false,
+                locale_pending: None,
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,

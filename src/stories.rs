@@ -443,6 +443,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                         Input::QuickReply {
                             label: q.label,
                             intent: q.intent,
+                            locale: q.locale,
                         },
                         TurnContext::new(now, story.utc_offset_min),
                     ),

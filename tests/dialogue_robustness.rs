@@ -47,6 +47,7 @@ fn check(file: &str) {
                     Input::QuickReply {
                         label: "Track".into(),
                         intent: track.clone(),
+                        locale: None,
                     },
                     TurnContext::utc(now),
                 );
@@ -85,6 +86,7 @@ fn check(file: &str) {
                 Input::QuickReply {
                     label: "Old button".into(),
                     intent: Some("no_such_intent".into()),
+                    locale: None,
                 },
                 TurnContext::utc(now),
             );
@@ -94,6 +96,7 @@ fn check(file: &str) {
                 Input::QuickReply {
                     label: " ".into(),
                     intent: None,
+                    locale: None,
                 },
                 TurnContext::utc(now),
             );

@@ -52,6 +52,25 @@ pub struct DialogueSettings {
     /// …and the message must have at least this many words ("ok", "gracias" are too short to
     /// tell). Default 2.
     pub locale_min_words: u8,
+    /// A clear message (see [`DialogueSettings::locale_confidence`]) in another of the bot's
+    /// locales switches the replies at once when the classifier is at least this sure and it
+    /// has [`DialogueSettings::locale_switch_min_words`] words; otherwise the switch waits for
+    /// a second clear message in a row in that locale. Default 0.95. Not settable from the
+    /// definition yet (the model file's layout of the definition would change).
+    pub locale_switch_confidence: f32,
+    /// Words (letter runs outside entities) a message needs to switch the replies on its own.
+    /// Default 4.
+    pub locale_switch_min_words: u8,
+    /// A message in a language the bot lacks (the built-in identifier, `lang`) gets the offer
+    /// of the bot's languages when the identifier is at least this sure. Default 0.65, chosen
+    /// on development data (none of the demo bot's 2,429 en/es training examples is then
+    /// taken for another language: the surest such mistake is 0.60 with 3 points; the
+    /// identifier's corpus `tests/fixtures/lang/identify.tsv` has Italian at 0.69).
+    pub foreign_confidence: f32,
+    /// …and it has at least this many words (letter runs; for scripts without spaces, every
+    /// two letters count as a word) and the identifier at least this much evidence (points
+    /// or letters, `lang::Guess::evidence`). Default 3.
+    pub foreign_min_words: u8,
     /// Minutes away after which the visitor's next turn starts a new visit: counted, and
     /// greeted again (by name when known). Default 30.
     pub new_visit_after_min: u16,
@@ -75,6 +94,10 @@ impl DialogueSettings {
         fallbacks_before_offer: 2,
         locale_confidence: 0.75,
         locale_min_words: 2,
+        locale_switch_confidence: 0.95,
+        locale_switch_min_words: 4,
+        foreign_confidence: 0.65,
+        foreign_min_words: 3,
         new_visit_after_min: 30,
         slot_tries: 3,
     };
@@ -172,6 +195,10 @@ impl DialogueSettingsDef {
             fallbacks_before_offer: self.fallbacks_before_offer.unwrap_or(base.fallbacks_before_offer),
             locale_confidence: self.locale_confidence.unwrap_or(base.locale_confidence),
             locale_min_words: self.locale_min_words.unwrap_or(base.locale_min_words),
+            locale_switch_confidence: base.locale_switch_confidence,
+            locale_switch_min_words: base.locale_switch_min_words,
+            foreign_confidence: base.foreign_confidence,
+            foreign_min_words: base.foreign_min_words,
             new_visit_after_min: self.new_visit_after_min.unwrap_or(base.new_visit_after_min),
             slot_tries: self.slot_tries.unwrap_or(base.slot_tries),
         }

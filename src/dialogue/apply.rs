@@ -1,6 +1,6 @@
 //! The second step of a turn: the state transition. [`observe`] records what every message
-//! changes before anything is decided (the reply locale, the memory's age, the mentions, the
-//! count of negative messages); [`apply`] performs a [`Decision`]'s changes (form phase and
+//! changes before anything is decided (the memory's age, the mentions, the count of negative
+//! messages); [`apply`] performs a [`Decision`]'s changes (form phase and
 //! slots, context, visitor's name, fallback count). Nothing here formats text.
 
 use crate::definition::FormDef;
@@ -40,13 +40,10 @@ pub(crate) fn learn(bot: &Bot, state: &mut ConversationState, entities: &[Entity
     }
 }
 
-/// What every understood message changes before the turn is decided: the reply locale when the
-/// message's is clear, one visitor turn off the topic and the memory (forgetting expired
+/// What every understood message changes before the turn is decided (after its reply locale,
+/// `super::locale`): one visitor turn off the topic and the memory (forgetting expired
 /// entries), this message's mentions, and the count of strongly negative messages.
 pub(crate) fn observe(bot: &Bot, state: &mut ConversationState, understanding: Option<&Understanding>) {
-    if let Some(u) = understanding.filter(|u| u.locale_is_clear) {
-        state.profile.locale = u.result.locale.clone();
-    }
     // The topic and every memory entry last a number of visitor turns, this one included.
     state.topic = state.topic.take().filter(|t| t.turns_left > 0).map(|mut t| {
         t.turns_left -= 1;

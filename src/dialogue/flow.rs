@@ -5,6 +5,7 @@
 
 use crate::dialogue::apply::{self, apply};
 use crate::dialogue::decide::{self, decide, Heard, Negatives};
+use crate::dialogue::locale::{self, LocaleStep};
 use crate::dialogue::render::render;
 use crate::dialogue::understand::understand;
 use crate::dialogue::{Bot, BotMessage, Input, Turn, TurnContext};
@@ -32,9 +33,17 @@ impl Bot {
     pub(crate) fn respond_impl(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
         let now_ms = at.now_ms;
         apply::touch(self, state, now_ms);
+        // A language button: the visitor's choice, confirmed by the greeting in that language.
+        if let Input::QuickReply { label, locale: Some(code), .. } = &input {
+            if let Some(chosen) = locale::bot_locale(self, code) {
+                locale::choose(state, &chosen);
+                let messages = vec![self.greeting(state)];
+                return finish(state, label.clone(), None, 1.0, None, messages, now_ms);
+            }
+        }
         let (text, pressed) = match input {
             Input::Text { text } => (text, None),
-            Input::QuickReply { label, intent: Some(intent) } if self.domain.intent(&intent).is_some() => {
+            Input::QuickReply { label, intent: Some(intent), .. } if self.domain.intent(&intent).is_some() => {
                 (label, Some(intent))
             }
             Input::QuickReply { label, .. } => (label, None),
@@ -49,9 +58,27 @@ impl Bot {
         });
         let understanding =
             pressed.is_none().then(|| understand(self, &text, Some((&state.profile.locale, at)), form_intent));
+        let locale_step = understanding.as_ref().map(|u| locale::step(self, state, u));
+        if let Some(step) = &locale_step {
+            locale::apply(state, step);
+        }
         apply::observe(self, state, understanding.as_ref());
         if let Some(u) = &understanding {
             apply::learn(self, state, &u.result.entities, now_ms);
+        }
+        // A request for a language, or a message in one the bot lacks, is answered by the
+        // greeting in the chosen locale or by the offer of the bot's languages, and nothing else.
+        let about_language = match &locale_step {
+            Some(LocaleStep::Choose(_)) => Some(self.greeting(state)),
+            Some(LocaleStep::Offer(lang)) => Some(locale::offer(self, state, *lang)),
+            _ => None,
+        };
+        if let Some(message) = about_language {
+            let u = understanding.map(|u| u.result);
+            let (confidence, sentiment) = (u.as_ref().map_or(0.0, |u| u.confidence), u.as_ref().map(|u| u.sentiment));
+            let mut turn = finish(state, text, None, confidence, sentiment, vec![message], now_ms);
+            turn.nlu = u;
+            return turn;
         }
         let (intent_name, confidence) = match (&pressed, &understanding) {
             (Some(name), _) => (Some(name.clone()), 1.0),
@@ -88,17 +115,36 @@ impl Bot {
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
         let recommend = decision.recommend().then(|| text.clone());
-        state.push(TranscriptEntry {
-            from: Speaker::Visitor,
-            text,
-            time_ms: now_ms,
-            intent: acted_on.clone(),
-            confidence: Some(confidence),
-            sentiment,
-            quick_replies: Vec::new(),
-            links: Vec::new(),
-        });
-        apply::record(state, &messages, now_ms);
-        Turn { messages, nlu: understanding.map(|u| u.result), intent: acted_on, handoff, recommend }
+        let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
+        turn.nlu = understanding.map(|u| u.result);
+        turn.handoff = handoff;
+        turn.recommend = recommend;
+        turn
     }
+}
+
+/// Records the visitor's `text` (with the intent acted on, its confidence and sentiment) and
+/// the bot's `messages` at `now_ms`, and returns the turn (without NLU, handoff or
+/// recommendation: the caller adds them).
+fn finish(
+    state: &mut ConversationState,
+    text: String,
+    intent: Option<String>,
+    confidence: f32,
+    sentiment: Option<f32>,
+    messages: Vec<BotMessage>,
+    now_ms: u64,
+) -> Turn {
+    state.push(TranscriptEntry {
+        from: Speaker::Visitor,
+        text,
+        time_ms: now_ms,
+        intent: intent.clone(),
+        confidence: Some(confidence),
+        sentiment,
+        quick_replies: Vec::new(),
+        links: Vec::new(),
+    });
+    apply::record(state, &messages, now_ms);
+    Turn { messages, nlu: None, intent, handoff: false, recommend: None }
 }

@@ -194,6 +194,7 @@ impl Bot {
             .map(|q| QuickReply {
                 label: self.text(state, &q.label, &args),
                 intent: q.intent.clone(),
+                locale: None,
             })
             .collect()
     }
@@ -279,6 +280,7 @@ impl Bot {
         Some(QuickReply {
             label: self.text(state, title, &self.args(state, &BTreeMap::new())),
             intent: Some(intent.name.clone()),
+            locale: None,
         })
     }
 }

@@ -4,7 +4,8 @@
 
 use crate::dialogue::{Bot, NluResult, TurnContext};
 use crate::entities::{Entity, ExtractContext};
-use crate::text::Utterance;
+use crate::lang::Language;
+use crate::text::{TokenKind, Utterance};
 
 /// Only this many chars of a message are classified: a pasted novel must not stall the page.
 const MAX_NLU_CHARS: usize = 1000;
@@ -17,9 +18,24 @@ pub(crate) struct Understanding {
     pub(crate) result: NluResult,
     /// Probability of every intent, in definition order.
     pub(crate) intent_probs: Vec<f32>,
-    /// True when the message is long enough and the locale classifier sure enough that the
-    /// replies should switch to [`NluResult::locale`].
+    /// True when the message is long enough and the locale classifier sure enough that
+    /// [`NluResult::locale`] is the language it is written in (the replies may switch to it:
+    /// `super::locale` decides).
     pub(crate) locale_is_clear: bool,
+    /// The locale classifier's probability of [`NluResult::locale`], in [0, 1].
+    pub(crate) locale_confidence: f32,
+    /// Words that tell the message's language: letter runs outside its entities (a product
+    /// name or an order number says nothing about it); in scripts without spaces every two
+    /// letters count as one.
+    pub(crate) language_words: usize,
+    /// The language the visitor explicitly asks for ([`crate::lang::requested`]), spoken by
+    /// the bot or not.
+    pub(crate) requested: Option<&'static Language>,
+    /// A language the bot lacks that the message is clearly in ([`crate::lang::identify`] at
+    /// least [`crate::definition::DialogueSettings::foreign_confidence`] sure, with
+    /// [`crate::definition::DialogueSettings::foreign_min_words`] language words and as much
+    /// evidence).
+    pub(crate) foreign: Option<&'static Language>,
 }
 
 fn clean(p: f32) -> f32 {
@@ -119,6 +135,16 @@ pub(crate) fn understand(
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
         add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }
+    let language_words = language_words(&utterance, &entities);
+    let speaks = |code: &str| def.locales.iter().any(|l| crate::lang::primary(l).eq_ignore_ascii_case(code));
+    let foreign = crate::lang::identify(utterance.tokens())
+        .filter(|g| {
+            g.confidence >= settings.foreign_confidence
+                && language_words >= usize::from(settings.foreign_min_words)
+                && g.evidence >= u32::from(settings.foreign_min_words)
+                && !speaks(g.code)
+        })
+        .and_then(|g| crate::lang::language(g.code));
     Understanding {
         result: NluResult {
             intent,
@@ -130,7 +156,24 @@ pub(crate) fn understand(
         },
         intent_probs,
         locale_is_clear,
+        locale_confidence,
+        language_words,
+        requested: crate::lang::requested(utterance.tokens()),
+        foreign,
     }
+}
+
+/// [`Understanding::language_words`] of a message with these entities.
+fn language_words(utterance: &Utterance<'_>, entities: &[Entity]) -> usize {
+    utterance
+        .tokens()
+        .iter()
+        .filter(|t| t.kind == TokenKind::Letters && !entities.iter().any(|e| e.start < t.end && t.start < e.end))
+        .map(|t| {
+            let spaceless = t.text.chars().any(|c| matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xE00..=0xE7F));
+            if spaceless { (t.end - t.start).div_ceil(2) } else { 1 }
+        })
+        .sum()
 }
 
 /// The part of `text` the NLU reads: its first [`MAX_NLU_CHARS`] chars.

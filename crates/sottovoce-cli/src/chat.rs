@@ -1,6 +1,9 @@
 //! `sottovoce chat`: a terminal REPL with a bot (definition JSON or model file). Bot messages
 //! are printed as text, quick replies as numbered options (type the number to press one), links
-//! as `label: url`. `/nlu` toggles intent and confidence display, `/state` prints the
+//! as `label: url`. Without `--locale` each message's language is followed as the widget
+//! follows it (the same core call, from the bot's first locale); `--locale CODE` fixes the
+//! reply locale as the widget's language menu does (`Bot::set_locale`), so only an explicit
+//! request in a message ("en español por favor") changes it. `/nlu` toggles intent and confidence display, `/state` prints the
 //! conversation state as stored by the widget, `/reset` starts over, `/quit` (or end of input)
 //! leaves.
 
@@ -16,10 +19,13 @@ use sottovoce::{Bot, BotMessage, Input, QuickReply, TurnContext};
 pub(crate) struct Args {
     /// Bot definition (JSON) or compiled model file (`.svm`, from `sottovoce build`).
     bot: PathBuf,
-    /// The visitor's language (BCP 47, e.g. `es` or `es-MX`); default: the bot's first locale.
+    /// Fix the reply locale for the conversation (BCP 47, one of the bot's locales or its
+    /// language: `es`, `es-MX`): the messages' language is not followed. Default: start in the
+    /// bot's first locale and follow each message's language, as the widget does.
     #[arg(long)]
     locale: Option<String>,
-    /// Show the recognised intent and confidence of every message.
+    /// Show the recognised intent and confidence of every message, the locale detected for it
+    /// and the locale the replies are in.
     #[arg(long)]
     nlu: bool,
     /// Seed for reply variation.
@@ -59,7 +65,7 @@ fn show(out: &mut impl Write, messages: &[BotMessage]) -> std::io::Result<Vec<Qu
 /// The REPL over any reader and writer (tests drive it with strings); `clock` gives `now_ms`.
 pub(crate) fn repl(
     bot: &Bot,
-    locale: &str,
+    locale: Option<&str>,
     seed: u64,
     mut show_nlu: bool,
     input: impl BufRead,
@@ -67,7 +73,15 @@ pub(crate) fn repl(
     utc_offset_min: i32,
     mut clock: impl FnMut() -> u64,
 ) -> anyhow::Result<()> {
-    let mut state = bot.new_state(locale, seed, clock());
+    let start = |clock: u64| -> anyhow::Result<sottovoce::ConversationState> {
+        let default = bot.definition().default_locale();
+        let mut state = bot.new_state(locale.unwrap_or(default), seed, clock);
+        if let Some(code) = locale {
+            bot.set_locale(&mut state, code)?;
+        }
+        Ok(state)
+    };
+    let mut state = start(clock())?;
     let mut offered = show(out, &bot.begin_visit(&mut state, clock()))?;
     for line in input.lines() {
         let line = line.context("cannot read standard input")?;
@@ -89,7 +103,7 @@ pub(crate) fn repl(
                 continue;
             }
             "/reset" => {
-                state = bot.new_state(locale, seed, clock());
+                state = start(clock())?;
                 offered = show(out, &bot.begin_visit(&mut state, clock()))?;
                 continue;
             }
@@ -104,6 +118,7 @@ pub(crate) fn repl(
                     Input::QuickReply {
                         label: q.label.clone(),
                         intent: q.intent.clone(),
+                        locale: q.locale.clone(),
                     }
                 }
                 None => Input::Text {
@@ -128,10 +143,11 @@ pub(crate) fn repl(
                         .collect();
                     writeln!(
                         out,
-                        "  (intent {}; {}; locale {}{}{})",
+                        "  (intent {}; {}; locale {}, replies in {}{}{})",
                         turn.intent.as_deref().unwrap_or("fallback"),
                         ranking.join(", "),
                         nlu.locale,
+                        state.profile.locale,
                         if entities.is_empty() {
                             ""
                         } else {
@@ -160,10 +176,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
     let bot = crate::build::load_bot(&bytes).with_context(|| format!("{}", args.bot.display()))?;
-    let locale = args
-        .locale
-        .clone()
-        .unwrap_or_else(|| bot.definition().default_locale().to_owned());
     eprintln!(
         "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /reset, /quit.",
         bot.definition().name,
@@ -173,7 +185,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout();
     repl(
         &bot,
-        &locale,
+        args.locale.as_deref(),
         args.seed,
         args.nlu,
         stdin.lock(),
@@ -197,6 +209,10 @@ mod tests {
     }
 
     fn chat(bot: &Bot, locale: &str, input: &str) -> String {
+        chat_with(bot, Some(locale), input)
+    }
+
+    fn chat_with(bot: &Bot, locale: Option<&str>, input: &str) -> String {
         let mut out = Vec::new();
         let mut t = 1_780_000_000_000;
         repl(bot, locale, 1, true, input.as_bytes(), &mut out, 0, || {
@@ -244,5 +260,17 @@ mod tests {
     fn state_command_prints_the_stored_json() {
         let out = chat(&mini(), "en", "/state\n");
         assert!(out.contains("\"bot_id\":\"mini\""), "{out}");
+    }
+
+    #[test]
+    fn a_fixed_locale_is_kept_and_without_one_the_language_is_followed() {
+        let bot = mini();
+        let spanish = "hola, ¿dónde está mi pedido? todavía no ha llegado y estoy preocupado\n";
+        let fixed = chat_with(&bot, Some("en"), spanish);
+        assert!(fixed.contains("locale es, replies in en"), "{fixed}");
+        let followed = chat_with(&bot, None, spanish);
+        assert!(followed.contains("locale es, replies in es"), "{followed}");
+        let err = repl(&bot, Some("it"), 1, false, "".as_bytes(), &mut Vec::new(), 0, || 0).unwrap_err();
+        assert!(err.to_string().contains("does not speak `it`"), "{err}");
     }
 }

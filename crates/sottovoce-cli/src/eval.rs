@@ -17,6 +17,13 @@
 //! threshold chosen on val is written into the definition (`threshold`), so the bot applies it
 //! itself. The run fails if the bot's own out-of-scope decision ever differs from the rule the
 //! report scores.
+//!
+//! Locales (issue 19): a row may carry `"locale"` (BCP 47). When any training row does, the
+//! bot gets one locale per tag seen in train (first seen first; a row without one is in the
+//! first) and its examples under their locale, so `Bot::train` trains its locale classifier on
+//! them as it does for any definition; the report then adds `locale_accuracy` (the locale
+//! `Bot::understand` detects, over test rows with a locale) and the in-scope intent accuracy
+//! per locale.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -40,7 +47,8 @@ const OOS: &str = "oos";
 /// Arguments of `sottovoce eval`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope).
+    /// Training split: JSONL, one `{"text": ..., "intent": ...}` per line (`oos` = out of scope),
+    /// optionally with `"locale": "es"` (then locale accuracy and accuracy per locale are reported).
     #[arg(long, value_name = "TRAIN.jsonl", required_unless_present = "catalog")]
     train: Option<PathBuf>,
     /// Test split, same format; only scored, never used to choose anything.
@@ -122,6 +130,9 @@ enum Noise {
 struct Row {
     text: String,
     intent: String,
+    /// The row's locale (BCP 47), optional.
+    #[serde(default)]
+    locale: Option<String>,
 }
 
 /// Reads a JSONL split; errors name the file and the line.
@@ -332,7 +343,7 @@ fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<StaticVe
 fn eval_definition(
     labels: &[String],
     n_in: usize,
-    train: &[(String, usize)],
+    train: &[(String, usize, String)],
     threshold: f32,
     vectors: bool,
 ) -> anyhow::Result<(BotDefinition, LabelOf)> {
@@ -341,8 +352,12 @@ fn eval_definition(
     let mut names = std::collections::BTreeSet::new();
     let mut label_of = LabelOf::new();
     // Examples are plain text, not slot markup: escape what markup would read.
-    let mut examples: Vec<Vec<String>> = vec![Vec::new(); labels.len()];
-    for (text, label) in train {
+    let mut locales: Vec<&str> = Vec::new();
+    let mut examples: Vec<serde_json::Map<String, serde_json::Value>> = vec![serde_json::Map::new(); labels.len()];
+    for (text, label, locale) in train {
+        if !locales.contains(&locale.as_str()) {
+            locales.push(locale);
+        }
         let mut escaped = String::with_capacity(text.len());
         for c in text.chars() {
             if matches!(c, '[' | ']' | '(' | ')' | '\\') {
@@ -350,14 +365,17 @@ fn eval_definition(
             }
             escaped.push(c);
         }
-        examples[*label].push(escaped);
+        let list = examples[*label].entry(locale.clone()).or_insert_with(|| serde_json::json!([]));
+        if let serde_json::Value::Array(list) = list {
+            list.push(escaped.into());
+        }
     }
     let intents: Vec<serde_json::Value> = labels
         .iter()
         .enumerate()
         .map(|(i, label)| {
             if i == n_in {
-                return serde_json::json!({"name": OUT_OF_SCOPE_INTENT, "examples": {"en": examples[i]}});
+                return serde_json::json!({"name": OUT_OF_SCOPE_INTENT, "examples": examples[i]});
             }
             let mut name: String = label
                 .chars()
@@ -368,17 +386,17 @@ fn eval_definition(
                 names.insert(name.clone());
             }
             label_of.insert(name.clone(), i);
-            serde_json::json!({"name": name, "examples": {"en": examples[i]}, "reply": {"message": "answer"}})
+            serde_json::json!({"name": name, "examples": examples[i], "reply": {"message": "answer"}})
         })
         .collect();
     let mut definition = serde_json::json!({
         "format": sottovoce::definition::DEFINITION_FORMAT,
         "id": "eval",
         "name": "eval",
-        "locales": ["en"],
+        "locales": locales,
         "threshold": threshold,
         "intents": intents,
-        "messages": {"en": {"answer": "Understood.", "fallback": "Sorry?", "greeting": "Hello.", "returning": "Welcome back."}},
+        "messages": locales.iter().map(|l| (l.to_string(), serde_json::json!({"answer": "Understood.", "fallback": "Sorry?", "greeting": "Hello.", "returning": "Welcome back."}))).collect::<serde_json::Map<_, _>>(),
         "fallback": {"message": "fallback"},
         "greeting": {"message": "greeting", "returning": "returning"},
     });
@@ -394,6 +412,34 @@ fn gzip_len(bytes: &[u8]) -> anyhow::Result<usize> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     Ok(gz.finish()?.len())
+}
+
+/// What the locale columns of a test split give.
+struct LocaleReport {
+    /// Test rows with a locale.
+    n: usize,
+    /// Share of them whose locale [`Bot::understand`] detects, in [0, 1].
+    accuracy: f64,
+    /// Locale → (in-scope rows, of which the best intent is right), in locale order.
+    per_locale: BTreeMap<String, (usize, usize)>,
+}
+
+/// Scores the test rows' `locales` (`None`: the row has none) against what the bot detects,
+/// and the intent accuracy of `scored` per locale.
+fn locale_report(bot: &Bot, test: &[(String, Option<usize>)], locales: &[Option<String>], scored: &[Scored]) -> LocaleReport {
+    let (mut n, mut ok) = (0usize, 0usize);
+    let mut per_locale: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (((text, _), locale), s) in test.iter().zip(locales).zip(scored) {
+        let Some(locale) = locale else { continue };
+        n += 1;
+        ok += usize::from(bot.understand(text).locale.eq_ignore_ascii_case(locale));
+        if let Some(gold) = s.gold {
+            let entry = per_locale.entry(locale.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(s.label == gold);
+        }
+    }
+    LocaleReport { n, accuracy: ok as f64 / n.max(1) as f64, per_locale }
 }
 
 /// Runs `sottovoce eval`.
@@ -420,6 +466,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     if labels.is_empty() {
         bail!("{}: no in-scope rows (every intent is `{OOS}`)", train_path.display());
     }
+    // Locales: the first seen in train is the default, for rows without one.
+    let with_locales = train_rows.iter().any(|r| r.locale.is_some());
+    let default_locale = train_rows.iter().find_map(|r| r.locale.clone()).unwrap_or_else(|| "en".to_owned());
+    let locale_of = |rows: &[Row]| -> Vec<String> {
+        rows.iter().map(|r| r.locale.clone().unwrap_or_else(|| default_locale.clone())).collect()
+    };
+    let train_locales = locale_of(&train_rows);
+    let test_locales: Vec<Option<String>> = test_rows.iter().map(|r| r.locale.clone()).collect();
     let resolve = |rows: Vec<Row>, path: &Path| -> anyhow::Result<Vec<(String, Option<usize>)>> {
         rows.into_iter()
             .enumerate()
@@ -474,8 +528,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let in_scope = train.iter().filter(|(_, l)| l.is_some()).count();
     let n_oos_train = train.len() - in_scope;
     let n_classes = n_labels + usize::from(n_oos_train > 0);
-    let examples: Vec<(String, usize)> =
-        train.iter().map(|(t, l)| (t.clone(), l.unwrap_or(oos_label))).collect();
+    let examples: Vec<(String, usize, String)> = train
+        .iter()
+        .zip(&train_locales)
+        .map(|((t, l), locale)| (t.clone(), l.unwrap_or(oos_label), locale.clone()))
+        .collect();
     if n_oos_train > 0 {
         labels.push(OUT_OF_SCOPE_INTENT.to_string());
     }
@@ -502,12 +559,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let mut seen = vec![0usize; n_classes];
         let mut fit = Vec::new();
         let mut held: Vec<(String, Option<usize>)> = Vec::new();
-        for (text, label) in &examples {
+        for (text, label, locale) in &examples {
             seen[*label] += 1;
             if seen[*label].is_multiple_of(10) {
                 held.push((text.clone(), (*label != oos_label).then_some(*label)));
             } else {
-                fit.push((text.clone(), *label));
+                fit.push((text.clone(), *label, locale.clone()));
             }
         }
         let (definition, label_of) = eval_definition(&labels, n_labels, &fit, 0.0, has_vectors)?;
@@ -611,6 +668,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ("accuracy (in-scope, best intent)", format!("{:.2} %", pct(accuracy))),
         ("macro F1 (in-scope)", format!("{:.2} %", pct(f1))),
     ];
+    if with_locales {
+        let report = locale_report(&bot, &test, &test_locales, &scored);
+        result["locale_accuracy"] = serde_json::json!(pct(report.accuracy));
+        result["n_test_with_locale"] = serde_json::json!(report.n);
+        let mut per = serde_json::Map::new();
+        for (locale, (n, ok)) in &report.per_locale {
+            per.insert(locale.clone(), serde_json::json!({"n_in_scope": n, "accuracy": pct(*ok as f64 / (*n).max(1) as f64)}));
+        }
+        result["per_locale"] = serde_json::Value::Object(per);
+        table.push(("locale accuracy", format!("{:.2} % ({} test rows with a locale)", pct(report.accuracy), report.n)));
+        for (locale, (n, ok)) in &report.per_locale {
+            table.push(("  accuracy in", format!("{locale}: {:.2} % ({n} in-scope rows)", pct(*ok as f64 / (*n).max(1) as f64))));
+        }
+    }
     if test_has_oos {
         let (in_ok, oos_recall) = rates(&scored, rule);
         let overall = overall_accuracy(&scored, rule);
@@ -754,6 +825,28 @@ mod tests {
         assert_eq!(oos_ok, 1.0, "{balanced:?}");
         assert!((in_ok - 7.0 / 9.0).abs() < 1e-9, "{in_ok}");
         assert!(criterion_score(&scored, balanced, Criterion::Balanced) > criterion_score(&scored, by_accuracy, Criterion::Balanced));
+    }
+
+    #[test]
+    fn rows_with_locales_train_a_bot_of_those_locales_and_are_scored_per_locale() {
+        let labels = vec!["order".to_owned(), "hours".to_owned()];
+        let rows = [
+            ("where is my order", 0, "en"), ("my package has not arrived", 0, "en"), ("track my parcel please", 0, "en"),
+            ("when do you open", 1, "en"), ("what are your opening hours", 1, "en"), ("are you open on sunday", 1, "en"),
+            ("dónde está mi pedido", 0, "es"), ("mi paquete no ha llegado", 0, "es"), ("rastrear mi envío por favor", 0, "es"),
+            ("a qué hora abren", 1, "es"), ("cuál es su horario", 1, "es"), ("abren el domingo", 1, "es"),
+        ];
+        let train: Vec<(String, usize, String)> = rows.iter().map(|(t, l, loc)| (t.to_string(), *l, loc.to_string())).collect();
+        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, 0.0, false).unwrap();
+        assert_eq!(definition.locales, ["en", "es"]);
+        let bot = Bot::train(definition).unwrap();
+        let test = vec![("where is my parcel".to_owned(), Some(0)), ("a qué hora abren hoy".to_owned(), Some(1))];
+        let locales = vec![Some("en".to_owned()), Some("es".to_owned())];
+        let scored = score(&bot, &label_of, &test);
+        let report = locale_report(&bot, &test, &locales, &scored);
+        assert_eq!((report.n, report.accuracy), (2, 1.0));
+        assert_eq!(report.per_locale.keys().collect::<Vec<_>>(), ["en", "es"]);
+        assert!(report.per_locale.values().all(|&(n, _)| n == 1));
     }
 
     #[test]

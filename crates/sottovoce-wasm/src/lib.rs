@@ -42,8 +42,10 @@ export interface ChatOptions {
   seed?: number;
 }
 
-/** A button under a bot message. Without `intent` its label is sent as text. */
-export interface QuickReply { label: string; intent?: string }
+/** A button under a bot message. Without `intent` its label is sent as text. With `locale`
+ * (the offer of the bot's languages, labelled with each language's own name) pressing it
+ * selects that locale: pass it as `choose`'s last argument. */
+export interface QuickReply { label: string; intent?: string; locale?: string }
 
 /** A link under a bot message; `url` is always http:, https:, mailto: or tel:. */
 export interface Link { label: string; url: string }
@@ -163,6 +165,10 @@ export interface Profile {
   last_seen_ms: number;
   facts: Fact[];
   customer: Customer | null;
+  /** True once the visitor chose the locale (a request, a language button, `setLocale`). */
+  locale_chosen?: boolean;
+  /** A language the previous message was clearly in, waiting for a second message. */
+  locale_pending?: string;
 }
 "#;
 
@@ -325,7 +331,8 @@ impl Chat {
     }
 
     /// Answers a quick-reply button: `label` as shown, and the `intent` it names (without
-    /// one, the label is understood like typed text).
+    /// one, the label is understood like typed text), or the `locale` it selects (a button of
+    /// the offer of the bot's languages: the turn is the greeting in that locale).
     ///
     /// # Errors
     /// Only if the turn cannot be converted (a bug).
@@ -335,10 +342,31 @@ impl Chat {
         intent: Option<String>,
         now: f64,
         utc_offset_min: Option<i32>,
+        locale: Option<String>,
     ) -> Result<TurnJs, JsError> {
         let at = turn_context(now, utc_offset_min);
-        let turn = self.bot.respond(&mut self.state, Input::QuickReply { label, intent }, at);
+        let turn = self.bot.respond(&mut self.state, Input::QuickReply { label, intent, locale }, at);
         self.finish(turn)
+    }
+
+    /// The visitor picks the reply locale (the widget's language menu): `code` is one of
+    /// `locales()` (case-insensitive) or its language alone (`pt` for `pt-BR`). Returns the
+    /// locale set, which `locale()` then returns too; the replies stay in it until the visitor
+    /// asks for another language. Saved at once.
+    ///
+    /// # Errors
+    /// A locale the bot lacks (the core's `LocaleError`, naming the bot's locales); nothing
+    /// changes.
+    #[wasm_bindgen(js_name = setLocale)]
+    pub fn set_locale(&mut self, code: &str) -> Result<String, JsError> {
+        let locale = self.bot.set_locale(&mut self.state, code)?;
+        self.store.save(&self.state);
+        Ok(locale)
+    }
+
+    /// The bot's locales (BCP 47), the default first: what `setLocale` accepts.
+    pub fn locales(&self) -> Vec<String> {
+        self.bot.definition().locales.clone()
     }
 
     /// Classifies `text` without touching the conversation (for benchmarks and tooling).
@@ -457,11 +485,6 @@ impl Chat {
     /// The locale replies are in (one of the bot's locales).
     pub fn locale(&self) -> String {
         self.state.profile.locale.clone()
-    }
-
-    /// The bot's locales (BCP 47 codes, definition order; the first is the default).
-    pub fn locales(&self) -> Vec<String> {
-        self.bot.definition().locales.clone()
     }
 
     /// The locales of a model loaded in parts (`sottovoce build --split`) whose part has not

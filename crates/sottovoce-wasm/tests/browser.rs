@@ -64,7 +64,7 @@ fn round_trip_answers_fills_the_form_and_records_the_transcript() {
     assert_eq!(turn["ranking"][0]["intent"], "shipping_cost");
     assert_eq!(turn["messages"][0]["links"][0]["url"], "https://shop.example/shipping");
 
-    let turn = plain(chat.choose("Track an order".into(), Some("order_status".into()), T0 + 2000.0, Some(0)).unwrap());
+    let turn = plain(chat.choose("Track an order".into(), Some("order_status".into()), T0 + 2000.0, Some(0), None).unwrap());
     assert_eq!(turn["intent"], "order_status");
     assert_eq!(turn["confidence"], Value::Null);
     assert_eq!(ids(&turn["messages"]), ["ask-order-number"]);
@@ -262,4 +262,18 @@ fn an_escalation_is_redacted_retried_and_survives_a_reload_with_agent_messages()
     let transcript = plain(third.transcript().unwrap());
     let last = transcript.as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["from"].as_str(), last["text"].as_str()), (Some("agent"), Some("Hi, this is Luis.")));
+}
+
+#[wasm_bindgen_test]
+fn set_locale_is_the_visitors_choice_and_is_saved() {
+    storage().remove_item("test:locale").unwrap();
+    let mut first = chat("test:locale", json!({}));
+    assert_eq!(first.locales(), ["en", "es"]);
+    assert!(first.set_locale("it").is_err());
+    assert_eq!(first.locale(), "en");
+    assert_eq!(first.set_locale("ES").unwrap(), "es");
+    let again = chat("test:locale", json!({}));
+    assert_eq!(again.locale(), "es");
+    let profile = plain(again.profile().unwrap());
+    assert_eq!(profile["locale_chosen"], true, "{profile}");
 }
