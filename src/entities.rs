@@ -45,6 +45,7 @@ mod pattern;
 mod phone;
 pub(crate) mod text;
 mod url;
+mod words;
 
 pub use lists::list_key;
 pub(crate) use lists::within_one;
@@ -109,20 +110,31 @@ impl<'a> ExtractContext<'a> {
     }
 }
 
-/// Languages the built-in extractors know words for.
+/// Languages the built-in extractors know words for. English and Spanish keep their words
+/// beside their grammar; the others read the compact tables of [`words`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lang {
     En,
     Es,
+    Fr,
+    De,
+    /// Portuguese (Brazilian and European spellings).
+    Pt,
+    Ar,
 }
 
 impl Lang {
-    /// The languages to try for a locale: its own, or all of them when unknown.
+    /// The languages to try for a locale: its own, or English and Spanish when unknown (an
+    /// unknown locale kept its behaviour when the other languages came).
     fn for_locale(locale: &str) -> &'static [Lang] {
         let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
         match primary.as_str() {
             "en" => &[Lang::En],
             "es" => &[Lang::Es],
+            "fr" => &[Lang::Fr],
+            "de" => &[Lang::De],
+            "pt" => &[Lang::Pt],
+            "ar" => &[Lang::Ar],
             _ => &[Lang::En, Lang::Es],
         }
     }
@@ -204,7 +216,7 @@ impl EntityExtractor {
         for o in &ordinals {
             values.push(t.entity("ordinal", o.value.to_string(), o.start, o.end));
         }
-        money::find(&t, &nums, &region(ctx.locale), &mut values);
+        money::find(&t, &nums, &region(ctx.locale), langs, &mut values);
         duration::find(&t, &nums, langs, &mut values);
         datetime::find(&t, &nums, &ordinals, langs, ctx, &mut values);
         let overlaps = |a: &Entity, b: &Entity| a.start < b.end && b.start < a.end;
