@@ -68,11 +68,16 @@ pub(crate) fn is_space_gap(gap: &[char]) -> bool {
 
 /// True when a token may start at char `i`: not glued to a letter, digit or `_` before it,
 /// directly or across one joining mark (`-`, `/`, `.`, `,`, `'`, `:`) that follows one.
+///
+/// The Arabic conjunction `و` written on its own before a number (`و١٢`, and 12) does not glue.
 pub(crate) fn starts_token(c: &[char], i: usize) -> bool {
     if i == 0 {
         return true;
     }
     let p = c[i - 1];
+    if p == 'و' && (i == 1 || c[i - 2].is_whitespace()) {
+        return true;
+    }
     if p.is_alphanumeric() || p == '_' {
         return false;
     }
