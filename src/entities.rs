@@ -110,32 +110,21 @@ impl<'a> ExtractContext<'a> {
     }
 }
 
-/// Languages the built-in extractors know words for. English and Spanish keep their words
-/// beside their grammar; the others read the compact tables of [`words`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    En,
-    Es,
-    Fr,
-    De,
-    /// Portuguese (Brazilian and European spellings).
-    Pt,
-    Ar,
-}
+pub(crate) use crate::text::Lang;
 
 impl Lang {
     /// The languages to try for a locale: its own, or English and Spanish when unknown (an
-    /// unknown locale kept its behaviour when the other languages came).
+    /// unknown locale kept its behaviour when the other languages came). English and Spanish
+    /// keep their words beside their grammar; the others read the compact tables of [`words`].
     fn for_locale(locale: &str) -> &'static [Lang] {
-        let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => &[Lang::En],
-            "es" => &[Lang::Es],
-            "fr" => &[Lang::Fr],
-            "de" => &[Lang::De],
-            "pt" => &[Lang::Pt],
-            "ar" => &[Lang::Ar],
-            _ => &[Lang::En, Lang::Es],
+        match Lang::of_locale(locale) {
+            Some(Lang::En) => &[Lang::En],
+            Some(Lang::Es) => &[Lang::Es],
+            Some(Lang::Fr) => &[Lang::Fr],
+            Some(Lang::De) => &[Lang::De],
+            Some(Lang::Pt) => &[Lang::Pt],
+            Some(Lang::Ar) => &[Lang::Ar],
+            None => &[Lang::En, Lang::Es],
         }
     }
 }

@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::text::{Token, TokenKind, Utterance};
+use crate::text::{Lang, Token, TokenKind, Utterance};
 
 /// At or below this score a message is strongly negative (the empathetic reply variant).
 pub const NEGATIVE: f32 = -0.5;
@@ -39,26 +39,7 @@ const DE: &str = include_str!("sentiment/de.tsv");
 const PT: &str = include_str!("sentiment/pt.tsv");
 const AR: &str = include_str!("sentiment/ar.tsv");
 
-/// The languages with a lexicon; the rest use English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    En,
-    Es,
-    Fr,
-    De,
-    Pt,
-    Ar,
-}
-
 impl Lang {
-    fn of(locale: &str) -> Lang {
-        let primary = locale.split(['-', '_']).next().unwrap_or("");
-        [("es", Lang::Es), ("fr", Lang::Fr), ("de", Lang::De), ("pt", Lang::Pt), ("ar", Lang::Ar)]
-            .into_iter()
-            .find(|(code, _)| primary.eq_ignore_ascii_case(code))
-            .map_or(Lang::En, |(_, lang)| lang)
-    }
-
     /// (negators, intensifiers before the word, intensifiers after it, dampers), each one
     /// string of folded words separated by spaces. English and Spanish share theirs.
     fn rules(self) -> [&'static str; 4] {
@@ -201,7 +182,7 @@ pub fn score(text: &str, locale: &str) -> f32 {
 /// As [`score`], on a message already analysed (all of it is read: the caller truncates).
 pub fn score_utterance(utterance: &Utterance<'_>, locale: &str) -> f32 {
     let text = utterance.text();
-    let lang = Lang::of(locale);
+    let lang = Lang::of_locale(locale).unwrap_or(Lang::En);
     let lex = lexicon(lang);
     let [negators, intensifiers, after, dampers] = lang.rules();
     let (raw, words): (Vec<&str>, Vec<Cow<'_, str>>) = words(utterance).into_iter().unzip();

@@ -117,6 +117,29 @@ impl SplitMix64 {
     }
 }
 
+/// The languages the core has word tables for (built-in entities, sentiment lexicons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    En,
+    Es,
+    Fr,
+    De,
+    /// Portuguese (Brazilian and European spellings).
+    Pt,
+    Ar,
+}
+
+impl Lang {
+    /// The language of a BCP 47 locale's primary subtag (`pt-BR` → `Pt`), if it is one of these.
+    pub(crate) fn of_locale(locale: &str) -> Option<Lang> {
+        let primary = locale.split(['-', '_']).next().unwrap_or("");
+        [("en", Lang::En), ("es", Lang::Es), ("fr", Lang::Fr), ("de", Lang::De), ("pt", Lang::Pt), ("ar", Lang::Ar)]
+            .into_iter()
+            .find(|(code, _)| primary.eq_ignore_ascii_case(code))
+            .map(|(_, lang)| lang)
+    }
+}
+
 /// Which folding: see the [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fold {
