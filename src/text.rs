@@ -176,6 +176,13 @@ pub fn ascii_digit(c: char) -> char {
     }
 }
 
+/// True for the chars of scripts written without spaces between words: Han ideographs, kana,
+/// Hangul syllables, CJK punctuation and full-width forms. A number or an address next to one
+/// is not glued to a word (`明天下午3点`, `3000円`, `邮箱ana@example.com`).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}' | '\u{ff00}'..='\u{ffef}')
+}
+
 /// True for the Arabic marks that normalisation drops: the harakat (U+064B–U+065F), the
 /// superscript alef (U+0670) and the tatweel (U+0640), a stretching stroke.
 pub fn is_arabic_mark(c: char) -> bool {

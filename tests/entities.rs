@@ -82,9 +82,10 @@ fn show(e: &Entity) -> String {
 }
 
 /// True when the span `start..end` continues a word or number on either side (`cien` inside
-/// `doscientas`), so the driver looks for a later occurrence.
+/// `doscientas`), so the driver looks for a later occurrence. Ideographs and kana do not glue
+/// (`2` in `我要2个`).
 fn glued(chars: &[char], start: usize, end: usize) -> bool {
-    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    let word = |c: Option<&char>| c.is_some_and(|&c| c.is_alphanumeric() && !sottovoce::text::is_cjk(c));
     (word(chars.get(start)) && word(start.checked_sub(1).and_then(|i| chars.get(i))))
         || (word(end.checked_sub(1).and_then(|i| chars.get(i))) && word(chars.get(end)))
 }

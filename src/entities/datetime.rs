@@ -29,7 +29,7 @@
 use super::civil::{add_months, days_from_civil, days_in_month, iso_date, weekday, MS_PER_DAY};
 use super::number::Num;
 use super::ordinal::Ordinal;
-use super::text::Text;
+use super::text::{glues, Text};
 use super::words::{self, Table};
 use super::{Entity, ExtractContext, Lang};
 
@@ -202,13 +202,13 @@ fn value(c: &[char], from: usize, len: usize) -> u32 {
 fn scan_numeric(c: &[char], hclock: bool, out: &mut Vec<Tok>) {
     let mut i = 0;
     while i < c.len() {
-        if !c[i].is_ascii_digit() || (i > 0 && (c[i - 1].is_alphanumeric() || matches!(c[i - 1], '/' | '-' | ':' | '.'))) {
+        if !c[i].is_ascii_digit() || (i > 0 && (glues(c[i - 1]) || matches!(c[i - 1], '/' | '-' | ':' | '.'))) {
             i += 1;
             continue;
         }
         let a = digits_at(c, i);
         let j = i + a;
-        let glued_after = |k: usize| c.get(k).is_some_and(|x| x.is_alphanumeric()) || (matches!(c.get(k), Some('/' | '-' | ':' | '.' | ',')) && c.get(k + 1).is_some_and(|x| x.is_ascii_digit()));
+        let glued_after = |k: usize| c.get(k).is_some_and(|&x| glues(x)) || (matches!(c.get(k), Some('/' | '-' | ':' | '.' | ',')) && c.get(k + 1).is_some_and(|x| x.is_ascii_digit()));
         // ISO date 2026-11-27.
         if a == 4 && c.get(j) == Some(&'-') && digits_at(c, j + 1) == 2 && c.get(j + 3) == Some(&'-') && digits_at(c, j + 4) == 2 && !glued_after(j + 6) {
             let (y, m, d) = (value(c, i, 4), value(c, j + 1, 2), value(c, j + 4, 2));
@@ -243,7 +243,7 @@ fn scan_numeric(c: &[char], hclock: bool, out: &mut Vec<Tok>) {
                 let mm = digits_at(c, k + 1);
                 let end = if mm == 2 { k + 3 } else { k + 1 };
                 let (h, m) = (value(c, i, a), if mm == 2 { value(c, k + 1, 2) } else { 0 });
-                if h < 24 && m < 60 && (mm == 0 || mm == 2) && !c.get(end).is_some_and(|x| x.is_alphanumeric()) {
+                if h < 24 && m < 60 && (mm == 0 || mm == 2) && !c.get(end).is_some_and(|&x| glues(x)) {
                     out.push(Tok { start: i, end, kind: Tk::Clock(h, m, None, true) });
                     i = end;
                     continue;
@@ -269,6 +269,90 @@ fn scan_numeric(c: &[char], hclock: bool, out: &mut Vec<Tok>) {
             }
         }
         i = j;
+    }
+}
+
+/// Day-of-month and optional year: the nearest such day to `today` when no year.
+fn nearest_day(today: i64, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
+    let (ty, _, _) = super::civil::civil_from_days(today);
+    let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
+    match y {
+        Some(y) => check(y).then(|| days_from_civil(y, m, d)),
+        // The nearest such day, the future one on a tie: `11/20` said on 11/21 is yesterday
+        // (an order placed), `March 3` said in November is next March.
+        None => (ty - 1..=ty + 1).filter(|&y| check(y)).map(|y| days_from_civil(y, m, d)).min_by_key(|&x| ((x - today).abs(), x < today)),
+    }
+}
+
+/// Chinese and Japanese words of the [`cjk`] scanner: relative days (offset from today) and
+/// parts of the day (pm or not), longest first where one starts another.
+const CJK_DAYS: [(&str, i64); 12] =
+    [("明後日", 2), ("今天", 0), ("明天", 1), ("后天", 2), ("後天", 2), ("昨天", -1), ("前天", -2), ("今日", 0), ("明日", 1), ("昨日", -1), ("今晚", 0), ("今夜", 0)];
+const CJK_PARTS: [(&str, bool); 9] =
+    [("上午", false), ("早上", false), ("早晨", false), ("午前", false), ("下午", true), ("晚上", true), ("傍晚", true), ("午後", true), ("夜", true)];
+
+/// Dates and times in Chinese and Japanese, written without spaces and with digits:
+/// `明天下午3点`, `明日の午後3時半`, `3点20分`, `12月25日`, `12月25号`. Pushes what it finds as
+/// [`Expr`] spans of chars: a relative day or month-day, then a part of the day, then an hour
+/// (`点`, `點`, `時`, `时`) with minutes (`20分`) or a half (`半`), `の` allowed between them.
+fn cjk(c: &[char], today: i64, out: &mut Vec<(usize, usize, Expr)>) {
+    let at = |i: usize, w: &str| w.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x));
+    let number = |i: usize| {
+        let n = digits_at(c, i);
+        (1..=2).contains(&n).then(|| (value(c, i, n), i + n))
+    };
+    let mut i = 0;
+    while i < c.len() {
+        let start = i;
+        let mut k = i;
+        let mut day = None;
+        if let Some((w, n)) = CJK_DAYS.iter().find(|(w, _)| at(k, w)) {
+            day = Some(today + n);
+            k += w.chars().count();
+        } else if let Some((m, j)) = number(k).filter(|(_, j)| c.get(*j) == Some(&'月')) {
+            if let Some((d, e)) = number(j + 1).filter(|(_, e)| matches!(c.get(*e), Some('日' | '号' | '號'))) {
+                day = nearest_day(today, None, m, d);
+                k = e + 1;
+            }
+        }
+        if day.is_some() && c.get(k) == Some(&'の') {
+            k += 1;
+        }
+        let mut pm = None;
+        if let Some((w, p)) = CJK_PARTS.iter().find(|(w, _)| at(k, w)) {
+            pm = Some(*p);
+            k += w.chars().count();
+        }
+        let mut time = None;
+        if let Some((h, j)) = number(k).filter(|(h, j)| *h <= 24 && matches!(c.get(*j), Some('点' | '點' | '時' | '时'))) {
+            k = j + 1;
+            let mut m = 0;
+            if c.get(k) == Some(&'半') {
+                m = 30;
+                k += 1;
+            } else if let Some((mm, e)) = number(k).filter(|(mm, e)| *mm < 60 && c.get(*e) == Some(&'分')) {
+                m = mm;
+                k = e + 1;
+            }
+            let h = match (pm, h) {
+                (Some(true), h) if h < 12 => h + 12,
+                (Some(false), 12) => 0,
+                // An hour 1–7 without a part of the day is afternoon, as in the other languages.
+                (None, 1..=7) => h + 12,
+                (_, h) => h % 24,
+            };
+            time = Some((h, m));
+        }
+        match (day, time) {
+            (Some(d), Some((h, m))) => out.push((start, k, Expr::Moment(d, h, m))),
+            (Some(d), None) => out.push((start, k, Expr::Date(d))),
+            (None, Some((h, m))) => out.push((start, k, Expr::Time(h, m, true))),
+            (None, None) => {
+                i += 1;
+                continue;
+            }
+        }
+        i = k;
     }
 }
 
@@ -388,17 +472,7 @@ impl Grammar<'_, '_> {
 
     /// Day-of-month and optional year: the nearest such day when no year.
     fn day(&self, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
-        let (ty, _, _) = super::civil::civil_from_days(self.today);
-        let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
-        match y {
-            Some(y) => check(y).then(|| days_from_civil(y, m, d)),
-            // The nearest such day, the future one on a tie: `11/20` said on 11/21 is yesterday
-            // (an order placed), `March 3` said in November is next March.
-            None => (ty - 1..=ty + 1)
-                .filter(|&y| check(y))
-                .map(|y| days_from_civil(y, m, d))
-                .min_by_key(|&x| ((x - self.today).abs(), x < self.today)),
-        }
+        nearest_day(self.today, y, m, d)
     }
 
     /// The moment `minutes` from the reference time.
@@ -957,12 +1031,22 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
     let month_first = matches!(locale.as_str(), "en" | "en-us" | "en-ph" | "en-ca" | "") ;
     let other = langs.iter().any(|l| !matches!(l, Lang::En | Lang::Es));
     let g = Grammar { t, toks, langs, today, minute, month_first, other };
+    let mut spans: Vec<(usize, usize, Expr)> = Vec::new();
     for (a, b, e) in g.parse() {
         let (start, mut end) = (g.toks[a].start, g.toks[b - 1].end);
         // The closing dot of `a.m.` / `p.m.` read as words.
         if b >= 2 && g.is(b - 1, &["m"]) && g.is(b - 2, &["a", "p"]) && t.chars.get(end) == Some(&'.') {
             end += 1;
         }
+        spans.push((start, end, e));
+    }
+    if t.chars.iter().any(|&c| crate::text::is_cjk(c)) {
+        let mut found = Vec::new();
+        cjk(t.chars, today, &mut found);
+        spans.retain(|s| !found.iter().any(|f| f.0 < s.1 && s.0 < f.1));
+        spans.extend(found);
+    }
+    for (start, end, e) in spans {
         match e {
             Expr::Date(d) => out.push(t.entity("date", iso_date(d), start, end)),
             Expr::Moment(d, h, m) => {

@@ -5,11 +5,12 @@
 //! A bare `$` is US dollars except where the locale's region writes pesos with it (`es-MX` →
 //! MXN, `es-AR` → ARS, `es-CO` → COP, `es-CL` → CLP); `peso(s)` follows the same rule with MXN
 //! as the default. `R$` and `reais` are Brazilian reais; Arabic currency words follow the
-//! region ([`arabic_currency`]). Words for pounds are not read as money: in a clothing shop "3 pounds" is
+//! region ([`arabic_currency`]); `円` is the yen, `元` and `块` the yuan, `¥` the yen except in
+//! China. Words for pounds are not read as money: in a clothing shop "3 pounds" is
 //! more often a weight.
 
 use super::number::Num;
-use super::text::Text;
+use super::text::{glues, Text};
 use super::{Entity, Lang};
 
 /// The local peso of a region, for `$` and `pesos`.
@@ -85,6 +86,10 @@ fn symbol_currency(symbol: char, prefix: &str, region: &str) -> Option<&'static 
         ('$', "A" | "AU") => Some("AUD"),
         ('$', "R") => Some("BRL"),
         ('€', "") => Some("EUR"),
+        // Yen, or yuan in China; 円 is the yen, 元 and 块 the yuan.
+        ('¥' | '￥', "") => Some(if region == "CN" { "CNY" } else { "JPY" }),
+        ('円', "") => Some("JPY"),
+        ('元' | '块', "") => Some("CNY"),
         ('£', "") => Some("GBP"),
         _ => None,
     }
@@ -142,13 +147,13 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, langs: &[Lang], out
             q -= 1;
         }
         let mut before = None;
-        if q > 0 && matches!(c[q - 1], '$' | '€' | '£') {
+        if q > 0 && matches!(c[q - 1], '$' | '€' | '£' | '¥' | '￥') {
             let mut p = q - 1;
             while p > 0 && c[p - 1].is_ascii_alphabetic() {
                 p -= 1;
             }
             let prefix: String = c[p..q - 1].iter().collect();
-            if p == 0 || !c[p - 1].is_alphanumeric() {
+            if p == 0 || !glues(c[p - 1]) {
                 before = symbol_currency(c[q - 1], &prefix, region).map(|code| (p, code, 0));
             }
         } else if let Some(w) = t.word_at_or_after(q).checked_sub(1).map(|k| &t.words[k]).filter(|w| w.end == q && q < n.start) {
@@ -162,7 +167,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, langs: &[Lang], out
             r += 1;
         }
         let mut after = None;
-        if r < c.len() && matches!(c[r], '€' | '£' | '$') {
+        if r < c.len() && matches!(c[r], '€' | '£' | '$' | '¥' | '￥' | '円' | '元' | '块') {
             after = symbol_currency(c[r], "", region).map(|code| (r + 1, code, 0));
         } else if let Some(w) = t.words.get(t.word_at_or_after(r)).filter(|w| w.start == r) {
             after = word_currency(&w.folded, region, pt).map(|(code, s)| (w.end, code, s));

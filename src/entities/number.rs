@@ -73,7 +73,7 @@ fn digits(t: &Text<'_>, decimal_comma: bool, french: bool) -> Vec<Num> {
         }
         // Letters glued after the digits: a unit (`5pm`, `20kg`, `20k`) keeps the number, a
         // code (`3XL`, `4G`, `12abc`) does not.
-        let suffix: String = c[j..].iter().take_while(|c| c.is_alphabetic()).flat_map(|&c| crate::text::lowercase_char(c)).collect();
+        let suffix: String = c[j..].iter().take_while(|&&c| c.is_alphabetic() && !crate::text::is_cjk(c)).flat_map(|&c| crate::text::lowercase_char(c)).collect();
         if !suffix.is_empty() && !UNIT_SUFFIXES.contains(&suffix.as_str()) {
             continue;
         }

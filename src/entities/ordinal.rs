@@ -4,7 +4,7 @@
 //! `second` / `segundo` after an article or a number (`wait a second`, `un segundo`, `30
 //! seconds`) is a duration, not an ordinal, and is skipped.
 
-use super::text::{is_space_gap, starts_token, Text};
+use super::text::{glues, is_space_gap, starts_token, Text};
 use super::Lang;
 
 /// An ordinal found in a message: char span and position (1-based).
@@ -82,7 +82,7 @@ pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
         }
         if let Some(len) = ordinal_suffix_at(c, i, langs.contains(&Lang::Fr)) {
             let after = c.get(i + len);
-            if after.is_none_or(|x| !x.is_alphanumeric()) {
+            if after.is_none_or(|&x| !glues(x)) {
                 let digits: String = c[start..i].iter().collect();
                 if let Ok(value) = digits.parse::<u64>() {
                     if value > 0 {

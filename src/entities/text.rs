@@ -61,6 +61,12 @@ impl<'a> Text<'a> {
     }
 }
 
+/// True for a char that glues to a number or address beside it: a letter or digit, but not one
+/// of a script written without spaces ([`crate::text::is_cjk`]).
+pub(crate) fn glues(c: char) -> bool {
+    c.is_alphanumeric() && !crate::text::is_cjk(c)
+}
+
 /// True when the gap between two words is only spaces (at least one).
 pub(crate) fn is_space_gap(gap: &[char]) -> bool {
     !gap.is_empty() && gap.iter().all(|c| c.is_whitespace())
@@ -78,10 +84,10 @@ pub(crate) fn starts_token(c: &[char], i: usize) -> bool {
     if p == 'و' && (i == 1 || c[i - 2].is_whitespace()) {
         return true;
     }
-    if p.is_alphanumeric() || p == '_' {
+    if glues(p) || p == '_' {
         return false;
     }
-    if matches!(p, '-' | '/' | '.' | ',' | '_' | '\'' | ':') && i >= 2 && (c[i - 2].is_alphanumeric() || c[i - 2] == '_') {
+    if matches!(p, '-' | '/' | '.' | ',' | '_' | '\'' | ':') && i >= 2 && (glues(c[i - 2]) || c[i - 2] == '_') {
         return false;
     }
     true
