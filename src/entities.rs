@@ -24,8 +24,13 @@
 //!   for a bare 6-digit order number and the built-in `number` both report `123456`. The dialogue
 //!   takes the entity a slot names, so both are harmless; pick by name, not by position.
 //!
-//! Locale matters for number words (`twenty` / `veinte`) and separators (`1,234.5` in English,
-//! `1.234,5` in Spanish); an empty or unknown locale accepts every supported language.
+//! Locale matters for words (`twenty`, `veinte`, `vingt`, `zwanzig`, `vinte`, `عشرون`; months,
+//! weekdays, relative days, units) and separators (`1,234.5` in English, `1.234,5` in Spanish,
+//! French, German and Portuguese). Words are known for English, Spanish, French, German,
+//! Portuguese and Arabic; an empty or other locale reads English and Spanish words (as before
+//! the other four came). Digits are read in every locale: Eastern Arabic and Persian digits as
+//! ASCII ones ([`crate::text::ascii_digit`]), and next to ideographs and kana, which do not glue
+//! to them (`明天下午3点`, `3000円`: dates and times of that form are read too).
 
 use serde::{Deserialize, Serialize};
 

@@ -23,6 +23,11 @@
 //! - Numeric dates follow the locale: month first for `en` and `en-US`, day first for other
 //!   English regions and for Spanish; an impossible reading (`25/12` in `en-US`) is swapped.
 //!
+//! French, German, Portuguese and Arabic use the same rules with their words (`demain à 17h`,
+//! `übermorgen um 9`, `amanhã às 10h`, `بعد غد`, `الجمعة القادمة`; modifiers after the word as
+//! in Spanish); Chinese and Japanese dates and times written with digits are read by a small
+//! scanner of their own (`明天下午3点`, `明日の午後3時`).
+//!
 //! Spans include the words that carry meaning (`next`, `in`, `at`, `a las`) but not articles or
 //! `on` / `el`.
 

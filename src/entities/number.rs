@@ -1,6 +1,8 @@
-//! The built-in `number` entity: digits (`1,234.5`, `-3`, `1.234,5`, `2 million`) and number
-//! words in English and Spanish (`twenty-one`, `one hundred and five`, `treinta y dos`,
-//! `dos mil veinte`).
+//! The built-in `number` entity: digits (`1,234.5`, `-3`, `1.234,5`, `2 million`, `٢٠`) and
+//! number words in English and Spanish (`twenty-one`, `one hundred and five`, `treinta y dos`,
+//! `dos mil veinte`), and in French, German, Portuguese and Arabic through the tables and
+//! grammar of [`super::words`] (`quatre-vingt-dix`, `zweiundzwanzig`, `vinte e dois`,
+//! `اثنان وعشرون`).
 //!
 //! Values are normalised to ASCII digits with a `.` decimal point, no thousands separators, no
 //! leading or trailing zeros (`1.500,50` → `1500.5`), and a leading `-` when negative.

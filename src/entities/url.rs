@@ -31,7 +31,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             8
         } else if at(i, "http://") {
             7
-        } else if c[i].is_alphanumeric() {
+        } else if glues(c[i]) {
             0 // `www.…` or a bare domain
         } else {
             i += 1;
@@ -44,7 +44,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
         // Trailing punctuation belongs to the sentence; `)` only when unbalanced.
         let opens = c[i..end].iter().filter(|&&x| x == '(').count();
         let mut closes = c[i..end].iter().filter(|&&x| x == ')').count();
-        while let Some(&last) = c[..end].last() {
+        while let Some(&last) = c[i + scheme..end].last() {
             if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '»' | '”') {
                 end -= 1;
             } else if last == ')' && closes > opens {
