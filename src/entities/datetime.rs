@@ -688,17 +688,13 @@ impl Grammar<'_, '_> {
             return Some((used, Expr::Date(day)));
         }
         // in 2 weeks / en 2 semanas / dentro de 2 semanas / 2 weeks ago / hace 3 días
-        let (lead, sign) = if self.is(i, &["in", "en"]) && self.adj(i, false) {
-            (1, 1)
-        } else if self.other && self.is(i, IN) && self.adj(i, false) {
+        let (lead, sign) = if (self.is(i, &["in", "en"]) || (self.other && self.is(i, IN))) && self.adj(i, false) {
             (1, 1)
         } else if self.other && self.is(i, AGO) && self.adj(i, false) {
             (1, -1)
         } else if self.other && self.words(i, &[&["il"], &["y"], &["a"]]) && self.adj(i + 2, false) {
             (3, -1)
-        } else if self.other && self.words(i, &[&["daqui"], &["a"]]) && self.adj(i + 1, false) {
-            (2, 1)
-        } else if self.words(i, &[&["dentro"], &["de"]]) && self.adj(i + 1, false) {
+        } else if (self.words(i, &[&["dentro"], &["de"]]) || (self.other && self.words(i, &[&["daqui"], &["a"]]))) && self.adj(i + 1, false) {
             (2, 1)
         } else if self.is(i, &["hace"]) && self.adj(i, false) {
             (1, -1)

@@ -135,10 +135,9 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
         if words_are(t, k + 1, &[&["and"], &["a"], &["half"]]) && is_space_gap(t.between(w.end, t.words[k + 1].start)) {
             amount += 0.5;
             end = t.words[k + 3].end;
-        } else if words_are(t, k + 1, &[&["y"], &["media", "medio"]]) && is_space_gap(t.between(w.end, t.words[k + 1].start)) {
-            amount += 0.5;
-            end = t.words[k + 2].end;
-        } else if other && words_are(t, k + 1, &[&["et", "e"], &["demie", "demi", "meia", "meio"]]) && is_space_gap(t.between(w.end, t.words[k + 1].start)) {
+        } else if (words_are(t, k + 1, &[&["y"], &["media", "medio"]]) || (other && words_are(t, k + 1, &[&["et", "e"], &["demie", "demi", "meia", "meio"]])))
+            && is_space_gap(t.between(w.end, t.words[k + 1].start))
+        {
             amount += 0.5;
             end = t.words[k + 2].end;
         }

@@ -269,11 +269,11 @@ pub(crate) fn parse(words: &[&crate::text::Token], lang: Lang, i: usize, gap_ok:
     let mut r = Reading { scale: u64::MAX, articles: true, ..Reading::default() };
     let mut ps = Vec::new();
     let mut last = None;
-    for k in i..words.len() {
+    for (k, word) in words.iter().enumerate().skip(i) {
         if k > i && !gap_ok(k) {
             break;
         }
-        if !pieces(lang, &words[k].folded, &mut ps) {
+        if !pieces(lang, &word.folded, &mut ps) {
             break;
         }
         let saved = (r.total, r.group, r.last, r.scale, r.and, r.closed, r.articles);
