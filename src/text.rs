@@ -23,6 +23,10 @@
 //! variants `أ إ آ ٱ` become `ا`, ta marbuta `ة` becomes `ه`, alef maqsura `ى` becomes `ي`, and
 //! the harakat (tashkeel, U+064B–U+065F, superscript alef U+0670) and the tatweel `ـ` are
 //! dropped, so "مُمتاز", "ممتـــاز" and "ممتاز" are one word, as are "أريد" and "اريد".
+//! Measured (2026-12-04) on the demo bot merged with its fr, de, pt-BR and ar fragments and
+//! the Arabic held-out phrasings (122 lines): 95.1% intent accuracy before and after as
+//! written; the same lines typed without hamza and ta marbuta (49 of them change) went from
+//! 87.7% to 95.1%. The en/es bot's held-out accuracy is unchanged (88.5%, 471/532).
 
 /// Lower- and uppercasing from one compact table, exactly as std's.
 mod case;
