@@ -24,8 +24,13 @@
 //!   for a bare 6-digit order number and the built-in `number` both report `123456`. The dialogue
 //!   takes the entity a slot names, so both are harmless; pick by name, not by position.
 //!
-//! Locale matters for number words (`twenty` / `veinte`) and separators (`1,234.5` in English,
-//! `1.234,5` in Spanish); an empty or unknown locale accepts every supported language.
+//! Locale matters for words (`twenty`, `veinte`, `vingt`, `zwanzig`, `vinte`, `عشرون`; months,
+//! weekdays, relative days, units) and separators (`1,234.5` in English, `1.234,5` in Spanish,
+//! French, German and Portuguese). Words are known for English, Spanish, French, German,
+//! Portuguese and Arabic; an empty or other locale reads English and Spanish words (as before
+//! the other four came). Digits are read in every locale: Eastern Arabic and Persian digits as
+//! ASCII ones ([`crate::text::ascii_digit`]), and next to ideographs and kana, which do not glue
+//! to them (`明天下午3点`, `3000円`: dates and times of that form are read too).
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +50,7 @@ mod pattern;
 mod phone;
 pub(crate) mod text;
 mod url;
+mod words;
 
 pub use lists::list_key;
 pub(crate) use lists::within_one;
@@ -109,21 +115,21 @@ impl<'a> ExtractContext<'a> {
     }
 }
 
-/// Languages the built-in extractors know words for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    En,
-    Es,
-}
+pub(crate) use crate::text::Lang;
 
 impl Lang {
-    /// The languages to try for a locale: its own, or all of them when unknown.
+    /// The languages to try for a locale: its own, or English and Spanish when unknown (an
+    /// unknown locale kept its behaviour when the other languages came). English and Spanish
+    /// keep their words beside their grammar; the others read the compact tables of [`words`].
     fn for_locale(locale: &str) -> &'static [Lang] {
-        let primary = locale.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => &[Lang::En],
-            "es" => &[Lang::Es],
-            _ => &[Lang::En, Lang::Es],
+        match Lang::of_locale(locale) {
+            Some(Lang::En) => &[Lang::En],
+            Some(Lang::Es) => &[Lang::Es],
+            Some(Lang::Fr) => &[Lang::Fr],
+            Some(Lang::De) => &[Lang::De],
+            Some(Lang::Pt) => &[Lang::Pt],
+            Some(Lang::Ar) => &[Lang::Ar],
+            None => &[Lang::En, Lang::Es],
         }
     }
 }
@@ -204,7 +210,7 @@ impl EntityExtractor {
         for o in &ordinals {
             values.push(t.entity("ordinal", o.value.to_string(), o.start, o.end));
         }
-        money::find(&t, &nums, &region(ctx.locale), &mut values);
+        money::find(&t, &nums, &region(ctx.locale), langs, &mut values);
         duration::find(&t, &nums, langs, &mut values);
         datetime::find(&t, &nums, &ordinals, langs, ctx, &mut values);
         let overlaps = |a: &Entity, b: &Entity| a.start < b.end && b.start < a.end;

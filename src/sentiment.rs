@@ -2,25 +2,30 @@
 //! intensifier rules (after the ideas of VADER: Hutto and Gilbert 2014, "VADER: A Parsimonious
 //! Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM).
 //!
-//! The lexicons (`src/sentiment/en.tsv`, `src/sentiment/es.tsv`) were written for this project
-//! and carry its license (MIT OR Apache-2.0); about 230 entries, 3 KB, compiled in with
-//! `include_str!`. Each word has a valence in [-4, 4]. Rules, for each lexicon word:
-//! - a negator among the three words before it ("not", "never", "no", "nunca"...) flips and
-//!   damps it (× -0.74, VADER's constant);
-//! - an intensifier just before it ("very", "really", "so", "muy", "super"...) scales it × 1.3,
-//!   a damper ("a bit", "slightly", "algo", "poco") × 0.7;
+//! The lexicons (`src/sentiment/{en,es,fr,de,pt,ar}.tsv`) were written for this project and
+//! carry its license (MIT OR Apache-2.0); about 150 entries each, compiled in with
+//! `include_str!`, stored folded as the scorer folds words (the Arabic ones normalised as in
+//! [`crate::text`]). Each word has a valence in [-4, 4]. Rules, for each lexicon word, with
+//! each language's own negators, intensifiers and dampers:
+//! - a negator among the three words before it ("not", "never", "nunca", "pas", "nicht",
+//!   "não", "مش"...) flips and damps it (× -0.74, VADER's constant);
+//! - an intensifier just before it ("very", "muy", "très", "sehr", "muito"...) scales it × 1.3,
+//!   a damper ("a bit", "slightly", "algo", "poco") × 0.7; so does one just after it where the
+//!   language puts it there (Arabic "سيء جدا", Portuguese "gostei demais");
+//! - an Arabic word not in the lexicon is looked up without a prefix (`و`, `ال`, `بال`...);
 //! - a word in capitals in a message that is not all capitals × 1.3;
 //! - every `!` (up to 3) pushes the sum 0.3 further from zero.
 //!
 //! The sum is normalised to [-1, 1] as VADER does: `s / sqrt(s² + 15)`.
 //!
-//! Measured on 84 labelled customer-service messages (`tests/sentiment_accuracy.rs`, classes
-//! at ±0.5): 90.5% three-class accuracy on the held-out half, in both languages.
+//! Measured on 252 labelled customer-service messages, 42 per language
+//! (`tests/sentiment_accuracy.rs`, classes at ±0.5), three-class accuracy on the held-out
+//! half: en 90.5%, es 90.5%, fr 95.2%, de 100%, pt-BR 100%, ar 85.7% (93.7% overall).
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::text::{Token, TokenKind, Utterance};
+use crate::text::{Lang, Token, TokenKind, Utterance};
 
 /// At or below this score a message is strongly negative (the empathetic reply variant).
 pub const NEGATIVE: f32 = -0.5;
@@ -29,38 +34,54 @@ pub const POSITIVE: f32 = 0.5;
 
 const EN: &str = include_str!("sentiment/en.tsv");
 const ES: &str = include_str!("sentiment/es.tsv");
+const FR: &str = include_str!("sentiment/fr.tsv");
+const DE: &str = include_str!("sentiment/de.tsv");
+const PT: &str = include_str!("sentiment/pt.tsv");
+const AR: &str = include_str!("sentiment/ar.tsv");
 
-const NEGATORS: &[&str] = &[
-    "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without", "isnt",
-    "isn't", "dont", "don't", "doesnt", "doesn't", "didnt", "didn't", "wasnt", "wasn't", "arent",
-    "aren't", "cant", "can't", "cannot", "wont", "won't", "nunca", "nada", "nadie", "ni", "sin",
-    "tampoco", "jamas",
-];
-const INTENSIFIERS: &[&str] = &[
-    "very",
-    "really",
-    "so",
-    "extremely",
-    "totally",
-    "total",
-    "absolutely",
-    "completely",
-    "incredibly",
-    "super",
-    "truly",
-    "too",
-    "muy",
-    "tan",
-    "totalmente",
-    "realmente",
-    "sumamente",
-    "super",
-    "completamente",
-    "bastante",
-];
-const DAMPERS: &[&str] = &[
-    "slightly", "somewhat", "bit", "little", "kinda", "algo", "poco",
-];
+impl Lang {
+    /// (negators, intensifiers before the word, intensifiers after it, dampers), each one
+    /// string of folded words separated by spaces. English and Spanish share theirs.
+    fn rules(self) -> [&'static str; 4] {
+        match self {
+            Lang::En | Lang::Es => [NEGATORS, INTENSIFIERS, "", DAMPERS],
+            Lang::Fr => [
+                "ne n pas jamais rien personne aucun aucune sans ni n'est n'ai n'a n'y n'etait n'ont",
+                "tres trop vraiment tellement si super totalement completement absolument extremement hyper vachement carrement",
+                "",
+                "peu assez plutot legerement",
+            ],
+            Lang::De => [
+                "nicht kein keine keinen keiner keinem nie niemals nichts niemand ohne weder kaum",
+                "sehr echt wirklich total voll extrem absolut richtig ziemlich mega so ausserst unglaublich besonders",
+                "",
+                "etwas bisschen leicht eher",
+            ],
+            Lang::Pt => [
+                "nao nunca nem sem nada ninguem jamais nenhum nenhuma",
+                "muito muita bem super totalmente realmente demais tao completamente extremamente bastante mega",
+                "demais",
+                "pouco meio levemente",
+            ],
+            // Intensifiers: before the word (كتير زعلان) and after it (سيء جدا, حلو اوي).
+            Lang::Ar => [
+                "لا ما مش مو مب ليس لم لن غير بدون ابدا محد مافي ماكو مش",
+                "كتير كثير مره جدا اوي خالص بجد تماما قوي",
+                "جدا اوي خالص كتير كثير مره تماما",
+                "شويه شوي نوعا",
+            ],
+        }
+    }
+}
+
+/// True when `word` is one of the space-separated words of `list`.
+fn listed(list: &str, word: &str) -> bool {
+    list.split(' ').any(|w| w == word)
+}
+
+const NEGATORS: &str = "not no never nothing nobody none neither nor without isnt isn't dont don't doesnt doesn't didnt didn't wasnt wasn't arent aren't cant can't cannot wont won't nunca nada nadie ni sin tampoco jamas";
+const INTENSIFIERS: &str = "very really so extremely totally total absolutely completely incredibly super truly too muy tan totalmente realmente sumamente completamente bastante";
+const DAMPERS: &str = "slightly somewhat bit little kinda algo poco";
 
 /// The words of a message as `(as written, folded)`: runs of letters, digits, `'`, `’` and `-`
 /// (adjacent tokens of the utterance join), folded as the entity extractors fold
@@ -94,18 +115,18 @@ fn words<'a>(utterance: &Utterance<'a>) -> Vec<(&'a str, Cow<'a, str>)> {
 /// The lexicon of `locale` as `(word, valence)` entries sorted by word, parsed on first use:
 /// scanning the text for every word of every message was the slowest step of understanding a
 /// message in WebAssembly.
-fn lexicon(locale: &str) -> &'static [(&'static str, f32)] {
-    static EN_ENTRIES: OnceLock<Vec<(&'static str, f32)>> = OnceLock::new();
-    static ES_ENTRIES: OnceLock<Vec<(&'static str, f32)>> = OnceLock::new();
-    if locale
-        .split(['-', '_'])
-        .next()
-        .is_some_and(|l| l.eq_ignore_ascii_case("es"))
-    {
-        ES_ENTRIES.get_or_init(|| entries(ES))
-    } else {
-        EN_ENTRIES.get_or_init(|| entries(EN))
-    }
+fn lexicon(lang: Lang) -> &'static [(&'static str, f32)] {
+    type Lexicon = OnceLock<Vec<(&'static str, f32)>>;
+    static ENTRIES: [Lexicon; 6] = [const { OnceLock::new() }; 6];
+    let (k, text) = match lang {
+        Lang::En => (0, EN),
+        Lang::Es => (1, ES),
+        Lang::Fr => (2, FR),
+        Lang::De => (3, DE),
+        Lang::Pt => (4, PT),
+        Lang::Ar => (5, AR),
+    };
+    ENTRIES[k].get_or_init(|| entries(text))
 }
 
 /// The `word<TAB>valence` lines of `text` (not `#` comments, valence a number), sorted by
@@ -135,7 +156,21 @@ fn valence(lexicon: &[(&str, f32)], word: &str) -> Option<f32> {
         .map(|i| lexicon[i].1)
 }
 
-/// The sentiment of `text` in `locale` (`en`, `es`; other locales use English), in [-1, 1]:
+/// The Arabic prefixes a word may carry (and, the, with the, for the), longest first: the light
+/// stemming of Larkey, Ballesteros and Connell (2007), prefixes only.
+const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "لل", "ال", "و", "ب"];
+
+/// The valence of a word, or for Arabic of the word without a prefix (`والخدمه` → `خدمه`).
+fn valence_in(lexicon: &[(&str, f32)], lang: Lang, word: &str) -> Option<f32> {
+    valence(lexicon, word).or_else(|| {
+        (lang == Lang::Ar)
+            .then(|| ARABIC_PREFIXES.iter().find_map(|p| word.strip_prefix(p).filter(|w| w.chars().count() >= 2).and_then(|w| valence(lexicon, w))))
+            .flatten()
+    })
+}
+
+/// The sentiment of `text` in `locale` (`en`, `es`, `fr`, `de`, `pt`, `ar`; other locales use
+/// English), in [-1, 1]:
 /// negative below zero. Only the first 1000 chars are read; empty text scores 0.
 pub fn score(text: &str, locale: &str) -> f32 {
     // A char takes at least a byte: a short text needs no counting.
@@ -147,28 +182,33 @@ pub fn score(text: &str, locale: &str) -> f32 {
 /// As [`score`], on a message already analysed (all of it is read: the caller truncates).
 pub fn score_utterance(utterance: &Utterance<'_>, locale: &str) -> f32 {
     let text = utterance.text();
-    let lex = lexicon(locale);
+    let lang = Lang::of_locale(locale).unwrap_or(Lang::En);
+    let lex = lexicon(lang);
+    let [negators, intensifiers, after, dampers] = lang.rules();
     let (raw, words): (Vec<&str>, Vec<Cow<'_, str>>) = words(utterance).into_iter().unzip();
     let all_caps = raw.iter().all(|w| !w.chars().any(char::is_lowercase));
     let mut sum = 0.0_f32;
     for (i, word) in words.iter().enumerate() {
-        let Some(mut v) = valence(lex, word) else {
+        let Some(mut v) = valence_in(lex, lang, word) else {
             continue;
         };
         if i > 0 {
             let before: &str = &words[i - 1];
-            if INTENSIFIERS.contains(&before) {
+            if listed(intensifiers, before) {
                 v *= 1.3;
-            } else if DAMPERS.contains(&before) {
+            } else if listed(dampers, before) {
                 v *= 0.7;
             }
+        }
+        if !after.is_empty() && words.get(i + 1).is_some_and(|next| listed(after, next)) {
+            v *= 1.3;
         }
         if !all_caps && raw[i].chars().count() > 1 && raw[i].chars().all(|c| !c.is_lowercase()) {
             v *= 1.3;
         }
         if words[i.saturating_sub(3)..i]
             .iter()
-            .any(|w| NEGATORS.contains(&&**w))
+            .any(|w| listed(negators, w))
         {
             v *= -0.74;
         }
@@ -189,7 +229,7 @@ mod tests {
 
     #[test]
     fn valences_read_as_f64_are_the_f32_values() {
-        for text in [EN, ES] {
+        for text in [EN, ES, FR, DE, PT, AR] {
             for line in text.lines().filter(|l| !l.starts_with('#')) {
                 let Some((_, v)) = line.split_once('\t') else { continue };
                 let v = v.trim();
@@ -200,7 +240,7 @@ mod tests {
 
     #[test]
     fn lexicons_parse() {
-        for lex in [EN, ES] {
+        for lex in [EN, ES, FR, DE, PT, AR] {
             for line in lex.lines().filter(|l| !l.starts_with('#')) {
                 let (w, v) = line.split_once('\t').expect("word<TAB>valence");
                 let v: f32 = v.parse().expect("number");
@@ -223,5 +263,11 @@ mod tests {
         assert!(score("no está mal", "es") > 0.0);
         assert!(score("muchas gracias, excelente", "es") >= POSITIVE);
         assert_eq!(score("", "en"), 0.0);
+        assert!(score("un service nul, je suis très déçu", "fr") <= NEGATIVE);
+        assert!(score("das ist nicht schlecht", "de") > 0.0);
+        assert!(score("adorei, muito obrigado", "pt-BR") >= POSITIVE);
+        let bad = score("الخدمة سيئة", "ar");
+        assert!(bad < 0.0 && score("الخدمة سيئة جداً", "ar") < bad, "an intensifier after the word");
+        assert!(score("الخدمة مش سيئة", "ar") > 0.0);
     }
 }

@@ -16,6 +16,17 @@
 //! - [`Fold::KeepEnye`] keeps `ñ` (and the ordinal indicators `º`, `ª`): word lists and
 //!   lexicons (entities, sentiment), where "año" (year) and "ano" are different words and an
 //!   entry written with `ñ` must not match its accidental twin. The other accents fold alike.
+//!
+//! Both modes read Eastern Arabic (`٠`–`٩`) and Persian (`۰`–`۹`) digits as ASCII digits, and
+//! normalise Arabic script as search engines do (Lucene's `ArabicNormalizer`, after Larkey,
+//! Ballesteros and Connell 2007, "Light Stemming for Arabic Information Retrieval"): the alef
+//! variants `أ إ آ ٱ` become `ا`, ta marbuta `ة` becomes `ه`, alef maqsura `ى` becomes `ي`, and
+//! the harakat (tashkeel, U+064B–U+065F, superscript alef U+0670) and the tatweel `ـ` are
+//! dropped, so "مُمتاز", "ممتـــاز" and "ممتاز" are one word, as are "أريد" and "اريد".
+//! Measured (2026-12-04) on the demo bot merged with its fr, de, pt-BR and ar fragments and
+//! the Arabic held-out phrasings (122 lines): 95.1% intent accuracy before and after as
+//! written; the same lines typed without hamza and ta marbuta (49 of them change) went from
+//! 87.7% to 95.1%. The en/es bot's held-out accuracy is unchanged (88.5%, 471/532).
 
 /// Lower- and uppercasing from one compact table, exactly as std's.
 mod case;
@@ -110,6 +121,29 @@ impl SplitMix64 {
     }
 }
 
+/// The languages the core has word tables for (built-in entities, sentiment lexicons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    En,
+    Es,
+    Fr,
+    De,
+    /// Portuguese (Brazilian and European spellings).
+    Pt,
+    Ar,
+}
+
+impl Lang {
+    /// The language of a BCP 47 locale's primary subtag (`pt-BR` → `Pt`), if it is one of these.
+    pub(crate) fn of_locale(locale: &str) -> Option<Lang> {
+        let primary = locale.split(['-', '_']).next().unwrap_or("");
+        [("en", Lang::En), ("es", Lang::Es), ("fr", Lang::Fr), ("de", Lang::De), ("pt", Lang::Pt), ("ar", Lang::Ar)]
+            .into_iter()
+            .find(|(code, _)| primary.eq_ignore_ascii_case(code))
+            .map(|(_, lang)| lang)
+    }
+}
+
 /// Which folding: see the [module docs](self).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fold {
@@ -130,12 +164,48 @@ pub enum Folded {
     Break,
 }
 
+/// The ASCII digits, for [`fold`] of Eastern Arabic and Persian digits.
+const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/// The ASCII digit of an Eastern Arabic (`٠`–`٩`) or Persian (`۰`–`۹`) digit; the Arabic
+/// decimal separator `٫` is `.` and the thousands separator `٬` is `,`. Every other char is
+/// itself. One char for one, so char offsets hold.
+pub fn ascii_digit(c: char) -> char {
+    match c {
+        '\u{660}'..='\u{669}' => char::from(b'0' + (c as u32 - 0x660) as u8),
+        '\u{6f0}'..='\u{6f9}' => char::from(b'0' + (c as u32 - 0x6f0) as u8),
+        '\u{66b}' => '.',
+        '\u{66c}' => ',',
+        _ => c,
+    }
+}
+
+/// True for the chars of scripts written without spaces between words: Han ideographs, kana,
+/// Hangul syllables, CJK punctuation and full-width forms. A number or an address next to one
+/// is not glued to a word (`明天下午3点`, `3000円`, `邮箱ana@example.com`).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// True for the Arabic marks that normalisation drops: the harakat (U+064B–U+065F), the
+/// superscript alef (U+0670) and the tatweel (U+0640), a stretching stroke.
+pub fn is_arabic_mark(c: char) -> bool {
+    matches!(c, '\u{64b}'..='\u{65f}' | '\u{670}' | '\u{640}')
+}
+
 /// Folds one lowercase character (see [`Folded`] and the [module docs](self)).
 pub fn fold(c: char, mode: Fold) -> Folded {
     if mode == Fold::KeepEnye && matches!(c, 'ñ' | 'º' | 'ª') {
         return Folded::Same(c);
     }
     Folded::Ascii(match c {
+        '\u{660}'..='\u{669}' => DIGITS[(c as u32 - 0x660) as usize],
+        '\u{6f0}'..='\u{6f9}' => DIGITS[(c as u32 - 0x6f0) as usize],
+        // Arabic (Lucene's ArabicNormalizer): alef variants, ta marbuta, alef maqsura.
+        'أ' | 'إ' | 'آ' | 'ٱ' => return Folded::Same('ا'),
+        'ة' => return Folded::Same('ه'),
+        'ى' => return Folded::Same('ي'),
+        c if is_arabic_mark(c) => "",
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'ª' => "a",
         'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
         'ď' | 'đ' | 'ð' => "d",
@@ -213,6 +283,9 @@ pub fn normalize_into(text: &str, out: &mut String) {
         }
         for lc in lowercase_char(c) {
             let folded = fold(lc, Fold::Loose);
+            if matches!(folded, Folded::Ascii("")) {
+                continue;
+            }
             if matches!(folded, Folded::Break) {
                 pending_space = true;
                 continue;
@@ -269,14 +342,16 @@ pub struct Token {
     pub text: String,
     /// Lowercased ([`to_lowercase`]), accents kept: the slot tagger's form.
     pub lower: String,
-    /// Lowercased and folded [`Fold::KeepEnye`] (`Dieciséis` → `dieciseis`, `años` stays):
-    /// the form word lists match.
+    /// Lowercased and folded [`Fold::KeepEnye`] (`Dieciséis` → `dieciseis`, `años` stays;
+    /// digits as ASCII digits, `٢٠` → `20`): the form word lists match.
     pub folded: String,
 }
 
 fn kind_of(c: char) -> Option<TokenKind> {
     if c.is_whitespace() {
         None
+    } else if is_arabic_mark(c) {
+        Some(TokenKind::Letters)
     } else if c.is_numeric() {
         Some(TokenKind::Digits)
     } else if c.is_alphanumeric() {
@@ -298,7 +373,8 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             let text = &text[start_byte..end_byte];
             let folded = match kind {
                 TokenKind::Letters => fold_word(text, Fold::KeepEnye),
-                _ => to_lowercase(text),
+                TokenKind::Digits => text.chars().map(ascii_digit).collect(),
+                TokenKind::Mark => to_lowercase(text),
             };
             tokens.push(Token { start, end, kind, text: text.to_owned(), lower: to_lowercase(text), folded });
         }
@@ -325,9 +401,13 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 pub struct Utterance<'a> {
     src: &'a str,
     locale: &'a str,
+    /// The chars, digits as ASCII ([`ascii_digit`]).
     chars: Vec<char>,
     /// Byte offset of each char, plus `src.len()` at the end.
     byte_of: Vec<usize>,
+    /// When the text has non-ASCII digits: the text with ASCII digits ([`ascii_digit`]) and
+    /// the byte offset of each of its chars, plus its length at the end.
+    ascii_digits: Option<(String, Vec<usize>)>,
     tokens: Vec<Token>,
     normalized: String,
 }
@@ -349,15 +429,40 @@ impl<'a> Utterance<'a> {
     pub fn analyze(text: &'a str, locale: &'a str) -> Utterance<'a> {
         let mut chars = Vec::with_capacity(text.len());
         let mut byte_of = Vec::with_capacity(text.len() + 1);
+        let mut folded_digits = false;
         for (b, c) in text.char_indices() {
-            chars.push(c);
+            let d = ascii_digit(c);
+            folded_digits |= d != c;
+            chars.push(d);
             byte_of.push(b);
         }
         byte_of.push(text.len());
+        let ascii_digits = folded_digits.then(|| {
+            let s: String = chars.iter().collect();
+            let mut at: Vec<usize> = s.char_indices().map(|(b, _)| b).collect();
+            at.push(s.len());
+            (s, at)
+        });
         let tokens = tokenize(text);
         let mut normalized = String::with_capacity(text.len());
         normalize_into(text, &mut normalized);
-        Utterance { src: text, locale, chars, byte_of, tokens, normalized }
+        Utterance { src: text, locale, chars, byte_of, ascii_digits, tokens, normalized }
+    }
+
+    /// The text with Eastern Arabic and Persian digits written as ASCII digits
+    /// ([`ascii_digit`]; the text itself when it has none): what owner patterns such as
+    /// `CU-\d{6}` match. Its chars are the text's, one for one; [`Utterance::char_at_ascii`]
+    /// maps its byte offsets to char offsets.
+    pub fn ascii_digits(&self) -> &str {
+        self.ascii_digits.as_ref().map_or(self.src, |(s, _)| s)
+    }
+
+    /// The char offset of a byte offset of [`Utterance::ascii_digits`] that starts a char.
+    pub fn char_at_ascii(&self, byte: usize) -> usize {
+        match &self.ascii_digits {
+            Some((_, at)) => at.partition_point(|&b| b < byte),
+            None => self.char_at(byte),
+        }
     }
 
     /// The text as given.
@@ -370,7 +475,7 @@ impl<'a> Utterance<'a> {
         self.locale
     }
 
-    /// The text's chars.
+    /// The text's chars, Eastern Arabic and Persian digits as ASCII digits ([`ascii_digit`]).
     pub fn chars(&self) -> &[char] {
         &self.chars
     }
@@ -444,6 +549,32 @@ mod tests {
         assert_eq!(u.byte_range(1, 10), 2..12);
         let t = tokenize("Cita Romántica  x");
         assert_eq!((t[1].start, t[1].end, t[2].start), (5, 14, 16));
+    }
+
+    #[test]
+    fn arabic_is_normalised_and_its_digits_are_ascii() {
+        for (text, want) in [
+            ("أريد إرجاع الطلبية", "اريد ارجاع الطلبيه"),
+            ("مُمْتَاز جداً", "ممتاز جدا"),
+            ("ممتـــاز", "ممتاز"),
+            ("آسف على الفوضى", "اسف علي الفوضي"),
+            ("طلب رقم ٣٤٥ و ۱۲", "طلب رقم 345 و 12"),
+            ("سعر ١٢٫٥ ـ", "سعر 12 5"),
+        ] {
+            assert_eq!(normalize(text), want, "{text:?}");
+        }
+        assert_eq!(fold_word("الإثنين", Fold::KeepEnye), "الاثنين");
+        let u = Utterance::analyze("رقم CU-١٢٣٤٥٦ و٢", "ar");
+        assert_eq!(u.ascii_digits(), "رقم CU-123456 و2");
+        assert_eq!(u.text(), "رقم CU-١٢٣٤٥٦ و٢");
+        let at = u.ascii_digits().find("123").unwrap();
+        assert_eq!(u.char_at_ascii(at), 7);
+        assert_eq!(u.slice(7, 13), "١٢٣٤٥٦");
+        assert_eq!(u.chars()[7], '1');
+        let digits: Vec<&str> = u.tokens().iter().filter(|t| t.kind == TokenKind::Digits).map(|t| t.folded.as_str()).collect();
+        assert_eq!(digits, ["123456", "2"]);
+        let plain = Utterance::analyze("CU-123456", "en");
+        assert_eq!((plain.ascii_digits(), plain.char_at_ascii(3)), ("CU-123456", 3));
     }
 
     #[test]

@@ -82,9 +82,10 @@ fn show(e: &Entity) -> String {
 }
 
 /// True when the span `start..end` continues a word or number on either side (`cien` inside
-/// `doscientas`), so the driver looks for a later occurrence.
+/// `doscientas`), so the driver looks for a later occurrence. Ideographs and kana do not glue
+/// (`2` in `我要2个`).
 fn glued(chars: &[char], start: usize, end: usize) -> bool {
-    let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+    let word = |c: Option<&char>| c.is_some_and(|&c| c.is_alphanumeric() && !sottovoce::text::is_cjk(c));
     (word(chars.get(start)) && word(start.checked_sub(1).and_then(|i| chars.get(i))))
         || (word(end.checked_sub(1).and_then(|i| chars.get(i))) && word(chars.get(end)))
 }
@@ -315,6 +316,10 @@ fn random_messages_give_valid_spans() {
         "weekend", "fin", "now", "ahora", "twenty", "one", "uno", "un", "veinte", "mil", "hundred", "thousand", "first",
         "second", "segundo", "3rd", "1º", "dollars", "euros", "USD", "cents", "k", "www.", "https://", "x.com", "shop",
         "é", "ñ", "ß", "🙂", "\u{a0}", "\n", "refund", "refnud", "money", "back",
+        // The languages of issue 19: table words, Arabic script and digits, text without spaces.
+        "vingt", "quatre", "dix", "et", "demain", "à", "17h", "h", "zwei", "und", "zwanzig", "um", "Uhr", "übermorgen",
+        "vinte", "e", "às", "amanhã", "feira", "segunda", "R$", "reais", "٥", "١٢", "٫", "ريال", "اثنان", "وعشرون", "و",
+        "بعد", "غد", "الساعة", "يومين", "ساعة", "عشر", "مائة", "明天", "下午", "点", "時", "円", "元", "月", "日", "半", "の",
     ];
     let list = serde_yaml::from_str::<Vec<EntityDef>>(
         "[{kind: list, name: resolution, values: [{value: refund, synonyms: [money back]}]}, \
@@ -338,7 +343,7 @@ fn random_messages_give_valid_spans() {
                 if next() % 2 == 0 { format!("{piece} ") } else { piece.to_string() }
             })
             .collect();
-        let locale = ["en", "es", "es-MX", "en-GB", ""][i % 5];
+        let locale = ["en", "es", "es-MX", "en-GB", "", "fr", "de", "pt-BR", "ar", "zh-CN"][i % 10];
         let ctx = ExtractContext { locale, now_ms: Some(1_795_269_600_000 + next() % 100_000_000_000), utc_offset_min: (next() % 1_500) as i32 - 750 };
         let chars: Vec<char> = text.chars().collect();
         let found = std::panic::catch_unwind(|| x.extract_with(&text, &ctx)).unwrap_or_else(|_| panic!("panicked on {text:?} ({locale})"));

@@ -23,13 +23,19 @@
 //! - Numeric dates follow the locale: month first for `en` and `en-US`, day first for other
 //!   English regions and for Spanish; an impossible reading (`25/12` in `en-US`) is swapped.
 //!
+//! French, German, Portuguese and Arabic use the same rules with their words (`demain à 17h`,
+//! `übermorgen um 9`, `amanhã às 10h`, `بعد غد`, `الجمعة القادمة`; modifiers after the word as
+//! in Spanish); Chinese and Japanese dates and times written with digits are read by a small
+//! scanner of their own (`明天下午3点`, `明日の午後3時`).
+//!
 //! Spans include the words that carry meaning (`next`, `in`, `at`, `a las`) but not articles or
 //! `on` / `el`.
 
 use super::civil::{add_months, days_from_civil, days_in_month, iso_date, weekday, MS_PER_DAY};
 use super::number::Num;
 use super::ordinal::Ordinal;
-use super::text::Text;
+use super::text::{glues, Text};
+use super::words::{self, Table};
 use super::{Entity, ExtractContext, Lang};
 
 /// A token of the date grammar.
@@ -81,6 +87,10 @@ fn month(w: &str, langs: &[Lang]) -> Option<u32> {
         let (full, abbr): (&[&str], &[&str]) = match lang {
             Lang::En => (&EN_MONTHS, &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
             Lang::Es => (&ES_MONTHS, &["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]),
+            _ => match words::calendar(&[lang], Table::Month, w) {
+                Some(m) => return Some(m),
+                None => continue,
+            },
         };
         if let Some(p) = full.iter().position(|m| *m == w).or_else(|| abbr.iter().position(|m| *m == w)) {
             return Some(p as u32 + 1);
@@ -103,6 +113,7 @@ fn day_of_week(w: &str, langs: &[Lang]) -> Option<u32> {
                 })
             }),
             Lang::Es => ES_DAYS.iter().position(|d| *d == w),
+            _ => words::calendar(&[lang], Table::Day, w).map(|d| d as usize),
         };
         if let Some(p) = found {
             return Some(p as u32);
@@ -120,6 +131,9 @@ enum Step {
 }
 
 fn step(w: &str, langs: &[Lang]) -> Option<Step> {
+    if let Some((_, s)) = table_step(w, langs) {
+        return Some(s);
+    }
     langs.iter().find_map(|lang| {
         Some(match (lang, w) {
             (Lang::En, "second" | "seconds" | "sec" | "secs") | (Lang::Es, "segundo" | "segundos") => Step::Seconds(1),
@@ -132,6 +146,21 @@ fn step(w: &str, langs: &[Lang]) -> Option<Step> {
             _ => return None,
         })
     })
+}
+
+/// A unit word of the tables of [`words`]: (the count it carries by itself, 0 for none: the
+/// Arabic dual `يومين` is two days, `ساعه` one hour; the step).
+fn table_step(w: &str, langs: &[Lang]) -> Option<(i64, Step)> {
+    let (count, unit) = words::unit(langs, w)?;
+    Some((i64::from(count), match unit {
+        b's' => Step::Seconds(1),
+        b'm' => Step::Seconds(60),
+        b'h' => Step::Seconds(3_600),
+        b'd' => Step::Days(1),
+        b'w' => Step::Days(7),
+        b'M' => Step::Months(1),
+        _ => Step::Months(12),
+    }))
 }
 
 /// Reads `am`, `pm`, `a.m.`, `p. m.` at `j`: (is pm, chars read).
@@ -173,17 +202,18 @@ fn value(c: &[char], from: usize, len: usize) -> u32 {
     c[from..from + len].iter().fold(0, |v, d| v * 10 + d.to_digit(10).unwrap_or(0))
 }
 
-/// Clock times and numeric dates, found in the characters (the number extractor leaves them).
-fn scan_numeric(c: &[char], out: &mut Vec<Tok>) {
+/// Clock times and numeric dates, found in the characters (the number extractor leaves them);
+/// with `hclock`, the French and Portuguese `17h30` too.
+fn scan_numeric(c: &[char], hclock: bool, out: &mut Vec<Tok>) {
     let mut i = 0;
     while i < c.len() {
-        if !c[i].is_ascii_digit() || (i > 0 && (c[i - 1].is_alphanumeric() || matches!(c[i - 1], '/' | '-' | ':' | '.'))) {
+        if !c[i].is_ascii_digit() || (i > 0 && (glues(c[i - 1]) || matches!(c[i - 1], '/' | '-' | ':' | '.'))) {
             i += 1;
             continue;
         }
         let a = digits_at(c, i);
         let j = i + a;
-        let glued_after = |k: usize| c.get(k).is_some_and(|x| x.is_alphanumeric()) || (matches!(c.get(k), Some('/' | '-' | ':' | '.' | ',')) && c.get(k + 1).is_some_and(|x| x.is_ascii_digit()));
+        let glued_after = |k: usize| c.get(k).is_some_and(|&x| glues(x)) || (matches!(c.get(k), Some('/' | '-' | ':' | '.' | ',')) && c.get(k + 1).is_some_and(|x| x.is_ascii_digit()));
         // ISO date 2026-11-27.
         if a == 4 && c.get(j) == Some(&'-') && digits_at(c, j + 1) == 2 && c.get(j + 3) == Some(&'-') && digits_at(c, j + 4) == 2 && !glued_after(j + 6) {
             let (y, m, d) = (value(c, i, 4), value(c, j + 1, 2), value(c, j + 4, 2));
@@ -211,6 +241,20 @@ fn scan_numeric(c: &[char], out: &mut Vec<Tok>) {
                 }
             }
         }
+        // French and Portuguese `17h`, `17h30`, `9 h`: a 24-hour clock.
+        if hclock && (1..=2).contains(&a) {
+            let k = if c.get(j) == Some(&' ') { j + 1 } else { j };
+            if matches!(c.get(k), Some('h' | 'H')) {
+                let mm = digits_at(c, k + 1);
+                let end = if mm == 2 { k + 3 } else { k + 1 };
+                let (h, m) = (value(c, i, a), if mm == 2 { value(c, k + 1, 2) } else { 0 });
+                if h < 24 && m < 60 && (mm == 0 || mm == 2) && !c.get(end).is_some_and(|&x| glues(x)) {
+                    out.push(Tok { start: i, end, kind: Tk::Clock(h, m, None, true) });
+                    i = end;
+                    continue;
+                }
+            }
+        }
         // h:mm [am|pm], h am|pm
         if (1..=2).contains(&a) {
             let h = value(c, i, a);
@@ -233,6 +277,90 @@ fn scan_numeric(c: &[char], out: &mut Vec<Tok>) {
     }
 }
 
+/// Day-of-month and optional year: the nearest such day to `today` when no year.
+fn nearest_day(today: i64, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
+    let (ty, _, _) = super::civil::civil_from_days(today);
+    let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
+    match y {
+        Some(y) => check(y).then(|| days_from_civil(y, m, d)),
+        // The nearest such day, the future one on a tie: `11/20` said on 11/21 is yesterday
+        // (an order placed), `March 3` said in November is next March.
+        None => (ty - 1..=ty + 1).filter(|&y| check(y)).map(|y| days_from_civil(y, m, d)).min_by_key(|&x| ((x - today).abs(), x < today)),
+    }
+}
+
+/// Chinese and Japanese words of the [`cjk`] scanner: relative days (offset from today) and
+/// parts of the day (pm or not), longest first where one starts another.
+const CJK_DAYS: [(&str, i64); 12] =
+    [("明後日", 2), ("今天", 0), ("明天", 1), ("后天", 2), ("後天", 2), ("昨天", -1), ("前天", -2), ("今日", 0), ("明日", 1), ("昨日", -1), ("今晚", 0), ("今夜", 0)];
+const CJK_PARTS: [(&str, bool); 9] =
+    [("上午", false), ("早上", false), ("早晨", false), ("午前", false), ("下午", true), ("晚上", true), ("傍晚", true), ("午後", true), ("夜", true)];
+
+/// Dates and times in Chinese and Japanese, written without spaces and with digits:
+/// `明天下午3点`, `明日の午後3時半`, `3点20分`, `12月25日`, `12月25号`. Pushes what it finds as
+/// [`Expr`] spans of chars: a relative day or month-day, then a part of the day, then an hour
+/// (`点`, `點`, `時`, `时`) with minutes (`20分`) or a half (`半`), `の` allowed between them.
+fn cjk(c: &[char], today: i64, out: &mut Vec<(usize, usize, Expr)>) {
+    let at = |i: usize, w: &str| w.chars().enumerate().all(|(k, x)| c.get(i + k) == Some(&x));
+    let number = |i: usize| {
+        let n = digits_at(c, i);
+        (1..=2).contains(&n).then(|| (value(c, i, n), i + n))
+    };
+    let mut i = 0;
+    while i < c.len() {
+        let start = i;
+        let mut k = i;
+        let mut day = None;
+        if let Some((w, n)) = CJK_DAYS.iter().find(|(w, _)| at(k, w)) {
+            day = Some(today + n);
+            k += w.chars().count();
+        } else if let Some((m, j)) = number(k).filter(|(_, j)| c.get(*j) == Some(&'月')) {
+            if let Some((d, e)) = number(j + 1).filter(|(_, e)| matches!(c.get(*e), Some('日' | '号' | '號'))) {
+                day = nearest_day(today, None, m, d);
+                k = e + 1;
+            }
+        }
+        if day.is_some() && c.get(k) == Some(&'の') {
+            k += 1;
+        }
+        let mut pm = None;
+        if let Some((w, p)) = CJK_PARTS.iter().find(|(w, _)| at(k, w)) {
+            pm = Some(*p);
+            k += w.chars().count();
+        }
+        let mut time = None;
+        if let Some((h, j)) = number(k).filter(|(h, j)| *h <= 24 && matches!(c.get(*j), Some('点' | '點' | '時' | '时'))) {
+            k = j + 1;
+            let mut m = 0;
+            if c.get(k) == Some(&'半') {
+                m = 30;
+                k += 1;
+            } else if let Some((mm, e)) = number(k).filter(|(mm, e)| *mm < 60 && c.get(*e) == Some(&'分')) {
+                m = mm;
+                k = e + 1;
+            }
+            let h = match (pm, h) {
+                (Some(true), h) if h < 12 => h + 12,
+                (Some(false), 12) => 0,
+                // An hour 1–7 without a part of the day is afternoon, as in the other languages.
+                (None, 1..=7) => h + 12,
+                (_, h) => h % 24,
+            };
+            time = Some((h, m));
+        }
+        match (day, time) {
+            (Some(d), Some((h, m))) => out.push((start, k, Expr::Moment(d, h, m))),
+            (Some(d), None) => out.push((start, k, Expr::Date(d))),
+            (None, Some((h, m))) => out.push((start, k, Expr::Time(h, m, true))),
+            (None, None) => {
+                i += 1;
+                continue;
+            }
+        }
+        i = k;
+    }
+}
+
 struct Grammar<'t, 'a> {
     t: &'t Text<'a>,
     toks: Vec<Tok>,
@@ -240,6 +368,8 @@ struct Grammar<'t, 'a> {
     today: i64,
     minute: u32,
     month_first: bool,
+    /// A language of the [`words`] tables is among `langs`.
+    other: bool,
 }
 
 impl Grammar<'_, '_> {
@@ -271,28 +401,83 @@ impl Grammar<'_, '_> {
         self.langs.contains(&lang)
     }
 
+    /// The chars between tokens `i` and `i + 1`.
+    fn gap(&self, i: usize) -> &[char] {
+        match (self.toks.get(i), self.toks.get(i + 1)) {
+            (Some(a), Some(b)) => self.t.between(a.end, b.start),
+            _ => &[],
+        }
+    }
+
+    /// A relative day in a language of the tables at `i`: (tokens used, the date).
+    fn relative_day(&self, i: usize) -> Option<(usize, Expr)> {
+        let day = |n: i64| Expr::Date(self.today + n);
+        let joined = |k: usize| self.adj(k, false) || matches!(self.gap(k), ['-'] | ['\''] | ['’']);
+        // Two words: après-demain, avant-hier, aujourd'hui, depois de amanhã, بعد غد, أول أمس.
+        for (first, second, n) in [("apres", "demain", 2), ("avant", "hier", -2), ("aujourd", "hui", 0), ("بعد", "غد", 2), ("بعد", "الغد", 2), ("بعد", "بكره", 2), ("اول", "امس", -2), ("اول", "امبارح", -2)] {
+            if self.is(i, &[first]) && self.is(i + 1, &[second]) && joined(i) {
+                return Some((2, day(n)));
+            }
+        }
+        if self.words(i, &[&["depois"], &["de"], &["amanha"]]) {
+            return Some((3, day(2)));
+        }
+        if self.words(i, &[&["ce", "cette"], &["soir", "nuit"]]) || self.words(i, &[&["esta"], &["noite"]]) {
+            return Some((2, day(0)));
+        }
+        let w = self.word(i)?;
+        // `Guten Morgen`, `am Morgen`: the morning, not tomorrow.
+        if w == "morgen" && i > 0 && self.is(i - 1, &["guten", "am", "jeden", "den", "diesen", "heute"]) && self.adj(i - 1, false) {
+            return None;
+        }
+        let n = self.langs.iter().find_map(|&l| words::int(l, Table::Relative, w))?;
+        // `heute Abend`, `morgen früh`: the day and its part.
+        let part = self.adj(i, false) && self.is(i + 1, &["abend", "nachmittag", "fruh", "vormittag", "mittag", "soir", "matin"]);
+        Some((1 + usize::from(part), day(n)))
+    }
+
+    /// A modifier after a weekday or period at `k` (`vendredi prochain`, `semana que vem`,
+    /// `الجمعه القادمه`): (+1 next / -1 last, tokens used).
+    fn modifier_after(&self, k: usize) -> Option<(i64, usize)> {
+        if self.is(k, NEXT_AFTER) {
+            Some((1, 1))
+        } else if self.words(k, &[&["que"], &["vem"]]) {
+            Some((1, 2))
+        } else if self.is(k, LAST_AFTER) {
+            Some((-1, 1))
+        } else {
+            None
+        }
+    }
+
+    /// A part of the day at `k` in a language of the tables: (is pm, tokens used).
+    fn part_of_day(&self, k: usize) -> Option<(bool, usize)> {
+        if self.words(k, &[&["du", "de", "da"], &["matin", "manha"]]) {
+            Some((false, 2))
+        } else if self.words(k, &[&["du", "da"], &["soir", "tarde", "noite"]]) {
+            Some((true, 2))
+        } else if self.is(k, &["morgens", "fruh", "vormittags", "صباحا", "صباح", "الصبح", "الصباح"]) {
+            Some((false, 1))
+        } else if self.is(k, &["nachmittags", "abends", "مساء", "مساءا", "المساء", "العصر", "بالليل", "ليلا"]) {
+            Some((true, 1))
+        } else {
+            None
+        }
+    }
+
     /// A small count: an integer token or an article (`a week`, `una semana`).
     fn count(&self, i: usize) -> Option<i64> {
         match self.toks.get(i).map(|t| &t.kind) {
             Some(Tk::Int(v, _)) if *v <= 1000 => Some(*v as i64),
             Some(Tk::Word(w)) if matches!(w.as_str(), "a" | "an" | "un" | "una") => Some(1),
+            Some(Tk::Word(w)) if self.other && matches!(w.as_str(), "une" | "ein" | "eine" | "einem" | "einer" | "einen" | "um" | "uma") => Some(1),
             _ => None,
         }
     }
 
     /// Day-of-month and optional year: the nearest such day when no year.
     fn day(&self, y: Option<i64>, m: u32, d: u32) -> Option<i64> {
-        let (ty, _, _) = super::civil::civil_from_days(self.today);
-        let check = |y: i64| (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m);
-        match y {
-            Some(y) => check(y).then(|| days_from_civil(y, m, d)),
-            // The nearest such day, the future one on a tie: `11/20` said on 11/21 is yesterday
-            // (an order placed), `March 3` said in November is next March.
-            None => (ty - 1..=ty + 1)
-                .filter(|&y| check(y))
-                .map(|y| days_from_civil(y, m, d))
-                .min_by_key(|&x| ((x - self.today).abs(), x < self.today)),
-        }
+        nearest_day(self.today, y, m, d)
     }
 
     /// The moment `minutes` from the reference time.
@@ -378,8 +563,13 @@ impl Grammar<'_, '_> {
                 return Some((1, r));
             }
         }
+        if self.other {
+            if let Some(r) = self.relative_day(i) {
+                return Some(r);
+            }
+        }
         // now / right now / ahora / ahora mismo: the reference time itself.
-        if self.is(i, &["now", "ahora"]) {
+        if self.is(i, &["now", "ahora"]) || (self.other && self.is(i, NOW)) {
             let mismo = self.words(i + 1, &[&["mismo"]]) && self.adj(i, false);
             return Some((1 + usize::from(mismo), self.after_minutes(0)));
         }
@@ -389,12 +579,12 @@ impl Grammar<'_, '_> {
         // Weekdays with modifiers.
         let mut k = i;
         let mut mode = 0i8; // 0 on or after today, 1 after today, -1 before today
-        if self.is(k, &["next", "proximo", "proxima", "siguiente"]) && self.adj(k, false) {
+        if (self.is(k, &["next", "proximo", "proxima", "siguiente"]) || (self.other && self.is(k, NEXT_BEFORE))) && self.adj(k, false) {
             mode = 1;
             k += 1;
-        } else if self.is(k, &["this", "coming", "este", "esta"]) && self.adj(k, false) {
+        } else if (self.is(k, &["this", "coming", "este", "esta"]) || (self.other && self.is(k, THIS_BEFORE))) && self.adj(k, false) {
             k += 1;
-        } else if self.is(k, &["last", "past"]) && self.adj(k, false) {
+        } else if (self.is(k, &["last", "past"]) || (self.other && self.is(k, LAST_BEFORE))) && self.adj(k, false) {
             mode = -1;
             k += 1;
         }
@@ -402,11 +592,11 @@ impl Grammar<'_, '_> {
         // this weekend / el fin de semana: its Saturday (yesterday on a Sunday).
         let period = |k: usize, offset: i64| -> Option<Expr> {
             let (ty, tm, _) = super::civil::civil_from_days(today);
-            if self.is(k, &["week", "semana"]) {
+            if self.is(k, &["week", "semana"]) || (self.other && self.is(k, WEEK)) {
                 Some(Expr::Date(today - weekday(today) as i64 + 7 * offset))
-            } else if self.is(k, &["month", "mes"]) {
+            } else if self.is(k, &["month", "mes"]) || (self.other && self.is(k, MONTH)) {
                 Some(Expr::Date(add_months(days_from_civil(ty, tm, 1), offset)))
-            } else if self.is(k, &["year", "año"]) {
+            } else if self.is(k, &["year", "año"]) || (self.other && self.is(k, YEAR)) {
                 Some(Expr::Date(days_from_civil(ty + offset, 1, 1)))
             } else {
                 None
@@ -433,10 +623,19 @@ impl Grammar<'_, '_> {
                 }
             }
         }
-        let weekend = if self.is(k, &["weekend"]) {
+        if self.other && self.adj(i, false) {
+            if let Some((offset, used)) = self.modifier_after(i + 1) {
+                if let Some(e) = period(i, offset) {
+                    return Some((used + 1, e));
+                }
+            }
+        }
+        let weekend = if self.is(k, &["weekend"]) || (self.other && self.is(k, &["wochenende", "الويكند"])) {
             Some(1)
-        } else if self.words(k, &[&["fin"], &["de"], &["semana"]]) {
+        } else if self.words(k, &[&["fin"], &["de"], &["semana"]]) || (self.other && self.words(k, &[&["fim"], &["de"], &["semana"]])) {
             Some(3)
+        } else if self.other && (self.words(k, &[&["نهايه"], &["الاسبوع"]]) || (self.is(k, &["week"]) && self.is(k + 1, &["end"]) && self.gap(k) == ['-'])) {
+            Some(2)
         } else {
             None
         };
@@ -452,6 +651,21 @@ impl Grammar<'_, '_> {
         }
         if let Some(dow) = self.word(k).and_then(|w| day_of_week(w, self.langs)) {
             let mut used = k + 1 - i;
+            if self.has(Lang::Pt) && dow < 5 {
+                // segunda-feira; segunda alone is a weekday only after a word that asks for
+                // one (`na segunda`, `próxima segunda`), else it is "second".
+                if self.is(k + 1, &["feira"]) && (self.adj(k, false) || self.gap(k) == ['-']) {
+                    used += 1;
+                } else if k == i && !(i > 0 && self.is(i - 1, &["na", "nesta", "ate", "toda", "essa", "esta", "de"])) {
+                    return None;
+                }
+            }
+            if self.other && mode == 0 {
+                if let Some((m, n)) = self.adj(i + used - 1, false).then(|| self.modifier_after(i + used)).flatten() {
+                    mode = m as i8;
+                    used += n;
+                }
+            }
             if es && mode == 0 {
                 if self.words(k + 1, &[&["proximo", "siguiente"]]) && self.adj(k, false) {
                     mode = 1;
@@ -474,15 +688,30 @@ impl Grammar<'_, '_> {
             return Some((used, Expr::Date(day)));
         }
         // in 2 weeks / en 2 semanas / dentro de 2 semanas / 2 weeks ago / hace 3 días
-        let (lead, sign) = if self.is(i, &["in", "en"]) && self.adj(i, false) {
+        let (lead, sign) = if (self.is(i, &["in", "en"]) || (self.other && self.is(i, IN))) && self.adj(i, false) {
             (1, 1)
-        } else if self.words(i, &[&["dentro"], &["de"]]) && self.adj(i + 1, false) {
+        } else if self.other && self.is(i, AGO) && self.adj(i, false) {
+            (1, -1)
+        } else if self.other && self.words(i, &[&["il"], &["y"], &["a"]]) && self.adj(i + 2, false) {
+            (3, -1)
+        } else if (self.words(i, &[&["dentro"], &["de"]]) || (self.other && self.words(i, &[&["daqui"], &["a"]]))) && self.adj(i + 1, false) {
             (2, 1)
         } else if self.is(i, &["hace"]) && self.adj(i, false) {
             (1, -1)
         } else {
             (0, 1)
         };
+        // Arabic: the dual and the singular count by themselves (`بعد يومين`, in two days).
+        if self.other && lead > 0 {
+            if let Some((n, s)) = self.word(i + lead).and_then(|w| table_step(w, self.langs)).filter(|(n, _)| *n > 0) {
+                let n = n * sign;
+                return Some((lead + 1, match s {
+                    Step::Days(k) => Expr::Date(today + n * k),
+                    Step::Months(k) => Expr::Date(add_months(today, n * k)),
+                    Step::Seconds(k) => self.after_minutes((n * k).div_euclid(60)),
+                }));
+            }
+        }
         if let Some(n) = self.count(i + lead) {
             if let Some(s) = self.adj(i + lead, false).then(|| self.word(i + lead + 1).and_then(|w| step(w, self.langs))).flatten() {
                 let mut used = lead + 2;
@@ -522,7 +751,9 @@ impl Grammar<'_, '_> {
             if self.is(k, &["of", "de"]) && self.adj(i, false) {
                 k += 1;
             }
-            if let Some(m) = (self.adj(k - 1, false)).then(|| self.word(k).and_then(|w| month(w, self.langs))).flatten() {
+            // German `3. März`.
+            let dot = k == i + 1 && self.has(Lang::De) && matches!(self.gap(i), ['.', ' '] | ['.']);
+            if let Some(m) = (self.adj(k - 1, false) || dot).then(|| self.word(k).and_then(|w| month(w, self.langs))).flatten() {
                 let mut used = k + 1 - i;
                 let mut y = None;
                 if self.is(k + 1, &["de", "del"]) && self.adj(k, false) && self.adj(k + 1, false) {
@@ -573,7 +804,7 @@ impl Grammar<'_, '_> {
             return false;
         }
         const GOES_ON: &[&str] = &["o", "am", "pm", "in", "at", "on", "de", "y", "menos", "en", "el", "del", "this", "next", "este", "para", "or", "and"];
-        !(self.is(k + 1, GOES_ON) || self.date_at(k + 1).is_some())
+        !(self.is(k + 1, GOES_ON) || self.date_at(k + 1).is_some() || (self.other && (self.is(k + 1, HOURS) || self.part_of_day(k + 1).is_some())))
     }
 
     /// A time-of-day expression starting at token `i`.
@@ -588,6 +819,9 @@ impl Grammar<'_, '_> {
             lead = true;
         } else if self.is(k, &["al", "a"]) && self.is(k + 1, &["mediodia", "medianoche"]) && self.adj(k, false) {
             k += 1;
+        } else if self.other && self.is(k, AT) && self.adj(k, false) {
+            k += 1;
+            lead = true;
         }
         // half past five, quarter past 3, quarter to six
         let mut past: Option<i32> = None;
@@ -615,6 +849,8 @@ impl Grammar<'_, '_> {
             Some(Tk::Word(w)) if lead && w == "una" => (1, 0, false, None),
             Some(Tk::Word(w)) if matches!(w.as_str(), "noon" | "midday" | "mediodia") => (12, 0, true, None),
             Some(Tk::Word(w)) if matches!(w.as_str(), "midnight" | "medianoche") => (0, 0, true, None),
+            Some(Tk::Word(w)) if self.other && matches!(w.as_str(), "midi" | "mittag" | "الظهر") => (12, 0, true, None),
+            Some(Tk::Word(w)) if self.other && matches!(w.as_str(), "minuit" | "mitternacht") => (0, 0, true, None),
             _ => return None,
         };
         match past {
@@ -641,6 +877,18 @@ impl Grammar<'_, '_> {
             end += 2;
         } else if self.words(end + 1, &[&["en"], &["punto"]]) && self.adj(end, false) {
             end += 2;
+        } else if self.other && self.is(end + 1, HOURS) && self.adj(end, false) {
+            // `9 Uhr`, `9 heures`, `10 horas`, `5 h`: an hour for sure; `9 Uhr 30`.
+            end += 1;
+            if let Some(Tk::Int(mm, _)) = self.toks.get(end + 1).map(|t| &t.kind) {
+                if *mm < 60 && self.adj(end, false) && !self.not_an_hour(end + 1) {
+                    m = *mm as u32;
+                    end += 1;
+                }
+            }
+            if h > 12 {
+                certain = true;
+            }
         }
         // Part of the day.
         if self.adj(end, false) {
@@ -652,6 +900,8 @@ impl Grammar<'_, '_> {
                 Some((true, 2))
             } else if let Some((pm, n)) = self.ampm_words(end) {
                 Some((pm, n))
+            } else if self.other {
+                self.part_of_day(end + 1)
             } else {
                 None
             };
@@ -703,7 +953,9 @@ impl Grammar<'_, '_> {
                 let filler = (a..b).all(|k| self.is(k, &["on", "el"]));
                 let joined = filler && (a.saturating_sub(1)..b).all(|k| self.adj(k, true));
                 // `tonight at 8`, `esta tarde a las 9`: the date says which half of the day.
-                let evening = |from: usize, to: usize| (from..to).any(|k| self.is(k, &["tonight", "evening", "afternoon", "noche", "tarde"]));
+                let evening = |from: usize, to: usize| {
+                    (from..to).any(|k| self.is(k, &["tonight", "evening", "afternoon", "noche", "tarde"]) || (self.other && self.is(k, EVENING)))
+                };
                 let merged = match (last.2, f.2) {
                     (Expr::Date(d), Expr::Time(h, m, certain)) if joined => {
                         Some(Expr::Moment(d, if !certain && h < 12 && evening(last.0, last.1) { h + 12 } else { h }, m))
@@ -724,6 +976,22 @@ impl Grammar<'_, '_> {
     }
 }
 
+/// Words of the languages of the [`words`] tables (folded), for the grammar.
+const NOW: &[&str] = &["maintenant", "jetzt", "agora", "الان", "حالا"];
+const NEXT_BEFORE: &[&str] = &["prochain", "prochaine", "nachsten", "nachste", "nachster", "naechsten", "kommenden", "kommende", "proxima", "proximo"];
+const THIS_BEFORE: &[&str] = &["ce", "cette", "diesen", "diese", "dieses", "diesem", "esta", "este", "nesta", "neste", "essa", "esse", "هذا", "هذه", "هاد"];
+const LAST_BEFORE: &[&str] = &["letzten", "letzte", "letzter", "vergangenen", "vergangene", "ultima", "ultimo"];
+const NEXT_AFTER: &[&str] = &["prochain", "prochaine", "proxima", "proximo", "القادم", "القادمه", "الجاي", "الجايه", "المقبل", "المقبله"];
+const LAST_AFTER: &[&str] = &["dernier", "derniere", "passe", "passee", "passado", "passada", "الماضي", "الماضيه", "اللي"];
+const WEEK: &[&str] = &["semaine", "woche", "الاسبوع", "اسبوع"];
+const MONTH: &[&str] = &["mois", "monat", "الشهر"];
+const YEAR: &[&str] = &["annee", "jahr", "ano", "السنه", "العام"];
+const IN: &[&str] = &["dans", "in", "em", "بعد", "خلال"];
+const AGO: &[&str] = &["vor", "ha", "faz", "قبل"];
+const AT: &[&str] = &["a", "vers", "des", "um", "gegen", "ab", "as", "ate", "الساعه", "ساعه"];
+const HOURS: &[&str] = &["h", "heure", "heures", "uhr", "hora", "horas"];
+const EVENING: &[&str] = &["soir", "abend", "noite", "الليله", "مساء"];
+
 fn hm(h: u32, m: u32) -> String {
     format!("{h:02}:{m:02}")
 }
@@ -740,12 +1008,12 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
     // candidate never starts inside a lower-priority one, so ties at the same start decide.
     let mut candidates: Vec<(u8, Tok)> = Vec::new();
     let mut numeric = Vec::new();
-    scan_numeric(t.chars, &mut numeric);
+    scan_numeric(t.chars, langs.iter().any(|l| matches!(l, Lang::Fr | Lang::Pt)), &mut numeric);
     candidates.extend(numeric.into_iter().map(|k| (0, k)));
     candidates.extend(ordinals.iter().map(|o| (1, Tok { start: o.start, end: o.end, kind: Tk::Ord(o.value) })));
     for n in nums {
         if let Ok(v) = n.value.parse::<u64>() {
-            let digits = if n.words { 0 } else { t.slice(n.start, n.end).chars().filter(char::is_ascii_digit).count() };
+            let digits = if n.words { 0 } else { t.chars[n.start..n.end].iter().filter(|c| c.is_ascii_digit()).count() };
             candidates.push((2, Tok { start: n.start, end: n.end, kind: Tk::Int(v, digits) }));
         }
     }
@@ -762,13 +1030,24 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], ordinals: &[Ordinal], langs: &[La
 
     let locale = ctx.locale.to_ascii_lowercase().replace('_', "-");
     let month_first = matches!(locale.as_str(), "en" | "en-us" | "en-ph" | "en-ca" | "") ;
-    let g = Grammar { t, toks, langs, today, minute, month_first };
+    let other = langs.iter().any(|l| !matches!(l, Lang::En | Lang::Es));
+    let g = Grammar { t, toks, langs, today, minute, month_first, other };
+    let mut spans: Vec<(usize, usize, Expr)> = Vec::new();
     for (a, b, e) in g.parse() {
         let (start, mut end) = (g.toks[a].start, g.toks[b - 1].end);
         // The closing dot of `a.m.` / `p.m.` read as words.
         if b >= 2 && g.is(b - 1, &["m"]) && g.is(b - 2, &["a", "p"]) && t.chars.get(end) == Some(&'.') {
             end += 1;
         }
+        spans.push((start, end, e));
+    }
+    if t.chars.iter().any(|&c| crate::text::is_cjk(c)) {
+        let mut found = Vec::new();
+        cjk(t.chars, today, &mut found);
+        spans.retain(|s| !found.iter().any(|f| f.0 < s.1 && s.0 < f.1));
+        spans.extend(found);
+    }
+    for (start, end, e) in spans {
         match e {
             Expr::Date(d) => out.push(t.entity("date", iso_date(d), start, end)),
             Expr::Moment(d, h, m) => {

@@ -37,6 +37,7 @@ fn unit(w: &str, lang: Lang) -> Option<(Unit, bool)> {
         (Lang::Es, "semana" | "semanas") => (Week, false),
         (Lang::Es, "mes" | "meses") => (Month, false),
         (Lang::Es, "año" | "años") => (Year, false),
+        (Lang::Fr | Lang::De | Lang::Pt | Lang::Ar, _) if table_unit(w, lang).is_some() => return table_unit(w, lang).map(|(u, _)| (u, false)),
         (_, "s") => (Second, true),
         (_, "h") => (Hour, true),
         (_, "d") => (Day, true),
@@ -44,6 +45,23 @@ fn unit(w: &str, lang: Lang) -> Option<(Unit, bool)> {
         _ => return None,
     };
     Some(u)
+}
+
+/// A unit word of the [`super::words`] tables: (unit, the count it carries by itself: 2 for an
+/// Arabic dual such as `يومين`, 1 for an Arabic singular such as `ساعه`, else 0).
+fn table_unit(w: &str, lang: Lang) -> Option<(Unit, u32)> {
+    use Unit::*;
+    let (count, u) = super::words::unit(&[lang], w)?;
+    let unit = match u {
+        b's' => Second,
+        b'm' => Minute,
+        b'h' => Hour,
+        b'd' => Day,
+        b'w' => Week,
+        b'M' => Month,
+        _ => Year,
+    };
+    Some((unit, count))
 }
 
 /// One `quantity unit` part.
@@ -67,7 +85,8 @@ fn words_are(t: &Text<'_>, k: usize, expected: &[&[&str]]) -> bool {
 pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Entity>) {
     let mut parts: Vec<Part> = Vec::new();
     for (k, w) in t.words.iter().enumerate() {
-        let Some((u, glued_only)) = langs.iter().find_map(|&l| unit(&w.folded, l)) else { continue };
+        let Some((u, glued_only, lang)) = langs.iter().find_map(|&l| unit(&w.folded, l).map(|(u, g)| (u, g, l))) else { continue };
+        let other = !matches!(lang, Lang::En | Lang::Es);
         // `5 business days`, `3 working days`: the adjective sits between number and unit.
         let adjective = k > 0 && !glued_only && matches!(t.words[k - 1].folded.as_str(), "business" | "working" | "calendar") && is_space_gap(t.between(t.words[k - 1].end, w.start));
         let unit_start = if adjective { t.words[k - 1].start } else { w.start };
@@ -96,8 +115,16 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
                     }
                 }
                 "media" | "medio" => Some((p.start, 0.5)),
+                "une" | "ein" | "eine" | "einen" | "einer" | "um" | "uma" if other => Some((p.start, 1.0)),
                 _ => None,
             }
+        });
+        // Arabic: the dual counts two by itself (`يومين`); the singular one after a word that
+        // asks for a length (`لمده ساعه`, for an hour).
+        let quantity = quantity.or_else(|| {
+            let (_, count) = table_unit(&w.folded, lang)?;
+            let asks = k > 0 && matches!(t.words[k - 1].folded.as_str(), "مده" | "لمده" | "خلال" | "حوالي" | "تقريبا" | "بعد") && is_space_gap(gap_to(t.words[k - 1].end));
+            (count == 2 || (count == 1 && asks)).then_some((w.start, f64::from(count)))
         });
         let Some((start, mut amount)) = quantity else { continue };
         if amount < 0.0 {
@@ -108,7 +135,9 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
         if words_are(t, k + 1, &[&["and"], &["a"], &["half"]]) && is_space_gap(t.between(w.end, t.words[k + 1].start)) {
             amount += 0.5;
             end = t.words[k + 3].end;
-        } else if words_are(t, k + 1, &[&["y"], &["media", "medio"]]) && is_space_gap(t.between(w.end, t.words[k + 1].start)) {
+        } else if (words_are(t, k + 1, &[&["y"], &["media", "medio"]]) || (other && words_are(t, k + 1, &[&["et", "e"], &["demie", "demi", "meia", "meio"]])))
+            && is_space_gap(t.between(w.end, t.words[k + 1].start))
+        {
             amount += 0.5;
             end = t.words[k + 2].end;
         }
@@ -129,7 +158,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
 
 fn joins(t: &Text<'_>, end: usize, start: usize) -> bool {
     let gap: String = crate::text::to_lowercase(&t.between(end, start).iter().collect::<String>());
-    matches!(gap.trim(), "" | "," | "and" | ", and" | "y" | ", y") && !gap.is_empty()
+    matches!(gap.trim(), "" | "," | "and" | ", and" | "y" | ", y" | "et" | "und" | "e" | "و") && !gap.is_empty()
 }
 
 fn num(x: f64) -> String {

@@ -6,11 +6,11 @@
 //! `a@b`, `@example.com` and trailing dots. A hand-written scan rather than a regex, because
 //! regex-lite has no Unicode letter classes.
 
-use super::text::Text;
+use super::text::{glues, Text};
 use super::Entity;
 
 fn is_local(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'')
+    glues(c) || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'')
 }
 
 /// Pushes every address in `t`; the value keeps the local part as typed and lower-cases the domain.
@@ -32,14 +32,14 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
         let mut j = at + 1;
         loop {
             let label_start = j;
-            while j < c.len() && (c[j].is_alphanumeric() || (c[j] == '-' && j + 1 < c.len() && c[j + 1].is_alphanumeric() && j > label_start)) {
+            while j < c.len() && (glues(c[j]) || (c[j] == '-' && j + 1 < c.len() && c[j + 1].is_alphanumeric() && j > label_start)) {
                 j += 1;
             }
             if j == label_start {
                 break;
             }
             labels.push((label_start, j));
-            if j + 1 < c.len() && c[j] == '.' && c[j + 1].is_alphanumeric() {
+            if j + 1 < c.len() && c[j] == '.' && glues(c[j + 1]) {
                 j += 1;
             } else {
                 break;

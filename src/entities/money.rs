@@ -4,12 +4,14 @@
 //!
 //! A bare `$` is US dollars except where the locale's region writes pesos with it (`es-MX` →
 //! MXN, `es-AR` → ARS, `es-CO` → COP, `es-CL` → CLP); `peso(s)` follows the same rule with MXN
-//! as the default. Words for pounds are not read as money: in a clothing shop "3 pounds" is
+//! as the default. `R$` and `reais` are Brazilian reais; Arabic currency words follow the
+//! region ([`arabic_currency`]); `円` is the yen, `元` and `块` the yuan, `¥` the yen except in
+//! China. Words for pounds are not read as money: in a clothing shop "3 pounds" is
 //! more often a weight.
 
 use super::number::Num;
-use super::text::Text;
-use super::Entity;
+use super::text::{glues, Text};
+use super::{Entity, Lang};
 
 /// The local peso of a region, for `$` and `pesos`.
 fn peso(region: &str) -> Option<&'static str> {
@@ -22,9 +24,44 @@ fn peso(region: &str) -> Option<&'static str> {
     }
 }
 
+/// The currency of an Arabic word by region: `ريال` (riyal), `درهم` (dirham), `دينار` (dinar),
+/// `جنيه` (pound), each the region's own or, elsewhere, the most used (SAR, AED, KWD, EGP).
+fn arabic_currency(w: &str, region: &str) -> Option<&'static str> {
+    let stem = w.strip_prefix("ال").unwrap_or(w);
+    Some(match stem {
+        "ريال" | "ريالات" => match region {
+            "QA" => "QAR",
+            "OM" => "OMR",
+            "YE" => "YER",
+            _ => "SAR",
+        },
+        "درهم" | "دراهم" => if region == "MA" { "MAD" } else { "AED" },
+        "دينار" | "دنانير" => match region {
+            "JO" => "JOD",
+            "BH" => "BHD",
+            "IQ" => "IQD",
+            "LY" => "LYD",
+            "TN" => "TND",
+            "DZ" => "DZD",
+            _ => "KWD",
+        },
+        "جنيه" | "جنيهات" => if region == "SD" { "SDG" } else { "EGP" },
+        "دولار" | "دولارات" => "USD",
+        "يورو" => "EUR",
+        _ => return None,
+    })
+}
+
 /// Currency named by a word (folded) and the factor its amounts are multiplied by (cents).
-fn word_currency(w: &str, region: &str) -> Option<(&'static str, u32)> {
+/// `real` is the Brazilian real only in Portuguese (in English it is "real leather").
+fn word_currency(w: &str, region: &str, pt: bool) -> Option<(&'static str, u32)> {
+    if let Some(code) = arabic_currency(w, region) {
+        return Some((code, 0));
+    }
     Some(match w {
+        "reais" | "brl" => ("BRL", 0),
+        "real" if pt => ("BRL", 0),
+        "chf" => ("CHF", 0),
         "usd" | "dollar" | "dollars" | "buck" | "bucks" | "dolar" | "dolares" => ("USD", 0),
         "eur" | "euro" | "euros" => ("EUR", 0),
         "gbp" => ("GBP", 0),
@@ -47,7 +84,12 @@ fn symbol_currency(symbol: char, prefix: &str, region: &str) -> Option<&'static 
         ('$', "MX") => Some("MXN"),
         ('$', "C" | "CA") => Some("CAD"),
         ('$', "A" | "AU") => Some("AUD"),
+        ('$', "R") => Some("BRL"),
         ('€', "") => Some("EUR"),
+        // Yen, or yuan in China; 円 is the yen, 元 and 块 the yuan.
+        ('¥' | '￥', "") => Some(if region == "CN" { "CNY" } else { "JPY" }),
+        ('円', "") => Some("JPY"),
+        ('元' | '块', "") => Some("CNY"),
         ('£', "") => Some("GBP"),
         _ => None,
     }
@@ -95,7 +137,8 @@ pub(crate) fn two_decimals(value: &str, shift: u32) -> String {
 }
 
 /// Pushes a `money` entity for every number with a currency right before or after it.
-pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entity>) {
+pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, langs: &[Lang], out: &mut Vec<Entity>) {
+    let pt = langs.contains(&Lang::Pt);
     let c = t.chars;
     for n in nums {
         // Before: a symbol (`$20`, `US$ 20`, `€ 15`) or a code (`USD 20`).
@@ -104,18 +147,18 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entit
             q -= 1;
         }
         let mut before = None;
-        if q > 0 && matches!(c[q - 1], '$' | '€' | '£') {
+        if q > 0 && matches!(c[q - 1], '$' | '€' | '£' | '¥' | '￥') {
             let mut p = q - 1;
             while p > 0 && c[p - 1].is_ascii_alphabetic() {
                 p -= 1;
             }
             let prefix: String = c[p..q - 1].iter().collect();
-            if p == 0 || !c[p - 1].is_alphanumeric() {
+            if p == 0 || !glues(c[p - 1]) {
                 before = symbol_currency(c[q - 1], &prefix, region).map(|code| (p, code, 0));
             }
         } else if let Some(w) = t.word_at_or_after(q).checked_sub(1).map(|k| &t.words[k]).filter(|w| w.end == q && q < n.start) {
             if w.folded.len() == 3 {
-                before = word_currency(&w.folded, region).filter(|(_, s)| *s == 0).map(|(code, s)| (w.start, code, s));
+                before = word_currency(&w.folded, region, pt).filter(|(_, s)| *s == 0).map(|(code, s)| (w.start, code, s));
             }
         }
         // After: a symbol (`15€`, `15 €`) or a word (`20 dollars`, `veinte dólares`, `50 cents`).
@@ -124,10 +167,10 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], region: &str, out: &mut Vec<Entit
             r += 1;
         }
         let mut after = None;
-        if r < c.len() && matches!(c[r], '€' | '£' | '$') {
+        if r < c.len() && matches!(c[r], '€' | '£' | '$' | '¥' | '￥' | '円' | '元' | '块') {
             after = symbol_currency(c[r], "", region).map(|code| (r + 1, code, 0));
         } else if let Some(w) = t.words.get(t.word_at_or_after(r)).filter(|w| w.start == r) {
-            after = word_currency(&w.folded, region).map(|(code, s)| (w.end, code, s));
+            after = word_currency(&w.folded, region, pt).map(|(code, s)| (w.end, code, s));
         }
         let (start, end, code, shift) = match (before, after) {
             (Some((s, code, _)), Some((e, code2, 0))) if code == code2 => (s, e, code, 0),

@@ -1,6 +1,8 @@
-//! The built-in `number` entity: digits (`1,234.5`, `-3`, `1.234,5`, `2 million`) and number
-//! words in English and Spanish (`twenty-one`, `one hundred and five`, `treinta y dos`,
-//! `dos mil veinte`).
+//! The built-in `number` entity: digits (`1,234.5`, `-3`, `1.234,5`, `2 million`, `٢٠`) and
+//! number words in English and Spanish (`twenty-one`, `one hundred and five`, `treinta y dos`,
+//! `dos mil veinte`), and in French, German, Portuguese and Arabic through the tables and
+//! grammar of [`super::words`] (`quatre-vingt-dix`, `zweiundzwanzig`, `vinte e dois`,
+//! `اثنان وعشرون`).
 //!
 //! Values are normalised to ASCII digits with a `.` decimal point, no thousands separators, no
 //! leading or trailing zeros (`1.500,50` → `1500.5`), and a leading `-` when negative.
@@ -21,12 +23,16 @@ pub(crate) struct Num {
 
 /// Every number in the text, sorted by start.
 pub(crate) fn find(t: &Text<'_>, langs: &[Lang], decimal_comma: bool) -> Vec<Num> {
-    let mut out = digits(t, decimal_comma);
+    let mut out = digits(t, decimal_comma, langs.contains(&Lang::Fr));
     for n in &mut out {
         scale_suffix(t, langs, n);
     }
     for &lang in langs {
-        words(t, lang, &mut out);
+        if matches!(lang, Lang::En | Lang::Es) {
+            words(t, lang, &mut out);
+        } else {
+            table_words(t, lang, &mut out);
+        }
     }
     crate::sort::sort_by_key(&mut out, |n| (n.start, n.end));
     out.dedup_by(|b, a| b.start < a.end);
@@ -44,7 +50,7 @@ const UNIT_SUFFIXES: &[&str] = &[
     "km", "m", "cm", "mm", "mi", "ft", "in", "l", "ml", "gb", "mb", "tb", "kb", "usd", "eur", "gbp", "mxn",
 ];
 
-fn digits(t: &Text<'_>, decimal_comma: bool) -> Vec<Num> {
+fn digits(t: &Text<'_>, decimal_comma: bool, french: bool) -> Vec<Num> {
     let c = t.chars;
     let n = c.len();
     let mut out = Vec::new();
@@ -60,7 +66,7 @@ fn digits(t: &Text<'_>, decimal_comma: bool) -> Vec<Num> {
             j += 1;
         }
         i = j;
-        if !starts_token(c, run_start) || ordinal_suffix_at(c, j).is_some() {
+        if !starts_token(c, run_start) || ordinal_suffix_at(c, j, french).is_some() {
             continue;
         }
         // `2026-11-27`, `600-123-456`, `3/4`: dates, phones and fractions, not loose numbers.
@@ -69,7 +75,7 @@ fn digits(t: &Text<'_>, decimal_comma: bool) -> Vec<Num> {
         }
         // Letters glued after the digits: a unit (`5pm`, `20kg`, `20k`) keeps the number, a
         // code (`3XL`, `4G`, `12abc`) does not.
-        let suffix: String = c[j..].iter().take_while(|c| c.is_alphabetic()).flat_map(|&c| crate::text::lowercase_char(c)).collect();
+        let suffix: String = c[j..].iter().take_while(|&&c| c.is_alphabetic() && !crate::text::is_cjk(c)).flat_map(|&c| crate::text::lowercase_char(c)).collect();
         if !suffix.is_empty() && !UNIT_SUFFIXES.contains(&suffix.as_str()) {
             continue;
         }
@@ -165,7 +171,11 @@ fn scale_suffix(t: &Text<'_>, langs: &[Lang], n: &mut Num) {
         return;
     }
     for &lang in langs {
-        if let Some(Word::Scale(s)) = lookup(lang, &w.folded) {
+        let scale = match lookup(lang, &w.folded) {
+            Some(Word::Scale(s)) => Some(s),
+            _ => super::words::scale(lang, &w.folded),
+        };
+        if let Some(s) = scale {
             n.value = shift(&n.value, s.ilog10() as usize);
             n.end = w.end;
             return;
@@ -213,6 +223,7 @@ fn lookup(lang: Lang, w: &str) -> Option<Word> {
     }
     let pos = |list: &[&str]| list.iter().position(|x| *x == w).map(|p| p as u64);
     match lang {
+        Lang::Fr | Lang::De | Lang::Pt | Lang::Ar => None,
         Lang::En => {
             if let Some(p) = pos(&UNITS_EN) {
                 return Some(Unit(p, false));
@@ -274,6 +285,25 @@ fn words(t: &Text<'_>, lang: Lang, out: &mut Vec<Num>) {
     while i < t.words.len() {
         match parse_words(t, lang, i) {
             Some((1, last)) if last == i && lang == Lang::En && t.words[i].folded == "one" && is_pronoun(t, i) => i += 1,
+            Some((value, last)) => {
+                out.push(Num { start: t.words[i].start, end: t.words[last].end, value: value.to_string(), words: true });
+                i = last + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// Number words in `t` for a language of [`super::words`]'s tables, appended to `out`. Words of
+/// one number are separated by spaces or a hyphen (`vingt-deux`, `quatre-vingt-dix`).
+fn table_words(t: &Text<'_>, lang: Lang, out: &mut Vec<Num>) {
+    let gap_ok = |k: usize| {
+        let gap = t.between(t.words[k - 1].end, t.words[k].start);
+        is_space_gap(gap) || gap == ['-']
+    };
+    let mut i = 0;
+    while i < t.words.len() {
+        match super::words::parse(&t.words, lang, i, gap_ok) {
             Some((value, last)) => {
                 out.push(Num { start: t.words[i].start, end: t.words[last].end, value: value.to_string(), words: true });
                 i = last + 1;
@@ -386,6 +416,7 @@ fn parse_words(t: &Text<'_>, lang: Lang, i: usize) -> Option<(u64, usize)> {
                 let ok = match lang {
                     Lang::En => (has_h || after_scale) && !has_t && !has_u,
                     Lang::Es => has_t && t_open && !has_u,
+                    _ => false,
                 };
                 if !ok || pending_and || k == i {
                     break;

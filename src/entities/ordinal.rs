@@ -4,7 +4,7 @@
 //! `second` / `segundo` after an article or a number (`wait a second`, `un segundo`, `30
 //! seconds`) is a duration, not an ordinal, and is skipped.
 
-use super::text::{is_space_gap, starts_token, Text};
+use super::text::{glues, is_space_gap, starts_token, Text};
 use super::Lang;
 
 /// An ordinal found in a message: char span and position (1-based).
@@ -44,14 +44,17 @@ fn en_word(w: &str) -> Option<u64> {
 
 /// The length in chars of an ordinal suffix at `j` (`1st`, `2nd`, `3rd`, `4th`, `1º`, `2ª`,
 /// `1.º`, `1er`, `2do`, `3ro`), or `None`: digits with such a suffix are an ordinal, not a number.
-pub(crate) fn ordinal_suffix_at(c: &[char], j: usize) -> Option<usize> {
+///
+/// With `french`, also `1re`, `2e`, `2ème`, `3eme`.
+pub(crate) fn ordinal_suffix_at(c: &[char], j: usize, french: bool) -> Option<usize> {
     let mut k = j;
     if c.get(k) == Some(&'.') && matches!(c.get(k + 1), Some('º' | 'ª' | '°')) {
         k += 1;
     }
     let len = c[k.min(c.len())..].iter().take_while(|c| c.is_alphabetic() || matches!(c, 'º' | 'ª')).count();
     let suffix: String = c[k..k + len].iter().flat_map(|&c| crate::text::lowercase_char(c)).collect();
-    let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o");
+    let ok = matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "º" | "ª" | "er" | "do" | "ro" | "to" | "vo" | "no" | "mo" | "a" | "o")
+        || (french && matches!(suffix.as_str(), "e" | "eme" | "ème" | "re" | "ère" | "ere"));
     ok.then_some(k + len - j)
 }
 
@@ -77,9 +80,9 @@ pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
         if !starts_token(c, start) {
             continue;
         }
-        if let Some(len) = ordinal_suffix_at(c, i) {
+        if let Some(len) = ordinal_suffix_at(c, i, langs.contains(&Lang::Fr)) {
             let after = c.get(i + len);
-            if after.is_none_or(|x| !x.is_alphanumeric()) {
+            if after.is_none_or(|&x| !glues(x)) {
                 let digits: String = c[start..i].iter().collect();
                 if let Ok(value) = digits.parse::<u64>() {
                     if value > 0 {
@@ -97,13 +100,24 @@ pub(crate) fn find(t: &Text<'_>, langs: &[Lang]) -> Vec<Ordinal> {
             let value = match lang {
                 Lang::En => en_word(f),
                 Lang::Es => es_word(f),
+                _ => super::words::ordinal(lang, f),
             };
             let Some(mut value) = value else { continue };
             let mut start = w.start;
             // `a second`, `30 seconds`, `un segundo`: time. `un cuarto`, `y cuarto`: a quarter.
             let counted = prev.is_some_and(|p| matches!(p.folded.as_str(), "a" | "one" | "un" | "uno" | "una" | "few" | "pocos" | "y" | "menos"))
                 || (w.start >= 2 && c[w.start - 1] == ' ' && c[w.start - 2].is_ascii_digit());
-            if (value == 2 && (counted || f.ends_with('s'))) || (value == 4 && lang == Lang::Es && counted) {
+            // Portuguese weekdays: `segunda-feira`, `na quarta`.
+            let next = ws.get(k + 1).filter(|n| is_space_gap(t.between(w.end, n.start)) || t.between(w.end, n.start) == ['-']);
+            let weekday = lang == Lang::Pt
+                && f.ends_with('a')
+                && (2..=6).contains(&value)
+                && (next.is_some_and(|n| n.folded == "feira") || prev.is_some_and(|p| matches!(p.folded.as_str(), "na" | "nesta" | "proxima" | "ultima" | "essa" | "esta" | "ate" | "toda")));
+            if weekday {
+                continue;
+            }
+            let counted = counted || prev.is_some_and(|p| matches!(p.folded.as_str(), "um" | "une" | "ein" | "eine" | "einer" | "einen") && lang != Lang::En && lang != Lang::Es);
+            if (value == 2 && (counted || f.ends_with('s'))) || (value == 4 && matches!(lang, Lang::Es | Lang::Pt) && counted) {
                 continue;
             }
             // English compounds: twenty-first, thirty second.

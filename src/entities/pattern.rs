@@ -18,15 +18,16 @@ impl Pattern {
     }
 
     /// Pushes one entity per match. With a `group`, the span and value are the group's; a match
-    /// where the group did not take part is skipped.
+    /// where the group did not take part is skipped. The pattern reads the text with ASCII
+    /// digits (`\d` matches `٣`, the value has `3`); `raw` is as typed.
     pub(crate) fn find(&self, t: &Text<'_>, out: &mut Vec<Entity>) {
-        for caps in self.re.captures_iter(t.src) {
+        for caps in self.re.captures_iter(t.ascii_digits) {
             let Some(m) = caps.get(self.group) else { continue };
             if m.as_str().is_empty() {
                 continue;
             }
             let value = if self.uppercase { crate::text::to_uppercase(m.as_str()) } else { m.as_str().to_string() };
-            out.push(t.entity(&self.name, value, t.char_at(m.start()), t.char_at(m.end())));
+            out.push(t.entity(&self.name, value, t.char_at_ascii(m.start()), t.char_at_ascii(m.end())));
         }
     }
 }

@@ -7,7 +7,7 @@
 //! `+` or parentheses) with a group of at least three digits and not shaped like a date, or is
 //! a single run of 9 to 15 digits.
 
-use super::text::Text;
+use super::text::{glues, Text};
 use super::Entity;
 
 /// Pushes every phone number not overlapping an entity already in `out` (e-mails, URLs).
@@ -18,7 +18,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
     while i < c.len() {
         let starts = (c[i] == '+' || c[i] == '(' || c[i].is_ascii_digit())
             && c.get(i + 1).is_some_and(|x| x.is_ascii_digit() || c[i].is_ascii_digit())
-            && (i == 0 || !(c[i - 1].is_alphanumeric() || matches!(c[i - 1], '-' | '.' | '/' | '_' | '+' | ',' | ':' | '$' | '€' | '£')));
+            && (i == 0 || !(glues(c[i - 1]) || matches!(c[i - 1], '-' | '.' | '/' | '_' | '+' | ',' | ':' | '$' | '€' | '£')));
         if !starts {
             i += 1;
             continue;
@@ -57,7 +57,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             groups.push(run);
         }
         let digits: usize = groups.iter().sum();
-        let after_ok = c.get(end).is_none_or(|x| !x.is_alphanumeric())
+        let after_ok = c.get(end).is_none_or(|&x| !glues(x))
             && !(matches!(c.get(end), Some('/' | ':' | ',' | '.')) && c.get(end + 1).is_some_and(char::is_ascii_digit));
         let dotted = seps.contains(&'.');
         let date_like = matches!(groups.as_slice(), [4, 2, 2] | [2, 2, 4] | [1 | 2, 1 | 2, 2 | 4]);

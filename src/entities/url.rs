@@ -3,7 +3,7 @@
 //! lower case (`https://` is added when the visitor left it out); trailing sentence punctuation
 //! and an unbalanced closing parenthesis are not part of it.
 
-use super::text::Text;
+use super::text::{glues, Text};
 use super::Entity;
 
 /// Top-level domains read without `http://` or `www.` (a bare `e.g.` or `file.txt` is not a URL).
@@ -12,7 +12,7 @@ const BARE_TLDS: &[&str] = &[
 ];
 
 fn is_url_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
+    !c.is_whitespace() && !crate::text::is_cjk(c) && !matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '\\' | '^')
 }
 
 /// Pushes every URL not overlapping an entity already in `out` (e-mail addresses).
@@ -23,7 +23,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
     let mut i = 0;
     let mut found = Vec::new();
     while i < c.len() {
-        if i > 0 && (c[i - 1].is_alphanumeric() || matches!(c[i - 1], '@' | '.' | '/' | '-' | '_')) {
+        if i > 0 && (glues(c[i - 1]) || matches!(c[i - 1], '@' | '.' | '/' | '-' | '_')) {
             i += 1;
             continue;
         }
@@ -31,7 +31,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
             8
         } else if at(i, "http://") {
             7
-        } else if c[i].is_alphanumeric() {
+        } else if glues(c[i]) {
             0 // `www.…` or a bare domain
         } else {
             i += 1;
@@ -44,7 +44,7 @@ pub(crate) fn find(t: &Text<'_>, out: &mut Vec<Entity>) {
         // Trailing punctuation belongs to the sentence; `)` only when unbalanced.
         let opens = c[i..end].iter().filter(|&&x| x == '(').count();
         let mut closes = c[i..end].iter().filter(|&&x| x == ')').count();
-        while let Some(&last) = c[..end].last() {
+        while let Some(&last) = c[i + scheme..end].last() {
             if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '»' | '”') {
                 end -= 1;
             } else if last == ')' && closes > opens {
