@@ -414,15 +414,34 @@ impl ConversationState {
             version: u32,
         }
         let head: Head = serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
-        if head.version != STATE_VERSION {
-            return Err(StateError::Version { found: head.version, expected: STATE_VERSION });
-        }
+        ConversationState::check_version(head.version)?;
         let state: ConversationState =
             serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
-        if state.bot_id != bot_id {
-            return Err(StateError::OtherBot { found: state.bot_id, expected: bot_id.to_owned() });
+        state.check_bot(bot_id)
+    }
+
+    /// The first check of [`ConversationState::from_json`], for a caller that reads the stored
+    /// JSON with another serde data format (the browser binding uses serde-wasm-bindgen): the
+    /// stored `version` must be [`STATE_VERSION`] before the whole state is read.
+    ///
+    /// # Errors
+    /// [`StateError::Version`].
+    pub fn check_version(found: u32) -> Result<(), StateError> {
+        match found {
+            STATE_VERSION => Ok(()),
+            found => Err(StateError::Version { found, expected: STATE_VERSION }),
         }
-        Ok(state)
+    }
+
+    /// The last check of [`ConversationState::from_json`]: the state read belongs to `bot_id`.
+    ///
+    /// # Errors
+    /// [`StateError::OtherBot`].
+    pub fn check_bot(self, bot_id: &str) -> Result<ConversationState, StateError> {
+        if self.bot_id != bot_id {
+            return Err(StateError::OtherBot { found: self.bot_id, expected: bot_id.to_owned() });
+        }
+        Ok(self)
     }
 
     /// Appends to the transcript, dropping the oldest entries beyond [`MAX_TRANSCRIPT`].

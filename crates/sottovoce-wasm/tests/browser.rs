@@ -277,3 +277,58 @@ fn set_locale_is_the_visitors_choice_and_is_saved() {
     let profile = plain(again.profile().unwrap());
     assert_eq!(profile["locale_chosen"], true, "{profile}");
 }
+
+/// The stored entry under `key`, read by serde_json (exact 64-bit integers).
+fn stored(key: &str) -> Value {
+    serde_json::from_str(&storage().get_item(key).unwrap().expect("an entry")).expect("stored JSON")
+}
+
+#[wasm_bindgen_test]
+fn a_reload_keeps_the_64_bit_random_states_exactly_and_reads_what_serde_json_wrote() {
+    // The same conversation and escalation twice: straight through, and with a reload in the
+    // middle whose entries were rewritten by the core's serde_json writer (what earlier
+    // versions of the binding stored). Both must end in the same stored JSON.
+    const FIRST: [&str; 2] = ["hi there", "could I talk to an actual person please"];
+    const SECOND: [&str; 2] = ["how much is shipping", "thanks"];
+    let keys = ["test:rng-straight", "test:rng-reloaded"];
+    for key in keys {
+        storage().remove_item(key).unwrap();
+        storage().remove_item(&format!("{key}:escalation")).unwrap();
+    }
+    let policy = || Some(js(&json!({ "profile_fields": [], "redact": [] })).unchecked_into());
+    let first_half = |chat: &mut Chat| {
+        chat.begin(T0).unwrap();
+        for (i, text) in FIRST.iter().enumerate() {
+            chat.send((*text).into(), T0 + 1000.0 * (i + 1) as f64, Some(0)).unwrap();
+        }
+        chat.escalation_queue("key-0123456789abcdef", T0 + 5000.0, policy()).unwrap();
+    };
+    let second_half = |chat: &mut Chat| {
+        for (i, text) in SECOND.iter().enumerate() {
+            chat.send((*text).into(), T0 + 10_000.0 * (i + 1) as f64, Some(0)).unwrap();
+        }
+        chat.escalation_sending(T0 + 30_000.0).unwrap();
+        chat.escalation_outcome(0, None, T0 + 31_000.0).unwrap();
+    };
+    let mut straight = chat(keys[0], json!({}));
+    first_half(&mut straight);
+    second_half(&mut straight);
+
+    let mut reloaded = chat(keys[1], json!({}));
+    first_half(&mut reloaded);
+    drop(reloaded);
+    let text = storage().get_item(keys[1]).unwrap().unwrap();
+    let state = sottovoce::ConversationState::from_json(&text, "mini-shop").expect("serde_json reads the entry");
+    assert!(state.rng > 1 << 53, "the test needs a random state beyond JavaScript's exact integers");
+    storage().set_item(keys[1], &state.to_json()).unwrap();
+    let escalation_key = format!("{}:escalation", keys[1]);
+    let text = storage().get_item(&escalation_key).unwrap().unwrap();
+    let escalation: sottovoce::escalation::Escalation = serde_json::from_str(&text).expect("serde_json reads the escalation");
+    assert!(escalation.rng > 1 << 53);
+    storage().set_item(&escalation_key, &serde_json::to_string(&escalation).unwrap()).unwrap();
+    let mut reloaded = chat(keys[1], json!({}));
+    second_half(&mut reloaded);
+
+    assert_eq!(stored(keys[1]), stored(keys[0]));
+    assert_eq!(stored(&escalation_key), stored(&format!("{}:escalation", keys[0])));
+}
