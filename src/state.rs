@@ -266,6 +266,12 @@ pub struct Customer {
     /// Their orders.
     #[serde(default)]
     pub orders: Vec<Order>,
+    /// The site's voucher for `id`: HMAC-SHA256 of the id under the escalation server's
+    /// identity secret, in lower-case hex, computed by the site's own server. The core only
+    /// carries it into a consented escalation (when the owner allows `customer_id`); the
+    /// escalation server checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
 }
 
 /// One of a [`Customer`]'s orders.

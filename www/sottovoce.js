@@ -739,11 +739,13 @@
       list.appendChild(item);
     });
     consent.appendChild(list);
-    var fields = Object.keys(payload.profile);
+    var fields = Object.keys(payload.profile).map(function (k) { return k + ": " + String(payload.profile[k]); });
+    // The site's customer id leaves only when the owner allows customer_id (with the site's user_hash).
+    if (payload.customer) fields.push("customer_id: " + payload.customer.id);
     if (fields.length) {
       consent.appendChild(el("p", {}, [STRINGS.consentProfile]));
-      consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (k) {
-        return el("li", {}, [k + ": " + String(payload.profile[k])]);
+      consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (line) {
+        return el("li", {}, [line]);
       })));
     }
     var agree = el("button", { type: "button", class: "sv-chip sv-primary" }, [STRINGS.consentAgree]);

@@ -99,7 +99,7 @@ export interface TranscriptEntry {
 
 /** What the owner lets leave the browser on escalation. */
 export interface EscalationPolicy {
-  /** Profile fields to send (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`). Default: name, locale, visits. */
+  /** Profile fields to send (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`, `customer_id`: the customer's id and `user_hash`). Default: name, locale, visits. */
   profile_fields?: string[];
   /** Extra patterns (regex-lite syntax) to redact, besides card numbers. */
   redact?: string[];
@@ -111,6 +111,8 @@ export interface EscalationPayload {
   bot_id: string;
   profile: Record<string, string | number>;
   transcript: { author: "visitor" | "bot"; text: string; at_ms: number; intent?: string; confidence?: number; sentiment?: number }[];
+  /** Only when the owner allows `customer_id`: the customer's id and the site's `user_hash` for it. */
+  customer?: { id: string; user_hash?: string };
 }
 
 /** Where an escalation stands. */
@@ -152,6 +154,8 @@ export interface Customer {
   locale?: string | null;
   traits?: Record<string, string>;
   orders?: { id: string; status: string; placed_at?: string | null; items?: string[]; tracking_url?: string | null }[];
+  /** HMAC-SHA256(escalation server's identity secret, id) in hex, computed by the site's server; sent only inside a consented escalation. */
+  user_hash?: string | null;
 }
 
 /** What the bot knows about the visitor: only what they said, plus visit counts. */
