@@ -392,6 +392,7 @@ impl Bot {
                 last_seen_ms: now_ms,
                 facts: Vec::new(),
                 customer: None,
+                topics: Vec::new(),
             },
             rng: seed,
             fallbacks_in_a_row: 0,

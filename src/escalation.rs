@@ -684,6 +684,7 @@ mod tests {
                 last_seen_ms: 9,
                 facts: Vec::new(),
                 customer: None,
+                topics: Vec::new(),
             },
             rng: 42,
             fallbacks_in_a_row: 0,

@@ -65,7 +65,7 @@
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
       forgottenServer: "Everything this site's chat stored about you on this device was deleted. Our support team still has the conversation you sent them; ask them there to delete it.",
       fact: function (f) {
-        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account", viewed: "You looked at", in_cart: "In your cart", bought: "You bought" }[f.entity] || f.entity;
+        var what = { name: "Your name", product: "You asked about", order_number: "Your order", customer: "Your account", viewed: "You looked at", in_cart: "In your cart", bought: "You bought", topic: "Still open" }[f.entity] || f.entity;
         if (f.source === "site") return what + ": " + f.value + " (given by this site)";
         var when = f.at_ms ? " (said in chat, " + new Date(f.at_ms).toLocaleDateString("en") + ")" : " (said in chat)";
         return what + ": " + f.value + when;
@@ -113,7 +113,7 @@
       forgotten: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo.",
       forgottenServer: "Se ha borrado todo lo que el chat de este sitio guardaba sobre ti en este dispositivo. Nuestro equipo de soporte aún tiene la conversación que le enviaste; pídele allí que la borre.",
       fact: function (f) {
-        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta", viewed: "Miraste", in_cart: "En tu carrito", bought: "Compraste" }[f.entity] || f.entity;
+        var what = { name: "Tu nombre", product: "Preguntaste por", order_number: "Tu pedido", customer: "Tu cuenta", viewed: "Miraste", in_cart: "En tu carrito", bought: "Compraste", topic: "Pendiente" }[f.entity] || f.entity;
         if (f.source === "site") return what + ": " + f.value + " (dato de este sitio)";
         var when = f.at_ms ? " (dicho en el chat, " + new Date(f.at_ms).toLocaleDateString("es") + ")" : " (dicho en el chat)";
         return what + ": " + f.value + when;
@@ -841,6 +841,10 @@
       var orders = (profile.customer.orders || []).map(function (o) { return o.id; }).join(", ");
       facts.push({ entity: "customer", source: "site", value: (profile.customer.email || profile.customer.id) + (orders ? " · " + orders : "") });
     }
+    (profile.topics || []).forEach(function (t) {
+      var about = Object.keys(t.values || {}).map(function (k) { return t.values[k]; }).join(", ");
+      facts.push({ entity: "topic", key: t.kind, source: t.source, at_ms: t.at_ms, value: t.kind + (about ? ": " + about : "") });
+    });
     remembered.textContent = "";
     remembered.appendChild(el("h3", { class: "sv-consent-title" }, [STRINGS.remembered]));
     remembered.appendChild(el("p", {}, [facts.length ? STRINGS.rememberedIntro : STRINGS.rememberedNothing]));
@@ -849,7 +853,7 @@
         var forget = el("button", { type: "button", class: "sv-text-button" }, [STRINGS.forget]);
         forget.setAttribute("aria-label", STRINGS.forget + ": " + f.value);
         forget.addEventListener("click", function () {
-          c.forget(f.entity, String(f.value));
+          c.forget(f.entity, String(f.key || f.value));
           showRemembered(c);
           rememberedButton.focus();
         });

@@ -167,7 +167,12 @@ export interface Profile {
   last_seen_ms: number;
   facts: Fact[];
   customer: Customer | null;
+  /** Things left open (a return started in chat), greeted on the next visit; absent when none. */
+  topics?: OpenTopic[];
 }
+
+/** Something left open with the visitor: `kind` is the form that opened it, `values` its slots; removable with `forget("topic", kind)`. */
+export interface OpenTopic { kind: string; values: Record<string, string>; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
 "#;
 
 #[wasm_bindgen]
@@ -389,8 +394,9 @@ impl Chat {
         self.begin(now)
     }
 
-    /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`, or
-    /// `"name"` for the name) and saves; returns true when there was such a thing.
+    /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`,
+    /// `"name"` for the name, or `"topic"` and a topic's kind) and saves; returns true when
+    /// there was such a thing.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         let forgotten = self.state.profile.forget(entity, value);
         if forgotten {
