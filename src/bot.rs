@@ -462,6 +462,7 @@ impl Bot {
                 customer: None,
                 locale_chosen: false,
                 locale_pending: None,
+                topics: Vec::new(),
             },
             rng: seed,
             fallbacks_in_a_row: 0,
@@ -947,6 +948,7 @@ mod identify_tests {
                 order("CU-111111", "delivered", "2026-11-01", "Ridgeline Rain Shell jacket"),
                 order("CU-222222", "shipped", "2026-11-20", "Cordillera Mid boots"),
             ],
+            user_hash: None,
         };
         let ask = |text: &str| {
             let mut state = bot.new_state("en", 1, 0);

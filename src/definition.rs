@@ -420,6 +420,14 @@ pub struct GreetingDef {
     /// Quick replies offered with the greeting.
     #[serde(default)]
     pub quick_replies: Vec<QuickReplyDef>,
+    /// Open topics to pick up: a form's name → the message id that greets a returning visitor
+    /// whose newest open topic is of that kind ("Last time you started a return for
+    /// { $order_number }. Did the label arrive?"). The form's `done` opens the topic (kept the
+    /// `profile`'s days; nothing is kept without a `profile`); the message gets the form's slots
+    /// as Fluent variables, with `$name` and the others every message gets.
+    // Always serialized: the model file's postcard encoding has no field names to skip by.
+    #[serde(default)]
+    pub topics: BTreeMap<String, String>,
 }
 
 /// Contact options, offered by the handoff action while there is no escalation server.

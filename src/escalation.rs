@@ -242,7 +242,7 @@ pub fn build_payload(
     };
     let p = &state.profile;
     let mut profile = BTreeMap::new();
-    for field in fields {
+    for &field in &fields {
         let value = match field {
             "name" => p
                 .name
@@ -252,12 +252,20 @@ pub fn build_payload(
             "visits" => Some(serde_json::Value::from(p.visits)),
             "first_seen_ms" => Some(serde_json::Value::from(p.first_seen_ms)),
             "last_seen_ms" => Some(serde_json::Value::from(p.last_seen_ms)),
+            // Travels as `customer`, below, with the site's `user_hash`.
             _ => None,
         };
         if let Some(v) = value {
             profile.insert(field.to_owned(), v);
         }
     }
+    // The site's customer record stays on the device; only its id (and the site's voucher for
+    // it) leaves, and only when the owner lists `customer_id`.
+    let customer = p
+        .customer
+        .as_ref()
+        .filter(|c| fields.contains(&crate::protocol::CUSTOMER_ID_FIELD) && crate::protocol::customer_id_ok(&c.id))
+        .map(|c| crate::protocol::CustomerIdentity { id: c.id.clone(), user_hash: c.user_hash.clone() });
     Ok(Payload {
         idempotency_key: None,
         locale: p.locale.clone(),
@@ -265,6 +273,7 @@ pub fn build_payload(
         page_url: None,
         profile,
         transcript,
+        customer,
     })
 }
 
@@ -677,6 +686,7 @@ mod tests {
                 customer: None,
                 locale_chosen: false,
                 locale_pending: None,
+                topics: Vec::new(),
             },
             rng: 42,
             fallbacks_in_a_row: 0,
@@ -741,6 +751,31 @@ mod tests {
             redact: Vec::new(),
         };
         assert!(build_payload(&state(), &none).unwrap().profile.is_empty());
+    }
+
+    #[test]
+    fn the_customer_id_and_user_hash_leave_only_when_the_owner_allows_customer_id() {
+        let mut s = state();
+        s.profile.customer = Some(crate::state::Customer {
+            id: "c-42".into(),
+            name: Some("Ana".into()),
+            email: Some("ana@example.com".into()),
+            locale: None,
+            traits: Default::default(),
+            orders: Vec::new(),
+            user_hash: Some("ab".repeat(32)),
+        });
+        let allowed = Policy { profile_fields: vec!["name".into(), "customer_id".into()], redact: Vec::new() };
+        let p = build_payload(&s, &allowed).unwrap();
+        let customer = p.customer.expect("customer sent");
+        assert_eq!((customer.id.as_str(), customer.user_hash.as_deref()), ("c-42", Some("ab".repeat(32).as_str())));
+        let json = serde_json::to_string(&build_payload(&s, &allowed).unwrap()).unwrap();
+        assert!(!json.contains("ana@example.com"), "{json}");
+        for fields in [vec![], vec!["name".to_owned()]] {
+            let p = build_payload(&s, &Policy { profile_fields: fields, redact: Vec::new() }).unwrap();
+            let json = serde_json::to_string(&p).unwrap();
+            assert!(p.customer.is_none() && !json.contains("c-42") && !json.contains("abab"), "{json}");
+        }
     }
 
     #[test]

@@ -123,5 +123,5 @@ pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{
-    ConversationState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, Order, Profile, Speaker, StateError, Topic, TranscriptEntry,
+    ConversationState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, Profile, Speaker, StateError, Topic, TranscriptEntry,
 };

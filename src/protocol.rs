@@ -41,7 +41,21 @@ pub const MAX_PROFILE_TEXT_CHARS: usize = 500;
 /// Longest `client_id` of a visitor message, in bytes.
 pub const MAX_CLIENT_ID_LEN: usize = 100;
 /// Every profile field the core knows how to send (the fields of `state::Profile`).
-pub const PROFILE_FIELDS: [&str; 5] = ["name", "locale", "visits", "first_seen_ms", "last_seen_ms"];
+/// `customer_id` is the logged-in customer's id (`identify`); it travels as
+/// [`EscalationRequest::customer`], with the site's `user_hash` when there is one.
+pub const PROFILE_FIELDS: [&str; 6] = ["name", "locale", "visits", "first_seen_ms", "last_seen_ms", CUSTOMER_ID_FIELD];
+/// The profile field an owner lists to let the customer id (and its `user_hash`) leave the
+/// browser inside a consented escalation.
+pub const CUSTOMER_ID_FIELD: &str = "customer_id";
+/// Longest customer id, in bytes.
+pub const MAX_CUSTOMER_ID_LEN: usize = 200;
+/// Longest `user_hash` accepted, in bytes (a right one is HMAC-SHA256 in hex: 64).
+pub const MAX_USER_HASH_LEN: usize = 200;
+
+/// True when `id` can travel as a [`CustomerIdentity::id`]: 1 to [`MAX_CUSTOMER_ID_LEN`] bytes.
+pub fn customer_id_ok(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CUSTOMER_ID_LEN
+}
 /// Profile fields sent when the owner lists none.
 pub const DEFAULT_PROFILE_FIELDS: [&str; 3] = ["name", "locale", "visits"];
 
@@ -151,6 +165,25 @@ pub struct EscalationRequest {
     pub profile: BTreeMap<String, serde_json::Value>,
     /// Visitor and bot messages, oldest first, redacted; 1 to [`MAX_TRANSCRIPT`].
     pub transcript: Vec<TranscriptMessage>,
+    /// The logged-in customer, when the owner allows [`CUSTOMER_ID_FIELD`] and the site called
+    /// `identify`. A receiver that does not list [`CUSTOMER_ID_FIELD`] drops it rather than
+    /// refusing the escalation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerIdentity>,
+}
+
+/// Who the site says the visitor is: its customer id and, when the site vouches for it, the
+/// `user_hash` the escalation server verifies (identity verification as Intercom and Chatwoot
+/// do it: HMAC-SHA256 of the id under a secret the site and the server share).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerIdentity {
+    /// The site's customer id (1 to [`MAX_CUSTOMER_ID_LEN`] bytes).
+    pub id: String,
+    /// HMAC-SHA256(identity secret, `id`) in hex (64 characters), if given; at most
+    /// [`MAX_USER_HASH_LEN`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
 }
 
 /// The answer to `POST /api/escalations`: 201 when stored now, 200 with the same body for a
@@ -345,6 +378,16 @@ impl EscalationRequest {
                 ));
             }
         }
+        if let Some(customer) = &self.customer {
+            if !customer_id_ok(&customer.id) {
+                return Err(Invalid::new("customer.id", format!("must be 1 to {MAX_CUSTOMER_ID_LEN} bytes")));
+            }
+            // A wrong or malformed hash never refuses the visitor's message: the server marks
+            // the escalation unverified. Only its size is bounded.
+            if customer.user_hash.as_ref().is_some_and(|h| h.len() > MAX_USER_HASH_LEN) {
+                return Err(Invalid::new("customer.user_hash", format!("longer than {MAX_USER_HASH_LEN} bytes")));
+            }
+        }
         if self.transcript.is_empty() || self.transcript.len() > MAX_TRANSCRIPT {
             return Err(Invalid::new("transcript", format!("must hold 1 to {MAX_TRANSCRIPT} messages")));
         }
@@ -389,6 +432,10 @@ mod tests {
         ("ftp page", r#"{"locale":"en","page_url":"ftp://x","transcript":[{"author":"bot","text":"hi"}]}"#, Some("page_url")),
         ("unknown profile field", r#"{"locale":"en","profile":{"email":"a@b.c"},"transcript":[{"author":"bot","text":"hi"}]}"#, Some("profile.email")),
         ("object profile value", r#"{"locale":"en","profile":{"name":{}},"transcript":[{"author":"bot","text":"hi"}]}"#, Some("profile.name")),
+        ("verified customer", r#"{"locale":"en","customer":{"id":"c-42","user_hash":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"transcript":[{"author":"bot","text":"hi"}]}"#, None),
+        ("customer without hash", r#"{"locale":"en","customer":{"id":"c-42"},"transcript":[{"author":"bot","text":"hi"}]}"#, None),
+        ("empty customer id", r#"{"locale":"en","customer":{"id":""},"transcript":[{"author":"bot","text":"hi"}]}"#, Some("customer.id")),
+        ("wrong user hash is the server's to judge", r#"{"locale":"en","customer":{"id":"c-42","user_hash":"abc"},"transcript":[{"author":"bot","text":"hi"}]}"#, None),
         ("confidence above 1", r#"{"locale":"en","transcript":[{"author":"visitor","text":"hi","confidence":1.01}]}"#, Some("transcript[0].confidence")),
     ];
 

@@ -256,6 +256,32 @@ pub struct Profile {
     /// `None` after a message in the reply locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale_pending: Option<String>,
+    /// Things left open in earlier conversations (a return started, an order being tracked),
+    /// oldest first, at most one per kind, each until it expires; a returning visitor is
+    /// greeted with the newest one the definition's `greeting.topics` has a message for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<OpenTopic>,
+}
+
+/// Something left open with the visitor, to pick up on their next visit: a return started in
+/// chat for order CU-318274, an order being tracked.
+///
+/// Stored as `{"kind": "return_item", "values": {"order_number": "CU-318274", "item": "boots"},
+/// "source": "chat", "at_ms": …, "expires_ms": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTopic {
+    /// What is open: the name of the form that opened it (`return_item`, `track_order`), one of
+    /// the keys of the definition's `greeting.topics`.
+    pub kind: String,
+    /// Its details (a closed form's slots): Fluent variables of the greeting that picks it up.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// Where it came from.
+    pub source: FactSource,
+    /// When it was opened, ms since the Unix epoch.
+    pub at_ms: u64,
+    /// When it is forgotten, ms since the Unix epoch.
+    pub expires_ms: u64,
 }
 
 /// A logged-in customer as the site knows them, passed in by the page (never sent anywhere
@@ -279,6 +305,12 @@ pub struct Customer {
     /// Their orders.
     #[serde(default)]
     pub orders: Vec<Order>,
+    /// The site's voucher for `id`: HMAC-SHA256 of the id under the escalation server's
+    /// identity secret, in lower-case hex, computed by the site's own server. The core only
+    /// carries it into a consented escalation (when the owner allows `customer_id`); the
+    /// escalation server checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
 }
 
 /// One of a [`Customer`]'s orders.
@@ -352,18 +384,31 @@ impl Profile {
         self.facts.push(fact);
     }
 
-    /// Forgets what has expired at `now_ms`.
+    /// Records `topic`, replacing an earlier one of the same kind (it becomes the newest).
+    pub fn open_topic(&mut self, topic: OpenTopic) {
+        self.topics.retain(|t| t.kind != topic.kind);
+        self.topics.push(topic);
+    }
+
+    /// Forgets facts and topics that have expired at `now_ms`.
     pub fn expire(&mut self, now_ms: u64) {
         self.facts.retain(|f| f.expires_ms > now_ms);
+        self.topics.retain(|t| t.expires_ms > now_ms);
     }
 
     /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`, the
-    /// site's customer record when it is `"customer"`, else the fact with this entity and
-    /// value. Returns true when something was forgotten.
+    /// site's customer record when it is `"customer"`, the open topic of kind `value` when it is
+    /// `"topic"`, else the fact with this entity and value. Returns true when something was
+    /// forgotten.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         match entity {
             "name" => return self.name.take().is_some(),
             "customer" => return self.customer.take().is_some(),
+            "topic" => {
+                let before = self.topics.len();
+                self.topics.retain(|t| t.kind != value);
+                return self.topics.len() != before;
+            }
             _ => {}
         }
         let before = self.facts.len();
@@ -501,6 +546,7 @@ mod tests {
                 customer: None,
                 locale_chosen: false,
                 locale_pending: None,
+                topics: Vec::new(),
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,

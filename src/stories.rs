@@ -168,6 +168,10 @@ pub struct Step {
     /// The state goes through JSON and back before the action.
     #[serde(default)]
     pub reload: bool,
+    /// The visitor removes one thing under What I remember before the action: `[entity,
+    /// value]` as [`crate::state::Profile::forget`] takes them (`[topic, return_item]`).
+    #[serde(default)]
+    pub forget: Option<[String; 2]>,
     /// The page loads ([`Bot::begin_visit`]).
     #[serde(default)]
     pub visit: bool,
@@ -226,6 +230,9 @@ pub struct Step {
     /// Entities the message must carry, by name → normalised value (others may be there too).
     #[serde(default)]
     pub entities: Option<BTreeMap<String, String>>,
+    /// Expected kinds of the profile's open topics after the turn, oldest first.
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
 }
 
 /// One failing turn: where, what was expected, what came out.
@@ -408,6 +415,11 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 )),
             }
         }
+        if let Some([entity, value]) = &step.forget {
+            if !state.profile.forget(entity, value) {
+                failures.push(fail(number, "forget", format!("nothing to forget for {entity} {value:?}")));
+            }
+        }
         let (action, turn) = match (step.visit, &step.say, &step.press) {
             (true, None, None) => {
                 let messages = bot.begin_visit(&mut state, now);
@@ -588,6 +600,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             state.profile.name.clone(),
         );
         check(&mut problems, "visits", &step.visits, state.profile.visits);
+        check(&mut problems, "topics", &step.topics, state.profile.topics.iter().map(|t| t.kind.clone()).collect::<Vec<_>>());
         check(
             &mut problems,
             "locale",

@@ -105,6 +105,25 @@ fn dialogue_settings_are_checked_with_their_paths() {
 }
 
 #[test]
+fn greeting_topics_name_a_form_a_message_and_need_a_profile() {
+    let mut def = mini();
+    let form = def["forms"][0]["name"].as_str().unwrap().to_owned();
+    let message = def["greeting"]["message"].as_str().unwrap().to_owned();
+    def["greeting"]["topics"] = json!({ form.clone(): message.clone(), "no_such_form": "missing-topic-message" });
+    assert_reports(
+        &def,
+        &[
+            "greeting.topics.no_such_form: message id `missing-topic-message`",
+            "greeting.topics.no_such_form: no form named `no_such_form`",
+            &format!("greeting.topics.{form}: open topics are kept only by a bot with a `profile`"),
+        ],
+    );
+    def["profile"] = json!({ "remember": [] });
+    def["greeting"]["topics"] = json!({ form: message });
+    assert_eq!(problems(&def), Vec::<String>::new());
+}
+
+#[test]
 fn actions_need_what_they_use() {
     let mut def = mini();
     def.as_object_mut().unwrap().remove("contact");

@@ -84,6 +84,7 @@
       viewed_fact: "You looked at",
       in_cart_fact: "In your cart",
       bought_fact: "You bought",
+      topic_fact: "Still open",
       siteGiven: "given by this site",
       saidInChat: "said in chat",
       saidInChatOn: "said in chat, {0}",
@@ -965,11 +966,13 @@
       list.appendChild(item);
     });
     consent.appendChild(list);
-    var fields = Object.keys(payload.profile);
+    var fields = Object.keys(payload.profile).map(function (k) { return k + ": " + String(payload.profile[k]); });
+    // The site's customer id leaves only when the owner allows customer_id (with the site's user_hash).
+    if (payload.customer) fields.push("customer_id: " + payload.customer.id);
     if (fields.length) {
       consent.appendChild(el("p", {}, [t("consentProfile")]));
-      consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (k) {
-        return el("li", {}, [k + ": " + String(payload.profile[k])]);
+      consent.appendChild(el("ul", { class: "sv-consent-profile" }, fields.map(function (line) {
+        return el("li", {}, [line]);
       })));
     }
     var agree = el("button", { type: "button", class: "sv-chip sv-primary" }, [t("consentAgree")]);
@@ -1074,6 +1077,10 @@
       var orders = (profile.customer.orders || []).map(function (o) { return o.id; }).join(", ");
       facts.push({ entity: "customer", source: "site", value: (profile.customer.email || profile.customer.id) + (orders ? " · " + orders : "") });
     }
+    (profile.topics || []).forEach(function (t) {
+      var about = Object.keys(t.values || {}).map(function (k) { return t.values[k]; }).join(", ");
+      facts.push({ entity: "topic", key: t.kind, source: t.source, at_ms: t.at_ms, value: t.kind + (about ? ": " + about : "") });
+    });
     remembered.textContent = "";
     remembered.appendChild(el("h3", { class: "sv-consent-title" }, [t("remembered")]));
     remembered.appendChild(el("p", {}, [t(facts.length ? "rememberedIntro" : "rememberedNothing")]));
@@ -1082,7 +1089,7 @@
         var forget = el("button", { type: "button", class: "sv-text-button" }, [t("forget")]);
         forget.setAttribute("aria-label", t("forget") + ": " + f.value);
         forget.addEventListener("click", function () {
-          c.forget(f.entity, String(f.value));
+          c.forget(f.entity, String(f.key || f.value));
           showRemembered(c);
           rememberedButton.focus();
         });

@@ -8,7 +8,7 @@ use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Negativ
 use crate::dialogue::understand::Understanding;
 use crate::dialogue::{Bot, BotMessage};
 use crate::entities::Entity;
-use crate::state::{ActiveForm, ConversationState, Fact, FactSource, FormPhase, MemorySource, Speaker, TranscriptEntry, Topic};
+use crate::state::{ActiveForm, ConversationState, Fact, FactSource, FormPhase, MemorySource, OpenTopic, Speaker, TranscriptEntry, Topic};
 
 /// Counts a new visit when the visitor was away longer than
 /// [`crate::definition::DialogueSettings::new_visit_after_min`] (or never came) and moves the
@@ -131,10 +131,28 @@ pub(crate) fn form_next(bot: &Bot, state: &mut ConversationState, form: &FormDef
             state.form = None;
             state.topic = Some(Topic { intent: form.name.clone(), turns_left: turns });
             state.memory.replace_context(slots, turns);
+            open_topic(bot, state, form, slots);
             return;
         }
     };
     state.form = Some(ActiveForm { name: form.name.clone(), slots: slots.clone(), phase });
+}
+
+/// A closed form that the definition's `greeting.topics` names opens a topic with its slots,
+/// kept the `profile`'s days (nothing without a `profile`). Its time is the turn's: [`touch`]
+/// moved `last_seen_ms` to it when the turn began.
+fn open_topic(bot: &Bot, state: &mut ConversationState, form: &FormDef, slots: &Values) {
+    let def = &bot.domain.definition;
+    let (Some(profile), true) = (&def.profile, def.greeting.topics.contains_key(&form.name)) else { return };
+    let days = u64::from(profile.days.unwrap_or(crate::definition::DEFAULT_FACT_DAYS));
+    let now_ms = state.profile.last_seen_ms;
+    state.profile.open_topic(OpenTopic {
+        kind: form.name.clone(),
+        values: slots.clone(),
+        source: FactSource::Chat,
+        at_ms: now_ms,
+        expires_ms: now_ms.saturating_add(days * 24 * 60 * 60 * 1000),
+    });
 }
 
 /// Performs [`Negatives`].

@@ -134,11 +134,26 @@ impl Bot {
         Some(message)
     }
 
-    /// The greeting of a new visit: the returning one for a visitor known by name.
+    /// The greeting of a new visit: for a returning visitor, the message of their newest open
+    /// topic that `greeting.topics` names (with the topic's values), else the returning one
+    /// for a visitor known by name, else the first-visit one.
     pub(crate) fn greeting(&self, state: &ConversationState) -> BotMessage {
         let greeting = &self.domain.definition.greeting;
-        let id = if state.profile.name.is_some() && state.profile.visits > 1 { &greeting.returning } else { &greeting.message };
-        let mut message = self.message(state, id, &BTreeMap::new());
+        let returning = state.profile.visits > 1;
+        let topic = state
+            .profile
+            .topics
+            .iter()
+            .rev()
+            .filter(|_| returning)
+            .find_map(|t| Some((greeting.topics.get(&t.kind)?, &t.values)));
+        let mut message = match topic {
+            Some((id, values)) => self.message(state, id, values),
+            None => {
+                let id = if state.profile.name.is_some() && returning { &greeting.returning } else { &greeting.message };
+                self.message(state, id, &BTreeMap::new())
+            }
+        };
         message.quick_replies = self.quick_replies(state, &greeting.quick_replies);
         message
     }

@@ -324,6 +324,16 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     for (i, q) in def.greeting.quick_replies.iter().enumerate() {
         c.quick_reply(&format!("greeting.quick_replies[{i}]"), q);
     }
+    for (kind, message) in &def.greeting.topics {
+        let path = format!("greeting.topics.{kind}");
+        c.message_id(&path, message);
+        if !def.forms.iter().any(|f| &f.name == kind) {
+            c.problem(path.clone(), format!("no form named `{kind}` (a topic is opened by its form's done)"));
+        }
+        if def.profile.is_none() {
+            c.problem(path, "open topics are kept only by a bot with a `profile`");
+        }
+    }
     if def.fallback.suggestions > 5 {
         c.problem("fallback.suggestions", "at most 5 suggestions fit under a message");
     }

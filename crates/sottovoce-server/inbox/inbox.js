@@ -78,6 +78,13 @@
     return name || `Visitor ${c.id.slice(2, 8)}`;
   }
 
+  /** "verified customer <id>" when the site's user_hash vouched for the id, else "unverified". */
+  function identityBadge(c) {
+    const verified = c.identity === 'verified' && typeof c.customer_id === 'string';
+    const label = verified ? `verified customer ${c.customer_id}` : 'unverified';
+    return el('span', { class: `identity ${verified ? 'verified' : 'unverified'}` }, label);
+  }
+
   async function loadList() {
     const data = await api('GET', '/api/agent/conversations?status=open');
     const list = $('conversations');
@@ -89,6 +96,7 @@
         { type: 'button', class: 'item', 'data-id': c.id },
         el('span', { class: 'name' }, visitorName(c)),
         el('span', { class: 'when' }, time(c.created_ms)),
+        identityBadge(c),
         c.last_intent ? el('span', { class: 'intent' }, c.last_intent) : null,
         c.last_text ? el('span', { class: 'preview' }, c.last_text) : null,
       );
@@ -120,7 +128,7 @@
     const c = data.conversation;
     $('placeholder').hidden = true;
     $('conversation-body').hidden = false;
-    $('conversation-title').textContent = visitorName(c);
+    $('conversation-title').replaceChildren(visitorName(c), ' ', identityBadge(c));
     const meta = [`locale ${c.locale}`, `since ${time(c.created_ms)}`, c.status];
     for (const [key, value] of Object.entries(c.profile || {})) {
       if (key !== 'name') meta.push(`${key}: ${value}`);

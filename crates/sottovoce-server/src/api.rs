@@ -18,7 +18,7 @@ use rand_core::{OsRng, RngCore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sottovoce::protocol::{Author, ConversationStatus, EscalationCreated, EscalationRequest, VisitorMessage};
+use sottovoce::protocol::{Author, ConversationStatus, EscalationCreated, EscalationRequest, VisitorMessage, CUSTOMER_ID_FIELD};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiJson, AppError};
@@ -106,6 +106,14 @@ pub(crate) async fn create_escalation(
         });
     }
 
+    // A server that does not list `customer_id` drops it (the message still arrives).
+    let customer = req.customer.filter(|_| s.config.profile_fields.iter().any(|f| f == CUSTOMER_ID_FIELD));
+    let customer_id = customer.as_ref().map(|c| c.id.clone());
+    let identity = crate::identity::verify(
+        s.config.identity_secret.as_deref(),
+        customer_id.as_deref(),
+        customer.as_ref().and_then(|c| c.user_hash.as_deref()),
+    );
     let id = format!("c_{}", random_hex(16));
     let token = random_hex(32);
     let body_hash = sha256_hex(canonical.as_bytes());
@@ -115,6 +123,8 @@ pub(crate) async fn create_escalation(
         bot_id: req.bot_id,
         page_url: req.page_url,
         profile_json: Value::Object(req.profile.into_iter().collect()).to_string(),
+        customer_id,
+        identity,
         token_hash: sha256_hex(token.as_bytes()),
         idem_key_hash: key.as_ref().map(|k| sha256_hex(k.as_bytes())),
         token_sealed: key.as_ref().map(|k| seal(&token, k)),

@@ -31,7 +31,7 @@ pub struct EscalationArgs {
     /// Bot definition (JSON) or model whose replies are offered to agents as suggestions.
     #[arg(long = "inbox-bot", value_name = "PATH")]
     pub bot_path: Option<PathBuf>,
-    /// Profile field the widget may send (repeat); default every field the widget can send: name, locale, visits, first_seen_ms, last_seen_ms.
+    /// Profile field the widget may send (repeat); default every field the widget can send: name, locale, visits, first_seen_ms, last_seen_ms, customer_id.
     #[arg(long = "profile-field", value_name = "FIELD")]
     pub profile_fields: Vec<String>,
     /// Turn the per-IP and per-conversation rate limits off (benchmarks, trusted networks).
@@ -40,6 +40,10 @@ pub struct EscalationArgs {
     /// Mark the agent session cookie `Secure` (when served over HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Secret the site signs customer ids with: an escalation whose `user_hash` is
+    /// HMAC-SHA256(secret, customer id) is marked verified (better given in the environment).
+    #[arg(long = "identity-secret", env = "SOTTOVOCE_IDENTITY_SECRET", hide_env_values = true)]
+    pub identity_secret: Option<String>,
 }
 
 impl EscalationArgs {
@@ -59,6 +63,7 @@ impl EscalationArgs {
             config.limits = Limits::unlimited();
         }
         config.secure_cookies = self.secure_cookies;
+        config.identity_secret = self.identity_secret.clone().filter(|s| !s.is_empty());
         config
     }
 }

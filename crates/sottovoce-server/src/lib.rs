@@ -43,6 +43,8 @@ pub mod cli;
 pub mod error;
 /// The agent inbox page (HTML, JS, CSS compiled in) served under `/inbox/`.
 pub mod inbox;
+/// Identity verification: the site's HMAC of a customer id, checked in constant time.
+pub mod identity;
 /// Per-key token buckets for rate limits (per IP, per conversation).
 pub mod limits;
 /// The change notification ("conversation X changed") shared by the store and the live hub.
@@ -84,13 +86,16 @@ pub struct Config {
     pub limits: Limits,
     /// Mark the agent session cookie `Secure` (set this when served over HTTPS).
     pub secure_cookies: bool,
+    /// The secret a site signs its customer ids with (`user_hash`, [`identity`]); `None`: every
+    /// escalation is unverified.
+    pub identity_secret: Option<String>,
 }
 
 impl Config {
     /// A configuration with the given database and defaults for everything else: no CORS
     /// origins, no webhook, no bot, every profile field the widget can send
-    /// ([`sottovoce::protocol::PROFILE_FIELDS`]: `name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`),
-    /// [`Limits::default`], cookies not marked `Secure`.
+    /// ([`sottovoce::protocol::PROFILE_FIELDS`]: `name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`, `customer_id`),
+    /// [`Limits::default`], cookies not marked `Secure`, no identity secret.
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
@@ -100,6 +105,7 @@ impl Config {
             profile_fields: sottovoce::protocol::PROFILE_FIELDS.map(String::from).to_vec(),
             limits: Limits::default(),
             secure_cookies: false,
+            identity_secret: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use crate::identity::Identity;
 use crate::ServerError;
 
 /// Milliseconds since the Unix epoch, from the system clock.
@@ -87,6 +88,10 @@ pub struct NewConversation {
     pub page_url: Option<String>,
     /// Allowed profile fields, as a JSON object.
     pub profile_json: String,
+    /// The site's customer id, when the owner lets it leave the browser.
+    pub customer_id: Option<String>,
+    /// Whether the site's `user_hash` vouched for `customer_id`.
+    pub identity: Identity,
     /// SHA-256 (hex) of the visitor token.
     pub token_hash: String,
     /// SHA-256 (hex) of the idempotency key, if any.
@@ -140,6 +145,11 @@ pub struct Conversation {
     pub page_url: Option<String>,
     /// The allowed profile fields the visitor agreed to send.
     pub profile: serde_json::Value,
+    /// The site's customer id, if it was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// `verified` when the site's `user_hash` matched `customer_id`, else `unverified`.
+    pub identity: Identity,
     /// Creation time, ms since the Unix epoch.
     pub created_ms: i64,
     /// Last activity, ms since the Unix epoch.
@@ -157,10 +167,12 @@ pub struct Conversation {
 const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "webhook outbox", include_str!("../migrations/sqlite/0002_webhook_outbox.sql")),
+    (3, "customer identity", include_str!("../migrations/sqlite/0003_customer_identity.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "webhook outbox", include_str!("../migrations/postgres/0002_webhook_outbox.sql")),
+    (3, "customer identity", include_str!("../migrations/postgres/0003_customer_identity.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.
@@ -585,7 +597,7 @@ impl Store {
 const MESSAGE_COLUMNS: &str = "id, author, author_name, text, created_ms, intent, confidence, sentiment";
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.locale, c.bot_id, c.page_url, c.profile_json, \
-     c.created_ms, c.updated_ms, \
+     c.customer_id, c.identity, c.created_ms, c.updated_ms, \
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count, \
      (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_text, \
      (SELECT m.intent FROM messages m WHERE m.conversation_id = c.id AND m.author = 'visitor' \
@@ -625,6 +637,8 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         bot_id: r.try_get("bot_id")?,
         page_url: r.try_get("page_url")?,
         profile: serde_json::from_str(&profile_json).unwrap_or(serde_json::Value::Null),
+        customer_id: r.try_get("customer_id")?,
+        identity: Identity::from_name(&r.try_get::<String, _>("identity")?),
         created_ms: r.try_get("created_ms")?,
         updated_ms: r.try_get("updated_ms")?,
         message_count: r.try_get("message_count")?,
@@ -712,8 +726,8 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
 async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewConversation) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO conversations (id, created_ms, updated_ms, status, locale, bot_id, page_url, \
-         profile_json, token_hash, idem_key_hash, token_sealed, body_hash) \
-         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+         profile_json, token_hash, idem_key_hash, token_sealed, body_hash, customer_id, identity) \
+         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
     )
     .bind(&c.id)
     .bind(c.created_ms)
@@ -726,6 +740,8 @@ async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewC
     .bind(&c.idem_key_hash)
     .bind(&c.token_sealed)
     .bind(&c.body_hash)
+    .bind(&c.customer_id)
+    .bind(c.identity.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {

@@ -385,3 +385,55 @@ async fn inbox_is_served_under_a_strict_csp_and_builds_text_nodes_only() {
     }
     assert_eq!(send(&s.app, get("/inbox")).await.status, StatusCode::PERMANENT_REDIRECT);
 }
+
+/// Identity verification: the site's `user_hash` marks the escalation verified only when it is
+/// HMAC-SHA256(identity secret, customer id); a wrong or absent hash, or no secret configured,
+/// leaves it unverified, and the visitor's message is stored every time.
+#[tokio::test]
+async fn escalations_are_verified_only_by_the_right_user_hash() {
+    const SECRET: &str = "site-and-server-share-this";
+    let right = sottovoce_server::identity::user_hash(SECRET, "c-42");
+    let other = sottovoce_server::identity::user_hash(SECRET, "c-43");
+    let cases: [(&str, bool, Option<&str>, &str); 5] = [
+        ("right hash", true, Some(right.as_str()), "verified"),
+        ("wrong hash", true, Some("00ff"), "unverified"),
+        ("another customer's hash", true, Some(other.as_str()), "unverified"),
+        ("absent hash", true, None, "unverified"),
+        ("no secret configured", false, Some(right.as_str()), "unverified"),
+    ];
+    for (case, configured, hash, expected) in cases {
+        let s = server(|c| c.identity_secret = configured.then(|| SECRET.to_owned())).await;
+        let mut body = escalation(None);
+        body["customer"] = json!({ "id": "c-42" });
+        if let Some(hash) = hash {
+            body["customer"]["user_hash"] = hash.into();
+        }
+        let (id, _) = escalate(&s.app, &body).await;
+        let cookie = sign_in(&s.app).await;
+        let opened = send(&s.app, with_cookie(get(&format!("/api/agent/conversations/{id}")), &cookie)).await;
+        let c = &opened.json["conversation"];
+        assert_eq!((c["identity"].as_str(), c["customer_id"].as_str()), (Some(expected), Some("c-42")), "{case}: {c}");
+        assert_eq!(opened.json["messages"].as_array().unwrap().len(), 3, "{case}: the visitor's messages are kept");
+        let list = send(&s.app, with_cookie(get("/api/agent/conversations"), &cookie)).await;
+        assert_eq!(list.json["conversations"][0]["identity"], expected, "{case}");
+    }
+
+    // No customer at all; and a server that does not accept `customer_id` drops it.
+    let s = server(|c| c.identity_secret = Some(SECRET.to_owned())).await;
+    let (plain, _) = escalate(&s.app, &escalation(None)).await;
+    let narrow = server(|c| {
+        c.identity_secret = Some(SECRET.to_owned());
+        c.profile_fields = vec!["name".into(), "visits".into()];
+    })
+    .await;
+    let mut body = escalation(None);
+    body["customer"] = json!({ "id": "c-42", "user_hash": right });
+    let (dropped, _) = escalate(&narrow.app, &body).await;
+    for (app, id) in [(&s.app, plain), (&narrow.app, dropped)] {
+        let cookie = sign_in(app).await;
+        let opened = send(app, with_cookie(get(&format!("/api/agent/conversations/{id}")), &cookie)).await;
+        let c = &opened.json["conversation"];
+        assert_eq!(c["identity"], "unverified", "{c}");
+        assert!(c.get("customer_id").is_none(), "{c}");
+    }
+}

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sottovoce::escalation::{Outgoing, Status};
 use sottovoce::protocol::delivery::Step;
 use sottovoce::protocol::{
-    Author, ConversationStatus, EscalationCreated, EscalationRequest, Message, TranscriptMessage, VisitorMessage, PROFILE_FIELDS,
+    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, Message, TranscriptMessage, VisitorMessage, PROFILE_FIELDS,
 };
 
 const OPENAPI: &str = include_str!("../openapi.json");
@@ -50,7 +50,8 @@ fn schemas() -> Vec<(&'static str, Value, Accepts, bool)> {
         (
             "EscalationRequest",
             json!({ "idempotency_key": "key-0123456789abcdef", "locale": "en", "bot_id": "shop", "page_url": "https://shop.example/",
-                    "profile": { "name": "Ana" }, "transcript": [message] }),
+                    "profile": { "name": "Ana" }, "transcript": [message],
+                    "customer": { "id": "c-42", "user_hash": "0123456789abcdef".repeat(4) } }),
             request_ok,
             true,
         ),
@@ -257,10 +258,16 @@ fn typescript_types_match_the_rust_serialization() {
         page_url: None,
         profile: Default::default(),
         transcript: vec![message(Author::Visitor, Some("greet")), message(Author::Bot, None)],
+        customer: Some(CustomerIdentity { id: "c-42".into(), user_hash: Some("ab".repeat(32)) }),
     };
+    // Without a customer (the owner does not allow `customer_id`) and with one.
+    let anonymous = serde_json::to_value(EscalationRequest { customer: None, ..payload.clone() }).unwrap();
     let payload = serde_json::to_value(&payload).unwrap();
     let fields = ts_fields(ts_declaration("EscalationPayload"));
-    check_fields("EscalationPayload", &fields, std::slice::from_ref(&payload));
+    check_fields("EscalationPayload", &fields, &[payload.clone(), anonymous]);
+    let customer = &fields.iter().find(|f| f.0 == "customer").unwrap().2;
+    let customer = ts_fields(customer.trim().strip_prefix('{').and_then(|t| t.strip_suffix('}')).expect("customer: { … }"));
+    check_fields("EscalationPayload.customer", &customer, &[payload["customer"].clone(), serde_json::to_value(CustomerIdentity { id: "c-42".into(), user_hash: None }).unwrap()]);
     let transcript = &fields.iter().find(|f| f.0 == "transcript").unwrap().2;
     let inner = transcript.trim().strip_prefix('{').and_then(|t| t.strip_suffix("}[]")).expect("transcript: { … }[]");
     let inner = ts_fields(inner);

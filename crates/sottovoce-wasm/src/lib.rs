@@ -101,7 +101,7 @@ export interface TranscriptEntry {
 
 /** What the owner lets leave the browser on escalation. */
 export interface EscalationPolicy {
-  /** Profile fields to send (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`). Default: name, locale, visits. */
+  /** Profile fields to send (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`, `customer_id`: the customer's id and `user_hash`). Default: name, locale, visits. */
   profile_fields?: string[];
   /** Extra patterns (regex-lite syntax) to redact, besides card numbers. */
   redact?: string[];
@@ -113,6 +113,8 @@ export interface EscalationPayload {
   bot_id: string;
   profile: Record<string, string | number>;
   transcript: { author: "visitor" | "bot"; text: string; at_ms: number; intent?: string; confidence?: number; sentiment?: number }[];
+  /** Only when the owner allows `customer_id`: the customer's id and the site's `user_hash` for it. */
+  customer?: { id: string; user_hash?: string };
 }
 
 /** Where an escalation stands. */
@@ -154,6 +156,8 @@ export interface Customer {
   locale?: string | null;
   traits?: Record<string, string>;
   orders?: { id: string; status: string; placed_at?: string | null; items?: string[]; tracking_url?: string | null }[];
+  /** HMAC-SHA256(escalation server's identity secret, id) in hex, computed by the site's server; sent only inside a consented escalation. */
+  user_hash?: string | null;
 }
 
 /** What the bot knows about the visitor: only what they said, plus visit counts. */
@@ -169,7 +173,12 @@ export interface Profile {
   locale_chosen?: boolean;
   /** A language the previous message was clearly in, waiting for a second message. */
   locale_pending?: string;
+  /** Things left open (a return started in chat), greeted on the next visit; absent when none. */
+  topics?: OpenTopic[];
 }
+
+/** Something left open with the visitor: `kind` is the form that opened it, `values` its slots; removable with `forget("topic", kind)`. */
+export interface OpenTopic { kind: string; values: Record<string, string>; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
 "#;
 
 #[wasm_bindgen]
@@ -413,8 +422,9 @@ impl Chat {
         self.begin(now)
     }
 
-    /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`, or
-    /// `"name"` for the name) and saves; returns true when there was such a thing.
+    /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`,
+    /// `"name"` for the name, or `"topic"` and a topic's kind) and saves; returns true when
+    /// there was such a thing.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         let forgotten = self.state.profile.forget(entity, value);
         if forgotten {
