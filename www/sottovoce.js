@@ -10,7 +10,8 @@
  * it, which also holds the training code and is fetched only then; a bot whose definition sets
  * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale (default: navigator.language), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened),
- * data-catalog (optional: the shop's product catalog as JSONL, fetched the first time an
+ * data-catalog (optional: the shop's product catalog, compiled by `sottovoce build --catalog`
+ *   (.svc) or as JSONL, fetched the first time an
  * intent with the `recommend` action answers; up to three product cards follow its reply).
  *
  * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
@@ -777,11 +778,12 @@
       // catalog, so pages that never recommend never download it.
       var moduleUrl = new URL("sottovoce_catalog.js", pkgUrl).href;
       var mod = import(moduleUrl).then(function (m) { return m.default().then(function () { return m; }); });
-      var text = fetch(catalogUrl, { credentials: "same-origin" }).then(function (response) {
+      // Compiled (`sottovoce build --catalog`, .svc) or JSONL: the recommender tells them apart.
+      var bytes = fetch(catalogUrl, { credentials: "same-origin" }).then(function (response) {
         if (!response.ok) throw new Error("fetching " + catalogUrl + " failed: HTTP " + response.status);
-        return response.text();
+        return response.arrayBuffer();
       });
-      catalogPromise = Promise.all([mod, text]).then(function (both) { return new both[0].Catalog(both[1]); });
+      catalogPromise = Promise.all([mod, bytes]).then(function (both) { return both[0].Catalog.fromBytes(new Uint8Array(both[1])); });
       catalogPromise.catch(function () { catalogPromise = null; }); // try again next time
     }
     return catalogPromise;

@@ -1,5 +1,5 @@
 //! Browser binding of sottovoce's product recommender: a [`Catalog`] class that reads the
-//! shop's catalog (JSONL) and ranks it for a visitor's request with the core's recommender
+//! shop's catalog (compiled by `sottovoce build --catalog`, or JSONL) and ranks it for a visitor's request with the core's recommender
 //! (`sottovoce::Ranker`). A module of its own (`pkg/sottovoce_catalog.js`), so a page downloads
 //! the recommender's code with the catalog, the first time a turn recommends products, and the
 //! chat's own bundle stays as small as before. Like the chat binding it only translates.
@@ -30,7 +30,8 @@ extern "C" {
     pub type ProductCardsJs;
 }
 
-/// A product catalog (the JSONL format of `sottovoce::Catalog`), indexed once for ranking.
+/// A product catalog (compiled `.svc` or the JSONL of `sottovoce::Catalog`), indexed once for
+/// ranking.
 #[wasm_bindgen]
 pub struct Catalog {
     ranker: sottovoce::Ranker,
@@ -57,8 +58,22 @@ impl Catalog {
     /// The core's message naming the first bad line and field.
     #[wasm_bindgen(constructor)]
     pub fn new(text: &str) -> Result<Catalog, JsError> {
-        let catalog = sottovoce::Catalog::from_jsonl(text)?;
-        Ok(Catalog { ranker: sottovoce::Ranker::new(catalog, sottovoce::RankSettings::default()) })
+        Ok(Catalog::index(sottovoce::Catalog::from_jsonl(text)?))
+    }
+
+    /// Reads and indexes a catalog from the fetched bytes: the compiled format
+    /// (`sottovoce build --catalog`, recognised by its magic bytes), else JSONL text.
+    ///
+    /// # Errors
+    /// The core's message: another format version (rebuild it), a damaged file, or the first
+    /// bad JSONL line and field.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<Catalog, JsError> {
+        Ok(Catalog::index(sottovoce::Catalog::load(bytes)?))
+    }
+
+    fn index(catalog: sottovoce::Catalog) -> Catalog {
+        Catalog { ranker: sottovoce::Ranker::new(catalog, sottovoce::RankSettings::default()) }
     }
 
     /// The `limit` products that best fit `request` (the visitor's words, e.g. a turn's

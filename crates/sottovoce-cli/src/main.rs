@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod build;
+mod build_catalog;
 mod chat;
 mod eval;
 mod eval_catalog;
