@@ -10,6 +10,9 @@
 //!  "in_stock": true, "attributes": {"persons": 2, "season": ["spring", "summer"]}}
 //! ```
 //!
+//! Its JSON Schema is `schema/catalog-row.schema.json`; `sottovoce build --catalog` compiles a
+//! catalog into the binary format of [`compiled`], which the browser loads.
+//!
 //! `attributes` are free, but the ranker reads these keys when a product has them: `gender`
 //! (`men`, `women`, `unisex`, `kids`), `colour` (English colour words), `sizes` (strings),
 //! `waterproof` (bool). Every attribute value, and the key of every `true` one, is also
