@@ -801,7 +801,10 @@
   // visitor's format, stock, a link; catalog text goes in as text nodes only.
   function showProducts(request, lang) {
     return loadCatalog().then(function (catalog) {
-      var cards = catalog.rank(request, lang, 3);
+      // What the site reported (track: viewed, in_cart, bought) nudges the order.
+      var context = { viewed: [], in_cart: [], bought: [] };
+      ((chat && chat.profile().facts) || []).forEach(function (f) { if (context[f.entity]) context[f.entity].push(String(f.value)); });
+      var cards = catalog.rank(request, lang, 3, context);
       if (!cards.length) return;
       var list = el("ul", { class: "sv-products", "aria-label": STRINGS.products }, cards.map(function (p) {
         var children = [];

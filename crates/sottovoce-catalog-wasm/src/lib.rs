@@ -21,6 +21,14 @@ export interface ProductCard {
   in_stock: boolean;
 }
 
+/** What is known of the visitor: products named by id or name (any locale), e.g. from the profile's `viewed`, `in_cart` and `bought` facts and the product page being viewed. Matching products in their categories rank a little higher; ones already bought, lower. */
+export interface RankContext {
+  viewing?: string | null;
+  viewed?: string[];
+  in_cart?: string[];
+  bought?: string[];
+}
+
 "#;
 
 #[wasm_bindgen]
@@ -28,6 +36,10 @@ extern "C" {
     /// `ProductCard[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "ProductCard[]")]
     pub type ProductCardsJs;
+
+    /// `RankContext` from JavaScript.
+    #[wasm_bindgen(typescript_type = "RankContext")]
+    pub type RankContextJs;
 }
 
 /// A product catalog (compiled `.svc` or the JSONL of `sottovoce::Catalog`), indexed once for
@@ -78,16 +90,20 @@ impl Catalog {
 
     /// The `limit` products that best fit `request` (the visitor's words, e.g. a turn's
     /// `recommend`) in `locale`, best first; an out-of-stock product never comes before one in
-    /// stock.
+    /// stock. `context` (optional): what is known of the visitor (`sottovoce::RankContext`).
     ///
     /// # Errors
-    /// Only if the cards cannot be converted (a bug).
-    pub fn rank(&self, request: &str, locale: &str, limit: usize) -> Result<ProductCardsJs, JsError> {
+    /// A `context` of another shape; cards that cannot be converted (a bug).
+    pub fn rank(&self, request: &str, locale: &str, limit: usize, context: Option<RankContextJs>) -> Result<ProductCardsJs, JsError> {
+        let context: sottovoce::RankContext = match context.map(JsValue::from).filter(|c| !c.is_undefined() && !c.is_null()) {
+            Some(c) => serde_wasm_bindgen::from_value(c).map_err(|e| JsError::new(&format!("context: {e}")))?,
+            None => sottovoce::RankContext::default(),
+        };
         let lang = locale.split(['-', '_']).next().unwrap_or(locale);
         let products = &self.ranker.catalog().products;
         let cards: Vec<ProductCard<'_>> = self
             .ranker
-            .rank(request, locale)
+            .rank_in(request, locale, &context)
             .into_iter()
             .filter(|r| r.score > 0.0)
             .take(limit)
