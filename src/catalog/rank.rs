@@ -296,6 +296,14 @@ impl Ranker {
     /// As [`Ranker::rank`], with what is known of the visitor (`context`) reordering the
     /// products that match: see [`RankSettings::context_boost`].
     pub fn rank_in(&self, request: &str, locale: &str, context: &RankContext) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> =
+            self.scores(request, locale, context).into_iter().enumerate().map(|(product, score)| Ranked { product, score }).collect();
+        ranked.sort_unstable_by(|a, b| self.order(a, b));
+        ranked
+    }
+
+    /// Every product's score for `request` in `locale` and `context`, in catalog order.
+    fn scores(&self, request: &str, locale: &str, context: &RankContext) -> Vec<f32> {
         let lang = locale.split(['-', '_']).next().unwrap_or(locale);
         let Some(index) = self.locales.get(lang).or_else(|| self.locales.get(&self.default_locale)) else {
             return Vec::new(); // an empty catalog
@@ -342,13 +350,34 @@ impl Ranker {
         if s.context_boost > 0.0 && *context != RankContext::default() {
             self.apply_context(context, &mut scores);
         }
-        let mut ranked: Vec<Ranked> = scores.into_iter().enumerate().map(|(product, score)| Ranked { product, score }).collect();
-        let facts = &self.facts;
-        // A total order (the index breaks ties), so the unstable sort gives the stable order.
-        ranked.sort_unstable_by(|a, b| {
-            let stock = |r: &Ranked| s.stock_last && !facts[r.product].in_stock;
-            stock(a).cmp(&stock(b)).then(b.score.total_cmp(&a.score)).then(a.product.cmp(&b.product))
-        });
+        scores
+    }
+
+    /// The order of [`Ranker::rank`]: stock (when `stock_last`), score, catalog position. A
+    /// total order, so unstable sorts and selections give the same result as a stable sort.
+    fn order(&self, a: &Ranked, b: &Ranked) -> std::cmp::Ordering {
+        let stock = |r: &Ranked| self.settings.stock_last && !self.facts[r.product].in_stock;
+        stock(a).cmp(&stock(b)).then(b.score.total_cmp(&a.score)).then(a.product.cmp(&b.product))
+    }
+
+    /// At most `limit` products with a score above 0, in the order of [`Ranker::rank_in`]:
+    /// what a widget shows. Selects them instead of sorting the whole catalog.
+    pub fn best(&self, request: &str, locale: &str, context: &RankContext, limit: usize) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> = self
+            .scores(request, locale, context)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, score)| score > 0.0)
+            .map(|(product, score)| Ranked { product, score })
+            .collect();
+        if limit == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, |a, b| self.order(a, b));
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(|a, b| self.order(a, b));
         ranked
     }
 
@@ -737,6 +766,19 @@ mod tests {
         assert_eq!(ranker.rank_in("boots", "en", &unknown), ranker.rank("boots", "en"));
         let off = Ranker::new(catalog(), RankSettings { context_boost: 0.0, ..RankSettings::default() });
         assert_eq!(off.rank_in("ridge", "en", &bought), off.rank("ridge", "en"));
+    }
+
+    #[test]
+    fn the_best_few_are_the_head_of_the_full_order_without_zero_scores() {
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let context = RankContext { bought: vec!["cu-boot-cordillera-w".into()], ..RankContext::default() };
+        for (request, locale) in [("waterproof boots for women", "en"), ("tienda", "es"), ("zzz", "en"), ("cheapest headlamp", "en")] {
+            let full: Vec<Ranked> = ranker.rank_in(request, locale, &context).into_iter().filter(|r| r.score > 0.0).collect();
+            for limit in [0, 1, 3, 500] {
+                let expected: Vec<Ranked> = full.iter().copied().take(limit).collect();
+                assert_eq!(ranker.best(request, locale, &context, limit), expected, "{request} {limit}");
+            }
+        }
     }
 
     #[test]

@@ -103,10 +103,8 @@ impl Catalog {
         let products = &self.ranker.catalog().products;
         let cards: Vec<ProductCard<'_>> = self
             .ranker
-            .rank_in(request, locale, &context)
+            .best(request, locale, &context, limit)
             .into_iter()
-            .filter(|r| r.score > 0.0)
-            .take(limit)
             .map(|r| {
                 let p = &products[r.product];
                 ProductCard {
