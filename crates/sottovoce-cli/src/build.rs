@@ -1,6 +1,6 @@
 //! `sottovoce build`: trains a bot definition and writes the compiled model file the widget
 //! loads instead of training in the page, reporting sizes (raw and gzip) and both load times;
-//! with `--catalog`, compiles a product catalog instead ([`crate::build_catalog`]).
+//! with `--catalog`, `main` runs [`crate::build_catalog`] instead.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,10 +21,10 @@ pub(crate) struct Args {
     /// Model file to write; default: the definition's path with the extension `.svm` (with
     /// `--catalog`: the catalog's path with the extension `.svc`).
     #[arg(short, long)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Compile this product catalog (JSONL, see schema/catalog-row.schema.json) instead of a bot.
     #[arg(long, conflicts_with = "definition")]
-    catalog: Option<PathBuf>,
+    pub(crate) catalog: Option<PathBuf>,
 }
 
 /// Size of `bytes` after gzip at the best level, as a web server would send it.
@@ -77,9 +77,6 @@ fn ms(since: Instant) -> f64 {
 
 /// Runs `sottovoce build`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(catalog) = &args.catalog {
-        return crate::build_catalog::run(catalog, args.output.as_deref());
-    }
     let path = args.definition.as_ref().context("give a bot definition or --catalog")?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
