@@ -41,7 +41,7 @@ for (const e of entries) {
     if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
   }
 }
-for (const needle of ["export class Catalog", "export interface ProductCard", "rank(request: string, locale: string, limit: number): ProductCard[]"]) {
+for (const needle of ["export class Catalog", "export interface ProductCard", "rank(request: string, locale: string, limit: number, context?: RankContext | null): ProductCard[]", "static fromBytes(bytes: Uint8Array): Catalog"]) {
   if (!readFileSync(join(pkg, "sottovoce_catalog.d.ts"), "utf8").includes(needle)) fail(`sottovoce_catalog.d.ts lacks \`${needle}\``);
 }
 // The static word-vector table a bot may opt into (`word_vectors` in its definition), under the

@@ -10,6 +10,9 @@
 //!  "in_stock": true, "attributes": {"persons": 2, "season": ["spring", "summer"]}}
 //! ```
 //!
+//! Its JSON Schema is `schema/catalog-row.schema.json`; `sottovoce build --catalog` compiles a
+//! catalog into the binary format of [`compiled`], which the browser loads.
+//!
 //! `attributes` are free, but the ranker reads these keys when a product has them: `gender`
 //! (`men`, `women`, `unisex`, `kids`), `colour` (English colour words), `sizes` (strings),
 //! `waterproof` (bool). Every attribute value, and the key of every `true` one, is also
@@ -19,7 +22,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub mod compiled;
 pub mod rank;
+
+pub use compiled::{is_compiled, CATALOG_FORMAT, CATALOG_MAGIC};
 
 /// A price: an amount in the currency's major unit (`149.0` euros) and its ISO 4217 code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,9 +128,39 @@ pub enum CatalogError {
         /// What is wrong.
         message: String,
     },
+    /// Compiled bytes that do not start with [`CATALOG_MAGIC`].
+    #[error("not a compiled sottovoce catalog (it does not start with the SVC magic bytes)")]
+    NotACatalog,
+    /// A compiled catalog written in another format version.
+    #[error("compiled catalog has format {found}, but this sottovoce reads format {expected}; rebuild it with `sottovoce build --catalog`")]
+    Format {
+        /// The file's version.
+        found: u16,
+        /// [`CATALOG_FORMAT`].
+        expected: u16,
+    },
+    /// A compiled catalog whose body does not decode (truncated or damaged).
+    #[error("compiled catalog is damaged: {0}")]
+    Corrupt(String),
+    /// Bytes that are neither a compiled catalog nor UTF-8 JSONL.
+    #[error("catalog is neither a compiled catalog nor UTF-8 text")]
+    NotText,
 }
 
 impl Catalog {
+    /// Reads a catalog in either format: compiled ([`Catalog::from_bytes`], when `bytes` start
+    /// with [`CATALOG_MAGIC`]) or JSONL text ([`Catalog::from_jsonl`]).
+    ///
+    /// # Errors
+    /// Those of the format read; [`CatalogError::NotText`] for bytes that are neither.
+    pub fn load(bytes: &[u8]) -> Result<Catalog, CatalogError> {
+        if is_compiled(bytes) {
+            Catalog::from_bytes(bytes)
+        } else {
+            Catalog::from_jsonl(std::str::from_utf8(bytes).map_err(|_| CatalogError::NotText)?)
+        }
+    }
+
     /// Reads JSONL: one [`Product`] per non-blank line.
     ///
     /// # Errors
@@ -185,5 +221,38 @@ mod tests {
             Err(e @ CatalogError::Syntax { line: 2, .. }) => assert!(e.to_string().starts_with("catalog line 2:"), "{e}"),
             other => panic!("expected a syntax error on line 2, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_demo_catalog_round_trips_through_the_compiled_format() {
+        let text = include_str!("../www/catalog/cumbre.jsonl");
+        let catalog = Catalog::from_jsonl(text).unwrap();
+        let bytes = catalog.to_bytes();
+        assert!(bytes.starts_with(CATALOG_MAGIC) && bytes[4..6] == CATALOG_FORMAT.to_le_bytes());
+        assert_eq!(Catalog::from_bytes(&bytes).unwrap(), catalog);
+        assert_eq!(Catalog::load(&bytes).unwrap(), catalog, "load reads the compiled format");
+        assert_eq!(Catalog::load(text.as_bytes()).unwrap(), catalog, "and JSONL");
+        assert!(bytes.len() < text.len() * 2 / 3, "{} bytes compiled vs {} JSONL", bytes.len(), text.len());
+    }
+
+    #[test]
+    fn odd_attribute_values_round_trip_and_bad_bytes_get_typed_errors() {
+        let row = ROW[..ROW.len() - 1].to_owned()
+            + r#", "attributes": {"n": 1.5, "big": -3, "mixed": [1, "a"], "nested": {"x": [true]}, "no": false}}"#;
+        let catalog = Catalog::from_jsonl(&row).unwrap();
+        let bytes = catalog.to_bytes();
+        assert_eq!(Catalog::from_bytes(&bytes).unwrap(), catalog);
+        assert!(matches!(Catalog::from_bytes(b"SVM\0\x04\x00"), Err(CatalogError::NotACatalog)));
+        let mut newer = bytes.clone();
+        newer[4..6].copy_from_slice(&(CATALOG_FORMAT + 1).to_le_bytes());
+        match Catalog::from_bytes(&newer) {
+            Err(e @ CatalogError::Format { found, expected: CATALOG_FORMAT }) => {
+                assert_eq!(found, CATALOG_FORMAT + 1);
+                assert!(e.to_string().contains("sottovoce build --catalog"), "{e}");
+            }
+            other => panic!("expected a format error, got {other:?}"),
+        }
+        assert!(matches!(Catalog::from_bytes(&bytes[..bytes.len() - 3]), Err(CatalogError::Corrupt(_))));
+        assert!(matches!(Catalog::load(&[0xff, 0xfe]), Err(CatalogError::NotText)));
     }
 }

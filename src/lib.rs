@@ -113,7 +113,7 @@ mod bot;
 mod sort;
 
 pub use bot::{BotError, LocaleError, MAX_SITE_FACTS};
-pub use catalog::rank::{RankSettings, Ranked, Ranker};
+pub use catalog::rank::{RankContext, RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;

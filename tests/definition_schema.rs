@@ -333,3 +333,39 @@ fn shapes_the_parser_rejects_are_rejected_by_the_schema() {
         );
     }
 }
+
+/// Every line of `text` checked against `schema/catalog-row.schema.json`: "line N: field: problem".
+fn catalog_violations(text: &str) -> Vec<String> {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/catalog-row.schema.json")).expect("catalog schema exists"),
+    )
+    .expect("catalog schema is JSON");
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).expect("a JSON row");
+        let mut row_errors = Vec::new();
+        check(&schema, &schema, &row, "", &mut row_errors);
+        errors.extend(row_errors.into_iter().map(|e| format!("line {}: {e}", i + 1)));
+    }
+    errors
+}
+
+#[test]
+fn the_catalog_schema_accepts_the_demo_catalog_and_names_line_and_field() {
+    let demo = std::fs::read_to_string(root().join("www/catalog/cumbre.jsonl")).expect("demo catalog");
+    assert_eq!(catalog_violations(&demo), Vec::<String>::new());
+    assert!(sottovoce::Catalog::from_jsonl(&demo).is_ok());
+    let row = r#"{"id": "a", "name": {"en": "Tent"}, "category": "tents", "price": {"amount": 10, "currency": "EUR"}, "url": "https://x.example/a"}"#;
+    // Shapes the parser rejects, the schema rejects too, naming the line and the field.
+    for (bad, field) in [
+        (row.replace("https://x.example/a", "javascript:alert(1)"), "url"),
+        (row.replace(r#""amount": 10"#, r#""amount": -1"#), "price.amount"),
+        (row.replace(r#""category": "tents", "#, ""), "category"),
+        (row.replace(r#""url""#, r#""link""#), "link"),
+    ] {
+        let text = format!("{row}\n{bad}\n");
+        let errors = catalog_violations(&text);
+        assert!(errors.iter().any(|e| e.starts_with("line 2: ") && e.contains(field)), "{field}: {errors:?}");
+        assert!(sottovoce::Catalog::from_jsonl(&text).is_err(), "{field}: the parser rejects it too");
+    }
+}

@@ -12,7 +12,8 @@
  * (the visitor's language; default: navigator.languages), data-locales (the bot's locales, for
  * the language menu), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened),
- * data-catalog (optional: the shop's product catalog as JSONL, fetched the first time an
+ * data-catalog (optional: the shop's product catalog, compiled by `sottovoce build --catalog`
+ *   (.svc) or as JSONL, fetched the first time an
  * intent with the `recommend` action answers; up to three product cards follow its reply).
  *
  * Escalation to a person (optional): data-escalation-url (the escalation server's base URL, e.g.
@@ -1006,11 +1007,12 @@
       // catalog, so pages that never recommend never download it.
       var moduleUrl = new URL("sottovoce_catalog.js", pkgUrl).href;
       var mod = import(moduleUrl).then(function (m) { return m.default().then(function () { return m; }); });
-      var text = fetch(catalogUrl, { credentials: "same-origin" }).then(function (response) {
+      // Compiled (`sottovoce build --catalog`, .svc) or JSONL: the recommender tells them apart.
+      var bytes = fetch(catalogUrl, { credentials: "same-origin" }).then(function (response) {
         if (!response.ok) throw new Error("fetching " + catalogUrl + " failed: HTTP " + response.status);
-        return response.text();
+        return response.arrayBuffer();
       });
-      catalogPromise = Promise.all([mod, text]).then(function (both) { return new both[0].Catalog(both[1]); });
+      catalogPromise = Promise.all([mod, bytes]).then(function (both) { return both[0].Catalog.fromBytes(new Uint8Array(both[1])); });
       catalogPromise.catch(function () { catalogPromise = null; }); // try again next time
     }
     return catalogPromise;
@@ -1029,7 +1031,10 @@
   // visitor's format, stock, a link; catalog text goes in as text nodes only.
   function showProducts(request, lang) {
     return loadCatalog().then(function (catalog) {
-      var cards = catalog.rank(request, lang, 3);
+      // What the site reported (track: viewed, in_cart, bought) nudges the order.
+      var context = { viewed: [], in_cart: [], bought: [] };
+      ((chat && chat.profile().facts) || []).forEach(function (f) { if (context[f.entity]) context[f.entity].push(String(f.value)); });
+      var cards = catalog.rank(request, lang, 3, context);
       if (!cards.length) return;
       var list = el("ul", { class: "sv-products", "aria-label": t("products") }, cards.map(function (p) {
         var children = [];

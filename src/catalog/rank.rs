@@ -53,6 +53,11 @@ pub struct RankSettings {
     pub preference: f32,
     /// Keep out-of-stock products below every product in stock.
     pub stock_last: bool,
+    /// Factor for a matching product (score > 0) in the category of a product in the
+    /// [`RankContext`]: `1 + context_boost` for one viewed or in the cart, `1 + 2 × context_boost`
+    /// for the one on the page being viewed; a product already bought is divided by
+    /// `1 + 4 × context_boost` (not offered again first). 0 turns the context off.
+    pub context_boost: f32,
 }
 
 impl Default for RankSettings {
@@ -72,6 +77,10 @@ impl Default for RankSettings {
             category_prior: 0.5,
             preference: 1.2,
             stock_last: true,
+            // Not chosen on data: the judged requests carry no context, so it cannot change
+            // their figures (checked by `sottovoce eval --catalog`); small enough that a context
+            // reorders close candidates only (the unit fixtures below).
+            context_boost: 0.1,
         }
     }
 }
@@ -91,7 +100,43 @@ impl RankSettings {
             category_prior: 0.0,
             preference: 1.0,
             stock_last: false,
+            context_boost: 0.0,
         }
+    }
+}
+
+/// What the ranker may know of the visitor besides the request, each product named by its id or
+/// by its name in any locale (case aside), as the site reports them through `Bot::track`
+/// (facts `viewed`, `in_cart`, `bought`) and as the page shows one (`viewing`). Names the
+/// catalog does not have are ignored. Deserializable from `{"viewing", "viewed", "in_cart",
+/// "bought"}` (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankContext {
+    /// The product on the page the visitor is looking at.
+    pub viewing: Option<String>,
+    /// Products viewed before.
+    pub viewed: Vec<String>,
+    /// Products in the cart.
+    pub in_cart: Vec<String>,
+    /// Products already bought.
+    pub bought: Vec<String>,
+}
+
+impl RankContext {
+    /// The context from a profile's facts as `(entity, value)` pairs: `viewed`, `in_cart` and
+    /// `bought` are kept, other entities ignored.
+    pub fn from_facts<'a>(facts: impl IntoIterator<Item = (&'a str, &'a str)>) -> RankContext {
+        let mut context = RankContext::default();
+        for (entity, value) in facts {
+            match entity {
+                "viewed" => context.viewed.push(value.to_owned()),
+                "in_cart" => context.in_cart.push(value.to_owned()),
+                "bought" => context.bought.push(value.to_owned()),
+                _ => {}
+            }
+        }
+        context
     }
 }
 
@@ -159,6 +204,44 @@ pub struct Ranker {
     locales: HashMap<String, LocaleIndex>,
     default_locale: String,
     entities: EntityExtractor,
+    /// The attributes the constraints read, per product in catalog order, read once here
+    /// rather than on every request (on 10,000 products that was most of a request's time).
+    facts: Vec<Facts>,
+    /// Every product's id and lower-cased names → its index, for [`RankContext`] names.
+    named: HashMap<String, u32>,
+}
+
+/// What the ranker reads of one product on every request: its category (an index among the
+/// catalog's categories, in order of first use), stock, lower-cased `gender`, `sizes` and
+/// `colour` values, and whether it is `waterproof`.
+#[derive(Debug)]
+struct Facts {
+    category: u32,
+    in_stock: bool,
+    gender: Vec<String>,
+    sizes: Vec<String>,
+    colours: Vec<String>,
+    waterproof: bool,
+}
+
+impl Facts {
+    fn of(p: &Product, categories: &mut Vec<String>) -> Facts {
+        let category = match categories.iter().position(|c| *c == p.category) {
+            Some(i) => i,
+            None => {
+                categories.push(p.category.clone());
+                categories.len() - 1
+            }
+        } as u32;
+        Facts {
+            category,
+            in_stock: p.in_stock,
+            gender: p.attribute_values("gender"),
+            sizes: p.attribute_values("sizes"),
+            colours: p.attribute_values("colour"),
+            waterproof: p.attribute_true("waterproof"),
+        }
+    }
 }
 
 /// One ranked product: its index in [`Catalog::products`] and its score (higher is better).
@@ -185,7 +268,18 @@ impl Ranker {
             })
             .collect();
         let entities = EntityExtractor::new(&[]).expect("the built-in entities compile");
-        Ranker { catalog, settings, locales: index, default_locale, entities }
+        let mut categories = Vec::new();
+        let facts = catalog.products.iter().map(|p| Facts::of(p, &mut categories)).collect();
+        let mut named = HashMap::new();
+        for (i, p) in catalog.products.iter().enumerate() {
+            for name in p.name.values() {
+                named.entry(crate::text::to_lowercase(name.trim())).or_insert(i as u32);
+            }
+        }
+        for (i, p) in catalog.products.iter().enumerate() {
+            named.insert(p.id.clone(), i as u32);
+        }
+        Ranker { catalog, settings, locales: index, default_locale, entities, facts, named }
     }
 
     /// The catalog it ranks.
@@ -196,6 +290,20 @@ impl Ranker {
     /// The products best first for `request` in `locale` (every product, scored; ties keep
     /// catalog order). A locale the catalog has no names in is read as its first locale.
     pub fn rank(&self, request: &str, locale: &str) -> Vec<Ranked> {
+        self.rank_in(request, locale, &RankContext::default())
+    }
+
+    /// As [`Ranker::rank`], with what is known of the visitor (`context`) reordering the
+    /// products that match: see [`RankSettings::context_boost`].
+    pub fn rank_in(&self, request: &str, locale: &str, context: &RankContext) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> =
+            self.scores(request, locale, context).into_iter().enumerate().map(|(product, score)| Ranked { product, score }).collect();
+        ranked.sort_unstable_by(|a, b| self.order(a, b));
+        ranked
+    }
+
+    /// Every product's score for `request` in `locale` and `context`, in catalog order.
+    fn scores(&self, request: &str, locale: &str, context: &RankContext) -> Vec<f32> {
         let lang = locale.split(['-', '_']).next().unwrap_or(locale);
         let Some(index) = self.locales.get(lang).or_else(|| self.locales.get(&self.default_locale)) else {
             return Vec::new(); // an empty catalog
@@ -237,35 +345,97 @@ impl Ranker {
             self.add_category_prior(&mut scores);
         }
         if let Some(wants) = wants {
-            wants.apply(&self.catalog.products, &mut scores, s);
+            wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
         }
-        let mut ranked: Vec<Ranked> = scores.into_iter().enumerate().map(|(product, score)| Ranked { product, score }).collect();
-        let products = &self.catalog.products;
-        ranked.sort_by(|a, b| {
-            let stock = |r: &Ranked| s.stock_last && !products[r.product].in_stock;
-            stock(a).cmp(&stock(b)).then(b.score.total_cmp(&a.score)).then(a.product.cmp(&b.product))
-        });
+        if s.context_boost > 0.0 && *context != RankContext::default() {
+            self.apply_context(context, &mut scores);
+        }
+        scores
+    }
+
+    /// The order of [`Ranker::rank`]: stock (when `stock_last`), score, catalog position. A
+    /// total order, so unstable sorts and selections give the same result as a stable sort.
+    fn order(&self, a: &Ranked, b: &Ranked) -> std::cmp::Ordering {
+        let stock = |r: &Ranked| self.settings.stock_last && !self.facts[r.product].in_stock;
+        stock(a).cmp(&stock(b)).then(b.score.total_cmp(&a.score)).then(a.product.cmp(&b.product))
+    }
+
+    /// At most `limit` products with a score above 0, in the order of [`Ranker::rank_in`]:
+    /// what a widget shows. Selects them instead of sorting the whole catalog.
+    pub fn best(&self, request: &str, locale: &str, context: &RankContext, limit: usize) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> = self
+            .scores(request, locale, context)
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, score)| score > 0.0)
+            .map(|(product, score)| Ranked { product, score })
+            .collect();
+        if limit == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, |a, b| self.order(a, b));
+            ranked.truncate(limit);
+        }
+        ranked.sort_unstable_by(|a, b| self.order(a, b));
         ranked
+    }
+
+    /// The context's factors (see [`RankSettings::context_boost`]) on the products that match.
+    fn apply_context(&self, context: &RankContext, scores: &mut [f32]) {
+        let find = |name: &String| {
+            self.named.get(name).or_else(|| self.named.get(&crate::text::to_lowercase(name.trim()))).map(|&i| i as usize)
+        };
+        let boost = self.settings.context_boost;
+        // category → the factor of its strongest mention.
+        let mut categories: Vec<(u32, f32)> = Vec::new();
+        let mentions = context.viewed.iter().chain(&context.in_cart).map(|n| (n, 1.0)).chain(context.viewing.iter().map(|n| (n, 2.0)));
+        for (name, weight) in mentions {
+            let Some(i) = find(name) else { continue };
+            let factor = 1.0 + weight * boost;
+            match categories.iter_mut().find(|c| c.0 == self.facts[i].category) {
+                Some(c) => c.1 = c.1.max(factor),
+                None => categories.push((self.facts[i].category, factor)),
+            }
+        }
+        for (score, f) in scores.iter_mut().zip(&self.facts) {
+            if let Some(&(_, factor)) = categories.iter().find(|c| c.0 == f.category).filter(|_| *score > 0.0) {
+                *score *= factor;
+            }
+        }
+        for i in context.bought.iter().filter_map(find) {
+            scores[i] /= 1.0 + 4.0 * boost;
+        }
     }
 
     /// Adds to each product `category_prior` × the best score × its category's share of the
     /// scores of the five best text matches.
     fn add_category_prior(&self, scores: &mut [f32]) {
+        // The five best (ties: catalog order), selected rather than sorting every product.
         let mut order: Vec<usize> = (0..scores.len()).collect();
-        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-        let top: Vec<usize> = order.into_iter().take(5).filter(|&i| scores[i] > 0.0).collect();
+        let best_first = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+        if order.len() > 5 {
+            order.select_nth_unstable_by(4, best_first);
+            order.truncate(5);
+        }
+        order.sort_unstable_by(best_first);
+        let top: Vec<usize> = order.into_iter().filter(|&i| scores[i] > 0.0).collect();
         let total: f32 = top.iter().map(|&i| scores[i]).sum();
         if total <= 0.0 {
             return;
         }
         let best = scores[top[0]];
-        let mut votes: HashMap<&str, f32> = HashMap::new();
+        let mut votes: Vec<(u32, f32)> = Vec::new();
         for &i in &top {
-            *votes.entry(self.catalog.products[i].category.as_str()).or_insert(0.0) += scores[i] / total;
+            let category = self.facts[i].category;
+            match votes.iter_mut().find(|v| v.0 == category) {
+                Some(v) => v.1 += scores[i] / total,
+                None => votes.push((category, scores[i] / total)),
+            }
         }
-        for (i, p) in self.catalog.products.iter().enumerate() {
-            if let Some(share) = votes.get(p.category.as_str()) {
-                scores[i] += self.settings.category_prior * best * share;
+        for (score, f) in scores.iter_mut().zip(&self.facts) {
+            if let Some(&(_, share)) = votes.iter().find(|v| v.0 == f.category) {
+                *score += self.settings.category_prior * best * share;
             }
         }
     }
@@ -454,7 +624,7 @@ impl Wants {
     /// Multiplies by the settings' `penalty` the score of each product that breaks a hard
     /// constraint, by `preference` (or its inverse) for each soft one it keeps (or breaks), and
     /// favours lower prices when the request is `cheap`.
-    fn apply(&self, products: &[Product], scores: &mut [f32], settings: &RankSettings) {
+    fn apply(&self, products: &[Product], facts: &[Facts], scores: &mut [f32], settings: &RankSettings) {
         let (penalty, preference) = (settings.penalty, settings.preference);
         let best = scores.iter().copied().fold(0.0f32, f32::max);
         let max_candidate_price = products
@@ -463,12 +633,12 @@ impl Wants {
             .filter(|(_, &s)| s > 0.5 * best)
             .map(|(p, _)| p.price.amount)
             .fold(0.0f64, f64::max);
-        for (p, score) in products.iter().zip(scores.iter_mut()) {
+        for ((p, f), score) in products.iter().zip(facts).zip(scores.iter_mut()) {
             let mut breaks = 0;
             if self.max_price.is_some_and(|m| p.price.amount > m) || self.min_price.is_some_and(|m| p.price.amount < m) {
                 breaks += 1;
             }
-            let gender = p.attribute_values("gender");
+            let gender = &f.gender;
             match self.who {
                 Some("kids") if !gender.is_empty() && !gender.iter().any(|g| g == "kids") => breaks += 1,
                 Some(who @ ("men" | "women")) if !gender.is_empty() && !gender.iter().any(|g| g == who || g == "unisex") => breaks += 1,
@@ -476,20 +646,20 @@ impl Wants {
                 _ => {}
             }
             if let Some(size) = &self.size {
-                let sizes = p.attribute_values("sizes");
+                let sizes = &f.sizes;
                 if !sizes.is_empty() && !sizes.iter().any(|s| s == size) {
                     breaks += 1;
                 }
             }
             if !self.colours.is_empty() {
-                let colours = p.attribute_values("colour");
+                let colours = &f.colours;
                 if colours.iter().any(|c| self.colours.contains(&c.as_str())) {
                     *score *= preference;
                 } else if !colours.is_empty() {
                     *score /= preference;
                 }
             }
-            if self.waterproof && p.attribute_true("waterproof") {
+            if self.waterproof && f.waterproof {
                 *score *= preference;
             }
             if self.cheap && *score > 0.0 && max_candidate_price > 0.0 {
@@ -569,6 +739,46 @@ mod tests {
         assert_eq!((w.who, w.size.as_deref()), (Some("kids"), Some("38")));
         let w = Wants::read("botas baratas por menos de 90 €", "es", &entities);
         assert_eq!((w.max_price, w.cheap), (Some(90.0), true));
+    }
+
+    fn top_in(ranker: &Ranker, request: &str, context: &RankContext) -> Vec<String> {
+        ranker.rank_in(request, "en", context).iter().take(2).map(|r| ranker.catalog.products[r.product].id.clone()).collect()
+    }
+
+    #[test]
+    fn what_the_visitor_viewed_and_bought_reorders_close_candidates() {
+        let ranker = Ranker::new(catalog(), RankSettings::default());
+        let none = RankContext::default();
+        // "Ridge" names both boots equally: catalog order, men's first.
+        assert_eq!(top_in(&ranker, "ridge", &none), ["boot-m", "boot-w"]);
+        // Bought the men's pair (named as the site tracks it): the women's comes first.
+        let bought = RankContext::from_facts([("bought", "boot-m"), ("product", "boots")]);
+        assert_eq!(bought, RankContext { bought: vec!["boot-m".into()], ..RankContext::default() });
+        assert_eq!(top_in(&ranker, "ridge", &bought), ["boot-w", "boot-m"]);
+        // On the tent's page, a request that matches the men's boots a little better ranks the
+        // tent first.
+        let request = "tent or boots for men";
+        assert_eq!(top_in(&ranker, request, &none), ["boot-m", "tent"]);
+        let viewing = RankContext { viewing: Some("Nebula 2".into()), ..RankContext::default() };
+        assert_eq!(top_in(&ranker, request, &viewing), ["tent", "boot-m"]);
+        // A name the catalog does not have changes nothing; nor does a context with the boost off.
+        let unknown = RankContext { viewed: vec!["Nope".into()], bought: vec!["nope".into()], ..RankContext::default() };
+        assert_eq!(ranker.rank_in("boots", "en", &unknown), ranker.rank("boots", "en"));
+        let off = Ranker::new(catalog(), RankSettings { context_boost: 0.0, ..RankSettings::default() });
+        assert_eq!(off.rank_in("ridge", "en", &bought), off.rank("ridge", "en"));
+    }
+
+    #[test]
+    fn the_best_few_are_the_head_of_the_full_order_without_zero_scores() {
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let context = RankContext { bought: vec!["cu-boot-cordillera-w".into()], ..RankContext::default() };
+        for (request, locale) in [("waterproof boots for women", "en"), ("tienda", "es"), ("zzz", "en"), ("cheapest headlamp", "en")] {
+            let full: Vec<Ranked> = ranker.rank_in(request, locale, &context).into_iter().filter(|r| r.score > 0.0).collect();
+            for limit in [0, 1, 3, 500] {
+                let expected: Vec<Ranked> = full.iter().copied().take(limit).collect();
+                assert_eq!(ranker.best(request, locale, &context, limit), expected, "{request} {limit}");
+            }
+        }
     }
 
     #[test]

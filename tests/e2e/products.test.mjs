@@ -28,9 +28,15 @@ describe("product recommendations", () => {
     const watch = await watchPage(page);
     await recordWidgetEvents(page);
     let fetches = 0;
-    await page.route("**/catalog/cumbre.jsonl", async (route) => {
+    let compiled = null;
+    // The demo serves the compiled catalog (sottovoce build --catalog); a test may answer with
+    // JSONL instead, which the recommender also reads.
+    await page.route("**/catalog/cumbre.svc", async (route) => {
       fetches += 1;
-      return routeCatalog ? route.fulfill({ status: 200, contentType: "application/x-ndjson", body: routeCatalog }) : route.continue();
+      if (routeCatalog) return route.fulfill({ status: 200, contentType: "application/x-ndjson", body: routeCatalog });
+      const response = await route.fetch();
+      compiled = (await response.body()).subarray(0, 4).toString("latin1") === "SVC\0";
+      return route.fulfill({ response });
     });
     await page.goto(env.server.url);
     await page.getByRole("button", { name: words.open }).click();
@@ -40,11 +46,11 @@ describe("product recommendations", () => {
       await textbox.fill(text);
       await textbox.press("Enter");
     }
-    return { context, page, watch, ask, words, fetches: () => fetches };
+    return { context, page, watch, ask, words, fetches: () => fetches, compiled: () => compiled };
   }
 
   test("an availability question is answered with cards: name, price in the visitor's format, link", async () => {
-    const { context, page, watch, ask, fetches } = await openChat("en-US");
+    const { context, page, watch, ask, fetches, compiled } = await openChat("en-US");
     assert.equal(fetches(), 0, "the catalog waits until a recommendation is needed");
     await ask("do you have waterproof hiking boots for women?");
     const products = page.getByRole("list", { name: "Products" });
@@ -62,6 +68,7 @@ describe("product recommendations", () => {
     await products.nth(0).waitFor();
     await page.waitForFunction(() => document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products").length === 2);
     assert.equal(fetches(), 1, "fetched once");
+    assert.equal(compiled(), true, "the demo serves the compiled catalog");
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });

@@ -1,5 +1,5 @@
 //! Browser binding of sottovoce's product recommender: a [`Catalog`] class that reads the
-//! shop's catalog (JSONL) and ranks it for a visitor's request with the core's recommender
+//! shop's catalog (compiled by `sottovoce build --catalog`, or JSONL) and ranks it for a visitor's request with the core's recommender
 //! (`sottovoce::Ranker`). A module of its own (`pkg/sottovoce_catalog.js`), so a page downloads
 //! the recommender's code with the catalog, the first time a turn recommends products, and the
 //! chat's own bundle stays as small as before. Like the chat binding it only translates.
@@ -21,6 +21,14 @@ export interface ProductCard {
   in_stock: boolean;
 }
 
+/** What is known of the visitor: products named by id or name (any locale), e.g. from the profile's `viewed`, `in_cart` and `bought` facts and the product page being viewed. Matching products in their categories rank a little higher; ones already bought, lower. */
+export interface RankContext {
+  viewing?: string | null;
+  viewed?: string[];
+  in_cart?: string[];
+  bought?: string[];
+}
+
 "#;
 
 #[wasm_bindgen]
@@ -28,9 +36,14 @@ extern "C" {
     /// `ProductCard[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "ProductCard[]")]
     pub type ProductCardsJs;
+
+    /// `RankContext` from JavaScript.
+    #[wasm_bindgen(typescript_type = "RankContext")]
+    pub type RankContextJs;
 }
 
-/// A product catalog (the JSONL format of `sottovoce::Catalog`), indexed once for ranking.
+/// A product catalog (compiled `.svc` or the JSONL of `sottovoce::Catalog`), indexed once for
+/// ranking.
 #[wasm_bindgen]
 pub struct Catalog {
     ranker: sottovoce::Ranker,
@@ -57,25 +70,41 @@ impl Catalog {
     /// The core's message naming the first bad line and field.
     #[wasm_bindgen(constructor)]
     pub fn new(text: &str) -> Result<Catalog, JsError> {
-        let catalog = sottovoce::Catalog::from_jsonl(text)?;
-        Ok(Catalog { ranker: sottovoce::Ranker::new(catalog, sottovoce::RankSettings::default()) })
+        Ok(Catalog::index(sottovoce::Catalog::from_jsonl(text)?))
+    }
+
+    /// Reads and indexes a catalog from the fetched bytes: the compiled format
+    /// (`sottovoce build --catalog`, recognised by its magic bytes), else JSONL text.
+    ///
+    /// # Errors
+    /// The core's message: another format version (rebuild it), a damaged file, or the first
+    /// bad JSONL line and field.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<Catalog, JsError> {
+        Ok(Catalog::index(sottovoce::Catalog::load(bytes)?))
+    }
+
+    fn index(catalog: sottovoce::Catalog) -> Catalog {
+        Catalog { ranker: sottovoce::Ranker::new(catalog, sottovoce::RankSettings::default()) }
     }
 
     /// The `limit` products that best fit `request` (the visitor's words, e.g. a turn's
     /// `recommend`) in `locale`, best first; an out-of-stock product never comes before one in
-    /// stock.
+    /// stock. `context` (optional): what is known of the visitor (`sottovoce::RankContext`).
     ///
     /// # Errors
-    /// Only if the cards cannot be converted (a bug).
-    pub fn rank(&self, request: &str, locale: &str, limit: usize) -> Result<ProductCardsJs, JsError> {
+    /// A `context` of another shape; cards that cannot be converted (a bug).
+    pub fn rank(&self, request: &str, locale: &str, limit: usize, context: Option<RankContextJs>) -> Result<ProductCardsJs, JsError> {
+        let context: sottovoce::RankContext = match context.map(JsValue::from).filter(|c| !c.is_undefined() && !c.is_null()) {
+            Some(c) => serde_wasm_bindgen::from_value(c).map_err(|e| JsError::new(&format!("context: {e}")))?,
+            None => sottovoce::RankContext::default(),
+        };
         let lang = locale.split(['-', '_']).next().unwrap_or(locale);
         let products = &self.ranker.catalog().products;
         let cards: Vec<ProductCard<'_>> = self
             .ranker
-            .rank(request, locale)
+            .best(request, locale, &context, limit)
             .into_iter()
-            .filter(|r| r.score > 0.0)
-            .take(limit)
             .map(|r| {
                 let p = &products[r.product];
                 ProductCard {

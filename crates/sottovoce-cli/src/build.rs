@@ -1,5 +1,6 @@
 //! `sottovoce build`: trains a bot definition and writes the compiled model file the widget
-//! loads instead of training in the page, reporting sizes (raw and gzip) and both load times.
+//! loads instead of training in the page, reporting sizes (raw and gzip) and both load times;
+//! with `--catalog`, `main` runs [`crate::build_catalog`] instead.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,10 +16,15 @@ use sottovoce::Bot;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Bot definition (JSON, see schema/bot-definition.schema.json).
-    definition: PathBuf,
-    /// Model file to write; default: the definition's path with the extension `.svm`.
+    #[arg(required_unless_present = "catalog")]
+    definition: Option<PathBuf>,
+    /// Model file to write; default: the definition's path with the extension `.svm` (with
+    /// `--catalog`: the catalog's path with the extension `.svc`).
     #[arg(short, long)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
+    /// Compile this product catalog (JSONL, see schema/catalog-row.schema.json) instead of a bot.
+    #[arg(long, conflicts_with = "definition")]
+    pub(crate) catalog: Option<PathBuf>,
     /// Also write the model in parts: the common file `<output stem>.common.svm` and one part
     /// per locale, `<output stem>.<locale>.svm`, so a page downloads only its visitor's
     /// locale (the widget fetches another part when the visitor switches); prints the bytes
@@ -77,7 +83,7 @@ fn ms(since: Instant) -> f64 {
 
 /// Runs `sottovoce build`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let path = &args.definition;
+    let path = args.definition.as_ref().context("give a bot definition or --catalog")?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let started = Instant::now();
@@ -186,7 +192,7 @@ mod tests {
         let out =
             std::env::temp_dir().join(format!("sottovoce-build-test-{}.svm", std::process::id()));
         run(Args {
-            definition: MINI.into(),
+            definition: Some(MINI.into()), catalog: None,
             output: Some(out.clone()),
             split: false,
         })
@@ -210,7 +216,7 @@ mod tests {
     fn a_definition_with_word_vectors_builds_with_the_built_in_table() {
         let definition = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini-word-vectors.json");
         let out = std::env::temp_dir().join(format!("sottovoce-build-vectors-{}.svm", std::process::id()));
-        run(Args { definition: definition.into(), output: Some(out.clone()), split: false }).unwrap();
+        run(Args { definition: Some(definition.into()), catalog: None, output: Some(out.clone()), split: false }).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         let _ = std::fs::remove_file(&out);
         assert!(
@@ -227,7 +233,7 @@ mod tests {
     fn errors_name_the_file() {
         let missing = PathBuf::from("no/such/bot.json");
         let err = run(Args {
-            definition: missing,
+            definition: Some(missing), catalog: None,
             output: None,
             split: false,
         })
@@ -237,7 +243,7 @@ mod tests {
             std::env::temp_dir().join(format!("sottovoce-build-bad-{}.json", std::process::id()));
         std::fs::write(&bad, "{\"format\": 1, \"id\": \"x\"}").unwrap();
         let err = run(Args {
-            definition: bad.clone(),
+            definition: Some(bad.clone()), catalog: None,
             output: None,
             split: false,
         })

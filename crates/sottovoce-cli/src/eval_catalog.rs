@@ -11,6 +11,10 @@
 //! - `precision_at_3`: share of the first three products with grade ≥ 1;
 //! - `mrr`: 1 / rank of the first grade-2 product (0 when a request has none);
 //! - `latency_us_p50`, `latency_us_p99`: one `rank` call, native, in µs.
+//!
+//! The catalog may also be compiled (`.svc`) or `synthetic:N[:SEED]` (see
+//! [`crate::build_catalog::read_catalog`]); without `--qrels` only latency is reported, which is
+//! how a 10,000-product synthetic catalog is timed with the demo's requests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,13 +28,15 @@ use sottovoce::catalog::Catalog;
 /// The catalog arguments of `sottovoce eval`.
 #[derive(clap::Args)]
 pub(crate) struct CatalogArgs {
-    /// Product catalog (JSONL): evaluate recommendations instead of intents.
-    #[arg(long, value_name = "CATALOG.jsonl", requires_all = ["queries", "qrels"])]
+    /// Product catalog (JSONL, compiled `.svc`, or `synthetic:N[:SEED]`): evaluate
+    /// recommendations instead of intents.
+    #[arg(long, value_name = "CATALOG.jsonl", requires = "queries")]
     pub(crate) catalog: Option<PathBuf>,
     /// Requests (JSONL): `{"id", "locale", "text"}` per line.
     #[arg(long, value_name = "QUERIES.jsonl")]
     queries: Option<PathBuf>,
-    /// Judgments (JSONL): `{"query_id", "product_id", "grade"}` per line, grade 1 or 2.
+    /// Judgments (JSONL): `{"query_id", "product_id", "grade"}` per line, grade 1 or 2;
+    /// without them, only latency is measured.
     #[arg(long, value_name = "QRELS.jsonl")]
     qrels: Option<PathBuf>,
     /// The recommender's settings as JSON, each field overriding the default (for choosing
@@ -120,13 +126,14 @@ fn ndcg(grades: &[u8], ideal: &[u8], k: usize) -> f64 {
 
 /// Runs the catalog evaluation and prints a table; with `json`, writes the figures there.
 pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()> {
-    let (Some(catalog_path), Some(queries_path), Some(qrels_path)) = (&args.catalog, &args.queries, &args.qrels) else {
-        bail!("--catalog needs --queries and --qrels");
+    let (Some(catalog_path), Some(queries_path)) = (&args.catalog, &args.queries) else {
+        bail!("--catalog needs --queries");
     };
-    let text = std::fs::read_to_string(catalog_path).with_context(|| format!("reading {}", catalog_path.display()))?;
-    let catalog = Catalog::from_jsonl(&text).with_context(|| catalog_path.display().to_string())?;
+    let catalog: Catalog = crate::build_catalog::read_catalog(catalog_path)?;
     let queries: Vec<Query> = read_rows(queries_path)?;
-    let judgments: Vec<Judgment> = read_rows(qrels_path)?;
+    let latency_only = args.qrels.is_none();
+    let qrels_path = args.qrels.clone().unwrap_or_default();
+    let judgments: Vec<Judgment> = if latency_only { Vec::new() } else { read_rows(&qrels_path)? };
     let ids: HashMap<&str, usize> = catalog.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
     let mut qrels: HashMap<&str, HashMap<usize, u8>> = HashMap::new();
     for (i, j) in judgments.iter().enumerate() {
@@ -151,7 +158,12 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
         let mut all = Figures::default();
         let mut per_locale: BTreeMap<String, Figures> = BTreeMap::new();
         for q in &queries {
-            let Some(judged) = qrels.get(q.id.as_str()).filter(|j| j.values().any(|&g| g > 0)) else { continue };
+            let unjudged = HashMap::new();
+            let judged = match qrels.get(q.id.as_str()).filter(|j| j.values().any(|&g| g > 0)) {
+                Some(judged) => judged,
+                None if latency_only => &unjudged,
+                None => continue,
+            };
             let started = Instant::now();
             let ranked = ranker.rank(&q.text, &q.locale);
             let us = started.elapsed().as_secs_f64() * 1e6;
@@ -164,10 +176,20 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
         if all.n == 0 {
             bail!("{}: no request has a judged product in {}", queries_path.display(), qrels_path.display());
         }
-        let mut figures = all.json();
-        let locales: serde_json::Map<String, serde_json::Value> = per_locale.iter().map(|(l, f)| (l.clone(), f.json())).collect();
+        let json_of = |f: &Figures| {
+            let mut v = f.json();
+            if latency_only {
+                // Without judgments the quality figures mean nothing: latency only.
+                for key in ["ndcg_at_3", "ndcg_at_10", "precision_at_3", "mrr"] {
+                    v.as_object_mut().map(|o| o.remove(key));
+                }
+            }
+            v
+        };
+        let mut figures = json_of(&all);
+        let locales: serde_json::Map<String, serde_json::Value> = per_locale.iter().map(|(l, f)| (l.clone(), json_of(f))).collect();
         figures["per_locale"] = serde_json::Value::Object(locales);
-        table.push((name, all.json(), per_locale.iter().map(|(l, f)| (l.clone(), f.json())).collect::<Vec<_>>()));
+        table.push((name, json_of(&all), per_locale.iter().map(|(l, f)| (l.clone(), json_of(f))).collect::<Vec<_>>()));
         report.insert(name.to_owned(), figures);
     }
 
@@ -183,8 +205,8 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
         for (locale, f) in std::iter::once(("all".to_owned(), all.clone())).chain(locales.iter().cloned()) {
             println!(
                 "{:<12} {:<7} {:>7} {:>9.4} {:>10.4} {:>8.4} {:>8.4} {:>9.1} {:>9.1}",
-                name, locale, f["queries"], f["ndcg_at_3"].as_f64().unwrap_or(0.0), f["ndcg_at_10"].as_f64().unwrap_or(0.0),
-                f["precision_at_3"].as_f64().unwrap_or(0.0), f["mrr"].as_f64().unwrap_or(0.0),
+                name, locale, f["queries"], f["ndcg_at_3"].as_f64().unwrap_or(f64::NAN), f["ndcg_at_10"].as_f64().unwrap_or(f64::NAN),
+                f["precision_at_3"].as_f64().unwrap_or(f64::NAN), f["mrr"].as_f64().unwrap_or(f64::NAN),
                 f["latency_us_p50"].as_f64().unwrap_or(0.0), f["latency_us_p99"].as_f64().unwrap_or(0.0)
             );
         }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod build;
+mod build_catalog;
 mod chat;
 mod eval;
 mod eval_catalog;
@@ -39,7 +40,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Build(args) => build::run(args),
+        Command::Build(args) => match &args.catalog {
+            Some(catalog) => build_catalog::run(catalog, args.output.as_deref()),
+            None => build::run(args),
+        },
         Command::Chat(args) => chat::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => serve::run(args),

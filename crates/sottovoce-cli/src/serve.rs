@@ -10,6 +10,7 @@
 //! | `/bots/<stem>.svm`  | each `--bot` definition, compiled at startup with [`Bot`]    |
 //! | `/bots/<stem>.common.svm`, `/bots/<stem>.<locale>.svm` | the same model in parts (`sottovoce build --split`) |
 //! | `/bots/<stem>.json` | the same definition as written (the train-in-page path)     |
+//! | `/catalog/<stem>.svc` | each `<www>/catalog/*.jsonl`, compiled at startup (`build --catalog`) |
 //!
 //! | `/api/`, `/inbox/`, `/healthz`, `/metrics` | the escalation server ([`sottovoce_server`]) |
 //!
@@ -151,8 +152,15 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// The demo site: `www` at `/`, `pkg` at `/pkg/`, each bot under `/bots/`, with the CSP,
 /// `nosniff`, `no-cache` (so a rebuilt `pkg/` shows on reload) and gzip on every response.
-pub(crate) fn router(www: &Path, pkg: &Path, bots: &[ServedBot]) -> Router {
+pub(crate) fn router(www: &Path, pkg: &Path, bots: &[ServedBot], catalogs: &[(String, Vec<u8>)]) -> Router {
     let mut app = Router::new();
+    for (stem, bytes) in catalogs {
+        let bytes = bytes.clone();
+        app = app.route(
+            &format!("/catalog/{stem}.svc"),
+            get(move || async move { ([(header::CONTENT_TYPE, MODEL_MEDIA_TYPE)], bytes).into_response() }),
+        );
+    }
     for bot in bots {
         let (model, model_gzip) = (bot.model.clone(), bot.model_gzip.clone());
         let definition = bot.definition.clone();
@@ -225,6 +233,25 @@ fn bot_paths(args: &Args) -> anyhow::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+/// Every `<www>/catalog/*.jsonl`, compiled at startup (`sottovoce build --catalog`), to serve
+/// as `/catalog/<stem>.svc`: (stem, compiled bytes).
+///
+/// # Errors
+/// A catalog that does not read (its path, line and field).
+fn catalogs(www: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(www.join("catalog")) else { return Ok(out) };
+    for entry in entries {
+        let path = entry?.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()).filter(|_| path.extension().is_some_and(|e| e == "jsonl")) else { continue };
+        let bytes = crate::build_catalog::read_catalog(&path)?.to_bytes();
+        eprintln!("sottovoce serve: compiled {} -> /catalog/{stem}.svc ({} bytes)", path.display(), bytes.len());
+        out.push((stem.to_owned(), bytes));
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Runs `sottovoce serve` until Ctrl-C.
 ///
 /// # Errors
@@ -247,7 +274,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         );
         bots.push(bot);
     }
-    let site = router(&args.www, &args.pkg, &bots);
+    let site = router(&args.www, &args.pkg, &bots, &catalogs(&args.www)?);
     let mut escalation = args.escalation.clone();
     if escalation.bot_path.is_none() {
         escalation.bot_path = bot_paths(&args)?.into_iter().next();
@@ -300,7 +327,7 @@ mod tests {
             ServedBot::new("demo".into(), "{}".into(), b"SVM\0\x01\0".to_vec()),
             ServedBot::new("big".into(), "x".repeat(4096), Vec::new()),
         ];
-        let app = router(dir.path(), &dir.path().join("pkg"), &bots);
+        let app = router(dir.path(), &dir.path().join("pkg"), &bots, &[]);
         (dir, app)
     }
 
