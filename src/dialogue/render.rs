@@ -158,7 +158,9 @@ impl Bot {
         message
     }
 
-    /// Fluent arguments every message gets: `$bot`, `$name`, contact details, plus `extra`.
+    /// Fluent arguments every message gets: `$bot`, `$name` (when known) and `$name_known`
+    /// (`yes` or `no`, for a select that greets by name only when it can), contact details,
+    /// plus `extra`.
     fn args(
         &self,
         state: &ConversationState,
@@ -169,6 +171,7 @@ impl Bot {
         if let Some(name) = &state.profile.name {
             args.insert("name".to_owned(), name.clone());
         }
+        args.insert("name_known".to_owned(), if state.profile.name.is_some() { "yes" } else { "no" }.to_owned());
         if let Some(contact) = &self.domain.definition.contact {
             for (key, value) in [
                 ("email", &contact.email),

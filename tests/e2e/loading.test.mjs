@@ -32,9 +32,12 @@ describe("when the widget loads the bot", () => {
     await page.goto(env.server.url, { waitUntil: "load" });
     const loadedAt = Date.now();
     await page.waitForFunction(() => window.__sv.ready !== null);
-    const model = requests.find((r) => r.url === "/bots/store.svm");
-    assert.ok(model, "the model was fetched without opening the chat");
+    const model = requests.find((r) => r.url === "/bots/store.common.svm");
+    assert.ok(model, "the model's common file was fetched without opening the chat");
     assert.ok(model.at >= loadedAt - 50, "the model is fetched after the load event");
+    // The model travels in parts: an English browser fetches the English part and no other.
+    const parts = requests.filter((r) => /^\/bots\/store\.[A-Za-z-]+\.svm$/.test(r.url) && r.url !== model.url).map((r) => r.url);
+    assert.deepEqual(parts, ["/bots/store.en.svm"], "only the visitor's locale part");
     assert.deepEqual(await watch.all(), []);
     await page.context().close();
   });
@@ -42,11 +45,11 @@ describe("when the widget loads the bot", () => {
   // pkg/ holds two builds: sottovoce.js (runtime, models only) and sottovoce_full.js (trains).
   test("a compiled model runs on the runtime build; definition JSON fetches the full build and trains", async () => {
     const cases = [
-      { bot: "/bots/store.svm", source: "model", wasm: "/pkg/sottovoce_bg.wasm", unused: "/pkg/sottovoce_full" },
+      { bot: "/bots/store.common.svm", source: "model", wasm: "/pkg/sottovoce_bg.wasm", unused: "/pkg/sottovoce_full" },
       { bot: "/bots/store.json", source: "definition", wasm: "/pkg/sottovoce_full_bg.wasm", unused: "/pkg/sottovoce_bg.wasm" },
     ];
     for (const c of cases) {
-      const { page, watch, requests } = await demoPage((html) => html.replace('data-bot="/bots/store.svm"', `data-bot="${c.bot}"`));
+      const { page, watch, requests } = await demoPage((html) => html.replace('data-bot="/bots/store.common.svm"', `data-bot="${c.bot}"`));
       await page.goto(env.server.url, { waitUntil: "load" });
       await page.waitForFunction(() => window.__sv.ready !== null || window.__sv.error !== null, null, { timeout: 60_000 });
       assert.equal(await page.evaluate(() => window.__sv.error), null, c.bot);
@@ -81,7 +84,7 @@ describe("when the widget loads the bot", () => {
     const { page, watch, requests } = await demoPage((html) => html.replace("<script src=\"/sottovoce.js\"", "<script data-load=\"open\" src=\"/sottovoce.js\""));
     await page.goto(env.server.url, { waitUntil: "load" });
     await page.waitForTimeout(1500);
-    assert.equal(requests.filter((r) => r.url === "/bots/store.svm" || r.url.startsWith("/pkg/")).length, 0);
+    assert.equal(requests.filter((r) => r.url.startsWith("/bots/store.") || r.url.startsWith("/pkg/")).length, 0);
     await page.getByRole("button", { name: "Open chat" }).click();
     await page.getByRole("dialog", { name: bot.name }).waitFor();
     await page.waitForFunction(() => window.__sv.firstBotMs !== null);

@@ -83,7 +83,7 @@ describe("the widget when storage or the bot fails", () => {
 
   test("a bot that fails to load: a calm message, and the typed text stays", async () => {
     const { page, watch } = await freshPage();
-    await page.route("**/bots/store.svm", (route) => route.fulfill({ status: 503, body: "down" }));
+    await page.route("**/bots/store.common.svm", (route) => route.fulfill({ status: 503, body: "down" }));
     await page.goto(env.server.url);
     await page.waitForFunction(() => window.__sv.error !== null);
     await page.getByRole("button", { name: "Open chat" }).click();

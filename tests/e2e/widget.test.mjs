@@ -144,12 +144,14 @@ describe("the widget on the demo page", () => {
     assert.equal(stored.profile.name, script.name.name);
   });
 
-  test("a visit two hours later is greeted by name", async () => {
+  test("a visit two hours later is greeted by name, with the order they were tracking", async () => {
     await page.clock.setSystemTime(Date.now() + 2 * HOUR);
     await page.reload();
     await dialog().waitFor();
     await page.waitForFunction(() => window.__sv.ready !== null);
-    const greeting = en[bot.greeting.returning].replace("{ $name }", script.name.name);
+    // The order tracked earlier is an open topic (greeting.topics): the returning greeting
+    // picks it up, by name.
+    const greeting = `Welcome back, ${script.name.name}! Last time you were tracking order ${script.order.number}. Did it arrive?`;
     assert.equal(await lastBot().locator("p").textContent(), greeting);
     const stored = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORAGE_KEY));
     assert.equal(stored.profile.visits, 2);

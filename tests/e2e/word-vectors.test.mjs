@@ -40,7 +40,7 @@ describe("word vectors in the widget", () => {
     p.on("request", (r) => requests.push(new URL(r.url()).pathname));
     await p.route(env.server.url, async (route) => {
       const response = await route.fetch();
-      const html = (await response.text()).replace('data-bot="/bots/store.svm"', `data-bot="${botPath}"`);
+      const html = (await response.text()).replace('data-bot="/bots/store.common.svm"', `data-bot="${botPath}"`);
       await route.fulfill({ response, body: html });
     });
     if (serveBot) await p.route(new URL(botPath, env.server.url).href, (route) => route.fulfill(serveBot));
