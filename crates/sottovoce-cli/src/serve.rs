@@ -391,7 +391,7 @@ mod tests {
         let mini = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini.json");
         let bot = ServedBot::compile(Path::new(mini)).unwrap();
         assert_eq!(bot.parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), ["common", "en", "es"]);
-        let app = router(dir.path(), dir.path(), &[bot.clone()]);
+        let app = router(dir.path(), dir.path(), &[bot.clone()], &[]);
         let body = |res: axum::response::Response| async { axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap() };
         let common = body(get(app.clone(), "/bots/mini.common.svm").await).await;
         let es = body(get(app.clone(), "/bots/mini.es.svm").await).await;
