@@ -626,7 +626,15 @@
     // The conversation's locale first (a returning visitor's, else the best match for the
     // browser's languages), and the default locale if that part could not load.
     await ensureLocale(c, c.locale());
-    if (c.missingLocales && c.missingLocales().indexOf(c.locale()) >= 0) await ensureLocale(c, c.locales()[0]);
+    if (c.missingLocales && c.missingLocales().indexOf(c.locale()) >= 0) {
+      await ensureLocale(c, c.locales()[0]);
+      // Without either part the bot has no words to answer with: fail, and try again later.
+      if (c.missingLocales().indexOf(c.locales()[0]) >= 0) {
+        var tried = c.locale() + ", " + c.locales()[0];
+        c.free();
+        throw new Error("no locale part of " + botUrl + " could load (" + tried + ")");
+      }
+    }
     var name = c.botName();
     botName = name;
     var greeting = c.begin(Date.now());
@@ -662,6 +670,7 @@
       ready = load();
       ready.catch(function (error) {
         console.warn("sottovoce: the assistant could not start:", error);
+        ready = null; // the next send or opening tries again (a network blip must not last)
         setStatus("unavailable");
         emit("error", { message: String(error && error.message || error) });
       });

@@ -89,14 +89,37 @@ describe("the widget when storage or the bot fails", () => {
     await page.getByRole("button", { name: "Open chat" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
-    assert.match(await page.getByRole("status").textContent(), /can't answer right now/);
+    await page.waitForFunction(() => // opening tries again, and fails again
+      /can't answer right now/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector("[role=status]").textContent));
     const box = page.getByRole("textbox", { name: "Message" });
     await box.fill("where is my order CU-123456?");
     await box.press("Enter");
     await page.waitForFunction(() =>
       /still in the box/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector("[role=status]").textContent));
     assert.equal(await box.inputValue(), "where is my order CU-123456?");
+    // The server is back: sending again loads the bot this time, and the text is answered.
+    await page.unroute("**/bots/store.common.svm");
+    await box.press("Enter");
+    await page.waitForFunction(() => window.__sv.intents.length === 1, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.__sv.intents[0].intent), "order_status");
+    assert.equal(await box.inputValue(), "");
     const problems = (await watch.all()).filter((p) => !/503/.test(p)); // the failed fetch itself
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
+  test("a model whose locale parts fail to load: the calm message, never message ids", async () => {
+    const { page, watch } = await freshPage();
+    await page.route(/\/bots\/store\.(en|es|fr|de|pt-BR|ar)\.svm$/, (route) => route.fulfill({ status: 503, body: "down" }));
+    await page.goto(env.server.url);
+    await page.waitForFunction(() => window.__sv.error !== null);
+    assert.match(await page.evaluate(() => window.__sv.error.message), /no locale part/);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.getByRole("dialog").waitFor();
+    await page.waitForFunction(() => // opening tries again, and fails again
+      /can't answer right now/.test(document.querySelector("#sottovoce-widget").shadowRoot.querySelector("[role=status]").textContent));
+    assert.equal(await page.locator('[data-from="bot"]').count(), 0, "no greeting rendered from a model without words");
+    const problems = (await watch.all()).filter((p) => !/503/.test(p));
     assert.deepEqual(problems, []);
     await page.context().close();
   });
