@@ -1,7 +1,8 @@
 //! What language identification adds to a message, natively: the built-in identifier
 //! (`lang::identify`) and the explicit-request check (`lang::requested`) per message of the
 //! golden corpus `tests/fixtures/lang/identify.tsv` (the tokens are the turn's own analysis,
-//! already there), beside the whole `Bot::understand` of the demo bot; and the locale accuracy
+//! already there), `Bot::detect_language` (all of it: analysis, the demo bot's locale
+//! classifier and both checks), beside the whole `Bot::understand` of the demo bot; and the locale accuracy
 //! of the demo bot on the `clear` rows of `tests/fixtures/lang/store-short.tsv`. Prints a
 //! table and writes `bench-results/lang.json`.
 //!
@@ -45,6 +46,13 @@ fn main() {
     let understand_us = time(&texts, |t| {
         black_box(bot.understand(black_box(t)));
     });
+    // Everything language detection does in a turn, its own analysis of the text included.
+    let detect_us = time(&texts, |t| {
+        black_box(bot.detect_language(black_box(t)));
+    });
+    let tokenize_us = time(&texts, |t| {
+        black_box(tokenize(black_box(t)));
+    });
 
     let short = rows(include_str!("../tests/fixtures/lang/store-short.tsv"));
     let clear: Vec<_> = short.iter().filter(|r| r[0] == "clear").collect();
@@ -54,6 +62,8 @@ fn main() {
     println!("language identification per message (native, {} messages of {} languages)", texts.len(), corpus.iter().map(|r| r[0]).filter(|c| *c != "-").collect::<std::collections::BTreeSet<_>>().len());
     println!("  lang::identify            {identify_us:8.2} µs");
     println!("  lang::requested           {requested_us:8.2} µs");
+    println!("  Bot::detect_language      {detect_us:8.2} µs (store bot: analysis + locale classifier + both above)");
+    println!("  text::tokenize            {tokenize_us:8.2} µs (part of the analysis)");
     println!("  Bot::understand (store)   {understand_us:8.2} µs (whole, for scale)");
     println!("  store bot locale accuracy {:.2} % on {} clear short messages", locale_accuracy * 100.0, clear.len());
     let json = serde_json::json!({
@@ -61,6 +71,8 @@ fn main() {
         "identify_us": (identify_us * 100.0).round() / 100.0,
         "requested_us": (requested_us * 100.0).round() / 100.0,
         "added_us": ((identify_us + requested_us) * 100.0).round() / 100.0,
+        "detect_language_us": (detect_us * 100.0).round() / 100.0,
+        "tokenize_us": (tokenize_us * 100.0).round() / 100.0,
         "understand_us": (understand_us * 100.0).round() / 100.0,
         "store_locale_accuracy_clear": (locale_accuracy * 10000.0).round() / 100.0,
         "store_clear_rows": clear.len(),

@@ -24,7 +24,7 @@
 //
 // bench.html is served cross-origin isolated (COOP + COEP added through a Playwright route), so
 // that performance.now() steps by 5 µs instead of 100 µs; the page reports the step it sees.
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -63,6 +63,9 @@ function roundAll(value) {
 }
 
 const texts = readTexts(opts.texts);
+// Language detection is timed on the demo bot's held-out phrasings of every locale.
+const heldout = readdirSync(join(ROOT, "tests/fixtures/nlu")).filter((f) => /^store-heldout(-[A-Za-z-]+)?\.jsonl$/.test(f) && !f.includes("fresh"));
+const multilingual = heldout.flatMap((f) => readFileSync(join(ROOT, "tests/fixtures/nlu", f), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)));
 const server = await startServer(["--bot", botPath, ...(opts.pkg ? ["--pkg", resolve(opts.pkg)] : [])]);
 const browser = await launchChromium();
 try {
@@ -76,14 +79,15 @@ try {
   });
   await page.goto(new URL("bench.html", server.url).href);
   await page.waitForFunction(() => window.svBench !== undefined, null, { timeout: 60_000 });
-  const inPage = await page.evaluate(async ({ stem, runs, trainRuns, texts, repeat, isStore }) => ({
+  const inPage = await page.evaluate(async ({ stem, runs, trainRuns, texts, multilingual, repeat, isStore }) => ({
     module: window.svBench.module,
     moduleFull: window.svBench.moduleFull,
     model: await window.svBench.load(`/bots/${stem}.svm`, runs),
     definition: await window.svBench.load(`/bots/${stem}.json`, trainRuns),
     latency: isStore ? await window.svBench.latency(`/bots/${stem}.svm`, texts, repeat) : null,
+    detect: isStore ? await window.svBench.detect(`/bots/${stem}.svm`, multilingual.map((r) => r.text), multilingual.map((r) => r.locale), repeat) : null,
     classify: isStore ? null : await window.svBench.classify(`/bots/${stem}.svm`, texts, repeat),
-  }), { stem, runs, trainRuns, texts, repeat: Number(opts.repeat), isStore });
+  }), { stem, runs, trainRuns, texts, multilingual, repeat: Number(opts.repeat), isStore });
   const problems = await watch.all();
   if (problems.length) throw new Error(`bench.html: ${problems.join("\n")}`);
   await page.close();
@@ -101,7 +105,7 @@ try {
         const p = await context.newPage();
         const w = await watchPage(p);
         if (source === "definition") {
-          await p.route("**/bots/store.svm", (route) => route.fulfill({ status: 200, contentType: "application/json", body: definition }));
+          await p.route(/\/bots\/store(\.common)?\.svm$/, (route) => route.fulfill({ status: 200, contentType: "application/json", body: definition }));
         }
         await recordWidgetEvents(p);
         await p.addInitScript(() => {
@@ -168,6 +172,20 @@ try {
       ? { latency_ms: { classify: inPage.latency.classifyMs, turn: inPage.latency.turnMs, repeat: inPage.latency.repeat } }
       : {}),
     ...(classify ? { classify } : {}),
+    ...(inPage.detect
+      ? {
+          language_detection: {
+            method: "Chat.detectLanguage (locale classifier + built-in identifier + explicit request, one analysis of the text), " +
+              "per text `repeat` back-to-back calls timed together and divided; the demo bot's held-out phrasings of every locale",
+            files: heldout,
+            n_texts: inPage.detect.texts,
+            locale_accuracy: inPage.detect.localeAccuracy,
+            p50_us: us(inPage.detect.repeatMeanMs.p50),
+            p99_us: us(inPage.detect.repeatMeanMs.p99),
+            mean_us: us(inPage.detect.repeatMeanMs.mean),
+          },
+        }
+      : {}),
     ...(isStore ? { demo_page: firstReply } : {}),
   });
   const section = (isStore ? "bench" : stem) + (opts.pkg ? `-${basename(resolve(opts.pkg))}` : "");
@@ -178,6 +196,11 @@ try {
       `intent only p50 ${results.classify.intent_only_p50_us} µs, p99 ${results.classify.intent_only_p99_us} µs ` +
       `(${texts.length} texts, one at a time); load model ${results.load_ms.model.p50} ms; ` +
       `train from definition ${results.load_ms.definition.p50} ms (first run of the page ${results.load_ms.definition.first} ms)`);
+  }
+  if (results.language_detection) {
+    const d = results.language_detection;
+    console.log(`language detection in Chromium: p50 ${d.p50_us} µs, p99 ${d.p99_us} µs, mean ${d.mean_us} µs per message ` +
+      `(${d.n_texts} held-out phrasings in ${heldout.length} files; locale right ${(100 * d.locale_accuracy).toFixed(1)} %)`);
   }
   console.log(`bench-browser: wrote ${file}`);
 } finally {

@@ -5,7 +5,7 @@
 //! [`Domain`] with the trained classifiers and slot tagger. This module sits on top of it.
 
 use crate::definition::{BotDefinition, DefinitionError, Problem};
-use crate::dialogue::{Bot, Input, NluResult, Turn, TurnContext, BotMessage};
+use crate::dialogue::{Bot, BotMessage, Input, LanguageGuess, NluResult, Turn, TurnContext};
 use crate::domain::{Domain, DEFAULT_THRESHOLD};
 use crate::model::{self, Model, ModelError};
 use std::collections::BTreeMap;
@@ -519,6 +519,23 @@ impl Bot {
     /// first 1000 chars are read.
     pub fn understand(&self, text: &str) -> NluResult {
         crate::dialogue::understand(self, text, None, None).result
+    }
+
+    /// The language of `text` (its first 1000 chars) as a turn reads it: the locale classifier
+    /// over the bot's locales, the built-in identifier for languages it lacks and an explicit
+    /// request, from one analysis of the text. What language detection adds to a turn; the
+    /// turn's own decision also weighs message length, entities and the conversation
+    /// (ARCHITECTURE.md, "Locale of a message").
+    pub fn detect_language(&self, text: &str) -> LanguageGuess {
+        let detection = crate::dialogue::detect_language(self, text);
+        let def = &self.domain.definition;
+        LanguageGuess {
+            locale: def.locales.get(detection.locale_index).cloned().unwrap_or_else(|| def.default_locale().to_owned()),
+            confidence: detection.locale_confidence,
+            language: detection.identified.map(|g| g.code.to_owned()),
+            language_confidence: detection.identified.map_or(0.0, |g| g.confidence),
+            requested: detection.requested.map(|l| l.code.to_owned()),
+        }
     }
 
     /// The reply this bot gives for `intent`, rendered in `locale` with the Fluent arguments

@@ -52,7 +52,7 @@ mod locale;
 mod render;
 mod understand;
 
-pub(crate) use understand::{classify, understand};
+pub(crate) use understand::{classify, detect_language, understand};
 pub(crate) use locale::{bot_locale, choose as choose_locale};
 pub use locale::OFFER_MESSAGE_ID;
 
@@ -150,6 +150,26 @@ pub struct NluResult {
     /// message's locale when clear, else the conversation's).
     #[serde(default)]
     pub sentiment: f32,
+}
+
+/// The language of one message as a turn reads it ([`crate::Bot::detect_language`]): the
+/// language steps of [`crate::Bot::understand`] without the intent, entities and slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageGuess {
+    /// The bot locale the locale classifier finds most likely (BCP 47, one of the bot's).
+    pub locale: String,
+    /// Its probability in [0, 1]; a reply switches to it only when this is at least
+    /// `locale_confidence` and the message has `locale_min_words` words (the definition's
+    /// dialogue settings).
+    pub confidence: f32,
+    /// The built-in identifier's guess among the ~30 languages it knows (ISO 639-1, `it`),
+    /// spoken by the bot or not, before any threshold; `None` without evidence (digits, one
+    /// short Latin word).
+    pub language: Option<String>,
+    /// Its confidence in [0, 1] (0 when `language` is `None`).
+    pub language_confidence: f32,
+    /// The language the message explicitly asks for ("can we speak French?": `fr`).
+    pub requested: Option<String>,
 }
 
 /// The bot's answer to one input.

@@ -314,6 +314,27 @@ const IN: &[&str] = &["in", "en", "em", "auf", "na", "w", "на", "بال", "ب�
 /// Words at most for a message to be an explicit request.
 const REQUEST_MAX_WORDS: usize = 8;
 
+/// [`ASKING`] and every language name ([`Language::names`], with the index of its first
+/// language in [`LANGUAGES`]), sorted for binary search: built once, at the first short message.
+struct RequestIndex {
+    asking: Vec<&'static str>,
+    names: Vec<(&'static str, usize)>,
+}
+
+fn request_index() -> &'static RequestIndex {
+    static INDEX: std::sync::OnceLock<RequestIndex> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut asking: Vec<&'static str> = ASKING.split(' ').collect();
+        crate::sort::sort_by(&mut asking, |a, b| a.cmp(b));
+        let mut names: Vec<(&'static str, usize)> =
+            LANGUAGES.iter().enumerate().flat_map(|(i, l)| l.names.split(' ').map(move |n| (n, i))).collect();
+        // Stable by name: a name two languages share keeps the first language, as a scan would.
+        crate::sort::sort_by(&mut names, |a, b| a.0.cmp(b.0));
+        names.dedup_by(|later, first| later.0 == first.0);
+        RequestIndex { asking, names }
+    })
+}
+
 /// The language the visitor explicitly asks for, if the message is such a request: a name of
 /// the language ([`Language::names`]) with a word that asks for it ([`ASKING`]: "can we speak
 /// French?", "Deutsch bitte"), or right after a preposition in a message of at most four
@@ -324,9 +345,11 @@ pub fn requested(tokens: &[Token]) -> Option<&'static Language> {
     if words.is_empty() || words.len() > REQUEST_MAX_WORDS {
         return None;
     }
-    let asking = words.iter().any(|w| ASKING.split(' ').any(|a| a == *w));
+    let index = request_index();
+    let asking = words.iter().any(|w| index.asking.binary_search(w).is_ok());
     for (i, w) in words.iter().enumerate() {
-        let Some(lang) = LANGUAGES.iter().find(|l| l.names.split(' ').any(|n| n == *w)) else { continue };
+        let Ok(at) = index.names.binary_search_by(|(n, _)| n.cmp(w)) else { continue };
+        let lang = &LANGUAGES[index.names[at].1];
         let after_in = i > 0 && IN.contains(&words[i - 1]) && words.len() <= 4;
         if asking || after_in || words.len() == 1 || w.starts_with("بال") {
             return Some(lang);

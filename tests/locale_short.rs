@@ -1,6 +1,7 @@
 //! The reply locale after one message, for the demo bot, from the fixture of short,
 //! ambiguous, clear and explicit messages and messages in languages the bot lacks
-//! (`tests/fixtures/lang/store-short.tsv`, also read by `benches/lang.rs`).
+//! (`tests/fixtures/lang/store-short.tsv`, also read by `benches/lang.rs`), and what
+//! `Bot::detect_language` says of the same messages.
 
 use sottovoce::{Bot, Input, TurnContext, OFFER_MESSAGE_ID};
 
@@ -28,7 +29,21 @@ fn the_reply_locale_after_one_message() {
             problems.push(format!("offer of the bot's languages: {offered}"));
         }
         if kind == "clear" && turn.nlu.as_ref().map(|u| u.locale.as_str()) != Some(after) {
-            problems.push(format!("detected {:?}", turn.nlu.map(|u| u.locale)));
+            problems.push(format!("detected {:?}", turn.nlu.as_ref().map(|u| &u.locale)));
+        }
+        // Language detection alone (`Bot::detect_language`) reads the message as the turn did.
+        let guess = bot.detect_language(text);
+        if turn.nlu.as_ref().is_some_and(|u| u.locale != guess.locale) {
+            problems.push(format!("detect_language says {}, the turn {:?}", guess.locale, turn.nlu.as_ref().map(|u| &u.locale)));
+        }
+        let primary = |code: &str| sottovoce::lang::primary(code).to_owned();
+        if kind == "request" && guess.requested.as_deref().map(primary) != Some(primary(after)) {
+            problems.push(format!("detect_language's request: {:?}", guess.requested));
+        }
+        // Written in a language the bot lacks, or asking for one ("can we speak Italian?").
+        let lacked = |code: Option<&str>| code.is_some_and(|l| !bot.definition().locales.iter().any(|b| primary(b) == l));
+        if kind == "lacks" && !lacked(guess.language.as_deref()) && !lacked(guess.requested.as_deref()) {
+            problems.push(format!("detect_language: language {:?}, request {:?}", guess.language, guess.requested));
         }
         if !problems.is_empty() {
             wrong.push(format!("{kind} {start} {text:?}: {}", problems.join("; ")));

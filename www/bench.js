@@ -138,6 +138,22 @@ async function classify(url, texts, repeat = 20) {
   };
 }
 
+/**
+ * Language detection latency (`chat.detectLanguage`: locale classifier, built-in identifier
+ * and explicit request, from one analysis of the text) per text, as `repeatMeanMs`, on a
+ * model with every locale loaded, after one warm-up pass; and how often its locale is the
+ * text's own (`locales[i]`, BCP 47).
+ */
+async function detect(url, texts, locales, repeat = 20) {
+  const { bytes } = await fetchBytes(url);
+  const chat = new mod.Chat(bytes, { persist: false, locale: "en", seed: 1 });
+  let right = 0;
+  texts.forEach((t, i) => { if (chat.detectLanguage(t).locale === locales[i]) right++; });
+  const repeated = repeatMeanMs(texts, repeat, (text) => chat.detectLanguage(text));
+  chat.free();
+  return { texts: texts.length, repeat, localeAccuracy: right / texts.length, repeatMeanMs: summary(repeated) };
+}
+
 window.svBench = Object.freeze({
   module: runtime.timing,
   moduleFull: full.timing,
@@ -145,6 +161,7 @@ window.svBench = Object.freeze({
   load,
   latency,
   classify,
+  detect,
 });
 
 const state = document.getElementById("state");

@@ -46,6 +46,47 @@ fn clean(p: f32) -> f32 {
     }
 }
 
+/// The language steps of understanding one message, apart from the intent: what
+/// [`crate::Bot::detect_language`] reports and [`understand`] builds on.
+pub(crate) struct Detection {
+    /// The locale classifier's best bot locale (definition index; 0 for a bot of one locale).
+    pub(crate) locale_index: usize,
+    /// Its probability, in [0, 1] (1 for a bot of one locale).
+    pub(crate) locale_confidence: f32,
+    /// The built-in identifier's guess among the ~30 languages it knows
+    /// ([`crate::lang::identify`]), before any threshold.
+    pub(crate) identified: Option<crate::lang::Guess>,
+    /// The language the message explicitly asks for ([`crate::lang::requested`]).
+    pub(crate) requested: Option<&'static Language>,
+}
+
+/// The language of an analysed message: locale classifier, built-in identifier and explicit
+/// request, each computed once.
+pub(crate) fn detect(bot: &Bot, utterance: &Utterance<'_>) -> Detection {
+    // A bot of one locale needs no locale classifier: its one class has probability 1.
+    let (locale_index, locale_confidence) = if bot.domain.definition.locales.len() <= 1 {
+        (0, 1.0)
+    } else {
+        bot.locales
+            .predict_utterance(utterance)
+            .into_iter()
+            .map(clean)
+            .enumerate()
+            .fold((0, 0.0_f32), |acc, (i, p)| if p > acc.1 { (i, p) } else { acc })
+    };
+    Detection {
+        locale_index,
+        locale_confidence,
+        identified: crate::lang::identify(utterance.tokens()),
+        requested: crate::lang::requested(utterance.tokens()),
+    }
+}
+
+/// [`detect`] on `text` (its first [`MAX_NLU_CHARS`] chars), analysed without a conversation.
+pub(crate) fn detect_language(bot: &Bot, text: &str) -> Detection {
+    detect(bot, &Utterance::analyze(nlu_text(text), ""))
+}
+
 /// Classifies `text`: intent probabilities, ranking, locale and entities.
 ///
 /// `conversation` is the conversation's reply locale and the turn's clock, when there is a
@@ -82,16 +123,8 @@ pub(crate) fn understand(
         && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
 
-    // A bot of one locale needs no locale classifier: its one class has probability 1.
-    let locale_probs: Vec<f32> = if def.locales.len() <= 1 {
-        vec![1.0]
-    } else {
-        bot.locales.predict_utterance(&utterance).into_iter().map(clean).collect()
-    };
-    let (locale_index, locale_confidence) = locale_probs.iter().enumerate().fold(
-        (0, 0.0_f32),
-        |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
-    );
+    let detection = detect(bot, &utterance);
+    let (locale_index, locale_confidence) = (detection.locale_index, detection.locale_confidence);
     let locale = def
         .locales
         .get(locale_index)
@@ -137,7 +170,8 @@ pub(crate) fn understand(
     }
     let language_words = language_words(&utterance, &entities);
     let speaks = |code: &str| def.locales.iter().any(|l| crate::lang::primary(l).eq_ignore_ascii_case(code));
-    let foreign = crate::lang::identify(utterance.tokens())
+    let foreign = detection
+        .identified
         .filter(|g| {
             g.confidence >= settings.foreign_confidence
                 && language_words >= usize::from(settings.foreign_min_words)
@@ -158,7 +192,7 @@ pub(crate) fn understand(
         locale_is_clear,
         locale_confidence,
         language_words,
-        requested: crate::lang::requested(utterance.tokens()),
+        requested: detection.requested,
         foreign,
     }
 }

@@ -88,6 +88,20 @@ export interface Understanding {
   locale: string;
 }
 
+/** The language of a text as a turn reads it (`Chat.detectLanguage`). */
+export interface LanguageGuess {
+  /** The most likely of the bot's locales (BCP 47). */
+  locale: string;
+  /** Its probability in [0, 1]. */
+  confidence: number;
+  /** The built-in identifier's guess among ~30 languages (ISO 639-1), before any threshold. */
+  language: string | null;
+  /** Its confidence in [0, 1] (0 without a guess). */
+  language_confidence: number;
+  /** The language the text explicitly asks for ("can we speak French?": "fr"). */
+  requested: string | null;
+}
+
 /** One transcript entry; `time_ms` is ms since the Unix epoch. */
 export interface TranscriptEntry {
   from: "visitor" | "bot" | "agent";
@@ -195,6 +209,9 @@ extern "C" {
     /// `Understanding` for JavaScript.
     #[wasm_bindgen(typescript_type = "Understanding")]
     pub type UnderstandingJs;
+    /// `LanguageGuess` for JavaScript.
+    #[wasm_bindgen(typescript_type = "LanguageGuess")]
+    pub type LanguageGuessJs;
     /// `RankedIntent[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "RankedIntent[]")]
     pub type RankingJs;
@@ -384,6 +401,17 @@ impl Chat {
     /// Only if the result cannot be converted (a bug).
     pub fn understand(&self, text: &str) -> Result<UnderstandingJs, JsError> {
         to_js(&Understanding::from(self.bot.understand(text)))
+    }
+
+    /// The language of `text` as a turn reads it (`Bot::detect_language`: locale classifier,
+    /// built-in identifier, explicit request), without touching the conversation; what the
+    /// benchmark times as language detection.
+    ///
+    /// # Errors
+    /// Only if the result cannot be handed to JavaScript.
+    #[wasm_bindgen(js_name = detectLanguage)]
+    pub fn detect_language(&self, text: &str) -> Result<LanguageGuessJs, JsError> {
+        to_js(&self.bot.detect_language(text))
     }
 
     /// The intent classifier alone on `text`: the best intents, best first (at most 5), as
