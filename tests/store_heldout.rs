@@ -300,6 +300,8 @@ struct Score {
     all: Tally,
     by_locale: BTreeMap<String, Tally>,
     top1: Tally,
+    /// Top-1 per locale: the figure `scripts/baseline-tfidf-svc.py` gives the peer.
+    top1_by_locale: BTreeMap<String, Tally>,
     locale: Tally,
 }
 
@@ -315,6 +317,9 @@ impl Score {
             out[format!("accuracy_{locale}")] = serde_json::json!(t.rate());
             out[format!("n_{locale}")] = serde_json::json!(t.total);
         }
+        for (locale, t) in &self.top1_by_locale {
+            out[format!("top1_{locale}")] = serde_json::json!(t.rate());
+        }
         out
     }
 
@@ -324,13 +329,15 @@ impl Score {
             .iter()
             .map(|(l, t)| format!("{l} {:.3} ({}/{})", t.rate(), t.right, t.total))
             .collect();
+        let top1: Vec<String> = self.top1_by_locale.iter().map(|(l, t)| format!("{l} {:.3}", t.rate())).collect();
         format!(
-            "{name}: all {:.3} ({}/{}), {}; top-1 ignoring the threshold {:.3}; locale {:.3}",
+            "{name}: all {:.3} ({}/{}), {}; top-1 ignoring the threshold {:.3} ({}); locale {:.3}",
             self.all.rate(),
             self.all.right,
             self.all.total,
             locales.join(", "),
             self.top1.rate(),
+            top1.join(", "),
             self.locale.rate(),
         )
     }
@@ -358,6 +365,7 @@ fn heldout_accuracy() {
             score.all.add(ok);
             score.by_locale.entry(c.locale.clone()).or_default().add(ok);
             score.top1.add(top1);
+            score.top1_by_locale.entry(c.locale.clone()).or_default().add(top1);
             score.locale.add(locale_ok);
         }
         by_intent.entry(&c.intent).or_default().add(ok);
