@@ -43,7 +43,7 @@ describe("the widget's settings, theming, API and chat niceties", () => {
 
   test("data-position, data-color, data-launcher-label, data-open and data-theme", async () => {
     const { context, page, watch } = await demo({
-      attrs: 'data-position="bottom-left" data-color="#ffd400" data-launcher-label="Ask us" data-open data-theme="dark"',
+      attrs: 'data-position="bottom-left" data-color="#ffd400" data-launcher-label="Ask us" data-launcher-icon="/img/logo.svg" data-open data-theme="dark"',
     });
     const dialog = page.getByRole("dialog", { name: bot.name });
     await dialog.waitFor(); // open on load, without a click
@@ -58,6 +58,8 @@ describe("the widget's settings, theming, API and chat niceties", () => {
     const launcher = page.getByRole("button", { name: "Ask us" });
     await launcher.waitFor();
     assert.equal(await launcher.textContent(), "Ask us", "the label is visible text and the accessible name");
+    assert.equal(await launcher.locator("img").getAttribute("src"), new URL("/img/logo.svg", env.server.url).href);
+    assert.equal(await launcher.locator("svg").count(), 0, "the owner's icon replaces the chat icon");
     const box = await launcher.boundingBox();
     const width = page.viewportSize().width;
     assert.ok(box.x < width / 2, `bottom-left: the launcher at x=${box.x} of ${width}`);
@@ -134,6 +136,38 @@ describe("the widget's settings, theming, API and chat niceties", () => {
     await delayed.page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).waitFor({ timeout: 30_000 });
     assert.deepEqual(await delayed.watch.all(), []);
     await delayed.context.close();
+  });
+
+  test("an agent's reply while the panel is closed counts as unread", async () => {
+    // The escalation server is stubbed: it accepts the escalation, and its event stream answers
+    // with one agent message once the test lets it (after the visitor has closed the panel).
+    let release;
+    const agentSpeaks = new Promise((resolve) => { release = resolve; });
+    const stream = 'event: message\nid: 1\ndata: {"id":1,"author":"agent","text":"Hi, Luis here."}\n\n';
+    const { context, page, watch } = await demo({
+      routes: [
+        ["**/api/escalations", (route) => route.fulfill({ status: 201, contentType: "application/json", body: '{"id":"e1","token":"t1"}' })],
+        ["**/api/escalations/e1/events**", async (route) => {
+          await agentSpeaks;
+          await route.fulfill({ status: 200, contentType: "text/event-stream", body: stream });
+        }],
+      ],
+    });
+    await ready(page);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    const textbox = page.getByRole("textbox", { name: "Message" });
+    await textbox.fill("can I get a real person please");
+    await textbox.press("Enter");
+    await page.getByRole("button", { name: "Connect me" }).click();
+    await page.getByRole("button", { name: "Close chat" }).click();
+    release();
+    await page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).waitFor({ timeout: 10_000 });
+    assert.equal(await inWidget(page, ".sv-badge").textContent(), "1");
+    await page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).click();
+    await inWidget(page, '[data-from="agent"]').filter({ hasText: "Hi, Luis here." }).waitFor();
+    assert.ok(await inWidget(page, ".sv-badge").isHidden());
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
   });
 
   test("Markdown in replies: lists, strong, emphasis and links, built from nodes", async () => {
