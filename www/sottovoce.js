@@ -450,7 +450,8 @@
 
   function launcherName() {
     var name = settings.launcherLabel || t("open");
-    return unread ? name + " (" + t("unread", intl(Intl.NumberFormat).format(unread)) + ")" : name;
+    // "Open chat, Unread messages: 2": the badge's visible number is in the name (label in name).
+    return unread ? name + ", " + t("unread", intl(Intl.NumberFormat).format(unread)) : name;
   }
 
   function setUnread(n) {

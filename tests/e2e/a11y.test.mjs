@@ -67,6 +67,25 @@ describe("accessibility of the demo page with the widget", () => {
     });
   }
 
+  test("axe finds nothing with an unread badge on the launcher, nor in the mobile full-screen panel", async () => {
+    const context = await env.browser.newContext({ locale: "en-US", viewport: { width: 390, height: 700 }, hasTouch: true, isMobile: true });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    await page.goto(env.server.url);
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    await page.evaluate(() => window.sottovoce.send("what time do you close on Saturdays?"));
+    const launcher = page.getByRole("button", { name: "Open chat, Unread messages: 1" });
+    await launcher.waitFor();
+    assert.deepEqual(await violations(page), [], "closed, one unread");
+    await launcher.click();
+    await page.getByRole("dialog", { name: bot.name }).waitFor();
+    assert.deepEqual(await violations(page), [], "mobile, open");
+    const axeStyles = /style-src|Applying inline style/; // as above
+    assert.deepEqual((await watch.all()).filter((p) => !axeStyles.test(p)), []);
+    await context.close();
+  });
+
   test("keyboard: Enter and Space open, Escape closes and returns focus, the log is polite", async () => {
     const context = await env.browser.newContext({ locale: "en-US" });
     const page = await context.newPage();

@@ -124,7 +124,7 @@ describe("the widget's settings, theming, API and chat niceties", () => {
     const badge = inWidget(page, ".sv-badge");
     assert.ok(await badge.isHidden(), "the greeting drawn at load is not unread");
     await page.evaluate(() => window.sottovoce.send("what time do you close on Saturdays?"));
-    await page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).waitFor();
+    await page.getByRole("button", { name: "Open chat, Unread messages: 1" }).waitFor();
     assert.equal(await badge.textContent(), "1");
     await page.evaluate(() => window.sottovoce.open());
     await page.getByRole("dialog").waitFor();
@@ -133,7 +133,7 @@ describe("the widget's settings, theming, API and chat niceties", () => {
     await context.close();
 
     const delayed = await demo({ attrs: 'data-greeting-delay="0.3"' });
-    await delayed.page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).waitFor({ timeout: 30_000 });
+    await delayed.page.getByRole("button", { name: "Open chat, Unread messages: 1" }).waitFor({ timeout: 30_000 });
     assert.deepEqual(await delayed.watch.all(), []);
     await delayed.context.close();
   });
@@ -161,9 +161,9 @@ describe("the widget's settings, theming, API and chat niceties", () => {
     await page.getByRole("button", { name: "Connect me" }).click();
     await page.getByRole("button", { name: "Close chat" }).click();
     release();
-    await page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Open chat, Unread messages: 1" }).waitFor({ timeout: 10_000 });
     assert.equal(await inWidget(page, ".sv-badge").textContent(), "1");
-    await page.getByRole("button", { name: "Open chat (Unread messages: 1)" }).click();
+    await page.getByRole("button", { name: "Open chat, Unread messages: 1" }).click();
     await inWidget(page, '[data-from="agent"]').filter({ hasText: "Hi, Luis here." }).waitFor();
     assert.ok(await inWidget(page, ".sv-badge").isHidden());
     assert.deepEqual(await watch.all(), []);
