@@ -41,9 +41,15 @@
  * http, https, mailto and tel, and styles come from sottovoce.css beside this script, so the
  * widget works under a CSP of `script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`.
  *
+ * Look (README, "Every script-tag attribute" and "Theming"): data-position, data-color,
+ * data-launcher-label, data-launcher-icon, data-greeting-delay, data-open, data-theme; the page
+ * themes the widget with custom properties on #sottovoce-widget and ::part() (launcher, panel…).
+ *
  * The page gets one frozen global: window.sottovoce = { open, close, send, reset, on, identify,
- * track } (identify(customer): the site's logged-in customer and orders; track(event, {name}):
- * product views, cart and purchases; both kept on the device only).
+ * track, setLocale, show, hide, destroy } (identify(customer): the site's logged-in customer and
+ * orders; track(event, {name}): product views, cart and purchases; both kept on the device only;
+ * setLocale(code): the chat's language; show()/hide(): the launcher; destroy(): the widget leaves
+ * the page, its storage stays).
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
@@ -113,6 +119,7 @@
       visitor_speaker: "You:",
       bot_speaker: "Assistant:",
       agent_speaker: "Support agent:",
+      unread: "Unread messages: {0}",
     },
   }; // end of UI
   // The languages the widget has words for, by their own names (the language menu's items).
@@ -372,6 +379,287 @@
   frame.appendChild(panel);
   frame.appendChild(launcher);
 
+  // ---------------------------------------------------------------- the owner's settings and the page API
+
+  // The script tag's look (README, "Script tag"): data-position ("bottom-right" or "bottom-left";
+  // unset: the inline end, so the left in a right-to-left locale), data-color (the brand colour,
+  // any opaque CSS colour, for the launcher, header, buttons and the visitor's bubbles; the text
+  // on it is white or near-black, whichever contrasts more), data-launcher-label (text on the
+  // launcher, which is then also its accessible name), data-launcher-icon (an http(s) image in
+  // place of the chat icon), data-greeting-delay (seconds: if the visitor has never opened the
+  // chat, its greeting then counts as unread on the launcher), data-open (open on the first page
+  // load; not once the visitor has closed it), data-theme ("light" or "dark"; unset: the
+  // visitor's prefers-color-scheme).
+  function setting(name) {
+    var value = script.getAttribute("data-" + name);
+    return value == null ? null : value.trim();
+  }
+  var settings = {
+    position: /^bottom-(left|right)$/.test(setting("position")) ? setting("position") : null,
+    color: setting("color"),
+    launcherLabel: setting("launcher-label") || null,
+    launcherIcon: setting("launcher-icon") && /^https?:/.test(safeUrl(setting("launcher-icon"))) ? safeUrl(setting("launcher-icon")) : null,
+    greetingDelayS: Number(setting("greeting-delay")) >= 0 && setting("greeting-delay") ? Number(setting("greeting-delay")) : null,
+    openOnLoad: setting("open") != null && !/^(false|0|no)$/i.test(setting("open")),
+    theme: /^(light|dark)$/.test(setting("theme")) ? setting("theme") : null,
+  };
+
+  // The relative luminance of "#rrggbb" and the contrast ratio of two colours (WCAG 2.1,
+  // definitions "relative luminance" and "contrast ratio"): 1 to 21.
+  function luminance(hex) {
+    var c = [1, 3, 5].map(function (i) {
+      var v = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function contrast(a, b) {
+    var x = luminance(a), y = luminance(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  }
+
+  // data-color on the host's custom properties (CSSOM, which a strict style-src allows): the
+  // accent, the text on it, and the accent as text on the light background only where it reads
+  // there (4.5:1 on the bot's bubbles), else the body colour. A colour the canvas cannot read
+  // as opaque "#rrggbb" is ignored with a warning.
+  function applyBrandColor(value) {
+    var ctx = document.createElement("canvas").getContext("2d");
+    var hex = null;
+    if (ctx && window.CSS && CSS.supports("color", value)) {
+      ctx.fillStyle = value;
+      hex = /^#[0-9a-f]{6}$/.test(ctx.fillStyle) ? ctx.fillStyle : null;
+    }
+    if (!hex) {
+      console.warn("sottovoce: data-color is not an opaque CSS colour; ignored:", value);
+      return;
+    }
+    host.style.setProperty("--sv-accent", hex);
+    host.style.setProperty("--sv-accent-text", contrast(hex, "#ffffff") >= contrast(hex, "#111111") ? "#ffffff" : "#111111");
+    if (contrast(hex, "#eef2f0") < 4.5) host.style.setProperty("--sv-accent-fg-light", "#1d2522");
+  }
+
+  // The unread count on the launcher while the panel is closed: bot and agent messages that
+  // arrive then (an agent's reply, a turn the page sent, a proactive message; not the greeting
+  // drawn at load, which data-greeting-delay counts), in the launcher's name and a polite live
+  // region; opening the panel clears it.
+  var unread = 0;
+  var badge = el("span", { class: "sv-badge", part: "badge", "aria-hidden": "true", hidden: "" });
+  var unreadNote = el("p", { class: "sv-sr-only", "aria-live": "polite" });
+  var greeted = false;
+  var greetingTimer = null;
+
+  function launcherName() {
+    var name = settings.launcherLabel || t("open");
+    // "Open chat, Unread messages: 2": the badge's visible number is in the name (label in name).
+    return unread ? name + ", " + t("unread", intl(Intl.NumberFormat).format(unread)) : name;
+  }
+
+  function setUnread(n) {
+    unread = n;
+    badge.textContent = !n ? "" : n > 99 ? "99+" : intl(Intl.NumberFormat).format(n);
+    badge.hidden = n === 0;
+    launcher.setAttribute("aria-label", launcherName());
+    unreadNote.textContent = n ? t("unread", intl(Intl.NumberFormat).format(n)) : "";
+  }
+
+  on("ready", function () { greeted = true; });
+  on("message", function (m) { if (greeted && m.from !== "visitor" && !isOpen()) setUnread(unread + 1); });
+  on("open", function () { clearTimeout(greetingTimer); setUnread(0); fitViewport(); });
+  on("close", fitViewport);
+
+  // data-greeting-delay: the greeting's messages (the bot's last run in the transcript) count
+  // as unread once the delay has passed, if the visitor has never opened or closed the chat.
+  function scheduleGreeting() {
+    if (settings.greetingDelayS == null || uiState() !== null) return;
+    greetingTimer = setTimeout(function () {
+      start().then(function (c) {
+        if (isOpen() || destroyed) return;
+        var entries = c.transcript();
+        var n = 0;
+        while (n < entries.length && entries[entries.length - 1 - n].from === "bot") n++;
+        setUnread(unread + n);
+      }, function () { /* the status line says the assistant is unavailable */ });
+    }, settings.greetingDelayS * 1000);
+  }
+
+  // Names for the page's stylesheet: #sottovoce-widget::part(launcher) { … } (the widget lives in
+  // an open shadow root, so ::part is how a page styles its pieces; README lists them).
+  function exposeParts() {
+    [[launcher, "launcher"], [panel, "panel"], [panel.firstChild, "header"], [title, "title"], [closeButton, "close"],
+      [log, "log"], [form, "form"], [input, "input"], [sendButton, "send"]].forEach(function (p) { p[0].setAttribute("part", p[1]); });
+  }
+
+  function applySettings() {
+    exposeParts();
+    log.setAttribute("aria-live", "polite");
+    if (settings.position) frame.setAttribute("data-position", settings.position);
+    if (settings.theme) host.setAttribute("data-theme", settings.theme);
+    if (settings.color) applyBrandColor(settings.color);
+    if (settings.launcherIcon) {
+      launcher.replaceChild(el("img", { src: settings.launcherIcon, alt: "", class: "sv-launcher-icon" }), launcher.firstChild);
+    }
+    if (settings.launcherLabel) {
+      launcher.classList.add("sv-launcher-labelled");
+      launcher.appendChild(el("span", { class: "sv-launcher-label" }, [settings.launcherLabel]));
+    }
+    launcher.appendChild(badge);
+    frame.appendChild(unreadNote);
+    scheduleGreeting();
+  }
+
+  // show() / hide(): the launcher (the panel, if open, stays until closed).
+  function showLauncher(shown) {
+    frame.toggleAttribute("data-launcher-hidden", !shown);
+  }
+
+  // setLocale(code) from the page: the bot's locale matching `code` (es-MX → es), as if the
+  // visitor had chosen it in the language menu; resolves to the conversation's locale, rejects
+  // with a RangeError for a locale the bot lacks.
+  function setLocaleFromPage(code) {
+    return start().then(function () {
+      var match = bestLocale([String(code || "")], botLocales());
+      if (!match) throw new RangeError("sottovoce.setLocale: the bot has no locale '" + code + "' (it has " + botLocales().join(", ") + ")");
+      return chooseLocale(match, true);
+    }).then(function () { return chat.locale(); });
+  }
+
+  // The mobile full-screen panel (max-width 480px, as in sottovoce.css) fills the visual
+  // viewport, so the on-screen keyboard never covers the input: its height and offset follow
+  // visualViewport's resize and scroll as --sv-vv-height / --sv-vv-top on the host. There the
+  // panel is modal: aria-modal, and Tab / Shift+Tab cycle inside it.
+  var narrow = window.matchMedia("(max-width: 480px)");
+  var teardown = []; // listeners on the page's objects, removed by destroy()
+
+  function listen(target, type, fn) {
+    if (!target) return;
+    target.addEventListener(type, fn);
+    teardown.push(function () { target.removeEventListener(type, fn); });
+  }
+
+  function fitViewport() {
+    var vv = window.visualViewport;
+    if (vv) {
+      host.style.setProperty("--sv-vv-height", vv.height + "px");
+      host.style.setProperty("--sv-vv-top", vv.offsetTop + "px");
+    }
+    if (narrow.matches && isOpen()) panel.setAttribute("aria-modal", "true");
+    else panel.removeAttribute("aria-modal");
+  }
+  listen(window.visualViewport, "resize", fitViewport);
+  listen(window.visualViewport, "scroll", fitViewport);
+  listen(narrow, "change", fitViewport);
+
+  function trapFocus(event) {
+    if (event.key !== "Tab" || !narrow.matches) return;
+    var items = Array.prototype.filter.call(panel.querySelectorAll("button, input, a[href], [tabindex]"), function (n) {
+      return !n.disabled && n.tabIndex >= 0 && n.getClientRects().length > 0;
+    });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1], at = root.activeElement;
+    if (event.shiftKey ? at === first || !panel.contains(at) : at === last) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  }
+  panel.addEventListener("keydown", trapFocus);
+
+  // destroy(): the widget leaves the page: its DOM, its listeners on the page, the agent stream
+  // and timers go; what it stored (the conversation, the profile) stays for the next page.
+  // Final: the frozen window.sottovoce stays, and its calls do nothing visible afterwards.
+  var destroyed = false;
+  function destroy() {
+    if (destroyed) return;
+    destroyed = true;
+    unfollow();
+    clearTimeout(pumpTimer);
+    clearTimeout(greetingTimer);
+    window.removeEventListener("online", onOnline);
+    if (whenIdle) window.removeEventListener("load", whenIdle);
+    document.removeEventListener("DOMContentLoaded", mount);
+    teardown.forEach(function (off) { off(); });
+    host.remove();
+    handlers = Object.create(null);
+  }
+
+  // The typing indicator: three dots at the end of the log while a turn waits for the bot (its
+  // first load, a locale's part); the log is aria-busy meanwhile, so screen readers read the
+  // reply once it is there.
+  var typing = el("div", { class: "sv-typing", part: "typing", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]);
+  function showTyping() {
+    log.setAttribute("aria-busy", "true");
+    log.appendChild(typing);
+    log.scrollTop = log.scrollHeight;
+  }
+  function hideTyping() {
+    log.removeAttribute("aria-busy");
+    typing.remove();
+  }
+
+  // A message's text as DOM. The visitor's words: one paragraph, as typed. The bot's and the
+  // agent's: the safe Markdown subset owners may write in replies (README, "Replies"): lines
+  // starting "- " or "* " (a bulleted list) or "1. " (numbered), other lines paragraphs (line
+  // breaks kept), **strong**, *emphasis* or _emphasis_, [label](url) links for http, https,
+  // mailto and tel (any other URL leaves the label as plain text), and a backslash keeps a
+  // marker literal. No HTML: every piece is a text node in an element made here. A message
+  // without list lines is one paragraph, as before.
+  var LIST_ITEM = /^\s*(?:([-*])|(\d{1,3})[.)])\s+(.*)$/;
+  var INLINE = /\\([\\*_[\]()])|\*\*(\S(?:[\s\S]*?\S)?)\*\*|\*([^\s*](?:[^*]*?[^\s*])?)\*|(?<![\p{L}\p{N}_])_([^\s_](?:[^_]*?[^\s_])?)_(?![\p{L}\p{N}_])|\[([^\]\n]+)\]\(([^()\s]+)\)/gu;
+
+  function messageBody(from, text) {
+    var paragraph = function (s) { return el("p", { class: "sv-text", dir: "auto" }, from === "visitor" ? [s] : inline(s)); };
+    var lines = text.split("\n");
+    if (from === "visitor" || !lines.some(function (l) { return LIST_ITEM.test(l); })) return [paragraph(text)];
+    var blocks = [], words = [], list = null;
+    var flush = function () {
+      var s = words.join("\n").replace(/^\s*\n|\n\s*$/g, "");
+      if (s.trim()) blocks.push(paragraph(s));
+      words = [];
+    };
+    lines.forEach(function (line) {
+      var m = LIST_ITEM.exec(line);
+      if (!m) { list = null; words.push(line); return; }
+      flush();
+      var kind = m[1] ? "ul" : "ol";
+      if (!list || list.localName !== kind) {
+        list = el(kind, { class: "sv-list", dir: "auto" });
+        if (m[2] && m[2] !== "1") list.setAttribute("start", m[2]);
+        blocks.push(list);
+      }
+      list.appendChild(el("li", {}, inline(m[3])));
+    });
+    flush();
+    return blocks;
+  }
+
+  function inline(text) {
+    var out = [], at = 0, m;
+    var re = new RegExp(INLINE.source, "gu"); // one per call: inline() recurses
+    while ((m = re.exec(text))) {
+      if (m.index > at) out.push(text.slice(at, m.index));
+      if (m[1] != null) out.push(m[1]);
+      else if (m[2] != null) out.push(el("strong", {}, inline(m[2])));
+      else if (m[3] != null || m[4] != null) out.push(el("em", {}, inline(m[3] != null ? m[3] : m[4])));
+      else {
+        var href = safeUrl(m[6]);
+        out.push(href ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, inline(m[5])) : m[5]);
+      }
+      at = re.lastIndex;
+    }
+    if (at < text.length) out.push(text.slice(at));
+    return out;
+  }
+
+  // When a message was said, for screen readers (visually hidden, after its text): the time in
+  // the conversation's locale, with the date when it was not today. `ms`: ms since the epoch.
+  function timeStamp(ms) {
+    var when = new Date(ms || Date.now());
+    var today = when.toDateString() === new Date().toDateString();
+    return el("time", { class: "sv-sr-only", datetime: when.toISOString() },
+      [intl(Intl.DateTimeFormat, today ? { timeStyle: "short" } : { dateStyle: "medium", timeStyle: "short" }).format(when)]);
+  }
+
+  applySettings();
+
   // The status line: the widget's words `keys` (joined), redrawn when the locale changes.
   var statusKeys = [];
   function setStatus() {
@@ -391,7 +679,7 @@
     strings = wordsFor(bestLocale([locale], Object.keys(NAMES)) || "en") || UI.en;
     frame.setAttribute("lang", locale);
     frame.setAttribute("dir", RTL.test(locale) ? "rtl" : "ltr");
-    launcher.setAttribute("aria-label", t("open"));
+    launcher.setAttribute("aria-label", launcherName());
     closeButton.setAttribute("aria-label", t("close"));
     title.textContent = botName || t("fallbackName");
     panel.setAttribute("aria-label", title.textContent);
@@ -407,7 +695,8 @@
     var locales = botLocales();
     langButton.hidden = locales.length < 2;
     langButton.textContent = locale.split("-")[0].toUpperCase();
-    langButton.setAttribute("aria-label", t("language") + ": " + endonym(locale));
+    // The visible code ends the name too (WCAG 2.5.3, label in name): "Language: English, EN".
+    langButton.setAttribute("aria-label", t("language") + ": " + endonym(locale) + ", " + langButton.textContent);
     var menuKey = locales.join(" ") + "|" + locale;
     if (menuKey !== shownMenu) drawLangMenu(locales);
     shownMenu = menuKey;
@@ -436,11 +725,11 @@
   // The visitor picked `code` in the language menu: the core is told (chat.setLocale, so replies
   // follow and the choice is kept with the conversation); a binding without it changes the
   // chrome only.
-  function chooseLocale(code) {
+  function chooseLocale(code, quiet) {
     chosenLocale = code;
     showLocale();
-    langButton.focus();
-    start().then(function (c) {
+    if (!quiet) langButton.focus();
+    return start().then(function (c) {
       return ensureLocale(c, code).then(function () { return c; });
     }).then(function (c) {
       if (typeof c.setLocale !== "function") return;
@@ -513,8 +802,8 @@
     extras = extras || {};
     var bubble = el("div", { class: "sv-msg sv-from-" + from, "data-from": from }, [
       el("span", { class: "sv-sr-only" }, [/^(visitor|bot|agent)$/.test(from) ? t(from + "_speaker") : ""]),
-      el("p", { class: "sv-text", dir: "auto" }, [String(text)]),
-    ]);
+    ].concat(messageBody(from, String(text)), [timeStamp(extras.time)]));
+    bubble.setAttribute("part", "message " + from + "-message");
     if (extras.intent) bubble.setAttribute("data-intent", extras.intent);
     // When it was said, in the conversation's format (a tooltip; ms since the epoch, default now).
     bubble.title = intl(Intl.DateTimeFormat, { dateStyle: "medium", timeStyle: "short" }).format(extras.time || Date.now());
@@ -665,6 +954,11 @@
   var ready = null;
 
   function start() {
+    if (destroyed) {
+      var gone = Promise.reject(new Error("sottovoce: destroyed"));
+      gone.catch(function () {});
+      return gone;
+    }
     if (!ready) {
       loadStarted = performance.now();
       ready = load();
@@ -691,6 +985,7 @@
   var queue = Promise.resolve();
 
   function turn(run, visitorText) {
+    showTyping();
     var result = queue.then(async function () {
       var c = await start();
       if (typeof c.localeNeeded === "function") await ensureLocale(c, c.localeNeeded(visitorText));
@@ -710,6 +1005,7 @@
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       return t;
     });
+    result.then(hideTyping, hideTyping);
     queue = result.catch(function () {});
     return result;
   }
@@ -857,7 +1153,7 @@
   }
 
   function follow(e) {
-    if (stream) return;
+    if (stream || destroyed) return;
     var s = e.status;
     var url = api("api/escalations/" + encodeURIComponent(s.id) + "/events?token=" + encodeURIComponent(s.token) +
       "&after=" + e.last_event_id);
@@ -1148,7 +1444,8 @@
     return result;
   }
 
-  window.addEventListener("online", function () { schedule(0); });
+  function onOnline() { schedule(0); }
+  window.addEventListener("online", onOnline);
 
   // ---------------------------------------------------------------- open / close
 
@@ -1216,7 +1513,7 @@
 
   function mount() {
     document.body.appendChild(host);
-    if (uiState() === "open") open({ focus: false }); // reopened as the visitor left it
+    if (uiState() === "open" || (settings.openOnLoad && uiState() !== "closed")) open({ focus: false }); // reopened as the visitor left it
   }
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount, { once: true });
@@ -1237,6 +1534,13 @@
       },
       on: on,
       configureEscalation: function (options) { configureEscalation(options); },
+      // The chat's locale, as if chosen in its language menu: resolves to the locale set.
+      setLocale: function (code) { return setLocaleFromPage(code); },
+      // The launcher shown or hidden (e.g. on a checkout page); open() still works.
+      show: function () { showLauncher(true); },
+      hide: function () { showLauncher(false); },
+      // Removes the widget from the page (DOM, listeners, the agent stream); storage stays.
+      destroy: function () { destroy(); },
     }),
     writable: false,
     configurable: false,

@@ -179,7 +179,7 @@ describe("the widget on the demo page", () => {
       keys: Object.keys(window.sottovoce).sort(),
       replaced: (() => { try { window.sottovoce = null; } catch { /* strict */ } return window.sottovoce !== null; })(),
     }));
-    assert.deepEqual(api, { frozen: true, keys: ["close", "configureEscalation", "identify", "on", "open", "reset", "send", "track"], replaced: true });
+    assert.deepEqual(api, { frozen: true, keys: ["close", "configureEscalation", "destroy", "hide", "identify", "on", "open", "reset", "send", "setLocale", "show", "track"], replaced: true });
     await page.evaluate(() => window.sottovoce.open());
     await dialog().waitFor();
     const turn = await page.evaluate(() => window.sottovoce.send("cancel").then((t) => t.intent));
