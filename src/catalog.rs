@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub mod compiled;
+pub mod metrics;
 pub mod rank;
 
 pub use compiled::{is_compiled, CATALOG_FORMAT, CATALOG_MAGIC};
@@ -67,6 +68,18 @@ pub struct Product {
 
 fn yes() -> bool {
     true
+}
+
+/// Index of `s` in `table`, added at the end when new (the compiled format's tables and the
+/// ranker's categories and keys).
+pub(crate) fn intern(table: &mut Vec<String>, s: &str) -> u32 {
+    match table.iter().position(|t| t == s) {
+        Some(i) => i as u32,
+        None => {
+            table.push(s.to_owned());
+            (table.len() - 1) as u32
+        }
+    }
 }
 
 impl Product {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Catalog, CatalogError, Price, Product};
+use super::{intern, Catalog, CatalogError, Price, Product};
 
 /// First bytes of every compiled catalog.
 pub const CATALOG_MAGIC: &[u8; 4] = b"SVC\0";
@@ -85,17 +85,6 @@ struct Body {
     in_stock: Vec<bool>,
     /// (key index, value) per product.
     attributes: Vec<Vec<(u32, Value)>>,
-}
-
-/// Index of `s` in `table`, adding it when new.
-fn intern(table: &mut Vec<String>, s: &str) -> u32 {
-    match table.iter().position(|t| t == s) {
-        Some(i) => i as u32,
-        None => {
-            table.push(s.to_owned());
-            (table.len() - 1) as u32
-        }
-    }
 }
 
 impl Catalog {
