@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub mod compiled;
+pub mod followup;
 pub mod metrics;
 pub mod rank;
 

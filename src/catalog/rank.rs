@@ -132,6 +132,9 @@ pub struct RankContext {
     pub in_cart: Vec<String>,
     /// Products already bought.
     pub bought: Vec<String>,
+    /// The products shown for the request this one refines, best first: "cheaper?" asks for
+    /// less than the first one costs.
+    pub shown: Vec<String>,
 }
 
 impl RankContext {
@@ -324,7 +327,13 @@ impl Ranker {
         let s = &self.settings;
         // The constraints, and the request's words without the spans they were read from
         // ("under 200 euros" is a price limit, not a search for "200").
-        let wants = s.constraints.then(|| Wants::read(request, lang, &self.entities));
+        let mut wants = s.constraints.then(|| Wants::read_lines(request, lang, &self.entities));
+        if let Some(w) = wants.as_mut().filter(|w| w.cheaper) {
+            if let Some(first) = context.shown.first().and_then(|n| self.find(n)) {
+                let below = self.catalog.products[first].price.amount - 0.005;
+                w.max_price = Some(w.max_price.map_or(below, |m| m.min(below)));
+            }
+        }
         let words: String = match &wants {
             Some(w) => request
                 .chars()
@@ -395,10 +404,13 @@ impl Ranker {
     }
 
     /// The context's factors (see [`RankSettings::context_boost`]) on the products that match.
+    /// The product named `name` (its id, or its name in any locale, case aside).
+    fn find(&self, name: &str) -> Option<usize> {
+        self.named.get(name).or_else(|| self.named.get(&crate::text::to_lowercase(name.trim()))).map(|&i| i as usize)
+    }
+
     fn apply_context(&self, context: &RankContext, scores: &mut [f32]) {
-        let find = |name: &String| {
-            self.named.get(name).or_else(|| self.named.get(&crate::text::to_lowercase(name.trim()))).map(|&i| i as usize)
-        };
+        let find = |name: &String| self.find(name);
         let boost = self.settings.context_boost;
         // category → the factor of its strongest mention.
         let mut categories: Vec<(u32, f32)> = Vec::new();
@@ -578,10 +590,13 @@ fn stem(w: &str, lang: &str) -> String {
 
 /// What a request asks of a product beyond its words.
 #[derive(Debug, Default, PartialEq)]
-struct Wants {
+pub(crate) struct Wants {
     max_price: Option<f64>,
     min_price: Option<f64>,
     cheap: bool,
+    /// A comparative ("cheaper?", "más barato", "billiger"): below the price of the first
+    /// product shown before ([`RankContext::shown`]), when there is one.
+    cheaper: bool,
     /// `men`, `women` or `kids`.
     who: Option<&'static str>,
     size: Option<String>,
@@ -594,11 +609,53 @@ struct Wants {
     /// Char spans of the request read as constraints (a price, a size, an age), left out of
     /// its search words.
     consumed: Vec<(usize, usize)>,
+    /// Indices of the request's tokens read as a constraint (those of `consumed` and the words
+    /// that said who, which colour, waterproof, cheap), for [`super::followup`].
+    pub(crate) used: Vec<usize>,
 }
 
 impl Wants {
-    /// Reads the constraints of `request` in `lang`.
-    fn read(request: &str, lang: &str, entities: &EntityExtractor) -> Wants {
+    /// Reads the constraints of a request of one or more lines: the first is the request,
+    /// each later line a follow-up that refines it ("in red?"), whose constraints replace
+    /// those of the same kind before it (a colour, who it is for, a size, a price limit) or add
+    /// to them (waterproof, cheap). Spans count chars of the whole request.
+    pub(crate) fn read_lines(request: &str, lang: &str, entities: &EntityExtractor) -> Wants {
+        let mut wants = Wants::default();
+        let mut base = 0;
+        for line in request.split('\n') {
+            let later = Wants::read(line, lang, entities);
+            wants.max_price = later.max_price.or(wants.max_price);
+            wants.min_price = later.min_price.or(wants.min_price);
+            wants.cheap |= later.cheap;
+            wants.cheaper |= later.cheaper;
+            wants.who = later.who.or(wants.who);
+            wants.size = later.size.or(wants.size.take());
+            if !later.colours.is_empty() {
+                wants.colours = later.colours;
+            }
+            wants.waterproof |= later.waterproof;
+            if !later.numbers.is_empty() {
+                wants.numbers = later.numbers;
+            }
+            wants.consumed.extend(later.consumed.iter().map(|&(a, b)| (a + base, b + base)));
+            base += line.chars().count() + 1;
+        }
+        wants
+    }
+
+    /// True when the request asks anything of a product beyond its words.
+    pub(crate) fn any(&self) -> bool {
+        self.max_price.is_some()
+            || self.min_price.is_some()
+            || self.cheap
+            || self.who.is_some()
+            || self.size.is_some()
+            || !self.colours.is_empty()
+            || self.waterproof
+    }
+
+    /// Reads the constraints of one line of a request in `lang`.
+    pub(crate) fn read(request: &str, lang: &str, entities: &EntityExtractor) -> Wants {
         let tokens = tokenize(request);
         let words: Vec<String> = tokens.iter().map(|t| fold_word(&t.text, Fold::Loose)).collect();
         let mut wants = Wants::default();
@@ -615,14 +672,14 @@ impl Wants {
             let window = &before[before.len().saturating_sub(3)..];
             let has = |cues: &[&str]| window.iter().any(|w| cues.contains(w));
             let whole = e.value.parse::<u32>().ok();
-            if has(&["under", "below", "less", "max", "maximum", "upto", "cheaper", "menos", "hasta", "maximo", "debajo", "inferior", "bajo"])
+            if has(&["under", "below", "less", "max", "maximum", "upto", "cheaper", "menos", "hasta", "maximo", "debajo", "inferior", "bajo", "moins", "unter", "bis", "ate"])
                 || window.windows(2).any(|p| p == ["up", "to"] || p == ["no", "more"])
             {
                 wants.max_price = Some(amount);
             } else if has(&["over", "above", "more", "least", "desde", "mas", "minimo", "encima"]) {
                 wants.min_price = Some(amount);
             } else if e.entity == "number"
-                && (has(&["size", "talla", "numero", "number", "calzo", "uk", "eu", "eur"])
+                && (has(&["size", "talla", "numero", "number", "calzo", "uk", "eu", "eur", "taille", "pointure", "tamanho", "grosse", "gr"])
                     || (window.last().is_some_and(|w| *w == "in" || *w == "en") && whole.is_some_and(|n| (16..=50).contains(&n))))
             {
                 wants.size = Some(e.value.clone());
@@ -655,6 +712,10 @@ impl Wants {
                 wants.consumed.push((tokens[i].start, tokens[i + 1].end));
             }
             match w.as_str() {
+                "cheaper" => (wants.cheap, wants.cheaper) = (true, true),
+                "barato" | "barata" | "baratos" | "baratas" if i > 0 && matches!(words[i - 1].as_str(), "mas" | "mais") => {
+                    (wants.cheap, wants.cheaper) = (true, true)
+                }
                 "cheap" | "cheapest" | "budget" | "affordable" | "inexpensive" | "barato" | "barata" | "baratos" | "baratas"
                 | "economico" | "economica" | "asequible" => wants.cheap = true,
                 "men" | "mens" | "man" | "male" | "hombre" | "hombres" | "caballero" | "masculino" => wants.who = Some("men"),
@@ -668,17 +729,25 @@ impl Wants {
                     wants.size = Some(w.clone());
                     wants.consumed.push((tokens[i].start, tokens[i].end));
                 }
-                "size" | "talla" | "in" | "en" if wants.size.is_none() => {
-                    if let Some(next) = words.get(i + 1).filter(|n| ["s", "m", "l"].contains(&n.as_str())) {
-                        wants.size = Some(next.clone());
-                        wants.consumed.push((tokens[i + 1].start, tokens[i + 1].end));
-                    }
+                "size" | "talla" | "taille" | "tamanho" | "grosse" | "in" | "en" | "em" if wants.size.is_none() => {
+                    let Some(next) = words.get(i + 1).filter(|n| ["s", "m", "l"].contains(&n.as_str())) else { continue };
+                    wants.size = Some(next.clone());
+                    wants.consumed.push((tokens[i + 1].start, tokens[i + 1].end));
                 }
-                other => {
-                    if let Some(c) = colour(other) {
-                        wants.colours.push(c);
-                    }
-                }
+                other => match colour(other).map(Said::Colour).or_else(|| said(other, words.get(i.wrapping_sub(1)), lang)) {
+                    Some(Said::Colour(c)) => wants.colours.push(c),
+                    Some(Said::Who(who)) => wants.who = Some(who),
+                    Some(Said::Cheap) => wants.cheap = true,
+                    Some(Said::Cheaper) => (wants.cheap, wants.cheaper) = (true, true),
+                    Some(Said::Waterproof) => wants.waterproof = true,
+                    None => continue,
+                },
+            }
+            wants.used.push(i);
+        }
+        for (i, t) in tokens.iter().enumerate() {
+            if wants.consumed.iter().any(|&(a, b)| t.start >= a && t.end <= b) && !wants.used.contains(&i) {
+                wants.used.push(i);
             }
         }
         wants
@@ -750,20 +819,64 @@ impl Wants {
     }
 }
 
+/// What one word of a request says, in a language of [`said`].
+enum Said {
+    Colour(&'static str),
+    Who(&'static str),
+    Cheap,
+    Cheaper,
+    Waterproof,
+}
+
+/// What a folded word says in French, German, Portuguese or Arabic (`lang`), after `previous`
+/// ("moins cher"); English and Spanish words are read in [`Wants::read`] itself. Per language,
+/// because some words mean something else in another (German `kind`).
+fn said(w: &str, previous: Option<&String>, lang: &str) -> Option<Said> {
+    let after = |words: &[&str]| previous.is_some_and(|p| words.contains(&p.as_str()));
+    Some(match (lang, w) {
+        ("fr", "enfant" | "enfants" | "fille" | "garcon" | "junior") => Said::Who("kids"),
+        ("fr", "homme" | "hommes") => Said::Who("men"),
+        ("fr", "femme" | "femmes") => Said::Who("women"),
+        ("fr", "cher" | "chers" | "chere") if after(&["moins"]) => Said::Cheaper,
+        ("fr", "economique" | "economiques") => Said::Cheap,
+        ("de", "kind" | "kinder" | "madchen" | "junge" | "sohn" | "tochter") => Said::Who("kids"),
+        ("de", "herren" | "manner" | "mann") => Said::Who("men"),
+        ("de", "damen" | "frauen" | "frau") => Said::Who("women"),
+        ("de", "billiger" | "gunstiger" | "preiswerter") => Said::Cheaper,
+        ("de", "billig" | "gunstig" | "preiswert") => Said::Cheap,
+        ("de", "wasserdicht" | "wasserdichte" | "wasserdichtes" | "regen") => Said::Waterproof,
+        ("pt", "crianca" | "criancas" | "filho" | "filha" | "menino" | "menina") => Said::Who("kids"),
+        ("pt", "homem" | "homens") => Said::Who("men"),
+        ("pt", "mulher" | "mulheres") => Said::Who("women"),
+        ("pt", "impermeavel" | "impermeaveis" | "chuva") => Said::Waterproof,
+        ("ar", "اطفال" | "للاطفال" | "طفل" | "لطفل") => Said::Who("kids"),
+        ("ar", "رجال" | "رجالي" | "للرجال") => Said::Who("men"),
+        ("ar", "نساء" | "نسائي" | "للنساء") => Said::Who("women"),
+        ("ar", "ارخص") => Said::Cheaper,
+        ("ar", "رخيص") => Said::Cheap,
+        ("ar", "مقاوم" | "ضد") => Said::Waterproof,
+        _ => return None,
+    })
+}
+
 /// The English colour a folded word names (`rojo` → `red`), if any.
 fn colour(w: &str) -> Option<&'static str> {
     Some(match w {
-        "red" | "rojo" | "roja" | "rojos" | "rojas" => "red",
-        "blue" | "azul" | "azules" => "blue",
-        "green" | "verde" | "verdes" => "green",
-        "black" | "negro" | "negra" | "negros" | "negras" => "black",
-        "white" | "blanco" | "blanca" | "blancos" | "blancas" => "white",
-        "grey" | "gray" | "gris" | "grises" => "grey",
-        "yellow" | "amarillo" | "amarilla" => "yellow",
-        "orange" | "naranja" => "orange",
-        "brown" | "marron" | "marrones" => "brown",
-        "pink" | "rosa" | "rosado" => "pink",
-        "purple" | "morado" | "morada" | "lila" => "purple",
+        // en, es, then fr, de, pt and ar (folded: no accents, Arabic normalised).
+        "red" | "rojo" | "roja" | "rojos" | "rojas" | "rouge" | "rouges" | "rot" | "rote" | "roten" | "vermelho" | "vermelha"
+        | "احمر" | "بالاحمر" => "red",
+        "blue" | "azul" | "azules" | "bleu" | "bleue" | "blau" | "blaue" | "blauen" | "ازرق" => "blue",
+        "green" | "verde" | "verdes" | "vert" | "verte" | "grun" | "grune" | "grunen" | "اخضر" => "green",
+        "black" | "negro" | "negra" | "negros" | "negras" | "noir" | "noire" | "schwarz" | "schwarze" | "schwarzen" | "preto"
+        | "preta" | "اسود" => "black",
+        "white" | "blanco" | "blanca" | "blancos" | "blancas" | "blanc" | "blanche" | "weiss" | "weisse" | "branco" | "branca"
+        | "ابيض" => "white",
+        "grey" | "gray" | "gris" | "grises" | "grau" | "graue" | "cinza" | "رمادي" => "grey",
+        "yellow" | "amarillo" | "amarilla" | "jaune" | "gelb" | "gelbe" | "amarelo" | "amarela" | "اصفر" => "yellow",
+        "orange" | "naranja" | "laranja" => "orange",
+        "brown" | "marron" | "marrones" | "braun" | "braune" | "marrom" | "بني" => "brown",
+        "pink" | "rosa" | "rosado" | "rose" => "pink",
+        "purple" | "morado" | "morada" | "lila" | "violet" | "violette" | "roxo" | "roxa" | "بنفسجي" => "purple",
         _ => return None,
     })
 }
@@ -810,6 +923,7 @@ mod tests {
                 colours: vec!["red"],
                 waterproof: true,
                 consumed: vec![(46, 55), (62, 63)], // "150 euros", "M"
+                used: vec![1, 2, 6, 11, 8, 9, 12], // red waterproof daughter size; 150 euros M
                 ..Wants::default()
             }
         );
@@ -861,6 +975,26 @@ mod tests {
                 assert_eq!(ranker.best(request, locale, &context, limit), expected, "{request} {limit}");
             }
         }
+    }
+
+    #[test]
+    fn a_request_refined_on_later_lines_keeps_what_they_do_not_change() {
+        let entities = EntityExtractor::new(&[]).unwrap();
+        let w = Wants::read_lines("red boots for women under 150 euros\nfor kids?\nin blue", "en", &entities);
+        assert_eq!((w.who, w.colours, w.max_price), (Some("kids"), vec!["blue"], Some(150.0)));
+        assert_eq!(w.consumed, vec![(26, 35)], "spans count chars of the whole request");
+        let ranker = Ranker::new(catalog(), RankSettings::default());
+        // Women's boots, then "for men?": the men's pair first; "cheaper?" after the Ridge boots
+        // were shown: what costs less than the first one shown scores higher than the Ridge
+        // pairs (the Trail boots; out of stock, so still listed after them).
+        assert_eq!(top(&ranker, "ridge boots for women\nfor men?", "en")[0], "boot-m");
+        let score = |context: &RankContext, id: &str| {
+            ranker.rank_in("boots\ncheaper?", "en", context).iter().find(|r| ranker.catalog.products[r.product].id == id).unwrap().score
+        };
+        let shown = RankContext { shown: vec!["boot-w".into()], ..RankContext::default() };
+        assert!(score(&shown, "boot-cheap") > score(&shown, "boot-m"));
+        let none = RankContext::default();
+        assert!(score(&none, "boot-cheap") / score(&none, "boot-m") < score(&shown, "boot-cheap") / score(&shown, "boot-m"));
     }
 
     #[test]
