@@ -5,6 +5,7 @@
 //! any intent of the bot's: a message is a refinement when the request analysis
 //! ([`super::rank`]'s constraints) finds a constraint in it and every other word is a filler
 //! word ("and", "what about", "instead"…); the caller asks only right after a recommendation.
+//! "is", "es", "ist" are not filler words: "is it waterproof?" asks about the product shown.
 
 use crate::entities::EntityExtractor;
 use crate::text::{fold_word, tokenize, Fold, TokenKind};
@@ -48,18 +49,18 @@ const FILLER: &[&str] = &[
     "and", "or", "what", "about", "how", "the", "a", "an", "one", "ones", "it", "them", "those", "these", "that", "this",
     "something", "anything", "instead", "rather", "also", "too", "maybe", "please", "do", "you", "have", "got", "any", "in",
     "for", "with", "size", "under", "below", "less", "than", "more", "over", "above", "euros", "euro", "eur", "dollars",
-    "show", "me", "only", "just", "now", "then", "ok", "okay", "same", "but", "version", "model", "pair", "is", "there",
-    "are", "they", "can", "i", "get", "want", "need", "some", "up", "to", "no", "not", "much", "my", "a",
+    "show", "me", "only", "just", "now", "then", "ok", "okay", "same", "but", "version", "model", "pair", "there",
+    "they", "can", "i", "get", "want", "need", "some", "up", "to", "no", "not", "much", "my", "a",
     // es
     "y", "o", "que", "tal", "el", "la", "los", "las", "un", "una", "uno", "unos", "unas", "lo", "algo", "mejor", "tambien",
     "en", "de", "del", "para", "por", "con", "talla", "menos", "mas", "hay", "tienes", "tienen", "teneis", "muestrame",
-    "solo", "pero", "version", "modelo", "mismo", "misma", "hasta", "quiero", "busco", "me", "mi",
+    "solo", "pero", "version", "modelo", "mismo", "misma", "hasta", "quiero", "busco", "mi",
     // fr
     "et", "ou", "le", "les", "une", "des", "du", "en", "pour", "avec", "taille", "plus", "moins", "aussi", "quelque",
     "chose", "plutot", "avez", "vous", "il", "y", "a", "version", "modele", "meme", "de",
     // de
-    "und", "oder", "was", "ist", "mit", "der", "die", "das", "ein", "eine", "einen", "fur", "in", "grosse", "gr", "unter",
-    "weniger", "als", "auch", "etwas", "lieber", "stattdessen", "habt", "ihr", "gibt", "es", "modell", "bitte",
+    "und", "oder", "was", "mit", "der", "die", "das", "ein", "eine", "einen", "fur", "in", "grosse", "gr", "unter",
+    "weniger", "als", "auch", "etwas", "lieber", "stattdessen", "habt", "ihr", "gibt", "modell", "bitte",
     // pt
     "e", "ou", "o", "os", "as", "um", "uma", "em", "no", "na", "para", "pra", "com", "tamanho", "mais", "tambem", "algo",
     "coisa", "vez", "tem", "voces", "modelo", "versao", "de", "do", "da", "ate",
@@ -123,6 +124,9 @@ mod tests {
             ("qu'est-ce qui va avec ?", "fr", Some(FollowUp::Related)),
             // Not follow-ups: no constraint, other words, or too long.
             ("thanks!", "en", None),
+            // A question about the product shown is not a refinement (tests/stories/follow-ups).
+            ("is it waterproof?", "en", None),
+            ("¿es impermeable?", "es", None),
             ("how much is shipping?", "en", None),
             ("do you have red tents?", "en", None),
             ("what kind of tent?", "de", None),
