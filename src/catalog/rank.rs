@@ -238,6 +238,9 @@ struct Facts {
     waterproof: bool,
     /// Numeric attributes: (index of the key among the catalog's numeric keys, value).
     numbers: Vec<(u32, f64)>,
+    /// Its `activity` and `season` values, for the cross-sell rule of [`Ranker::related`].
+    activities: Vec<String>,
+    seasons: Vec<String>,
 }
 
 impl Facts {
@@ -250,6 +253,8 @@ impl Facts {
             sizes: p.attribute_values("sizes"),
             colours: p.attribute_values("colour"),
             waterproof: p.attribute_true("waterproof"),
+            activities: p.attribute_values("activity"),
+            seasons: p.attribute_values("season"),
             numbers: p
                 .attributes
                 .iter()
@@ -401,6 +406,50 @@ impl Ranker {
         }
         ranked.sort_unstable_by(|a, b| self.order(a, b));
         ranked
+    }
+
+    /// At most `limit` products that go with the product `id` (by id or name): first the
+    /// owner's `related` ids, in their order; then, by a category rule, the best product of each
+    /// other category that shares most of its `activity` values (each worth 2) and `season`
+    /// values (1) and is for the same people (men, women, kids; unisex fits all), one per
+    /// category so the answer spans several kinds of thing. In stock before out of stock; the
+    /// product itself and its category are left out. Empty when `id` is not in the catalog.
+    pub fn related(&self, id: &str, limit: usize) -> Vec<Ranked> {
+        let Some(of) = self.find(id) else { return Vec::new() };
+        let (product, facts) = (&self.catalog.products[of], &self.facts[of]);
+        let mut picked: Vec<Ranked> = Vec::new();
+        for (k, other) in product.related.iter().filter_map(|r| self.find(r)).enumerate() {
+            if other != of && !picked.iter().any(|r| r.product == other) {
+                picked.push(Ranked { product: other, score: 1000.0 - k as f32 });
+            }
+        }
+        let fits = |f: &Facts| match facts.gender.iter().find(|g| matches!(g.as_str(), "men" | "women" | "kids")) {
+            Some(who) => f.gender.is_empty() || f.gender.iter().any(|g| g == who || (g == "unisex" && who != "kids")),
+            None => !f.gender.iter().any(|g| g == "kids"),
+        };
+        let mut candidates: Vec<Ranked> = self
+            .facts
+            .iter()
+            .enumerate()
+            .filter(|&(i, f)| i != of && f.category != facts.category && fits(f) && !picked.iter().any(|r| r.product == i))
+            .map(|(i, f)| {
+                let shared = |theirs: &[String], mine: &[String]| theirs.iter().filter(|v| mine.contains(v)).count();
+                let score = 2 * shared(&f.activities, &facts.activities) + shared(&f.seasons, &facts.seasons);
+                Ranked { product: i, score: score as f32 }
+            })
+            .filter(|r| r.score > 0.0)
+            .collect();
+        candidates.sort_by(|a, b| self.order(a, b));
+        let mut categories: Vec<u32> = picked.iter().map(|r| self.facts[r.product].category).collect();
+        for r in candidates {
+            if !categories.contains(&self.facts[r.product].category) {
+                categories.push(self.facts[r.product].category);
+                picked.push(r);
+            }
+        }
+        picked.sort_by(|a, b| self.order(a, b));
+        picked.truncate(limit);
+        picked
     }
 
     /// The context's factors (see [`RankSettings::context_boost`]) on the products that match.
@@ -995,6 +1044,29 @@ mod tests {
         assert!(score(&shown, "boot-cheap") > score(&shown, "boot-m"));
         let none = RankContext::default();
         assert!(score(&none, "boot-cheap") / score(&none, "boot-m") < score(&shown, "boot-cheap") / score(&shown, "boot-m"));
+    }
+
+    #[test]
+    fn what_goes_with_a_product_is_the_owners_list_then_other_categories_for_the_same_use() {
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let ids = |id: &str, limit| -> Vec<String> {
+            ranker.related(id, limit).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect()
+        };
+        let boots = ids("cu-boot-cordillera-w", 4);
+        assert_eq!(boots.len(), 4);
+        let categories: Vec<&str> = boots.iter().map(|id| ranker.catalog.products[ranker.find(id).unwrap()].category.as_str()).collect();
+        assert!(!categories.contains(&"hiking-boots"), "{boots:?}");
+        assert!(categories.windows(2).all(|w| w[0] != w[1]), "one per category: {categories:?}");
+        assert!(boots.iter().all(|id| !id.ends_with("-m") && !id.contains("kids")), "nothing for men or kids: {boots:?}");
+        assert!(ranker.catalog.products[ranker.find(&boots[0]).unwrap()].in_stock);
+        // The owner's list comes first, in its order; unknown ids are ignored.
+        let mut catalog = ranker.catalog.clone();
+        catalog.products[0].related = vec!["cu-sock-merino-hike".into(), "nope".into(), "cu-pole-alu".into()];
+        let owned = Ranker::new(catalog, RankSettings::default());
+        let first: Vec<String> =
+            owned.related(&owned.catalog.products[0].id, 3).iter().map(|r| owned.catalog.products[r.product].id.clone()).collect();
+        assert_eq!(first[..2], ["cu-sock-merino-hike", "cu-pole-alu"]);
+        assert!(ranker.related("nope", 3).is_empty());
     }
 
     #[test]
