@@ -2,9 +2,8 @@
 //! (`tests/fixtures/catalog/`, issue 11 item 6): NDCG@3 on the dev and the test split, each
 //! computed as `sottovoce eval --catalog` does (`sottovoce::catalog::metrics`). Every setting
 //! of [`RankSettings::default`] is chosen on the dev split; the test split is only measured.
-//! Requires the recommender to stay at least [`MIN_GAIN`] above BM25 on each split: the
-//! issue's goal (15 points) on dev, and on test the figure reached so far (14.8 points, the
-//! goal not yet met), so that a change that loses ground fails. With
+//! Requires the recommender to stay at least [`MIN_GAIN`] (the issue's goal, 15 points) above
+//! BM25 on each split (reached: dev +16.1, test +15.0). With
 //! `CATALOG_MISSES=1` it prints the dev requests whose top three are not ideal (never the test
 //! split's, which nothing is tuned on); with `RANK_SETTINGS='{…}'` it ranks with those
 //! settings, for choosing them on dev.
@@ -16,7 +15,7 @@ use sottovoce::catalog::metrics::{ndcg, Judgment, Query};
 use sottovoce::{Catalog, RankSettings, Ranker};
 
 /// How far above BM25 the recommender's NDCG@3 must be on each split.
-const MIN_GAIN: &[(&str, f64)] = &[("dev", 0.15), ("test", 0.147)];
+const MIN_GAIN: f64 = 0.15;
 
 const CATALOG: &str = include_str!("../www/catalog/cumbre.jsonl");
 const SPLITS: &[(&str, &str, &str)] = &[
@@ -66,7 +65,6 @@ fn the_recommender_beats_bm25_by_the_goal_on_both_splits() {
     for &(split, queries, qrels) in SPLITS {
         let ((a, a10), (b, b10)) = (ndcg3(&ours, queries, qrels, show && split == "dev"), ndcg3(&bm25, queries, qrels, false));
         println!("{split}: NDCG@3 {a:.4} vs BM25 {b:.4} ({:+.1} points); NDCG@10 {a10:.4} vs {b10:.4}", 100.0 * (a - b));
-        let min = MIN_GAIN.iter().find(|m| m.0 == split).map_or(0.15, |m| m.1);
-        assert!(a - b >= min, "{split}: {a:.4} is not {min} above BM25's {b:.4}");
+        assert!(a - b >= MIN_GAIN, "{split}: {a:.4} is not {MIN_GAIN} above BM25's {b:.4}");
     }
 }

@@ -47,7 +47,7 @@
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
- * Forget me under What I remember), "products" ({request, products: ids} shown for a request). on() returns a function that unsubscribes.
+ * Forget me under What I remember), "products" ({request, related, products: ids} shown for a request or, with `related`, for what goes with that product; {compare: ids, products: []} for a comparison). on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
