@@ -434,6 +434,19 @@ impl Bot {
         true
     }
 
+    /// The caller showed `products` (ids, best first) for the turn that recommended them
+    /// ([`Turn::recommend`]), so that "compare them" and "what goes with it?" know which.
+    /// Returns false when no recommendation is open (it expired, or none was made).
+    pub fn shown(&self, state: &mut ConversationState, products: Vec<String>) -> bool {
+        match state.shopping.as_mut() {
+            Some(shopping) => {
+                shopping.shown = products;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
     /// supported locale is chosen. `seed` drives reply variation; `now_ms` is the current time.
     pub fn new_state(&self, locale_hint: &str, seed: u64, now_ms: u64) -> ConversationState {
@@ -469,6 +482,7 @@ impl Bot {
             topic: None,
             negatives: 0,
             memory: Default::default(),
+            shopping: None,
         }
     }
 

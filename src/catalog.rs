@@ -13,6 +13,8 @@
 //! Its JSON Schema is `schema/catalog-row.schema.json`; `sottovoce build --catalog` compiles a
 //! catalog into the binary format of [`compiled`], which the browser loads.
 //!
+//! `related` (optional) lists the ids of products that go with it, for "what goes with it?".
+//!
 //! `attributes` are free, but the ranker reads these keys when a product has them: `gender`
 //! (`men`, `women`, `unisex`, `kids`), `colour` (English colour words), `sizes` (strings),
 //! `waterproof` (bool). Every attribute value, and the key of every `true` one, is also
@@ -23,6 +25,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub mod compiled;
+pub mod followup;
+pub mod metrics;
 pub mod rank;
 
 pub use compiled::{is_compiled, CATALOG_FORMAT, CATALOG_MAGIC};
@@ -63,10 +67,26 @@ pub struct Product {
     /// Free attributes: key → string, number, bool or list of strings.
     #[serde(default)]
     pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Products the owner says go with this one, by id, best first ("what goes with it?");
+    /// ids the catalog lacks are ignored. Without them the ranker's category rule answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// Index of `s` in `table`, added at the end when new (the compiled format's tables and the
+/// ranker's categories and keys).
+pub(crate) fn intern(table: &mut Vec<String>, s: &str) -> u32 {
+    match table.iter().position(|t| t == s) {
+        Some(i) => i as u32,
+        None => {
+            table.push(s.to_owned());
+            (table.len() - 1) as u32
+        }
+    }
 }
 
 impl Product {
@@ -91,6 +111,20 @@ impl Product {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// The attribute `key` as a person reads it: a string, list items joined by ", ", a
+    /// number's decimal text, a bool as ✓ or ✗; `None` when the product lacks it.
+    pub fn attribute_text(&self, key: &str) -> Option<String> {
+        Some(match self.attributes.get(key)? {
+            serde_json::Value::Bool(b) => (if *b { "✓" } else { "✗" }).to_owned(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Array(items) => {
+                items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
+            }
+            other => other.to_string(),
+        })
     }
 
     /// True when the attribute `key` is the boolean `true`.

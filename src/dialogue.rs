@@ -50,6 +50,7 @@ mod decide;
 mod flow;
 mod locale;
 mod render;
+mod shopping;
 mod understand;
 
 pub(crate) use understand::{classify, detect_language, understand};
@@ -187,4 +188,19 @@ pub struct Turn {
     /// it (`catalog::rank`) and shows the products after the messages. `None` otherwise.
     #[serde(default)]
     pub recommend: Option<String>,
+    /// A follow-up about the products shown last (`Bot::shown`), read by
+    /// [`crate::catalog::followup`]: for a refinement `recommend` is the refined request and
+    /// `products` the ones shown before; for a comparison the two to compare; for "what goes
+    /// with it?" the one to match. The core says nothing of its own: the caller shows them.
+    #[serde(default)]
+    pub products: Option<ProductFollowUp>,
+}
+
+/// What a follow-up asks of which products ([`Turn::products`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductFollowUp {
+    /// Refine, compare or related.
+    pub kind: crate::catalog::followup::FollowUp,
+    /// Product ids, best first.
+    pub products: Vec<String>,
 }

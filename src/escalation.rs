@@ -693,6 +693,7 @@ mod tests {
             topic: None,
             negatives: 0,
             memory: Default::default(),
+            shopping: None,
         }
     }
 

@@ -118,7 +118,7 @@ pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue};
-pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
+pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;

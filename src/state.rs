@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Versions: 1 stored a form in progress as `tries` and `confirming`, and three memories of
 /// what was said (`context.slots`, `mentions`, the form's slots); 2 stores the form's
 /// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`]. Fields added since with a serde
-/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`) keep version 2:
+/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`, `shopping`) keep version 2:
 /// an older state reads as having none.
 pub const STATE_VERSION: u32 = 2;
 
@@ -45,7 +45,30 @@ pub struct ConversationState {
     /// memory that follow-ups, replies' `uses` and closed forms read and write.
     #[serde(default, skip_serializing_if = "Memory::is_empty")]
     pub memory: Memory,
+    /// The last recommendation, for follow-ups about its products ("cheaper?", "compare
+    /// them", "what goes with it?"); `None` when there was none or it expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shopping: Option<Shopping>,
 }
+
+/// A recommendation the visitor may follow up on (issue 11 item 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shopping {
+    /// The intent with the recommend action that answered.
+    pub intent: String,
+    /// The request as the caller ranks it (`Turn::recommend`): the visitor's words, then each
+    /// refinement on a line of its own.
+    pub request: String,
+    /// The products the caller showed for it, best first, by id (`Bot::shown`).
+    #[serde(default)]
+    pub shown: Vec<String>,
+    /// Visitor turns left before it expires ([`SHOPPING_TURNS`] after each recommendation or
+    /// follow-up).
+    pub turns_left: u8,
+}
+
+/// Visitor turns a recommendation can be followed up on.
+pub const SHOPPING_TURNS: u8 = 3;
 
 /// The intent of the conversation context, for a number of visitor turns: a short follow-up
 /// carrying an entity its reply uses answers it again.
@@ -558,6 +581,12 @@ mod tests {
                 memory.remember("product", "boots", 4, MemorySource::Mentioned);
                 memory
             },
+            shopping: Some(Shopping {
+                intent: "product_availability".into(),
+                request: "botas de mujer\n¿más baratas?".into(),
+                shown: vec!["cu-boot-ridge-w".into()],
+                turns_left: 2,
+            }),
         }
     }
 

@@ -172,6 +172,10 @@ pub struct Step {
     /// value]` as [`crate::state::Profile::forget`] takes them (`[topic, return_item]`).
     #[serde(default)]
     pub forget: Option<[String; 2]>,
+    /// Before the action, the caller shows these products (ids, best first) for the last
+    /// recommendation ([`Bot::shown`]), as the widget does after ranking its catalog.
+    #[serde(default)]
+    pub shown: Option<Vec<String>>,
     /// The page loads ([`Bot::begin_visit`]).
     #[serde(default)]
     pub visit: bool,
@@ -209,6 +213,14 @@ pub struct Step {
     /// Expected handoff flag.
     #[serde(default)]
     pub handoff: Option<bool>,
+    /// Expected request for the caller's catalog ([`Turn::recommend`]; `""` for none), the
+    /// lines of a refined request joined by ` / `.
+    #[serde(default)]
+    pub recommend: Option<String>,
+    /// Expected product follow-up ([`Turn::products`]): its kind (`refine`, `compare`,
+    /// `related`; `none` for none) then the products it is about.
+    #[serde(default)]
+    pub products: Option<Vec<String>>,
     /// Expected slots after the turn (active form's, or the context's).
     #[serde(default)]
     pub slots: Option<BTreeMap<String, String>>,
@@ -420,6 +432,11 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 failures.push(fail(number, "forget", format!("nothing to forget for {entity} {value:?}")));
             }
         }
+        if let Some(products) = &step.shown {
+            if !bot.shown(&mut state, products.clone()) {
+                failures.push(fail(number, "shown", "no recommendation is open to show products for".into()));
+            }
+        }
         let (action, turn) = match (step.visit, &step.say, &step.press) {
             (true, None, None) => {
                 let messages = bot.begin_visit(&mut state, now);
@@ -431,6 +448,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                         intent: None,
                         handoff: false,
                         recommend: None,
+                        products: None,
                     },
                 )
             }
@@ -461,7 +479,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                     ),
                 )
             }
-            (false, None, None) if step.wait.is_some() || step.reload => continue,
+            (false, None, None) if step.wait.is_some() || step.reload || step.shown.is_some() => continue,
             _ => {
                 failures.push(fail(
                     number,
@@ -569,6 +587,14 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             }
         }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
+        check(&mut problems, "recommend", &step.recommend, turn.recommend.as_deref().unwrap_or("").replace('\n', " / "));
+        let products = match &turn.products {
+            Some(p) => std::iter::once(serde_json::to_value(p.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default())
+                .chain(p.products.iter().cloned())
+                .collect(),
+            None => vec!["none".to_owned()],
+        };
+        check(&mut problems, "products", &step.products, products);
         if step.slots.is_some() {
             let slots = match &state.form {
                 Some(form) => form.slots.clone(),

@@ -53,7 +53,7 @@
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
- * Forget me under What I remember), "products" ({request, products: ids} shown for a request). on() returns a function that unsubscribes.
+ * Forget me under What I remember), "products" ({request, related, products: ids} shown for a request or, with `related`, for what goes with that product; {compare: ids, products: []} for a comparison). on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
@@ -77,6 +77,10 @@
       products: "Products",
       viewProduct: "View product",
       outOfStock: "Out of stock",
+      comparison: "Comparison",
+      price: "Price",
+      inStock: "In stock",
+      goesWith: "Goes well with it",
       remembered: "What I remember",
       rememberedIntro: "What this chat keeps about you, on this device only:",
       rememberedNothing: "Nothing yet.",
@@ -1001,7 +1005,7 @@
       showLocale(); // the conversation may have changed language
       showBotMessages(t.messages);
       setStatus("");
-      if (t.recommend && catalogUrl) showProducts(t.recommend, t.locale || chat.locale());
+      if (catalogUrl) showCatalogAnswer(t, t.locale || chat.locale());
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       return t;
     });
@@ -1332,16 +1336,28 @@
     }
   }
 
-  // Up to three product cards for `request` after the bot's answer: image, name, price in the
-  // visitor's format, stock, a link; catalog text goes in as text nodes only.
-  function showProducts(request, lang) {
+  // What a turn asks of the catalog: products for a request (refined or not), two of the
+  // products shown side by side, or what goes with the first one shown.
+  function showCatalogAnswer(turn, lang) {
+    var about = turn.products;
+    if (about && about.kind === "compare") return showComparison(about.products, lang);
+    if (about && about.kind === "related") return showProducts(null, lang, about.products[0]);
+    if (turn.recommend) return showProducts(turn.recommend, lang, null, about ? about.products : []);
+  }
+
+  // Up to three product cards for `request` after the bot's answer (or, with `relatedTo`, what
+  // goes with that product): image, name, price in the visitor's format, stock, a link; catalog
+  // text goes in as text nodes only. The core is told which were shown (Chat.shown).
+  function showProducts(request, lang, relatedTo, shown) {
     return loadCatalog().then(function (catalog) {
       // What the site reported (track: viewed, in_cart, bought) nudges the order.
-      var context = { viewed: [], in_cart: [], bought: [] };
+      var context = { viewed: [], in_cart: [], bought: [], shown: shown || [] };
       ((chat && chat.profile().facts) || []).forEach(function (f) { if (context[f.entity]) context[f.entity].push(String(f.value)); });
-      var cards = catalog.rank(request, lang, 3, context);
+      var cards = relatedTo ? catalog.related(relatedTo, lang, 3) : catalog.rank(request, lang, 3, context);
       if (!cards.length) return;
-      var list = el("ul", { class: "sv-products", "aria-label": t("products") }, cards.map(function (p) {
+      var ids = cards.map(function (p) { return p.id; });
+      if (!relatedTo && chat && typeof chat.shown === "function") chat.shown(ids);
+      var list = el("ul", { class: "sv-products", "aria-label": t(relatedTo ? "goesWith" : "products") }, cards.map(function (p) {
         var children = [];
         var image = p.image && safeUrl(p.image);
         if (image && /^https?:/.test(image)) children.push(el("img", { src: image, alt: "", class: "sv-product-image", loading: "lazy" }));
@@ -1356,9 +1372,35 @@
       }));
       log.appendChild(list);
       log.scrollTop = log.scrollHeight;
-      emit("products", { request: request, products: cards.map(function (p) { return p.id; }) });
+      emit("products", { request: request, related: relatedTo || null, products: ids });
     }, function (error) {
       console.warn("sottovoce: no product recommendations:", error && error.message || error);
+    });
+  }
+
+  // Two products side by side: a table with their names, prices, stock and every attribute
+  // either has; all catalog text as text nodes.
+  function showComparison(ids, lang) {
+    return loadCatalog().then(function (catalog) {
+      var c = catalog.compare(ids, lang);
+      if (c.products.length < 2) return;
+      var row = function (label, cells) {
+        return el("tr", null, [el("th", { scope: "row" }, [label])].concat(cells.map(function (v) { return el("td", null, [v == null ? "–" : String(v)]); })));
+      };
+      var rows = [
+        row(t("price"), c.products.map(function (p) { return formatPrice(p.price); })),
+        row(t("inStock"), c.products.map(function (p) { return p.in_stock ? "✓" : "✗"; })),
+      ].concat(c.rows.map(function (r) { return row(String(r.key).replace(/_/g, " "), r.values); }));
+      var head = el("tr", null, [el("td")].concat(c.products.map(function (p) {
+        var href = safeUrl(p.url);
+        var name = href && /^https?:/.test(href) ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [String(p.name)]) : String(p.name);
+        return el("th", { scope: "col", "data-product": String(p.id) }, [name]);
+      })));
+      log.appendChild(el("table", { class: "sv-compare", "aria-label": t("comparison") }, [el("thead", null, [head]), el("tbody", null, rows)]));
+      log.scrollTop = log.scrollHeight;
+      emit("products", { compare: c.products.map(function (p) { return p.id; }), products: [] });
+    }, function (error) {
+      console.warn("sottovoce: no product comparison:", error && error.message || error);
     });
   }
 

@@ -9,19 +9,19 @@
 //! object, a list holding numbers) keeps its JSON text, so every catalog the JSONL reader
 //! accepts round-trips exactly. A file of another version is rejected with
 //! [`CatalogError::Format`]: postcard is not self-describing, so an old body cannot be read as
-//! a new one (rebuild it from the JSONL).
+//! a new one (rebuild it from the JSONL). Format 2 added the `related` column.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Catalog, CatalogError, Price, Product};
+use super::{intern, Catalog, CatalogError, Price, Product};
 
 /// First bytes of every compiled catalog.
 pub const CATALOG_MAGIC: &[u8; 4] = b"SVC\0";
 
 /// The compiled catalog format version this build reads and writes.
-pub const CATALOG_FORMAT: u16 = 1;
+pub const CATALOG_FORMAT: u16 = 2;
 
 /// Returns true when `bytes` look like a compiled catalog (start with [`CATALOG_MAGIC`]).
 pub fn is_compiled(bytes: &[u8]) -> bool {
@@ -85,17 +85,8 @@ struct Body {
     in_stock: Vec<bool>,
     /// (key index, value) per product.
     attributes: Vec<Vec<(u32, Value)>>,
-}
-
-/// Index of `s` in `table`, adding it when new.
-fn intern(table: &mut Vec<String>, s: &str) -> u32 {
-    match table.iter().position(|t| t == s) {
-        Some(i) => i as u32,
-        None => {
-            table.push(s.to_owned());
-            (table.len() - 1) as u32
-        }
-    }
+    /// The owner's related products per product, by id (format 2).
+    related: Vec<Vec<String>>,
 }
 
 impl Catalog {
@@ -119,6 +110,7 @@ impl Catalog {
             b.in_stock.push(p.in_stock);
             let attributes = p.attributes.iter().map(|(k, v)| (intern(&mut b.keys, k), Value::from_json(v))).collect();
             b.attributes.push(attributes);
+            b.related.push(p.related.clone());
         }
         let mut out = Vec::with_capacity(64 * self.products.len() + 6);
         out.extend_from_slice(CATALOG_MAGIC);
@@ -143,7 +135,7 @@ impl Catalog {
         }
         let b: Body = postcard::from_bytes(&bytes[6..]).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
         let n = b.ids.len();
-        let lens = [b.names.len(), b.descriptions.len(), b.category.len(), b.prices.len(), b.urls.len(), b.images.len(), b.in_stock.len(), b.attributes.len()];
+        let lens = [b.names.len(), b.descriptions.len(), b.category.len(), b.prices.len(), b.urls.len(), b.images.len(), b.in_stock.len(), b.attributes.len(), b.related.len()];
         if lens.iter().any(|&l| l != n) {
             return Err(CatalogError::Corrupt(format!("columns of unequal length: {n} ids, {lens:?}")));
         }
@@ -159,6 +151,7 @@ impl Catalog {
         let mut urls = b.urls.into_iter();
         let mut images = b.images.into_iter();
         let mut attributes = b.attributes.into_iter();
+        let mut related = b.related.into_iter();
         for (i, id) in b.ids.into_iter().enumerate() {
             let (amount, currency) = b.prices[i];
             let attributes = attributes.next().unwrap_or_default();
@@ -175,6 +168,7 @@ impl Catalog {
                     .into_iter()
                     .map(|(k, v)| Ok((at(&b.keys, k)?, v.into_json()?)))
                     .collect::<Result<_, CatalogError>>()?,
+                related: related.next().unwrap_or_default(),
             });
         }
         Ok(Catalog { products })

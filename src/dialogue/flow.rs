@@ -7,6 +7,7 @@ use crate::dialogue::apply::{self, apply};
 use crate::dialogue::decide::{self, decide, Heard, Negatives};
 use crate::dialogue::locale::{self, LocaleStep};
 use crate::dialogue::render::render;
+use crate::dialogue::shopping;
 use crate::dialogue::understand::understand;
 use crate::dialogue::{Bot, BotMessage, Input, Turn, TurnContext};
 use crate::definition::Action;
@@ -49,7 +50,7 @@ impl Bot {
             Input::QuickReply { label, .. } => (label, None),
         };
         if text.trim().is_empty() && pressed.is_none() {
-            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false, recommend: None };
+            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false, recommend: None, products: None };
         }
 
         // Inside a form the tagger looks for the slots of the intent that started it.
@@ -78,6 +79,17 @@ impl Bot {
             let (confidence, sentiment) = (u.as_ref().map_or(0.0, |u| u.confidence), u.as_ref().map(|u| u.sentiment));
             let mut turn = finish(state, text, None, confidence, sentiment, vec![message], now_ms);
             turn.nlu = u;
+            return turn;
+        }
+        // Right after products were shown, a short message about them ("cheaper?", "compare
+        // them") is for the caller's catalog, whatever intent it resembles.
+        if let Some(follow_up) = pressed.is_none().then(|| shopping::follow_up(self, state, &text)).flatten() {
+            let u = understanding.map(|u| u.result);
+            let (confidence, sentiment) = (u.as_ref().map_or(0.0, |u| u.confidence), u.as_ref().map(|u| u.sentiment));
+            let mut turn = finish(state, text, Some(follow_up.intent), confidence, sentiment, Vec::new(), now_ms);
+            turn.nlu = u;
+            turn.recommend = follow_up.recommend;
+            turn.products = Some(follow_up.products);
             return turn;
         }
         let (intent_name, confidence) = match (&pressed, &understanding) {
@@ -115,6 +127,7 @@ impl Bot {
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
         let recommend = decision.recommend().then(|| text.clone());
+        shopping::after(state, &decision, recommend.as_deref());
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
         turn.nlu = understanding.map(|u| u.result);
         turn.handoff = handoff;
@@ -146,5 +159,5 @@ fn finish(
         links: Vec::new(),
     });
     apply::record(state, &messages, now_ms);
-    Turn { messages, nlu: None, intent, handoff: false, recommend: None }
+    Turn { messages, nlu: None, intent, handoff: false, recommend: None, products: None }
 }

@@ -73,6 +73,40 @@ describe("product recommendations", () => {
     await context.close();
   });
 
+  test("follow-ups: cheaper, compare them, what goes with it (issue 11 item 4)", async () => {
+    const { context, page, watch, ask } = await openChat("en-US");
+    const lists = () => page.evaluate(() => [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products")]
+      .map((ul) => ({ label: ul.getAttribute("aria-label"), ids: [...ul.querySelectorAll(".sv-product")].map((li) => li.dataset.product),
+        prices: [...ul.querySelectorAll(".sv-product-price")].map((p) => Number(p.textContent.replace(/[^\d.]/g, ""))) })));
+    const waitLists = (n) => page.waitForFunction((n) => document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products").length === n, n, { timeout: 10_000 });
+    await ask("do you have waterproof hiking boots for women?");
+    await waitLists(1);
+    const [first] = await lists();
+    // "cheaper?" refines the request: women's waterproof boots again, each below the first shown
+    await ask("cheaper?");
+    await waitLists(2);
+    const cheaper = (await lists())[1];
+    // (boots first; with fewer boots below that price, other waterproof things for women follow.)
+    assert.ok(cheaper.ids[0].startsWith("cu-boot") && cheaper.ids.every((id) => !id.endsWith("-m")), `${cheaper.ids}`);
+    assert.ok(cheaper.prices.every((p) => p < first.prices[0]), `${cheaper.prices} after ${first.prices}`);
+    // "compare them": the first two of the cards just shown, side by side, with their prices.
+    await ask("compare them");
+    const table = page.getByRole("table", { name: "Comparison" });
+    await table.waitFor({ timeout: 10_000 });
+    const columns = await table.locator("thead th").evaluateAll((ths) => ths.map((th) => th.dataset.product));
+    assert.deepEqual(columns, cheaper.ids.slice(0, 2));
+    assert.ok(await table.getByRole("rowheader", { name: "Price" }).count() === 1);
+    assert.match(await table.textContent(), /sizes/);
+    // "what goes with it?": other kinds of thing for the first card shown.
+    await ask("what goes with it?");
+    await waitLists(3);
+    const goesWith = (await lists())[2];
+    assert.equal(goesWith.label, "Goes well with it");
+    assert.ok(goesWith.ids.length > 0 && goesWith.ids.every((id) => !id.startsWith("cu-boot")), `${goesWith.ids}`);
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
   test("catalog text with markup is shown as text, and a bad URL gets no link", async () => {
     const hostile = JSON.stringify({
       id: "x-1", name: { en: "<img src=x onerror=\"window.__pwned=1\">Storm boots" }, description: { en: "<b>bold</b>" },

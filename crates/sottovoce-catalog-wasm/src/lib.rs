@@ -27,6 +27,14 @@ export interface RankContext {
   viewed?: string[];
   in_cart?: string[];
   bought?: string[];
+  /** The products shown for the request this one refines (a turn's `products.products`): "cheaper?" asks for less than the first costs. */
+  shown?: string[];
+}
+
+/** Products side by side: the cards, and one row per attribute either has (`values` in the cards' order, null where a product lacks it; a bool is ✓ or ✗). */
+export interface Comparison {
+  products: ProductCard[];
+  rows: { key: string; values: (string | null)[] }[];
 }
 
 "#;
@@ -40,6 +48,10 @@ extern "C" {
     /// `RankContext` from JavaScript.
     #[wasm_bindgen(typescript_type = "RankContext")]
     pub type RankContextJs;
+
+    /// `Comparison` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Comparison")]
+    pub type ComparisonJs;
 }
 
 /// A product catalog (compiled `.svc` or the JSONL of `sottovoce::Catalog`), indexed once for
@@ -47,6 +59,20 @@ extern "C" {
 #[wasm_bindgen]
 pub struct Catalog {
     ranker: sottovoce::Ranker,
+}
+
+/// Products side by side.
+#[derive(Serialize)]
+struct Comparison<'a> {
+    products: Vec<ProductCard<'a>>,
+    rows: Vec<Row>,
+}
+
+/// One attribute of the compared products.
+#[derive(Serialize)]
+struct Row {
+    key: String,
+    values: Vec<Option<String>>,
 }
 
 /// A product as the widget shows it: the catalog row in one locale.
@@ -99,27 +125,54 @@ impl Catalog {
             Some(c) => serde_wasm_bindgen::from_value(c).map_err(|e| JsError::new(&format!("context: {e}")))?,
             None => sottovoce::RankContext::default(),
         };
-        let lang = locale.split(['-', '_']).next().unwrap_or(locale);
-        let products = &self.ranker.catalog().products;
-        let cards: Vec<ProductCard<'_>> = self
-            .ranker
-            .best(request, locale, &context, limit)
-            .into_iter()
-            .map(|r| {
-                let p = &products[r.product];
-                ProductCard {
-                    id: &p.id,
-                    name: p.name_in(lang),
-                    description: p.description.get(lang).or_else(|| p.description.values().next()).map_or("", String::as_str),
-                    category: &p.category,
-                    price: &p.price,
-                    url: &p.url,
-                    image: p.image.as_deref(),
-                    in_stock: p.in_stock,
-                }
-            })
-            .collect();
+        let cards: Vec<ProductCard<'_>> =
+            self.ranker.best(request, locale, &context, limit).into_iter().map(|r| self.card(r.product, locale)).collect();
         to_js(&cards)
+    }
+
+    /// At most `limit` products that go with the product `id` ("what goes with it?"): the
+    /// catalog's `related` ids first, then other categories for the same activities and
+    /// seasons (`sottovoce::Ranker::related`), in `locale`.
+    ///
+    /// # Errors
+    /// Cards that cannot be converted (a bug).
+    pub fn related(&self, id: &str, locale: &str, limit: usize) -> Result<ProductCardsJs, JsError> {
+        let cards: Vec<ProductCard<'_>> = self.ranker.related(id, limit).into_iter().map(|r| self.card(r.product, locale)).collect();
+        to_js(&cards)
+    }
+
+    /// The products `ids` (those the catalog has, in that order) side by side in `locale`:
+    /// their cards and one row per attribute either has.
+    ///
+    /// # Errors
+    /// Values that cannot be converted (a bug).
+    pub fn compare(&self, ids: Vec<String>, locale: &str) -> Result<ComparisonJs, JsError> {
+        let products = &self.ranker.catalog().products;
+        let found: Vec<usize> = ids.iter().filter_map(|id| products.iter().position(|p| &p.id == id)).collect();
+        let mut keys: Vec<&String> = found.iter().flat_map(|&i| products[i].attributes.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        let rows = keys
+            .into_iter()
+            .map(|key| Row { key: key.clone(), values: found.iter().map(|&i| products[i].attribute_text(key)).collect() })
+            .collect();
+        to_js(&Comparison { products: found.iter().map(|&i| self.card(i, locale)).collect(), rows })
+    }
+
+    /// The card of product `i` in `locale`'s language (else any).
+    fn card(&self, i: usize, locale: &str) -> ProductCard<'_> {
+        let lang = locale.split(['-', '_']).next().unwrap_or(locale);
+        let p = &self.ranker.catalog().products[i];
+        ProductCard {
+            id: &p.id,
+            name: p.name_in(lang),
+            description: p.description.get(lang).or_else(|| p.description.values().next()).map_or("", String::as_str),
+            category: &p.category,
+            price: &p.price,
+            url: &p.url,
+            image: p.image.as_deref(),
+            in_stock: p.in_stock,
+        }
     }
 }
 

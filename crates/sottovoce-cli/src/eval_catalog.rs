@@ -23,6 +23,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::catalog::rank::{RankSettings, Ranker};
+use sottovoce::catalog::metrics::{ndcg, Judgment, Query};
 use sottovoce::catalog::Catalog;
 
 /// The catalog arguments of `sottovoce eval`.
@@ -43,20 +44,6 @@ pub(crate) struct CatalogArgs {
     /// them on dev requests), e.g. `{"category_prior": 0.5}`.
     #[arg(long, value_name = "JSON")]
     rank_settings: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Query {
-    id: String,
-    locale: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Judgment {
-    query_id: String,
-    product_id: String,
-    grade: u8,
 }
 
 /// Reads JSONL rows of `T`, naming the file and line of a bad one.
@@ -109,19 +96,6 @@ impl Figures {
 
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
-}
-
-/// NDCG@k of `grades` (in ranked order) against the `ideal` grades sorted best first.
-fn ndcg(grades: &[u8], ideal: &[u8], k: usize) -> f64 {
-    let dcg = |g: &[u8]| -> f64 {
-        g.iter().take(k).enumerate().map(|(i, &g)| (2f64.powi(i32::from(g)) - 1.0) / ((i + 2) as f64).log2()).sum()
-    };
-    let best = dcg(ideal);
-    if best == 0.0 {
-        0.0
-    } else {
-        dcg(grades) / best
-    }
 }
 
 /// Runs the catalog evaluation and prints a table; with `json`, writes the figures there.
@@ -220,19 +194,4 @@ pub(crate) fn run(args: &CatalogArgs, json: Option<&Path>) -> anyhow::Result<()>
         std::fs::write(out, serde_json::to_string_pretty(&top)? + "\n").with_context(|| format!("writing {}", out.display()))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
-        assert_eq!(ndcg(&[2, 1, 0], &[2, 1], 3), 1.0);
-        let swapped = ndcg(&[1, 2, 0], &[2, 1], 3);
-        // (1 + 3/log2 3) / (3 + 1/log2 3)
-        let expected = (1.0 + 3.0 / 3f64.log2()) / (3.0 + 1.0 / 3f64.log2());
-        assert!((swapped - expected).abs() < 1e-12, "{swapped}");
-        assert_eq!(ndcg(&[0, 0, 0], &[2], 3), 0.0);
-    }
 }

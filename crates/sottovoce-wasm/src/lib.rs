@@ -75,8 +75,10 @@ export interface Turn {
   locale: string | null;
   /** True when the visitor asked for a person (the contact options are in `messages`). */
   handoff: boolean;
-  /** The visitor's request when an intent with the `recommend` action ran (products from the site's catalog go after `messages`); null otherwise. */
+  /** The visitor's request when an intent with the `recommend` action ran (products from the site's catalog go after `messages`); null otherwise. A refinement ("cheaper?") adds a line to the request it refines. */
   recommend: string | null;
+  /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side) or `related` (what goes with the one in `products`); null otherwise. */
+  products: { kind: "refine" | "compare" | "related"; products: string[] } | null;
 }
 
 /** What the NLU made of a text, without changing the conversation. */
@@ -484,6 +486,17 @@ impl Chat {
         kept
     }
 
+    /// The widget showed `products` (ids, best first) for the last turn's recommendation, so
+    /// that "compare them" and "what goes with it?" know which. Returns false when no
+    /// recommendation is open.
+    pub fn shown(&mut self, products: Vec<String>) -> bool {
+        let kept = self.bot.shown(&mut self.state, products);
+        if kept {
+            self.store.save(&self.state);
+        }
+        kept
+    }
+
     /// "Forget me": deletes everything this chat stored on the device (the conversation, the
     /// profile, the escalation) and starts over at `now` without saving anything until the
     /// visitor writes again. Returns true when an escalation server received the conversation
@@ -858,6 +871,7 @@ struct TurnOut {
     locale: Option<String>,
     handoff: bool,
     recommend: Option<String>,
+    products: Option<sottovoce::ProductFollowUp>,
 }
 
 impl From<Turn> for TurnOut {
@@ -875,6 +889,7 @@ impl From<Turn> for TurnOut {
             locale,
             handoff: turn.handoff,
             recommend: turn.recommend,
+            products: turn.products,
         }
     }
 }
