@@ -46,12 +46,14 @@ use crate::slots::SlotTagger;
 pub use crate::replies::{is_allowed_url, BotMessage, Link, QuickReply};
 
 mod apply;
+mod csat;
 mod decide;
 mod flow;
 mod locale;
 mod render;
 mod understand;
 
+pub(crate) use apply::record;
 pub(crate) use understand::{classify, understand};
 pub(crate) use locale::{bot_locale, choose as choose_locale};
 pub use locale::OFFER_MESSAGE_ID;

@@ -693,6 +693,8 @@ mod tests {
             topic: None,
             negatives: 0,
             memory: Default::default(),
+            proactive: Default::default(),
+            csat: Default::default(),
         }
     }
 
