@@ -177,6 +177,35 @@ export interface Profile {
   topics?: OpenTopic[];
 }
 
+/** What just happened on the page, for `proactive`: time passed, the pointer left through the top (desktop), the visitor came back to the tab, or the site's `track()` event. */
+export type PageEvent =
+  | { type: "tick" }
+  | { type: "exit_intent" }
+  | { type: "tab_return" }
+  | { type: "track"; event: string };
+
+/** The page as the widget sees it; times in ms (integers), `now_ms` since the Unix epoch. */
+export interface PageContext {
+  /** Path and query (`/checkout.html?step=2`). */
+  url: string;
+  time_on_page_ms?: number;
+  /** Scroll depth in percent, 0–100. */
+  scroll_pct?: number;
+  /** Since the last pointer move, scroll, click or key. */
+  idle_ms?: number;
+  typing?: boolean;
+  chat_open?: boolean;
+  now_ms: number;
+  /** Minutes east of UTC, for the visitor's day. */
+  utc_offset_min?: number;
+}
+
+/** A proactive teaser to show beside the launcher: the trigger's id and its message (with the quick replies shown once it is opened). */
+export interface Teaser { trigger: string; message: BotMessage }
+
+/** A satisfaction rating kept on the device: 1 (poor) to 5 (great), the optional comment, what it rated, the locale, when (ms since the Unix epoch). */
+export interface CsatRating { rating: number; comment?: string; after: "chat" | "agent"; locale: string; at_ms: number }
+
 /** Something left open with the visitor: `kind` is the form that opened it, `values` its slots; removable with `forget("topic", kind)`. */
 export interface OpenTopic { kind: string; values: Record<string, string>; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
 "#;
@@ -225,6 +254,21 @@ extern "C" {
     /// `DeliveryStep | null` for JavaScript.
     #[wasm_bindgen(typescript_type = "DeliveryStep | null")]
     pub type MaybeStepJs;
+    /// `PageEvent` from JavaScript.
+    #[wasm_bindgen(typescript_type = "PageEvent")]
+    pub type PageEventJs;
+    /// `PageContext` from JavaScript.
+    #[wasm_bindgen(typescript_type = "PageContext")]
+    pub type PageContextJs;
+    /// `Teaser | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Teaser | null")]
+    pub type TeaserJs;
+    /// `BotMessage | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "BotMessage | null")]
+    pub type MaybeMessageJs;
+    /// `CsatRating[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "CsatRating[]")]
+    pub type CsatRatingsJs;
 }
 
 /// Installs the panic hook (with the default feature), so a bug shows its message in the
@@ -703,6 +747,92 @@ impl Chat {
     fn finish(&mut self, turn: Turn) -> Result<TurnJs, JsError> {
         self.store.save(&self.state);
         to_js(&TurnOut::from(turn))
+    }
+}
+
+/// Proactive teasers and the satisfaction question: the core decides, this only converts and
+/// saves.
+#[wasm_bindgen]
+impl Chat {
+    /// The page reports `event` (`{type: "tick" | "exit_intent" | "tab_return"}` or
+    /// `{type: "track", event}`) as the page is (`page`): the teaser of the trigger that fires,
+    /// or `null` (nothing fires, the visitor types or chats, dismissed one this visit, or chose
+    /// no tips). The state (the visit's events, the cart, the caps) is saved.
+    ///
+    /// # Errors
+    /// When `event` or `page` does not have its shape (the message names the field).
+    pub fn proactive(&mut self, event: PageEventJs, page: PageContextJs) -> Result<TeaserJs, JsError> {
+        let event = from_js(&JsValue::from(event)).map_err(|e| JsError::new(&format!("proactive event: {e}")))?;
+        let page = from_js(&JsValue::from(page)).map_err(|e| JsError::new(&format!("proactive page: {e}")))?;
+        let teaser = self.bot.proactive(&mut self.state, &event, &page);
+        self.store.save(&self.state);
+        to_js(&teaser)
+    }
+
+    /// The teaser of trigger `id` whatever its conditions and caps, counting nothing (the
+    /// owner's preview, `?sottovoce-trigger=<id>`); `null` for an unknown id.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = previewTeaser)]
+    pub fn preview_teaser(&self, id: &str) -> Result<TeaserJs, JsError> {
+        to_js(&self.bot.preview_teaser(&self.state, id))
+    }
+
+    /// The visitor opened the teaser of trigger `id` at `now`: its message joins the
+    /// transcript as the bot's and is returned (show it first); `null` for an unknown id.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = openTeaser)]
+    pub fn open_teaser(&mut self, id: &str, now: f64) -> Result<MaybeMessageJs, JsError> {
+        let message = self.bot.open_teaser(&mut self.state, id, to_ms(now));
+        self.store.save(&self.state);
+        to_js(&message)
+    }
+
+    /// The visitor dismissed the teaser: none other this visit.
+    #[wasm_bindgen(js_name = dismissTeaser)]
+    pub fn dismiss_teaser(&mut self) {
+        self.bot.dismiss_teaser(&mut self.state);
+        self.store.save(&self.state);
+    }
+
+    /// The visitor chose "no tips" at `now`: kept under What I remember (`no_tips`), where
+    /// forgetting it brings tips back.
+    #[wasm_bindgen(js_name = noTips)]
+    pub fn no_tips(&mut self, now: f64) {
+        self.bot.no_tips(&mut self.state, to_ms(now));
+        self.store.save(&self.state);
+    }
+
+    /// True while the visitor's "no tips" holds.
+    #[wasm_bindgen(js_name = tipsOff)]
+    pub fn tips_off(&self) -> bool {
+        self.bot.tips_off(&self.state)
+    }
+
+    /// An agent resolved the escalation at `now`: the satisfaction question to show (already
+    /// in the transcript), or `null` when the bot asks none. The visitor answers with `choose`
+    /// or `send`.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = askCsat)]
+    pub fn ask_csat(&mut self, now: f64) -> Result<MaybeMessageJs, JsError> {
+        let message = self.bot.ask_csat(&mut self.state, to_ms(now));
+        self.store.save(&self.state);
+        to_js(&message)
+    }
+
+    /// The satisfaction ratings kept on this device, oldest first, for the owner's loop; they
+    /// are never sent.
+    ///
+    /// # Errors
+    /// Only if they cannot be converted (a bug).
+    #[wasm_bindgen(js_name = csatRatings)]
+    pub fn csat_ratings(&self) -> Result<CsatRatingsJs, JsError> {
+        to_js(&self.state.csat.ratings)
     }
 }
 
