@@ -249,14 +249,19 @@ pub(crate) fn open(bot: &Bot, state: &mut ConversationState, id: &str, now_ms: u
     Some(teaser.message)
 }
 
+/// "Never" as an expiry: JavaScript's largest exact integer (2^53 - 1 ms, the year 287,396),
+/// since the browser stores the state as JSON numbers and refuses a larger one (`u64::MAX`
+/// made the whole state unsavable).
+pub const NEVER_MS: u64 = (1 << 53) - 1;
+
 /// The visitor chose "no tips" at `now_ms`: kept as the fact [`NO_TIPS_FACT`] (said in chat,
-/// never expiring) until they forget it.
+/// expiring at [`NEVER_MS`]) until they forget it.
 pub(crate) fn stop_tips(state: &mut ConversationState, now_ms: u64) {
     state.profile.remember(Fact {
         entity: NO_TIPS_FACT.to_owned(),
         value: NO_TIPS_VALUE.to_owned(),
         source: FactSource::Chat,
         at_ms: now_ms,
-        expires_ms: u64::MAX,
+        expires_ms: NEVER_MS,
     });
 }

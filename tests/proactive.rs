@@ -173,3 +173,26 @@ fn proactive_fixtures() {
     assert!(cases > 0);
     assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Found by the e2e test: "no tips" expired at `u64::MAX`, which the browser cannot store as a
+/// JSON number, so the whole state failed to save and the tips came back on the next page.
+/// Every number in a state after no tips fits JavaScript's exact integers.
+#[test]
+fn no_tips_is_stored_as_numbers_the_browser_can_keep() {
+    let bot = Bot::from_json(&std::fs::read_to_string(root().join("www/bots/store.json")).unwrap()).unwrap();
+    let mut state = bot.new_state("en", 1, START_MS);
+    bot.no_tips(&mut state, START_MS);
+    assert!(bot.tips_off(&state));
+    let value: serde_json::Value = serde_json::from_str(&state.to_json()).unwrap();
+    fn too_big(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Number(n) if n.as_u64().is_some_and(|n| n > (1 << 53) - 1) && path != ".rng" => out.push(path.to_owned()),
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| too_big(v, &format!("{path}.{k}"), out)),
+            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| too_big(v, &format!("{path}[{i}]"), out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    too_big(&value, "", &mut out);
+    assert!(out.is_empty(), "beyond 2^53 - 1 (only the rng is stored exactly, as text): {out:?}");
+}
