@@ -1,4 +1,5 @@
-// End to end: proactive teasers and cart abandonment on the demo shop (issue 20 items 1, 2, 4),
+// End to end: proactive teasers, cart abandonment and the satisfaction question on the demo shop
+// (issue 20 items 1, 2, 4),
 // with the page's clock installed and fast-forwarded (Playwright's page.clock), so idle time,
 // caps per visit and new visits take no real time. A visitor adds a jacket to the cart and goes
 // idle: a quiet teaser appears beside the launcher (the panel stays closed), is announced
@@ -75,6 +76,21 @@ describe("proactive teasers on the demo shop", () => {
     await page.waitForFunction(() => window.__sv.intents.length > 0);
     assert.equal(await page.evaluate(() => window.__sv.intents.at(-1).intent), "shipping_costs");
     assert.deepEqual(await outcomes(), ["proactive:shown cart-idle", "proactive:clicked cart-idle"]);
+
+    // The conversation ends with thanks: "How did I do?" with buttons 1 to 5, then an optional
+    // comment (skipped here), kept on the device only (the last test checks the network log).
+    const lastBot = () => page.locator('[data-from="bot"]').last();
+    await page.getByRole("textbox", { name: "Message" }).fill("thanks, that's what I needed");
+    await page.getByRole("textbox", { name: "Message" }).press("Enter");
+    await page.waitForFunction(() => window.__sv.intents.at(-1).intent === "thanks");
+    assert.equal(await lastBot().locator("p").textContent(), en["csat-ask"]);
+    for (const n of ["1", "2", "3", "4", "5"]) await page.getByRole("button", { name: n, exact: true }).waitFor();
+    await page.getByRole("button", { name: "4", exact: true }).click();
+    await page.getByRole("button", { name: en["csat-skip"], exact: true }).click();
+    await page.waitForFunction((t) => [...document.querySelector("#sottovoce-widget").shadowRoot
+      .querySelectorAll('[data-from="bot"] p')].at(-1)?.textContent === t, en["csat-thanks"]);
+    const stored = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)), `sottovoce:v1:${bot.id}`);
+    assert.deepEqual(stored.csat.ratings.map((r) => [r.rating, r.comment ?? null, r.after]), [[4, null, "chat"]]);
     await page.getByRole("button", { name: "Close chat" }).click();
     await page.clock.fastForward(120_000);
     assert.equal(await teaser().isVisible(), false, "once a visit");
