@@ -265,3 +265,38 @@ pub(crate) fn stop_tips(state: &mut ConversationState, now_ms: u64) {
         expires_ms: NEVER_MS,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{page_matches, visitor_day};
+
+    #[test]
+    fn page_patterns_are_anchored_globs_or_prefixes() {
+        let cases = [
+            ("/checkout", "/checkout.html", true),
+            ("/checkout", "/shop/checkout", false),
+            ("/checkout*", "/checkout.html?step=2", true),
+            ("*/guides/*", "/en/guides/tents", true),
+            ("*/guides/*", "/en/guides", false),
+            ("*.html", "/about.html", true),
+            ("*.html", "/about.html?x=1", false),
+            ("/a*b*c", "/aXbYbZc", true),
+            ("/a*b*c", "/aXbYbZ", false),
+            ("*", "", true),
+            ("/x", "", false),
+        ];
+        for (pattern, url, expected) in cases {
+            assert_eq!(page_matches(pattern, url), expected, "{pattern} on {url}");
+        }
+    }
+
+    #[test]
+    fn the_day_is_the_visitors() {
+        let day = 24 * 60 * 60 * 1000;
+        let late = 20 * day + 23 * 60 * 60 * 1000; // 23:00 UTC on day 20
+        assert_eq!(visitor_day(late, 0), 20);
+        assert_eq!(visitor_day(late, 120), 21, "01:00 the next day in Madrid in summer");
+        assert_eq!(visitor_day(late, -300), 20);
+        assert_eq!(visitor_day(0, -300), 0, "before the epoch counts as day 0");
+    }
+}
