@@ -6,7 +6,8 @@
 //! conversation; a step may `wait` (`90s`, `31m`, `3d`: the clock moves on; the page's own clock
 //! does not), `reload: true` (the state goes through JSON, as in `localStorage`), `visit: true`
 //! (the chat starts a visit: `Bot::begin_visit`), `do` one of `dismiss`, `no_tips`,
-//! `forget_tips`, `open <trigger>`, or report a page event: `event` (`tick`, `exit_intent`,
+//! `forget_tips`, `open <trigger>`, `track <event> <product name>` (the site's `Bot::track`,
+//! kept as a profile fact), or report a page event: `event` (`tick`, `exit_intent`,
 //! `tab_return`, or any other name as a `track()` event) with the page as it is (`url`,
 //! `on_page_s`, `scroll_pct`, `idle_s`, `typing`, `chat_open`, `utc_offset_min`). `shows` is
 //! the trigger id the event must show, or `none`; `text` a substring of the teaser's text.
@@ -105,6 +106,10 @@ fn run(bot: &Bot, case: &Case) -> Vec<String> {
             Some("no_tips") => bot.no_tips(&mut state, now),
             Some("forget_tips") => {
                 assert!(state.profile.forget(sottovoce::NO_TIPS_FACT, "yes"), "{}: step {n}: no tips to forget", case.name)
+            }
+            Some(track) if track.starts_with("track ") => {
+                let (event, name) = track["track ".len()..].split_once(' ').unwrap_or((&track["track ".len()..], ""));
+                assert!(bot.track(&mut state, event, name, now), "{}: step {n}: `{track}` was not kept", case.name);
             }
             Some(open) if open.starts_with("open ") => {
                 let id = &open["open ".len()..];
