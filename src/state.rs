@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// Versions: 1 stored a form in progress as `tries` and `confirming`, and three memories of
 /// what was said (`context.slots`, `mentions`, the form's slots); 2 stores the form's
 /// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`]. Fields added since with a serde
-/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`) keep version 2:
+/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`, the state's
+/// `proactive` and `csat`) keep version 2:
 /// an older state reads as having none.
 pub const STATE_VERSION: u32 = 2;
 
