@@ -156,6 +156,18 @@ describe("proactive teasers on the demo shop", () => {
     assert.match(await teaser().textContent(), new RegExp(en["proactive-browse"].slice(0, 30).replace(/[?]/g, "\\?")));
   });
 
+  test("after Forget me, page events save nothing until the visitor writes again", async () => {
+    await nextVisit();
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.getByRole("button", { name: "What I remember" }).click();
+    await page.getByRole("button", { name: "Forget me" }).click();
+    await page.getByRole("button", { name: "Close chat" }).click();
+    for (let i = 0; i < 8; i++) await page.clock.fastForward(10_000); // 16 ticks, 80 s
+    await exitIntent();
+    const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:v1:") && !k.includes(":ui:")));
+    assert.deepEqual(left, []);
+  });
+
   test("nothing about the cart, the teasers or the tips left the browser, and the CSP held", async () => {
     const sent = requests.filter((r) => r.method !== "GET" || r.body);
     assert.deepEqual(sent, [], "only GETs, without bodies");

@@ -319,7 +319,17 @@ pub struct Chat {
     locale_hint: String,
     from_model: bool,
     escalation: Option<Escalation>,
+    /// When a page event last saved the state (ms since the Unix epoch): see `proactive`.
+    proactive_saved_ms: u64,
+    /// True after "Forget me" until the next greeting or turn: page events then save nothing,
+    /// as the visitor was promised.
+    forgotten: bool,
 }
+
+/// A page event that changes nothing but the time of the latest one saves the state at most
+/// this often: the widget ticks every 5 s, and a write of the whole conversation each time
+/// would be 12 a minute for a clock a new visit needs only to the half hour.
+const PROACTIVE_SAVE_EVERY_MS: u64 = 60_000;
 
 #[wasm_bindgen]
 impl Chat {
@@ -367,6 +377,7 @@ impl Chat {
     /// Only if the messages cannot be converted (a bug).
     pub fn begin(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
         let messages = self.bot.begin_visit(&mut self.state, to_ms(now));
+        self.forgotten = false;
         self.store.save(&self.state);
         to_js(&messages)
     }
@@ -514,6 +525,7 @@ impl Chat {
         self.store.save_escalation(None);
         let seed = self.state.next_random();
         self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
+        self.forgotten = true;
         server_has_copy
     }
 
@@ -745,6 +757,7 @@ impl Chat {
     }
 
     fn finish(&mut self, turn: Turn) -> Result<TurnJs, JsError> {
+        self.forgotten = false;
         self.store.save(&self.state);
         to_js(&TurnOut::from(turn))
     }
@@ -757,15 +770,24 @@ impl Chat {
     /// The page reports `event` (`{type: "tick" | "exit_intent" | "tab_return"}` or
     /// `{type: "track", event}`) as the page is (`page`): the teaser of the trigger that fires,
     /// or `null` (nothing fires, the visitor types or chats, dismissed one this visit, or chose
-    /// no tips). The state (the visit's events, the cart, the caps) is saved.
+    /// no tips). The state (the visit's events, the cart, the caps) is saved when a teaser
+    /// shows or it changed, and otherwise at most once a minute (the time of the latest event);
+    /// never after "Forget me" until the next greeting or turn.
     ///
     /// # Errors
     /// When `event` or `page` does not have its shape (the message names the field).
     pub fn proactive(&mut self, event: PageEventJs, page: PageContextJs) -> Result<TeaserJs, JsError> {
         let event = from_js(&JsValue::from(event)).map_err(|e| JsError::new(&format!("proactive event: {e}")))?;
-        let page = from_js(&JsValue::from(page)).map_err(|e| JsError::new(&format!("proactive page: {e}")))?;
+        let page: sottovoce::PageContext =
+            from_js(&JsValue::from(page)).map_err(|e| JsError::new(&format!("proactive page: {e}")))?;
+        let before = self.state.proactive.clone();
         let teaser = self.bot.proactive(&mut self.state, &event, &page);
-        self.store.save(&self.state);
+        let changed = sottovoce::ProactiveState { last_ms: before.last_ms, ..self.state.proactive.clone() } != before;
+        let due = teaser.is_some() || changed || page.now_ms.saturating_sub(self.proactive_saved_ms) >= PROACTIVE_SAVE_EVERY_MS;
+        if due && !self.forgotten {
+            self.store.save(&self.state);
+            self.proactive_saved_ms = page.now_ms;
+        }
         to_js(&teaser)
     }
 
@@ -865,7 +887,7 @@ impl Chat {
             }
         };
         let escalation = store.load_escalation();
-        Ok(Chat { bot, state, store, locale_hint, from_model, escalation })
+        Ok(Chat { bot, state, store, locale_hint, from_model, escalation, proactive_saved_ms: 0, forgotten: false })
     }
 }
 
