@@ -1278,12 +1278,13 @@
     };
   }
 
-  // Reports `event` to the core once the bot is loaded (before that there is nothing to keep it
+  // Reports `event` ("tick", "exit_intent", "tab_return", or "track" with the site's event name
+  // in `tracked`) to the core once the bot is loaded (before that there is nothing to keep it
   // in; track() waits for the bot itself) and shows the teaser it returns, if any.
-  function proactiveEvent(event) {
+  function proactiveEvent(event, tracked) {
     if (!chat || typeof chat.proactive !== "function") return;
     try {
-      var shown = chat.proactive(event, pageContext(Date.now()));
+      var shown = chat.proactive(event, pageContext(Date.now()), tracked);
       if (shown) showTeaser(shown, false);
     } catch (error) {
       console.warn("sottovoce: proactive check failed:", error);
@@ -1342,16 +1343,16 @@
     });
     window.addEventListener("keydown", function () { lastActivity = lastKey = Date.now(); }, { capture: true });
     document.addEventListener("mouseout", function (event) {
-      if (!event.relatedTarget && event.clientY <= 0) proactiveEvent({ type: "exit_intent" });
+      if (!event.relatedTarget && event.clientY <= 0) proactiveEvent("exit_intent");
     });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "visible") proactiveEvent({ type: "tab_return" });
+      if (document.visibilityState === "visible") proactiveEvent("tab_return");
     });
-    setInterval(function () { proactiveEvent({ type: "tick" }); }, TICK_MS);
+    setInterval(function () { proactiveEvent("tick"); }, TICK_MS);
     var previewId = new URLSearchParams(location.search).get("sottovoce-trigger");
     var preview = previewId && chat.previewTeaser(previewId);
     if (preview) showTeaser(preview, true);
-    else proactiveEvent({ type: "tick" });
+    else proactiveEvent("tick");
   }
   on("ready", startProactive);
   on("open", hideTeaser);
@@ -1376,7 +1377,7 @@
       track: function (event, props) {
         return start().then(function (c) {
           var kept = c.track(String(event), String(props && props.name || ""), Date.now());
-          proactiveEvent({ type: "track", event: String(event) });
+          proactiveEvent("track", String(event));
           return kept;
         });
       },

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::protocol::delivery::Event;
 use sottovoce::StaticVectors;
-use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn, TurnContext};
+use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, PageEvent, Speaker, TranscriptEntry, Turn, TurnContext};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -177,12 +177,8 @@ export interface Profile {
   topics?: OpenTopic[];
 }
 
-/** What just happened on the page, for `proactive`: time passed, the pointer left through the top (desktop), the visitor came back to the tab, or the site's `track()` event. */
-export type PageEvent =
-  | { type: "tick" }
-  | { type: "exit_intent" }
-  | { type: "tab_return" }
-  | { type: "track"; event: string };
+/** What just happened on the page, for `proactive`: time passed, the pointer left through the top (desktop), the visitor came back to the tab, or the site's `track()` event (named in `proactive`'s third argument). */
+export type PageEvent = "tick" | "exit_intent" | "tab_return" | "track";
 
 /** The page as the widget sees it; times in ms (integers), `now_ms` since the Unix epoch. */
 export interface PageContext {
@@ -254,9 +250,6 @@ extern "C" {
     /// `DeliveryStep | null` for JavaScript.
     #[wasm_bindgen(typescript_type = "DeliveryStep | null")]
     pub type MaybeStepJs;
-    /// `PageEvent` from JavaScript.
-    #[wasm_bindgen(typescript_type = "PageEvent")]
-    pub type PageEventJs;
     /// `PageContext` from JavaScript.
     #[wasm_bindgen(typescript_type = "PageContext")]
     pub type PageContextJs;
@@ -767,17 +760,34 @@ impl Chat {
 /// saves.
 #[wasm_bindgen]
 impl Chat {
-    /// The page reports `event` (`{type: "tick" | "exit_intent" | "tab_return"}` or
-    /// `{type: "track", event}`) as the page is (`page`): the teaser of the trigger that fires,
-    /// or `null` (nothing fires, the visitor types or chats, dismissed one this visit, or chose
-    /// no tips). The state (the visit's events, the cart, the caps) is saved when a teaser
+    /// The page reports `event` (`"tick"`, `"exit_intent"`, `"tab_return"`, or `"track"` with
+    /// the `track()` event's name in `tracked`) as the page is (`page`): the teaser of the
+    /// trigger that fires, or `null` (nothing fires, the visitor types or chats, dismissed one
+    /// this visit, or chose no tips). Plain strings rather than a tagged object: reading one
+    /// pulled serde's buffering of internally tagged enums into the wasm. The state (the visit's events, the cart, the caps) is saved when a teaser
     /// shows or it changed, and otherwise at most once a minute (the time of the latest event);
     /// never after "Forget me" until the next greeting or turn.
     ///
     /// # Errors
-    /// When `event` or `page` does not have its shape (the message names the field).
-    pub fn proactive(&mut self, event: PageEventJs, page: PageContextJs) -> Result<TeaserJs, JsError> {
-        let event = from_js(&JsValue::from(event)).map_err(|e| JsError::new(&format!("proactive event: {e}")))?;
+    /// An unknown `event` (or `"track"` without `tracked`), or a `page` without its shape (the
+    /// message names the field).
+    pub fn proactive(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "PageEvent")] event: &str,
+        page: PageContextJs,
+        tracked: Option<String>,
+    ) -> Result<TeaserJs, JsError> {
+        let event = match (event, tracked) {
+            ("tick", _) => PageEvent::Tick,
+            ("exit_intent", _) => PageEvent::ExitIntent,
+            ("tab_return", _) => PageEvent::TabReturn,
+            ("track", Some(event)) => PageEvent::Track { event },
+            (other, _) => {
+                return Err(JsError::new(&format!(
+                    "proactive: unknown event `{other}` (tick, exit_intent, tab_return, or track with the event's name)"
+                )))
+            }
+        };
         let page: sottovoce::PageContext =
             from_js(&JsValue::from(page)).map_err(|e| JsError::new(&format!("proactive page: {e}")))?;
         let before = self.state.proactive.clone();
