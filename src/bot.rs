@@ -447,6 +447,69 @@ impl Bot {
         }
     }
 
+    /// The page reports what just happened (`event`) and how it looks (`page`, with the time):
+    /// the event is kept (a new visit after the dialogue's `new_visit_after_min` without one;
+    /// `add_to_cart` fills the cart, `purchase` empties it), then the first of the definition's
+    /// `triggers` whose conditions all hold and whose caps allow it is counted and returned as
+    /// a teaser to show beside the launcher. `None` while the visitor types or has the chat open
+    /// (`page.typing`, `page.chat_open`), after they dismissed a teaser this visit
+    /// ([`Bot::dismiss_teaser`]), after they chose no tips ([`Bot::no_tips`]), and when no
+    /// trigger fires. See [`crate::proactive`](crate::PageEvent) for the conditions.
+    ///
+    /// ```
+    /// # let json = include_str!("../tests/fixtures/bots/mini.json").replacen(
+    /// #     "\"fallback\"", r#""triggers": [{"id": "cart", "when": {"cart": true, "idle_s": 30}, "message": "hours-reply"}], "fallback""#, 1);
+    /// # let bot = sottovoce::Bot::from_json(&json).unwrap();
+    /// use sottovoce::{PageContext, PageEvent};
+    /// let mut state = bot.new_state("en", 1, 0);
+    /// let page = |idle_ms| PageContext { url: "/".into(), idle_ms, now_ms: 60_000 + idle_ms, ..Default::default() };
+    /// let add = PageEvent::Track { event: "add_to_cart".into() };
+    /// assert!(bot.proactive(&mut state, &add, &page(0)).is_none(), "not idle yet");
+    /// assert_eq!(bot.proactive(&mut state, &PageEvent::Tick, &page(30_000)).unwrap().trigger, "cart");
+    /// assert!(bot.proactive(&mut state, &PageEvent::Tick, &page(40_000)).is_none(), "once a visit");
+    /// ```
+    pub fn proactive(&self, state: &mut ConversationState, event: &crate::PageEvent, page: &crate::PageContext) -> Option<crate::Teaser> {
+        crate::proactive::evaluate(self, state, event, page)
+    }
+
+    /// The teaser of the trigger `id`, whatever its conditions and caps, counting nothing: the
+    /// owner's preview (`?sottovoce-trigger=<id>`). `None` for an unknown id.
+    pub fn preview_teaser(&self, state: &ConversationState, id: &str) -> Option<crate::Teaser> {
+        crate::proactive::preview(self, state, id)
+    }
+
+    /// The visitor clicked the teaser of trigger `id` at `now_ms`: its message (with its quick
+    /// replies) is recorded as the bot's in the transcript and returned, the chat's first
+    /// message. `None` for an unknown id.
+    pub fn open_teaser(&self, state: &mut ConversationState, id: &str, now_ms: u64) -> Option<BotMessage> {
+        crate::proactive::open(self, state, id, now_ms)
+    }
+
+    /// The visitor dismissed a teaser: no other is shown until their next visit.
+    pub fn dismiss_teaser(&self, state: &mut ConversationState) {
+        state.proactive.dismissed = true;
+    }
+
+    /// The visitor chose "no tips" at `now_ms`: kept as a fact said in chat that never expires
+    /// ([`crate::state::NO_TIPS_FACT`]), so no teaser is shown again until they forget it under
+    /// What I remember (`Profile::forget`).
+    pub fn no_tips(&self, state: &mut ConversationState, now_ms: u64) {
+        crate::proactive::stop_tips(state, now_ms)
+    }
+
+    /// True while the visitor's "no tips" holds ([`Bot::no_tips`]).
+    pub fn tips_off(&self, state: &ConversationState) -> bool {
+        crate::proactive::no_tips(state)
+    }
+
+    /// An agent resolved the visitor's escalation at `now_ms`: the satisfaction question
+    /// (definition's `csat`), recorded in the transcript, for the chat to show; `None` when the
+    /// bot has no `csat` or a question is already open. The answer comes as the visitor's next
+    /// input ([`Bot::respond`]) and is kept in `state.csat.ratings`.
+    pub fn ask_csat(&self, state: &mut ConversationState, now_ms: u64) -> Option<BotMessage> {
+        self.csat_after_agent(state, now_ms)
+    }
+
     /// A fresh conversation. `locale_hint` is the browser's language (`es-MX`); the closest
     /// supported locale is chosen. `seed` drives reply variation; `now_ms` is the current time.
     pub fn new_state(&self, locale_hint: &str, seed: u64, now_ms: u64) -> ConversationState {
@@ -483,6 +546,8 @@ impl Bot {
             negatives: 0,
             memory: Default::default(),
             shopping: None,
+            proactive: Default::default(),
+            csat: Default::default(),
         }
     }
 

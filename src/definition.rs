@@ -16,8 +16,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod proactive;
 mod settings;
 
+pub use proactive::{CapDef, CsatDef, TriggerDef, TriggerWhen, DEFAULT_CAP_PER_VISIT};
 pub use settings::{DialogueSettings, DialogueSettingsDef};
 
 /// The definition format version this build reads and writes.
@@ -85,6 +87,13 @@ pub struct BotDefinition {
     /// default) trains on n-grams alone.
     #[serde(default)]
     pub word_vectors: Option<String>,
+    /// Proactive teasers: when the bot speaks first, beside the launcher, and how often
+    /// ([`TriggerDef`]); empty: never.
+    #[serde(default)]
+    pub triggers: Vec<TriggerDef>,
+    /// The satisfaction question at the end of a conversation ([`CsatDef`]); `None`: never asked.
+    #[serde(default)]
+    pub csat: Option<CsatDef>,
 }
 
 /// What the visitor profile may keep: the entities whose values, when the visitor says them,

@@ -46,6 +46,7 @@ use crate::slots::SlotTagger;
 pub use crate::replies::{is_allowed_url, BotMessage, Link, QuickReply};
 
 mod apply;
+mod csat;
 mod decide;
 mod flow;
 mod locale;
@@ -53,6 +54,7 @@ mod render;
 mod shopping;
 mod understand;
 
+pub(crate) use apply::record;
 pub(crate) use understand::{classify, detect_language, understand};
 pub(crate) use locale::{bot_locale, choose as choose_locale};
 pub use locale::OFFER_MESSAGE_ID;

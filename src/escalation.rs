@@ -694,6 +694,8 @@ mod tests {
             negatives: 0,
             memory: Default::default(),
             shopping: None,
+            proactive: Default::default(),
+            csat: Default::default(),
         }
     }
 

@@ -95,6 +95,8 @@ internal_modules! {
     slots;
     /// Sentiment of visitor messages from a shipped lexicon (en, es), with negation and intensifiers.
     sentiment;
+    /// Proactive teasers: triggers evaluated from the page's events, with caps kept in the state.
+    proactive;
     /// The serializable conversation state: transcript, active form, visitor profile.
     state;
     /// The bottom layer: one analysis per message (`Utterance`), one folding, one hash, one PRNG.
@@ -117,11 +119,12 @@ pub use catalog::rank::{RankContext, RankSettings, Ranked, Ranker};
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
-pub use definition::{BotDefinition, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue};
+pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue, TriggerDef, TriggerWhen};
+pub use proactive::{PageContext, PageEvent, Teaser};
 pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{
-    ConversationState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, Profile, Speaker, StateError, Topic, TranscriptEntry,
+    ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Topic, TranscriptEntry, NO_TIPS_FACT,
 };

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// Versions: 1 stored a form in progress as `tries` and `confirming`, and three memories of
 /// what was said (`context.slots`, `mentions`, the form's slots); 2 stores the form's
 /// [`FormPhase`], the follow-up [`Topic`] and one [`Memory`]. Fields added since with a serde
-/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`, `shopping`) keep version 2:
+/// default (the profile's facts, customer, `locale_chosen`, `locale_pending`, the state's
+/// `shopping`, `proactive` and `csat`) keep version 2:
 /// an older state reads as having none.
 pub const STATE_VERSION: u32 = 2;
 
@@ -49,6 +50,13 @@ pub struct ConversationState {
     /// them", "what goes with it?"); `None` when there was none or it expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shopping: Option<Shopping>,
+    /// What the proactive teasers keep between pages: the visit's site events and cart, and
+    /// each trigger's showings for its caps ([`crate::Bot::proactive`]).
+    #[serde(default, skip_serializing_if = "ProactiveState::is_empty")]
+    pub proactive: ProactiveState,
+    /// The satisfaction question: the one waiting for an answer, and the ratings given.
+    #[serde(default, skip_serializing_if = "CsatState::is_empty")]
+    pub csat: CsatState,
 }
 
 /// A recommendation the visitor may follow up on (issue 11 item 4).
@@ -440,6 +448,124 @@ impl Profile {
     }
 }
 
+/// The fact entity that records the visitor's "no tips" (value [`NO_TIPS_VALUE`]): a
+/// preference kept as a fact, so What I remember shows it and forgetting it brings tips back.
+pub const NO_TIPS_FACT: &str = "no_tips";
+
+/// The value of the [`NO_TIPS_FACT`] fact.
+pub const NO_TIPS_VALUE: &str = "yes";
+
+/// Proactive teasers' memory between pages. Stored as `{"visit_start_ms": …, "last_ms": …,
+/// "events": ["add_to_cart"], "cart": 2, "shown": [{"trigger": "cart-idle", …}]}`; absent
+/// until a page reports its first event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProactiveState {
+    /// When the current visit's first page event came, ms since the Unix epoch.
+    #[serde(default)]
+    pub visit_start_ms: u64,
+    /// The latest page event, ms since the Unix epoch: a gap longer than the dialogue's
+    /// `new_visit_after_min` starts a new visit.
+    #[serde(default)]
+    pub last_ms: u64,
+    /// The `track()` events reported during this visit, each once, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// Items in the cart: `add_to_cart` adds one, `purchase` empties it.
+    #[serde(default)]
+    pub cart: u32,
+    /// True once the visitor dismissed a teaser this visit: no other is shown until the next.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dismissed: bool,
+    /// Each trigger's showings, for its caps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shown: Vec<Shown>,
+}
+
+impl ProactiveState {
+    /// True before any page event.
+    pub fn is_empty(&self) -> bool {
+        *self == ProactiveState::default()
+    }
+}
+
+/// How often one trigger was shown: in the visit that started at `visit_start_ms`, on the
+/// visitor's day `day` (days since 1970-01-01 in their time zone), and in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    /// The trigger's id.
+    pub trigger: String,
+    /// The visit of `in_visit` ([`ProactiveState::visit_start_ms`]).
+    pub visit_start_ms: u64,
+    /// Showings in that visit.
+    pub in_visit: u32,
+    /// The day of `in_day`.
+    pub day: u64,
+    /// Showings on that day.
+    pub in_day: u32,
+    /// Showings in all.
+    pub ever: u32,
+}
+
+/// Ratings kept at most; the oldest goes first.
+pub const MAX_CSAT_RATINGS: usize = 20;
+
+/// The satisfaction question's state: what it waits for, when it was last asked, the ratings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsatState {
+    /// What the visitor's next input may answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<CsatPending>,
+    /// The visit ([`Profile::visits`]) it was last asked in; 0 when never.
+    #[serde(default)]
+    pub asked_visit: u32,
+    /// The ratings given, oldest first, at most [`MAX_CSAT_RATINGS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratings: Vec<CsatRating>,
+}
+
+impl CsatState {
+    /// True when never asked.
+    pub fn is_empty(&self) -> bool {
+        *self == CsatState::default()
+    }
+}
+
+/// What an open satisfaction question waits for. Stored as `{"rating": "chat"}` or `"comment"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsatPending {
+    /// A rating from 1 to 5 (a button, or the digit typed), asked after this.
+    Rating(CsatAfter),
+    /// An optional comment on the newest rating (typed text, or the skip button).
+    Comment,
+}
+
+/// What a satisfaction question followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsatAfter {
+    /// The visitor ended a conversation with the bot (one of the definition's `csat.after`).
+    Chat,
+    /// An agent resolved the visitor's escalation.
+    Agent,
+}
+
+/// One satisfaction rating, kept on the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsatRating {
+    /// From 1 (poor) to 5 (great).
+    pub rating: u8,
+    /// The visitor's optional comment, as typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// What it rates.
+    pub after: CsatAfter,
+    /// The conversation's locale then.
+    pub locale: String,
+    /// When it was given, ms since the Unix epoch.
+    pub at_ms: u64,
+}
+
 /// Why a stored state could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -587,6 +713,12 @@ mod tests {
                 shown: vec!["cu-boot-ridge-w".into()],
                 turns_left: 2,
             }),
+            proactive: ProactiveState { cart: 1, events: vec!["add_to_cart".into()], ..Default::default() },
+            csat: CsatState {
+                pending: Some(CsatPending::Comment),
+                asked_visit: 3,
+                ratings: vec![CsatRating { rating: 4, comment: None, after: CsatAfter::Chat, locale: "es".into(), at_ms: 1 }],
+            },
         }
     }
 
@@ -594,6 +726,16 @@ mod tests {
     fn round_trips_through_json() {
         let s = state();
         assert_eq!(ConversationState::from_json(&s.to_json(), "shop").unwrap(), s);
+    }
+
+    #[test]
+    fn a_state_stored_before_teasers_and_csat_reads_as_having_neither() {
+        let mut s = state();
+        s.proactive = ProactiveState::default();
+        s.csat = CsatState::default();
+        let json = s.to_json();
+        assert!(!json.contains("proactive") && !json.contains("csat"), "{json}");
+        assert_eq!(ConversationState::from_json(&json, "shop").unwrap(), s);
     }
 
     #[test]

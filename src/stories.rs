@@ -35,7 +35,9 @@
 //! value: the active form's slots, or the conversation context's when no form is active),
 //! `entities` (entity → normalised value the message must carry, e.g. `{date: "2026-05-29"}`),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
-//! `locale`, `form` (active form name, or `none`).
+//! `locale`, `form` (active form name, or `none`), `csat` (the satisfaction ratings kept,
+//! `"4"` or `"4: comment"`). `resolved: true` is an action of its own: an agent resolves the
+//! visitor's escalation (`Bot::ask_csat`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -185,6 +187,10 @@ pub struct Step {
     /// The visitor presses the quick reply with this label (one of the newest offered).
     #[serde(default)]
     pub press: Option<String>,
+    /// An agent resolves the visitor's escalation ([`Bot::ask_csat`]): the turn's messages are
+    /// the satisfaction question, if any.
+    #[serde(default)]
+    pub resolved: bool,
 
     /// Expected intent acted on.
     #[serde(default)]
@@ -245,6 +251,10 @@ pub struct Step {
     /// Expected kinds of the profile's open topics after the turn, oldest first.
     #[serde(default)]
     pub topics: Option<Vec<String>>,
+    /// Expected satisfaction ratings kept after the turn, oldest first: `"4"`, or `"4: the
+    /// comment"` with one.
+    #[serde(default)]
+    pub csat: Option<Vec<String>>,
 }
 
 /// One failing turn: where, what was expected, what came out.
@@ -479,6 +489,10 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                     ),
                 )
             }
+            (false, None, None) if step.resolved => {
+                let messages = bot.ask_csat(&mut state, now).into_iter().collect();
+                ("resolved".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false, recommend: None, products: None })
+            }
             (false, None, None) if step.wait.is_some() || step.reload || step.shown.is_some() => continue,
             _ => {
                 failures.push(fail(
@@ -626,6 +640,11 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             state.profile.name.clone(),
         );
         check(&mut problems, "visits", &step.visits, state.profile.visits);
+        let ratings = state.csat.ratings.iter().map(|r| match &r.comment {
+            Some(c) => format!("{}: {c}", r.rating),
+            None => r.rating.to_string(),
+        });
+        check(&mut problems, "csat", &step.csat, ratings.collect::<Vec<_>>());
         check(&mut problems, "topics", &step.topics, state.profile.topics.iter().map(|t| t.kind.clone()).collect::<Vec<_>>());
         check(
             &mut problems,

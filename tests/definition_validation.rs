@@ -231,7 +231,8 @@ fn shipped_bots_translate_every_message() {
 
         // Every variable a message may get: built-ins, slot values and entity values.
         let mut args = std::collections::BTreeMap::new();
-        for name in ["bot", "name", "email", "phone", "contact_url"] {
+        // `rating` (the csat comment prompt) and `promo` (a trigger's teaser) come from the core.
+        for name in ["bot", "name", "email", "phone", "contact_url", "rating", "promo"] {
             args.insert(name.to_owned(), "x".to_owned());
         }
         for form in &def.forms {
@@ -254,4 +255,35 @@ fn shipped_bots_translate_every_message() {
             }
         }
     }
+}
+
+#[test]
+fn triggers_and_csat_problems_are_reported_with_their_paths() {
+    let mut def = mini();
+    def["triggers"] = json!([
+        { "id": "cart", "when": { "cart": true, "idle_s": 30 }, "message": "hours-reply",
+          "quick_replies": [{ "label": "title-hours", "intent": "store_hours" }], "promo": "SAVE10" },
+        { "id": "cart", "when": {}, "message": "no-such-teaser", "cap": { "visit": 0 } },
+        { "id": "Bad Id", "when": { "scroll_pct": 120, "event": "Add To Cart", "exit_intent": true, "tab_return": true },
+          "message": "hours-reply", "quick_replies": [{ "label": "title-hours", "intent": "ghost" }], "promo": "" }
+    ]);
+    def["csat"] = json!({ "after": ["thanks", "farewell"], "message": "hours-reply", "comment": "no-comment",
+                          "skip": "title-cancel", "thanks": "thanks-reply" });
+    let got = problems(&def);
+    let expected = [
+        "triggers[1].id: duplicate trigger id `cart`",
+        "triggers[1].when: set at least one condition",
+        "triggers[1].message: message id `no-such-teaser` is not defined in messages.en",
+        "triggers[1].cap.visit: must be at least 1",
+        "triggers[2].id: must match [a-z0-9-]+",
+        "triggers[2].when.scroll_pct: must be in [0, 100]",
+        "triggers[2].when.event: must match [a-z0-9_]+",
+        "triggers[2].when: exit_intent and tab_return",
+        "triggers[2].quick_replies[0].intent: no intent named `ghost`",
+        "triggers[2].promo: must be 1 to 40 characters",
+        "csat.after[1]: no intent named `farewell`",
+        "csat.comment: message id `no-comment`",
+    ];
+    assert_reports(&def, &expected);
+    assert_eq!(got.len(), expected.len(), "the first trigger and the rest of csat are valid:\n{}", got.join("\n"));
 }

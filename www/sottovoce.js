@@ -53,7 +53,11 @@
  * Events for on(name, handler): "message" ({from, text, id, quickReplies, links}), "intent"
  * ({text, intent, confidence, ranking, entities, locale}), "ready" ({botName, storage, source,
  * loadMs}), "open", "close", "error" ({message}), "forget" ({serverHasCopy}: the visitor chose
- * Forget me under What I remember), "products" ({request, related, products: ids} shown for a request or, with `related`, for what goes with that product; {compare: ids, products: []} for a comparison). on() returns a function that unsubscribes.
+ * Forget me under What I remember), "products" ({request, related, products: ids} shown for a
+ * request or, with `related`, for what goes with that product; {compare: ids, products: []} for
+ * a comparison), "proactive:shown" ({trigger, text, preview}), "proactive:clicked" ({trigger}) and
+ * "proactive:dismissed" ({trigger, noTips}) for the teasers of the bot's `triggers` (see the
+ * proactive section below; ?sottovoce-trigger=<id> on a page previews one). on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
@@ -96,6 +100,7 @@
       in_cart_fact: "In your cart",
       bought_fact: "You bought",
       topic_fact: "Still open",
+      no_tips_fact: "You turned tips off",
       siteGiven: "given by this site",
       saidInChat: "said in chat",
       saidInChatOn: "said in chat, {0}",
@@ -124,6 +129,11 @@
       bot_speaker: "Assistant:",
       agent_speaker: "Support agent:",
       unread: "Unread messages: {0}",
+      // Proactive teasers beside the launcher.
+      teaser: "A tip from the assistant",
+      teaserOpen: "Open the chat about this tip",
+      teaserDismiss: "Dismiss tip",
+      noTips: "No tips",
     },
   }; // end of UI
   // The languages the widget has words for, by their own names (the language menu's items).
@@ -1183,6 +1193,7 @@
         chat.escalationResolved();
         unfollow();
         renderEscalationStatus();
+        askCsatAfterAgent();
       }
     });
     // EventSource reconnects by itself (with Last-Event-ID); an auth failure closes it for good.
@@ -1560,6 +1571,147 @@
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount, { once: true });
 
+  // ---------------------------------------------------------------- proactive teasers
+
+  // The core decides when the bot speaks first (the definition's `triggers`, with their caps and
+  // the visitor's "no tips", kept in the conversation state); this part only watches the page and
+  // draws. It reports ticks, exit intent (the pointer leaving through the top), a return to the
+  // tab and the site's track() events, each with the page as it is (path, time on it, scroll
+  // depth, idle time, typing, chat open). A teaser sits beside the launcher in a polite live
+  // region: it never opens the panel by itself; clicking it opens the chat with the teaser as the
+  // bot's message, × dismisses it (no other this visit), "No tips" stops them (What I remember
+  // shows it, and forgetting it brings them back). ?sottovoce-trigger=<id> previews a trigger.
+  // The site hears "proactive:shown", "proactive:clicked" and "proactive:dismissed" ({trigger}).
+  var TICK_MS = 5000;
+  var pageStarted = Date.now();
+  var lastActivity = pageStarted;
+  var lastKey = 0;
+  var maxScroll = 0;
+  var currentTeaser = null;
+  var teaserText = el("span", { class: "sv-teaser-text" });
+  var teaserOpen = el("button", { type: "button", class: "sv-teaser-open" }, [teaserText]);
+  var teaserClose = el("button", { type: "button", class: "sv-icon-button sv-teaser-close" }, [icon(["M6 6l12 12M18 6L6 18"])]);
+  var teaserNoTips = el("button", { type: "button", class: "sv-text-button sv-teaser-notips" });
+  var teaser = el("div", { class: "sv-teaser", role: "region", hidden: "" }, [teaserOpen, teaserClose, teaserNoTips]);
+  var teaserLive = el("p", { class: "sv-sr-only", "aria-live": "polite" });
+  frame.insertBefore(teaser, launcher);
+  frame.appendChild(teaserLive);
+
+  function drawTeaserChrome() {
+    teaser.setAttribute("aria-label", t("teaser"));
+    teaserOpen.setAttribute("aria-label", t("teaserOpen") + ": " + teaserText.textContent);
+    teaserClose.setAttribute("aria-label", t("teaserDismiss"));
+    teaserNoTips.textContent = t("noTips");
+  }
+
+  function scrollDepth() {
+    var doc = document.documentElement;
+    var height = Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0);
+    var seen = window.innerHeight >= height ? 100 : Math.round((window.scrollY + window.innerHeight) / height * 100);
+    maxScroll = Math.max(maxScroll, Math.min(100, seen));
+    return maxScroll;
+  }
+
+  function pageContext(now) {
+    var typing = now - lastKey < 3000 || (!!input.value && isOpen());
+    return {
+      url: location.pathname + location.search,
+      time_on_page_ms: Math.max(0, now - pageStarted),
+      scroll_pct: scrollDepth(),
+      idle_ms: Math.max(0, now - lastActivity),
+      typing: typing,
+      // A teaser on screen counts as the chat being open: one at a time.
+      chat_open: isOpen() || !!currentTeaser,
+      now_ms: now,
+      utc_offset_min: visitorUtcOffset(now),
+    };
+  }
+
+  // Reports `event` ("tick", "exit_intent", "tab_return", or "track" with the site's event name
+  // in `tracked`) to the core once the bot is loaded (before that there is nothing to keep it
+  // in; track() waits for the bot itself) and shows the teaser it returns, if any.
+  function proactiveEvent(event, tracked) {
+    if (!chat || typeof chat.proactive !== "function") return;
+    try {
+      var shown = chat.proactive(event, pageContext(Date.now()), tracked);
+      if (shown) showTeaser(shown, false);
+    } catch (error) {
+      console.warn("sottovoce: proactive check failed:", error);
+    }
+  }
+
+  function showTeaser(shown, preview) {
+    currentTeaser = shown;
+    teaserText.textContent = shown.message.text;
+    drawTeaserChrome();
+    teaser.hidden = false;
+    teaserLive.textContent = "";
+    teaserLive.textContent = t("teaser") + ": " + shown.message.text;
+    emit("proactive:shown", { trigger: shown.trigger, text: shown.message.text, preview: preview });
+  }
+
+  function hideTeaser() {
+    currentTeaser = null;
+    teaser.hidden = true;
+    teaserLive.textContent = "";
+  }
+
+  teaserOpen.addEventListener("click", function () {
+    var shown = currentTeaser;
+    if (!shown) return;
+    hideTeaser();
+    open();
+    var message = chat.openTeaser(shown.trigger, Date.now());
+    if (message) {
+      clearQuickReplies();
+      showBotMessages([message]);
+    }
+    emit("proactive:clicked", { trigger: shown.trigger });
+  });
+  teaserClose.addEventListener("click", function () {
+    var shown = currentTeaser;
+    if (!shown) return;
+    hideTeaser();
+    chat.dismissTeaser();
+    emit("proactive:dismissed", { trigger: shown.trigger, noTips: false });
+    launcher.focus();
+  });
+  teaserNoTips.addEventListener("click", function () {
+    var shown = currentTeaser;
+    if (!shown) return;
+    hideTeaser();
+    chat.noTips(Date.now());
+    emit("proactive:dismissed", { trigger: shown.trigger, noTips: true });
+    launcher.focus();
+  });
+
+  function startProactive() {
+    var activity = function () { lastActivity = Date.now(); };
+    ["pointermove", "pointerdown", "scroll", "touchstart", "wheel"].forEach(function (type) {
+      window.addEventListener(type, activity, { passive: true, capture: true });
+    });
+    window.addEventListener("keydown", function () { lastActivity = lastKey = Date.now(); }, { capture: true });
+    document.addEventListener("mouseout", function (event) {
+      if (!event.relatedTarget && event.clientY <= 0) proactiveEvent("exit_intent");
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") proactiveEvent("tab_return");
+    });
+    setInterval(function () { proactiveEvent("tick"); }, TICK_MS);
+    var previewId = new URLSearchParams(location.search).get("sottovoce-trigger");
+    var preview = previewId && chat.previewTeaser(previewId);
+    if (preview) showTeaser(preview, true);
+    else proactiveEvent("tick");
+  }
+  on("ready", startProactive);
+  on("open", hideTeaser);
+
+  // An agent resolved the escalation: the bot asks how it went (the definition's `csat`).
+  function askCsatAfterAgent() {
+    var question = typeof chat.askCsat === "function" && chat.askCsat(Date.now());
+    if (question) showBotMessages([question]);
+  }
+
   Object.defineProperty(window, "sottovoce", {
     value: Object.freeze({
       open: function () { open(); },
@@ -1572,7 +1724,11 @@
       // What the visitor does on the site: track("product_view" | "add_to_cart" | "purchase",
       // { name }), kept on this device only (What I remember), for bots that keep a profile.
       track: function (event, props) {
-        return start().then(function (c) { return c.track(String(event), String(props && props.name || ""), Date.now()); });
+        return start().then(function (c) {
+          var kept = c.track(String(event), String(props && props.name || ""), Date.now());
+          proactiveEvent("track", String(event));
+          return kept;
+        });
       },
       on: on,
       configureEscalation: function (options) { configureEscalation(options); },

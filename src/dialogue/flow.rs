@@ -52,6 +52,10 @@ impl Bot {
         if text.trim().is_empty() && pressed.is_none() {
             return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false, recommend: None, products: None };
         }
+        // The answer to an open satisfaction question ends there (anything else drops it).
+        if let Some(messages) = self.csat_answer(state, &text, pressed.is_some(), now_ms) {
+            return finish(state, text, None, 1.0, None, messages, now_ms);
+        }
 
         // Inside a form the tagger looks for the slots of the intent that started it.
         let form_intent = state.form.as_ref().and_then(|a| {
@@ -126,6 +130,7 @@ impl Bot {
         // The visitor's entry carries the intent acted on, so a stored transcript tells what
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
+        messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
         let recommend = decision.recommend().then(|| text.clone());
         shopping::after(state, &decision, recommend.as_deref());
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);

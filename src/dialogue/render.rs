@@ -191,7 +191,7 @@ impl Bot {
         self.domain.replies.format(&state.profile.locale, id, args)
     }
 
-    fn message(
+    pub(crate) fn message(
         &self,
         state: &ConversationState,
         id: &str,
@@ -206,7 +206,7 @@ impl Bot {
         }
     }
 
-    fn quick_replies(&self, state: &ConversationState, defs: &[QuickReplyDef]) -> Vec<QuickReply> {
+    pub(crate) fn quick_replies(&self, state: &ConversationState, defs: &[QuickReplyDef]) -> Vec<QuickReply> {
         let args = self.args(state, &BTreeMap::new());
         defs.iter()
             .map(|q| QuickReply {

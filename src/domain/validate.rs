@@ -370,5 +370,67 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             c.problem("profile.days", "must be at least 1");
         }
     }
+    c.triggers();
+    c.csat();
     c.problems
+}
+
+impl Checker<'_> {
+    /// The `triggers`: ids unique and well formed, at least one condition each, values in
+    /// range, messages and buttons defined, caps at least 1.
+    fn triggers(&mut self) {
+        let mut ids = BTreeSet::new();
+        for (i, trigger) in self.def.triggers.iter().enumerate() {
+            let path = format!("triggers[{i}]");
+            if !is_identifier(&trigger.id, '-') {
+                self.problem(format!("{path}.id"), "must match [a-z0-9-]+");
+            } else if !ids.insert(trigger.id.as_str()) {
+                self.problem(format!("{path}.id"), format!("duplicate trigger id `{}`", trigger.id));
+            }
+            let when = &trigger.when;
+            if when.is_empty() {
+                self.problem(format!("{path}.when"), "set at least one condition (a trigger without one would fire on every page)");
+            }
+            if when.scroll_pct.is_some_and(|p| p > 100) {
+                self.problem(format!("{path}.when.scroll_pct"), "must be in [0, 100]");
+            }
+            if when.page.as_deref().is_some_and(|p| p.trim().is_empty()) {
+                self.problem(format!("{path}.when.page"), "must not be empty");
+            }
+            if when.event.as_deref().is_some_and(|e| !is_identifier(e, '_')) {
+                self.problem(format!("{path}.when.event"), "must match [a-z0-9_]+ (a track() event name)");
+            }
+            if when.exit_intent && when.tab_return {
+                self.problem(format!("{path}.when"), "exit_intent and tab_return are two different moments; set one");
+            }
+            self.message_id(&format!("{path}.message"), &trigger.message);
+            for (j, q) in trigger.quick_replies.iter().enumerate() {
+                self.quick_reply(&format!("{path}.quick_replies[{j}]"), q);
+            }
+            if trigger.promo.as_deref().is_some_and(|p| p.trim().is_empty() || p.len() > 40) {
+                self.problem(format!("{path}.promo"), "must be 1 to 40 characters");
+            }
+            for (name, value) in [("visit", trigger.cap.visit), ("day", trigger.cap.day), ("ever", trigger.cap.ever)] {
+                if value == Some(0) {
+                    self.problem(format!("{path}.cap.{name}"), "must be at least 1 (remove the trigger to never show it)");
+                }
+            }
+        }
+    }
+
+    /// The `csat` question: its intents exist and its messages are defined.
+    fn csat(&mut self) {
+        let Some(csat) = &self.def.csat else { return };
+        if csat.after.is_empty() {
+            self.problem("csat.after", "name at least one intent that ends a conversation");
+        }
+        for (i, intent) in csat.after.iter().enumerate() {
+            if self.def.intent_index(intent).is_none() {
+                self.problem(format!("csat.after[{i}]"), format!("no intent named `{intent}`"));
+            }
+        }
+        for (name, id) in [("message", &csat.message), ("comment", &csat.comment), ("skip", &csat.skip), ("thanks", &csat.thanks)] {
+            self.message_id(&format!("csat.{name}"), id);
+        }
+    }
 }

@@ -127,6 +127,21 @@ describe("escalation from the widget to the agent inbox", () => {
     await visitor.locator('[data-from="agent"]').filter({ hasText: "Refund done, Marta." }).waitFor({ timeout: 10_000 });
     assert.equal(await visitor.locator('[data-from="agent"]').count(), 2, "no agent message shown twice after the reload");
 
+    // The agent resolves it: the assistant is back and asks how it went (issue 20 item 4); the
+    // rating and the comment stay on the device, nothing more reaches the server.
+    const posts = [];
+    visitor.on("request", (r) => { if (r.method() !== "GET") posts.push(r.url()); });
+    await agent.getByRole("button", { name: "Resolve" }).click();
+    const csatAsk = bot.messages.en["csat-ask"];
+    await visitor.locator('[data-from="bot"]').filter({ hasText: csatAsk }).waitFor({ timeout: 10_000 });
+    await visitor.getByRole("button", { name: "5", exact: true }).click();
+    await visitor.getByRole("textbox", { name: "Message" }).fill("Luis was quick and kind");
+    await visitor.getByRole("textbox", { name: "Message" }).press("Enter");
+    await visitor.locator('[data-from="bot"]').filter({ hasText: bot.messages.en["csat-thanks"] }).waitFor();
+    const kept = await visitor.evaluate((key) => JSON.parse(localStorage.getItem(key)).csat.ratings, `sottovoce:v1:${bot.id}`);
+    assert.deepEqual(kept.map((r) => [r.rating, r.comment, r.after]), [[5, "Luis was quick and kind", "agent"]]);
+    assert.deepEqual(posts, [], "the rating and its comment are not sent");
+
     assert.deepEqual(await visitorWatch.all(), []);
     assert.deepEqual(await agentWatch.all(), []);
   });

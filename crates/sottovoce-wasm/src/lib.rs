@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::protocol::delivery::Event;
 use sottovoce::StaticVectors;
-use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, Speaker, TranscriptEntry, Turn, TurnContext};
+use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, PageEvent, Speaker, TranscriptEntry, Turn, TurnContext};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
@@ -193,6 +193,31 @@ export interface Profile {
   topics?: OpenTopic[];
 }
 
+/** What just happened on the page, for `proactive`: time passed, the pointer left through the top (desktop), the visitor came back to the tab, or the site's `track()` event (named in `proactive`'s third argument). */
+export type PageEvent = "tick" | "exit_intent" | "tab_return" | "track";
+
+/** The page as the widget sees it; times in ms (integers), `now_ms` since the Unix epoch. */
+export interface PageContext {
+  /** Path and query (`/checkout.html?step=2`). */
+  url: string;
+  time_on_page_ms?: number;
+  /** Scroll depth in percent, 0–100. */
+  scroll_pct?: number;
+  /** Since the last pointer move, scroll, click or key. */
+  idle_ms?: number;
+  typing?: boolean;
+  chat_open?: boolean;
+  now_ms: number;
+  /** Minutes east of UTC, for the visitor's day. */
+  utc_offset_min?: number;
+}
+
+/** A proactive teaser to show beside the launcher: the trigger's id and its message (with the quick replies shown once it is opened). */
+export interface Teaser { trigger: string; message: BotMessage }
+
+/** A satisfaction rating kept on the device: 1 (poor) to 5 (great), the optional comment, what it rated, the locale, when (ms since the Unix epoch). */
+export interface CsatRating { rating: number; comment?: string; after: "chat" | "agent"; locale: string; at_ms: number }
+
 /** Something left open with the visitor: `kind` is the form that opened it, `values` its slots; removable with `forget("topic", kind)`. */
 export interface OpenTopic { kind: string; values: Record<string, string>; source: "chat" | "site" | "inferred"; at_ms: number; expires_ms: number }
 "#;
@@ -244,6 +269,18 @@ extern "C" {
     /// `DeliveryStep | null` for JavaScript.
     #[wasm_bindgen(typescript_type = "DeliveryStep | null")]
     pub type MaybeStepJs;
+    /// `PageContext` from JavaScript.
+    #[wasm_bindgen(typescript_type = "PageContext")]
+    pub type PageContextJs;
+    /// `Teaser | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "Teaser | null")]
+    pub type TeaserJs;
+    /// `BotMessage | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "BotMessage | null")]
+    pub type MaybeMessageJs;
+    /// `CsatRating[]` for JavaScript.
+    #[wasm_bindgen(typescript_type = "CsatRating[]")]
+    pub type CsatRatingsJs;
 }
 
 /// Installs the panic hook (with the default feature), so a bug shows its message in the
@@ -294,7 +331,17 @@ pub struct Chat {
     locale_hint: String,
     from_model: bool,
     escalation: Option<Escalation>,
+    /// When a page event last saved the state (ms since the Unix epoch): see `proactive`.
+    proactive_saved_ms: u64,
+    /// True after "Forget me" until the next greeting or turn: page events then save nothing,
+    /// as the visitor was promised.
+    forgotten: bool,
 }
+
+/// A page event that changes nothing but the time of the latest one saves the state at most
+/// this often: the widget ticks every 5 s, and a write of the whole conversation each time
+/// would be 12 a minute for a clock a new visit needs only to the half hour.
+const PROACTIVE_SAVE_EVERY_MS: u64 = 60_000;
 
 #[wasm_bindgen]
 impl Chat {
@@ -342,6 +389,7 @@ impl Chat {
     /// Only if the messages cannot be converted (a bug).
     pub fn begin(&mut self, now: f64) -> Result<BotMessagesJs, JsError> {
         let messages = self.bot.begin_visit(&mut self.state, to_ms(now));
+        self.forgotten = false;
         self.store.save(&self.state);
         to_js(&messages)
     }
@@ -511,6 +559,7 @@ impl Chat {
         self.store.save_escalation(None);
         let seed = self.state.next_random();
         self.state = self.bot.new_state(&self.locale_hint, seed, to_ms(now));
+        self.forgotten = true;
         server_has_copy
     }
 
@@ -742,8 +791,121 @@ impl Chat {
     }
 
     fn finish(&mut self, turn: Turn) -> Result<TurnJs, JsError> {
+        self.forgotten = false;
         self.store.save(&self.state);
         to_js(&TurnOut::from(turn))
+    }
+}
+
+/// Proactive teasers and the satisfaction question: the core decides, this only converts and
+/// saves.
+#[wasm_bindgen]
+impl Chat {
+    /// The page reports `event` (`"tick"`, `"exit_intent"`, `"tab_return"`, or `"track"` with
+    /// the `track()` event's name in `tracked`) as the page is (`page`): the teaser of the
+    /// trigger that fires, or `null` (nothing fires, the visitor types or chats, dismissed one
+    /// this visit, or chose no tips). Plain strings rather than a tagged object: reading one
+    /// pulled serde's buffering of internally tagged enums into the wasm. The state (the visit's events, the cart, the caps) is saved when a teaser
+    /// shows or it changed, and otherwise at most once a minute (the time of the latest event);
+    /// never after "Forget me" until the next greeting or turn.
+    ///
+    /// # Errors
+    /// An unknown `event` (or `"track"` without `tracked`), or a `page` without its shape (the
+    /// message names the field).
+    pub fn proactive(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "PageEvent")] event: &str,
+        page: PageContextJs,
+        tracked: Option<String>,
+    ) -> Result<TeaserJs, JsError> {
+        let event = match (event, tracked) {
+            ("tick", _) => PageEvent::Tick,
+            ("exit_intent", _) => PageEvent::ExitIntent,
+            ("tab_return", _) => PageEvent::TabReturn,
+            ("track", Some(event)) => PageEvent::Track { event },
+            (other, _) => {
+                return Err(JsError::new(&format!(
+                    "proactive: unknown event `{other}` (tick, exit_intent, tab_return, or track with the event's name)"
+                )))
+            }
+        };
+        let page: sottovoce::PageContext =
+            from_js(&JsValue::from(page)).map_err(|e| JsError::new(&format!("proactive page: {e}")))?;
+        let before = self.state.proactive.clone();
+        let teaser = self.bot.proactive(&mut self.state, &event, &page);
+        let changed = sottovoce::ProactiveState { last_ms: before.last_ms, ..self.state.proactive.clone() } != before;
+        let due = teaser.is_some() || changed || page.now_ms.saturating_sub(self.proactive_saved_ms) >= PROACTIVE_SAVE_EVERY_MS;
+        if due && !self.forgotten {
+            self.store.save(&self.state);
+            self.proactive_saved_ms = page.now_ms;
+        }
+        to_js(&teaser)
+    }
+
+    /// The teaser of trigger `id` whatever its conditions and caps, counting nothing (the
+    /// owner's preview, `?sottovoce-trigger=<id>`); `null` for an unknown id.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = previewTeaser)]
+    pub fn preview_teaser(&self, id: &str) -> Result<TeaserJs, JsError> {
+        to_js(&self.bot.preview_teaser(&self.state, id))
+    }
+
+    /// The visitor opened the teaser of trigger `id` at `now`: its message joins the
+    /// transcript as the bot's and is returned (show it first); `null` for an unknown id.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = openTeaser)]
+    pub fn open_teaser(&mut self, id: &str, now: f64) -> Result<MaybeMessageJs, JsError> {
+        let message = self.bot.open_teaser(&mut self.state, id, to_ms(now));
+        self.store.save(&self.state);
+        to_js(&message)
+    }
+
+    /// The visitor dismissed the teaser: none other this visit.
+    #[wasm_bindgen(js_name = dismissTeaser)]
+    pub fn dismiss_teaser(&mut self) {
+        self.bot.dismiss_teaser(&mut self.state);
+        self.store.save(&self.state);
+    }
+
+    /// The visitor chose "no tips" at `now`: kept under What I remember (`no_tips`), where
+    /// forgetting it brings tips back.
+    #[wasm_bindgen(js_name = noTips)]
+    pub fn no_tips(&mut self, now: f64) {
+        self.bot.no_tips(&mut self.state, to_ms(now));
+        self.store.save(&self.state);
+    }
+
+    /// True while the visitor's "no tips" holds.
+    #[wasm_bindgen(js_name = tipsOff)]
+    pub fn tips_off(&self) -> bool {
+        self.bot.tips_off(&self.state)
+    }
+
+    /// An agent resolved the escalation at `now`: the satisfaction question to show (already
+    /// in the transcript), or `null` when the bot asks none. The visitor answers with `choose`
+    /// or `send`.
+    ///
+    /// # Errors
+    /// Only if it cannot be converted (a bug).
+    #[wasm_bindgen(js_name = askCsat)]
+    pub fn ask_csat(&mut self, now: f64) -> Result<MaybeMessageJs, JsError> {
+        let message = self.bot.ask_csat(&mut self.state, to_ms(now));
+        self.store.save(&self.state);
+        to_js(&message)
+    }
+
+    /// The satisfaction ratings kept on this device, oldest first, for the owner's loop; they
+    /// are never sent.
+    ///
+    /// # Errors
+    /// Only if they cannot be converted (a bug).
+    #[wasm_bindgen(js_name = csatRatings)]
+    pub fn csat_ratings(&self) -> Result<CsatRatingsJs, JsError> {
+        to_js(&self.state.csat.ratings)
     }
 }
 
@@ -776,7 +938,7 @@ impl Chat {
             }
         };
         let escalation = store.load_escalation();
-        Ok(Chat { bot, state, store, locale_hint, from_model, escalation })
+        Ok(Chat { bot, state, store, locale_hint, from_model, escalation, proactive_saved_ms: 0, forgotten: false })
     }
 }
 
