@@ -18,7 +18,7 @@
 //! one [`LocalePart`] file per such locale (magic `SVP\0`), with that locale's messages and
 //! the intent weights only its examples use, so a visitor downloads the parts of their own
 //! language only ([`split`]); 6 adds the definition's `greeting.topics` (open topics a
-//! returning visitor is greeted with). An older
+//! returning visitor is greeted with); 7 the definition's `facts`. An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -34,7 +34,7 @@ use crate::slots::SlotTagger;
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 6;
+pub const MODEL_FORMAT: u16 = 7;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.
