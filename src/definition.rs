@@ -143,26 +143,42 @@ impl Serialize for FactValue {
     }
 }
 
+/// [`FactValue`] as owners write it: a string, a number, or locale → string or number. (No
+/// `serde_json::Value` here: this impl is also compiled for the runtime wasm, which reads
+/// models through postcard and carries no JSON reader.)
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FactJson {
+    Text(FactText),
+    PerLocale(BTreeMap<String, FactText>),
+}
+
+/// One text of a fact as written: a string, or a number written as JSON writes it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FactText {
+    Text(String),
+    Number(f64),
+}
+
+impl From<FactText> for String {
+    fn from(text: FactText) -> String {
+        match text {
+            FactText::Text(text) => text,
+            FactText::Number(n) => n.to_string(),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for FactValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FactValue, D::Error> {
-        use serde::de::Error;
         if !deserializer.is_human_readable() {
             return FactValueBinary::deserialize(deserializer);
         }
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(text) => Ok(FactValue::Same(text)),
-            serde_json::Value::Number(n) => Ok(FactValue::Same(n.to_string())),
-            serde_json::Value::Object(map) => map
-                .into_iter()
-                .map(|(locale, v)| match v {
-                    serde_json::Value::String(text) => Ok((locale, text)),
-                    serde_json::Value::Number(n) => Ok((locale, n.to_string())),
-                    _ => Err(D::Error::custom(format!("fact value for `{locale}` must be a string or a number"))),
-                })
-                .collect::<Result<_, _>>()
-                .map(FactValue::PerLocale),
-            _ => Err(D::Error::custom("a fact is a string, a number, or an object locale -> string")),
-        }
+        Ok(match FactJson::deserialize(deserializer)? {
+            FactJson::Text(text) => FactValue::Same(text.into()),
+            FactJson::PerLocale(map) => FactValue::PerLocale(map.into_iter().map(|(l, t)| (l, t.into())).collect()),
+        })
     }
 }
 
