@@ -74,11 +74,7 @@ pub fn variables(pattern: &str) -> Vec<String> {
 
     fn inline(e: &InlineExpression<&str>, out: &mut Vec<String>) {
         match e {
-            InlineExpression::VariableReference { id } => {
-                if !out.iter().any(|v| v == id.name) {
-                    out.push(id.name.to_owned());
-                }
-            }
+            InlineExpression::VariableReference { id } if !out.iter().any(|v| v == id.name) => out.push(id.name.to_owned()),
             InlineExpression::FunctionReference { arguments, .. }
             | InlineExpression::TermReference { arguments: Some(arguments), .. } => {
                 arguments.positional.iter().for_each(|a| inline(a, out));

@@ -131,7 +131,7 @@ pub(crate) fn confusable(def: &BotDefinition, outcomes: &[Outcome], min_confusio
         });
     }
     let mut list: Vec<ConfusablePair> = pairs.into_values().filter(|p| p.a_as_b + p.b_as_a >= min_confusions).collect();
-    list.sort_by(|x, y| (y.a_as_b + y.b_as_a).cmp(&(x.a_as_b + x.b_as_a)));
+    list.sort_by_key(|p| std::cmp::Reverse(p.a_as_b + p.b_as_a));
     list
 }
 
