@@ -94,6 +94,101 @@ pub struct BotDefinition {
     /// The satisfaction question at the end of a conversation ([`CsatDef`]); `None`: never asked.
     #[serde(default)]
     pub csat: Option<CsatDef>,
+    /// Business facts (opening hours, shipping prices, the return window, a contact address):
+    /// name → value, written once and read by any message as the Fluent variable
+    /// `$fact_<name>` ([`FACT_VARIABLE_PREFIX`]), so an owner changes a fact in one place
+    /// instead of in every reply of every locale. A message that names a fact the definition
+    /// lacks is a validation problem. Empty by default.
+    // Always serialized: the model file's postcard encoding has no field names to skip by.
+    #[serde(default)]
+    pub facts: BTreeMap<String, FactValue>,
+}
+
+/// The prefix of the Fluent variable that carries a fact: the fact `return_days` is
+/// `{ $fact_return_days }` in a message. The prefix keeps facts apart from slot and entity
+/// variables (`$order_number`, `$country`) and from `$name`, `$email`, `$phone`.
+pub const FACT_VARIABLE_PREFIX: &str = "fact_";
+
+/// The value of one business fact: the same text in every locale (`"30"`, written in JSON as a
+/// string or a number) or one text per locale (`{"en": "$75", "es": "75 USD"}`), which must
+/// then give every locale of the bot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactValue {
+    /// One text for every locale (numbers, e-mail addresses, prices written alike).
+    Same(String),
+    /// Locale (as listed in `locales`) → text.
+    PerLocale(BTreeMap<String, String>),
+}
+
+impl FactValue {
+    /// The text in `locale`: that locale's, else its language's (`es` for `es-MX`), else
+    /// `default_locale`'s; `None` only for a per-locale value with none of those.
+    pub fn get(&self, locale: &str, default_locale: &str) -> Option<&str> {
+        match self {
+            FactValue::Same(text) => Some(text),
+            FactValue::PerLocale(map) => {
+                let language = locale.split(['-', '_']).next().unwrap_or(locale);
+                [locale, language, default_locale].iter().find_map(|l| map.get(*l)).map(String::as_str)
+            }
+        }
+    }
+}
+
+/// [`FactValue`] in a model file: the variant's index, then its field.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "FactValue")]
+enum FactValueBinary {
+    Same(String),
+    PerLocale(BTreeMap<String, String>),
+}
+
+impl Serialize for FactValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            _ if !serializer.is_human_readable() => FactValueBinary::serialize(self, serializer),
+            FactValue::Same(text) => serializer.serialize_str(text),
+            FactValue::PerLocale(map) => map.serialize(serializer),
+        }
+    }
+}
+
+/// [`FactValue`] as owners write it: a string, a number, or locale → string or number. (No
+/// `serde_json::Value` here: this impl is also compiled for the runtime wasm, which reads
+/// models through postcard and carries no JSON reader.)
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FactJson {
+    Text(FactText),
+    PerLocale(BTreeMap<String, FactText>),
+}
+
+/// One text of a fact as written: a string, or a number written as JSON writes it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FactText {
+    Text(String),
+    Number(f64),
+}
+
+impl From<FactText> for String {
+    fn from(text: FactText) -> String {
+        match text {
+            FactText::Text(text) => text,
+            FactText::Number(n) => n.to_string(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FactValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FactValue, D::Error> {
+        if !deserializer.is_human_readable() {
+            return FactValueBinary::deserialize(deserializer);
+        }
+        Ok(match FactJson::deserialize(deserializer)? {
+            FactJson::Text(text) => FactValue::Same(text.into()),
+            FactJson::PerLocale(map) => FactValue::PerLocale(map.into_iter().map(|(l, t)| (l, t.into())).collect()),
+        })
+    }
 }
 
 /// What the visitor profile may keep: the entities whose values, when the visitor says them,

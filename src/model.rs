@@ -18,8 +18,8 @@
 //! one [`LocalePart`] file per such locale (magic `SVP\0`), with that locale's messages and
 //! the intent weights only its examples use, so a visitor downloads the parts of their own
 //! language only ([`split`]); 6 adds the definition's `greeting.topics` (open topics a
-//! returning visitor is greeted with); 7 adds the definition's `triggers` (proactive teasers)
-//! and `csat` (the satisfaction question). An older
+//! returning visitor is greeted with); 7 adds the definition's `triggers` (proactive teasers),
+//! `csat` (the satisfaction question) and `facts` (business facts). An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 

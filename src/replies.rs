@@ -65,6 +65,52 @@ fn entry_source(fluent_id: &str, pattern: &str) -> String {
     source
 }
 
+/// The variables (`$name` → `name`) that a message pattern reads, in order of appearance,
+/// each once, from Fluent's own parse of it (selectors, variants, function arguments and
+/// nested placeables included); empty for a pattern that does not parse (its syntax error is
+/// [`Replies::new`]'s to report).
+pub fn variables(pattern: &str) -> Vec<String> {
+    use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
+
+    fn inline(e: &InlineExpression<&str>, out: &mut Vec<String>) {
+        match e {
+            InlineExpression::VariableReference { id } if !out.iter().any(|v| v == id.name) => out.push(id.name.to_owned()),
+            InlineExpression::FunctionReference { arguments, .. }
+            | InlineExpression::TermReference { arguments: Some(arguments), .. } => {
+                arguments.positional.iter().for_each(|a| inline(a, out));
+                arguments.named.iter().for_each(|a| inline(&a.value, out));
+            }
+            InlineExpression::Placeable { expression } => expr(expression, out),
+            _ => {}
+        }
+    }
+    fn expr(e: &Expression<&str>, out: &mut Vec<String>) {
+        match e {
+            Expression::Inline(e) => inline(e, out),
+            Expression::Select { selector, variants } => {
+                inline(selector, out);
+                variants.iter().for_each(|v| pattern_of(&v.value, out));
+            }
+        }
+    }
+    fn pattern_of(p: &Pattern<&str>, out: &mut Vec<String>) {
+        for element in &p.elements {
+            if let PatternElement::Placeable { expression } = element {
+                expr(expression, out);
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    let Ok(resource) = FluentResource::try_new(entry_source("m", pattern)) else { return out };
+    for entry in resource.entries() {
+        if let Entry::Message(message) = entry {
+            message.value.iter().for_each(|p| pattern_of(p, &mut out));
+        }
+    }
+    out
+}
+
 impl Replies {
     /// Parses every locale's messages into one Fluent bundle per locale.
     ///
@@ -280,6 +326,14 @@ mod tests {
                 "messages.es.also-bad"
             ]
         );
+    }
+
+    #[test]
+    fn variables_are_read_from_every_part_of_a_pattern() {
+        let pattern = "Hi { $name }! { $country ->\n [usa] Free over { $fact_free_over }.\n *[none] { NUMBER($fact_days) } days, { $name }\n}";
+        assert_eq!(variables(pattern), ["name", "country", "fact_free_over", "fact_days"]);
+        assert_eq!(variables("No variables, $fact_x is text"), Vec::<String>::new());
+        assert_eq!(variables("Broken { $x"), Vec::<String>::new());
     }
 
     #[test]

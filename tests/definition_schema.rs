@@ -256,6 +256,12 @@ fn every_field_the_parser_writes_is_in_the_schema() {
         slot_tries: Some(4),
     });
     def.profile = Some(sottovoce::definition::ProfileDef { remember: vec!["number".into()], days: Some(7) });
+    use sottovoce::definition::FactValue;
+    def.facts.insert("return_days".into(), FactValue::Same("30".into()));
+    def.facts.insert(
+        "hours".into(),
+        FactValue::PerLocale([("en".to_owned(), "9 to 5".to_owned()), ("es".to_owned(), "de 9 a 17".to_owned())].into()),
+    );
     // Serializing with every optional field present, through the Rust types themselves.
     let mut value: Value = serde_json::from_str(&def.to_json()).unwrap();
     value["intents"][0]["form"] = json!("track_order");
@@ -277,6 +283,7 @@ fn every_field_the_parser_writes_is_in_the_schema() {
     }
     assert_eq!(violations(&value), Vec::<String>::new());
     let back: BotDefinition = serde_json::from_value(value).expect("the parser reads it back");
+    assert_eq!(back.facts, def.facts);
     assert_eq!(
         back.intents[0].action,
         Some(sottovoce::definition::Action::CancelForm)

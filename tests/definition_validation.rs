@@ -124,6 +124,33 @@ fn greeting_topics_name_a_form_a_message_and_need_a_profile() {
 }
 
 #[test]
+fn facts_are_checked_and_every_message_naming_an_unknown_one_is_reported() {
+    let mut def = mini();
+    // hours-reply is said by the intent store_hours; greet-reply by greet.
+    def["facts"] = json!({"hours": {"en": "9 to 5", "es": "de 9 a 17"}, "return_days": 30});
+    def["messages"]["en"]["hours-reply"] = json!("We are open { $fact_hours }; returns within { $fact_return_days } days.");
+    assert_eq!(problems(&def), Vec::<String>::new());
+    let bot = Bot::from_json(&def.to_string()).unwrap();
+    assert_eq!(bot.definition().facts.len(), 2);
+    def["messages"]["es"]["hours-reply"] = json!("Abrimos { $fact_horas }.");
+    def["messages"]["en"]["greet-reply"] = json!("{ $fact_x -> \n *[a] Hi { NUMBER($fact_y) }\n}");
+    def["facts"]["Bad Name"] = json!("x");
+    def["facts"]["hours"] = json!({"en": "9 to 5", "fr": "de 9 h à 17 h"});
+    assert_reports(
+        &def,
+        &[
+            "messages.es.hours-reply: `$fact_horas` reads the fact `horas`, which `facts` does not define (message `hours-reply` in es, said by intent `store_hours`)",
+            "messages.en.greet-reply: `$fact_x` reads the fact `x`",
+            "messages.en.greet-reply: `$fact_y` reads the fact `y`",
+            "facts.Bad Name: a fact's name must use only a-z, 0-9 and _",
+            "facts.hours.fr: locale is not listed in `locales`",
+            "facts.hours: no value for locale `es`",
+        ],
+    );
+    assert_eq!(problems(&def).len(), 6, "{:#?}", problems(&def));
+}
+
+#[test]
 fn actions_need_what_they_use() {
     let mut def = mini();
     def.as_object_mut().unwrap().remove("contact");
@@ -229,11 +256,14 @@ fn shipped_bots_translate_every_message() {
             "{file}: untranslated messages: {missing:?}"
         );
 
-        // Every variable a message may get: built-ins, slot values and entity values.
+        // Every variable a message may get: built-ins, facts, slot values and entity values.
         let mut args = std::collections::BTreeMap::new();
         // `rating` (the csat comment prompt) and `promo` (a trigger's teaser) come from the core.
         for name in ["bot", "name", "email", "phone", "contact_url", "rating", "promo"] {
             args.insert(name.to_owned(), "x".to_owned());
+        }
+        for fact in def.facts.keys() {
+            args.insert(format!("{}{fact}", sottovoce::definition::FACT_VARIABLE_PREFIX), "x".to_owned());
         }
         for form in &def.forms {
             for slot in &form.slots {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::definition::{Action, FormDef, QuickReplyDef, ReplyDef, SITE_ORDER_STATUS};
+use crate::definition::{Action, FormDef, QuickReplyDef, ReplyDef, FACT_VARIABLE_PREFIX, SITE_ORDER_STATUS};
 use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Values, UNKNOWN};
 use crate::dialogue::{is_allowed_url, Bot, BotMessage, Link, QuickReply};
 use crate::state::ConversationState;
@@ -160,7 +160,7 @@ impl Bot {
 
     /// Fluent arguments every message gets: `$bot`, `$name` (when known) and `$name_known`
     /// (`yes` or `no`, for a select that greets by name only when it can), contact details,
-    /// plus `extra`.
+    /// the definition's facts in the visitor's locale (`$fact_<name>`), plus `extra`.
     fn args(
         &self,
         state: &ConversationState,
@@ -181,6 +181,12 @@ impl Bot {
                 if let Some(v) = value {
                     args.insert(key.to_owned(), v.clone());
                 }
+            }
+        }
+        let definition = &self.domain.definition;
+        for (name, value) in &definition.facts {
+            if let Some(text) = value.get(&state.profile.locale, definition.default_locale()) {
+                args.insert(format!("{FACT_VARIABLE_PREFIX}{name}"), text.to_owned());
             }
         }
         args.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::definition::{Action, BotDefinition, DialogueSettingsDef, EntityDef, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT};
+use crate::definition::{
+    Action, BotDefinition, DialogueSettingsDef, EntityDef, FactValue, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT,
+    FACT_VARIABLE_PREFIX,
+};
 
 /// Built-in entity names, always available to slots (the list lives with the extractors).
 pub(crate) use crate::entities::BUILTIN_ENTITIES;
@@ -74,6 +77,70 @@ impl Checker<'_> {
         if let Some(intent) = &q.intent {
             if self.def.intent_index(intent).is_none() {
                 self.problem(format!("{path}.intent"), format!("no intent named `{intent}`"));
+            }
+        }
+    }
+}
+
+/// Who says message `id`: "intent `returns`", "form `return`"…, for a problem in that message.
+fn users_of(def: &BotDefinition, id: &str) -> Vec<String> {
+    let said_by = |r: &ReplyDef| r.message == id || r.variants.iter().any(|v| v == id) || r.empathetic.as_deref() == Some(id);
+    let intents = def
+        .intents
+        .iter()
+        .filter(|i| i.reply.as_ref().is_some_and(said_by) || i.title.as_deref() == Some(id))
+        .map(|i| format!("intent `{}`", i.name));
+    let forms = def
+        .forms
+        .iter()
+        .filter(|f| {
+            said_by(&f.done)
+                || f.cancelled == id
+                || f.give_up.as_deref() == Some(id)
+                || f.confirm.as_ref().is_some_and(|c| c.message == id)
+                || f.slots.iter().any(|s| s.prompt == id || s.invalid == id)
+        })
+        .map(|f| format!("form `{}`", f.name));
+    intents.chain(forms).collect()
+}
+
+/// The `facts`: names, locales, values, and every `$fact_<name>` a message reads naming one.
+fn facts(c: &mut Checker<'_>) {
+    let def = c.def;
+    for (name, value) in &def.facts {
+        let path = format!("facts.{name}");
+        if !is_identifier(name, '_') {
+            c.problem(path.clone(), "a fact's name must use only a-z, 0-9 and _");
+        }
+        let texts: Vec<&String> = match value {
+            FactValue::Same(text) => vec![text],
+            FactValue::PerLocale(map) => {
+                for locale in map.keys().filter(|l| !def.locales.contains(l)) {
+                    c.problem(format!("{path}.{locale}"), "locale is not listed in `locales`");
+                }
+                for locale in def.locales.iter().filter(|l| !map.contains_key(*l)) {
+                    c.problem(path.clone(), format!("no value for locale `{locale}`: give every locale, or one text for all"));
+                }
+                map.values().collect()
+            }
+        };
+        if texts.iter().any(|t| t.trim().is_empty()) {
+            c.problem(path, "empty value");
+        }
+    }
+    for (locale, messages) in &def.messages {
+        for (id, pattern) in messages {
+            for variable in crate::replies::variables(pattern) {
+                let Some(fact) = variable.strip_prefix(FACT_VARIABLE_PREFIX) else { continue };
+                if def.facts.contains_key(fact) {
+                    continue;
+                }
+                let users = users_of(def, id);
+                let said_by = if users.is_empty() { String::new() } else { format!(", said by {}", users.join(", ")) };
+                c.problem(
+                    format!("messages.{locale}.{id}"),
+                    format!("`${variable}` reads the fact `{fact}`, which `facts` does not define (message `{id}` in {locale}{said_by})"),
+                );
             }
         }
     }
@@ -334,6 +401,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             c.problem(path, "open topics are kept only by a bot with a `profile`");
         }
     }
+    facts(&mut c);
     if def.fallback.suggestions > 5 {
         c.problem("fallback.suggestions", "at most 5 suggestions fit under a message");
     }

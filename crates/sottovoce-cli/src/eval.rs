@@ -42,7 +42,7 @@ use sottovoce::text::SplitMix64 as Rng;
 mod slots;
 
 /// The label that marks out-of-scope queries.
-const OOS: &str = "oos";
+pub(crate) const OOS: &str = "oos";
 
 /// Arguments of `sottovoce eval`.
 #[derive(clap::Args)]
@@ -127,16 +127,16 @@ enum Noise {
 
 /// One JSONL row.
 #[derive(Deserialize)]
-struct Row {
-    text: String,
-    intent: String,
+pub(crate) struct Row {
+    pub(crate) text: String,
+    pub(crate) intent: String,
     /// The row's locale (BCP 47), optional.
     #[serde(default)]
-    locale: Option<String>,
+    pub(crate) locale: Option<String>,
 }
 
 /// Reads a JSONL split; errors name the file and the line.
-fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
+pub(crate) fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut rows = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -184,29 +184,28 @@ fn add_typos(text: &str, rate: f64, rng: &mut Rng) -> String {
     out.join(" ")
 }
 
-/// Best label and its probability.
 /// Predictions for scoring: best in-scope label, its probability, and whether the trained
 /// out-of-scope intent beat it; gold `None` = out of scope.
-struct Scored {
-    gold: Option<usize>,
-    label: usize,
-    probability: f32,
-    out_of_scope_wins: bool,
+pub(crate) struct Scored {
+    pub(crate) gold: Option<usize>,
+    pub(crate) label: usize,
+    pub(crate) probability: f32,
+    pub(crate) out_of_scope_wins: bool,
 }
 
 impl Scored {
     /// Whether `rule` declares the query out-of-scope: what `Bot::understand` decides at the
     /// definition's threshold.
-    fn rejected(&self, rule: Rule) -> bool {
+    pub(crate) fn rejected(&self, rule: Rule) -> bool {
         self.out_of_scope_wins || self.probability < rule.threshold
     }
 }
 
 /// The bot's intents by name → the split's label index (the out-of-scope intent has none).
-type LabelOf = BTreeMap<String, usize>;
+pub(crate) type LabelOf = BTreeMap<String, usize>;
 
 /// Scores one text with the bot's own intent ranking ([`Bot::classify`]).
-fn score_one(bot: &Bot, label_of: &LabelOf, text: &str, gold: Option<usize>) -> Scored {
+pub(crate) fn score_one(bot: &Bot, label_of: &LabelOf, text: &str, gold: Option<usize>) -> Scored {
     let ranking = bot.classify(text);
     let out_of_scope_wins = ranking.first().is_some_and(|(name, _)| name == OUT_OF_SCOPE_INTENT);
     let (label, probability) = ranking
@@ -223,8 +222,8 @@ fn score(bot: &Bot, label_of: &LabelOf, rows: &[(String, Option<usize>)]) -> Vec
 /// How a query is declared out-of-scope: the out-of-scope intent wins, or the best in-scope
 /// probability is below `threshold` (the bot's rule).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Rule {
-    threshold: f32,
+pub(crate) struct Rule {
+    pub(crate) threshold: f32,
 }
 
 /// Accuracy with out-of-scope as a class: below the rule's threshold the prediction is
@@ -242,7 +241,7 @@ fn overall_accuracy(scored: &[Scored], rule: Rule) -> f64 {
 
 /// In-scope accuracy (right intent and not rejected) and out-of-scope recall under `rule`, in
 /// [0, 1]; 0 for a kind with no rows.
-fn rates(scored: &[Scored], rule: Rule) -> (f64, f64) {
+pub(crate) fn rates(scored: &[Scored], rule: Rule) -> (f64, f64) {
     let (mut n_in, mut in_ok, mut n_oos, mut oos_ok) = (0usize, 0usize, 0usize, 0usize);
     for s in scored {
         match s.gold {
@@ -289,32 +288,37 @@ fn choose_rule(scored: &[Scored], criterion: Criterion) -> Rule {
     best
 }
 
-/// Macro-averaged F1 over the labels that occur in gold or predictions (scikit-learn's rule).
-fn macro_f1(pairs: &[(usize, usize)], n_labels: usize) -> f64 {
-    let mut tp = vec![0usize; n_labels];
-    let mut fp = vec![0usize; n_labels];
-    let mut fn_ = vec![0usize; n_labels];
+/// Per label: (true positives, false positives, false negatives) of `(gold, predicted)` pairs.
+pub(crate) fn label_counts(pairs: &[(usize, usize)], n_labels: usize) -> Vec<(usize, usize, usize)> {
+    let mut counts = vec![(0usize, 0usize, 0usize); n_labels];
     for &(gold, pred) in pairs {
         if gold == pred {
-            tp[gold] += 1;
+            counts[gold].0 += 1;
         } else {
-            fp[pred] += 1;
-            fn_[gold] += 1;
+            counts[pred].1 += 1;
+            counts[gold].2 += 1;
         }
     }
-    let mut sum = 0.0;
-    let mut n = 0;
-    for l in 0..n_labels {
-        if tp[l] + fp[l] + fn_[l] == 0 {
-            continue;
-        }
-        n += 1;
-        sum += 2.0 * tp[l] as f64 / (2 * tp[l] + fp[l] + fn_[l]) as f64;
-    }
-    if n == 0 {
+    counts
+}
+
+/// Precision, recall and F1 in [0, 1] from (tp, fp, fn); 0 where undefined.
+pub(crate) fn precision_recall_f1((tp, fp, fn_): (usize, usize, usize)) -> (f64, f64, f64) {
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    (ratio(tp, tp + fp), ratio(tp, tp + fn_), ratio(2 * tp, 2 * tp + fp + fn_))
+}
+
+/// Macro-averaged F1 over the labels that occur in gold or predictions (scikit-learn's rule).
+pub(crate) fn macro_f1(pairs: &[(usize, usize)], n_labels: usize) -> f64 {
+    let occurring: Vec<f64> = label_counts(pairs, n_labels)
+        .into_iter()
+        .filter(|&(tp, fp, fn_)| tp + fp + fn_ > 0)
+        .map(|c| precision_recall_f1(c).2)
+        .collect();
+    if occurring.is_empty() {
         0.0
     } else {
-        sum / n as f64
+        occurring.iter().sum::<f64>() / occurring.len() as f64
     }
 }
 
@@ -328,7 +332,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Trains the bot for `definition` as the widget does ([`Bot::train_with_vectors`]), with a
 /// spinner unless `quiet`.
-fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<StaticVectors>>, message: &str, quiet: bool) -> anyhow::Result<Bot> {
+pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<StaticVectors>>, message: &str, quiet: bool) -> anyhow::Result<Bot> {
     let bar = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
     bar.set_message(message.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));

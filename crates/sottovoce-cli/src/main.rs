@@ -9,9 +9,14 @@ mod agent;
 mod build;
 mod build_catalog;
 mod chat;
+mod check;
+mod crossval;
 mod eval;
 mod eval_catalog;
+mod init;
+mod report;
 mod serve;
+mod suggest;
 mod test;
 
 /// sottovoce: a private customer-service chatbot that runs in the visitor's browser.
@@ -36,6 +41,14 @@ enum Command {
     Test(test::Args),
     /// Serve the demo site and the escalation server (API, agent inbox) on one origin.
     Serve(serve::Args),
+    /// Create a new bot (definition, facts, stories, README) from a template.
+    Init(init::Args),
+    /// Report confusable intents (cross-validation), duplicated and thin examples; exit 1 on errors.
+    Check(check::Args),
+    /// Write an evaluation page (HTML): confusion matrix, per-intent scores, threshold curve.
+    Report(report::Args),
+    /// Group unmatched utterances into candidate intents and examples, as a definition patch.
+    Suggest(suggest::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,5 +62,9 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Agent(args) => agent::run(args),
         Command::Test(args) => test::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Suggest(args) => suggest::run(args),
     }
 }
