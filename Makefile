@@ -9,7 +9,7 @@ FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e bench bench-browser clean
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser clean
 
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
@@ -17,7 +17,7 @@ demo: setup pkg cli
 	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/   agent inbox: http://127.0.0.1:$(PORT)/inbox/ ($(DEMO_AGENT))"
 	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT)
 
-test: setup check-purity test-native test-wasm pkg cli test-e2e
+test: setup check-purity test-native test-wasm pkg cli test-e2e test-examples
 	@echo "make test: all suites passed"
 
 setup:
@@ -76,6 +76,12 @@ test-wasm:
 # Playwright (playwright-core + Debian's Chromium) against the real widget on the demo page.
 test-e2e:
 	node --test tests/e2e/
+
+# The npm package as its users get it: `npm pack` checked, then each app under examples/ (Vite +
+# React, esbuild, webpack 5, and the script-tag global's types) installs the packed package with
+# `npm ci` into its own node_modules, passes `tsc --strict`, builds, and answers in Chromium.
+test-examples: pkg cli
+	node --test tests/examples/
 
 bench:
 	$(CARGO) bench -p sottovoce

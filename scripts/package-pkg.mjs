@@ -41,6 +41,15 @@ for (const e of entries) {
     if (!types.includes(needle)) fail(`${e}.d.ts lacks \`${needle}\`: the TypeScript types are incomplete`);
   }
 }
+// wasm-bindgen's classes declare `[Symbol.dispose]()` (for `using`), which only TypeScript's
+// `esnext.disposable` lib knows: without this reference a project on the default `lib` of its
+// target (ES2022…) fails `tsc` inside our types (examples/ type-check with such a `lib`).
+for (const e of modules) {
+  const path = join(pkg, `${e}.d.ts`);
+  const types = readFileSync(path, "utf8");
+  const reference = '/// <reference lib="esnext.disposable" />\n';
+  if (types.includes("Symbol.dispose") && !types.startsWith(reference)) writeFileSync(path, reference + types);
+}
 for (const needle of ["export class Catalog", "export interface ProductCard", "rank(request: string, locale: string, limit: number, context?: RankContext | null): ProductCard[]", "static fromBytes(bytes: Uint8Array): Catalog"]) {
   if (!readFileSync(join(pkg, "sottovoce_catalog.d.ts"), "utf8").includes(needle)) fail(`sottovoce_catalog.d.ts lacks \`${needle}\``);
 }
@@ -53,6 +62,10 @@ for (const [from, to] of [["minilm-l6-d64.svvec", "vectors-minilm-l6-d64.svvec"]
   copyFileSync(join(vectors, from), join(pkg, to));
   files.push(to);
 }
+// The script-tag widget's global (`window.sottovoce`), typed for pages written in TypeScript:
+// `/// <reference types="sottovoce/global" />` (www/sottovoce-global.d.ts says how).
+copyFileSync(join(root, "www", "sottovoce-global.d.ts"), join(pkg, "global.d.ts"));
+files.push("global.d.ts");
 if (existsSync(join(root, "README.md"))) {
   copyFileSync(join(root, "README.md"), join(pkg, "README.md"));
   files.push("README.md");
@@ -72,13 +85,18 @@ const manifest = {
     ".": { types: "./sottovoce.d.ts", default: "./sottovoce.js" },
     "./full": { types: "./sottovoce_full.d.ts", default: "./sottovoce_full.js" },
     "./catalog": { types: "./sottovoce_catalog.d.ts", default: "./sottovoce_catalog.js" },
-    "./sottovoce_catalog_bg.wasm": "./sottovoce_catalog_bg.wasm",
+    "./global": { types: "./global.d.ts" },
+    // The wasm files themselves, for bundlers that do not follow the glue's
+    // `new URL("<name>_bg.wasm", import.meta.url)` (esbuild: import one with the `file` loader
+    // and pass its URL to `init`); Vite and webpack 5 copy them without help.
     "./sottovoce_bg.wasm": "./sottovoce_bg.wasm",
     "./sottovoce_full_bg.wasm": "./sottovoce_full_bg.wasm",
+    "./sottovoce_catalog_bg.wasm": "./sottovoce_catalog_bg.wasm",
     "./package.json": "./package.json",
   },
   files,
-  sideEffects: ["./snippets/*"],
+  // Importing a module runs nothing (the wasm starts in `init`), so unused exports can go.
+  sideEffects: false,
   keywords: ["chatbot", "customer-service", "webassembly", "nlu", "privacy"],
 };
 writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest, null, 2) + "\n");

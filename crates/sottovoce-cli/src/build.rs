@@ -87,7 +87,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let started = Instant::now();
-    let bot = load_bot(text.as_bytes()).with_context(|| format!("{}", path.display()))?;
+    let training = crate::progress::spinner(format!("training {}", path.display()));
+    let bot = load_bot(text.as_bytes()).with_context(|| crate::error_report::InFile(path.clone()));
+    training.finish_and_clear();
+    let bot = bot?;
     let train_ms = ms(started);
     let model = bot.to_model();
 

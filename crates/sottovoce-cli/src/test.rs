@@ -26,14 +26,16 @@ pub(crate) struct Args {
 fn load(path: &Path) -> anyhow::Result<Bot> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read bot {}", path.display()))?;
-    crate::build::load_bot(&bytes).with_context(|| format!("bot {}", path.display()))
+    crate::build::load_bot(&bytes).with_context(|| crate::error_report::InFile(path.to_owned()))
 }
 
 /// Runs `sottovoce test`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut bots: HashMap<PathBuf, Bot> = HashMap::new();
     let (mut passed, mut failed, mut turns) = (0usize, 0usize, 0usize);
+    let progress = crate::progress::bar(args.stories.len() as u64, "stories".into());
     for file in &args.stories {
+        progress.inc(1);
         let name = file.display().to_string();
         let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
         let parsed: StoryFile =
@@ -49,7 +51,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 (None, None) => bail!("{}: no `bot` in the file; pass --bot", story.name),
             };
             if !bots.contains_key(&bot_path) {
-                let bot = load(&bot_path)?;
+                progress.set_message(format!("training {}", bot_path.display()));
+                let bot = load(&bot_path);
+                progress.set_message("stories");
+                let bot = bot?;
                 bots.insert(bot_path.clone(), bot);
             }
             let report = run_story(&bots[&bot_path], &story);
@@ -58,10 +63,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 passed += 1;
             } else {
                 failed += 1;
-                println!("FAIL {report}\n");
+                progress.suspend(|| println!("FAIL {report}\n"));
             }
         }
     }
+    progress.finish_and_clear();
     println!("{passed} passed, {failed} failed ({turns} turns)");
     if failed > 0 {
         // The report is printed; a plain non-zero exit, no error chain on top of it.
