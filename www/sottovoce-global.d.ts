@@ -50,8 +50,16 @@ declare global {
     error: { message: string };
     /** The visitor chose "Forget me"; `serverHasCopy` when an escalation already sent the transcript. */
     forget: { serverHasCopy: boolean };
-    /** Product cards shown for a request: the products' ids, best first. */
-    products: { request: string; products: string[] };
+    /** Product cards shown for a request (with `related`, for what goes with that product), or a comparison table (`compare`, and `products` empty). */
+    products:
+      | { request: string; related: string | null; products: string[] }
+      | { compare: string[]; products: [] };
+    /** A proactive teaser appeared beside the launcher (`preview`: shown by ?sottovoce-trigger=ID). */
+    "proactive:shown": { trigger: string; text: string; preview: boolean };
+    /** The visitor opened the chat from a teaser. */
+    "proactive:clicked": { trigger: string };
+    /** The visitor dismissed a teaser; `noTips` when they chose no tips at all. */
+    "proactive:dismissed": { trigger: string; noTips: boolean };
   }
 
   /** What a visitor's message to a person (after an escalation) resolves to: no bot answer. */
@@ -74,7 +82,7 @@ declare global {
   }
 
   /** What a product page, the cart and checkout tell the bot (kept on the device only). */
-  type SottovoceTrackEvent = "product_view" | "add_to_cart" | "purchase";
+  type SottovoceTrackEvent = "product_view" | "add_to_cart" | "checkout_started" | "purchase";
 
   /** `window.sottovoce`: the widget's script-tag API. */
   interface SottovoceWidget {
@@ -94,5 +102,13 @@ declare global {
     track(event: SottovoceTrackEvent, props: { name: string }): Promise<boolean>;
     /** Sets or changes the escalation server before the visitor asks for a person. */
     configureEscalation(options: SottovoceEscalationOptions): void;
+    /** The chat's locale, as if chosen in its language menu; resolves to the locale set, rejects for one the bot lacks. */
+    setLocale(code: string): Promise<string>;
+    /** Shows the launcher. */
+    show(): void;
+    /** Hides the launcher (the page opens the chat itself). */
+    hide(): void;
+    /** Removes the widget from the page (DOM, listeners, streams); what it stored stays. */
+    destroy(): void;
   }
 }

@@ -1593,7 +1593,7 @@
   var teaserClose = el("button", { type: "button", class: "sv-icon-button sv-teaser-close" }, [icon(["M6 6l12 12M18 6L6 18"])]);
   var teaserNoTips = el("button", { type: "button", class: "sv-text-button sv-teaser-notips" });
   var teaser = el("div", { class: "sv-teaser", role: "region", hidden: "" }, [teaserOpen, teaserClose, teaserNoTips]);
-  var teaserLive = el("p", { class: "sv-sr-only", "aria-live": "polite" });
+  var teaserLive = el("p", { class: "sv-sr-only sv-teaser-live", "aria-live": "polite" });
   frame.insertBefore(teaser, launcher);
   frame.appendChild(teaserLive);
 

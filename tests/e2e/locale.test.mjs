@@ -11,8 +11,14 @@ import { join } from "node:path";
 import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
-const spanishTexts = new Set(Object.values(bot.messages.es));
-const englishTexts = new Set(Object.values(bot.messages.en));
+// A locale's messages as the bot says them when they need no visitor data: the business facts
+// (`{ $fact_name }`) filled in with that locale's value.
+function textsOf(locale) {
+  const fact = (name) => { const v = bot.facts?.[name]; return v === undefined ? null : typeof v === "object" ? v[locale] ?? v[bot.locales[0]] : String(v); };
+  return new Set(Object.values(bot.messages[locale]).map((m) => m.replace(/\{ *\$fact_([a-z0-9_]+) *\}/g, (all, name) => fact(name) ?? all)));
+}
+const spanishTexts = textsOf("es");
+const englishTexts = textsOf("en");
 const VIEWPORT = { width: 1280, height: 800 };
 
 // Opens the demo page in a browser context with `locale`; `locales` rewrites the page's

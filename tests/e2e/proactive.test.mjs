@@ -62,7 +62,7 @@ describe("proactive teasers on the demo shop", () => {
     assert.match(text, /Still deciding about your cart\?.*Code CUMBRE10 takes 10% off/);
     assert.equal(await dialog().isVisible(), false, "a teaser never opens the panel by itself");
     const live = await page.evaluate(() =>
-      document.querySelector("#sottovoce-widget").shadowRoot.querySelector("p.sv-sr-only[aria-live=polite]")?.textContent ?? "");
+      document.querySelector("#sottovoce-widget").shadowRoot.querySelector("p.sv-teaser-live[aria-live=polite]")?.textContent ?? "");
     assert.match(live, /A tip from the assistant: Still deciding/, "announced politely");
     assert.deepEqual(await outcomes(), ["proactive:shown cart-idle"]);
 
