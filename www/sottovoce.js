@@ -544,10 +544,10 @@
   var narrow = window.matchMedia("(max-width: 480px)");
   var teardown = []; // listeners on the page's objects, removed by destroy()
 
-  function listen(target, type, fn) {
+  function listen(target, type, fn, options) {
     if (!target) return;
-    target.addEventListener(type, fn);
-    teardown.push(function () { target.removeEventListener(type, fn); });
+    target.addEventListener(type, fn, options);
+    teardown.push(function () { target.removeEventListener(type, fn, options); });
   }
 
   function fitViewport() {
@@ -1687,17 +1687,19 @@
 
   function startProactive() {
     var activity = function () { lastActivity = Date.now(); };
+    // Through listen() and teardown, so destroy() stops them with the rest of the widget.
     ["pointermove", "pointerdown", "scroll", "touchstart", "wheel"].forEach(function (type) {
-      window.addEventListener(type, activity, { passive: true, capture: true });
+      listen(window, type, activity, { passive: true, capture: true });
     });
-    window.addEventListener("keydown", function () { lastActivity = lastKey = Date.now(); }, { capture: true });
-    document.addEventListener("mouseout", function (event) {
+    listen(window, "keydown", function () { lastActivity = lastKey = Date.now(); }, { capture: true });
+    listen(document, "mouseout", function (event) {
       if (!event.relatedTarget && event.clientY <= 0) proactiveEvent("exit_intent");
     });
-    document.addEventListener("visibilitychange", function () {
+    listen(document, "visibilitychange", function () {
       if (document.visibilityState === "visible") proactiveEvent("tab_return");
     });
-    setInterval(function () { proactiveEvent("tick"); }, TICK_MS);
+    var ticker = setInterval(function () { proactiveEvent("tick"); }, TICK_MS);
+    teardown.push(function () { clearInterval(ticker); });
     var previewId = new URLSearchParams(location.search).get("sottovoce-trigger");
     var preview = previewId && chat.previewTeaser(previewId);
     if (preview) showTeaser(preview, true);

@@ -177,4 +177,32 @@ describe("proactive teasers on the demo shop", () => {
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });
+  test("after destroy(), the page's events and the tick reach the bot no more", async () => {
+    const ctx = await env.browser.newContext({ locale: "en-US" });
+    const p = await ctx.newPage();
+    const w = await watchPage(p);
+    await recordWidgetEvents(p);
+    await p.addInitScript(() => {
+      window.__writes = 0;
+      const set = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key, value) {
+        if (String(key).startsWith("sottovoce:")) window.__writes++;
+        return set.call(this, key, value);
+      };
+    });
+    await p.clock.install({ time: START });
+    await p.goto(env.server.url);
+    await p.clock.runFor(1500);
+    await p.waitForFunction(() => window.__sv && window.__sv.ready !== null, null, { timeout: 30_000 });
+    await p.getByRole("button", { name: "Add to cart" }).first().click();
+    await p.evaluate(() => window.sottovoce.destroy());
+    const before = await p.evaluate(() => window.__writes);
+    for (const type of ["pointermove", "keydown"]) await p.evaluate((t) => window.dispatchEvent(new Event(t)), type);
+    await p.evaluate(() => document.dispatchEvent(new MouseEvent("mouseout", { clientY: -4, bubbles: true })));
+    await p.clock.fastForward(180_000); // three times the idle the cart teaser needs, and three minutes of ticks
+    assert.equal(await p.evaluate(() => window.__writes), before, "no state written after destroy()");
+    assert.equal(await p.locator("#sottovoce-widget").count(), 0);
+    assert.deepEqual(await w.all(), []);
+    await ctx.close();
+  });
 });
