@@ -604,7 +604,7 @@ impl Bot {
     /// over the bot's locales, the built-in identifier for languages it lacks and an explicit
     /// request, from one analysis of the text. What language detection adds to a turn; the
     /// turn's own decision also weighs message length, entities and the conversation
-    /// (ARCHITECTURE.md, "Locale of a message").
+    /// (the hysteresis of `dialogue/locale.rs`, in ARCHITECTURE.md's dialogue layer).
     pub fn detect_language(&self, text: &str) -> LanguageGuess {
         let detection = crate::dialogue::detect_language(self, text);
         let def = &self.domain.definition;
