@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod compiled;
 pub mod followup;
+pub mod labels;
 pub mod metrics;
 pub mod rank;
 
@@ -64,7 +65,8 @@ pub struct Product {
     /// False when it cannot be bought now; such products never rank above one that can.
     #[serde(default = "yes")]
     pub in_stock: bool,
-    /// Free attributes: key → string, number, bool or list of strings.
+    /// Free attributes: key → string, number, bool, list of strings, or `{locale: text}` for
+    /// owner text a shopper reads in their language (`"material": {"en": "leather", "es": "piel"}`).
     #[serde(default)]
     pub attributes: BTreeMap<String, serde_json::Value>,
     /// Products the owner says go with this one, by id, best first ("what goes with it?");
@@ -96,7 +98,8 @@ impl Product {
     }
 
     /// The attribute `key` as a list of lower-cased strings (a string is a list of one; a
-    /// number is its decimal text; a bool or a missing key is empty).
+    /// number is its decimal text; a `{locale: text}` object gives every locale's text; a bool
+    /// or a missing key is empty).
     pub fn attribute_values(&self, key: &str) -> Vec<String> {
         match self.attributes.get(key) {
             Some(serde_json::Value::String(s)) => vec![crate::text::to_lowercase(s)],
@@ -109,21 +112,38 @@ impl Product {
                     _ => None,
                 })
                 .collect(),
+            Some(serde_json::Value::Object(texts)) => {
+                texts.values().filter_map(serde_json::Value::as_str).map(crate::text::to_lowercase).collect()
+            }
             _ => Vec::new(),
         }
     }
 
-    /// The attribute `key` as a person reads it: a string, list items joined by ", ", a
-    /// number's decimal text, a bool as ✓ or ✗; `None` when the product lacks it.
-    pub fn attribute_text(&self, key: &str) -> Option<String> {
+    /// The attribute `key` as a shopper in `locale` reads it: a well-known value in their
+    /// language ([`labels::value_label`]: `winter` → `invierno`), else as written; list items
+    /// joined by ", "; a number's decimal text; a bool as ✓ or ✗; a `{locale: text}` object in
+    /// `locale`'s language (else English, else its first). `None` when the product lacks it.
+    pub fn attribute_text_in(&self, key: &str, locale: &str) -> Option<String> {
+        let word = |v: &serde_json::Value| -> String {
+            match v {
+                serde_json::Value::String(s) => labels::value_label(s, locale).map_or_else(|| s.clone(), str::to_owned),
+                serde_json::Value::Object(texts) => {
+                    let lang = locale.split(['-', '_']).next().unwrap_or(locale);
+                    [locale, lang, "en"]
+                        .iter()
+                        .find_map(|l| texts.get(*l))
+                        .or_else(|| texts.values().next())
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                }
+                other => other.to_string(),
+            }
+        };
         Some(match self.attributes.get(key)? {
             serde_json::Value::Bool(b) => (if *b { "✓" } else { "✗" }).to_owned(),
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Array(items) => {
-                items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(", ")
-            }
-            other => other.to_string(),
+            serde_json::Value::Array(items) => items.iter().map(word).collect::<Vec<_>>().join(", "),
+            other => word(other),
         })
     }
 
@@ -267,6 +287,22 @@ mod tests {
         assert_eq!(Catalog::load(&bytes).unwrap(), catalog, "load reads the compiled format");
         assert_eq!(Catalog::load(text.as_bytes()).unwrap(), catalog, "and JSONL");
         assert!(bytes.len() < text.len() * 2 / 3, "{} bytes compiled vs {} JSONL", bytes.len(), text.len());
+    }
+
+    #[test]
+    fn attributes_read_in_the_shoppers_language() {
+        let row = ROW[..ROW.len() - 1].to_owned()
+            + r#", "attributes": {"season": ["winter", "Spring"], "material": {"en": "leather", "es": "piel"}, "brand": "Cumbre", "waterproof": true, "persons": 2}}"#;
+        let p = &Catalog::from_jsonl(&row).unwrap().products[0];
+        assert_eq!(p.attribute_text_in("season", "es-MX").as_deref(), Some("invierno, primavera"));
+        assert_eq!(p.attribute_text_in("season", "ja").as_deref(), Some("winter, Spring"), "an unknown locale reads them as written");
+        assert_eq!(p.attribute_text_in("material", "es").as_deref(), Some("piel"));
+        assert_eq!(p.attribute_text_in("material", "fr").as_deref(), Some("leather"), "else English");
+        assert_eq!(p.attribute_text_in("brand", "de").as_deref(), Some("Cumbre"));
+        assert_eq!(p.attribute_text_in("waterproof", "ar").as_deref(), Some("✓"));
+        assert_eq!(p.attribute_text_in("persons", "fr").as_deref(), Some("2"));
+        assert_eq!(p.attribute_text_in("colour", "en"), None);
+        assert_eq!(p.attribute_values("material"), ["leather", "piel"], "every locale's text is searchable");
     }
 
     #[test]

@@ -116,6 +116,7 @@ mod sort;
 
 pub use bot::{BotError, LocaleError, MAX_SITE_FACTS};
 pub use catalog::rank::{RankContext, RankSettings, Ranked, Ranker};
+pub use catalog::labels::key_label as attribute_label;
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;

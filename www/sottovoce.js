@@ -1015,7 +1015,9 @@
       showLocale(); // the conversation may have changed language
       showBotMessages(t.messages);
       setStatus("");
-      if (catalogUrl) showCatalogAnswer(t, t.locale || chat.locale());
+      // In the replies' locale (the core's, after this turn), like the widget's words: a message
+      // detected as another language ("compare them" reads as Portuguese) does not switch them.
+      if (catalogUrl) showCatalogAnswer(t, chat.locale());
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       return t;
     });
@@ -1401,7 +1403,7 @@
       var rows = [
         row(t("price"), c.products.map(function (p) { return formatPrice(p.price); })),
         row(t("inStock"), c.products.map(function (p) { return p.in_stock ? "✓" : "✗"; })),
-      ].concat(c.rows.map(function (r) { return row(String(r.key).replace(/_/g, " "), r.values); }));
+      ].concat(c.rows.map(function (r) { return row(String(r.label), r.values); }));
       var head = el("tr", null, [el("td")].concat(c.products.map(function (p) {
         var href = safeUrl(p.url);
         var name = href && /^https?:/.test(href) ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [String(p.name)]) : String(p.name);

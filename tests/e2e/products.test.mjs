@@ -17,8 +17,8 @@ describe("product recommendations", () => {
 
   // The widget's own words follow the visitor (issue 19): `words` are the labels it uses.
   const WORDS = {
-    "en-US": { open: "Open chat", message: "Message", products: "Products", outOfStock: "Out of stock" },
-    "es-ES": { open: "Abrir chat", message: "Mensaje", products: "Productos", outOfStock: "Agotado" },
+    "en-US": { open: "Open chat", message: "Message", products: "Products", outOfStock: "Out of stock", comparison: "Comparison" },
+    "es-ES": { open: "Abrir chat", message: "Mensaje", products: "Productos", outOfStock: "Agotado", comparison: "Comparación" },
   };
 
   async function openChat(locale, routeCatalog) {
@@ -96,13 +96,37 @@ describe("product recommendations", () => {
     const columns = await table.locator("thead th").evaluateAll((ths) => ths.map((th) => th.dataset.product));
     assert.deepEqual(columns, cheaper.ids.slice(0, 2));
     assert.ok(await table.getByRole("rowheader", { name: "Price" }).count() === 1);
-    assert.match(await table.textContent(), /sizes/);
+    // Well-known attribute keys are named in the conversation's language (see the Spanish case).
+    for (const name of ["Sizes", "Season", "For"]) {
+      assert.equal(await table.getByRole("rowheader", { name, exact: true }).count(), 1, `a row named ${name}`);
+    }
     // "what goes with it?": other kinds of thing for the first card shown.
     await ask("what goes with it?");
     await waitLists(3);
     const goesWith = (await lists())[2];
     assert.equal(goesWith.label, "Goes well with it");
     assert.ok(goesWith.ids.length > 0 && goesWith.ids.every((id) => !id.startsWith("cu-boot")), `${goesWith.ids}`);
+    // The demo catalog's owner relations come first, in their order (boots: socks, poles, trousers).
+    const row = catalog.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((p) => p.id === cheaper.ids[0]);
+    assert.deepEqual(goesWith.ids, row.related.slice(0, 3));
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
+  test("a comparison reads in the visitor's language: attribute names and well-known values", async () => {
+    const { context, page, watch, ask, words } = await openChat("es-ES");
+    await ask("¿tienen botas de montaña para mujer?");
+    await page.getByRole("list", { name: words.products }).waitFor({ timeout: 10_000 });
+    await ask("compáralos");
+    const table = page.getByRole("table", { name: words.comparison });
+    await table.waitFor({ timeout: 10_000 });
+    for (const name of ["Precio", "Tallas", "Temporada", "Para"]) {
+      assert.equal(await table.getByRole("rowheader", { name, exact: true }).count(), 1, `a row named ${name}`);
+    }
+    const text = await table.textContent();
+    assert.match(text, /mujer/, "gender: women → mujer");
+    assert.match(text, /invierno|otoño|primavera|verano/, "seasons in Spanish");
+    assert.doesNotMatch(text, /\b(women|winter|autumn|spring|summer)\b/, "no English values left");
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });

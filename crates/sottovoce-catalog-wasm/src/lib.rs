@@ -31,10 +31,10 @@ export interface RankContext {
   shown?: string[];
 }
 
-/** Products side by side: the cards, and one row per attribute either has (`values` in the cards' order, null where a product lacks it; a bool is ✓ or ✗). */
+/** Products side by side: the cards, and one row per attribute either has: its `key`, its `label` in the comparison's locale (well-known keys translated, others as written), and its `values` in the cards' order in that locale (null where a product lacks it; a bool is ✓ or ✗). */
 export interface Comparison {
   products: ProductCard[];
-  rows: { key: string; values: (string | null)[] }[];
+  rows: { key: string; label: string; values: (string | null)[] }[];
 }
 
 "#;
@@ -72,6 +72,7 @@ struct Comparison<'a> {
 #[derive(Serialize)]
 struct Row {
     key: String,
+    label: String,
     values: Vec<Option<String>>,
 }
 
@@ -154,7 +155,11 @@ impl Catalog {
         keys.dedup();
         let rows = keys
             .into_iter()
-            .map(|key| Row { key: key.clone(), values: found.iter().map(|&i| products[i].attribute_text(key)).collect() })
+            .map(|key| Row {
+                key: key.clone(),
+                label: sottovoce::attribute_label(key, locale),
+                values: found.iter().map(|&i| products[i].attribute_text_in(key, locale)).collect(),
+            })
             .collect();
         to_js(&Comparison { products: found.iter().map(|&i| self.card(i, locale)).collect(), rows })
     }
