@@ -9,7 +9,7 @@ FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser clean
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser screenshots clean
 
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
@@ -89,6 +89,11 @@ bench:
 # Load times (model vs definition), first reply and classify latency in headless Chromium.
 bench-browser: pkg cli
 	node scripts/bench-browser.mjs
+
+# The README's screenshots (docs/img/*.png), taken in Chromium from the demo, the Vite + React
+# example and the CLI's output.
+screenshots: pkg cli test-examples
+	node scripts/screenshots.mjs
 
 # CLINC150 in headless Chromium: classify p50/p99 over the 5,500 test queries one at a time,
 # loading the compiled model, and training from the definition in the page. The definition is
