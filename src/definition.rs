@@ -442,6 +442,12 @@ pub struct FormDef {
     /// are the slots). Without it the form closes as soon as the last slot is filled.
     #[serde(default)]
     pub confirm: Option<ConfirmDef>,
+    /// A request for the caller's product catalog made when the form is done, with `{slot}`
+    /// placeholders filled by the slots' values (`"{activity} gear for {who} in {season}"`):
+    /// the turn carries it as [`crate::Turn::recommend`], as a recommend intent's does. A
+    /// preference quiz is a form with buttons on its prompts and this request.
+    #[serde(default)]
+    pub recommend: Option<String>,
 }
 
 /// A form's confirmation step: the question and the intents that mean yes and no.
@@ -483,6 +489,10 @@ pub struct SlotDef {
     /// (`identify`) instead of asking, when it can.
     #[serde(default)]
     pub from_site: Option<SiteValue>,
+    /// Buttons offered under the prompt (before the cancel button): pressing one sends its
+    /// label, which the slot's entity then reads, so each label should name one of its values.
+    #[serde(default)]
+    pub quick_replies: Vec<QuickReplyDef>,
 }
 
 /// What a form slot can take from the site's customer data.

@@ -34,8 +34,9 @@ use crate::slots::SlotTagger;
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
-/// The model format version this build reads and writes.
-pub const MODEL_FORMAT: u16 = 7;
+/// The model format version this build reads and writes (8: slots' quick replies and a form's
+/// `recommend`, the preference quiz's).
+pub const MODEL_FORMAT: u16 = 8;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

@@ -382,6 +382,22 @@ pub struct BotMessage {
     pub links: Vec<Link>,
 }
 
+/// Fills the `{name}` placeholders of `template` with `encode(values[name])`. `None` when a
+/// placeholder has no value or a `{` is never closed.
+pub(crate) fn fill_placeholders(template: &str, values: &BTreeMap<String, String>, encode: impl Fn(&str) -> String) -> Option<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        out.push_str(&encode(values.get(after[..close].trim())?));
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// True for URLs the widget may render as links: `http`, `https`, `mailto`, `tel`.
 pub fn is_allowed_url(url: &str) -> bool {
     let lower = url.trim_start().to_ascii_lowercase();

@@ -57,6 +57,8 @@ fn every_problem_is_reported_with_its_path() {
     def["forms"][0]["slots"][0]["entity"] = json!("zip_code");
     def["forms"][0]["slots"][0]["max_tries"] = json!(0);
     def["forms"][0]["give_up"] = json!("missing-give-up");
+    def["forms"][0]["slots"][0]["quick_replies"] = json!([{"label": "missing-button"}]);
+    def["forms"][0]["recommend"] = json!("{size} boots");
     def["greeting"]["quick_replies"][0]["label"] = json!("missing-label");
     def["contact"]["email"] = json!("not an address");
     def["fallback"]["suggestions"] = json!(9);
@@ -77,13 +79,15 @@ fn every_problem_is_reported_with_its_path() {
             "forms[0].slots[0].entity: no entity named `zip_code`",
             "forms[0].slots[0].max_tries:",
             "forms[0].give_up: message id `missing-give-up`",
+            "forms[0].slots[0].quick_replies[0].label: message id `missing-button`",
+            "forms[0].recommend: `{size} boots` has a placeholder that is not one of the form's slots",
             "greeting.quick_replies[0].label:",
             "contact.email:",
             "fallback.suggestions:",
         ],
     );
     // All of them at once, not just the first.
-    assert!(problems(&def).len() >= 17, "{:#?}", problems(&def));
+    assert!(problems(&def).len() >= 19, "{:#?}", problems(&def));
 }
 
 #[test]

@@ -94,6 +94,8 @@
       serverCopy: "Our support team still has the conversation you sent them; ask them there to delete it.",
       name_fact: "Your name",
       product_fact: "You asked about",
+      activity_fact: "Your activity",
+      season_fact: "Your season",
       order_number_fact: "Your order",
       customer_fact: "Your account",
       viewed_fact: "You looked at",

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SiteValue, SlotDef, OUT_OF_SCOPE_INTENT, SITE_ORDER_STATUS};
 use crate::dialogue::Bot;
+use crate::replies::fill_placeholders;
 use crate::entities::{Entity, BUILTIN_ENTITIES};
 use crate::state::{ActiveForm, ConversationState, FormPhase};
 
@@ -200,11 +201,16 @@ impl Decision<'_> {
         }
     }
 
-    /// True when the turn recommends products (an intent with the recommend action runs).
-    pub(crate) fn recommend(&self) -> bool {
+    /// The request for the caller's catalog, if the turn recommends products: the visitor's
+    /// `text` when an intent with the recommend action runs; the form's `recommend` template
+    /// filled with its slots when a form with one is done (a preference quiz ends).
+    pub(crate) fn recommend(&self, text: &str) -> Option<String> {
+        let done = |form: &FormDef, slots: &Values| form.recommend.as_deref().and_then(|t| fill_placeholders(t, slots, str::to_owned));
         match self {
-            Decision::Act { act: Act::Answer(answer), .. } => answer.intent.action == Some(Action::Recommend),
-            _ => false,
+            Decision::Act { act: Act::Answer(answer), .. } if answer.intent.action == Some(Action::Recommend) => Some(text.to_owned()),
+            Decision::Act { act: Act::Answer(Answer { form: Some(FormStart { form, slots, next: FormNext::Done }), .. }), .. } => done(form, slots),
+            Decision::Form { form, step: FormStep::Fill { slots, next: FormNext::Done } | FormStep::Confirmed { slots } } => done(form, slots),
+            _ => None,
         }
     }
 

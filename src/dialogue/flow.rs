@@ -131,8 +131,8 @@ impl Bot {
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
-        let recommend = decision.recommend().then(|| text.clone());
-        shopping::after(state, &decision, recommend.as_deref());
+        let recommend = decision.recommend(&text);
+        shopping::after(self, state, &decision, recommend.as_deref());
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
         turn.nlu = understanding.map(|u| u.result);
         turn.handoff = handoff;

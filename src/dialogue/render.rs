@@ -11,6 +11,7 @@ use crate::definition::{Action, FormDef, QuickReplyDef, ReplyDef, FACT_VARIABLE_
 use crate::dialogue::decide::{Act, Answer, Decision, FormNext, FormStep, Values, UNKNOWN};
 use crate::dialogue::{is_allowed_url, Bot, BotMessage, Link, QuickReply};
 use crate::state::ConversationState;
+use crate::replies::fill_placeholders;
 
 /// The messages of `decision`, in order; `negative` picks replies' `empathetic` variants.
 pub(crate) fn render(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, negative: bool) -> Vec<BotMessage> {
@@ -71,6 +72,7 @@ impl Bot {
         match next {
             FormNext::Ask { slot, .. } => {
                 let mut prompt = self.message(state, &slot.prompt, slots);
+                prompt.quick_replies = self.quick_replies(state, &slot.quick_replies);
                 prompt.quick_replies.extend(self.cancel_button(state));
                 out.push(prompt);
             }
@@ -325,19 +327,9 @@ fn percent_encode(value: &str) -> String {
 /// Fills `{name}` placeholders of a URL template with URL-encoded values. `None` when a
 /// placeholder has no value or the result is not an allowed URL (the link is then left out).
 pub(crate) fn fill_url(template: &str, values: &BTreeMap<String, String>) -> Option<String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let close = after.find('}')?;
-        let value = values.get(after[..close].trim())?;
-        out.push_str(&percent_encode(value));
-        rest = &after[close + 1..];
-    }
-    out.push_str(rest);
-    is_allowed_url(&out).then_some(out)
+    fill_placeholders(template, values, percent_encode).filter(|url| is_allowed_url(url))
 }
+
 
 #[cfg(test)]
 mod tests {

@@ -44,13 +44,19 @@ pub(crate) fn follow_up(bot: &Bot, state: &mut ConversationState, text: &str) ->
     Some(Found { intent: shopping.intent.clone(), recommend, products: ProductFollowUp { kind, products } })
 }
 
-/// After any other turn: a recommendation (`recommend`, the visitor's request) starts a new
-/// one; anything else brings the last one a turn closer to expiry.
-pub(crate) fn after(state: &mut ConversationState, decision: &Decision<'_>, recommend: Option<&str>) {
-    match (recommend, decision) {
-        (Some(request), Decision::Act { act: crate::dialogue::decide::Act::Answer(answer), .. }) => {
+/// After any other turn: a recommendation (`recommend`, the visitor's request or a finished
+/// quiz's) starts a new one; anything else brings the last one a turn closer to expiry.
+pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, recommend: Option<&str>) {
+    // The recommendation belongs to the intent answered, or to the one that starts the form.
+    let intent = match decision {
+        Decision::Act { act: crate::dialogue::decide::Act::Answer(answer), .. } => Some(answer.intent),
+        Decision::Form { form, .. } => bot.domain.definition.intents.iter().find(|i| i.form.as_deref() == Some(form.name.as_str())),
+        Decision::Act { .. } => None,
+    };
+    match (recommend, intent) {
+        (Some(request), Some(intent)) => {
             state.shopping = Some(Shopping {
-                intent: answer.intent.name.clone(),
+                intent: intent.name.clone(),
                 request: request.replace('\n', " "),
                 shown: Vec::new(),
                 turns_left: SHOPPING_TURNS,

@@ -1,6 +1,6 @@
 //! Consistency checks of a parsed bot definition, each problem reported with its JSON path.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::definition::{
     Action, BotDefinition, DialogueSettingsDef, EntityDef, FactValue, Problem, QuickReplyDef, ReplyDef, DEFINITION_FORMAT,
@@ -287,6 +287,15 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
                 if let Err(e) = regex_lite::Regex::new(pattern) {
                     c.problem(format!("{sp}.pattern"), format!("not a valid regular expression: {e}"));
                 }
+            }
+            for (k, q) in slot.quick_replies.iter().enumerate() {
+                c.quick_reply(&format!("{sp}.quick_replies[{k}]"), q);
+            }
+        }
+        if let Some(template) = &form.recommend {
+            let slots: BTreeMap<String, String> = form.slots.iter().map(|s| (s.name.clone(), String::new())).collect();
+            if crate::replies::fill_placeholders(template, &slots, str::to_owned).is_none() {
+                c.problem(format!("{path}.recommend"), format!("`{template}` has a placeholder that is not one of the form's slots, or an unclosed `{{`"));
             }
         }
         if let Some(confirm) = &form.confirm {

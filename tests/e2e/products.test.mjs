@@ -131,6 +131,27 @@ describe("product recommendations", () => {
     await context.close();
   });
 
+  test("the gear quiz: three buttons, then products that fit the answers (issue 20 item 4)", async () => {
+    const { context, page, watch, ask, words } = await openChat("en-US");
+    await ask("help me choose gear");
+    for (const label of ["Hiking", "Women", "Winter"]) {
+      const button = page.getByRole("group", { name: "Suggestions" }).getByRole("button", { name: label, exact: true });
+      await button.waitFor({ timeout: 10_000 });
+      await button.click();
+    }
+    const products = page.getByRole("list", { name: words.products });
+    await products.waitFor({ timeout: 10_000 });
+    const ids = await products.locator(".sv-product").evaluateAll((lis) => lis.map((li) => li.dataset.product));
+    assert.ok(ids.length > 0 && ids.every((id) => !/-(m|k)$/.test(id)), `women's or unisex products only: ${ids}`);
+    // The quiz's answers are remembered facts the visitor can see (and forget).
+    await page.getByRole("button", { name: "What I remember" }).click();
+    const remembered = await page.locator("#sottovoce-widget").evaluate((w) => w.shadowRoot.querySelector("#sv-remembered").textContent);
+    assert.match(remembered, /Your activity: hiking/);
+    assert.match(remembered, /Your season: winter/);
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
   test("catalog text with markup is shown as text, and a bad URL gets no link", async () => {
     const hostile = JSON.stringify({
       id: "x-1", name: { en: "<img src=x onerror=\"window.__pwned=1\">Storm boots" }, description: { en: "<b>bold</b>" },
