@@ -49,3 +49,28 @@ impl<'a> Tensors<'a> {
         Ok(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut b = (header.len() as u64).to_le_bytes().to_vec();
+        b.extend_from_slice(header.as_bytes());
+        b.extend_from_slice(data);
+        b
+    }
+
+    #[test]
+    fn reads_f32_and_types_each_mismatch() {
+        let data: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes = file(r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, &data);
+        let t = Tensors::parse(&bytes).expect("parse");
+        assert_eq!(t.f32("a", &[2]).expect("a"), vec![1.5, -2.0]);
+        assert!(matches!(t.f32("a", &[3]), Err(EncoderError::Shape { .. })));
+        assert!(matches!(t.f32("i", &[1]), Err(EncoderError::Shape { .. })));
+        assert!(matches!(t.f32("b", &[2]), Err(EncoderError::Missing(_))));
+        assert!(matches!(Tensors::parse(&bytes[..4]), Err(EncoderError::Header(_))));
+        assert!(matches!(Tensors::parse(&file("[1]", &[])), Err(EncoderError::Header(_))));
+    }
+}
