@@ -669,6 +669,16 @@ impl Bot {
     pub fn respond(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
         self.respond_impl(state, input, at)
     }
+
+    /// The key figures of the conversation in `state` ([`crate::kpi::measure`]): its outcome,
+    /// fallbacks, "did you mean" picks, ratings, intents and time to the first answer, with the
+    /// definition telling which intents ask for a person. Pure: reads the state only. Add them
+    /// up with [`crate::Kpis::add`]; nothing leaves the device unless the caller sends it.
+    pub fn kpis(&self, state: &ConversationState) -> crate::ConversationKpis {
+        crate::kpi::measure(state, |name| {
+            self.domain.intent(name).is_some_and(|i| i.action == Some(crate::definition::Action::Handoff))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -652,6 +652,7 @@ mod tests {
             sentiment: None,
             quick_replies: Vec::new(),
             links: Vec::new(),
+            fallback: false,
         }
     }
 

@@ -81,6 +81,8 @@ internal_modules! {
     dialogue;
     /// The compiled domain: a validated definition with what every turn reads built once.
     domain;
+    /// Key figures measured on the device: a conversation's outcome, fallbacks, picks, CSAT; anonymous sums.
+    kpi;
     /// Entity extraction: built-in (email, number) and owner-defined patterns.
     entities;
     /// The compiled model file: a versioned binary holding a definition and its trained classifiers.
@@ -124,6 +126,7 @@ pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSe
 pub use proactive::{PageContext, PageEvent, Teaser};
 pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
+pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{

@@ -223,6 +223,10 @@ pub struct TranscriptEntry {
     /// For bot messages: links offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<crate::replies::Link>,
+    /// For visitor messages: true when the fallback answered it (no intent, no form step), so
+    /// the stored transcript tells an unanswered question from a slot value or a rating.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
 }
 
 /// A form in progress.
@@ -673,6 +677,7 @@ mod tests {
                 sentiment: Some(-0.25),
                 quick_replies: Vec::new(),
                 links: Vec::new(),
+                fallback: false,
             }],
             form: Some(ActiveForm {
                 name: "track_order".into(),

@@ -174,6 +174,7 @@ pub(crate) fn record(state: &mut ConversationState, messages: &[BotMessage], now
             sentiment: None,
             quick_replies: m.quick_replies.clone(),
             links: m.links.clone(),
+            fallback: false,
         });
     }
 }

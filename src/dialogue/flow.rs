@@ -133,7 +133,11 @@ impl Bot {
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
         let recommend = decision.recommend(&text);
         shopping::after(self, state, &decision, recommend.as_deref());
+        let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
+        if let Some(entry) = fell_back.then(|| state.transcript.iter_mut().rfind(|e| e.from == Speaker::Visitor)).flatten() {
+            entry.fallback = true;
+        }
         turn.nlu = understanding.map(|u| u.result);
         turn.handoff = handoff;
         turn.recommend = recommend;
@@ -162,6 +166,7 @@ fn finish(
         sentiment,
         quick_replies: Vec::new(),
         links: Vec::new(),
+        fallback: false,
     });
     apply::record(state, &messages, now_ms);
     Turn { messages, nlu: None, intent, handoff: false, recommend: None, products: None }

@@ -111,8 +111,26 @@ export interface TranscriptEntry {
   time_ms: number;
   intent?: string;
   confidence?: number;
+  /** Visitor messages: true when the fallback answered it. */
+  fallback?: boolean;
   quick_replies?: QuickReply[];
   links?: Link[];
+}
+
+/** A conversation's key figures, measured on the device (no text, no ids). */
+export interface ConversationKpis {
+  locale: string;
+  /** How it ended; null before the visitor's first message. */
+  outcome: "contained" | "escalated" | "abandoned" | null;
+  messages: number;
+  fallbacks: number;
+  /** "Did you mean" suggestions pressed. */
+  picks: number;
+  /** Ratings 1 to 5, oldest first. */
+  csat: number[];
+  intents: Record<string, number>;
+  /** Milliseconds from the first visitor message to the first answer. */
+  first_answer_ms: number | null;
 }
 
 /** What the owner lets leave the browser on escalation. */
@@ -245,6 +263,9 @@ extern "C" {
     /// `TranscriptEntry[]` for JavaScript.
     #[wasm_bindgen(typescript_type = "TranscriptEntry[]")]
     pub type TranscriptJs;
+    /// `ConversationKpis` for JavaScript.
+    #[wasm_bindgen(typescript_type = "ConversationKpis")]
+    pub type KpisJs;
     /// `Customer` from JavaScript.
     #[wasm_bindgen(typescript_type = "Customer")]
     pub type CustomerJs;
@@ -480,6 +501,15 @@ impl Chat {
     /// Only if it cannot be converted (a bug).
     pub fn transcript(&self) -> Result<TranscriptJs, JsError> {
         to_js(&self.state.transcript)
+    }
+
+    /// The key figures of this conversation, measured here from its state (`Bot::kpis`):
+    /// counts, the outcome and the ratings, no text. Nothing is sent; the caller decides.
+    ///
+    /// # Errors
+    /// Only if they cannot be converted (a bug).
+    pub fn kpis(&self) -> Result<KpisJs, JsError> {
+        to_js(&self.bot.kpis(&self.state))
     }
 
     /// What the bot knows about the visitor.
@@ -976,6 +1006,7 @@ fn visitor_entry(text: &str, time_ms: u64) -> TranscriptEntry {
         sentiment: None,
         quick_replies: Vec::new(),
         links: Vec::new(),
+        fallback: false,
     }
 }
 
