@@ -364,3 +364,31 @@ pub async fn start_print_sink(addr: &str) -> std::io::Result<()> {
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        omni: OmniArgs,
+    }
+
+    #[test]
+    fn the_demo_options_configure_a_sink_hours_and_links() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from(["serve", "--smtp-sink", "127.0.0.1:2525", "--business-hours", "mon-fri 09:00-18:00 +01:00", "--shop-name", "Cumbre"]).unwrap();
+        let config = args.omni.to_config();
+        let smtp = config.smtp.expect("the sink is the relay");
+        assert_eq!((smtp.host.as_str(), smtp.port, smtp.tls), ("127.0.0.1", 2525, mail::SmtpTls::None));
+        assert_eq!(config.mail.map(|m| (m.shop_name, m.link_secret.len())), Some(("Cumbre".to_owned(), 64)));
+        assert!(config.business_hours.is_some() && config.print_sink.is_some());
+        assert!(Args::try_parse_from(["serve", "--business-hours", "nights"]).is_err());
+        assert!(Args::try_parse_from(["serve", "--smtp-tls", "ssl"]).is_err());
+        let none = Args::try_parse_from(["serve"]).unwrap().omni.to_config();
+        assert!(none.smtp.is_none() && none.mail.is_none() && none.channels.telegram.is_none());
+    }
+}
