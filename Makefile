@@ -14,8 +14,9 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
 demo: setup pkg cli
-	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/   agent inbox: http://127.0.0.1:$(PORT)/inbox/ ($(DEMO_AGENT))"
-	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT)
+	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/   agent inbox: http://127.0.0.1:$(PORT)/inbox/ ($(DEMO_AGENT)); emails go to a local SMTP sink (127.0.0.1:2525) and are printed here"
+	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT) \
+	  --smtp-sink 127.0.0.1:2525 --public-url http://127.0.0.1:$(PORT)/ --shop-name Cumbre --business-hours "mon-fri 09:00-18:00 +01:00"
 
 test: setup check-purity test-native test-wasm pkg cli test-e2e test-examples
 	@echo "make test: all suites passed"

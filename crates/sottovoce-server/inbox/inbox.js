@@ -58,13 +58,35 @@
       events = null;
     }
     current = null;
+    if (presenceTimer) {
+      clearInterval(presenceTimer);
+      presenceTimer = null;
+    }
     $('app').hidden = true;
     $('whoami').hidden = true;
     $('login').hidden = false;
     $('email').focus();
   }
 
+  // Presence is a 60 s lease on the server: renewed every 25 s while this page is open, so a
+  // closed tab or a sleeping laptop stops counting as online; leaving the page says `away`.
+  let presenceTimer = null;
+  function sendPresence() {
+    api('POST', '/api/agent/presence', { status: $('presence').value }).catch(() => {});
+  }
+  function startPresence() {
+    if (presenceTimer) clearInterval(presenceTimer);
+    sendPresence();
+    presenceTimer = setInterval(sendPresence, 25000);
+  }
+  $('presence').addEventListener('change', sendPresence);
+  window.addEventListener('pagehide', () => {
+    const body = new Blob([JSON.stringify({ status: 'away' })], { type: 'application/json' });
+    navigator.sendBeacon('/api/agent/presence', body);
+  });
+
   async function showApp(email) {
+    startPresence();
     $('login').hidden = true;
     $('agent-email').textContent = email;
     $('whoami').hidden = false;
@@ -97,6 +119,7 @@
         el('span', { class: 'name' }, visitorName(c)),
         el('span', { class: 'when' }, time(c.created_ms)),
         identityBadge(c),
+        c.channel && c.channel !== 'web' ? el('span', { class: 'channel' }, c.channel) : null,
         c.last_intent ? el('span', { class: 'intent' }, c.last_intent) : null,
         c.last_text ? el('span', { class: 'preview' }, c.last_text) : null,
       );

@@ -163,8 +163,9 @@ pub(crate) async fn create_escalation(
 }
 
 /// Checks the visitor's token (bearer header, or `token` query parameter for `EventSource`,
-/// which cannot set headers) and returns the conversation's status.
-async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<ConversationStatus, AppError> {
+/// which cannot set headers) and returns the conversation's status. Besides the token of the
+/// escalation, the tokens of a resume link or another device ([`crate::omni`]) are accepted.
+pub(crate) async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_token: Option<&str>) -> Result<ConversationStatus, AppError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -172,7 +173,8 @@ async fn authorize_visitor(store: &Store, id: &str, headers: &HeaderMap, query_t
         .or(query_token)
         .ok_or(AppError::Unauthorized("missing visitor token (Authorization: Bearer <token>)"))?;
     let (status, hash) = store.conversation_auth(id).await?.ok_or(AppError::NotFound("conversation"))?;
-    if !constant_time_eq(&sha256_hex(token.trim().as_bytes()), &hash) {
+    let given = sha256_hex(token.trim().as_bytes());
+    if !constant_time_eq(&given, &hash) && !store.has_visitor_token(id, &given).await? {
         return Err(AppError::Unauthorized("wrong visitor token for this conversation"));
     }
     Ok(status)

@@ -33,6 +33,8 @@ use std::sync::Arc;
 
 use axum::Router;
 
+/// Messaging channels (generic JSON webhook, Telegram) running the bot in the server.
+pub mod channel;
 /// Agent sign-in, sessions and the agent API (list, open, reply, resolve, live events).
 pub mod agents;
 /// The visitor API: create an escalation, post and read messages, stream replies.
@@ -51,10 +53,20 @@ pub mod limits;
 pub mod event;
 /// Live delivery: an in-process broadcast, fed by PostgreSQL `LISTEN/NOTIFY` when available.
 pub mod live;
+/// Email continuity: replies and transcripts over SMTP, signed resume links, inbound answers.
+pub mod mail;
 /// Prometheus counters served at `/metrics`.
 pub mod metrics;
+/// Email continuity, resume links, other devices, and delivery of agent replies off the web.
+pub mod omni;
+/// Presence, email-contact, extra-token and channel-chat queries.
+pub mod omni_store;
+/// Agent presence and business hours: who can answer now, and when.
+pub mod presence;
 /// Card-number redaction applied to every stored text (defence in depth behind the widget).
 pub mod redact;
+/// A minimal SMTP server that accepts every message (demo and tests).
+pub mod smtp_sink;
 /// Storage: schema migrations and every query, over SQLite or PostgreSQL (`sqlx::Any`).
 pub mod store;
 /// Suggested replies for agents, from the bot definition's own reply table.
@@ -89,6 +101,8 @@ pub struct Config {
     /// The secret a site signs its customer ids with (`user_hash`, [`identity`]); `None`: every
     /// escalation is unverified.
     pub identity_secret: Option<String>,
+    /// Business hours, email continuity and messaging channels ([`omni::OmniConfig`]).
+    pub omni: omni::OmniConfig,
 }
 
 impl Config {
@@ -106,6 +120,7 @@ impl Config {
             limits: Limits::default(),
             secure_cookies: false,
             identity_secret: None,
+            omni: omni::OmniConfig::default(),
         }
     }
 }
@@ -191,6 +206,9 @@ pub enum ServerError {
     /// An agent's email or password is unacceptable.
     #[error("{0}")]
     InvalidAgent(String),
+    /// The demo's SMTP sink could not listen on its address.
+    #[error("cannot start the SMTP sink on {0}: {1}")]
+    SmtpSink(String, std::io::Error),
     /// Hashing a password failed.
     #[error("password hashing failed: {0}")]
     Password(String),
@@ -211,6 +229,7 @@ pub(crate) struct Inner {
     pub(crate) conversation_limiter: limits::Limiter,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
+    pub(crate) channels: Option<channel::Channels>,
 }
 
 impl AppState {
@@ -225,6 +244,9 @@ impl AppState {
                 return Err(ServerError::Origin(origin.clone()));
             }
         }
+        if let Some(addr) = &config.omni.print_sink {
+            omni::start_print_sink(addr).await.map_err(|e| ServerError::SmtpSink(addr.clone(), e))?;
+        }
         let store = store::Store::connect(&config.database_url).await?;
         let metrics = metrics::Metrics::default();
         let live = live::Live::start(&store, &config.database_url).await?;
@@ -232,8 +254,16 @@ impl AppState {
             Some(path) => Some(suggest::Suggester::load(path)?),
             None => None,
         };
+        let channels = match (&config.bot_path, config.omni.channels.json.is_some() || config.omni.channels.telegram.is_some()) {
+            (Some(path), true) => {
+                let err = |message: String| ServerError::Bot { path: path.clone(), message };
+                let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+                channel::Channels::new(&config.omni.channels, sottovoce::Bot::load(&bytes).map_err(|e| err(e.to_string()))?)
+            }
+            _ => None,
+        };
         let webhooks = config.webhook.clone().map(|w| webhook::Webhooks::start(w, metrics.clone(), store.clone()));
-        Ok(AppState {
+        let state = AppState {
             inner: Arc::new(Inner {
                 store,
                 live,
@@ -245,9 +275,12 @@ impl AppState {
                 ),
                 webhooks,
                 suggestions,
+                channels,
                 config,
             }),
-        })
+        };
+        omni::start_delivery(state.clone());
+        Ok(state)
     }
 
     /// The storage handle (tests and the `agent add` command use it directly).

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::metrics::Counter;
-use crate::{agents, api, inbox, AppError, AppState};
+use crate::{agents, api, channel, inbox, omni, presence, AppError, AppState};
 
 /// The OpenAPI 3.1 document of this API, served at `/api/openapi.json`.
 pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
@@ -32,6 +32,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/escalations", post(api::create_escalation))
         .route("/api/escalations/{id}/messages", get(api::list_visitor_messages).post(api::post_visitor_message))
         .route("/api/escalations/{id}/events", get(api::visitor_events))
+        .route("/api/escalations/{id}/email", post(omni::give_email))
+        .route("/api/escalations/{id}/transcript", post(omni::email_transcript))
+        .route("/api/escalations/resume", post(omni::resume))
+        .route("/api/escalations/by-customer", post(omni::by_customer))
+        .route("/api/availability", get(presence::get_availability))
         .layer(cors);
     let agent = Router::new()
         .route("/api/agent/login", post(agents::login))
@@ -41,9 +46,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent/conversations/{id}", get(agents::open))
         .route("/api/agent/conversations/{id}/messages", post(agents::reply))
         .route("/api/agent/conversations/{id}/resolve", post(agents::resolve))
-        .route("/api/agent/events", get(agents::events));
+        .route("/api/agent/events", get(agents::events))
+        .route("/api/agent/presence", post(presence::set_presence));
+    // Server-to-server: the mail relay and messaging platforms (no CORS).
+    let inbound = Router::new()
+        .route("/api/mail/inbound", post(omni::inbound))
+        .route("/api/channels/{name}", post(channel::webhook));
     let limited = visitor
         .merge(agent)
+        .merge(inbound)
         .route("/api/openapi.json", get(openapi))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit_per_ip));
     Router::new()

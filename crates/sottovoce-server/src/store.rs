@@ -150,6 +150,9 @@ pub struct Conversation {
     pub customer_id: Option<String>,
     /// `verified` when the site's `user_hash` matched `customer_id`, else `unverified`.
     pub identity: Identity,
+    /// Where the visitor wrote from: `web` (the widget) or a messaging channel (`telegram`,
+    /// `json`), see [`crate::channel`].
+    pub channel: String,
     /// Creation time, ms since the Unix epoch.
     pub created_ms: i64,
     /// Last activity, ms since the Unix epoch.
@@ -168,11 +171,13 @@ const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "webhook outbox", include_str!("../migrations/sqlite/0002_webhook_outbox.sql")),
     (3, "customer identity", include_str!("../migrations/sqlite/0003_customer_identity.sql")),
+    (10, "omnichannel", include_str!("../migrations/sqlite/0010_omnichannel.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "webhook outbox", include_str!("../migrations/postgres/0002_webhook_outbox.sql")),
     (3, "customer identity", include_str!("../migrations/postgres/0003_customer_identity.sql")),
+    (10, "omnichannel", include_str!("../migrations/postgres/0010_omnichannel.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.
@@ -597,7 +602,7 @@ impl Store {
 const MESSAGE_COLUMNS: &str = "id, author, author_name, text, created_ms, intent, confidence, sentiment";
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.locale, c.bot_id, c.page_url, c.profile_json, \
-     c.customer_id, c.identity, c.created_ms, c.updated_ms, \
+     c.customer_id, c.identity, c.channel, c.created_ms, c.updated_ms, \
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count, \
      (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_text, \
      (SELECT m.intent FROM messages m WHERE m.conversation_id = c.id AND m.author = 'visitor' \
@@ -639,6 +644,7 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         profile: serde_json::from_str(&profile_json).unwrap_or(serde_json::Value::Null),
         customer_id: r.try_get("customer_id")?,
         identity: Identity::from_name(&r.try_get::<String, _>("identity")?),
+        channel: r.try_get("channel")?,
         created_ms: r.try_get("created_ms")?,
         updated_ms: r.try_get("updated_ms")?,
         message_count: r.try_get("message_count")?,
