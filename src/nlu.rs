@@ -27,11 +27,13 @@ use serde::{Deserialize, Serialize};
 
 mod compact;
 mod features;
+mod noise;
 mod train;
 mod vectors;
 mod wordpiece;
 
 pub use features::FeatureConfig;
+pub use noise::add_typos;
 pub use crate::text::{fnv1a64, normalize};
 pub use vectors::{StaticVectors, VectorsError, VECTORS_MAGIC};
 #[cfg(test)]
@@ -137,6 +139,28 @@ pub struct TrainOptions {
     /// Heavier weights lose: every example updates the dense block's weights, so at the default
     /// learning rate they move far more than the sparse n-grams' (docs/experiments/word-vectors.md).
     pub vector_weight: f32,
+    /// Typo-noised copies of each example trained beside it ([`add_typos`] on its normalised
+    /// text at [`TrainOptions::typo_rate`], seeded from [`TrainOptions::seed`]; a copy the
+    /// noise left unchanged is dropped). 0 trains on the examples as written. The number of
+    /// epochs is still chosen from the examples as written, so training takes about
+    /// `1 + typo_copies` times as long.
+    ///
+    /// 0 (the default) after measuring 1 at rate 0.1 (issue 17, item 4). On data never tested
+    /// on (CLINC150 val; held-out tenths of BANKING77 and SNIPS train), top-1 % clean / with 10 %
+    /// of words typo-noised, none → one copy: CLINC150 93.37 / 91.13 → 93.33 / 91.97,
+    /// BANKING77 (two tenths) 90.36 / 87.91 → 90.41 / 88.11, SNIPS 98.91 / 98.19 → 98.84 /
+    /// 98.48: robustness up, accuracy level. On test (`sottovoce eval`, for the record, not to
+    /// choose), clean (typo drop): CLINC150 in-scope 92.71 (−1.51) → 92.98 (−1.09), overall
+    /// with out-of-scope 88.44 → 89.29; BANKING77 91.66 (−2.24) → 91.23 (−1.26); SNIPS 98.29
+    /// (−0.29) → 98.14 (0.00). It meets the 2-point typo goal everywhere but stays off by
+    /// default: BANKING77 and SNIPS lose clean accuracy, the CLINC150 model grows from 472 to 675 KB gzip (318,073 → 442,573 weights),
+    /// training takes two to three times as long, and the demo shop's pt-BR story "e pra
+    /// Alemanha, quanto tempo demora?" flips from international to domestic shipping times.
+    /// Rate 0.2 or two copies at 0.15 cut the typo drop further on CLINC150 and SNIPS but not
+    /// on BANKING77, and grow the model more.
+    pub typo_copies: u32,
+    /// Share of the words of a typo copy that get one character edit, in [0, 1].
+    pub typo_rate: f32,
 }
 
 impl Default for TrainOptions {
@@ -152,6 +176,8 @@ impl Default for TrainOptions {
             logit_scale: 1.5,
             vectors: None,
             vector_weight: 0.5,
+            typo_copies: 0,
+            typo_rate: 0.1,
         }
     }
 }
@@ -168,6 +194,7 @@ impl TrainOptions {
         TrainOptions {
             features: FeatureConfig { hash_bits: 18, word_ngrams: 1, char_min: 1, char_max: 4, ..FeatureConfig::default() },
             min_weight: 0.05,
+            typo_copies: 0,
             ..TrainOptions::default()
         }
     }
@@ -275,11 +302,8 @@ impl IntentClassifier {
         let mut buckets: Vec<u32> = Vec::new();
         let mut x = Sparse { offsets: vec![0], ..Sparse::default() };
         let mut y = Vec::with_capacity(examples.len());
-        for &(text, label) in examples {
-            if label >= n_labels {
-                continue;
-            }
-            cfg.extract_with(text, vectors.as_ref().and_then(VectorUse::block), &mut scratch);
+        let mut add = |norm: &str, label: usize, scratch: &mut Scratch| {
+            cfg.extract_normalized(norm, vectors.as_ref().and_then(VectorUse::block), scratch);
             for &(bucket, value) in &scratch.features {
                 let next = buckets.len() as u32;
                 let f = *vocab.entry(bucket).or_insert(next);
@@ -291,9 +315,25 @@ impl IntentClassifier {
             }
             x.offsets.push(x.index.len());
             y.push(label as u32);
+        };
+        let mut noise_rng = crate::text::SplitMix64(options.seed ^ 0x7970_6f73);
+        let mut n_written = 0usize;
+        for &(text, label) in examples {
+            if label >= n_labels {
+                continue;
+            }
+            n_written += 1;
+            let norm = normalize(text);
+            add(&norm, label, &mut scratch);
+            for _ in 0..options.typo_copies {
+                let noisy = add_typos(&norm, f64::from(options.typo_rate.clamp(0.0, 1.0)), &mut noise_rng);
+                if noisy != norm {
+                    add(&noisy, label, &mut scratch);
+                }
+            }
         }
         let params = SgdParams {
-            epochs: if y.is_empty() { 0 } else { options.epochs_for(y.len()) },
+            epochs: if y.is_empty() { 0 } else { options.epochs_for(n_written) },
             learning_rate: options.learning_rate,
             l2: options.l2,
             seed: options.seed,
@@ -549,6 +589,17 @@ mod tests {
         let mut plain_back = plain.clone();
         plain_back.attach_vectors(&table).unwrap();
         assert_eq!(plain_back, plain, "a classifier without vectors ignores a table");
+    }
+
+    #[test]
+    fn typo_copies_are_seeded_and_train_the_misspelt_ngrams() {
+        let opts = TrainOptions { typo_copies: 2, typo_rate: 0.5, ..TrainOptions::default() };
+        let a = IntentClassifier::train(&toy(), 3, &opts);
+        assert_eq!(a, IntentClassifier::train(&toy(), 3, &opts));
+        let plain = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        assert!(a.n_weights() > plain.n_weights(), "{} {}", a.n_weights(), plain.n_weights());
+        let p = a.predict("wehre is my ordre");
+        assert!(p[1] > p[0] && p[1] > p[2], "{p:?}");
     }
 
     #[test]

@@ -34,6 +34,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::definition::OUT_OF_SCOPE_INTENT;
 use sottovoce::{Bot, BotDefinition, StaticVectors};
+use sottovoce::nlu::add_typos;
 use sottovoce::text::SplitMix64 as Rng;
 
 // Slot scoring lives beside this file (written by the slots engineer); it runs when the
@@ -153,35 +154,6 @@ pub(crate) fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
         bail!("{}: the split is empty (no JSONL rows)", path.display());
     }
     Ok(rows)
-}
-
-/// An index in `0..n` from the core's SplitMix64 (the CLI needs no cryptographic randomness), by
-/// remainder: how the published noise figures drew their indices.
-fn below(rng: &mut Rng, n: usize) -> usize {
-    (rng.next_u64() % n as u64) as usize
-}
-
-/// Swaps two neighbours, drops or doubles one character in about `rate` of the words.
-fn add_typos(text: &str, rate: f64, rng: &mut Rng) -> String {
-    let mut out = Vec::new();
-    for word in text.split(' ') {
-        let mut chars: Vec<char> = word.chars().collect();
-        if !chars.is_empty() && (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= rate {
-            let i = below(rng, chars.len());
-            match below(rng, 3) {
-                0 if chars.len() >= 2 => {
-                    let j = if i + 1 < chars.len() { i + 1 } else { i - 1 };
-                    chars.swap(i, j);
-                }
-                1 if chars.len() >= 2 => {
-                    chars.remove(i);
-                }
-                _ => chars.insert(i, chars[i]),
-            }
-        }
-        out.push(chars.into_iter().collect::<String>());
-    }
-    out.join(" ")
 }
 
 /// Predictions for scoring: best in-scope label, its probability, and whether the trained
