@@ -591,7 +591,8 @@ impl Bot {
 
     /// Classifies one message: the locale it is written in, the intent ranking (top 5, best
     /// first, confidences in [0, 1]), the intent when the best is at or above
-    /// [`Bot::threshold`], and the entities found (every supported language tried, no reference
+    /// [`Bot::threshold`] and some word lies outside the message's entities (an entity alone,
+    /// "Denver" or "Canada", never decides an intent), and the entities found (every supported language tried, no reference
     /// time), followed by the values of slots learned from the examples' markup, named after
     /// their slot (tagged for the recognised intent, or for every slot below the threshold;
     /// a rule-based entity of the same name over the same words takes precedence). Only the

@@ -28,6 +28,10 @@ const MIN_SET_ACCURACY: f64 = 0.80;
 const STORE: &str = include_str!("../www/bots/store.json");
 /// Out-of-scope questions (`"intent": "oos"`): right when the bot answers with the fallback.
 const OUT_OF_SCOPE: &str = include_str!("fixtures/nlu/store-oos.jsonl");
+/// Phrasings for tuning, apart from the held-out sets ([`dev_accuracy_by_threshold`]).
+const DEV: &str = include_str!("fixtures/nlu/store-dev.jsonl");
+/// Entities alone (`"intent": "oos"`): right when the bot acts on no intent.
+const ENTITY_ALONE: &str = include_str!("fixtures/nlu/store-entity-alone.jsonl");
 /// The share of out-of-scope questions that must get the fallback.
 const MIN_OOS_REJECTED: f64 = 0.70;
 
@@ -388,9 +392,11 @@ fn heldout_accuracy() {
         }
     }
     let mut rejected = Tally::default();
+    let mut rejected_by_locale: BTreeMap<String, Tally> = BTreeMap::new();
     for c in parse("out-of-scope", OUT_OF_SCOPE) {
         let nlu = bot.understand(&c.text);
         rejected.add(nlu.intent.is_none());
+        rejected_by_locale.entry(c.locale.clone()).or_default().add(nlu.intent.is_none());
         if let Some(intent) = nlu.intent {
             misses.push(format!(
                 "[out-of-scope {}] {:?}: want the fallback, got {intent} {:.2}",
@@ -419,6 +425,9 @@ fn heldout_accuracy() {
         rejected.right,
         rejected.total
     );
+    let per_locale: Vec<String> =
+        rejected_by_locale.iter().map(|(l, t)| format!("{l} {:.3} ({}/{})", t.rate(), t.right, t.total)).collect();
+    println!("    per locale: {}", per_locale.join(", "));
     let mut results = total.json();
     // f32 → f64 through its shortest decimal form: 0.4, not 0.4000000059604645.
     let threshold: f64 = bot
@@ -429,6 +438,9 @@ fn heldout_accuracy() {
     results["threshold"] = serde_json::json!(threshold);
     results["oos_rejected"] = serde_json::json!(rejected.rate());
     results["n_oos"] = serde_json::json!(rejected.total);
+    for (locale, t) in &rejected_by_locale {
+        results[format!("oos_rejected_{locale}")] = serde_json::json!(t.rate());
+    }
     results["sets"] = sets
         .iter()
         .map(|(name, score)| (name.to_string(), score.json()))
@@ -454,4 +466,62 @@ fn heldout_accuracy() {
             score.all.rate()
         );
     }
+}
+
+/// An entity alone never decides an intent: a city, a country or an order number on its own
+/// (`tests/fixtures/nlu/store-entity-alone.jsonl`, one per line with `"intent": "oos"`) gets no
+/// intent from [`sottovoce::Bot::understand`], whatever the examples that name it are about.
+#[test]
+fn an_entity_alone_decides_no_intent() {
+    let bot = match sottovoce::Bot::from_json(STORE) {
+        Ok(bot) => bot,
+        Err(e) => panic!("www/bots/store.json: {e}"),
+    };
+    let decided: Vec<String> = parse("entity-alone", ENTITY_ALONE)
+        .iter()
+        .filter_map(|c| {
+            let nlu = bot.understand(&c.text);
+            nlu.intent.map(|i| format!("[{}] {:?}: got {i} {:.2}", c.locale, c.text, nlu.confidence))
+        })
+        .collect();
+    assert!(decided.is_empty(), "entities alone decided intents:\n  {}", decided.join("\n  "));
+}
+
+/// The dev set (`tests/fixtures/nlu/store-dev.jsonl`): phrasings written for tuning the
+/// examples and the threshold, apart from the held-out sets, which are only measured. Prints
+/// the share acted on correctly per locale at thresholds 0.3 to 0.7 (its out-of-scope rows,
+/// `"intent": "oos"`, are right when nothing is acted on) (a choice is made here,
+/// never on the held-out lines) and requires the bot's own threshold to act correctly on at
+/// least [`MIN_SET_ACCURACY`] of it.
+#[test]
+fn dev_accuracy_by_threshold() {
+    let bot = match sottovoce::Bot::from_json(STORE) {
+        Ok(bot) => bot,
+        Err(e) => panic!("www/bots/store.json: {e}"),
+    };
+    let rows: Vec<(Case, sottovoce::NluResult)> =
+        parse("dev", DEV).into_iter().map(|c| { let nlu = bot.understand(&c.text); (c, nlu) }).collect();
+    for threshold in [0.3_f32, 0.4, 0.5, 0.6, 0.7] {
+        let mut by_locale: BTreeMap<String, Tally> = BTreeMap::new();
+        for (c, nlu) in &rows {
+            let best = nlu.ranking.first().filter(|(_, p)| *p >= threshold).map(|(i, _)| i.as_str());
+            // The entity rule of `understand` holds at every threshold.
+            let acted = if nlu.intent.is_none() && nlu.confidence >= bot.threshold() { None } else { best };
+            // An out-of-scope row (`"intent": "oos"`) is right when nothing is acted on.
+            let ok = if c.intent == "oos" { acted.is_none() } else { acted == Some(c.intent.as_str()) };
+            let key = if c.intent == "oos" { format!("oos-{}", c.locale) } else { c.locale.clone() };
+            by_locale.entry(key).or_default().add(ok);
+        }
+        let line: Vec<String> = by_locale.iter().map(|(l, t)| format!("{l} {:.3}", t.rate())).collect();
+        println!("dev at threshold {threshold:.1}: {}", line.join(", "));
+    }
+    let mut own = Tally::default();
+    for (c, nlu) in &rows {
+        let ok = if c.intent == "oos" { nlu.intent.is_none() } else { nlu.intent.as_deref() == Some(c.intent.as_str()) };
+        own.add(ok);
+        if !ok {
+            println!("  dev miss [{}] {:?}: want {}, got {:?} {:?}", c.locale, c.text, c.intent, nlu.intent, nlu.ranking.first());
+        }
+    }
+    assert!(own.rate() >= MIN_SET_ACCURACY, "dev accuracy {:.3} is below {MIN_SET_ACCURACY}", own.rate());
 }

@@ -118,7 +118,7 @@ pub(crate) fn understand(
         .first()
         .map(|&i| (i, intent_probs[i]))
         .unwrap_or((0, 0.0));
-    let intent = (confidence >= bot.domain.threshold
+    let mut intent = (confidence >= bot.domain.threshold
         && !order.is_empty()
         && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
@@ -169,6 +169,13 @@ pub(crate) fn understand(
         add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }
     let language_words = language_words(&utterance, &entities);
+    // An entity alone never decides an intent: "Denver" or "Canada" on its own is not a
+    // question about the store's address or shipping abroad, however the classifier ranks
+    // the examples that name it. Such a message gets no intent here; the dialogue can still
+    // read it as a follow-up to the topic or let an owner entity start its form.
+    if language_words == 0 && !entities.is_empty() {
+        intent = None;
+    }
     let speaks = |code: &str| def.locales.iter().any(|l| crate::lang::primary(l).eq_ignore_ascii_case(code));
     let foreign = detection
         .identified
