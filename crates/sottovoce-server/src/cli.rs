@@ -44,6 +44,9 @@ pub struct EscalationArgs {
     /// HMAC-SHA256(secret, customer id) is marked verified (better given in the environment).
     #[arg(long = "identity-secret", env = "SOTTOVOCE_IDENTITY_SECRET", hide_env_values = true)]
     pub identity_secret: Option<String>,
+    /// Bearer token `/metrics` requires (better given in the environment); unset: open.
+    #[arg(long = "metrics-token", env = "SOTTOVOCE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl EscalationArgs {
@@ -64,6 +67,7 @@ impl EscalationArgs {
         }
         config.secure_cookies = self.secure_cookies;
         config.identity_secret = self.identity_secret.clone().filter(|s| !s.is_empty());
+        config.metrics_token = self.metrics_token.clone().filter(|s| !s.is_empty());
         config
     }
 }

@@ -89,13 +89,16 @@ pub struct Config {
     /// The secret a site signs its customer ids with (`user_hash`, [`identity`]); `None`: every
     /// escalation is unverified.
     pub identity_secret: Option<String>,
+    /// A bearer token `/metrics` asks for (`Authorization: Bearer <token>`); `None`: `/metrics`
+    /// is open (put it behind the network then).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
     /// A configuration with the given database and defaults for everything else: no CORS
     /// origins, no webhook, no bot, every profile field the widget can send
     /// ([`sottovoce::protocol::PROFILE_FIELDS`]: `name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`, `customer_id`),
-    /// [`Limits::default`], cookies not marked `Secure`, no identity secret.
+    /// [`Limits::default`], cookies not marked `Secure`, no identity secret, `/metrics` open.
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
@@ -106,6 +109,7 @@ impl Config {
             limits: Limits::default(),
             secure_cookies: false,
             identity_secret: None,
+            metrics_token: None,
         }
     }
 }
@@ -138,6 +142,12 @@ pub struct Limits {
     pub conversation_per_second: f64,
     /// Burst of visitor messages per conversation (default 10).
     pub conversation_burst: f64,
+    /// Failed sign-ins to one account before it backs off (default 5; see
+    /// [`limits::LoginThrottle`]).
+    pub login_free_per_account: u32,
+    /// Failed sign-ins from one client address before it backs off (default 20: an office
+    /// behind one NAT shares it).
+    pub login_free_per_address: u32,
 }
 
 impl Default for Limits {
@@ -148,6 +158,8 @@ impl Default for Limits {
             ip_burst: 60.0,
             conversation_per_second: 1.0,
             conversation_burst: 10.0,
+            login_free_per_account: 5,
+            login_free_per_address: 20,
         }
     }
 }
@@ -209,6 +221,8 @@ pub(crate) struct Inner {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) ip_limiter: limits::Limiter,
     pub(crate) conversation_limiter: limits::Limiter,
+    pub(crate) login_accounts: limits::LoginThrottle,
+    pub(crate) login_addresses: limits::LoginThrottle,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
 }
@@ -243,6 +257,8 @@ impl AppState {
                     config.limits.conversation_per_second,
                     config.limits.conversation_burst,
                 ),
+                login_accounts: limits::LoginThrottle::new(config.limits.login_free_per_account),
+                login_addresses: limits::LoginThrottle::new(config.limits.login_free_per_address),
                 webhooks,
                 suggestions,
                 config,
