@@ -148,6 +148,9 @@ pub struct Limits {
     /// Failed sign-ins from one client address before it backs off (default 20: an office
     /// behind one NAT shares it).
     pub login_free_per_address: u32,
+    /// Live streams (SSE) open at once per conversation token (default 4: a few tabs); more
+    /// get 429.
+    pub streams_per_conversation: usize,
 }
 
 impl Default for Limits {
@@ -160,6 +163,7 @@ impl Default for Limits {
             conversation_burst: 10.0,
             login_free_per_account: 5,
             login_free_per_address: 20,
+            streams_per_conversation: 4,
         }
     }
 }
@@ -223,6 +227,7 @@ pub(crate) struct Inner {
     pub(crate) conversation_limiter: limits::Limiter,
     pub(crate) login_accounts: limits::LoginThrottle,
     pub(crate) login_addresses: limits::LoginThrottle,
+    pub(crate) visitor_streams: limits::StreamSlots,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
 }
@@ -259,6 +264,7 @@ impl AppState {
                 ),
                 login_accounts: limits::LoginThrottle::new(config.limits.login_free_per_account),
                 login_addresses: limits::LoginThrottle::new(config.limits.login_free_per_address),
+                visitor_streams: limits::StreamSlots::new(config.limits.streams_per_conversation),
                 webhooks,
                 suggestions,
                 config,

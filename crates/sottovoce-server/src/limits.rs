@@ -104,9 +104,65 @@ impl LoginThrottle {
     }
 }
 
+/// Counts open streams (SSE) per key and refuses more than `max` at once.
+#[derive(Debug, Clone)]
+pub struct StreamSlots {
+    max: usize,
+    open: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open stream; dropping it (the client went away) frees the slot.
+#[derive(Debug)]
+pub struct StreamSlot {
+    key: String,
+    open: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl StreamSlots {
+    /// At most `max` streams per key at once (0: no limit).
+    pub fn new(max: usize) -> StreamSlots {
+        StreamSlots { max, open: std::sync::Arc::default() }
+    }
+
+    /// A slot for `key`, or `None` when `max` are open.
+    pub fn acquire(&self, key: &str) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key.to_owned()).or_insert(0);
+        if self.max > 0 && *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot { key: key.to_owned(), open: self.open.clone() })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Limiter, LoginThrottle};
+    use super::{Limiter, LoginThrottle, StreamSlots};
+
+    #[test]
+    fn stream_slots_free_on_drop() {
+        let slots = StreamSlots::new(2);
+        let a = slots.acquire("k");
+        let b = slots.acquire("k");
+        assert!(a.is_some() && b.is_some());
+        assert!(slots.acquire("k").is_none());
+        assert!(slots.acquire("other").is_some());
+        drop(a);
+        assert!(slots.acquire("k").is_some());
+    }
 
     #[test]
     fn login_throttle_backs_off_per_key() {

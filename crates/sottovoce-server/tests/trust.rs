@@ -146,3 +146,26 @@ async fn metrics_behind_a_bearer_token() {
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.text.contains("sottovoce_"), "{}", answer.text);
 }
+
+/// A conversation token opens at most four live streams at once; the fifth gets 429 until
+/// one closes.
+#[tokio::test]
+async fn live_streams_per_conversation_are_capped() {
+    use tower::ServiceExt;
+    let s = server(|_| {}).await;
+    let (id, token) = common::escalate(&s.app, &common::escalation(None)).await;
+    let open = || with_bearer(get(&format!("/api/escalations/{id}/events")), &token);
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let response = s.app.clone().oneshot(open()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        held.push(response);
+    }
+    // Status only: without the cap this would be a live stream whose body never ends.
+    let fifth = s.app.clone().oneshot(open()).await.unwrap();
+    assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(fifth.headers().contains_key(header::RETRY_AFTER));
+    drop(held.pop());
+    let again = s.app.clone().oneshot(open()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a closed stream frees its slot");
+}
