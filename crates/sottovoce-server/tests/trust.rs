@@ -77,13 +77,15 @@ async fn sessions_rotate_at_sign_in_and_die_at_sign_out() {
     assert_eq!(other.status, StatusCode::OK, "the other session lives on: {}", other.text);
 }
 
+/// (what, request headers, expected status)
+type CrossSiteCase = (&'static str, &'static [(&'static str, &'static str)], u16);
+
 /// The cookie-authenticated agent API answers only same-origin (or non-browser) requests.
 #[tokio::test]
 async fn agent_api_refuses_cross_site_requests() {
     let s = server(|_| {}).await;
     let cookie = sign_in(&s.app).await;
-    // (what, headers, expected status)
-    let cases: [(&str, &[(&str, &str)], u16); 7] = [
+    let cases: [CrossSiteCase; 7] = [
         ("fetch metadata cross-site", &[("sec-fetch-site", "cross-site")], 403),
         ("fetch metadata same-site (a sibling subdomain)", &[("sec-fetch-site", "same-site")], 403),
         ("fetch metadata same-origin", &[("sec-fetch-site", "same-origin")], 200),
