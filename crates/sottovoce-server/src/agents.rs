@@ -118,10 +118,26 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// `POST /api/agent/login`: checks the password and sets the session cookie; `{email}`.
-pub(crate) async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<Login>) -> Result<Response, AppError> {
+/// `POST /api/agent/login`: checks the password and sets the session cookie (a new random
+/// session id on every sign-in); `{email}`. 429 with `Retry-After` while the account or the
+/// client address is backing off after failed attempts ([`crate::limits::LoginThrottle`]).
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<Response, AppError> {
     let s = &state.inner;
     let email = normalize_email(&body.email).unwrap_or_default();
+    let address = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{address}");
+    if let Err(seconds) = s.login_accounts.check(&account_key).and(s.login_addresses.check(&address_key)) {
+        s.metrics.inc(Counter::RateLimited);
+        return Err(AppError::TooManyRequests(seconds));
+    }
     let agent = s.store.agent_by_email(&email).await?;
     let hash = agent.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| dummy_hash().to_owned());
     let password = body.password;
@@ -130,8 +146,12 @@ pub(crate) async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let Some((agent_id, _)) = agent.filter(|_| ok) else {
         s.metrics.inc(Counter::LoginFailed);
+        s.login_accounts.fail(&account_key);
+        s.login_addresses.fail(&address_key);
         return Err(AppError::Unauthorized("wrong email or password"));
     };
+    s.login_accounts.succeed(&account_key);
+    s.login_addresses.succeed(&address_key);
     let token = random_hex(32);
     let now = now_ms();
     s.store.create_session(&sha256_hex(token.as_bytes()), agent_id, now, now + SESSION_SECONDS * 1000).await?;

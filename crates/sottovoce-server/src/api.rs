@@ -253,6 +253,7 @@ pub(crate) async fn visitor_events(
     let s = &state.inner;
     let rx = s.live.subscribe();
     let status = authorize_visitor(&s.store, &id, &headers, q.token.as_deref()).await?;
+    let slot = s.visitor_streams.acquire(&id).ok_or(AppError::TooManyRequests(15))?;
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -261,7 +262,11 @@ pub(crate) async fn visitor_events(
         .or(q.after)
         .unwrap_or(0);
     s.metrics.inc(Counter::SseOpened);
-    let stream = conversation_stream(s.store.clone(), rx, id, last, status);
+    // The slot lives as long as the stream: axum drops the stream when the client goes away.
+    let stream = futures_util::StreamExt::map(conversation_stream(s.store.clone(), rx, id, last, status), move |event| {
+        let _held = &slot;
+        event
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -47,6 +47,9 @@ pub struct EscalationArgs {
     /// Business hours, email continuity and messaging channels.
     #[command(flatten)]
     pub omni: crate::omni::OmniArgs,
+    /// Bearer token `/metrics` requires (better given in the environment); unset: open.
+    #[arg(long = "metrics-token", env = "SOTTOVOCE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 impl EscalationArgs {
@@ -68,6 +71,7 @@ impl EscalationArgs {
         config.secure_cookies = self.secure_cookies;
         config.identity_secret = self.identity_secret.clone().filter(|s| !s.is_empty());
         config.omni = self.omni.to_config();
+        config.metrics_token = self.metrics_token.clone().filter(|s| !s.is_empty());
         config
     }
 }

@@ -28,6 +28,9 @@ pub enum AppError {
     /// Missing or wrong visitor token or agent session (401).
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// Authenticated by a cookie but sent from another site, or a wrong metrics token (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// No such conversation (404).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -69,6 +72,7 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Database(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

@@ -103,13 +103,16 @@ pub struct Config {
     pub identity_secret: Option<String>,
     /// Business hours, email continuity and messaging channels ([`omni::OmniConfig`]).
     pub omni: omni::OmniConfig,
+    /// A bearer token `/metrics` asks for (`Authorization: Bearer <token>`); `None`: `/metrics`
+    /// is open (put it behind the network then).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
     /// A configuration with the given database and defaults for everything else: no CORS
     /// origins, no webhook, no bot, every profile field the widget can send
     /// ([`sottovoce::protocol::PROFILE_FIELDS`]: `name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`, `customer_id`),
-    /// [`Limits::default`], cookies not marked `Secure`, no identity secret.
+    /// [`Limits::default`], cookies not marked `Secure`, no identity secret, `/metrics` open.
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
@@ -121,6 +124,7 @@ impl Config {
             secure_cookies: false,
             identity_secret: None,
             omni: omni::OmniConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -153,6 +157,15 @@ pub struct Limits {
     pub conversation_per_second: f64,
     /// Burst of visitor messages per conversation (default 10).
     pub conversation_burst: f64,
+    /// Failed sign-ins to one account before it backs off (default 5; see
+    /// [`limits::LoginThrottle`]).
+    pub login_free_per_account: u32,
+    /// Failed sign-ins from one client address before it backs off (default 20: an office
+    /// behind one NAT shares it).
+    pub login_free_per_address: u32,
+    /// Live streams (SSE) open at once per conversation token (default 4: a few tabs); more
+    /// get 429.
+    pub streams_per_conversation: usize,
 }
 
 impl Default for Limits {
@@ -163,6 +176,9 @@ impl Default for Limits {
             ip_burst: 60.0,
             conversation_per_second: 1.0,
             conversation_burst: 10.0,
+            login_free_per_account: 5,
+            login_free_per_address: 20,
+            streams_per_conversation: 4,
         }
     }
 }
@@ -227,6 +243,9 @@ pub(crate) struct Inner {
     pub(crate) metrics: metrics::Metrics,
     pub(crate) ip_limiter: limits::Limiter,
     pub(crate) conversation_limiter: limits::Limiter,
+    pub(crate) login_accounts: limits::LoginThrottle,
+    pub(crate) login_addresses: limits::LoginThrottle,
+    pub(crate) visitor_streams: limits::StreamSlots,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
     pub(crate) channels: Option<channel::Channels>,
@@ -273,6 +292,9 @@ impl AppState {
                     config.limits.conversation_per_second,
                     config.limits.conversation_burst,
                 ),
+                login_accounts: limits::LoginThrottle::new(config.limits.login_free_per_account),
+                login_addresses: limits::LoginThrottle::new(config.limits.login_free_per_address),
+                visitor_streams: limits::StreamSlots::new(config.limits.streams_per_conversation),
                 webhooks,
                 suggestions,
                 channels,
