@@ -17,13 +17,13 @@ use sottovoce::protocol::{EscalationRequest, VisitorMessage, PROFILE_FIELDS};
 use sottovoce::{Bot, ConversationState, Input, TurnContext};
 
 /// Every target name, as `fuzz/Cargo.toml` lists them and `tests/fixtures/fuzz/` names its folders.
-pub const TARGETS: [&str; 6] = ["definition", "model", "state", "respond", "entities", "protocol"];
+pub(crate) const TARGETS: [&str; 6] = ["definition", "model", "state", "respond", "entities", "protocol"];
 
 /// Runs target `name` on `data`.
 ///
 /// # Panics
 /// On an unknown name, and wherever the target finds a broken invariant.
-pub fn run(name: &str, data: &[u8]) {
+pub(crate) fn run(name: &str, data: &[u8]) {
     match name {
         "definition" => definition(data),
         "model" => model(data),
@@ -36,7 +36,7 @@ pub fn run(name: &str, data: &[u8]) {
 }
 
 /// The small two-locale bot of the tests (`tests/fixtures/bots/mini.json`), trained once.
-fn mini() -> &'static Bot {
+pub(crate) fn mini() -> &'static Bot {
     static BOT: OnceLock<Bot> = OnceLock::new();
     BOT.get_or_init(|| Bot::from_json(include_str!("../fixtures/bots/mini.json")).expect("mini bot trains"))
 }
@@ -65,7 +65,7 @@ fn two_turns(bot: &Bot, text: &str) {
 }
 
 /// Definition JSON → validation and training; a bot that trains answers two turns.
-pub fn definition(data: &[u8]) {
+pub(crate) fn definition(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(bot) = Bot::from_json(text) {
         two_turns(&bot, "hello, where is my order?");
@@ -75,7 +75,7 @@ pub fn definition(data: &[u8]) {
 /// Model bytes → load. The first byte picks the mode: even = the bytes as they are; odd = the
 /// mini bot's valid model with the rest read as (offset u16, xor byte) edits and, when the
 /// byte's second bit is set, cut at the last offset: so the fuzzer reaches past the header.
-pub fn model(data: &[u8]) {
+pub(crate) fn model(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else { return };
     let bytes = if mode & 1 == 0 {
         rest.to_vec()
@@ -99,7 +99,7 @@ pub fn model(data: &[u8]) {
 
 /// Stored state JSON → load (for the mini bot) and one turn; a state that loads survives the
 /// turn and a JSON round trip.
-pub fn state(data: &[u8]) {
+pub(crate) fn state(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let bot = mini();
     let Ok(mut state) = ConversationState::from_json(text, "mini") else { return };
@@ -112,7 +112,7 @@ pub fn state(data: &[u8]) {
 
 /// Visitor text → understand and respond. The first byte `k` repeats the text `2^(k % 16)`
 /// times (capped at 256 KiB) for very long input; the rest is the text (invalid UTF-8 replaced).
-pub fn respond(data: &[u8]) {
+pub(crate) fn respond(data: &[u8]) {
     let Some((&k, rest)) = data.split_first() else { return };
     let piece = String::from_utf8_lossy(rest);
     let times = (1usize << (k % 16)).min((256 * 1024) / piece.len().max(1)).max(1);
@@ -144,7 +144,7 @@ const LOCALES: [&str; 8] = ["", "en", "es", "fr", "de", "pt", "ar", "ja"];
 /// Every entity extractor (all built-ins run on each call, plus an owner pattern and list):
 /// byte 0 picks the locale, bytes 1–2 the visitor's UTC offset and whether "now" is known, the
 /// rest is the text. Spans must be char offsets with `raw` equal to the text they cover.
-pub fn entities(data: &[u8]) {
+pub(crate) fn entities(data: &[u8]) {
     let [l, o1, o2, rest @ ..] = data else { return };
     let offset = i32::from(i16::from_le_bytes([*o1, *o2]) % (15 * 60));
     let now_ms = (o2 & 0x80 == 0).then_some(NOW_MS);
@@ -155,7 +155,7 @@ pub fn entities(data: &[u8]) {
 }
 
 /// Each entity's `start..end` is a char range of `text` and `raw` is exactly those chars.
-pub fn check_spans(text: &str, found: &[sottovoce::Entity]) {
+pub(crate) fn check_spans(text: &str, found: &[sottovoce::Entity]) {
     let chars: Vec<char> = text.chars().collect();
     for e in found {
         assert!(e.start <= e.end && e.end <= chars.len(), "{e:?} outside {} chars", chars.len());
@@ -167,7 +167,7 @@ pub fn check_spans(text: &str, found: &[sottovoce::Entity]) {
 /// The escalation server's request bodies (`POST /api/escalations`, `POST
 /// /api/escalations/{id}/messages`) as the server reads them: JSON into the protocol types,
 /// then the contract's validation; a body that validates survives a serialize → parse → validate.
-pub fn protocol(data: &[u8]) {
+pub(crate) fn protocol(data: &[u8]) {
     if let Ok(req) = serde_json::from_slice::<EscalationRequest>(data) {
         if req.validate(&PROFILE_FIELDS).is_ok() {
             let again: EscalationRequest = serde_json::from_str(&serde_json::to_string(&req).expect("serializes")).expect("parses");
