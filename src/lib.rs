@@ -130,5 +130,5 @@ pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{
-    ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Topic, TranscriptEntry, NO_TIPS_FACT,
+    ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Topic, TranscriptEntry, NO_TIPS_FACT, STATE_VERSION,
 };

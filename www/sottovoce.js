@@ -1000,12 +1000,27 @@
   // Serialises turns, so two quick sends answer in order.
   var queue = Promise.resolve();
 
+  // Two tabs of one site share the stored conversation: before a turn, and whenever another tab
+  // writes it (the `storage` event), this tab adopts the stored one and redraws, so neither
+  // overwrites the other's messages and both show the same conversation.
+  function adoptStored(c) {
+    if (typeof c.reloadStored !== "function" || !c.reloadStored()) return false;
+    renderTranscript(c.transcript());
+    showLocale();
+    return true;
+  }
+  listen(window, "storage", function (event) {
+    if (chat && event.key === "sottovoce:v1:" + chat.botId()) queue = queue.then(function () { adoptStored(chat); }).catch(function () {});
+  });
+
   function turn(run, visitorText) {
     showTyping();
     var result = queue.then(async function () {
       var c = await start();
       if (typeof c.localeNeeded === "function") await ensureLocale(c, c.localeNeeded(visitorText));
+      adoptStored(c); // another tab may have written since: build on its messages
       var t = run(c);
+      memoryOnly = c.storageStatus() === "memory"; // a write that just failed (quota) says so now
       clearQuickReplies();
       hideConsent(); // moving on without answering the offer declines it
       renderMessage("visitor", visitorText, { intent: t.intent });

@@ -593,6 +593,23 @@ impl Chat {
         server_has_copy
     }
 
+    /// Adopts the conversation stored under this chat's key when it differs from this one:
+    /// another tab of the same site wrote it (the widget calls this before every turn and on
+    /// the `storage` event, so two tabs chatting at once build on each other's messages instead
+    /// of overwriting them). True when the state was replaced; false when nothing is stored,
+    /// it cannot be used (this state is kept), or it is this very state.
+    #[wasm_bindgen(js_name = reloadStored)]
+    pub fn reload_stored(&mut self) -> bool {
+        let id = self.bot.definition().id.clone();
+        match self.store.load(&id) {
+            Some(state) if state != self.state => {
+                self.state = state;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// `"local"` while the conversation is saved in `localStorage`, `"memory"` when it is not
     /// (turned off, unavailable, or a write failed).
     #[wasm_bindgen(js_name = storageStatus, unchecked_return_type = "\"local\" | \"memory\"")]
@@ -957,7 +974,7 @@ impl Chat {
         let bot = load(bytes, from_model, vectors)?;
         let id = bot.definition().id.clone();
         let key = options.storage_key.unwrap_or_else(|| format!("{}{id}", storage::KEY_PREFIX));
-        let store = Store::open(key, options.persist.unwrap_or(true));
+        let mut store = Store::open(key, options.persist.unwrap_or(true));
         let locale_hint = options.locale.unwrap_or_default();
         let now = options.now.map_or_else(now_ms, to_ms);
         let state = match store.load(&id) {

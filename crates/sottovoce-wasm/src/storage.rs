@@ -48,10 +48,18 @@ impl Store {
     /// used (corrupt JSON, another state version, another bot); the caller then starts afresh
     /// and the next save overwrites the bad entry. The core's reader checks version and bot id,
     /// so the text is read as it is stored.
-    pub(crate) fn load(&self, bot_id: &str) -> Option<ConversationState> {
+    ///
+    /// A state written by a newer version of sottovoce (a `version` above the one this build
+    /// reads: another tab or a cached page runs the newer widget) is refused and kept untouched:
+    /// the store switches to memory, so this chat never overwrites it.
+    pub(crate) fn load(&mut self, bot_id: &str) -> Option<ConversationState> {
         let Store::Local(key) = self else { return None };
         let value = read(key)?;
         let version = Reflect::get(&value, &"version".into()).ok()?.as_f64()?;
+        if version > f64::from(sottovoce::STATE_VERSION) {
+            *self = Store::Memory;
+            return None;
+        }
         ConversationState::check_version(u32::try_from(version as u64).ok()?).ok()?;
         let state: ConversationState = serde_wasm_bindgen::from_value(value).ok()?;
         state.check_bot(bot_id).ok()
