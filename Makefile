@@ -71,7 +71,9 @@ check-purity:
 # PostgreSQL-backed server tests (two processes over one database) need a local cluster:
 # scripts/postgres.sh installs Debian's PostgreSQL when missing and starts one on a free port.
 test-native:
-	SOTTOVOCE_TEST_PG_URL=$$(bash scripts/postgres.sh) $(CARGO) test --workspace
+	SOTTOVOCE_TEST_PG_URL=$$(bash scripts/postgres.sh) $(CARGO) test --workspace --exclude sottovoce-encoder
+	# The encoder's own unit tests; its reference test needs the weights (`make test-encoder`).
+	$(CARGO) test -p sottovoce-encoder --lib
 
 # wasm-bindgen-test suites of the binding crate, in headless Chromium (and node); a ChromeDriver
 # that misses its start-up window is retried (scripts/test-wasm.sh says why).
