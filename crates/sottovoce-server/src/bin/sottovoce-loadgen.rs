@@ -187,7 +187,22 @@ async fn main() -> anyhow::Result<()> {
         // Keep the load on against the dead server for a moment, as clients would.
         tokio::time::sleep(Duration::from_millis(500)).await;
     } else {
-        tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+        // A bar over the measured seconds, for a person at a terminal (indicatif draws nothing
+        // when stderr is piped, as in CI and the benchmark script).
+        let tenths = (args.duration * 10.0).round() as u64;
+        let bar = indicatif::ProgressBar::new(tenths);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("load [{bar:30}] {elapsed}/{msg}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(format!("{:.0}s", args.duration));
+        while started.elapsed().as_secs_f64() < args.duration {
+            let left = args.duration - started.elapsed().as_secs_f64();
+            tokio::time::sleep(Duration::from_secs_f64(left.clamp(0.0, 0.1))).await;
+            bar.set_position((started.elapsed().as_secs_f64() * 10.0) as u64);
+        }
+        bar.finish_and_clear();
     }
     stop.store(true, Ordering::Relaxed);
     let measured = killed.unwrap_or_else(|| started.elapsed().as_secs_f64());
