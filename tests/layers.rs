@@ -534,10 +534,15 @@ fn the_server_has_no_import_cycle() {
     assert_no_cycles(&repo().join("crates/sottovoce-server/src"), &[]);
 }
 
+#[test]
+fn the_encoder_has_no_import_cycle() {
+    assert_no_cycles(&repo().join("crates/sottovoce-encoder/src"), &[]);
+}
+
 /// Every crate of the workspace has its cycle check above: a new crate fails here until it has one.
 #[test]
 fn every_crate_is_checked() {
-    let checked = ["sottovoce-catalog-wasm", "sottovoce-cli", "sottovoce-server", "sottovoce-wasm"];
+    let checked = ["sottovoce-catalog-wasm", "sottovoce-cli", "sottovoce-encoder", "sottovoce-server", "sottovoce-wasm"];
     let mut crates: Vec<String> = fs::read_dir(repo().join("crates"))
         .expect("crates/")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
