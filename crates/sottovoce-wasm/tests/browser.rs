@@ -144,7 +144,6 @@ fn corrupt_or_foreign_entries_start_a_clean_conversation() {
         "{not json",
         "null",
         r#"{"version":1}"#,
-        r#"{"version":99,"bot_id":"mini-shop"}"#,
         r#"{"version":1,"bot_id":"another-bot","transcript":[],"form":null,"profile":{"name":"X","locale":"en","visits":1,"first_seen_ms":0,"last_seen_ms":0},"rng":1,"fallbacks_in_a_row":0}"#,
     ] {
         storage().set_item(key, bad).unwrap();
@@ -156,6 +155,20 @@ fn corrupt_or_foreign_entries_start_a_clean_conversation() {
         let stored: Value = serde_json::from_str(&stored).expect("the bad entry was overwritten");
         assert_eq!(stored["bot_id"], "mini-shop");
     }
+    storage().remove_item(key).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_state_from_a_newer_version_is_kept_and_the_chat_runs_in_memory() {
+    // Written by a newer widget on the same site (issue 21 item 6): refused, never overwritten,
+    // so that version still finds it; this page chats without remembering.
+    let key = "test:newer";
+    let newer = r#"{"version":99,"bot_id":"mini-shop"}"#;
+    storage().set_item(key, newer).unwrap();
+    let mut chat = chat(key, json!({}));
+    assert_eq!(chat.storage_status(), "memory");
+    assert_eq!(ids(&plain(chat.begin(T0).unwrap())), ["greeting"]);
+    assert_eq!(storage().get_item(key).unwrap().as_deref(), Some(newer), "kept byte for byte");
     storage().remove_item(key).unwrap();
 }
 
