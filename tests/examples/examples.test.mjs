@@ -118,8 +118,11 @@ for (const app of SPEC.apps) {
       const pub = join(dir, "public");
       mkdirSync(pub, { recursive: true });
       for (const part of SPEC.model.parts) copyFileSync(join(MODEL, part), join(pub, part));
-      times.push(`build ${run("npm", ["run", "build"], dir).seconds.toFixed(1)} s`);
+      // A fresh dist/: one left by an earlier run kept a model of an older format beside the
+      // new wasm (the deploy step below copied only what was missing), and the app never started.
       const dist = join(dir, "dist");
+      rmSync(dist, { recursive: true, force: true });
+      times.push(`build ${run("npm", ["run", "build"], dir).seconds.toFixed(1)} s`);
       for (const f of readdirSync(pub)) if (!existsSync(join(dist, f))) copyFileSync(join(pub, f), join(dist, f));
       const built = readdirSync(dist, { recursive: true }).map((f) => join(dist, f)).filter((f) => statSync(f).isFile());
       const size = (filter) => built.filter(filter).reduce((sum, f) => {
