@@ -63,8 +63,9 @@ pub enum EscalationError {
 /// What the owner allows to leave the browser.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
-    /// Profile fields to include (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`);
-    /// empty means [`DEFAULT_PROFILE_FIELDS`].
+    /// Profile fields to include (`name`, `locale`, `visits`, `first_seen_ms`, `last_seen_ms`,
+    /// `customer_id`, or `traits.<key>` for a trait the site gave with `identify()`); empty means
+    /// [`DEFAULT_PROFILE_FIELDS`].
     #[serde(default)]
     pub profile_fields: Vec<String>,
     /// Extra patterns (regex-lite syntax) whose matches become [`PATTERN_LABEL`].
@@ -252,8 +253,12 @@ pub fn build_payload(
             "visits" => Some(serde_json::Value::from(p.visits)),
             "first_seen_ms" => Some(serde_json::Value::from(p.first_seen_ms)),
             "last_seen_ms" => Some(serde_json::Value::from(p.last_seen_ms)),
-            // Travels as `customer`, below, with the site's `user_hash`.
-            _ => None,
+            // A trait the site gave with `identify()` (`traits.tier`), when the owner lists it.
+            f => f
+                .strip_prefix(crate::protocol::TRAIT_FIELD_PREFIX)
+                .and_then(|key| p.customer.as_ref()?.traits.get(key))
+                .map(|v| serde_json::Value::from(redactor.redact(v))),
+            // `customer_id` travels as `customer`, below, with the site's `user_hash`.
         };
         if let Some(v) = value {
             profile.insert(field.to_owned(), v);
@@ -780,6 +785,25 @@ mod tests {
             let json = serde_json::to_string(&p).unwrap();
             assert!(p.customer.is_none() && !json.contains("c-42") && !json.contains("abab"), "{json}");
         }
+    }
+
+    #[test]
+    fn a_trait_leaves_only_when_the_owner_lists_it() {
+        let mut s = state();
+        s.profile.customer = Some(crate::state::Customer {
+            id: "c-7".into(),
+            name: None,
+            email: None,
+            locale: None,
+            traits: [("tier".to_owned(), "gold".to_owned()), ("ltv".to_owned(), "900".to_owned())].into_iter().collect(),
+            orders: Vec::new(),
+            user_hash: None,
+        });
+        let tier = Policy { profile_fields: vec!["traits.tier".into(), "traits.missing".into()], redact: Vec::new() };
+        let p = build_payload(&s, &tier).unwrap();
+        assert_eq!(serde_json::to_value(&p.profile).unwrap(), serde_json::json!({ "traits.tier": "gold" }));
+        let json = serde_json::to_string(&build_payload(&s, &Policy::default()).unwrap()).unwrap();
+        assert!(!json.contains("gold") && !json.contains("900"), "{json}");
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub use proactive::{PageContext, PageEvent, Teaser};
 pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
+pub use replies::fill_placeholders;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{

@@ -47,6 +47,10 @@ pub const PROFILE_FIELDS: [&str; 6] = ["name", "locale", "visits", "first_seen_m
 /// The profile field an owner lists to let the customer id (and its `user_hash`) leave the
 /// browser inside a consented escalation.
 pub const CUSTOMER_ID_FIELD: &str = "customer_id";
+/// Profile fields named `traits.<key>` carry the trait `<key>` the site gave with `identify()`
+/// (`traits.tier` = `gold`), when the owner lists them; the escalation server orders its inbox
+/// by one of them (`--tier-field`).
+pub const TRAIT_FIELD_PREFIX: &str = "traits.";
 /// Longest customer id, in bytes.
 pub const MAX_CUSTOMER_ID_LEN: usize = 200;
 /// Longest `user_hash` accepted, in bytes (a right one is HMAC-SHA256 in hex: 64).

@@ -382,9 +382,10 @@ pub struct BotMessage {
     pub links: Vec<Link>,
 }
 
-/// Fills the `{name}` placeholders of `template` with `encode(values[name])`. `None` when a
-/// placeholder has no value or a `{` is never closed.
-pub(crate) fn fill_placeholders(template: &str, values: &BTreeMap<String, String>, encode: impl Fn(&str) -> String) -> Option<String> {
+/// Fills the `{name}` placeholders of `template` with `encode(values[name])` (names trimmed).
+/// `None` when a placeholder has no value or a `{` is never closed. Used for URL templates,
+/// form `recommend` templates and the escalation server's canned replies.
+pub fn fill_placeholders(template: &str, values: &BTreeMap<String, String>, encode: impl Fn(&str) -> String) -> Option<String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {

@@ -1,7 +1,9 @@
 // End to end: the agent inbox of the escalation server, in Debian's headless Chromium under the
 // server's strict CSP. An agent signs in, sees an escalation with the bot's annotations, uses a
 // suggested reply, and sees new conversations and visitor messages arrive without reloading.
-// Visitor text that looks like HTML stays text.
+// Visitor text that looks like HTML stays text. The queue is triaged: most urgent first, each
+// with its reason and a ticking waiting clock; an agent takes a conversation, filters to theirs,
+// and answers with a canned reply whose variables are filled.
 //
 // Needs the server binary (`cargo build -p sottovoce-server`, or `cargo test --workspace`) and
 // the `sottovoce` CLI (`make cli`, or a debug build) for `sottovoce agent add`.
@@ -28,6 +30,15 @@ function binary(name) {
   return found[0];
 }
 
+/** Waits until the async `condition` holds, polling every 50 ms. */
+async function eventually(condition, what, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function startEscalationServer(db) {
   const child = spawn(
     binary("sottovoce-server"),
@@ -49,11 +60,11 @@ async function startEscalationServer(db) {
 describe("the agent inbox", () => {
   let dir, server, browser, page, watch;
 
-  const escalate = async (name, transcript) => {
+  const escalate = async (name, transcript, locale = "en") => {
     const response = await fetch(`${server.url}/api/escalations`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ locale: "en", profile: { name }, transcript }),
+      body: JSON.stringify({ locale, profile: { name }, transcript }),
     });
     assert.equal(response.status, 201);
     return response.json();
@@ -135,6 +146,59 @@ describe("the agent inbox", () => {
     const problems = await watch.all();
     const wrongPassword = problems.filter((p) => /status of 401/.test(p));
     assert.equal(wrongPassword.length, 1, problems.join("\n"));
+    assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), []);
+  });
+
+  test("the queue puts the most urgent first, says why, and the agent takes it and answers with a canned reply", async () => {
+    const twentyMinutesAgo = Date.now() - 20 * 60_000;
+    await escalate("Dario", [{ author: "visitor", text: "what are your opening hours?", sentiment: 0.2 }], "es-MX");
+    await escalate("Carla", [
+      { author: "visitor", text: "my order never arrived", at_ms: twentyMinutesAgo, sentiment: -0.8 },
+      { author: "visitor", text: "this is the third time I ask", at_ms: twentyMinutesAgo + 1000, sentiment: -1 },
+    ]);
+    await page.goto(`${server.url}/inbox/`);
+    const items = page.locator("#conversations button.item");
+    await page.getByRole("button", { name: /Carla/ }).waitFor();
+    const names = await items.locator(".name").allTextContents();
+    assert.equal(names[0], "Carla", names.join(", "));
+    assert.ok(names.indexOf("Dario") > 0, names.join(", "));
+    const carla = items.first();
+    assert.equal(await carla.locator(".band").textContent(), "high · 76");
+    assert.equal(await carla.locator(".why").textContent(), "Why here: waiting 20 min +40 · unhappy (sentiment -0.90) +36");
+    // The waiting clock ticks from the server's clock.
+    const clock = carla.locator(".waiting");
+    const first = await clock.textContent();
+    assert.match(first, /^waiting 20:\d\d$/);
+    await eventually(async () => (await clock.textContent()) !== first, "the waiting clock ticks", 3000);
+    await page.locator("#team").getByText(`${EMAIL} (online)`).waitFor();
+
+    // Take it, then show only mine.
+    await carla.click();
+    await page.locator("#conversation-priority").getByText(/^Priority high \(76\)/).waitFor();
+    await page.getByRole("button", { name: "Take" }).click();
+    await page.locator("#assignee").getByText(`Assigned to ${EMAIL}`).waitFor();
+    await page.getByLabel("Show").selectOption("me");
+    await eventually(async () => (await items.locator(".name").allTextContents()).join() === "Carla", "only Carla is mine");
+    await page.getByLabel("Language").fill("es");
+    await page.getByLabel("Show").selectOption("");
+    await eventually(async () => (await items.locator(".name").allTextContents()).join() === "Dario", "only Dario writes Spanish");
+    await page.getByLabel("Language").fill("");
+    await eventually(async () => (await items.locator(".name").allTextContents()).length === 3, "the whole queue again");
+
+    // A canned reply with variables, filled for Carla and for this agent.
+    await page.getByText("New canned reply").click();
+    await page.getByLabel("Title").fill("Apology");
+    await page.getByLabel("Text", { exact: true }).fill("Sorry for the wait, {name}. This is {agent}; I am on it.");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Apology" }).click();
+    const reply = page.getByRole("textbox", { name: "Reply" });
+    assert.equal(await reply.inputValue(), "Sorry for the wait, Carla. This is luis; I am on it.");
+    await page.getByRole("button", { name: "Send reply" }).click();
+    await page.getByRole("log", { name: "Transcript" }).getByText("Sorry for the wait, Carla.", { exact: false }).waitFor();
+    // Answered: no longer waiting, so only the mood counts.
+    await eventually(async () => (await carla.locator(".waiting").textContent()) === "answered", "Carla is answered");
+
+    const problems = await watch.all();
     assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), []);
   });
 });

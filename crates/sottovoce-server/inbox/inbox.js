@@ -7,6 +7,9 @@
   let current = null; // id of the open conversation
   let events = null; // EventSource on /api/agent/events
   let refreshTimer = null;
+  let me = null; // the signed-in agent's email
+  let clockSkew = 0; // server clock minus this page's clock, in ms (from the list's now_ms)
+  const listed = new Map(); // conversation id -> its entry in the last queue read
 
   /** Builds an element with text children (strings become text nodes) and attributes. */
   function el(tag, attrs, ...children) {
@@ -77,7 +80,10 @@
   function startPresence() {
     if (presenceTimer) clearInterval(presenceTimer);
     sendPresence();
-    presenceTimer = setInterval(sendPresence, 25000);
+    presenceTimer = setInterval(() => {
+      sendPresence();
+      loadTeam().catch(() => {});
+    }, 25000);
   }
   $('presence').addEventListener('change', sendPresence);
   window.addEventListener('pagehide', () => {
@@ -86,13 +92,63 @@
   });
 
   async function showApp(email) {
+    me = email;
     startPresence();
     $('login').hidden = true;
     $('agent-email').textContent = email;
     $('whoami').hidden = false;
     $('app').hidden = false;
     await loadList();
+    await loadTeam();
     follow();
+  }
+
+  /** `m:ss` or `h:mm:ss` for a duration in ms. */
+  function clock(ms) {
+    const total = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const sec = String(total % 60).padStart(2, '0');
+    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  }
+
+  // The waiting-time clocks tick once a second, from the server's clock.
+  function tick() {
+    const now = Date.now() + clockSkew;
+    for (const node of document.querySelectorAll('[data-waiting-since]')) {
+      node.textContent = `waiting ${clock(now - Number(node.getAttribute('data-waiting-since')))}`;
+    }
+  }
+  setInterval(tick, 1000);
+
+  /** "waiting 15 min +30 · unhappy (sentiment -0.63) +25": why a conversation is where it is. */
+  function why(priority) {
+    if (!priority || priority.reasons.length === 0) return 'nothing urgent';
+    return priority.reasons.map((r) => `${r.text} +${r.points}`).join(' · ');
+  }
+
+  function waitingNode(c) {
+    if (typeof c.waiting_since_ms !== 'number') return el('span', { class: 'waiting' }, 'answered');
+    return el('span', { class: 'waiting', 'data-waiting-since': String(c.waiting_since_ms) }, '');
+  }
+
+  // Colleagues and their presence, in the header and in the "Assign to" list.
+  async function loadTeam() {
+    const data = await api('GET', '/api/agent/agents');
+    const team = $('team');
+    team.replaceChildren(...data.agents.map((a) => el('span', { class: a.presence, title: `${a.assigned_open} open assigned` }, `${a.email} (${a.presence})`)));
+    team.hidden = false;
+    const select = $('assign-to');
+    select.replaceChildren(el('option', { value: '' }, 'Choose…'), ...data.agents.map((a) => el('option', { value: a.email }, `${a.email} (${a.presence})`)));
+  }
+
+  function filterQuery() {
+    const params = new URLSearchParams({ status: 'open' });
+    for (const name of ['assignee', 'priority', 'channel', 'locale']) {
+      const value = $(`filter-${name}`).value.trim();
+      if (value) params.set(name, value);
+    }
+    return params.toString();
   }
 
   function visitorName(c) {
@@ -108,16 +164,24 @@
   }
 
   async function loadList() {
-    const data = await api('GET', '/api/agent/conversations?status=open');
+    const data = await api('GET', `/api/agent/conversations?${filterQuery()}`);
+    if (typeof data.now_ms === 'number') clockSkew = data.now_ms - Date.now();
     const list = $('conversations');
     list.replaceChildren();
+    listed.clear();
     $('list-empty').hidden = data.conversations.length > 0;
     for (const c of data.conversations) {
+      listed.set(c.id, c);
+      const p = c.priority;
       const button = el(
         'button',
-        { type: 'button', class: 'item', 'data-id': c.id },
+        { type: 'button', class: 'item', 'data-id': c.id, 'data-band': p ? p.band : '' },
         el('span', { class: 'name' }, visitorName(c)),
         el('span', { class: 'when' }, time(c.created_ms)),
+        p ? el('span', { class: `band ${p.band}` }, `${p.band} · ${p.score}`) : null,
+        waitingNode(c),
+        p ? el('span', { class: 'why' }, `Why here: ${why(p)}`) : null,
+        el('span', { class: 'assignee' }, c.assignee ? `assigned to ${c.assignee}` : 'unassigned'),
         identityBadge(c),
         c.channel && c.channel !== 'web' ? el('span', { class: 'channel' }, c.channel) : null,
         c.last_intent ? el('span', { class: 'intent' }, c.last_intent) : null,
@@ -127,6 +191,7 @@
       button.addEventListener('click', () => open(c.id));
       list.append(el('li', {}, button));
     }
+    tick();
   }
 
   function annotation(m) {
@@ -159,6 +224,25 @@
     if (c.page_url) meta.push(`from ${c.page_url}`);
     $('conversation-meta').textContent = meta.join(' · ');
     $('resolve').disabled = c.status !== 'open';
+    const entry = listed.get(id);
+    $('conversation-priority').textContent = entry && entry.priority ? `Priority ${entry.priority.band} (${entry.priority.score}): ${why(entry.priority)}` : '';
+    $('assignee').textContent = c.assignee ? `Assigned to ${c.assignee}` : 'Unassigned';
+    $('take').disabled = c.status !== 'open' || c.assignee === me;
+    $('release').disabled = c.status !== 'open' || !c.assignee;
+    $('assign-to').disabled = c.status !== 'open';
+    $('assign-to').value = '';
+
+    const canned = $('canned');
+    canned.replaceChildren();
+    $('canned-empty').hidden = (data.canned || []).length > 0;
+    for (const k of data.canned || []) {
+      const button = el('button', { type: 'button', class: 'canned-reply', title: k.complete ? k.text : `${k.text} (fill in the variables)` }, k.title);
+      button.addEventListener('click', () => {
+        $('reply').value = k.text;
+        $('reply').focus();
+      });
+      canned.append(el('li', {}, button));
+    }
 
     const log = $('transcript');
     log.replaceChildren();
@@ -197,6 +281,7 @@
     refreshTimer = setTimeout(async () => {
       try {
         await loadList();
+        await loadTeam();
         if (current && (conversationId === null || conversationId === current)) await open(current);
       } catch (e) {
         say(e.message);
@@ -253,6 +338,45 @@
     } catch (e) {
       say(`Not sent: ${e.message}`);
     }
+  });
+
+  async function assign(assignee) {
+    if (!current) return;
+    try {
+      const data = await api('POST', `/api/agent/conversations/${encodeURIComponent(current)}/assign`, { assignee });
+      say(data.assignee ? `Assigned to ${data.assignee}.` : 'Released.');
+      await loadList();
+      await open(current);
+      await loadTeam();
+    } catch (e) {
+      say(e.message);
+    }
+  }
+  $('take').addEventListener('click', () => assign('me'));
+  $('release').addEventListener('click', () => assign(null));
+  $('assign-to').addEventListener('change', () => {
+    if ($('assign-to').value) assign($('assign-to').value);
+  });
+
+  $('canned-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', '/api/agent/canned', { title: $('canned-new-title').value, text: $('canned-new-text').value });
+      $('canned-new-title').value = '';
+      $('canned-new-text').value = '';
+      say('Canned reply saved.');
+      if (current) await open(current);
+    } catch (e) {
+      say(`Not saved: ${e.message}`);
+    }
+  });
+
+  // A select changes on pick, the language box as it is typed in (refreshSoon debounces).
+  $('filters').addEventListener('change', () => refreshSoon(null));
+  $('filters').addEventListener('input', () => refreshSoon(null));
+  $('filters').addEventListener('submit', (event) => {
+    event.preventDefault();
+    refreshSoon(null);
   });
 
   $('resolve').addEventListener('click', async () => {

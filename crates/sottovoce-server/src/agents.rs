@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -179,28 +179,9 @@ pub(crate) async fn me(State(state): State<AppState>, mut parts: Parts) -> Resul
     }
 }
 
-/// Query of the conversation list.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ListQuery {
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    limit: Option<i64>,
-}
-
-/// `GET /api/agent/conversations?status=open|resolved&limit=n`: newest first (default open, 100).
-pub(crate) async fn list(State(state): State<AppState>, _agent: Agent, Query(q): Query<ListQuery>) -> Result<Json<Value>, AppError> {
-    let status = match q.status.as_deref() {
-        None => ConversationStatus::Open,
-        Some(name) => ConversationStatus::from_name(name).ok_or_else(|| AppError::invalid("status", "must be `open` or `resolved`"))?,
-    };
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let conversations = state.inner.store.list_conversations(status, limit).await?;
-    Ok(Json(json!({ "conversations": conversations })))
-}
-
-/// `GET /api/agent/conversations/{id}`: `{conversation, messages, suggestions}`.
-pub(crate) async fn open(State(state): State<AppState>, _agent: Agent, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+/// `GET /api/agent/conversations/{id}`: `{conversation, messages, suggestions, canned}`, the
+/// canned replies filled for this conversation ([`crate::triage::fill_canned`]).
+pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let s = &state.inner;
     let conversation = s.store.conversation(&id).await?.ok_or(AppError::NotFound("conversation"))?;
     let messages = s.store.messages_after(&id, 0).await?;
@@ -215,7 +196,8 @@ pub(crate) async fn open(State(state): State<AppState>, _agent: Agent, Path(id):
         }
         _ => Vec::new(),
     };
-    Ok(Json(json!({ "conversation": conversation, "messages": messages, "suggestions": suggestions })))
+    let canned = crate::triage::fill_canned(&s.store.canned().await?, &conversation, &agent.email);
+    Ok(Json(json!({ "conversation": conversation, "messages": messages, "suggestions": suggestions, "canned": canned })))
 }
 
 /// `POST /api/agent/conversations/{id}/messages` body.

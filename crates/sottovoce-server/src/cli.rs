@@ -50,6 +50,18 @@ pub struct EscalationArgs {
     /// Bearer token `/metrics` requires (better given in the environment); unset: open.
     #[arg(long = "metrics-token", env = "SOTTOVOCE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Points a customer tier adds to a conversation's priority in the inbox, `value=points`
+    /// (e.g. `gold=30`, points 0 to 100); repeat for more. Counted only for verified customers.
+    #[arg(long = "tier", value_name = "VALUE=POINTS", value_parser = parse_tier)]
+    pub tiers: Vec<(String, i64)>,
+    /// The profile field that holds the customer's tier (the widget must be allowed to send it,
+    /// e.g. `data-escalation-fields="name,locale,customer_id,traits.tier"` and `--profile-field`).
+    #[arg(long = "tier-field", value_name = "FIELD", default_value = "traits.tier")]
+    pub tier_field: String,
+}
+
+fn parse_tier(setting: &str) -> Result<(String, i64), crate::triage::TierError> {
+    crate::triage::TriageConfig::parse_tiers(&[setting]).map(|mut v| v.remove(0))
 }
 
 impl EscalationArgs {
@@ -72,6 +84,7 @@ impl EscalationArgs {
         config.identity_secret = self.identity_secret.clone().filter(|s| !s.is_empty());
         config.omni = self.omni.to_config();
         config.metrics_token = self.metrics_token.clone().filter(|s| !s.is_empty());
+        config.triage = crate::triage::TriageConfig { tier_field: self.tier_field.clone(), tiers: self.tiers.clone() };
         config
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// The PostgreSQL notification channel.
 pub const CHANNEL: &str = "sottovoce_events";
 
-/// What happened to a conversation. On the wire: `created`, `message`, `resolved`.
+/// What happened to a conversation. On the wire: `created`, `message`, `resolved`, `assigned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -19,6 +19,8 @@ pub enum EventKind {
     Message,
     /// An agent resolved it.
     Resolved,
+    /// An agent took, assigned or released it.
+    Assigned,
 }
 
 /// Something happened to a conversation.

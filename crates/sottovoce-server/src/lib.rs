@@ -71,6 +71,10 @@ pub mod smtp_sink;
 pub mod store;
 /// Suggested replies for agents, from the bot definition's own reply table.
 pub mod suggest;
+/// An inbox that triages: explained priorities, assignment, filters, canned replies, presence.
+pub mod triage;
+/// Assignment, canned-reply and colleague queries.
+pub mod triage_store;
 /// Signed webhooks (HMAC-SHA256), delivered with retries and backoff.
 pub mod webhook;
 
@@ -106,6 +110,8 @@ pub struct Config {
     /// A bearer token `/metrics` asks for (`Authorization: Bearer <token>`); `None`: `/metrics`
     /// is open (put it behind the network then).
     pub metrics_token: Option<String>,
+    /// How the inbox orders open conversations ([`triage::TriageConfig`]).
+    pub triage: triage::TriageConfig,
 }
 
 impl Config {
@@ -125,6 +131,7 @@ impl Config {
             identity_secret: None,
             omni: omni::OmniConfig::default(),
             metrics_token: None,
+            triage: triage::TriageConfig::default(),
         }
     }
 }

@@ -14,7 +14,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::metrics::Counter;
-use crate::{agents, api, channel, inbox, omni, presence, AppError, AppState};
+use crate::{agents, api, channel, inbox, omni, presence, triage, AppError, AppState};
 
 /// The OpenAPI 3.1 document of this API, served at `/api/openapi.json`.
 pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
@@ -56,7 +56,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent/login", post(agents::login))
         .route("/api/agent/logout", post(agents::logout))
         .route("/api/agent/me", get(agents::me))
-        .route("/api/agent/conversations", get(agents::list))
+        .route("/api/agent/conversations", get(triage::list))
+        .route("/api/agent/conversations/{id}/assign", post(triage::assign))
+        .route("/api/agent/agents", get(triage::colleagues))
+        .route("/api/agent/canned", get(triage::list_canned).post(triage::add_canned))
+        .route("/api/agent/canned/{id}", axum::routing::delete(triage::delete_canned))
         .route("/api/agent/conversations/{id}", get(agents::open))
         .route("/api/agent/conversations/{id}/messages", post(agents::reply))
         .route("/api/agent/conversations/{id}/resolve", post(agents::resolve))

@@ -165,6 +165,14 @@ pub struct Conversation {
     /// The most recent intent the bot detected in a visitor message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_intent: Option<String>,
+    /// The email of the agent it is assigned to; `None`: unassigned.
+    pub assignee: Option<String>,
+    /// When the oldest visitor message no agent has answered yet was written (ms since the
+    /// Unix epoch); `None` when an agent wrote last or the visitor never wrote.
+    pub waiting_since_ms: Option<i64>,
+    /// Mean sentiment, in [-1, 1], of the visitor's last three annotated messages (the widget's
+    /// labels for agents, never a decision; see [`crate::triage`]).
+    pub recent_sentiment: Option<f64>,
 }
 
 const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
@@ -172,12 +180,14 @@ const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (2, "webhook outbox", include_str!("../migrations/sqlite/0002_webhook_outbox.sql")),
     (3, "customer identity", include_str!("../migrations/sqlite/0003_customer_identity.sql")),
     (10, "omnichannel", include_str!("../migrations/sqlite/0010_omnichannel.sql")),
+    (12, "triage", include_str!("../migrations/sqlite/0012_triage.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "webhook outbox", include_str!("../migrations/postgres/0002_webhook_outbox.sql")),
     (3, "customer identity", include_str!("../migrations/postgres/0003_customer_identity.sql")),
     (10, "omnichannel", include_str!("../migrations/postgres/0010_omnichannel.sql")),
+    (12, "triage", include_str!("../migrations/postgres/0012_triage.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.
@@ -282,6 +292,11 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The pool for reads (on SQLite a second pool, so reads never queue behind the writer).
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
     }
 
     /// The pool that writes (for `pg_notify`).
@@ -606,7 +621,13 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.status, c.locale, c.bot_id, c.
      (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count, \
      (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_text, \
      (SELECT m.intent FROM messages m WHERE m.conversation_id = c.id AND m.author = 'visitor' \
-        AND m.intent IS NOT NULL ORDER BY m.id DESC LIMIT 1) AS last_intent \
+        AND m.intent IS NOT NULL ORDER BY m.id DESC LIMIT 1) AS last_intent, \
+     (SELECT a.email FROM agents a WHERE a.id = c.assignee_id) AS assignee, \
+     (SELECT MIN(m.created_ms) FROM messages m WHERE m.conversation_id = c.id AND m.author = 'visitor' \
+        AND m.id > COALESCE((SELECT MAX(r.id) FROM messages r WHERE r.conversation_id = c.id AND r.author = 'agent'), 0)) \
+        AS waiting_since_ms, \
+     (SELECT AVG(t.s) FROM (SELECT m.sentiment AS s FROM messages m WHERE m.conversation_id = c.id \
+        AND m.author = 'visitor' AND m.sentiment IS NOT NULL ORDER BY m.id DESC LIMIT 3) t) AS recent_sentiment \
      FROM conversations c";
 
 /// A stored wire name (`author`, `status`) that the protocol does not know: a corrupt row.
@@ -650,6 +671,9 @@ fn conversation_from_row(r: &AnyRow) -> Result<Conversation, sqlx::Error> {
         message_count: r.try_get("message_count")?,
         last_text: r.try_get("last_text")?,
         last_intent: r.try_get("last_intent")?,
+        assignee: r.try_get("assignee")?,
+        waiting_since_ms: r.try_get("waiting_since_ms")?,
+        recent_sentiment: r.try_get("recent_sentiment")?,
     })
 }
 

@@ -149,12 +149,14 @@ async fn agents_sign_in_list_open_reply_and_resolve() {
     let me = send(&s.app, with_cookie(get("/api/agent/me"), &cookie)).await;
     assert_eq!(me.json["email"], AGENT_EMAIL);
 
-    // Newest first, with the bot's last intent.
+    // Most urgent first (tests/triage.rs has the rule): the unhappy visitor waiting since an old
+    // message before the newer greeting, with the bot's last intent.
     let list = send(&s.app, with_cookie(get("/api/agent/conversations"), &cookie)).await;
     let ids: Vec<&str> = list.json["conversations"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [second_id.as_str(), first_id.as_str()]);
-    assert_eq!(list.json["conversations"][1]["last_intent"], "human");
-    assert_eq!(list.json["conversations"][1]["profile"]["name"], "Ana");
+    assert_eq!(ids, [first_id.as_str(), second_id.as_str()]);
+    assert_eq!(list.json["conversations"][0]["last_intent"], "human");
+    assert_eq!(list.json["conversations"][0]["profile"]["name"], "Ana");
+    assert_eq!(list.json["conversations"][0]["priority"]["band"], "high", "{}", list.text);
 
     // Suggested replies come from the bot's reply table, in the conversation's locale, with
     // the visitor's name filled in.
@@ -354,6 +356,11 @@ async fn health_metrics_and_openapi() {
         ("/api/agent/conversations/{id}", "get"),
         ("/api/agent/conversations/{id}/messages", "post"),
         ("/api/agent/conversations/{id}/resolve", "post"),
+        ("/api/agent/conversations/{id}/assign", "post"),
+        ("/api/agent/agents", "get"),
+        ("/api/agent/canned", "get"),
+        ("/api/agent/canned", "post"),
+        ("/api/agent/canned/{id}", "delete"),
         ("/api/agent/events", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),

@@ -1,0 +1,11 @@
+-- Triage (postgres; keep in step with ../sqlite/): the agent a conversation is assigned to
+-- (NULL: unassigned) and the team's canned replies ({name}, {agent}, {customer_id}, {locale}
+-- are filled per conversation when an agent opens it).
+ALTER TABLE conversations ADD COLUMN assignee_id BIGINT REFERENCES agents (id);
+
+CREATE TABLE canned_replies (
+    id         BIGSERIAL PRIMARY KEY,
+    title      TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    created_ms BIGINT NOT NULL
+);
