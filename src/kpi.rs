@@ -15,39 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::{ConversationState, Speaker, TranscriptEntry};
 
-/// How a conversation ended, read from its transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The bot answered and the visitor neither asked for a person nor left on a fallback.
-    Contained,
-    /// The visitor asked for a person (an intent whose action is `handoff`), or an agent wrote.
-    Escalated,
-    /// The visitor's last message went unanswered (a fallback) and no person was asked for.
-    Abandoned,
-}
-
-/// What one conversation measured. `outcome` is `None` while the visitor has said nothing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ConversationKpis {
-    /// The conversation's locale (the profile's).
-    pub locale: String,
-    /// How it ended, `None` before the visitor's first message.
-    pub outcome: Option<Outcome>,
-    /// Visitor messages.
-    pub messages: u32,
-    /// Visitor messages the fallback answered ([`TranscriptEntry::fallback`]).
-    pub fallbacks: u32,
-    /// Suggestions of a fallback ("did you mean …?") the visitor pressed next.
-    pub picks: u32,
-    /// Satisfaction ratings given, 1 to 5, oldest first.
-    pub csat: Vec<u8>,
-    /// Intents acted on, with how often.
-    pub intents: BTreeMap<String, u32>,
-    /// Milliseconds from the visitor's first message to the first bot or agent message after
-    /// it (by the caller's clock, as stored in the transcript); `None` when unanswered.
-    pub first_answer_ms: Option<u64>,
-}
+pub use crate::protocol::{ConversationKpis, Outcome};
 
 /// Measures one conversation. `is_handoff` says whether an intent's action is `handoff`
 /// ([`crate::Bot::kpis`] answers it from the definition).

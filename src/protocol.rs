@@ -250,6 +250,101 @@ pub struct Message {
     pub sentiment: Option<f64>,
 }
 
+/// Most intents one KPI report may name.
+pub const MAX_KPI_INTENTS: usize = 64;
+/// Most ratings, messages or other counts one conversation's KPI report may hold.
+pub const MAX_KPI_COUNT: u32 = 10_000;
+
+/// How a conversation ended, read from its transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The bot answered and the visitor neither asked for a person nor left on a fallback.
+    Contained,
+    /// The visitor asked for a person (an intent whose action is `handoff`), or an agent wrote.
+    Escalated,
+    /// The visitor's last message went unanswered (a fallback) and no person was asked for.
+    Abandoned,
+}
+
+/// What one conversation measured. `outcome` is `None` while the visitor has said nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversationKpis {
+    /// The conversation's locale (the profile's).
+    pub locale: String,
+    /// How it ended, `None` before the visitor's first message.
+    pub outcome: Option<Outcome>,
+    /// Visitor messages.
+    pub messages: u32,
+    /// Visitor messages the fallback answered (`TranscriptEntry::fallback`).
+    pub fallbacks: u32,
+    /// Suggestions of a fallback ("did you mean …?") the visitor pressed next.
+    pub picks: u32,
+    /// Satisfaction ratings given, 1 to 5, oldest first.
+    pub csat: Vec<u8>,
+    /// Intents acted on, with how often.
+    pub intents: BTreeMap<String, u32>,
+    /// Milliseconds from the visitor's first message to the first bot or agent message after
+    /// it (by the caller's clock, as stored in the transcript); `None` when unanswered.
+    pub first_answer_ms: Option<u64>,
+}
+
+/// One conversation's key figures as the widget sends them to `POST /api/kpis`, only when the
+/// owner turned reporting on: counts, intent names and a rating, never a visitor's words. `id`
+/// is random per conversation (a new one after "forget me" or a reset), so a later report of the
+/// same conversation replaces the earlier one instead of counting twice, and nothing links two
+/// conversations or a conversation to an escalation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiReport {
+    /// [`MIN_IDEMPOTENCY_KEY_LEN`] to [`MAX_IDEMPOTENCY_KEY_LEN`] printable ASCII characters.
+    pub id: String,
+    /// The conversation's figures.
+    pub kpis: ConversationKpis,
+}
+
+impl KpiReport {
+    /// Checks the report: the id, the locale (a tag of letters, digits and hyphens), counts up to [`MAX_KPI_COUNT`], at most
+    /// [`MAX_KPI_INTENTS`] intents with valid names, ratings 1 to 5, and an outcome once the
+    /// visitor wrote.
+    ///
+    /// # Errors
+    /// [`Invalid`] naming the field (`kpis.csat[3]`).
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if !idempotency_key_ok(&self.id) {
+            return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
+        }
+        let k = &self.kpis;
+        if k.locale.is_empty() || k.locale.len() > MAX_LOCALE_LEN || !k.locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Invalid::new("kpis.locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
+        }
+        for (field, n) in [("kpis.messages", k.messages), ("kpis.fallbacks", k.fallbacks), ("kpis.picks", k.picks)] {
+            if n > MAX_KPI_COUNT {
+                return Err(Invalid::new(field, format!("must be at most {MAX_KPI_COUNT}")));
+            }
+        }
+        if k.fallbacks > k.messages || k.picks > k.messages {
+            return Err(Invalid::new("kpis.fallbacks", "fallbacks and picks cannot exceed messages"));
+        }
+        if k.messages > 0 && k.outcome.is_none() {
+            return Err(Invalid::new("kpis.outcome", "is required once the visitor wrote"));
+        }
+        if k.csat.len() > MAX_KPI_COUNT as usize {
+            return Err(Invalid::new("kpis.csat", format!("must hold at most {MAX_KPI_COUNT} ratings")));
+        }
+        if let Some(i) = k.csat.iter().position(|r| !(1..=5).contains(r)) {
+            return Err(Invalid::new(format!("kpis.csat[{i}]"), "must be 1 to 5"));
+        }
+        if k.intents.len() > MAX_KPI_INTENTS {
+            return Err(Invalid::new("kpis.intents", format!("must name at most {MAX_KPI_INTENTS} intents")));
+        }
+        if let Some((name, _)) = k.intents.iter().find(|(name, n)| !intent_ok(name) || **n == 0 || **n > MAX_KPI_COUNT) {
+            return Err(Invalid::new(format!("kpis.intents.{name}"), format!("needs a name of 1 to {MAX_INTENT_LEN} bytes and a count of 1 to {MAX_KPI_COUNT}")));
+        }
+        Ok(())
+    }
+}
+
 /// A field of a request that breaks the contract: the server answers 422 with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]

@@ -24,7 +24,8 @@
  * When a turn hands off to a person, the visitor sees exactly what would be sent and agrees
  * first; the escalation is then kept in localStorage and sent with retries and backoff, agent
  * replies arrive over Server-Sent Events, and the visitor's messages go to the agent. Without a
- * URL the bot's own contact options are the answer.
+ * URL the bot's own contact options are the answer. data-kpis="on" (with an escalation URL)
+ * sends each conversation's key figures to the owner's dashboard: counts only, never text.
  *
  * Languages: the widget's own words ("Open chat", "Send"…), its lang and dir, and the numbers,
  * dates and prices it shows follow the conversation's locale: before the bot answers, the
@@ -92,6 +93,7 @@
       forgetMe: "Forget me",
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
       serverCopy: "Our support team still has the conversation you sent them; ask them there to delete it.",
+      kpiNote: "This site counts conversations anonymously: no text, nothing that links them to you.",
       name_fact: "Your name",
       product_fact: "You asked about",
       activity_fact: "Your activity",
@@ -1013,6 +1015,50 @@
     if (chat && event.key === "sottovoce:v1:" + chat.botId()) queue = queue.then(function () { adoptStored(chat); }).catch(function () {});
   });
 
+  // ---------------------------------------------------------------- anonymous KPI reports
+  // Only when the owner set data-kpis="on" and an escalation server: this conversation's key
+  // figures (Chat.kpis(): counts, intent names, ratings; never text) go to api/kpis a few
+  // seconds after a turn and when the page is hidden, under a random id per conversation (a new
+  // one after "forget me" or a reset), so the server replaces a conversation's report instead of
+  // counting it twice and nothing links two conversations. A failed send is simply tried again
+  // with the next report.
+  var kpiReporting = script.getAttribute("data-kpis") === "on";
+  var kpiKey = "sottovoce:v1:kpi:" + (botUrl ? new URL(botUrl).pathname : "");
+  var kpiTimer = null;
+  var kpiSent = "";
+  function kpiId() {
+    var id = null;
+    try { id = window.localStorage.getItem(kpiKey); } catch (e) { /* storage blocked */ }
+    if (!id) {
+      id = newKey();
+      try { window.localStorage.setItem(kpiKey, id); } catch (e) { /* kept for this page only */ }
+    }
+    return id;
+  }
+  function forgetKpiId() {
+    kpiSent = "";
+    try { window.localStorage.removeItem(kpiKey); } catch (e) { /* storage blocked: nothing stored */ }
+  }
+  function reportKpis(leaving) {
+    clearTimeout(kpiTimer);
+    if (!kpiReporting || !chat || !escalationConfig.url) return;
+    var kpis;
+    try { kpis = chat.kpis(); } catch (e) { return; }
+    if (!kpis || !kpis.messages) return; // the visitor has not written: nothing to count
+    var body = JSON.stringify({ id: kpiId(), kpis: kpis });
+    if (body === kpiSent) return;
+    kpiSent = body;
+    fetch(api("api/kpis"), {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: body, credentials: "omit", keepalive: !!leaving,
+    }).then(function (r) { if (!r.ok && r.status >= 500) kpiSent = ""; }, function () { kpiSent = ""; });
+  }
+  function scheduleKpis() {
+    if (!kpiReporting) return;
+    clearTimeout(kpiTimer);
+    kpiTimer = setTimeout(reportKpis, 3000);
+  }
+  listen(document, "visibilitychange", function () { if (document.visibilityState === "hidden") reportKpis(true); });
+
   function turn(run, visitorText) {
     showTyping();
     var result = queue.then(async function () {
@@ -1036,6 +1082,7 @@
       // detected as another language ("compare them" reads as Portuguese) does not switch them.
       if (catalogUrl) showCatalogAnswer(t, chat.locale());
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
+      scheduleKpis();
       return t;
     });
     result.then(hideTyping, hideTyping);
@@ -1078,6 +1125,8 @@
 
   async function reset() {
     var c = await start();
+    reportKpis(false); // the conversation that ends here, then a new id for the next one
+    forgetKpiId();
     var greeting = c.reset(Date.now());
     clearView();
     showLocale();
@@ -1466,6 +1515,7 @@
     remembered.textContent = "";
     remembered.appendChild(el("h3", { class: "sv-consent-title" }, [t("remembered")]));
     remembered.appendChild(el("p", {}, [t(facts.length ? "rememberedIntro" : "rememberedNothing")]));
+    if (kpiReporting && escalationConfig.url) remembered.appendChild(el("p", { class: "sv-kpi-note" }, [t("kpiNote")]));
     if (facts.length) {
       remembered.appendChild(el("ul", { class: "sv-consent-profile" }, facts.map(function (f) {
         var forget = el("button", { type: "button", class: "sv-text-button" }, [t("forget")]);
@@ -1483,6 +1533,7 @@
       var serverHasCopy = c.forgetMe(Date.now());
       clearView();
       try { window.localStorage.removeItem(uiKey); } catch (e) { /* storage blocked: nothing stored */ }
+      forgetKpiId();
       if (serverHasCopy) setStatus("forgotten", "serverCopy");
       else setStatus("forgotten");
       showLocale();

@@ -176,3 +176,21 @@ export async function bundleSizes() {
   }
   return out;
 }
+
+/// For a POST to the escalation server's `api/kpis` (the owner's `data-kpis="on"`): true when its
+/// body is an anonymous KPI report, counts only. Throws (failing the test) when such a request
+/// carries anything else: a key outside the report, or a string other than the locale, the
+/// outcome and intent names. Other requests are false.
+export function isKpiReport(method, url, body) {
+  if (method !== "POST" || !/\/api\/kpis$/.test(new URL(url).pathname)) return false;
+  const report = JSON.parse(body);
+  const keys = (o) => Object.keys(o).sort().join(",");
+  if (keys(report) !== "id,kpis") throw new Error(`a KPI report with other keys: ${body}`);
+  const k = report.kpis;
+  if (keys(k) !== "csat,fallbacks,first_answer_ms,intents,locale,messages,outcome,picks") throw new Error(`KPI keys: ${body}`);
+  const counts = [k.messages, k.fallbacks, k.picks, ...k.csat, ...Object.values(k.intents)];
+  if (!counts.every(Number.isInteger) || !(k.first_answer_ms === null || Number.isInteger(k.first_answer_ms))) throw new Error(`KPI counts: ${body}`);
+  if (![null, "contained", "escalated", "abandoned"].includes(k.outcome) || !/^[A-Za-z0-9-]+$/.test(k.locale)) throw new Error(`KPI labels: ${body}`);
+  if (!Object.keys(k.intents).every((name) => /^[a-z0-9_]+$/.test(name))) throw new Error(`KPI intent names: ${body}`);
+  return true;
+}

@@ -25,13 +25,17 @@ enum AgentCommand {
         /// so it never appears in the shell history or the process list.
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Make them an owner: they also see the KPI dashboard (`/inbox/dashboard.html`).
+        /// Without it an existing owner keeps the role.
+        #[arg(long)]
+        owner: bool,
     },
 }
 
 /// Runs `sottovoce agent`.
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        AgentCommand::Add { database_url, email, password_stdin } => {
+        AgentCommand::Add { database_url, email, password_stdin, owner } => {
             if !password_stdin {
                 bail!("give the password on standard input with --password-stdin");
             }
@@ -42,7 +46,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             runtime
                 .block_on(sottovoce_server::create_agent(&database_url, &email, &password))
                 .with_context(|| format!("adding agent {email}"))?;
-            println!("agent {} can now sign in", email.trim().to_lowercase());
+            if owner {
+                runtime.block_on(sottovoce_server::set_owner(&database_url, &email, true)).with_context(|| format!("making {email} an owner"))?;
+            }
+            let role = if owner { "owner" } else { "agent" };
+            println!("{role} {} can now sign in", email.trim().to_lowercase());
             Ok(())
         }
     }

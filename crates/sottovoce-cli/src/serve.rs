@@ -60,8 +60,8 @@ pub(crate) struct Args {
     /// `/bots/<stem>.json`; repeatable. Default: every `*.json` in `<www>/bots/`.
     #[arg(long = "bot")]
     bots: Vec<PathBuf>,
-    /// Create (or reset) an agent at start, as `EMAIL:PASSWORD` (at least 8 characters), and
-    /// print the credentials: for the demo only.
+    /// Create (or reset) an agent at start, as `EMAIL:PASSWORD` (at least 8 characters), with
+    /// the `owner` role (the KPI dashboard), and print the credentials: for the demo only.
     #[arg(long, env = "SOTTOVOCE_DEMO_AGENT", value_name = "EMAIL:PASSWORD", hide_env_values = true)]
     demo_agent: Option<String>,
     /// The escalation server mounted on the same origin (`--db`, `--allow-origin`, ...).
@@ -286,6 +286,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             sottovoce_server::create_agent(&escalation.database_url, email, password)
                 .await
                 .with_context(|| format!("creating the demo agent {email}"))?;
+            sottovoce_server::set_owner(&escalation.database_url, email, true)
+                .await
+                .with_context(|| format!("making the demo agent {email} an owner"))?;
         }
         let server = sottovoce_server::build_app(escalation.to_config())
             .await

@@ -311,6 +311,7 @@
     try {
       const data = await api('POST', '/api/agent/login', { email: $('email').value, password: $('password').value });
       $('password').value = '';
+      api('GET', '/api/agent/me').then((who) => { $('dashboard-link').hidden = who.role !== 'owner'; }).catch(() => {});
       await showApp(data.email);
     } catch (e) {
       $('login-error').textContent = e.message;
@@ -395,8 +396,9 @@
 
   (async () => {
     try {
-      const me = await api('GET', '/api/agent/me');
-      if (me.email) await showApp(me.email);
+      const who = await api('GET', '/api/agent/me');
+      $('dashboard-link').hidden = who.role !== 'owner';
+      if (who.email) await showApp(who.email);
       else showLogin();
     } catch (_) {
       showLogin();

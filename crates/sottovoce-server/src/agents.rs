@@ -169,18 +169,19 @@ pub(crate) async fn logout(State(state): State<AppState>, agent: Agent, ApiJson(
     Ok(response)
 }
 
-/// `GET /api/agent/me`: `{email}` of the signed-in agent, `{email: null}` without a session
+/// `GET /api/agent/me`: `{email, role}` of the signed-in agent (`role`: `agent` or `owner`),
+/// `{email: null}` without a session
 /// (a 200 either way: the inbox asks this on every load, and "not signed in" is no error).
 pub(crate) async fn me(State(state): State<AppState>, mut parts: Parts) -> Result<Json<Value>, AppError> {
     match Agent::from_request_parts(&mut parts, &state).await {
-        Ok(agent) => Ok(Json(json!({ "email": agent.email }))),
+        Ok(agent) => Ok(Json(json!({ "email": agent.email, "role": state.inner.store.agent_role(agent.id).await?.unwrap_or_else(|| "agent".to_owned()) }))),
         Err(AppError::Unauthorized(_)) => Ok(Json(json!({ "email": null }))),
         Err(e) => Err(e),
     }
 }
 
 /// `GET /api/agent/conversations/{id}`: `{conversation, messages, suggestions, canned}`, the
-/// canned replies filled for this conversation ([`crate::triage::fill_canned`]).
+/// canned replies filled for this conversation ([`crate::triage_store::fill_canned`]).
 pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let s = &state.inner;
     let conversation = s.store.conversation(&id).await?.ok_or(AppError::NotFound("conversation"))?;
@@ -196,7 +197,7 @@ pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): 
         }
         _ => Vec::new(),
     };
-    let canned = crate::triage::fill_canned(&s.store.canned().await?, &conversation, &agent.email);
+    let canned = crate::triage_store::fill_canned(&s.store.canned().await?, &conversation, &agent.email);
     Ok(Json(json!({ "conversation": conversation, "messages": messages, "suggestions": suggestions, "canned": canned })))
 }
 

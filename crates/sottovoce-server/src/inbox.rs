@@ -19,6 +19,8 @@ const INDEX: &str = include_str!("../inbox/index.html");
 const SCRIPT: &str = include_str!("../inbox/inbox.js");
 const STYLE: &str = include_str!("../inbox/inbox.css");
 const ICON: &str = include_str!("../inbox/favicon.svg");
+const DASHBOARD: &str = include_str!("../inbox/dashboard.html");
+const DASHBOARD_SCRIPT: &str = include_str!("../inbox/dashboard.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -34,7 +36,8 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// `/inbox` (redirect), `/inbox/`, `/inbox/inbox.js`, `/inbox/inbox.css`, `/inbox/favicon.svg`.
+/// `/inbox` (redirect), `/inbox/`, `/inbox/inbox.js`, `/inbox/inbox.css`, `/inbox/favicon.svg`,
+/// and the owners' `/inbox/dashboard.html` with `/inbox/dashboard.js`.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/inbox", get(|| async { Redirect::permanent("/inbox/") }))
@@ -42,4 +45,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inbox/inbox.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/inbox/inbox.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
         .route("/inbox/favicon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+        .route("/inbox/dashboard.html", get(|| async { asset("text/html; charset=utf-8", DASHBOARD) }))
+        .route("/inbox/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", DASHBOARD_SCRIPT) }))
 }

@@ -61,6 +61,8 @@ pub mod metrics;
 pub mod omni;
 /// Presence, email-contact, extra-token and channel-chat queries.
 pub mod omni_store;
+/// The owner's numbers: anonymous KPI reports in, dashboard figures and CSV out.
+pub mod owner;
 /// Agent presence and business hours: who can answer now, and when.
 pub mod presence;
 /// Card-number redaction applied to every stored text (defence in depth behind the widget).
@@ -347,4 +349,21 @@ pub async fn create_agent(database_url: &str, email: &str, password: &str) -> Re
     store.upsert_agent(&email, &hash, store::now_ms()).await?;
     store.close().await;
     Ok(())
+}
+
+/// Gives the agent with `email` the role `owner` (`true`) or `agent`: owners also read the KPI
+/// dashboard ([`owner`]).
+///
+/// # Errors
+/// [`ServerError::InvalidAgent`] when there is no such agent; database failures.
+pub async fn set_owner(database_url: &str, email: &str, is_owner: bool) -> Result<(), ServerError> {
+    let store = store::Store::connect(database_url).await?;
+    let email = agents::normalize_email(email).map_err(ServerError::InvalidAgent)?;
+    let found = store.set_agent_role(&email, if is_owner { owner::OWNER } else { "agent" }).await?;
+    store.close().await;
+    if found {
+        Ok(())
+    } else {
+        Err(ServerError::InvalidAgent(format!("no agent {email}")))
+    }
 }

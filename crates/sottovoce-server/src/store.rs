@@ -181,6 +181,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (3, "customer identity", include_str!("../migrations/sqlite/0003_customer_identity.sql")),
     (10, "omnichannel", include_str!("../migrations/sqlite/0010_omnichannel.sql")),
     (12, "triage", include_str!("../migrations/sqlite/0012_triage.sql")),
+    (13, "owner kpis", include_str!("../migrations/sqlite/0013_owner_kpis.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -188,6 +189,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (3, "customer identity", include_str!("../migrations/postgres/0003_customer_identity.sql")),
     (10, "omnichannel", include_str!("../migrations/postgres/0010_omnichannel.sql")),
     (12, "triage", include_str!("../migrations/postgres/0012_triage.sql")),
+    (13, "owner kpis", include_str!("../migrations/postgres/0013_owner_kpis.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.

@@ -34,7 +34,7 @@ use crate::error::{ApiJson, AppError};
 use crate::event::EventKind;
 use crate::identity::Identity;
 use crate::store::{now_ms, Conversation};
-use crate::triage_store::{Assigned, Canned};
+use crate::triage_store::Assigned;
 use crate::AppState;
 use sottovoce::protocol::{ConversationStatus, MAX_TEXT_CHARS};
 
@@ -176,7 +176,7 @@ pub fn priority(c: &Conversation, config: &TriageConfig, now_ms: i64) -> Priorit
             }
         }
     }
-    reasons.sort_by(|a, b| b.points.cmp(&a.points));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.points));
     let score = reasons.iter().map(|r| r.points).sum();
     Priority { score, band: Band::of(score), reasons }
 }
@@ -359,40 +359,4 @@ pub(crate) async fn delete_canned(State(state): State<AppState>, _agent: Agent, 
     } else {
         Err(AppError::NotFound("canned reply"))
     }
-}
-
-/// A canned reply ready for one conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FilledCanned {
-    /// The stored reply's id.
-    pub id: i64,
-    /// Its label.
-    pub title: String,
-    /// The text with the conversation's values; when one is unknown (a visitor who gave no
-    /// name), the template as written, for the agent to finish.
-    pub text: String,
-    /// False when a variable had no value and `text` still holds it.
-    pub complete: bool,
-}
-
-/// Fills each canned reply's variables for conversation `c` answered by `agent_email`:
-/// `{name}` (the visitor's name, when sent), `{agent}` (the part of the agent's email before
-/// `@`), `{customer_id}` (when verified), `{locale}`.
-pub fn fill_canned(canned: &[Canned], c: &Conversation, agent_email: &str) -> Vec<FilledCanned> {
-    let mut values = BTreeMap::new();
-    if let Some(name) = c.profile.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
-        values.insert("name".to_owned(), name.to_owned());
-    }
-    values.insert("agent".to_owned(), agent_email.split('@').next().unwrap_or(agent_email).to_owned());
-    if let (Some(id), Identity::Verified) = (&c.customer_id, c.identity) {
-        values.insert("customer_id".to_owned(), id.clone());
-    }
-    values.insert("locale".to_owned(), c.locale.clone());
-    canned
-        .iter()
-        .map(|k| match sottovoce::fill_placeholders(&k.text, &values, str::to_owned) {
-            Some(text) => FilledCanned { id: k.id, title: k.title.clone(), text, complete: true },
-            None => FilledCanned { id: k.id, title: k.title.clone(), text: k.text.clone(), complete: false },
-        })
-        .collect()
 }

@@ -1,10 +1,14 @@
 //! The queries of triage (schema `0012_triage.sql`): assignment, the team's canned replies and
 //! every agent's presence, as more methods on [`Store`].
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::Row;
 
-use crate::store::Store;
+use crate::identity::Identity;
+use crate::store::{Conversation, Store};
 
 /// A canned reply as stored: `text` may hold `{name}`-style variables
 /// ([`crate::triage::CANNED_VARIABLES`]).
@@ -119,4 +123,40 @@ impl Store {
         let done = sqlx::query("DELETE FROM canned_replies WHERE id = $1").bind(id).execute(self.writer()).await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// A canned reply ready for one conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilledCanned {
+    /// The stored reply's id.
+    pub id: i64,
+    /// Its label.
+    pub title: String,
+    /// The text with the conversation's values; when one is unknown (a visitor who gave no
+    /// name), the template as written, for the agent to finish.
+    pub text: String,
+    /// False when a variable had no value and `text` still holds it.
+    pub complete: bool,
+}
+
+/// Fills each canned reply's variables for conversation `c` answered by `agent_email`:
+/// `{name}` (the visitor's name, when sent), `{agent}` (the part of the agent's email before
+/// `@`), `{customer_id}` (when verified), `{locale}`.
+pub fn fill_canned(canned: &[Canned], c: &Conversation, agent_email: &str) -> Vec<FilledCanned> {
+    let mut values = BTreeMap::new();
+    if let Some(name) = c.profile.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) {
+        values.insert("name".to_owned(), name.to_owned());
+    }
+    values.insert("agent".to_owned(), agent_email.split('@').next().unwrap_or(agent_email).to_owned());
+    if let (Some(id), Identity::Verified) = (&c.customer_id, c.identity) {
+        values.insert("customer_id".to_owned(), id.clone());
+    }
+    values.insert("locale".to_owned(), c.locale.clone());
+    canned
+        .iter()
+        .map(|k| match sottovoce::fill_placeholders(&k.text, &values, str::to_owned) {
+            Some(text) => FilledCanned { id: k.id, title: k.title.clone(), text, complete: true },
+            None => FilledCanned { id: k.id, title: k.title.clone(), text: k.text.clone(), complete: false },
+        })
+        .collect()
 }

@@ -362,6 +362,9 @@ async fn health_metrics_and_openapi() {
         ("/api/agent/canned", "post"),
         ("/api/agent/canned/{id}", "delete"),
         ("/api/agent/events", "get"),
+        ("/api/kpis", "post"),
+        ("/api/owner/kpis", "get"),
+        ("/api/owner/kpis.csv", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
     ];

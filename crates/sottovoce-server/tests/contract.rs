@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use sottovoce::escalation::{Outgoing, Status};
 use sottovoce::protocol::delivery::Step;
 use sottovoce::protocol::{
-    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, Message, TranscriptMessage, VisitorMessage, PROFILE_FIELDS,
+    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, KpiReport, Message, TranscriptMessage, VisitorMessage,
+    PROFILE_FIELDS,
 };
 
 const OPENAPI: &str = include_str!("../openapi.json");
@@ -35,6 +36,10 @@ fn request_ok(value: &Value) -> bool {
 
 fn transcript_message_ok(value: &Value) -> bool {
     serde_json::from_value::<TranscriptMessage>(value.clone()).is_ok_and(|m| m.validate("m").is_ok())
+}
+
+fn kpi_report_ok(value: &Value) -> bool {
+    serde_json::from_value::<KpiReport>(value.clone()).is_ok_and(|r| r.validate().is_ok())
 }
 
 fn visitor_message_ok(value: &Value) -> bool {
@@ -59,6 +64,13 @@ fn schemas() -> Vec<(&'static str, Value, Accepts, bool)> {
             "VisitorMessage",
             json!({ "text": "hi", "client_id": "c-1", "intent": "greet", "confidence": 0.5, "sentiment": 0.1 }),
             visitor_message_ok,
+            true,
+        ),
+        (
+            "KpiReport",
+            json!({ "id": "kpi-0123456789abcdef", "kpis": { "locale": "en", "outcome": "contained", "messages": 2, "fallbacks": 1, "picks": 0,
+                    "csat": [5], "intents": { "shipping": 1 }, "first_answer_ms": 40 } }),
+            kpi_report_ok,
             true,
         ),
         (
@@ -159,7 +171,7 @@ fn openapi_schemas_match_the_protocol_types() {
             }
         }
     }
-    assert_eq!(checked, 26, "bounds checked (a bound added to openapi.json: count it here)");
+    assert_eq!(checked, 28, "bounds checked (a bound added to openapi.json: count it here)");
 }
 
 /// The body of `export interface NAME { … }` or the text of `export type NAME = …;` in the
