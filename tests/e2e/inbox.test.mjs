@@ -110,6 +110,9 @@ describe("the agent inbox", () => {
     const log = page.getByRole("log", { name: "Transcript" });
     await log.getByText("can I send this jacket back?").waitFor();
     await log.getByText("intent returns · confidence 91% · sentiment -0.50").waitFor();
+    // Agent assist: the summary and what the visitor agreed to share, before the transcript.
+    assert.equal(await page.locator("#summary").textContent(), "Asked about returns · mood steady (-0.50 → -0.50) · 2 visitor messages");
+    assert.deepEqual(await page.locator("#about-visitor dt, #about-visitor dd").allTextContents(), ["name", "Ana"]);
     // HTML in a message is shown as the characters the visitor typed.
     await log.getByText("<img src=x onerror=alert(1)> I want a person").waitFor();
     assert.equal(await log.locator("img").count(), 0);

@@ -244,6 +244,8 @@
       canned.append(el('li', {}, button));
     }
 
+    showSummary(data.summary, c);
+
     const log = $('transcript');
     log.replaceChildren();
     for (const m of data.messages) {
@@ -274,6 +276,22 @@
       if (item.getAttribute('data-id') === id) item.setAttribute('aria-current', 'true');
       else item.removeAttribute('aria-current');
     }
+  }
+
+  /** "Asked about returns → human · mood worsening (0.10 → -0.70) · 4 visitor messages, 1 not understood". */
+  function showSummary(summary, c) {
+    const parts = [];
+    if (summary) {
+      parts.push(summary.intents.length ? `Asked about ${summary.intents.join(' → ')}` : 'No intent recognised');
+      if (summary.mood) parts.push(`mood ${summary.mood.trend} (${summary.mood.first.toFixed(2)} → ${summary.mood.last.toFixed(2)})`);
+      parts.push(`${summary.visitor_messages} visitor message${summary.visitor_messages === 1 ? '' : 's'}`);
+      if (summary.unrecognised) parts.push(`${summary.unrecognised} not understood by the bot`);
+    }
+    $('summary').textContent = parts.join(' · ');
+    // What the visitor agreed to share, beside the transcript.
+    const facts = Object.entries(c.profile || {}).filter(([, v]) => v !== null && typeof v !== 'object');
+    if (c.customer_id) facts.push(['customer', `${c.customer_id} (${c.identity})`]);
+    $('about-visitor').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
   }
 
   function refreshSoon(conversationId) {

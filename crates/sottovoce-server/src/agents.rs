@@ -180,8 +180,8 @@ pub(crate) async fn me(State(state): State<AppState>, mut parts: Parts) -> Resul
     }
 }
 
-/// `GET /api/agent/conversations/{id}`: `{conversation, messages, suggestions, canned}`, the
-/// canned replies filled for this conversation ([`crate::triage_store::fill_canned`]).
+/// `GET /api/agent/conversations/{id}`: `{conversation, summary, messages, suggestions, canned}`:
+/// the agent-assist summary ([`crate::assist::summarise`]), and the canned replies filled for this conversation ([`crate::triage_store::fill_canned`]).
 pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let s = &state.inner;
     let conversation = s.store.conversation(&id).await?.ok_or(AppError::NotFound("conversation"))?;
@@ -198,7 +198,8 @@ pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): 
         _ => Vec::new(),
     };
     let canned = crate::triage_store::fill_canned(&s.store.canned().await?, &conversation, &agent.email);
-    Ok(Json(json!({ "conversation": conversation, "messages": messages, "suggestions": suggestions, "canned": canned })))
+    let summary = crate::assist::summarise(&messages);
+    Ok(Json(json!({ "conversation": conversation, "summary": summary, "messages": messages, "suggestions": suggestions, "canned": canned })))
 }
 
 /// `POST /api/agent/conversations/{id}/messages` body.

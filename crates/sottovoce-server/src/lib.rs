@@ -37,6 +37,8 @@ use axum::Router;
 pub mod channel;
 /// Agent sign-in, sessions and the agent API (list, open, reply, resolve, live events).
 pub mod agents;
+/// Agent assist: a summary of the conversation (intents in order, mood trend, counts).
+pub mod assist;
 /// The visitor API: create an escalation, post and read messages, stream replies.
 pub mod api;
 /// Command-line options for the escalation server, to flatten into `sottovoce serve`.

@@ -163,6 +163,8 @@ async fn agents_sign_in_list_open_reply_and_resolve() {
     let opened = send(&s.app, with_cookie(get(&format!("/api/agent/conversations/{second_id}")), &cookie)).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
     assert_eq!(opened.json["messages"][0]["intent"], "greet");
+    assert_eq!(opened.json["summary"]["intents"], json!(["greet"]), "{}", opened.json["summary"]);
+    assert_eq!(opened.json["summary"]["visitor_messages"], 1);
     let suggestion = &opened.json["suggestions"][0];
     assert_eq!(suggestion["intent"], "greet");
     assert!(suggestion["text"].as_str().unwrap().contains("Ana"), "{suggestion}");
