@@ -539,6 +539,7 @@ impl Bot {
                 locale_chosen: false,
                 locale_pending: None,
                 topics: Vec::new(),
+                taught: Vec::new(),
             },
             rng: seed,
             fallbacks_in_a_row: 0,
@@ -669,6 +670,15 @@ impl Bot {
     /// visitor's UTC offset, against which relative dates in the message are resolved.
     pub fn respond(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
         self.respond_impl(state, input, at)
+    }
+
+    /// A thumbs up (`up`) or down on the bot's latest answer: the visitor message it answered
+    /// is remembered, on this device, as meaning (or not meaning) the intent acted on, and their
+    /// later similar messages lean that way ([`crate::TAUGHT_MAX_SHIFT`] at most). Returns false
+    /// when there is nothing to rate (no answer yet, or the latest was a fallback). Seen in
+    /// `state.profile.taught`; forgotten with `Profile::forget("taught", text)`.
+    pub fn feedback(&self, state: &mut ConversationState, up: bool, now_ms: u64) -> bool {
+        crate::dialogue::record_thumbs(state, up, now_ms)
     }
 
     /// The key figures of the conversation in `state` ([`crate::kpi::measure`]): its outcome,

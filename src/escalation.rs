@@ -693,6 +693,7 @@ mod tests {
                 locale_chosen: false,
                 locale_pending: None,
                 topics: Vec::new(),
+                taught: Vec::new(),
             },
             rng: 42,
             fallbacks_in_a_row: 0,

@@ -124,6 +124,7 @@ pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue, TriggerDef, TriggerWhen};
 pub use proactive::{PageContext, PageEvent, Teaser};
+pub use dialogue::{TAUGHT_MAX_SHIFT, TAUGHT_MIN_SIMILARITY};
 pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
@@ -131,5 +132,5 @@ pub use replies::fill_placeholders;
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{
-    ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Topic, TranscriptEntry, NO_TIPS_FACT, STATE_VERSION,
+    ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Taught, Topic, TranscriptEntry, MAX_TAUGHT, NO_TIPS_FACT, STATE_VERSION,
 };

@@ -296,6 +296,32 @@ pub struct Profile {
     /// greeted with the newest one the definition's `greeting.topics` has a message for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<OpenTopic>,
+    /// What the visitor taught the bot on this device, oldest first, at most [`MAX_TAUGHT`]:
+    /// a "did you mean" suggestion they picked, or a thumbs up or down on an answer. Later
+    /// messages like one of them lean toward (or away from) its intent, within a bound; each can
+    /// be seen and forgotten like a fact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taught: Vec<Taught>,
+}
+
+/// Most [`Taught`] entries kept; the oldest goes first.
+pub const MAX_TAUGHT: usize = 50;
+
+/// One thing the visitor taught the bot. Stored as `{"text": "zorblax", "intent": "shipping",
+/// "up": true, "source": "pick", "at_ms": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taught {
+    /// The visitor's message, normalised ([`crate::text::normalize_into`]: lowercase words,
+    /// accents folded), as compared with later messages.
+    pub text: String,
+    /// The intent it is about.
+    pub intent: String,
+    /// True: this message meant `intent` (a pick, a thumbs up); false: it did not (thumbs down).
+    pub up: bool,
+    /// `pick` (a "did you mean" suggestion pressed) or `thumbs`.
+    pub source: String,
+    /// When, ms since the Unix epoch.
+    pub at_ms: u64,
 }
 
 /// Something left open with the visitor, to pick up on their next visit: a return started in
@@ -433,7 +459,8 @@ impl Profile {
 
     /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`, the
     /// site's customer record when it is `"customer"`, the open topic of kind `value` when it is
-    /// `"topic"`, else the fact with this entity and value. Returns true when something was
+    /// `"topic"`, what was taught about the message `value` when it is `"taught"`, else the fact
+    /// with this entity and value. Returns true when something was
     /// forgotten.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         match entity {
@@ -443,6 +470,11 @@ impl Profile {
                 let before = self.topics.len();
                 self.topics.retain(|t| t.kind != value);
                 return self.topics.len() != before;
+            }
+            "taught" => {
+                let before = self.taught.len();
+                self.taught.retain(|t| t.text != value);
+                return self.taught.len() != before;
             }
             _ => {}
         }
@@ -701,6 +733,7 @@ mod tests {
                 locale_chosen: false,
                 locale_pending: None,
                 topics: Vec::new(),
+                taught: Vec::new(),
             },
             rng: u64::MAX - 7,
             fallbacks_in_a_row: 1,

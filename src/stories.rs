@@ -37,7 +37,9 @@
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
 //! `locale`, `form` (active form name, or `none`), `csat` (the satisfaction ratings kept,
 //! `"4"` or `"4: comment"`). `resolved: true` is an action of its own: an agent resolves the
-//! visitor's escalation (`Bot::ask_csat`).
+//! visitor's escalation (`Bot::ask_csat`). `feedback: up` (or `down`) rates the bot's latest
+//! answer before the action (`Bot::feedback`), and `forget: [taught, "<normalised message>"]`
+//! undoes what it taught.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -174,6 +176,10 @@ pub struct Step {
     /// value]` as [`crate::state::Profile::forget`] takes them (`[topic, return_item]`).
     #[serde(default)]
     pub forget: Option<[String; 2]>,
+    /// Before the action, the visitor rates the bot's latest answer: `up` or `down`
+    /// ([`Bot::feedback`]); fails when there is nothing to rate.
+    #[serde(default)]
+    pub feedback: Option<String>,
     /// Before the action, the caller shows these products (ids, best first) for the last
     /// recommendation ([`Bot::shown`]), as the widget does after ranking its catalog.
     #[serde(default)]
@@ -442,6 +448,18 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 failures.push(fail(number, "forget", format!("nothing to forget for {entity} {value:?}")));
             }
         }
+        if let Some(rating) = &step.feedback {
+            let up = match rating.as_str() {
+                "up" => Some(true),
+                "down" => Some(false),
+                _ => None,
+            };
+            match up {
+                Some(up) if bot.feedback(&mut state, up, now) => {}
+                Some(_) => failures.push(fail(number, "feedback", "no answer to rate (none yet, or a fallback)".into())),
+                None => failures.push(fail(number, "feedback", format!("{rating:?} is neither up nor down"))),
+            }
+        }
         if let Some(products) = &step.shown {
             if !bot.shown(&mut state, products.clone()) {
                 failures.push(fail(number, "shown", "no recommendation is open to show products for".into()));
@@ -493,7 +511,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 let messages = bot.ask_csat(&mut state, now).into_iter().collect();
                 ("resolved".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false, recommend: None, products: None })
             }
-            (false, None, None) if step.wait.is_some() || step.reload || step.shown.is_some() => continue,
+            (false, None, None) if step.wait.is_some() || step.reload || step.shown.is_some() || step.feedback.is_some() => continue,
             _ => {
                 failures.push(fail(
                     number,

@@ -94,6 +94,13 @@
       forgotten: "Everything this site's chat stored about you on this device was deleted.",
       serverCopy: "Our support team still has the conversation you sent them; ask them there to delete it.",
       kpiNote: "This site counts conversations anonymously: no text, nothing that links them to you.",
+      helpful: "Was this helpful?",
+      helpfulYes: "Yes, helpful",
+      helpfulNo: "No, not helpful",
+      helpfulThanks: "Thanks. I'll remember that on this device.",
+      taught_fact: "You taught me",
+      taughtMeant: "meant",
+      taughtNotMeant: "did not mean",
       name_fact: "Your name",
       product_fact: "You asked about",
       activity_fact: "Your activity",
@@ -857,6 +864,34 @@
     });
   }
 
+  // "Was this helpful?" under the answer to the visitor's latest message (one at a time): a
+  // thumbs up or down teaches the bot, on this device only (Chat.feedback), and shows under
+  // What I remember, where it can be forgotten.
+  var feedbackRow = null;
+  function clearFeedback() {
+    if (feedbackRow) feedbackRow.remove();
+    feedbackRow = null;
+  }
+  function offerFeedback() {
+    clearFeedback();
+    var ask = el("span", { class: "sv-helpful-ask" }, [t("helpful")]);
+    var row = el("div", { class: "sv-helpful", role: "group", "aria-label": t("helpful") }, [ask]);
+    [[true, "\ud83d\udc4d", "helpfulYes"], [false, "\ud83d\udc4e", "helpfulNo"]].forEach(function (choice) {
+      var b = el("button", { type: "button", class: "sv-text-button sv-thumb", "aria-label": t(choice[2]), title: t(choice[2]) }, [choice[1]]);
+      b.addEventListener("click", function () {
+        var recorded = false;
+        try { recorded = chat && chat.feedback(choice[0], Date.now()); } catch (e) { recorded = false; }
+        row.textContent = "";
+        row.appendChild(el("span", { class: "sv-helpful-ask", role: "status" }, [recorded ? t("helpfulThanks") : ""]));
+        input.focus();
+      });
+      row.appendChild(b);
+    });
+    feedbackRow = row;
+    if (quickReplyGroup) log.insertBefore(row, quickReplyGroup);
+    else log.appendChild(row);
+  }
+
   function showBotMessages(messages) {
     messages.forEach(function (m) {
       renderMessage("bot", m.text, { links: m.links, quickReplies: m.quick_replies });
@@ -1076,7 +1111,9 @@
         entities: t.entities, locale: t.locale, handoff: t.handoff,
       });
       showLocale(); // the conversation may have changed language
+      clearFeedback();
       showBotMessages(t.messages);
+      if (t.intent && t.messages.length && !escalationActive()) offerFeedback();
       setStatus("");
       // In the replies' locale (the core's, after this turn), like the widget's words: a message
       // detected as another language ("compare them" reads as Portuguese) does not switch them.
@@ -1511,6 +1548,9 @@
     (profile.topics || []).forEach(function (t) {
       var about = Object.keys(t.values || {}).map(function (k) { return t.values[k]; }).join(", ");
       facts.push({ entity: "topic", key: t.kind, source: t.source, at_ms: t.at_ms, value: t.kind + (about ? ": " + about : "") });
+    });
+    (profile.taught || []).forEach(function (l) {
+      facts.push({ entity: "taught", key: l.text, at_ms: l.at_ms, value: "\u201c" + l.text + "\u201d " + t(l.up ? "taughtMeant" : "taughtNotMeant") + " " + l.intent });
     });
     remembered.textContent = "";
     remembered.appendChild(el("h3", { class: "sv-consent-title" }, [t("remembered")]));

@@ -61,8 +61,15 @@ impl Bot {
         let form_intent = state.form.as_ref().and_then(|a| {
             self.domain.definition.intents.iter().position(|i| i.form.as_deref() == Some(a.name.as_str()))
         });
-        let understanding =
-            pressed.is_none().then(|| understand(self, &text, Some((&state.profile.locale, at)), form_intent));
+        // A "did you mean" suggestion pressed teaches what the message before it meant.
+        if let Some(intent) = &pressed {
+            super::taught::record_pick(state, &text, intent, now_ms);
+        }
+        let understanding = pressed.is_none().then(|| {
+            let mut u = understand(self, &text, Some((&state.profile.locale, at)), form_intent);
+            super::taught::personalise(self, state, &text, &mut u);
+            u
+        });
         let locale_step = understanding.as_ref().map(|u| locale::step(self, state, u));
         if let Some(step) = &locale_step {
             locale::apply(state, step);

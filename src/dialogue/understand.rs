@@ -247,7 +247,7 @@ fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<us
 /// The indices of the `k` largest of `probs`, largest first; ties keep the lower index first,
 /// so the result is what a stable descending sort would put first, in one pass over `probs`
 /// (the ranking runs on every message, over every intent).
-fn best_first(probs: &[f32], k: usize) -> Vec<usize> {
+pub(super) fn best_first(probs: &[f32], k: usize) -> Vec<usize> {
     let mut top: Vec<usize> = Vec::with_capacity(k + 1);
     for (i, p) in probs.iter().enumerate() {
         // Once full, most probabilities are no larger than the last kept: one comparison.

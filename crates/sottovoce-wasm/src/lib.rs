@@ -209,7 +209,12 @@ export interface Profile {
   locale_pending?: string;
   /** Things left open (a return started in chat), greeted on the next visit; absent when none. */
   topics?: OpenTopic[];
+  /** What the visitor taught the bot on this device ("did you mean" picks, thumbs up or down), oldest first; absent when none. Removable with `forget("taught", text)`. */
+  taught?: Taught[];
 }
+
+/** One lesson: the visitor's message (`text`, normalised), the intent it is about, whether it meant it (`up`), how it was taught, when (ms since the Unix epoch). */
+export interface Taught { text: string; intent: string; up: boolean; source: "pick" | "thumbs"; at_ms: number }
 
 /** What just happened on the page, for `proactive`: time passed, the pointer left through the top (desktop), the visitor came back to the tab, or the site's `track()` event (named in `proactive`'s third argument). */
 export type PageEvent = "tick" | "exit_intent" | "tab_return" | "track";
@@ -512,6 +517,19 @@ impl Chat {
         to_js(&self.bot.kpis(&self.state))
     }
 
+    /// A thumbs up (`up` true) or down on the bot's latest answer (`Bot::feedback`): the visitor
+    /// message it answered leans, from now on and on this device only, toward (or away from)
+    /// the intent acted on, for that message and ones like it; saved at once. Returns false
+    /// when there is nothing to rate (no answer yet, or the latest was a fallback). `now` in
+    /// ms since the Unix epoch.
+    pub fn feedback(&mut self, up: bool, now: f64) -> bool {
+        let recorded = self.bot.feedback(&mut self.state, up, to_ms(now));
+        if recorded {
+            self.store.save(&self.state);
+        }
+        recorded
+    }
+
     /// What the bot knows about the visitor.
     ///
     /// # Errors
@@ -531,7 +549,8 @@ impl Chat {
     }
 
     /// Forgets one thing the bot remembers about the visitor (an entry of `profile().facts`,
-    /// `"name"` for the name, or `"topic"` and a topic's kind) and saves; returns true when
+    /// `"name"` for the name, `"topic"` and a topic's kind, or `"taught"` and a lesson's text)
+    /// and saves; returns true when
     /// there was such a thing.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         let forgotten = self.state.profile.forget(entity, value);
