@@ -20,8 +20,8 @@ use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::delivery::{Delivery, Event, Step};
-use crate::protocol::{Author, EscalationRequest, TranscriptMessage};
-use crate::state::ConversationState;
+use crate::protocol::{Author, EscalationRequest, SharedQuestion, TranscriptMessage, MAX_SHARED_CHARS};
+use crate::state::{ConversationState, Speaker};
 
 pub use crate::protocol::delivery::{backoff_ms, BACKOFF_BASE_MS, BACKOFF_MAX_MS, STALE_SEND_MS};
 pub use crate::protocol::DEFAULT_PROFILE_FIELDS;
@@ -637,6 +637,35 @@ impl Escalation {
     }
 }
 
+/// The question the visitor may agree to share to improve the bot, from their latest
+/// message: the message itself when the bot fell back on it (no intent), or, when they then
+/// pressed one of the fallback's suggestions, the message that fell back with the intent they
+/// picked. Redacted under `policy` (card numbers and the
+/// owner's patterns), cut to [`MAX_SHARED_CHARS`]. `None` when the latest message was answered
+/// normally. `id` is the caller's random key.
+///
+/// # Errors
+/// [`EscalationError::Pattern`] for an invalid owner pattern.
+pub fn shared_question(state: &ConversationState, policy: &Policy, id: &str) -> Result<Option<SharedQuestion>, EscalationError> {
+    let t = &state.transcript;
+    let Some(last) = t.iter().rposition(|e| e.from == Speaker::Visitor) else { return Ok(None) };
+    let (text, intent) = if t[last].fallback {
+        (&t[last].text, None)
+    } else {
+        let Some(before) = t[..last].iter().rposition(|e| e.from == Speaker::Visitor) else { return Ok(None) };
+        let picked = t[last].intent.as_ref().filter(|intent| {
+            t[before + 1..last].iter().flat_map(|b| &b.quick_replies).any(|q| q.label == t[last].text && q.intent.as_ref() == Some(*intent))
+        });
+        match (t[before].fallback, picked) {
+            (true, Some(intent)) => (&t[before].text, Some(intent.clone())),
+            _ => return Ok(None),
+        }
+    };
+    let redactor = Redactor::new(&policy.redact)?;
+    let text: String = redactor.redact(text).chars().take(MAX_SHARED_CHARS).collect();
+    Ok(Some(SharedQuestion { id: id.to_owned(), locale: state.profile.locale.clone(), text, intent }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -786,6 +815,28 @@ mod tests {
             let json = serde_json::to_string(&p).unwrap();
             assert!(p.customer.is_none() && !json.contains("c-42") && !json.contains("abab"), "{json}");
         }
+    }
+
+    #[test]
+    fn a_shared_question_is_the_fallen_back_message_redacted_with_the_pick() {
+        let bot = crate::Bot::from_json(include_str!("../tests/fixtures/bots/mini.json")).expect("mini bot trains");
+        let mut state = bot.new_state("en", 1, 0);
+        let at = crate::TurnContext::new(5, 0);
+        let policy = Policy { profile_fields: Vec::new(), redact: vec![r"\bQX-\d+\b".into()] };
+        assert_eq!(shared_question(&state, &policy, "key-0123456789abcdef").unwrap(), None, "nothing said");
+        let turn = bot.respond(&mut state, crate::Input::Text { text: "qwzx QX-123 vbnm 4111 1111 1111 1111".into() }, at);
+        assert!(turn.intent.is_none());
+        let q = shared_question(&state, &policy, "key-0123456789abcdef").unwrap().expect("a fallback can be shared");
+        assert_eq!((q.intent.as_deref(), q.locale.as_str()), (None, "en"));
+        assert!(!q.text.contains("QX-123") && !q.text.contains("4111") && q.text.starts_with("qwzx "), "{}", q.text);
+        assert!(q.validate().is_ok());
+        let offered = turn.messages.iter().flat_map(|m| &m.quick_replies).find(|q| q.intent.is_some()).cloned().expect("suggestions offered");
+        bot.respond(&mut state, crate::Input::QuickReply { label: offered.label.clone(), intent: offered.intent.clone(), locale: None }, at);
+        let q = shared_question(&state, &policy, "key-0123456789abcdef").unwrap().expect("a pick can be shared");
+        assert_eq!(q.intent, offered.intent);
+        assert!(q.text.starts_with("qwzx "), "the message that fell back: {}", q.text);
+        bot.respond(&mut state, crate::Input::Text { text: "hello".into() }, at);
+        assert_eq!(shared_question(&state, &policy, "key-0123456789abcdef").unwrap(), None, "answered normally");
     }
 
     #[test]

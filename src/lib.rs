@@ -129,6 +129,7 @@ pub use dialogue::{is_allowed_url, BotMessage, Input, LanguageGuess, Link, NluRe
 pub use entities::Entity;
 pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use replies::fill_placeholders;
+pub use text::{jaccard, word_set};
 pub use model::{is_model, ModelError};
 pub use nlu::StaticVectors;
 pub use state::{

@@ -345,6 +345,51 @@ impl KpiReport {
     }
 }
 
+/// Longest question a visitor may share to improve the bot, in characters.
+pub const MAX_SHARED_CHARS: usize = 500;
+
+/// A question the visitor explicitly agreed to send to the shop to improve the bot
+/// (`POST /api/feedback`), redacted like an escalation: the text the bot could not answer, its
+/// locale, and the intent of the suggestion the visitor then picked, if they did. Nothing else:
+/// no profile, no conversation, no token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedQuestion {
+    /// A random key per question ([`idempotency_key_ok`]): a retry is stored once.
+    pub id: String,
+    /// The conversation's locale.
+    pub locale: String,
+    /// The visitor's words, redacted, 1 to [`MAX_SHARED_CHARS`] characters.
+    pub text: String,
+    /// The intent of the "did you mean" suggestion the visitor picked after it; absent when
+    /// they picked none (the question went unmatched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+}
+
+impl SharedQuestion {
+    /// Checks the id, the locale (a tag of letters, digits and hyphens), the text's length and
+    /// the intent's name.
+    ///
+    /// # Errors
+    /// [`Invalid`] naming the field.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if !idempotency_key_ok(&self.id) {
+            return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
+        }
+        if self.locale.is_empty() || self.locale.len() > MAX_LOCALE_LEN || !self.locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
+        }
+        if self.text.trim().is_empty() || self.text.chars().count() > MAX_SHARED_CHARS {
+            return Err(Invalid::new("text", format!("must have 1 to {MAX_SHARED_CHARS} characters")));
+        }
+        if self.intent.as_deref().is_some_and(|i| !intent_ok(i)) {
+            return Err(Invalid::new("intent", format!("must have 1 to {MAX_INTENT_LEN} bytes")));
+        }
+        Ok(())
+    }
+}
+
 /// A field of a request that breaks the contract: the server answers 422 with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]

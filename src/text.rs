@@ -265,6 +265,35 @@ pub fn fold_word(word: &str, mode: Fold) -> String {
     out
 }
 
+/// Most words of a message compared (a lesson is about short questions).
+pub const MAX_WORDS: usize = 64;
+
+/// The distinct words of `text` normalised by [`normalize_into`], in order of first
+/// appearance, at most [`MAX_WORDS`]. (No sort: a sort's code would be monomorphised anew for the wasm bundle.)
+pub fn word_set(text: &str) -> Vec<String> {
+    let mut normal = String::new();
+    crate::text::normalize_into(text, &mut normal);
+    let mut words: Vec<String> = Vec::new();
+    for w in normal.split(' ').filter(|w| !w.is_empty()) {
+        if words.len() < MAX_WORDS && !words.iter().any(|x| x == w) {
+            words.push(w.to_owned());
+        }
+    }
+    words
+}
+
+/// Jaccard similarity (shared ÷ all) of two deduplicated word lists, 0 to 1; 0 when either is
+/// empty. With [`word_set`]: how alike two short messages are, for a visitor's lessons
+/// (`dialogue::taught`) and for grouping the questions a bot could not answer (the escalation
+/// server's owner view).
+pub fn jaccard(a: &[String], b: &[String]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = a.iter().filter(|w| b.contains(w)).count();
+    common as f32 / (a.len() + b.len() - common) as f32
+}
+
 /// True for the characters that join a word rather than break it ("don't" -> "dont").
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '’' | 'ʼ' | '`' | '´')

@@ -101,6 +101,12 @@
       taught_fact: "You taught me",
       taughtMeant: "meant",
       taughtNotMeant: "did not mean",
+      shareOffer: "Share this question with the shop so the bot can learn",
+      shareIntro: "Only this will be sent, without your name or the rest of the conversation:",
+      shareSend: "Share it",
+      shareCancel: "Not now",
+      shareSent: "Sent. Thank you!",
+      shareFailed: "It could not be sent. Nothing was kept.",
       name_fact: "Your name",
       product_fact: "You asked about",
       activity_fact: "Your activity",
@@ -892,6 +898,49 @@
     else log.appendChild(row);
   }
 
+  // "Send this question to the shop": after a fallback (or the suggestion picked after one),
+  // the visitor may share that one question, redacted (Chat.sharedQuestion), to help the owner
+  // teach the bot. Shown, then sent only on an explicit yes; never queued or retried.
+  var shareRow = null;
+  function clearShare() {
+    if (shareRow) shareRow.remove();
+    shareRow = null;
+  }
+  function offerShare() {
+    clearShare();
+    if (!escalationConfig.url || !chat || escalationActive()) return;
+    var question = null;
+    try { question = chat.sharedQuestion(newKey(), escalationConfig.policy); } catch (e) { question = null; }
+    if (!question) return;
+    var row = el("div", { class: "sv-share" });
+    var offer = el("button", { type: "button", class: "sv-text-button sv-share-offer" }, [t("shareOffer")]);
+    offer.addEventListener("click", function () {
+      row.textContent = "";
+      var send = el("button", { type: "button", class: "sv-chip sv-primary" }, [t("shareSend")]);
+      var cancel = el("button", { type: "button", class: "sv-chip" }, [t("shareCancel")]);
+      row.appendChild(el("p", {}, [t("shareIntro")]));
+      row.appendChild(el("blockquote", { class: "sv-share-text" }, [question.text]));
+      row.appendChild(el("div", { class: "sv-consent-actions" }, [send, cancel]));
+      cancel.addEventListener("click", function () { clearShare(); input.focus(); });
+      send.addEventListener("click", function () {
+        send.disabled = true;
+        cancel.disabled = true;
+        fetch(api("api/feedback"), {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(question), credentials: "omit",
+        }).then(function (r) { return r.ok; }, function () { return false; }).then(function (ok) {
+          row.textContent = "";
+          row.appendChild(el("p", { role: "status" }, [t(ok ? "shareSent" : "shareFailed")]));
+          input.focus();
+        });
+      });
+      send.focus();
+    });
+    row.appendChild(offer);
+    shareRow = row;
+    if (quickReplyGroup) log.insertBefore(row, quickReplyGroup);
+    else log.appendChild(row);
+  }
+
   function showBotMessages(messages) {
     messages.forEach(function (m) {
       renderMessage("bot", m.text, { links: m.links, quickReplies: m.quick_replies });
@@ -1112,8 +1161,10 @@
       });
       showLocale(); // the conversation may have changed language
       clearFeedback();
+      clearShare();
       showBotMessages(t.messages);
       if (t.intent && t.messages.length && !escalationActive()) offerFeedback();
+      if (t.messages.length) offerShare();
       setStatus("");
       // In the replies' locale (the core's, after this turn), like the widget's words: a message
       // detected as another language ("compare them" reads as Portuguese) does not switch them.

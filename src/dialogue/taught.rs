@@ -11,6 +11,7 @@
 //! match. Nothing leaves the device.
 
 use crate::state::{ConversationState, Speaker, Taught, MAX_TAUGHT};
+use crate::text::{jaccard, word_set as words};
 
 use super::understand::Understanding;
 use super::Bot;
@@ -23,36 +24,10 @@ pub const MIN_SIMILARITY: f32 = 0.5;
 /// intent at least `0.5 × (1 − s)`, and a message sharing half its words needs 0.25 of its own.
 pub const MAX_SHIFT: f32 = 0.5;
 
-/// Most words of a message compared (a lesson is about short questions).
-const MAX_WORDS: usize = 64;
-
-/// The distinct normalised words of `text`, in order of first appearance, at most
-/// [`MAX_WORDS`]. (No sort: a sort's code would be monomorphised anew for the wasm bundle.)
-fn words(text: &str) -> Vec<String> {
-    let mut normal = String::new();
-    crate::text::normalize_into(text, &mut normal);
-    let mut words: Vec<String> = Vec::new();
-    for w in normal.split(' ').filter(|w| !w.is_empty()) {
-        if words.len() < MAX_WORDS && !words.iter().any(|x| x == w) {
-            words.push(w.to_owned());
-        }
-    }
-    words
-}
-
 fn normalised(text: &str) -> String {
     let mut normal = String::new();
     crate::text::normalize_into(text, &mut normal);
     normal
-}
-
-/// Jaccard similarity of two deduplicated word lists.
-fn jaccard(a: &[String], b: &[String]) -> f32 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let common = a.iter().filter(|w| b.contains(w)).count();
-    common as f32 / (a.len() + b.len() - common) as f32
 }
 
 /// Adds (or replaces) what the visitor taught about `text`: at most one entry per message

@@ -136,6 +136,20 @@
     ratesChart(data.days);
     csatChart(data.total);
     tables(data);
+    await unanswered(days);
+  }
+
+  async function unanswered(days) {
+    $('jsonl').setAttribute('href', `/api/owner/unanswered.jsonl?days=${encodeURIComponent(days)}`);
+    const response = await fetch(`/api/owner/unanswered?days=${encodeURIComponent(days)}`, { credentials: 'same-origin' });
+    if (!response.ok) return;
+    const data = await response.json();
+    const rows = data.groups.slice(0, 20).map((g) => {
+      const picked = Object.entries(g.picked).map(([intent, n]) => `${intent} (${n})`).join(', ');
+      return el('tr', {}, el('td', {}, String(g.count)), el('td', {}, g.examples[0]), el('td', {}, g.examples.slice(1).join(' · ')), el('td', {}, picked || '–'));
+    });
+    if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: '4' }, 'No question shared in this period.')));
+    $('unanswered').replaceChildren(...rows);
   }
 
   $('days').addEventListener('change', () => load().catch((e) => { $('denied').textContent = e.message; $('denied').hidden = false; }));

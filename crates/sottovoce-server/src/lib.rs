@@ -49,6 +49,8 @@ pub mod error;
 pub mod inbox;
 /// Identity verification: the site's HMAC of a customer id, checked in constant time.
 pub mod identity;
+/// Questions visitors agreed to share: stored, grouped by similarity for owners, exported for `sottovoce suggest`.
+pub mod learn;
 /// Per-key token buckets for rate limits (per IP, per conversation).
 pub mod limits;
 /// The change notification ("conversation X changed") shared by the store and the live hub.

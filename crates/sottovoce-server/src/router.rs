@@ -14,7 +14,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::metrics::Counter;
-use crate::{agents, api, channel, inbox, omni, owner, presence, triage, AppError, AppState};
+use crate::{agents, api, channel, inbox, learn, omni, owner, presence, triage, AppError, AppState};
 
 /// The OpenAPI 3.1 document of this API, served at `/api/openapi.json`.
 pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/escalations/by-customer", post(omni::by_customer))
         .route("/api/availability", get(presence::get_availability))
         .route("/api/kpis", post(owner::report))
+        .route("/api/feedback", post(learn::share))
         .layer(cors);
     let agent = Router::new()
         .route("/api/agent/login", post(agents::login))
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent/presence", post(presence::set_presence))
         .route("/api/owner/kpis", get(owner::dashboard))
         .route("/api/owner/kpis.csv", get(owner::dashboard_csv))
+        .route("/api/owner/unanswered", get(learn::unanswered))
+        .route("/api/owner/unanswered.jsonl", get(learn::unanswered_jsonl))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(middleware::from_fn(same_origin_only));
     // Server-to-server: the mail relay and messaging platforms (no CORS).

@@ -182,6 +182,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (10, "omnichannel", include_str!("../migrations/sqlite/0010_omnichannel.sql")),
     (12, "triage", include_str!("../migrations/sqlite/0012_triage.sql")),
     (13, "owner kpis", include_str!("../migrations/sqlite/0013_owner_kpis.sql")),
+    (14, "shared questions", include_str!("../migrations/sqlite/0014_shared_questions.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -190,6 +191,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (10, "omnichannel", include_str!("../migrations/postgres/0010_omnichannel.sql")),
     (12, "triage", include_str!("../migrations/postgres/0012_triage.sql")),
     (13, "owner kpis", include_str!("../migrations/postgres/0013_owner_kpis.sql")),
+    (14, "shared questions", include_str!("../migrations/postgres/0014_shared_questions.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.

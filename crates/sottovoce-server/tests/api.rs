@@ -367,6 +367,9 @@ async fn health_metrics_and_openapi() {
         ("/api/kpis", "post"),
         ("/api/owner/kpis", "get"),
         ("/api/owner/kpis.csv", "get"),
+        ("/api/feedback", "post"),
+        ("/api/owner/unanswered", "get"),
+        ("/api/owner/unanswered.jsonl", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
     ];

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use sottovoce::escalation::{Outgoing, Status};
 use sottovoce::protocol::delivery::Step;
 use sottovoce::protocol::{
-    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, KpiReport, Message, TranscriptMessage, VisitorMessage,
-    PROFILE_FIELDS,
+    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, KpiReport, Message, SharedQuestion, TranscriptMessage,
+    VisitorMessage, PROFILE_FIELDS,
 };
 
 const OPENAPI: &str = include_str!("../openapi.json");
@@ -40,6 +40,10 @@ fn transcript_message_ok(value: &Value) -> bool {
 
 fn kpi_report_ok(value: &Value) -> bool {
     serde_json::from_value::<KpiReport>(value.clone()).is_ok_and(|r| r.validate().is_ok())
+}
+
+fn shared_question_ok(value: &Value) -> bool {
+    serde_json::from_value::<SharedQuestion>(value.clone()).is_ok_and(|q| q.validate().is_ok())
 }
 
 fn visitor_message_ok(value: &Value) -> bool {
@@ -71,6 +75,13 @@ fn schemas() -> Vec<(&'static str, Value, Accepts, bool)> {
             json!({ "id": "kpi-0123456789abcdef", "kpis": { "locale": "en", "outcome": "contained", "messages": 2, "fallbacks": 1, "picks": 0,
                     "csat": [5], "intents": { "shipping": 1 }, "first_answer_ms": 40 } }),
             kpi_report_ok,
+            true,
+        ),
+        (
+            "SharedQuestion",
+            json!({ "id": "share-0123456789abcdef", "locale": "en", "text": "can my parcel be left with a neighbour",
+                    "intent": "delivery_problem" }),
+            shared_question_ok,
             true,
         ),
         (
@@ -171,7 +182,7 @@ fn openapi_schemas_match_the_protocol_types() {
             }
         }
     }
-    assert_eq!(checked, 28, "bounds checked (a bound added to openapi.json: count it here)");
+    assert_eq!(checked, 34, "bounds checked (a bound added to openapi.json: count it here)");
 }
 
 /// The body of `export interface NAME { … }` or the text of `export type NAME = …;` in the

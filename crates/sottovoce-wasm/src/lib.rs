@@ -142,6 +142,9 @@ export interface EscalationPolicy {
 }
 
 /** The body of `POST /api/escalations`: exactly what the visitor is shown and agrees to send. */
+/** A question the visitor may agree to send to improve the bot (`POST /api/feedback`), redacted: the message the bot fell back on, and for a pick the intent the visitor then chose. */
+export interface SharedQuestion { id: string; locale: string; text: string; intent?: string }
+
 export interface EscalationPayload {
   locale: string;
   bot_id: string;
@@ -283,6 +286,9 @@ extern "C" {
     /// `EscalationPayload` for JavaScript.
     #[wasm_bindgen(typescript_type = "EscalationPayload")]
     pub type PayloadJs;
+    /// `SharedQuestion | null` for JavaScript.
+    #[wasm_bindgen(typescript_type = "SharedQuestion | null")]
+    pub type SharedQuestionJs;
     /// `EscalationView | null` for JavaScript.
     #[wasm_bindgen(typescript_type = "EscalationView | null")]
     pub type EscalationJs;
@@ -682,6 +688,19 @@ impl Chat {
     #[wasm_bindgen(unchecked_return_type = "\"model\" | \"definition\"")]
     pub fn source(&self) -> String {
         if self.from_model { "model" } else { "definition" }.to_owned()
+    }
+
+    /// The question the visitor may agree to share to improve the bot, from their latest
+    /// message (`escalation::shared_question`): the message the bot fell back on, or the one
+    /// whose suggestion they then picked, with that intent; redacted under `policy`; `id` is a
+    /// random key. `null` when the latest message was answered normally. Nothing is sent here.
+    ///
+    /// # Errors
+    /// A bad redaction pattern.
+    #[wasm_bindgen(js_name = sharedQuestion)]
+    pub fn shared_question(&self, id: &str, policy: Option<PolicyJs>) -> Result<SharedQuestionJs, JsError> {
+        let policy = read_policy(policy)?;
+        to_js(&escalation::shared_question(&self.state, &policy, id)?)
     }
 
     /// What an escalation would send now, under `policy` (redacted; shown for consent).
