@@ -55,7 +55,8 @@ mod shopping;
 mod understand;
 
 pub(crate) use apply::record;
-pub(crate) use understand::{classify, detect_language, understand};
+pub(crate) use understand::{classify, detect_language, nlu_text, understand};
+pub use understand::MAX_TURN_CHARS;
 pub(crate) use locale::{bot_locale, choose as choose_locale};
 pub use locale::OFFER_MESSAGE_ID;
 
