@@ -40,6 +40,12 @@ if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "0.20.2" ]; the
   cargo install cargo-deny --version 0.20.2 --locked
 fi
 
+# 3d. cargo-cyclonedx, for `make sbom` (CycloneDX SBOMs of the server and the npm package).
+if [ "$(cargo cyclonedx --version 2>/dev/null | awk '{print $2}')" != "0.5.9" ]; then
+  log "installing cargo-cyclonedx 0.5.9 (about 2 minutes)"
+  cargo install cargo-cyclonedx --version 0.5.9 --locked
+fi
+
 # 4. Debian's Chromium and its driver, for wasm-bindgen-test and Playwright.
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   log "installing chromium and chromium-driver"
