@@ -9,7 +9,7 @@ FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser screenshots clean fuzz fuzz-smoke
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser screenshots clean fuzz fuzz-smoke deny sbom
 
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
@@ -18,7 +18,7 @@ demo: setup pkg cli
 	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT) \
 	  --smtp-sink 127.0.0.1:2525 --public-url http://127.0.0.1:$(PORT)/ --shop-name Cumbre --business-hours "mon-fri 09:00-18:00 +01:00"
 
-test: setup check-purity test-native fuzz-smoke test-wasm pkg cli test-e2e test-examples
+test: setup check-purity deny sbom test-native fuzz-smoke test-wasm pkg cli test-e2e test-examples
 	@echo "make test: all suites passed"
 
 setup:
@@ -102,6 +102,18 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 fuzz-smoke:
 	FUZZ_SECONDS=3 bash scripts/fuzz.sh
+
+# Supply chain: licences, duplicate versions, wildcards and sources of the dependency graph
+# (deny.toml says why each allowance exists). Advisories need the advisory database, a git
+# repository outside crates.io: `cargo deny check advisories` where it can be reached.
+deny:
+	$(CARGO) deny --workspace --locked check licenses bans sources
+
+# CycloneDX SBOMs of the server binary and the npm package under target/sbom/ (scripts/sbom.sh),
+# and the check of what they list.
+sbom:
+	CARGO=$(CARGO) bash scripts/sbom.sh
+	node --test tests/sbom.test.mjs
 
 # Load times (model vs definition), first reply and classify latency in headless Chromium.
 bench-browser: pkg cli

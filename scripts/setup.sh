@@ -34,6 +34,18 @@ if [ "$(twiggy --version 2>/dev/null | awk '{print $2}')" != "0.8.0" ]; then
   cargo install twiggy --version 0.8.0 --locked
 fi
 
+# 3c. cargo-deny, for `make deny` (licences, bans, sources of the dependency graph).
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "0.20.2" ]; then
+  log "installing cargo-deny 0.20.2 (about 12 minutes on 2 shared cores)"
+  cargo install cargo-deny --version 0.20.2 --locked
+fi
+
+# 3d. cargo-cyclonedx, for `make sbom` (CycloneDX SBOMs of the server and the npm package).
+if [ "$(cargo cyclonedx --version 2>/dev/null | awk '{print $2}')" != "0.5.9" ]; then
+  log "installing cargo-cyclonedx 0.5.9 (about 2 minutes)"
+  cargo install cargo-cyclonedx --version 0.5.9 --locked
+fi
+
 # 4. Debian's Chromium and its driver, for wasm-bindgen-test and Playwright.
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   log "installing chromium and chromium-driver"

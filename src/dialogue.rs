@@ -58,7 +58,8 @@ mod understand;
 pub(crate) use apply::record;
 pub(crate) use taught::record_thumbs;
 pub use taught::{MAX_SHIFT as TAUGHT_MAX_SHIFT, MIN_SIMILARITY as TAUGHT_MIN_SIMILARITY};
-pub(crate) use understand::{classify, detect_language, understand};
+pub(crate) use understand::{classify, detect_language, nlu_text, understand};
+pub use understand::MAX_TURN_CHARS;
 pub(crate) use locale::{bot_locale, choose as choose_locale};
 pub use locale::OFFER_MESSAGE_ID;
 

@@ -197,6 +197,22 @@ pub fn redact_cards(text: &str) -> String {
 /// The body of `POST /api/escalations` (the widget sends the idempotency key as a header).
 pub type Payload = EscalationRequest;
 
+/// `text` cut into consecutive parts of at most [`crate::protocol::MAX_TEXT_CHARS`] chars, on
+/// char boundaries (one part when it fits), so a message longer than the protocol allows is
+/// delivered whole, in order, rather than refused. A part that is only white space (which the
+/// protocol refuses) is left out: the only thing of a message it drops is a run of blanks.
+fn text_parts(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some((end, _)) = rest.char_indices().nth(crate::protocol::MAX_TEXT_CHARS) {
+        parts.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    parts.push(rest);
+    parts.retain(|p| !p.trim().is_empty());
+    parts
+}
+
 /// Builds what would be sent for `state` under `policy`: redacted transcript with annotations,
 /// allowed profile fields, locale. Agent messages (an earlier escalation) are left out.
 ///
@@ -208,15 +224,18 @@ pub fn build_payload(
     policy: &Policy,
 ) -> Result<Payload, EscalationError> {
     let redactor = Redactor::new(&policy.redact)?;
-    let transcript: Vec<TranscriptMessage> = state
+    let mut transcript: Vec<TranscriptMessage> = state
         .transcript
         .iter()
         .filter(|e| e.from != Author::Agent && !e.text.trim().is_empty())
-        .map(|e| {
+        .flat_map(|e| {
             let visitor = e.from == Author::Visitor;
-            TranscriptMessage {
+            let text = redactor.redact(&e.text);
+            let parts: Vec<String> = text_parts(&text).into_iter().map(str::to_owned).collect();
+            let mut parts = parts.into_iter();
+            let first = TranscriptMessage {
                 author: e.from,
-                text: redactor.redact(&e.text),
+                text: parts.next().unwrap_or_default(),
                 at_ms: Some(e.time_ms),
                 intent: e
                     .intent
@@ -230,9 +249,24 @@ pub fn build_payload(
                     .sentiment
                     .filter(|_| visitor)
                     .map(|s| f64::from(s.clamp(-1.0, 1.0))),
-            }
+            };
+            // The rest of a message too long for one protocol message follows as plain parts.
+            let rest = parts.map(move |text| TranscriptMessage {
+                author: e.from,
+                text,
+                at_ms: Some(e.time_ms),
+                intent: None,
+                confidence: None,
+                sentiment: None,
+            });
+            std::iter::once(first).chain(rest)
         })
         .collect();
+    // Parts can push an old conversation past the protocol's count: the latest are kept, as
+    // the stored transcript keeps them.
+    if transcript.len() > crate::protocol::MAX_TRANSCRIPT {
+        transcript.drain(..transcript.len() - crate::protocol::MAX_TRANSCRIPT);
+    }
     if transcript.is_empty() {
         return Err(EscalationError::Empty);
     }
@@ -856,6 +890,36 @@ mod tests {
         assert_eq!(serde_json::to_value(&p.profile).unwrap(), serde_json::json!({ "traits.tier": "gold" }));
         let json = serde_json::to_string(&build_payload(&s, &Policy::default()).unwrap()).unwrap();
         assert!(!json.contains("gold") && !json.contains("900"), "{json}");
+    }
+
+    #[test]
+    fn a_message_longer_than_the_protocol_allows_is_delivered_whole_in_parts() {
+        use crate::protocol::MAX_TEXT_CHARS;
+        let long: String = "où est ma commande 📦 ".repeat(600); // 12,600 chars, 2 to 4 bytes some
+        let blank_start = format!("{}tail", " ".repeat(MAX_TEXT_CHARS + 10));
+        let mut s = state();
+        s.transcript.push(entry(Speaker::Visitor, &long, Some("order_status"), Some(0.9)));
+        s.transcript.push(entry(Speaker::Visitor, &blank_start, None, None));
+        let payload = build_payload(&s, &Policy::default()).unwrap();
+        payload.validate(&crate::protocol::PROFILE_FIELDS).expect("every part is a valid protocol message");
+        let parts: Vec<_> = payload.transcript[4..].iter().collect();
+        let n = long.chars().count().div_ceil(MAX_TEXT_CHARS);
+        assert_eq!(n, 4);
+        let joined: String = parts[..n].iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(joined, long, "the parts, in order, are the message");
+        assert_eq!(parts[0].intent.as_deref(), Some("order_status"));
+        assert!(parts[1..n].iter().all(|m| m.intent.is_none() && m.confidence.is_none()));
+        // A run of blanks alone is all that is dropped.
+        assert_eq!(parts[n..].iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), [" ".repeat(10) + "tail"]);
+        // Parts never push the transcript past the protocol's count: the latest are kept.
+        let mut many = state();
+        for i in 0..crate::protocol::MAX_TRANSCRIPT - 1 {
+            many.transcript.push(entry(Speaker::Visitor, &format!("message {i}"), None, None));
+        }
+        many.transcript.push(entry(Speaker::Visitor, &long, None, None));
+        let payload = build_payload(&many, &Policy::default()).unwrap();
+        assert_eq!(payload.transcript.len(), crate::protocol::MAX_TRANSCRIPT);
+        assert_eq!(payload.transcript.last().unwrap().text, long.chars().skip(3 * MAX_TEXT_CHARS).collect::<String>());
     }
 
     #[test]

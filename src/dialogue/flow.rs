@@ -92,9 +92,11 @@ impl Bot {
             turn.nlu = u;
             return turn;
         }
+        // What the turn reads of the message (the transcript keeps all of it).
+        let read = crate::dialogue::nlu_text(&text);
         // Right after products were shown, a short message about them ("cheaper?", "compare
         // them") is for the caller's catalog, whatever intent it resembles.
-        if let Some(follow_up) = pressed.is_none().then(|| shopping::follow_up(self, state, &text)).flatten() {
+        if let Some(follow_up) = pressed.is_none().then(|| shopping::follow_up(self, state, read)).flatten() {
             let u = understanding.map(|u| u.result);
             let (confidence, sentiment) = (u.as_ref().map_or(0.0, |u| u.confidence), u.as_ref().map(|u| u.sentiment));
             let mut turn = finish(state, text, Some(follow_up.intent), confidence, sentiment, Vec::new(), now_ms);
@@ -110,7 +112,7 @@ impl Bot {
         };
         let sentiment = understanding.as_ref().map(|u| u.result.sentiment);
         let heard = Heard {
-            text: &text,
+            text: read,
             intent: intent_name.as_deref().and_then(|n| self.domain.intent(n)),
             confidence,
             pressed: pressed.is_some(),
@@ -138,7 +140,8 @@ impl Bot {
         // happened (the NLU's own guess stays in the turn's `nlu`).
         let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
-        let recommend = decision.recommend(&text);
+        // The catalog ranks the part of the message the NLU read: a pasted novel is not a request.
+        let recommend = decision.recommend(read);
         shopping::after(self, state, &decision, recommend.as_deref());
         let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);

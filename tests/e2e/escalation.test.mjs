@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, isKpiReport, launchChromium, recordWidgetEvents, startServer, until, watchPage, writeBrowserResults } from "./support.mjs";
+import { ROOT, isKpiReport, launchChromium, openInInbox, recordWidgetEvents, startServer, until, watchPage, writeBrowserResults } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 const EMAIL = "agent@cumbre.example";
@@ -86,12 +86,7 @@ describe("escalation from the widget to the agent inbox", () => {
     const consentToSentMs = Date.now() - consentedAt;
 
     // The agent signs in and sees the conversation with annotations, and no card number.
-    await agent.goto(`${server.url}inbox/`);
-    await agent.getByLabel("Email").fill(EMAIL);
-    await agent.getByLabel("Password").fill(PASSWORD);
-    await agent.getByRole("button", { name: "Sign in" }).click();
-    await agent.getByRole("button", { name: /Marta/ }).click();
-    const transcript = agent.getByRole("log", { name: "Transcript" });
+    const transcript = await openInInbox(agent, server.url, EMAIL, PASSWORD, /Marta/);
     await transcript.getByText("can I talk to a real person please").waitFor();
     await transcript.getByText(/intent human · confidence \d+%/).first().waitFor();
     assert.ok(!(await transcript.textContent()).includes("4111"));

@@ -194,3 +194,40 @@ export function isKpiReport(method, url, body) {
   if (!Object.keys(k.intents).every((name) => /^[a-z0-9_]+$/.test(name))) throw new Error(`KPI intent names: ${body}`);
   return true;
 }
+
+/** Run in the page (`page.evaluate(forbiddenInPage, host)`): everything that could run script
+ *  or leave for a forbidden URL, in the shadow DOM of the element matching `host` (the widget),
+ *  or in the whole document when `host` is null (the inbox): script-like elements, event
+ *  handler and srcdoc attributes, and href/src outside http, https, mailto and tel (src only
+ *  http and https; a form's action only empty). Returns one description per finding. */
+export function forbiddenInPage(host) {
+  const root = host ? document.querySelector(host).shadowRoot : document;
+  const bad = [];
+  const allowed = { href: /^(https?|mailto|tel):$/, src: /^https?:$/, action: /^$/, formaction: /^$/ };
+  for (const el of root.querySelectorAll("*")) {
+    if (!host && el.closest("head")) continue; // the inbox's own head: its script, stylesheet and meta
+    if (/^(script|iframe|object|embed|base|meta|frame|frameset)$/i.test(el.localName)) bad.push(`<${el.localName}>`);
+    for (const attr of el.attributes) {
+      const name = attr.name.toLowerCase();
+      if (name.startsWith("on") || name === "srcdoc" || name === "xlink:href") bad.push(`${el.localName}[${name}=${attr.value}]`);
+      if (name in allowed) {
+        let protocol = "";
+        try { protocol = new URL(attr.value, document.baseURI).protocol; } catch { /* unparsable */ }
+        if (!allowed[name].test(protocol)) bad.push(`${el.localName}[${name}=${attr.value}]`);
+      }
+    }
+  }
+  return bad;
+}
+
+/** Opens the inbox of the server at `url` (ending in `/`) in `page`, signs in through its form
+ *  and opens the conversation whose list entry matches `name` (a RegExp); returns its
+ *  transcript log. */
+export async function openInInbox(page, url, email, password, name) {
+  await page.goto(`${url}inbox/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name }).click();
+  return page.getByRole("log", { name: "Transcript" });
+}

@@ -243,17 +243,25 @@ pub(crate) async fn list_visitor_messages(
 
 /// `GET /api/escalations/{id}/events`: Server-Sent Events. `message` events carry a message
 /// (event id = message id) for every message after `Last-Event-ID` (header, or `after` /
-/// `last_event_id` query), `status` events carry `{"status": "resolved"}`.
+/// `last_event_id` query), `status` events carry `{"status": "resolved"}`. 429 with
+/// `Retry-After` when the conversation already has [`crate::Limits::streams_per_conversation`]
+/// streams open, or the client address [`crate::Limits::streams_per_address`].
 pub(crate) async fn visitor_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Query(q): Query<AfterQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
     let s = &state.inner;
     let rx = s.live.subscribe();
     let status = authorize_visitor(&s.store, &id, &headers, q.token.as_deref()).await?;
-    let slot = s.visitor_streams.acquire(&id).ok_or(AppError::TooManyRequests(15))?;
+    let address = crate::router::client_address(&extensions);
+    let slot = s
+        .address_streams
+        .acquire(&address)
+        .zip(s.visitor_streams.acquire(&id))
+        .ok_or(AppError::TooManyRequests(15))?;
     let last = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

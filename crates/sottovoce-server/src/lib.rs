@@ -179,6 +179,11 @@ pub struct Limits {
     /// Live streams (SSE) open at once per conversation token (default 4: a few tabs); more
     /// get 429.
     pub streams_per_conversation: usize,
+    /// Live streams (SSE) open at once from one client address, across conversations
+    /// (default 64: a NAT of an office or a mobile carrier puts many visitors, each with a few
+    /// tabs, behind one address, while one host holding thousands of idle connections is what
+    /// the cap stops; 0: no limit); more get 429.
+    pub streams_per_address: usize,
 }
 
 impl Default for Limits {
@@ -192,6 +197,7 @@ impl Default for Limits {
             login_free_per_account: 5,
             login_free_per_address: 20,
             streams_per_conversation: 4,
+            streams_per_address: 64,
         }
     }
 }
@@ -258,7 +264,10 @@ pub(crate) struct Inner {
     pub(crate) conversation_limiter: limits::Limiter,
     pub(crate) login_accounts: limits::LoginThrottle,
     pub(crate) login_addresses: limits::LoginThrottle,
+    /// Open visitor streams per conversation id.
     pub(crate) visitor_streams: limits::StreamSlots,
+    /// Open visitor streams per client address.
+    pub(crate) address_streams: limits::StreamSlots,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
     pub(crate) channels: Option<channel::Channels>,
@@ -308,6 +317,7 @@ impl AppState {
                 login_accounts: limits::LoginThrottle::new(config.limits.login_free_per_account),
                 login_addresses: limits::LoginThrottle::new(config.limits.login_free_per_address),
                 visitor_streams: limits::StreamSlots::new(config.limits.streams_per_conversation),
+                address_streams: limits::StreamSlots::new(config.limits.streams_per_address),
                 webhooks,
                 suggestions,
                 channels,

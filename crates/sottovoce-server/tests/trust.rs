@@ -171,3 +171,37 @@ async fn live_streams_per_conversation_are_capped() {
     let again = s.app.clone().oneshot(open()).await.unwrap();
     assert_eq!(again.status(), StatusCode::OK, "a closed stream frees its slot");
 }
+
+/// One client address opens at most `streams_per_address` live streams at once, across
+/// conversations (each under its own cap of four); the next gets 429 with `Retry-After`, while
+/// another address still gets its stream, and a closed stream frees the address's slot.
+#[tokio::test]
+async fn live_streams_per_address_are_capped() {
+    use tower::ServiceExt;
+    let s = server(|c| c.limits.streams_per_address = 3).await;
+    let from = |request: Request<Body>, ip: &str| {
+        let mut request = request;
+        request.extensions_mut().insert(ConnectInfo(format!("{ip}:40000").parse::<SocketAddr>().unwrap()));
+        request
+    };
+    let mut conversations = Vec::new();
+    for _ in 0..4 {
+        conversations.push(common::escalate(&s.app, &common::escalation(None)).await);
+    }
+    let open = |(id, token): &(String, String), ip: &str| from(with_bearer(get(&format!("/api/escalations/{id}/events")), token), ip);
+    let mut held = Vec::new();
+    for conversation in &conversations[..3] {
+        let response = s.app.clone().oneshot(open(conversation, "10.0.1.1")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        held.push(response);
+    }
+    // A fourth conversation, well under its own cap: refused, by the address's.
+    let next = s.app.clone().oneshot(open(&conversations[3], "10.0.1.1")).await.unwrap();
+    assert_eq!(next.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(next.headers().contains_key(header::RETRY_AFTER));
+    let elsewhere = s.app.clone().oneshot(open(&conversations[3], "10.0.1.2")).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK, "another address is not affected");
+    drop(held.pop());
+    let again = s.app.clone().oneshot(open(&conversations[3], "10.0.1.1")).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a closed stream frees the address's slot");
+}
