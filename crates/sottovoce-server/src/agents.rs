@@ -128,7 +128,7 @@ pub(crate) async fn login(
 ) -> Result<Response, AppError> {
     let s = &state.inner;
     let email = normalize_email(&body.email).unwrap_or_default();
-    let address = crate::router::client_address(&extensions);
+    let address = crate::limits::client_address(&extensions);
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
     if let Err(seconds) = s.login_accounts.check(&account_key).and(s.login_addresses.check(&address_key)) {

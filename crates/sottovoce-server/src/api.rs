@@ -256,7 +256,7 @@ pub(crate) async fn visitor_events(
     let s = &state.inner;
     let rx = s.live.subscribe();
     let status = authorize_visitor(&s.store, &id, &headers, q.token.as_deref()).await?;
-    let address = crate::router::client_address(&extensions);
+    let address = crate::limits::client_address(&extensions);
     let slot = s
         .address_streams
         .acquire(&address)

@@ -9,6 +9,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The client's IP address as text, from `ConnectInfo<SocketAddr>` (present when the router is
+/// served with `into_make_service_with_connect_info`), or `"unknown"` without it: the key of
+/// every per-address limit.
+pub(crate) fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// A set of token buckets, one per key. A rate of `0.0` (or less) allows everything.
 #[derive(Debug)]
 pub struct Limiter {

@@ -1,9 +1,8 @@
 //! The route table, CORS, body limit and timeout, per-IP rate limit, security headers, the
 //! agent API's cross-site refusal, health, metrics (optionally behind a token) and OpenAPI.
 
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -124,18 +123,8 @@ async fn same_origin_only(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// The client's IP address as text, from `ConnectInfo<SocketAddr>` (present when the router is
-/// served with `into_make_service_with_connect_info`), or `"unknown"` without it: the key of
-/// every per-address limit.
-pub(crate) fn client_address(extensions: &axum::http::Extensions) -> String {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 async fn rate_limit_per_ip(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let ip = client_address(request.extensions());
+    let ip = crate::limits::client_address(request.extensions());
     // Preflight requests are free: the browser sends one per new request shape.
     if request.method() != Method::OPTIONS {
         if let Err(seconds) = state.inner.ip_limiter.check(&ip) {
