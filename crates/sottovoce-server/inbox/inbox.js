@@ -288,6 +288,8 @@
       if (summary.unrecognised) parts.push(`${summary.unrecognised} not understood by the bot`);
     }
     $('summary').textContent = parts.join(' · ');
+    const mentions = (summary && summary.mentions) || [];
+    $('mentions').textContent = mentions.length ? `Mentioned: ${mentions.map((m) => `${m.entity} ${m.value}`).join(' · ')}` : '';
     // What the visitor agreed to share, beside the transcript.
     const facts = Object.entries(c.profile || {}).filter(([, v]) => v !== null && typeof v !== 'object');
     if (c.customer_id) facts.push(['customer', `${c.customer_id} (${c.identity})`]);

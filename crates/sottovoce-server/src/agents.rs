@@ -195,7 +195,11 @@ pub(crate) async fn open(State(state): State<AppState>, agent: Agent, Path(id): 
         _ => Vec::new(),
     };
     let canned = crate::triage_store::fill_canned(&s.store.canned().await?, &conversation, &agent.email);
-    let summary = crate::assist::summarise(&messages);
+    let mut summary = crate::assist::summarise(&messages);
+    if let Some(suggester) = &s.suggestions {
+        let texts = messages.iter().filter(|m| m.author == Author::Visitor).map(|m| m.text.clone()).collect();
+        summary.mentions = suggester.mentions(texts).await;
+    }
     Ok(Json(json!({ "conversation": conversation, "summary": summary, "messages": messages, "suggestions": suggestions, "canned": canned })))
 }
 

@@ -1,6 +1,7 @@
 //! Agent assist beyond suggested replies: a summary of the conversation an agent reads before
 //! the transcript (what the visitor asked about, in order; how their mood moved; who wrote how
-//! much), built from the bot's per-message labels. Labels only: nothing here decides anything.
+//! much, which entities they mentioned), built from the bot's per-message labels and, for the
+//! entities, the server's copy of the bot. Labels only: nothing here decides anything.
 
 use serde::Serialize;
 use sottovoce::protocol::{Author, Message};
@@ -48,6 +49,9 @@ pub struct Summary {
     pub agent_messages: usize,
     /// Visitor messages the bot found no intent for (what it could not answer).
     pub unrecognised: usize,
+    /// Entities the visitor mentioned (order numbers, dates, emails…), read by the server's
+    /// copy of the bot (`--inbox-bot`); empty without one.
+    pub mentions: Vec<crate::suggest::Mention>,
 }
 
 /// Summarises `messages` (oldest first).
@@ -80,6 +84,7 @@ pub fn summarise(messages: &[Message]) -> Summary {
         bot_messages: messages.iter().filter(|m| m.author == Author::Bot).count(),
         agent_messages: messages.iter().filter(|m| m.author == Author::Agent).count(),
         unrecognised: visitor.iter().filter(|m| m.intent.is_none()).count(),
+        mentions: Vec::new(),
     }
 }
 

@@ -2,9 +2,10 @@
 //!
 //! The server loads the same bot the widget runs (definition JSON or compiled model) and, for
 //! the last intent the bot detected in a visitor message, offers that intent's reply as the
-//! core renders it ([`sottovoce::Bot::suggested_reply`], in the conversation's locale). Nothing
-//! about Fluent or the definition is re-implemented here. The bot lives on one dedicated
-//! thread, which answers requests over a channel.
+//! core renders it ([`sottovoce::Bot::suggested_reply`], in the conversation's locale), and
+//! reads the entities the visitor mentioned ([`sottovoce::Bot::understand`]) for the agent's
+//! summary. Nothing about Fluent, the definition or entity extraction is re-implemented here.
+//! The bot lives on one dedicated thread, which answers requests over a channel.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,7 +26,19 @@ pub struct Suggestion {
     pub text: String,
 }
 
-type Request = (String, String, BTreeMap<String, String>, oneshot::Sender<Vec<Suggestion>>);
+/// An entity a visitor mentioned, as the agent's summary lists it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mention {
+    /// The entity's name (`order_number`, `date`, `email`).
+    pub entity: String,
+    /// Its normalised value.
+    pub value: String,
+}
+
+enum Request {
+    Suggest(String, String, BTreeMap<String, String>, oneshot::Sender<Vec<Suggestion>>),
+    Mentions(Vec<String>, oneshot::Sender<Vec<Mention>>),
+}
 
 /// A handle on the reply thread.
 #[derive(Debug, Clone)]
@@ -54,7 +67,23 @@ impl Suggester {
         std::thread::Builder::new()
             .name("sottovoce-suggest".into())
             .spawn(move || {
-                for (intent, locale, args, answer) in rx {
+                for request in rx {
+                    let (intent, locale, args, answer) = match request {
+                        Request::Suggest(intent, locale, args, answer) => (intent, locale, args, answer),
+                        Request::Mentions(texts, answer) => {
+                            let mut out: Vec<Mention> = Vec::new();
+                            for text in &texts {
+                                for e in bot.understand(text).entities {
+                                    let m = Mention { entity: e.entity, value: e.value };
+                                    if !out.contains(&m) {
+                                        out.push(m);
+                                    }
+                                }
+                            }
+                            let _ = answer.send(out);
+                            continue;
+                        }
+                    };
                     let out = bot
                         .suggested_reply(&intent, &locale, &args)
                         .map(|message| {
@@ -77,7 +106,17 @@ impl Suggester {
     /// Empty when the intent has no reply of its own (a form, an action).
     pub async fn suggest(&self, intent: &str, locale: &str, args: BTreeMap<String, String>) -> Vec<Suggestion> {
         let (tx, rx) = oneshot::channel();
-        if self.requests.send((intent.to_owned(), locale.to_owned(), args, tx)).is_err() {
+        if self.requests.send(Request::Suggest(intent.to_owned(), locale.to_owned(), args, tx)).is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// The entities the bot finds in `texts` (the visitor's messages), each distinct
+    /// entity and value once, in order of first mention.
+    pub async fn mentions(&self, texts: Vec<String>) -> Vec<Mention> {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(Request::Mentions(texts, tx)).is_err() {
             return Vec::new();
         }
         rx.await.unwrap_or_default()

@@ -454,3 +454,25 @@ async fn escalations_are_verified_only_by_the_right_user_hash() {
         assert!(c.get("customer_id").is_none(), "{c}");
     }
 }
+
+#[tokio::test]
+async fn the_agents_summary_lists_what_the_visitor_mentioned() {
+    let s = server(|_| {}).await;
+    let mut body = escalation(None);
+    body["transcript"] = json!([
+        { "author": "visitor", "text": "please write to ana@example.com about order 4521", "intent": "human", "sentiment": -0.2 },
+        { "author": "bot", "text": "Connecting you." },
+        { "author": "visitor", "text": "my email is ana@example.com", "sentiment": -0.6 }
+    ]);
+    let (id, _) = escalate(&s.app, &body).await;
+    let cookie = sign_in(&s.app).await;
+    let opened = send(&s.app, with_cookie(get(&format!("/api/agent/conversations/{id}")), &cookie)).await;
+    let summary = &opened.json["summary"];
+    assert_eq!(summary["intents"], json!(["human"]), "{summary}");
+    assert_eq!(summary["mood"]["trend"], "worsening", "{summary}");
+    assert_eq!(summary["unrecognised"], 1);
+    let mentions = summary["mentions"].as_array().unwrap();
+    let emails: Vec<&Value> = mentions.iter().filter(|m| m["entity"] == "email").collect();
+    assert_eq!(emails.len(), 1, "mentioned twice, listed once: {summary}");
+    assert_eq!(emails[0]["value"], "ana@example.com");
+}
