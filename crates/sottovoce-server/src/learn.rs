@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sottovoce::protocol::SharedQuestion;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use crate::agents::Agent;
 use crate::api::sha256_hex;
 use crate::error::{ApiJson, AppError};
-use crate::owner::{utc_day, OWNER};
+use crate::owner::{utc_day, Period};
 use crate::store::{now_ms, Store};
 use crate::AppState;
 
@@ -134,23 +134,9 @@ pub fn group(questions: &[Stored]) -> Vec<Group> {
     out
 }
 
-/// Query of the owner's view: the last `days` days (default 30, 1 to 366).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Period {
-    #[serde(default)]
-    days: Option<i64>,
-}
-
 async fn read(state: &AppState, agent: &Agent, period: &Period) -> Result<Vec<Stored>, AppError> {
-    if state.inner.store.agent_role(agent.id).await?.as_deref() != Some(OWNER) {
-        return Err(AppError::Forbidden("only an owner sees the numbers (sottovoce agent add --owner)"));
-    }
-    let days = period.days.unwrap_or(30);
-    if !(1..=crate::owner::MAX_DAYS).contains(&days) {
-        return Err(AppError::invalid("days", format!("must be 1 to {}", crate::owner::MAX_DAYS)));
-    }
-    let from = utc_day(now_ms() - (days - 1) * 86_400_000);
+    crate::owner::owner(state, agent).await?;
+    let from = period.first_day(now_ms())?;
     Ok(state.inner.store.shared_questions(&from).await?)
 }
 

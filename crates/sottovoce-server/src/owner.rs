@@ -109,7 +109,7 @@ pub(crate) async fn report(State(state): State<AppState>, ApiJson(body): ApiJson
 }
 
 /// The signed-in agent, when their role is [`OWNER`]; 403 otherwise.
-async fn owner(state: &AppState, agent: &Agent) -> Result<(), AppError> {
+pub(crate) async fn owner(state: &AppState, agent: &Agent) -> Result<(), AppError> {
     match state.inner.store.agent_role(agent.id).await?.as_deref() {
         Some(OWNER) => Ok(()),
         _ => Err(AppError::Forbidden("only an owner sees the numbers (sottovoce agent add --owner)")),
@@ -122,6 +122,29 @@ async fn owner(state: &AppState, agent: &Agent) -> Result<(), AppError> {
 pub(crate) struct Period {
     #[serde(default)]
     days: Option<i64>,
+}
+
+impl Period {
+    /// The number of days asked for (default 30).
+    ///
+    /// # Errors
+    /// 422 on `days` outside 1 to [`MAX_DAYS`].
+    pub(crate) fn days(&self) -> Result<i64, AppError> {
+        let days = self.days.unwrap_or(30);
+        if (1..=MAX_DAYS).contains(&days) {
+            Ok(days)
+        } else {
+            Err(AppError::invalid("days", format!("must be 1 to {MAX_DAYS}")))
+        }
+    }
+
+    /// The first day of the period ending today, `YYYY-MM-DD` (UTC), at `now_ms`.
+    ///
+    /// # Errors
+    /// As [`Period::days`].
+    pub(crate) fn first_day(&self, now_ms: i64) -> Result<String, AppError> {
+        Ok(utc_day(now_ms - (self.days()? - 1) * DAY_MS))
+    }
 }
 
 /// One day's sums, per locale and in all.
@@ -151,12 +174,9 @@ pub struct Figures {
 }
 
 async fn figures(state: &AppState, period: &Period) -> Result<Figures, AppError> {
-    let days = period.days.unwrap_or(30);
-    if !(1..=MAX_DAYS).contains(&days) {
-        return Err(AppError::invalid("days", format!("must be 1 to {MAX_DAYS}")));
-    }
+    let days = period.days()?;
     let now = now_ms();
-    let mut figures = Figures { from: utc_day(now - (days - 1) * DAY_MS), to: utc_day(now), ..Figures::default() };
+    let mut figures = Figures { from: period.first_day(now)?, to: utc_day(now), ..Figures::default() };
     figures.days = (0..days).rev().map(|back| Day { day: utc_day(now - back * DAY_MS), ..Day::default() }).collect();
     for (day, locale, json) in state.inner.store.kpi_reports(&figures.from, &figures.to).await? {
         // A row that no longer parses (written by a newer server) is skipped, not fatal.
