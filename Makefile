@@ -13,10 +13,14 @@ export CHROMEDRIVER ?= /usr/bin/chromedriver
 
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
+# The demo's identity secret (a real site keeps its own secret on its backend).
+DEMO_IDENTITY_SECRET ?= cumbre-demo-identity-secret
 demo: setup pkg cli
 	@echo "sottovoce demo: http://127.0.0.1:$(PORT)/   agent inbox: http://127.0.0.1:$(PORT)/inbox/ ($(DEMO_AGENT)); emails go to a local SMTP sink (127.0.0.1:2525) and are printed here"
+	@echo "the mobile app example, signed in as the demo customer cust-1001: http://127.0.0.1:$(PORT)/app.html#customer=cust-1001&name=Lena&user_hash=$$(node -e 'process.stdout.write(require("crypto").createHmac("sha256", "$(DEMO_IDENTITY_SECRET)").update("cust-1001").digest("hex"))')"
 	./target/release/sottovoce serve --port $(PORT) --db target/sottovoce-demo.db --demo-agent $(DEMO_AGENT) \
-	  --smtp-sink 127.0.0.1:2525 --public-url http://127.0.0.1:$(PORT)/ --shop-name Cumbre --business-hours "mon-fri 09:00-18:00 +01:00"
+	  --smtp-sink 127.0.0.1:2525 --public-url http://127.0.0.1:$(PORT)/ --shop-name Cumbre --business-hours "mon-fri 09:00-18:00 +01:00" \
+	  --identity-secret $(DEMO_IDENTITY_SECRET)
 
 test: setup check-purity deny sbom test-native fuzz-smoke test-wasm pkg cli test-e2e test-examples
 	@echo "make test: all suites passed"

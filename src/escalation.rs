@@ -20,8 +20,11 @@ use regex_lite::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::delivery::{Delivery, Event, Step};
-use crate::protocol::{Author, EscalationRequest, SharedQuestion, TranscriptMessage, MAX_SHARED_CHARS};
-use crate::state::{ConversationState, Speaker};
+use crate::protocol::{
+    Author, ConversationStatus, EscalationCreated, EscalationRequest, Message, SharedQuestion, TranscriptMessage,
+    MAX_SHARED_CHARS,
+};
+use crate::state::{ConversationState, Speaker, TranscriptEntry};
 
 pub use crate::protocol::delivery::{backoff_ms, BACKOFF_BASE_MS, BACKOFF_MAX_MS, STALE_SEND_MS};
 pub use crate::protocol::DEFAULT_PROFILE_FIELDS;
@@ -501,6 +504,77 @@ impl Escalation {
         })
     }
 
+    /// Takes over, on this device, an escalation the visitor started elsewhere, into `slot`
+    /// (the conversation's escalation): `created` is the server's answer to `POST
+    /// /api/escalations/resume` (the emailed link) or `/by-customer` (an identified customer's
+    /// other device), `history` the conversation's messages (`GET
+    /// /api/escalations/{id}/messages`, oldest first). Each message joins `state`'s transcript
+    /// (visitor, bot and agent alike) and the stream resumes after the newest. When `slot`
+    /// already follows the same conversation (the link opened on the device that escalated),
+    /// only its token is renewed and nothing is added twice. Later visitor messages are
+    /// redacted under `policy` and keyed `idempotency_key`-`n`.
+    ///
+    /// # Errors
+    /// [`EscalationError::Key`] for a bad key, [`EscalationError::Pattern`] for a bad policy;
+    /// `slot` is then unchanged.
+    pub fn adopt(
+        slot: &mut Option<Escalation>,
+        state: &mut ConversationState,
+        created: &EscalationCreated,
+        history: &[Message],
+        policy: &Policy,
+        idempotency_key: &str,
+        now_ms: u64,
+    ) -> Result<(), EscalationError> {
+        let status = match created.status {
+            ConversationStatus::Open => Status::Sent { id: created.id.clone(), token: created.token.clone(), sent_ms: now_ms },
+            ConversationStatus::Resolved => Status::Resolved { id: created.id.clone() },
+        };
+        if let Some(same) = slot.as_mut().filter(|e| e.id() == Some(created.id.as_str())) {
+            same.status = status;
+            return Ok(());
+        }
+        if !crate::protocol::idempotency_key_ok(idempotency_key) {
+            return Err(EscalationError::Key);
+        }
+        Redactor::new(&policy.redact)?;
+        let mut last_event_id = 0;
+        for m in history {
+            last_event_id = last_event_id.max(m.id);
+            if m.text.trim().is_empty() {
+                continue;
+            }
+            state.push(TranscriptEntry::plain(m.author, &m.text, u64::try_from(m.created_ms).unwrap_or(0)));
+        }
+        *slot = Some(Escalation {
+            payload: EscalationRequest {
+                idempotency_key: None,
+                locale: state.profile.locale.clone(),
+                bot_id: None,
+                page_url: None,
+                profile: BTreeMap::new(),
+                transcript: Vec::new(),
+                customer: None,
+            },
+            idempotency_key: idempotency_key.to_owned(),
+            status,
+            outbox: Vec::new(),
+            last_event_id,
+            next_client_id: 0,
+            rng: state.next_random(),
+            redact: policy.redact.clone(),
+        });
+        Ok(())
+    }
+
+    /// The server's id for this escalation once it was stored (sent or resolved).
+    pub fn id(&self) -> Option<&str> {
+        match &self.status {
+            Status::Sent { id, .. } | Status::Resolved { id } => Some(id),
+            _ => None,
+        }
+    }
+
     /// The create request's delivery, as [`crate::protocol::delivery`] sees it (sent or
     /// resolved: delivered).
     pub fn delivery(&self) -> Delivery {
@@ -767,6 +841,44 @@ mod tests {
             proactive: Default::default(),
             csat: Default::default(),
         }
+    }
+
+    fn server_message(id: i64, author: Author, text: &str) -> Message {
+        Message { id, author, author_name: None, text: text.into(), created_ms: 2_000 + id, intent: None, confidence: None, sentiment: None }
+    }
+
+    #[test]
+    fn adopting_an_escalation_shows_its_history_once_and_follows_after_it() {
+        let mut s = state();
+        let before = s.transcript.len();
+        let created = EscalationCreated { id: "c_1".into(), token: "t1".into(), status: ConversationStatus::Open, created_ms: 5 };
+        let history = [
+            server_message(7, Author::Visitor, "where is my parcel?"),
+            server_message(9, Author::Agent, "It left today."),
+        ];
+        let mut slot = None;
+        Escalation::adopt(&mut slot, &mut s, &created, &history, &Policy::default(), "device-b-key-0123456789", 3_000).unwrap();
+        let e = slot.clone().unwrap();
+        assert_eq!(e.id(), Some("c_1"));
+        assert_eq!(e.last_event_id, 9);
+        assert!(matches!(&e.status, Status::Sent { token, .. } if token == "t1"));
+        assert_eq!(s.transcript.len(), before + 2);
+        assert_eq!(s.transcript[before + 1].from, Speaker::Agent);
+        assert_eq!(s.transcript[before + 1].text, "It left today.");
+        // The link opened again on the same device: a new token, nothing shown twice.
+        let renewed = EscalationCreated { token: "t2".into(), ..created.clone() };
+        Escalation::adopt(&mut slot, &mut s, &renewed, &history, &Policy::default(), "device-b-key-0123456789", 4_000).unwrap();
+        let again = slot.clone().unwrap();
+        assert_eq!(s.transcript.len(), before + 2);
+        assert_eq!(again.last_event_id, 9);
+        assert!(matches!(&again.status, Status::Sent { token, .. } if token == "t2"));
+        // A resolved conversation is adopted as resolved; a bad key is refused.
+        let resolved = EscalationCreated { id: "c_2".into(), status: ConversationStatus::Resolved, ..created };
+        Escalation::adopt(&mut slot, &mut s, &resolved, &[], &Policy::default(), "device-b-key-0123456789", 5_000).unwrap();
+        assert_eq!(slot.as_ref().unwrap().status.name(), "resolved");
+        let mut empty = None;
+        assert!(matches!(Escalation::adopt(&mut empty, &mut s, &resolved, &[], &Policy::default(), "short", 5_000), Err(EscalationError::Key)));
+        assert!(empty.is_none());
     }
 
     #[test]

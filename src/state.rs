@@ -229,6 +229,25 @@ pub struct TranscriptEntry {
     pub fallback: bool,
 }
 
+impl TranscriptEntry {
+    /// A plain message `text` by `from` at `time_ms` (ms since the Unix epoch), without the
+    /// bot's annotations (intent, confidence, sentiment) or buttons: a visitor's message to an
+    /// agent, or a message read back from the escalation server.
+    pub fn plain(from: Speaker, text: &str, time_ms: u64) -> TranscriptEntry {
+        TranscriptEntry {
+            from,
+            text: text.to_owned(),
+            time_ms,
+            intent: None,
+            confidence: None,
+            sentiment: None,
+            quick_replies: Vec::new(),
+            links: Vec::new(),
+            fallback: false,
+        }
+    }
+}
+
 /// A form in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveForm {

@@ -140,6 +140,22 @@
       escSent: "Sent to our team. A person will answer here.",
       escResolved: "Our team closed this conversation. The assistant is back.",
       escRejected: "Our team's server could not accept this conversation, so it was not sent. Your messages are kept here, and the assistant is back.",
+      // Nobody online (GET /api/availability) and email continuity.
+      offline: "Nobody from our team is online right now.",
+      offlineAt: "You can expect an answer from {0}.",
+      offlineLater: "You will get an answer as soon as someone is back.",
+      emailOffer: "Rather not wait here? We can email you the answer, and you can reply to that email.",
+      emailAddress: "Your email",
+      emailConsent: "I agree that the support team writes to this address about this conversation.",
+      emailSend: "Email me",
+      emailNeedsConsent: "Tick the box to agree first; we only write to you with your yes.",
+      emailInvalid: "That does not look like an email address.",
+      emailFailed: "That did not work; please try again.",
+      emailGiven: "We will write to {0} when someone answers. The email has a link back to this conversation.",
+      emailTranscript: "Email me this conversation",
+      transcriptSent: "Sent to {0}.",
+      resumeExpired: "This conversation link has expired or is wrong; ask for a person again if you still need one.",
+      resumeFailed: "Could not reopen the conversation from the link; please try again later.",
       escMessageRejected: "A message could not be delivered to our team and will not be resent; it stays in your conversation.",
       // Read before each message by screen readers (visually hidden), so the log says who spoke.
       visitor_speaker: "You:",
@@ -388,6 +404,8 @@
   // aria-live rather than a second role=status: the assistant's own status stays the one "status".
   var escStatus = el("p", { class: "sv-status sv-esc-status", "aria-live": "polite" });
   var consent = el("section", { class: "sv-consent", hidden: "" });
+  // Nobody online: when to expect an answer, and the offer to continue by email.
+  var offline = el("section", { class: "sv-consent sv-offline", hidden: "" });
   var note = el("p", { class: "sv-note" });
   var input = el("input", {
     type: "text", class: "sv-input",
@@ -403,6 +421,7 @@
     remembered,
     consent,
     escStatus,
+    offline,
     status,
     note,
     form,
@@ -542,6 +561,8 @@
   function showLauncher(shown) {
     frame.toggleAttribute("data-launcher-hidden", !shown);
   }
+  // data-launcher="off": the page opens the chat itself (an app's native Help button).
+  if (setting("launcher") === "off") showLauncher(false);
 
   // setLocale(code) from the page: the bot's locale matching `code` (es-MX → es), as if the
   // visitor had chosen it in the language menu; resolves to the conversation's locale, rejects
@@ -1043,6 +1064,7 @@
     renderEscalationStatus();
     c.escalationResume(Date.now()); // a send cut off by a closed page is due at once
     if (escalationActive()) pump(); // resume a queued send or an open conversation after a reload
+    queue = queue.then(function () { return resumeFromLink(c); }); // an emailed link reopens its conversation
     emit("ready", {
       botName: name, storage: c.storageStatus(), source: c.source(), locale: c.locale(),
       loadMs: performance.now() - loadStarted,
@@ -1205,6 +1227,7 @@
     unfollow();
     clearTimeout(pumpTimer);
     hideConsent();
+    hideOffline();
     hideRemembered();
     renderEscalationStatus();
     log.textContent = "";
@@ -1310,6 +1333,7 @@
       if (s.state === "sent") {
         follow(e);
         flushOutbox();
+        offerEmail(e);
       } else if (s.state === "failed") {
         schedule(s.next_retry_ms - Date.now());
         // Keep the countdown honest.
@@ -1348,6 +1372,7 @@
       if (st.status === "resolved" && chat) {
         chat.escalationResolved();
         unfollow();
+        hideOffline();
         renderEscalationStatus();
         askCsatAfterAgent();
       }
@@ -1414,6 +1439,162 @@
     }
   }
 
+  // ---------------------------------------------------------------- continuity: nobody online, email, other devices
+
+  // One JSON POST to the escalation server, with the visitor's token when given.
+  function postJson(path, token, body) {
+    var headers = { "content-type": "application/json" };
+    if (token) headers.authorization = "Bearer " + token;
+    return fetch(api(path), { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "omit" });
+  }
+
+  // GET /api/availability: counts only (agents online, open now, the next opening, email
+  // offered); nothing about the visitor is sent. null when the server cannot be reached.
+  function checkAvailability() {
+    if (!escalationConfig.url) return Promise.resolve(null);
+    return fetch(api("api/availability"), { credentials: "omit" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).catch(function () { return null; });
+  }
+
+  // "Nobody is online right now. Expect an answer Monday 09:00." ("" when someone is online).
+  function offlineText(a) {
+    if (!a || a.agents_online > 0) return "";
+    var when = a.expected_reply_ms == null ? t("offlineLater") : t("offlineAt",
+      intl(Intl.DateTimeFormat, { weekday: "long", hour: "numeric", minute: "2-digit" }).format(new Date(a.expected_reply_ms)));
+    return t("offline") + " " + when;
+  }
+
+  var offlineShownFor = ""; // the escalation id the notice (and email offer) was shown for
+
+  function hideOffline() {
+    offline.hidden = true;
+    offline.textContent = "";
+    offlineShownFor = "";
+  }
+
+  // Once an escalation is stored and nobody is online: say when an answer can be expected and,
+  // when the server can email, offer to continue by email (asked with consent; the address is
+  // stored on this escalation only, by the server, never on the device).
+  function offerEmail(e) {
+    var id = e.status.id;
+    if (offlineShownFor === id) return;
+    offlineShownFor = id;
+    checkAvailability().then(function (a) {
+      var now = escalation();
+      if (!offlineText(a) || !now || now.status.state !== "sent" || now.status.id !== id) return;
+      offline.textContent = "";
+      offline.appendChild(el("p", { class: "sv-offline-note" }, [offlineText(a)]));
+      if (a.email) offline.appendChild(emailForm(id, now.status.token));
+      offline.hidden = false;
+    });
+  }
+
+  function emailForm(id, token) {
+    var address = el("input", { type: "email", class: "sv-input sv-email", autocomplete: "email", maxlength: "254", required: "" });
+    var agree = el("input", { type: "checkbox", class: "sv-email-consent" });
+    var problem = el("p", { class: "sv-email-problem", role: "alert" });
+    var submit = el("button", { type: "submit", class: "sv-chip sv-primary" }, [t("emailSend")]);
+    var f = el("form", { class: "sv-email-form" }, [
+      el("p", {}, [t("emailOffer")]),
+      el("label", {}, [t("emailAddress"), " ", address]),
+      el("label", {}, [agree, " ", t("emailConsent")]),
+      problem,
+      el("div", { class: "sv-consent-actions" }, [submit]),
+    ]);
+    f.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!agree.checked) { problem.textContent = t("emailNeedsConsent"); agree.focus(); return; }
+      problem.textContent = "";
+      submit.disabled = true;
+      postJson("api/escalations/" + encodeURIComponent(id) + "/email", token, { email: address.value.trim(), consent: true })
+        .then(function (r) {
+          if (!r.ok) throw r.status;
+          return r.json();
+        }).then(function (body) {
+          offline.replaceChild(emailGiven(id, token, String(body.email)), f);
+        }).catch(function (status) {
+          problem.textContent = t(status === 422 ? "emailInvalid" : "emailFailed");
+          submit.disabled = false;
+        });
+    });
+    return f;
+  }
+
+  // "We will write to ana@example.com …" and a button for the whole transcript by email.
+  function emailGiven(id, token, email) {
+    var again = el("button", { type: "button", class: "sv-chip" }, [t("emailTranscript")]);
+    var done = el("p", { "aria-live": "polite" });
+    again.addEventListener("click", function () {
+      again.disabled = true;
+      postJson("api/escalations/" + encodeURIComponent(id) + "/transcript", token, {}).then(function (r) {
+        done.textContent = r.ok ? t("transcriptSent", email) : t("emailFailed");
+        again.disabled = r.ok;
+      }, function () { done.textContent = t("emailFailed"); again.disabled = false; });
+    });
+    return el("div", { class: "sv-email-given" }, [el("p", {}, [t("emailGiven", email)]), again, done]);
+  }
+
+  // Takes over a conversation started elsewhere: its messages join this transcript once and
+  // the stream follows it from there (the core's Escalation::adopt).
+  function adoptEscalation(c, created) {
+    return fetch(api("api/escalations/" + encodeURIComponent(created.id) + "/messages"), {
+      headers: { authorization: "Bearer " + created.token }, credentials: "omit",
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (body) {
+      unfollow();
+      hideOffline();
+      c.escalationAdopt(created, body.messages || [], newKey(), Date.now(), escalationConfig.policy);
+      renderTranscript(c.transcript());
+      renderEscalationStatus();
+      pump();
+    });
+  }
+
+  // An emailed link (…?sv_resume=…) reopens its conversation here with a fresh token; the
+  // parameter leaves the address bar at once so a shared screenshot or bookmark cannot reuse it.
+  function resumeFromLink(c) {
+    var params = new URLSearchParams(location.search);
+    var code = params.get("sv_resume");
+    if (!code || !escalationConfig.url) return Promise.resolve(false);
+    params.delete("sv_resume");
+    var rest = params.toString();
+    try { history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash); } catch (e) { /* sandboxed */ }
+    return postJson("api/escalations/resume", null, { resume: code }).then(function (r) {
+      if (!r.ok) throw r.status;
+      return r.json();
+    }).then(function (created) {
+      return adoptEscalation(c, created).then(function () { open(); return true; });
+    }).catch(function (status) {
+      console.warn("sottovoce: the conversation link could not be opened:", status && status.message || status);
+      escStatus.textContent = t(status === 401 ? "resumeExpired" : "resumeFailed");
+      open();
+      return false;
+    });
+  }
+
+  // A customer the site identified and vouched for (user_hash) sees their open escalation, and
+  // the agent's replies, on this device too. Only when the owner lets customer_id be sent with
+  // an escalation (profileFields), since the id then goes to the escalation server.
+  function followCustomer(c, customer) {
+    var fields = escalationConfig.policy.profile_fields || [];
+    if (!escalationConfig.url || fields.indexOf("customer_id") < 0 || !customer || !customer.user_hash || escalationActive()) {
+      return Promise.resolve(false);
+    }
+    return postJson("api/escalations/by-customer", null, { customer_id: String(customer.id), user_hash: String(customer.user_hash) })
+      .then(function (r) { return r.ok ? r.json() : { escalations: [] }; })
+      .then(function (body) {
+        var newest = (body.escalations || []).sort(function (a, b) { return b.created_ms - a.created_ms; })[0];
+        if (!newest || escalationActive()) return false;
+        return adoptEscalation(c, newest).then(function () { return true; });
+      }).catch(function (error) {
+        console.warn("sottovoce: could not look for this customer's open conversation:", error && error.message || error);
+        return false;
+      });
+  }
+
   function hideConsent() {
     consent.hidden = true;
     consent.textContent = "";
@@ -1468,6 +1649,10 @@
       pump();
     });
     cancel.addEventListener("click", function () { hideConsent(); input.focus(); });
+    // Nobody online: say so before the visitor agrees, and when to expect an answer.
+    var notice = el("p", { class: "sv-offline-note", "aria-live": "polite" });
+    consent.appendChild(notice);
+    checkAvailability().then(function (a) { notice.textContent = offlineText(a); });
     consent.appendChild(el("div", { class: "sv-consent-actions" }, [agree, cancel]));
     consent.hidden = false;
     log.scrollTop = log.scrollHeight;
@@ -1883,7 +2068,14 @@
       reset: function () { return reset(); },
       // The site says who its logged-in visitor is ({ id, name, email, locale, traits, orders:
       // [{ id, status, placed_at, items, tracking_url }] }): kept on this device only.
-      identify: function (customer) { return start().then(function (c) { c.identify(customer); }); },
+      identify: function (customer) {
+        return start().then(function (c) {
+          c.identify(customer);
+          // Their open escalation from another device, when the owner allows customer_id.
+          queue = queue.then(function () { return followCustomer(c, customer); });
+          return queue.then(function () {});
+        });
+      },
       // What the visitor does on the site: track("product_view" | "add_to_cart" | "purchase",
       // { name }), kept on this device only (What I remember), for bots that keep a profile.
       track: function (event, props) {

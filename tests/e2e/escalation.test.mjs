@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, isKpiReport, launchChromium, openInInbox, recordWidgetEvents, startServer, until, watchPage, writeBrowserResults } from "./support.mjs";
+import { ROOT, ask, isKpiReport, launchChromium, openInInbox, recordWidgetEvents, startServer, until, watchPage, writeBrowserResults } from "./support.mjs";
 
 const bot = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
 const EMAIL = "agent@cumbre.example";
@@ -46,13 +46,6 @@ describe("escalation from the widget to the agent inbox", () => {
     await server?.stop();
   });
 
-  async function ask(page, text) {
-    const before = await page.evaluate(() => window.__sv.messages.length);
-    const box = page.getByRole("textbox", { name: "Message" });
-    await box.fill(text);
-    await box.press("Enter");
-    await page.waitForFunction((n) => window.__sv.messages.length > n, before, { timeout: 10_000 });
-  }
 
   test("consent, redaction, live replies both ways, and a reload keeps the agent's words", async () => {
     await visitor.goto(server.url);

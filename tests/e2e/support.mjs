@@ -94,6 +94,16 @@ export function useServerAndBrowser(extraArgs = []) {
   return env;
 }
 
+/// Types `text` into the widget's message box, presses Enter and waits for the next widget
+/// `message` event (needs recordWidgetEvents).
+export async function ask(page, text) {
+  const before = await page.evaluate(() => window.__sv.messages.length);
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(text);
+  await box.press("Enter");
+  await page.waitForFunction((n) => window.__sv.messages.length > n, before, { timeout: 10_000 });
+}
+
 /// Polls `condition` (a test-side function) every 20 ms until it returns true; throws after
 /// `timeoutMs` with `what` in the message. For state the test holds itself (a route handler's
 /// counter), which the page's own signals may run ahead of.
