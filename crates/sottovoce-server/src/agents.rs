@@ -261,17 +261,31 @@ pub(crate) async fn resolve(
 
 /// `GET /api/agent/events`: Server-Sent Events; a `change` event `{conversation_id, kind}`
 /// (`created`, `message`, `resolved`, or `resync` after missed events) whenever any
-/// conversation changes.
-pub(crate) async fn events(State(state): State<AppState>, _agent: Agent) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    state.inner.metrics.inc(Counter::SseOpened);
-    let rx = state.inner.live.subscribe();
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+/// conversation changes. 429 with `Retry-After` when the agent already has
+/// [`crate::Limits::streams_per_agent`] streams open, or the client address
+/// [`crate::Limits::streams_per_address`].
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    agent: Agent,
+    extensions: axum::http::Extensions,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
+    let s = &state.inner;
+    let address = crate::limits::client_address(&extensions);
+    let slot = s
+        .address_streams
+        .acquire(&address)
+        .zip(s.agent_streams.acquire(&agent.id.to_string()))
+        .ok_or(AppError::TooManyRequests(15))?;
+    s.metrics.inc(Counter::SseOpened);
+    let rx = s.live.subscribe();
+    let stream = futures_util::stream::unfold((rx, slot), |(mut rx, slot)| async move {
         let data = match rx.recv().await {
             Ok(event) => json!({ "conversation_id": event.conversation_id, "kind": event.kind }),
             Err(broadcast::error::RecvError::Lagged(_)) => json!({ "conversation_id": null, "kind": "resync" }),
             Err(broadcast::error::RecvError::Closed) => return None,
         };
-        Some((Ok(SseEvent::default().event("change").data(data.to_string())), rx))
+        // The slot lives as long as the stream: axum drops the stream when the client goes away.
+        Some((Ok(SseEvent::default().event("change").data(data.to_string())), (rx, slot)))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

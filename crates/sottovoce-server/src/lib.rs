@@ -184,6 +184,9 @@ pub struct Limits {
     /// tabs, behind one address, while one host holding thousands of idle connections is what
     /// the cap stops; 0: no limit); more get 429.
     pub streams_per_address: usize,
+    /// Inbox streams (SSE) open at once per signed-in agent (default 8: a few inbox and
+    /// dashboard tabs); more get 429. They count against `streams_per_address` too.
+    pub streams_per_agent: usize,
 }
 
 impl Default for Limits {
@@ -198,6 +201,7 @@ impl Default for Limits {
             login_free_per_address: 20,
             streams_per_conversation: 4,
             streams_per_address: 64,
+            streams_per_agent: 8,
         }
     }
 }
@@ -266,8 +270,10 @@ pub(crate) struct Inner {
     pub(crate) login_addresses: limits::LoginThrottle,
     /// Open visitor streams per conversation id.
     pub(crate) visitor_streams: limits::StreamSlots,
-    /// Open visitor streams per client address.
+    /// Open visitor and agent streams per client address.
     pub(crate) address_streams: limits::StreamSlots,
+    /// Open inbox streams per agent id.
+    pub(crate) agent_streams: limits::StreamSlots,
     pub(crate) webhooks: Option<webhook::Webhooks>,
     pub(crate) suggestions: Option<suggest::Suggester>,
     pub(crate) channels: Option<channel::Channels>,
@@ -318,6 +324,7 @@ impl AppState {
                 login_addresses: limits::LoginThrottle::new(config.limits.login_free_per_address),
                 visitor_streams: limits::StreamSlots::new(config.limits.streams_per_conversation),
                 address_streams: limits::StreamSlots::new(config.limits.streams_per_address),
+                agent_streams: limits::StreamSlots::new(config.limits.streams_per_agent),
                 webhooks,
                 suggestions,
                 channels,

@@ -172,6 +172,28 @@ async fn live_streams_per_conversation_are_capped() {
     assert_eq!(again.status(), StatusCode::OK, "a closed stream frees its slot");
 }
 
+/// A signed-in agent opens at most `streams_per_agent` inbox streams at once; the next gets 429
+/// with `Retry-After`, and a closed stream frees the slot.
+#[tokio::test]
+async fn inbox_streams_per_agent_are_capped() {
+    use tower::ServiceExt;
+    let s = server(|c| c.limits.streams_per_agent = 2).await;
+    let cookie = sign_in(&s.app).await;
+    let open = || with_cookie(get("/api/agent/events"), &cookie);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let response = s.app.clone().oneshot(open()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        held.push(response);
+    }
+    let third = s.app.clone().oneshot(open()).await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key(header::RETRY_AFTER));
+    drop(held.pop());
+    let again = s.app.clone().oneshot(open()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a closed stream frees its slot");
+}
+
 /// One client address opens at most `streams_per_address` live streams at once, across
 /// conversations (each under its own cap of four); the next gets 429 with `Retry-After`, while
 /// another address still gets its stream, and a closed stream frees the address's slot.
