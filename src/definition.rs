@@ -448,6 +448,12 @@ pub struct FormDef {
     /// preference quiz is a form with buttons on its prompts and this request.
     #[serde(default)]
     pub recommend: Option<String>,
+    /// What the form's slots are once it is done, for the shop (`lead`, `newsletter`,
+    /// `back_in_stock`): the turn carries them as [`crate::Turn::submit`], and the widget
+    /// shows them and sends them only if the visitor says yes. The form needs an `email` slot
+    /// (and a `product` slot for `back_in_stock`).
+    #[serde(default)]
+    pub submit: Option<crate::protocol::SubmissionKind>,
 }
 
 /// A form's confirmation step: the question and the intents that mean yes and no.

@@ -180,7 +180,7 @@ pub struct LanguageGuess {
 }
 
 /// The bot's answer to one input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
     /// Messages to show, in order.
     pub messages: Vec<BotMessage>,
@@ -200,6 +200,19 @@ pub struct Turn {
     /// with it?" the one to match. The core says nothing of its own: the caller shows them.
     #[serde(default)]
     pub products: Option<ProductFollowUp>,
+    /// A form with `submit` was done this turn: its kind and slots, for the caller to show the
+    /// visitor and send only with their yes (`protocol::Submission`). `None` otherwise.
+    #[serde(default)]
+    pub submit: Option<FormSubmit>,
+}
+
+/// What a finished form asks to send to the shop ([`Turn::submit`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormSubmit {
+    /// Lead, newsletter or back in stock.
+    pub kind: crate::protocol::SubmissionKind,
+    /// The form's slots, name → value (normalised entity values, as the form's messages saw them).
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 /// What a follow-up asks of which products ([`Turn::products`]).

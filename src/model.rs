@@ -19,7 +19,8 @@
 //! the intent weights only its examples use, so a visitor downloads the parts of their own
 //! language only ([`split`]); 6 adds the definition's `greeting.topics` (open topics a
 //! returning visitor is greeted with); 7 adds the definition's `triggers` (proactive teasers),
-//! `csat` (the satisfaction question) and `facts` (business facts). An older
+//! `csat` (the satisfaction question) and `facts` (business facts); 8 and 9 add form fields
+//! (quick replies and `recommend`; `submit`). An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -35,8 +36,8 @@ use crate::slots::SlotTagger;
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes (8: slots' quick replies and a form's
-/// `recommend`, the preference quiz's).
-pub const MODEL_FORMAT: u16 = 8;
+/// `recommend`, the preference quiz's; 9: a form's `submit`).
+pub const MODEL_FORMAT: u16 = 9;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

@@ -315,7 +315,7 @@ impl KpiReport {
             return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
         }
         let k = &self.kpis;
-        if k.locale.is_empty() || k.locale.len() > MAX_LOCALE_LEN || !k.locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !locale_ok(&k.locale) {
             return Err(Invalid::new("kpis.locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
         }
         for (field, n) in [("kpis.messages", k.messages), ("kpis.fallbacks", k.fallbacks), ("kpis.picks", k.picks)] {
@@ -377,7 +377,7 @@ impl SharedQuestion {
         if !idempotency_key_ok(&self.id) {
             return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
         }
-        if self.locale.is_empty() || self.locale.len() > MAX_LOCALE_LEN || !self.locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !locale_ok(&self.locale) {
             return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
         }
         if self.text.trim().is_empty() || self.text.chars().count() > MAX_SHARED_CHARS {
@@ -385,6 +385,114 @@ impl SharedQuestion {
         }
         if self.intent.as_deref().is_some_and(|i| !intent_ok(i)) {
             return Err(Invalid::new("intent", format!("must have 1 to {MAX_INTENT_LEN} bytes")));
+        }
+        Ok(())
+    }
+}
+
+/// True for a language tag the server accepts: 1 to [`MAX_LOCALE_LEN`] ASCII letters, digits
+/// and hyphens.
+pub fn locale_ok(locale: &str) -> bool {
+    !locale.is_empty() && locale.len() <= MAX_LOCALE_LEN && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// What a finished form with `submit` asks to send to the shop (issue 20 items 3 and 5). On
+/// the wire: `lead`, `newsletter`, `back_in_stock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionKind {
+    /// A sales lead: what, when, budget and how to reach the visitor; listed in the inbox.
+    Lead,
+    /// A newsletter sign-up.
+    Newsletter,
+    /// A request to be told when a product is back in stock.
+    BackInStock,
+}
+
+impl SubmissionKind {
+    /// Every kind, in wire order.
+    pub const ALL: [SubmissionKind; 3] = [SubmissionKind::Lead, SubmissionKind::Newsletter, SubmissionKind::BackInStock];
+
+    /// The wire name (`lead`, `newsletter`, `back_in_stock`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::Lead => "lead",
+            SubmissionKind::Newsletter => "newsletter",
+            SubmissionKind::BackInStock => "back_in_stock",
+        }
+    }
+
+    /// The fields a submission of this kind must have: an `email` for each (how the shop
+    /// answers), and the `product` for a back-in-stock request.
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            SubmissionKind::Lead | SubmissionKind::Newsletter => &["email"],
+            SubmissionKind::BackInStock => &["email", "product"],
+        }
+    }
+}
+
+/// Most fields one submission may carry.
+pub const MAX_SUBMISSION_FIELDS: usize = 16;
+/// Longest field name, in bytes (`[a-z0-9_]`).
+pub const MAX_FIELD_NAME_LEN: usize = 40;
+/// Longest field value, in characters.
+pub const MAX_FIELD_CHARS: usize = 500;
+
+/// The body of `POST /api/submissions`: a finished form's slots the visitor explicitly agreed
+/// to send, shown to them first exactly as here. The server stores it and hands it to the
+/// shop as a signed webhook (`lead.created`, `newsletter.subscribed`,
+/// `back_in_stock.requested`); leads are listed in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// A random key per submission ([`idempotency_key_ok`]): a retry is stored once.
+    pub id: String,
+    /// What it is.
+    pub kind: SubmissionKind,
+    /// The conversation's locale (the shop answers in it).
+    pub locale: String,
+    /// The form's slots: name → value, 1 to [`MAX_SUBMISSION_FIELDS`], names of 1 to
+    /// [`MAX_FIELD_NAME_LEN`] bytes of `[a-z0-9_]`, values of 1 to [`MAX_FIELD_CHARS`]
+    /// characters; [`SubmissionKind::required`] ones present, `email` an address.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Submission {
+    /// Checks every field as its doc says.
+    ///
+    /// # Errors
+    /// [`Invalid`] naming the field (`fields.email`).
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if !idempotency_key_ok(&self.id) {
+            return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
+        }
+        if !locale_ok(&self.locale) {
+            return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
+        }
+        if self.fields.len() > MAX_SUBMISSION_FIELDS {
+            return Err(Invalid::new("fields", format!("must have at most {MAX_SUBMISSION_FIELDS} entries")));
+        }
+        for (name, value) in &self.fields {
+            if name.is_empty() || name.len() > MAX_FIELD_NAME_LEN || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                return Err(Invalid::new(format!("fields.{name}"), format!("names must be 1 to {MAX_FIELD_NAME_LEN} of a-z, 0-9 and _")));
+            }
+            if value.trim().is_empty() || value.chars().count() > MAX_FIELD_CHARS {
+                return Err(Invalid::new(format!("fields.{name}"), format!("must have 1 to {MAX_FIELD_CHARS} characters")));
+            }
+        }
+        for name in self.kind.required() {
+            if !self.fields.contains_key(*name) {
+                return Err(Invalid::new(format!("fields.{name}"), format!("is required for a {} submission", self.kind.as_str())));
+            }
+        }
+        if let Some(email) = self.fields.get("email") {
+            let parts = email.split_once('@');
+            let ok = parts.is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !ok {
+                return Err(Invalid::new("fields.email", "must be an email address"));
+            }
         }
         Ok(())
     }
@@ -490,7 +598,7 @@ impl EscalationRequest {
             validate_idempotency_key(key)?;
         }
         let locale = &self.locale;
-        if locale.is_empty() || locale.len() > MAX_LOCALE_LEN || !locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !locale_ok(locale) {
             return Err(Invalid::new("locale", "must be a BCP 47 tag such as `en` or `es-MX`"));
         }
         if self.bot_id.as_ref().is_some_and(|b| b.len() > MAX_BOT_ID_LEN) {

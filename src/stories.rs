@@ -236,6 +236,10 @@ pub struct Step {
     /// Expected slots after the turn (active form's, or the context's).
     #[serde(default)]
     pub slots: Option<BTreeMap<String, String>>,
+    /// Expected submission of a finished form ([`Turn::submit`]): `kind` (`lead`,
+    /// `newsletter`, `back_in_stock`) → its kind, and each field → its value; `{}` for none.
+    #[serde(default)]
+    pub submit: Option<BTreeMap<String, String>>,
     /// Expected sentiment class of the visitor's message: `negative`, `neutral`, `positive`.
     #[serde(default)]
     pub sentiment: Option<String>,
@@ -470,14 +474,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
                 let messages = bot.begin_visit(&mut state, now);
                 (
                     "visit".to_owned(),
-                    Turn {
-                        messages,
-                        nlu: None,
-                        intent: None,
-                        handoff: false,
-                        recommend: None,
-                        products: None,
-                    },
+                    Turn { messages, ..Turn::default() },
                 )
             }
             (false, Some(text), None) => (
@@ -509,7 +506,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             }
             (false, None, None) if step.resolved => {
                 let messages = bot.ask_csat(&mut state, now).into_iter().collect();
-                ("resolved".to_owned(), Turn { messages, nlu: None, intent: None, handoff: false, recommend: None, products: None })
+                ("resolved".to_owned(), Turn { messages, ..Turn::default() })
             }
             (false, None, None) if step.wait.is_some() || step.reload || step.shown.is_some() || step.feedback.is_some() => continue,
             _ => {
@@ -627,6 +624,12 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             None => vec!["none".to_owned()],
         };
         check(&mut problems, "products", &step.products, products);
+        let submit: BTreeMap<String, String> = turn
+            .submit
+            .iter()
+            .flat_map(|s| std::iter::once(("kind".to_owned(), s.kind.as_str().to_owned())).chain(s.fields.clone()))
+            .collect();
+        check(&mut problems, "submit", &step.submit, submit);
         if step.slots.is_some() {
             let slots = match &state.form {
                 Some(form) => form.slots.clone(),

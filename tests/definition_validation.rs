@@ -321,3 +321,31 @@ fn triggers_and_csat_problems_are_reported_with_their_paths() {
     assert_reports(&def, &expected);
     assert_eq!(got.len(), expected.len(), "the first trigger and the rest of csat are valid:\n{}", got.join("\n"));
 }
+
+/// A submitting form needs the slots its kind sends (`email`, and `product` for a stock
+/// alert), its `email` slot takes the email entity; an intent without examples is allowed only
+/// when a button names it (issue 20 items 3 and 5).
+#[test]
+fn submitting_forms_and_button_only_intents() {
+    let mut def = mini();
+    def["forms"][0]["submit"] = json!("back_in_stock");
+    def["intents"][4]["examples"] = json!({});
+    assert_reports(
+        &def,
+        &[
+            "forms[0].submit: a `back_in_stock` form needs a slot named `email`",
+            "forms[0].submit: a `back_in_stock` form needs a slot named `product`",
+            "intents[4].examples: give at least one example utterance, or name the intent in a quick reply's `intent`",
+        ],
+    );
+    let mut def = mini();
+    def["forms"][0]["submit"] = json!("newsletter");
+    def["forms"][0]["slots"][0]["name"] = json!("email");
+    assert_reports(&def, &["forms[0].slots: the `email` slot of a submitting form must take the `email` entity, not `order_number`"]);
+    // A button that names the intent makes it a valid button-only intent.
+    let mut def = mini();
+    let name = def["intents"][4]["name"].clone();
+    def["intents"][4]["examples"] = json!({});
+    def["greeting"]["quick_replies"] = json!([{ "label": def["greeting"]["quick_replies"][0]["label"].clone(), "intent": name }]);
+    assert_eq!(problems(&def), Vec::<String>::new());
+}

@@ -54,6 +54,8 @@ declare global {
     products:
       | { request: string; related: string | null; products: string[] }
       | { compare: string[]; products: [] };
+    /** The visitor pressed Send under a finished form's fields (a sales lead, a newsletter sign-up, a back-in-stock alert): the site may act on it; the escalation server, if any, gets it too. */
+    submission: { kind: "lead" | "newsletter" | "back_in_stock"; fields: Record<string, string> };
     /** A proactive teaser appeared beside the launcher (`preview`: shown by ?sottovoce-trigger=ID). */
     "proactive:shown": { trigger: string; text: string; preview: boolean };
     /** The visitor opened the chat from a teaser. */

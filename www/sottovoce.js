@@ -58,7 +58,9 @@
  * request or, with `related`, for what goes with that product; {compare: ids, products: []} for
  * a comparison), "proactive:shown" ({trigger, text, preview}), "proactive:clicked" ({trigger}) and
  * "proactive:dismissed" ({trigger, noTips}) for the teasers of the bot's `triggers` (see the
- * proactive section below; ?sottovoce-trigger=<id> on a page previews one). on() returns a function that unsubscribes.
+ * proactive section below; ?sottovoce-trigger=<id> on a page previews one), "submission" ({kind,
+ * fields}: the visitor pressed Send under a finished lead, newsletter or back-in-stock form).
+ * on() returns a function that unsubscribes.
  */
 (function () {
   "use strict";
@@ -140,6 +142,23 @@
       escSent: "Sent to our team. A person will answer here.",
       escResolved: "Our team closed this conversation. The assistant is back.",
       escRejected: "Our team's server could not accept this conversation, so it was not sent. Your messages are kept here, and the assistant is back.",
+      // A finished form the visitor may send to the shop (a lead, a sign-up, a stock alert).
+      submitTitle: "Send to the shop",
+      submitIntro: "Only this will be sent to the shop, and only if you press Send:",
+      submitSend: "Send",
+      submitCancel: "Don't send",
+      submitSending: "Sending…",
+      submitRetrying: "Couldn't reach the shop yet; trying again…",
+      submitSent: "Sent. Thank you!",
+      submitHanded: "Passed to the shop. Thank you!",
+      submitRefused: "The shop could not accept this, so nothing was kept.",
+      submitFailed: "Couldn't reach the shop; nothing was sent. Please try again later.",
+      submitNotSent: "Nothing was sent.",
+      field_email: "Email",
+      field_what: "For",
+      field_when: "When",
+      field_budget: "Budget",
+      field_product: "Product",
       // Nobody online (GET /api/availability) and email continuity.
       offline: "Nobody from our team is online right now.",
       offlineAt: "You can expect an answer from {0}.",
@@ -962,6 +981,63 @@
     else log.appendChild(row);
   }
 
+  // A finished form with `submit` (a sales lead, a newsletter sign-up, a back-in-stock alert):
+  // its fields exactly as they would leave, then Send / Don't send. Only on Send does the page
+  // hear it (`on("submission", {kind, fields})`) and, with an escalation server, does
+  // POST /api/submissions get it (retried after a network error, 429 or 5xx while the page is
+  // open; never after a refusal).
+  function offerSubmission(submit) {
+    var body = { id: newKey(), kind: submit.kind, locale: chat.locale(), fields: submit.fields };
+    var card = el("section", { class: "sv-consent sv-submission", "aria-label": t("submitTitle") });
+    var list = el("dl", { class: "sv-submission-fields" });
+    Object.keys(body.fields).forEach(function (name) {
+      var label = UI.en["field_" + name] != null ? t("field_" + name) : name;
+      list.appendChild(el("dt", {}, [label]));
+      list.appendChild(el("dd", {}, [body.fields[name]]));
+    });
+    var send = el("button", { type: "button", class: "sv-chip sv-primary" }, [t("submitSend")]);
+    var cancel = el("button", { type: "button", class: "sv-chip" }, [t("submitCancel")]);
+    var status = el("p", { role: "status" });
+    card.appendChild(el("p", {}, [t("submitIntro")]));
+    card.appendChild(list);
+    card.appendChild(el("div", { class: "sv-consent-actions" }, [send, cancel]));
+    card.appendChild(status);
+    function finish(key) {
+      send.remove();
+      cancel.remove();
+      status.textContent = t(key);
+      input.focus();
+    }
+    function deliver(attempt) {
+      fetch(api("api/submissions"), {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "omit",
+      }).then(function (r) {
+        if (r.ok) return finish("submitSent");
+        if ((r.status === 429 || r.status >= 500) && attempt < 5) return retry(attempt, retryAfterMs(r));
+        console.warn("sottovoce: the submission was refused: HTTP " + r.status);
+        finish("submitRefused");
+      }, function () {
+        if (attempt < 5) retry(attempt); else finish("submitFailed");
+      });
+    }
+    function retry(attempt, afterMs) {
+      status.textContent = t("submitRetrying");
+      setTimeout(function () { deliver(attempt + 1); }, afterMs || 2000 * Math.pow(2, attempt));
+    }
+    send.addEventListener("click", function () {
+      send.disabled = true;
+      cancel.disabled = true;
+      emit("submission", { kind: body.kind, fields: body.fields });
+      if (!escalationConfig.url) return finish("submitHanded");
+      status.textContent = t("submitSending");
+      deliver(0);
+    });
+    cancel.addEventListener("click", function () { finish("submitNotSent"); });
+    if (quickReplyGroup) log.insertBefore(card, quickReplyGroup);
+    else log.appendChild(card);
+    log.scrollTop = log.scrollHeight;
+  }
+
   function showBotMessages(messages) {
     messages.forEach(function (m) {
       renderMessage("bot", m.text, { links: m.links, quickReplies: m.quick_replies });
@@ -1191,6 +1267,7 @@
       // In the replies' locale (the core's, after this turn), like the widget's words: a message
       // detected as another language ("compare them" reads as Portuguese) does not switch them.
       if (catalogUrl) showCatalogAnswer(t, chat.locale());
+      if (t.submit) offerSubmission(t.submit);
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       scheduleKpis();
       return t;

@@ -214,6 +214,17 @@ impl Decision<'_> {
         }
     }
 
+    /// The slots of a form with `submit` that is done this turn (its last slot filled, or its
+    /// confirmation answered yes), for the caller to offer to send.
+    pub(crate) fn submit(&self) -> Option<crate::dialogue::FormSubmit> {
+        let done = |form: &FormDef, slots: &Values| form.submit.map(|kind| crate::dialogue::FormSubmit { kind, fields: slots.clone() });
+        match self {
+            Decision::Act { act: Act::Answer(Answer { form: Some(FormStart { form, slots, next: FormNext::Done }), .. }), .. } => done(form, slots),
+            Decision::Form { form, step: FormStep::Fill { slots, next: FormNext::Done } | FormStep::Confirmed { slots } } => done(form, slots),
+            _ => None,
+        }
+    }
+
     /// The intent acted on: the answered intent, the message's own for a form step, `None` for
     /// the fallback.
     pub(crate) fn acted_on<'a>(&'a self, heard: Option<&'a str>) -> Option<&'a str> {

@@ -50,7 +50,7 @@ impl Bot {
             Input::QuickReply { label, .. } => (label, None),
         };
         if text.trim().is_empty() && pressed.is_none() {
-            return Turn { messages: Vec::new(), nlu: None, intent: None, handoff: false, recommend: None, products: None };
+            return Turn::default();
         }
         // The answer to an open satisfaction question ends there (anything else drops it).
         if let Some(messages) = self.csat_answer(state, &text, pressed.is_some(), now_ms) {
@@ -142,6 +142,7 @@ impl Bot {
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
         // The catalog ranks the part of the message the NLU read: a pasted novel is not a request.
         let recommend = decision.recommend(read);
+        let submit = decision.submit();
         shopping::after(self, state, &decision, recommend.as_deref());
         let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
@@ -151,6 +152,7 @@ impl Bot {
         turn.nlu = understanding.map(|u| u.result);
         turn.handoff = handoff;
         turn.recommend = recommend;
+        turn.submit = submit;
         turn
     }
 }
@@ -179,5 +181,5 @@ fn finish(
         fallback: false,
     });
     apply::record(state, &messages, now_ms);
-    Turn { messages, nlu: None, intent, handoff: false, recommend: None, products: None }
+    Turn { messages, intent, ..Turn::default() }
 }

@@ -298,6 +298,16 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
                 c.problem(format!("{path}.recommend"), format!("`{template}` has a placeholder that is not one of the form's slots, or an unclosed `{{`"));
             }
         }
+        if let Some(kind) = form.submit {
+            for needed in kind.required() {
+                if !form.slots.iter().any(|s| s.name == *needed) {
+                    c.problem(format!("{path}.submit"), format!("a `{}` form needs a slot named `{needed}`", kind.as_str()));
+                }
+            }
+            if let Some(email) = form.slots.iter().find(|s| s.name == "email" && s.entity != "email") {
+                c.problem(format!("{path}.slots"), format!("the `email` slot of a submitting form must take the `email` entity, not `{}`", email.entity));
+            }
+        }
         if let Some(confirm) = &form.confirm {
             c.message_id(&format!("{path}.confirm.message"), &confirm.message);
             for (k, id) in confirm.buttons.iter().enumerate() {
@@ -317,6 +327,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     }
 
     let mut intent_names: BTreeSet<String> = BTreeSet::new();
+    let button_targets = button_targets(def);
     if def.intents.len() < 2 {
         c.problem("intents", "define at least two intents");
     }
@@ -331,9 +342,11 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
         if let Some(title) = &intent.title {
             c.message_id(&format!("{path}.title"), title);
         }
+        // An intent without examples is reached only by a button that names it (a quick reply's
+        // `intent`): the classifier never predicts it.
         let total: usize = intent.examples.values().map(Vec::len).sum();
-        if total == 0 {
-            c.problem(format!("{path}.examples"), "give at least one example utterance");
+        if total == 0 && !button_targets.contains(intent.name.as_str()) {
+            c.problem(format!("{path}.examples"), "give at least one example utterance, or name the intent in a quick reply's `intent` (a button-only intent)");
         }
         for (locale, examples) in &intent.examples {
             if !def.locales.contains(locale) {
@@ -510,4 +523,18 @@ impl Checker<'_> {
             self.message_id(&format!("csat.{name}"), id);
         }
     }
+}
+
+/// The intents some button names (a quick reply's `intent` in a reply, a slot, the greeting or
+/// a trigger): an intent without examples is allowed when it is one of them.
+fn button_targets(def: &BotDefinition) -> BTreeSet<&str> {
+    let replies = def.intents.iter().filter_map(|i| i.reply.as_ref()).flat_map(|r| &r.quick_replies);
+    let slots = def.forms.iter().flat_map(|f| &f.slots).flat_map(|s| &s.quick_replies);
+    let triggers = def.triggers.iter().flat_map(|t| &t.quick_replies);
+    replies
+        .chain(slots)
+        .chain(&def.greeting.quick_replies)
+        .chain(triggers)
+        .filter_map(|q| q.intent.as_deref())
+        .collect()
 }

@@ -21,6 +21,8 @@ const STYLE: &str = include_str!("../inbox/inbox.css");
 const ICON: &str = include_str!("../inbox/favicon.svg");
 const DASHBOARD: &str = include_str!("../inbox/dashboard.html");
 const DASHBOARD_SCRIPT: &str = include_str!("../inbox/dashboard.js");
+const LEADS: &str = include_str!("../inbox/leads.html");
+const LEADS_SCRIPT: &str = include_str!("../inbox/leads.js");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -37,7 +39,8 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// `/inbox` (redirect), `/inbox/`, `/inbox/inbox.js`, `/inbox/inbox.css`, `/inbox/favicon.svg`,
-/// and the owners' `/inbox/dashboard.html` with `/inbox/dashboard.js`.
+/// the owners' `/inbox/dashboard.html` with `/inbox/dashboard.js`, and the agents' list of leads
+/// `/inbox/leads.html` with `/inbox/leads.js`.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/inbox", get(|| async { Redirect::permanent("/inbox/") }))
@@ -47,4 +50,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inbox/favicon.svg", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/inbox/dashboard.html", get(|| async { asset("text/html; charset=utf-8", DASHBOARD) }))
         .route("/inbox/dashboard.js", get(|| async { asset("text/javascript; charset=utf-8", DASHBOARD_SCRIPT) }))
+        .route("/inbox/leads.html", get(|| async { asset("text/html; charset=utf-8", LEADS) }))
+        .route("/inbox/leads.js", get(|| async { asset("text/javascript; charset=utf-8", LEADS_SCRIPT) }))
 }

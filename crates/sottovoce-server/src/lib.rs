@@ -51,6 +51,8 @@ pub mod inbox;
 pub mod identity;
 /// Questions visitors agreed to share: stored, grouped by similarity for owners, exported for `sottovoce suggest`.
 pub mod learn;
+/// Sales leads, newsletter sign-ups and back-in-stock requests from finished forms.
+pub mod leads;
 /// Per-key token buckets for rate limits (per IP, per conversation).
 pub mod limits;
 /// The change notification ("conversation X changed") shared by the store and the live hub.

@@ -13,7 +13,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::metrics::Counter;
-use crate::{agents, api, channel, inbox, learn, omni, owner, presence, triage, AppError, AppState};
+use crate::{agents, api, channel, inbox, leads, learn, omni, owner, presence, triage, AppError, AppState};
 
 /// The OpenAPI 3.1 document of this API, served at `/api/openapi.json`.
 pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/availability", get(presence::get_availability))
         .route("/api/kpis", post(owner::report))
         .route("/api/feedback", post(learn::share))
+        .route("/api/submissions", post(leads::submit))
         .layer(cors);
     let agent = Router::new()
         .route("/api/agent/login", post(agents::login))
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent/conversations", get(triage::list))
         .route("/api/agent/conversations/{id}/assign", post(triage::assign))
         .route("/api/agent/agents", get(triage::colleagues))
+        .route("/api/agent/submissions", get(leads::list))
         .route("/api/agent/canned", get(triage::list_canned).post(triage::add_canned))
         .route("/api/agent/canned/{id}", axum::routing::delete(triage::delete_canned))
         .route("/api/agent/conversations/{id}", get(agents::open))

@@ -183,6 +183,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str, &str)] = &[
     (12, "triage", include_str!("../migrations/sqlite/0012_triage.sql")),
     (13, "owner kpis", include_str!("../migrations/sqlite/0013_owner_kpis.sql")),
     (14, "shared questions", include_str!("../migrations/sqlite/0014_shared_questions.sql")),
+    (16, "submissions", include_str!("../migrations/sqlite/0016_submissions.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -192,6 +193,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str, &str)] = &[
     (12, "triage", include_str!("../migrations/postgres/0012_triage.sql")),
     (13, "owner kpis", include_str!("../migrations/postgres/0013_owner_kpis.sql")),
     (14, "shared questions", include_str!("../migrations/postgres/0014_shared_questions.sql")),
+    (16, "submissions", include_str!("../migrations/postgres/0016_submissions.sql")),
 ];
 
 /// A webhook delivery waiting in the outbox.

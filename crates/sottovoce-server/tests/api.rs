@@ -378,6 +378,8 @@ async fn health_metrics_and_openapi() {
         ("/api/agent/presence", "post"),
         ("/api/mail/inbound", "post"),
         ("/api/channels/{name}", "post"),
+        ("/api/submissions", "post"),
+        ("/api/agent/submissions", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
     ];
@@ -392,7 +394,13 @@ async fn health_metrics_and_openapi() {
 #[tokio::test]
 async fn inbox_is_served_under_a_strict_csp_and_builds_text_nodes_only() {
     let s = server(|_| {}).await;
-    for (path, kind) in [("/inbox/", "text/html"), ("/inbox/inbox.js", "text/javascript"), ("/inbox/inbox.css", "text/css")] {
+    for (path, kind) in [
+        ("/inbox/", "text/html"),
+        ("/inbox/inbox.js", "text/javascript"),
+        ("/inbox/inbox.css", "text/css"),
+        ("/inbox/leads.html", "text/html"),
+        ("/inbox/leads.js", "text/javascript"),
+    ] {
         let answer = send(&s.app, get(path)).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
         assert!(answer.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind), "{path}");
@@ -404,9 +412,11 @@ async fn inbox_is_served_under_a_strict_csp_and_builds_text_nodes_only() {
     assert!(page.contains(r#"<script src="inbox.js" defer></script>"#));
     assert!(!page.contains("style=") && !page.contains("<style"), "no inline styles");
     assert_eq!(page.matches("<script").count(), 1, "no inline scripts");
-    let script = send(&s.app, get("/inbox/inbox.js")).await.text;
-    for forbidden in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
-        assert!(!script.contains(forbidden), "inbox.js uses {forbidden}");
+    for path in ["/inbox/inbox.js", "/inbox/dashboard.js", "/inbox/leads.js"] {
+        let script = send(&s.app, get(path)).await.text;
+        for forbidden in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+            assert!(!script.contains(forbidden), "{path} uses {forbidden}");
+        }
     }
     assert_eq!(send(&s.app, get("/inbox")).await.status, StatusCode::PERMANENT_REDIRECT);
 }

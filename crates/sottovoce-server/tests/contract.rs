@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sottovoce::escalation::{Outgoing, Status};
 use sottovoce::protocol::delivery::Step;
 use sottovoce::protocol::{
-    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, KpiReport, Message, SharedQuestion, TranscriptMessage,
+    Author, ConversationStatus, CustomerIdentity, EscalationCreated, EscalationRequest, KpiReport, Message, SharedQuestion, Submission, SubmissionKind, TranscriptMessage,
     VisitorMessage, PROFILE_FIELDS,
 };
 
@@ -44,6 +44,10 @@ fn kpi_report_ok(value: &Value) -> bool {
 
 fn shared_question_ok(value: &Value) -> bool {
     serde_json::from_value::<SharedQuestion>(value.clone()).is_ok_and(|q| q.validate().is_ok())
+}
+
+fn submission_ok(value: &Value) -> bool {
+    serde_json::from_value::<Submission>(value.clone()).is_ok_and(|s| s.validate().is_ok())
 }
 
 fn visitor_message_ok(value: &Value) -> bool {
@@ -85,6 +89,13 @@ fn schemas() -> Vec<(&'static str, Value, Accepts, bool)> {
             true,
         ),
         (
+            "Submission",
+            json!({ "id": "lead-0123456789abcdef", "kind": "lead", "locale": "en",
+                    "fields": { "what": "hiking", "product": "tent", "email": "coach@club.example" } }),
+            submission_ok,
+            true,
+        ),
+        (
             "Message",
             json!({ "id": 1, "author": "agent", "author_name": "luis", "text": "hi", "created_ms": 5, "intent": "greet", "confidence": 0.5, "sentiment": 0.1 }),
             parses::<Message>,
@@ -111,6 +122,7 @@ fn strings(value: &Value) -> BTreeSet<String> {
 fn enum_candidates() -> BTreeSet<String> {
     let mut all: BTreeSet<String> = Author::ALL.iter().map(|a| a.as_str().to_owned()).collect();
     all.extend(ConversationStatus::ALL.iter().map(|s| s.as_str().to_owned()));
+    all.extend(SubmissionKind::ALL.iter().map(|k| k.as_str().to_owned()));
     all.insert("admin".into());
     all
 }
@@ -182,7 +194,7 @@ fn openapi_schemas_match_the_protocol_types() {
             }
         }
     }
-    assert_eq!(checked, 34, "bounds checked (a bound added to openapi.json: count it here)");
+    assert_eq!(checked, 36, "bounds checked (a bound added to openapi.json: count it here)");
 }
 
 /// The body of `export interface NAME { … }` or the text of `export type NAME = …;` in the

@@ -4,12 +4,8 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use serde_json::{json, Value};
 use sottovoce_server::{webhook, WebhookConfig};
 
@@ -17,45 +13,9 @@ use common::*;
 
 const SECRET: &str = "whsec-test-0123456789";
 
-/// A webhook receiver that refuses its first delivery (500) and records the others.
-async fn webhook_receiver() -> (String, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>) {
-    let received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
-    let attempts = Arc::new(Mutex::new(0u32));
-    let store = received.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, body: Bytes| {
-            let (store, attempts) = (store.clone(), attempts.clone());
-            async move {
-                let mut n = attempts.lock().unwrap();
-                *n += 1;
-                if *n == 1 {
-                    return StatusCode::INTERNAL_SERVER_ERROR;
-                }
-                store.lock().unwrap().push((headers, body));
-                StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, received)
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test]
 async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
-    let (hook_url, received) = webhook_receiver().await;
+    let (hook_url, received) = webhook_receiver(true).await;
     let s = server(|c| c.webhook = Some(WebhookConfig { url: hook_url, secret: SECRET.into() })).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -180,7 +140,7 @@ async fn webhooks_wait_in_the_database_across_a_restart() {
     .unwrap();
 
     // Second life on the same database, with a receiver that works (after one 500).
-    let (hook_url, received) = webhook_receiver().await;
+    let (hook_url, received) = webhook_receiver(true).await;
     let mut config = sottovoce_server::Config::new(db);
     config.webhook = Some(WebhookConfig { url: hook_url, secret: SECRET.into() });
     let _app = sottovoce_server::build_app(config).await.unwrap();

@@ -80,6 +80,8 @@ export interface Turn {
   recommend: string | null;
   /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side) or `related` (what goes with the one in `products`); null otherwise. */
   products: { kind: "refine" | "compare" | "related"; products: string[] } | null;
+  /** A form with `submit` was just finished: what it would send to the shop. Show `fields` to the visitor and send `{id, kind, locale, fields}` to `POST /api/submissions` only if they say yes; null otherwise. */
+  submit: { kind: "lead" | "newsletter" | "back_in_stock"; fields: Record<string, string> } | null;
 }
 
 /** What the NLU made of a text, without changing the conversation. */
@@ -1195,6 +1197,7 @@ struct TurnOut {
     handoff: bool,
     recommend: Option<String>,
     products: Option<sottovoce::ProductFollowUp>,
+    submit: Option<sottovoce::FormSubmit>,
 }
 
 impl From<Turn> for TurnOut {
@@ -1213,6 +1216,7 @@ impl From<Turn> for TurnOut {
             handoff: turn.handoff,
             recommend: turn.recommend,
             products: turn.products,
+            submit: turn.submit,
         }
     }
 }

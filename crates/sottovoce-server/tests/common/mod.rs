@@ -2,8 +2,12 @@
 //! requests through `oneshot`, JSON bodies.
 #![allow(dead_code, unreachable_pub)]
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::routing::post;
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -160,4 +164,42 @@ pub async fn fresh_pg_database(test: &str) -> Option<String> {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
     let (base, _) = url.rsplit_once('/').expect("URL with a database name");
     Some(format!("{base}/{name}"))
+}
+
+/// A webhook receiver on an ephemeral port: its URL and the deliveries it accepted (headers,
+/// raw body). With `fail_first` it refuses the first delivery (500) to exercise the retry.
+pub async fn webhook_receiver(fail_first: bool) -> (String, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>) {
+    let received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
+    let attempts = Arc::new(Mutex::new(0u32));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let (store, attempts) = (store.clone(), attempts.clone());
+            async move {
+                let mut n = attempts.lock().unwrap();
+                *n += 1;
+                if fail_first && *n == 1 {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                store.lock().unwrap().push((headers, body));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+/// Polls `done` every 100 ms for up to 10 s; panics naming `what` after that.
+pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
