@@ -88,6 +88,9 @@
       price: "Price",
       inStock: "In stock",
       goesWith: "Goes well with it",
+      // Buttons under product cards; the core reads them as follow-ups in each language.
+      productGoesWith: "What goes with it?",
+      productCheaper: "Something cheaper?",
       remembered: "What I remember",
       rememberedIntro: "What this chat keeps about you, on this device only:",
       rememberedNothing: "Nothing yet.",
@@ -863,10 +866,13 @@
   // ---------------------------------------------------------------- rendering
 
   var quickReplyGroup = null; // only the latest bot message keeps its buttons
+  var productButtons = null; // "What goes with it?" / "Something cheaper?" under the latest cards
 
   function clearQuickReplies() {
     if (quickReplyGroup) quickReplyGroup.remove();
     quickReplyGroup = null;
+    if (productButtons) productButtons.remove();
+    productButtons = null;
   }
 
   function renderMessage(from, text, extras) {
@@ -1800,6 +1806,19 @@
         return el("li", { class: "sv-product", "data-product": String(p.id) }, children);
       }));
       log.appendChild(list);
+      // Cross-sell and a cheaper choice, one tap away: each sends its words as the visitor's
+      // message, which the core reads as the follow-up it names (tests/stories/product-buttons*.yaml).
+      if (!relatedTo) {
+        if (productButtons) productButtons.remove();
+        productButtons = el("div", { class: "sv-quick", role: "group", "aria-label": t("suggestions") },
+          ["productGoesWith", "productCheaper"].map(function (key) {
+            var label = t(key);
+            var b = el("button", { type: "button", class: "sv-chip" }, [label]);
+            b.addEventListener("click", function () { send(label); });
+            return b;
+          }));
+        log.appendChild(productButtons);
+      }
       log.scrollTop = log.scrollHeight;
       emit("products", { request: request, related: relatedTo || null, products: ids });
     }, function (error) {

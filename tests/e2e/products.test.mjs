@@ -82,8 +82,11 @@ describe("product recommendations", () => {
     await ask("do you have waterproof hiking boots for women?");
     await waitLists(1);
     const [first] = await lists();
-    // "cheaper?" refines the request: women's waterproof boots again, each below the first shown
-    await ask("cheaper?");
+    // The "Something cheaper?" button under the cards (issue 20 item 3: one tap after a product
+    // answer) refines the request: women's waterproof boots again, each below the first shown
+    const buttons = page.getByRole("group", { name: "Suggestions" }).last();
+    assert.deepEqual(await buttons.getByRole("button").allTextContents(), ["What goes with it?", "Something cheaper?"]);
+    await buttons.getByRole("button", { name: "Something cheaper?" }).click();
     await waitLists(2);
     const cheaper = (await lists())[1];
     // (boots first; with fewer boots below that price, other waterproof things for women follow.)
