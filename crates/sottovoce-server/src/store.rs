@@ -25,6 +25,49 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// How long a request waits for a database connection before it is answered 503: the pools'
+/// acquire timeout (sqlx's default, 30 s, would leave clients hanging through an outage).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Why a database failure is the database being out of reach or out of space, not a bug: the
+/// API answers these 503 with `Retry-After` ([`crate::error::AppError`]), others 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The disk under the database is full (SQLite `SQLITE_FULL`, PostgreSQL `53100`).
+    DiskFull,
+    /// The database cannot be reached: connection refused or lost, server shutting down or
+    /// starting, no connection free within [`ACQUIRE_TIMEOUT`], an I/O error.
+    Unreachable,
+}
+
+/// Classifies `e`: `Some` when retrying later can succeed (see [`Unavailable`]), `None` for
+/// every other failure (a constraint, a bad query, a corrupt row).
+pub fn unavailable(e: &sqlx::Error) -> Option<Unavailable> {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => Some(Unavailable::DiskFull),
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+            Some(Unavailable::Unreachable)
+        }
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            match code.as_ref() {
+                // PostgreSQL: disk full; connection exceptions (class 08); admin or crash
+                // shutdown, cannot connect now (57P01..57P03); out of memory, too many connections.
+                "53100" => Some(Unavailable::DiskFull),
+                c if c.starts_with("08") || c.starts_with("57P") || c == "53200" || c == "53300" => Some(Unavailable::Unreachable),
+                // SQLite (primary code = extended code & 0xff): FULL 13; IOERR 10, CANTOPEN 14
+                // (also the read-only file system a full disk can turn into, READONLY 8).
+                c => match c.parse::<i64>().map(|n| n & 0xff) {
+                    Ok(13) => Some(Unavailable::DiskFull),
+                    Ok(8 | 10 | 14) => Some(Unavailable::Unreachable),
+                    _ => None,
+                },
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -256,12 +299,12 @@ impl Store {
                         })
                     })
                 };
-                let writer = options().max_connections(1).connect(&url).await.map_err(db_err)?;
-                let reader = options().max_connections(4).connect(&url).await.map_err(db_err)?;
+                let writer = options().max_connections(1).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
+                let reader = options().max_connections(4).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
                 (writer, reader)
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new().max_connections(16).connect(&url).await.map_err(db_err)?;
+                let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
                 (pool.clone(), pool)
             }
         };
@@ -747,8 +790,16 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             }
             Err(e) => {
                 tracing::error!(error = %e, n = batch.len(), "group commit failed");
+                // sqlx errors do not clone: each waiting request gets one of the same class, so a
+                // database out of reach or out of space still answers 503 (see `unavailable`).
                 for (_, reply) in batch {
-                    let _ = reply.send(Err(sqlx::Error::Protocol(format!("group commit failed: {e}"))));
+                    let message = format!("group commit failed: {e}");
+                    let copy = match unavailable(&e) {
+                        Some(Unavailable::DiskFull) => sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::StorageFull, message)),
+                        Some(Unavailable::Unreachable) => sqlx::Error::Io(std::io::Error::other(message)),
+                        None => sqlx::Error::Protocol(message),
+                    };
+                    let _ = reply.send(Err(copy));
                 }
             }
         }
