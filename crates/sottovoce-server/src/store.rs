@@ -432,45 +432,22 @@ impl Store {
                 return Ok((existing, false));
             }
         }
-        let mut tx = self.writer.begin().await?;
-        // Lock the conversation's row first: messages of one conversation then take their ids
-        // and commit in the same order, so a stream that has sent id n never misses a smaller
-        // id committed later (PostgreSQL sequences alone do not promise that).
-        sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
-            .bind(m.created_ms)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(
-            "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
-             confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(conversation_id)
-        .bind(m.created_ms)
-        .bind(m.author.as_str())
-        .bind(&m.author_name)
-        .bind(&m.text)
-        .bind(&m.intent)
-        .bind(m.confidence)
-        .bind(m.sentiment)
-        .bind(&m.client_id)
-        .fetch_one(&mut *tx)
-        .await;
-        let row = match row {
-            Ok(row) => row,
+        let mut conn = self.writer.acquire().await?;
+        let id = match insert_message(&mut conn, conversation_id, m).await {
+            Ok(id) => id,
             Err(e) if is_unique_violation(&e) => {
-                drop(tx);
                 if let Some(client_id) = &m.client_id {
-                    if let Some(existing) = self.message_by_client_id(&self.writer, conversation_id, client_id).await? {
+                    if let Some(existing) = self.message_by_client_id(&mut *conn, conversation_id, client_id).await? {
                         return Ok((existing, false));
                     }
                 }
                 return Err(e);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                discard(conn).await;
+                return Err(e);
+            }
         };
-        let id: i64 = row.try_get("id")?;
-        tx.commit().await?;
         Ok((
             Message {
                 id,
@@ -486,7 +463,12 @@ impl Store {
         ))
     }
 
-    async fn message_by_client_id(&self, pool: &AnyPool, conversation_id: &str, client_id: &str) -> Result<Option<Message>, sqlx::Error> {
+    async fn message_by_client_id<'c>(
+        &self,
+        pool: impl Executor<'c, Database = sqlx::Any>,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Message>, sqlx::Error> {
         let row = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"
         ))
@@ -763,25 +745,16 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             }
             batch
         };
-        let result: Result<Vec<bool>, sqlx::Error> = async {
-            let mut tx = writer.begin().await?;
-            let mut inserted = Vec::with_capacity(batch.len());
-            for (c, _) in &batch {
-                let new = insert_conversation(&mut tx, c).await?;
-                if new && notify {
-                    let event = crate::event::Event { conversation_id: c.id.clone(), kind: crate::event::EventKind::Created };
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(crate::event::CHANNEL)
-                        .bind(event.payload())
-                        .execute(&mut *tx)
-                        .await?;
+        let result = match writer.acquire().await {
+            Ok(mut conn) => {
+                let result = commit_batch(&mut conn, &batch, notify).await;
+                if result.is_err() {
+                    discard(conn).await;
                 }
-                inserted.push(new);
+                result
             }
-            tx.commit().await?;
-            Ok(inserted)
-        }
-        .await;
+            Err(e) => Err(e),
+        };
         match result {
             Ok(inserted) => {
                 for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
@@ -804,6 +777,77 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             }
         }
     }
+}
+
+/// One transaction for a batch of escalations: for each, whether it was inserted (`false`: its
+/// idempotency key was taken). With PostgreSQL the `created` notification is sent inside it.
+async fn commit_batch(conn: &mut sqlx::AnyConnection, batch: &[Job], notify: bool) -> Result<Vec<bool>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut inserted = Vec::with_capacity(batch.len());
+    for (c, _) in batch {
+        let new = insert_conversation(&mut tx, c).await?;
+        if new && notify {
+            let event = crate::event::Event { conversation_id: c.id.clone(), kind: crate::event::EventKind::Created };
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::event::CHANNEL)
+                .bind(event.payload())
+                .execute(&mut *tx)
+                .await?;
+        }
+        inserted.push(new);
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Appends a message in one transaction (bumping the conversation's `updated_ms`); returns its id.
+async fn insert_message(conn: &mut sqlx::AnyConnection, conversation_id: &str, m: &NewMessage) -> Result<i64, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    // Lock the conversation's row first: messages of one conversation then take their ids
+    // and commit in the same order, so a stream that has sent id n never misses a smaller
+    // id committed later (PostgreSQL sequences alone do not promise that).
+    sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
+        .bind(m.created_ms)
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query(
+        "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
+         confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    );
+    let row = bind_message(row, conversation_id, m).fetch_one(&mut *tx)
+    .await?;
+    let id: i64 = row.try_get("id")?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the nine columns of a `messages` row, in the order of the INSERTs above.
+fn bind_message<'q>(query: AnyQuery<'q>, conversation_id: &'q str, m: &'q NewMessage) -> AnyQuery<'q> {
+    query
+        .bind(conversation_id)
+        .bind(m.created_ms)
+        .bind(m.author.as_str())
+        .bind(&m.author_name)
+        .bind(&m.text)
+        .bind(&m.intent)
+        .bind(m.confidence)
+        .bind(m.sentiment)
+        .bind(&m.client_id)
+}
+
+/// Closes a writer connection whose transaction failed, instead of giving it back to the pool.
+///
+/// When a statement or the COMMIT fails on a full disk, SQLite may roll the whole transaction
+/// back by itself or keep it open; sqlx's count of open transactions on the connection can then
+/// disagree with SQLite's, and the connection's later "transactions" become savepoints inside
+/// one that never commits: every write on it is answered 2xx and then lost (266 escalations in
+/// `tests/faults.rs` before this). A fresh connection has no such history.
+async fn discard(conn: sqlx::pool::PoolConnection<sqlx::Any>) {
+    tracing::warn!("closing a database connection after a failed transaction");
+    let _ = sqlx::Connection::close(conn.detach()).await;
 }
 
 /// Inserts a conversation and its transcript; `false` (and nothing written) when its
@@ -852,16 +896,7 @@ async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewC
         }
         let mut query = sqlx::query(&sql);
         for m in chunk {
-            query = query
-                .bind(&c.id)
-                .bind(m.created_ms)
-                .bind(m.author.as_str())
-                .bind(&m.author_name)
-                .bind(&m.text)
-                .bind(&m.intent)
-                .bind(m.confidence)
-                .bind(m.sentiment)
-                .bind(&m.client_id);
+            query = bind_message(query, &c.id, m);
         }
         query.execute(&mut **tx).await?;
     }

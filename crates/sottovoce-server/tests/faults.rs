@@ -127,6 +127,29 @@ fn start_load(base: &str, workers: usize, stop: Arc<AtomicBool>, seen: Arc<Mutex
         .collect()
 }
 
+/// Waits (at most 15 s) for the first 2xx answered after `since` (seconds from `start`): the
+/// recovery. Then lets the load run `tail_ms` more, stops it and returns that moment, if any.
+async fn recover_then_stop(
+    seen: &Mutex<Seen>,
+    start: Instant,
+    since: f64,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    stop: &AtomicBool,
+    tail_ms: u64,
+) -> Option<f64> {
+    let mut recovered_at = None;
+    while recovered_at.is_none() && start.elapsed().as_secs_f64() < since + 15.0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        recovered_at = seen.lock().unwrap().answers.iter().filter(|a| a.0 > since && a.1 == Outcome::Ok).map(|a| a.0).reduce(f64::min);
+    }
+    tokio::time::sleep(Duration::from_millis(tail_ms)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    recovered_at
+}
+
 /// Reads every escalation and message answered 2xx back through `base`; returns what is
 /// missing (escalations without their 3-message transcript, messages not found).
 async fn missing_after(base: &str, seen: &Seen) -> Vec<String> {
@@ -241,17 +264,7 @@ async fn postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothi
     tokio::task::spawn_blocking(move || c.restart()).await.unwrap();
     let up_at = start.elapsed().as_secs_f64();
 
-    // Recovered: the first 2xx answered after the cluster is back.
-    let mut recovered_at = None;
-    while recovered_at.is_none() && start.elapsed().as_secs_f64() < up_at + 15.0 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        recovered_at = seen.lock().unwrap().answers.iter().filter(|a| a.0 > up_at && a.1 == Outcome::Ok).map(|a| a.0).reduce(f64::min);
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
+    let recovered_at = recover_then_stop(&seen, start, up_at, workers, &stop, 1500).await;
     assert!(server.child.try_wait().unwrap().is_none(), "the server process died during the outage");
 
     let seen = std::mem::take(&mut *seen.lock().unwrap());
@@ -278,4 +291,156 @@ async fn postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothi
     assert!(recovery < 10.0, "recovery took {recovery:.1} s");
     assert!(seen.answers.iter().any(|a| a.0 > up_at + 1.0 && a.1 == Outcome::Ok));
     assert!(missing.is_empty(), "answered 2xx, then lost: {missing:?}");
+}
+
+/// A small tmpfs mounted for one test (needs root, or CAP_SYS_ADMIN); unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `megabytes`; `Err` says why it could not.
+    fn mount(megabytes: u32) -> Result<SmallDisk, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("mount -t tmpfs failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        Ok(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Writes `filler` until the disk refuses (ENOSPC); returns the bytes written.
+    fn fill(&self) -> u64 {
+        let mut file = std::fs::File::create(self.path().join("filler")).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        let mut written = 0;
+        loop {
+            match file.write(&chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => written += n as u64,
+            }
+        }
+        let _ = file.sync_all();
+        // Top off with small writes, so not even a page is left.
+        while let Ok(n @ 1..) = file.write(&chunk[..512]) {
+            written += n as u64;
+        }
+        written
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.path().join("filler")).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_on_a_full_disk_answers_503_keeps_reading_and_recovers_when_space_is_freed() {
+    let disk = match SmallDisk::mount(64) {
+        Ok(disk) => disk,
+        Err(why) => {
+            report(&format!("skipped sqlite_on_a_full_disk: {why} (the test mounts a 64 MB tmpfs, which needs root)"));
+            return;
+        }
+    };
+    let db = format!("sqlite://{}?mode=rwc", disk.path().join("full.db").display());
+    let mut server = ServerProcess::start(&db, &["--no-rate-limit"]);
+    let base = server.base.clone();
+    let http = reqwest::Client::builder().timeout(BOUND).build().unwrap();
+    let start = Instant::now();
+    let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Seen::default())));
+    let workers = start_load(&base, 2, stop.clone(), seen.clone(), start, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (first_id, first_token) = seen.lock().unwrap().escalations.iter().next().map(|(i, t)| (i.clone(), t.clone())).expect("writes before the disk filled");
+
+    // Fill the disk under the running load.
+    let full_at = start.elapsed().as_secs_f64();
+    let filler = disk.fill();
+    // Until writes have been refused a while (SQLite reuses its WAL's pages after a checkpoint,
+    // so a few still fit), read as a visitor and check the health endpoint.
+    let (mut reads, mut reads_ok, mut refusal) = (0, 0, None);
+    while start.elapsed().as_secs_f64() < full_at + 6.0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        reads += 2;
+        let read = http.get(format!("{base}/api/escalations/{first_id}/messages")).bearer_auth(&first_token).send().await;
+        reads_ok += usize::from(read.is_ok_and(|r| r.status().is_success()));
+        reads_ok += usize::from(http.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()));
+        if refusal.is_none() {
+            let (outcome, status, json, detail) = classify(http.post(format!("{base}/api/escalations")).json(&escalation(None)).send().await).await;
+            if outcome == Outcome::Unavailable {
+                refusal = Some((status, json["error"]["message"].as_str().unwrap_or_default().to_owned(), detail));
+            }
+        }
+        let refused = seen.lock().unwrap().answers.iter().filter(|a| a.0 > full_at && a.1 == Outcome::Unavailable).count();
+        if refused >= 20 && refusal.is_some() && start.elapsed().as_secs_f64() > full_at + 2.0 {
+            break;
+        }
+    }
+
+    let freed_at = start.elapsed().as_secs_f64();
+    disk.free();
+    let recovered_at = recover_then_stop(&seen, start, freed_at, workers, &stop, 1000).await;
+    assert!(server.child.try_wait().unwrap().is_none(), "the server process died on the full disk");
+
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    let window = |from: f64, to: f64, outcome: Outcome| seen.answers.iter().filter(|a| a.0 > from && a.0 <= to && a.1 == outcome).count();
+    let (ok_full, refused_full) = (window(full_at, freed_at, Outcome::Ok), window(full_at, freed_at, Outcome::Unavailable));
+    let after_ok = window(freed_at, f64::MAX, Outcome::Ok);
+    let after_refused = recovered_at.map_or(0, |r| window(r, f64::MAX, Outcome::Unavailable));
+    let missing = missing_after(&base, &seen).await;
+    let recovery = recovered_at.map(|t| t - freed_at);
+    server.kill();
+    // And in the file itself, read by a fresh process's store after SIGKILL.
+    let store = sottovoce_server::store::Store::connect(&db).await.unwrap();
+    let mut not_in_file = Vec::new();
+    for (id, _) in &seen.escalations {
+        let stored = store.conversation(id).await.unwrap();
+        let messages = seen.messages.iter().filter(|(c, _)| c == id).count() as i64;
+        if stored.is_none_or(|c| c.message_count < 3 + messages) {
+            not_in_file.push(id.clone());
+        }
+    }
+    store.close().await;
+    report(&format!(
+        "faults/sqlite-disk-full: {} answers ({} 2xx, {} 503 with Retry-After, {} other); filled a 64 MB tmpfs ({} MB of filler) \
+         under load: {refused_full} writes refused 503 and {ok_full} still stored (WAL pages reused) in {:.1} s; \
+         {reads_ok}/{reads} reads and health checks answered 200 meanwhile; first write stored {:.2} s after the filler was deleted, \
+         {after_ok} stored after, {after_refused} refused after; {} escalations and {} messages answered 2xx, {} missing afterwards ({} not in the file after SIGKILL)",
+        seen.answers.len(),
+        seen.count(Outcome::Ok),
+        seen.count(Outcome::Unavailable),
+        seen.count(Outcome::Other),
+        filler / 1_000_000,
+        freed_at - full_at,
+        recovery.unwrap_or(f64::NAN),
+        seen.escalations.len(),
+        seen.messages.len(),
+        missing.len(),
+        not_in_file.len()
+    ));
+    assert_eq!(seen.count(Outcome::Other), 0, "answers neither 2xx nor a proper 503: {:?}", seen.odd);
+    let (status, message, detail) = refusal.expect("no write was refused on the full disk: the test did not test anything");
+    assert_eq!(status, 503);
+    assert!(message.contains("disk is full"), "the 503 does not say why: {detail}");
+    assert!(detail.contains("retry-after=Some(30)"), "{detail}");
+    assert!(refused_full >= 20, "only {refused_full} writes refused");
+    assert_eq!(reads_ok, reads, "reads failed while the disk was full");
+    let recovery = recovery.expect("no write succeeded after space was freed, without a restart");
+    assert!(recovery < 5.0, "recovery took {recovery:.1} s");
+    assert!(after_ok >= 10 && after_refused == 0, "{after_ok} stored, {after_refused} refused after recovery");
+    assert!(missing.is_empty(), "answered 2xx, then lost: {missing:?}");
+    assert!(not_in_file.is_empty(), "answered 2xx, not in the file: {not_in_file:?}");
 }
