@@ -13,6 +13,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -85,6 +86,9 @@ pub struct Store {
     backend: Backend,
     /// The group-commit queue.
     batcher: mpsc::UnboundedSender<Job>,
+    /// Whether `escalation.created` and `message.created` webhook deliveries are queued in the
+    /// transaction that stores the escalation or message (set by [`Store::queue_webhooks`]).
+    outbox: Arc<AtomicBool>,
 }
 
 pub use sottovoce::protocol::Message;
@@ -320,6 +324,7 @@ impl Store {
                 .collect(),
         );
         migrator.run(&writer).await?;
+        let outbox = Arc::new(AtomicBool::new(false));
         let (queue, jobs) = mpsc::unbounded_channel();
         let jobs = Arc::new(Mutex::new(jobs));
         // SQLite has one writer; PostgreSQL commits several batches at once.
@@ -331,9 +336,16 @@ impl Store {
             Backend::Postgres => 4,
         };
         for _ in 0..committers {
-            tokio::spawn(group_commit(writer.clone(), jobs.clone(), backend == Backend::Postgres));
+            tokio::spawn(group_commit(writer.clone(), jobs.clone(), backend == Backend::Postgres, outbox.clone()));
         }
-        Ok(Store { writer, reader, backend, batcher: queue })
+        Ok(Store { writer, reader, backend, batcher: queue, outbox })
+    }
+
+    /// From now on, every escalation and message stored also queues its webhook delivery
+    /// (`escalation.created`, `message.created`) in the same transaction: an event is in the
+    /// outbox exactly when what it reports is in the database, whatever crashes when.
+    pub fn queue_webhooks(&self) {
+        self.outbox.store(true, Ordering::Relaxed);
     }
 
     /// Which database this is.
@@ -433,8 +445,9 @@ impl Store {
             }
         }
         let mut conn = self.writer.acquire().await?;
-        let id = match insert_message(&mut conn, conversation_id, m).await {
-            Ok(id) => id,
+        let outbox = self.outbox.load(Ordering::Relaxed);
+        let message = match insert_message(&mut conn, conversation_id, m, outbox).await {
+            Ok(message) => message,
             Err(e) if is_unique_violation(&e) => {
                 if let Some(client_id) = &m.client_id {
                     if let Some(existing) = self.message_by_client_id(&mut *conn, conversation_id, client_id).await? {
@@ -448,19 +461,7 @@ impl Store {
                 return Err(e);
             }
         };
-        Ok((
-            Message {
-                id,
-                author: m.author,
-                author_name: m.author_name.clone(),
-                text: m.text.clone(),
-                created_ms: m.created_ms,
-                intent: m.intent.clone(),
-                confidence: m.confidence,
-                sentiment: m.sentiment,
-            },
-            true,
-        ))
+        Ok((message, true))
     }
 
     async fn message_by_client_id<'c>(
@@ -731,7 +732,7 @@ type Job = (NewConversation, oneshot::Sender<Result<bool, sqlx::Error>>);
 
 /// Commits every waiting escalation in one transaction, answers each, repeats. Several of
 /// these may share the queue; each takes what is waiting when it is free.
-async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, notify: bool) {
+async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, notify: bool, outbox: Arc<AtomicBool>) {
     loop {
         let batch = {
             let mut jobs = jobs.lock().await;
@@ -747,7 +748,7 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
         };
         let result = match writer.acquire().await {
             Ok(mut conn) => {
-                let result = commit_batch(&mut conn, &batch, notify).await;
+                let result = commit_batch(&mut conn, &batch, notify, outbox.load(Ordering::Relaxed)).await;
                 if result.is_err() {
                     discard(conn).await;
                 }
@@ -780,8 +781,9 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
 }
 
 /// One transaction for a batch of escalations: for each, whether it was inserted (`false`: its
-/// idempotency key was taken). With PostgreSQL the `created` notification is sent inside it.
-async fn commit_batch(conn: &mut sqlx::AnyConnection, batch: &[Job], notify: bool) -> Result<Vec<bool>, sqlx::Error> {
+/// idempotency key was taken). With PostgreSQL (`notify`) the `created` notification is sent
+/// inside it, and with `outbox` the `escalation.created` webhook delivery is queued inside it.
+async fn commit_batch(conn: &mut sqlx::AnyConnection, batch: &[Job], notify: bool, outbox: bool) -> Result<Vec<bool>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(conn).await?;
     let mut inserted = Vec::with_capacity(batch.len());
     for (c, _) in batch {
@@ -794,14 +796,25 @@ async fn commit_batch(conn: &mut sqlx::AnyConnection, batch: &[Job], notify: boo
                 .execute(&mut *tx)
                 .await?;
         }
+        if new && outbox {
+            let header = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1")).bind(&c.id).fetch_one(&mut *tx).await?;
+            let rows = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id"))
+                .bind(&c.id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
+            let data = serde_json::json!({ "conversation": conversation_from_row(&header)?, "messages": messages });
+            queue_event(&mut tx, "escalation.created", &data).await?;
+        }
         inserted.push(new);
     }
     tx.commit().await?;
     Ok(inserted)
 }
 
-/// Appends a message in one transaction (bumping the conversation's `updated_ms`); returns its id.
-async fn insert_message(conn: &mut sqlx::AnyConnection, conversation_id: &str, m: &NewMessage) -> Result<i64, sqlx::Error> {
+/// Appends a message in one transaction (bumping the conversation's `updated_ms`, and queueing
+/// its `message.created` delivery when `outbox`); returns it as stored.
+async fn insert_message(conn: &mut sqlx::AnyConnection, conversation_id: &str, m: &NewMessage, outbox: bool) -> Result<Message, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(conn).await?;
     // Lock the conversation's row first: messages of one conversation then take their ids
     // and commit in the same order, so a stream that has sent id n never misses a smaller
@@ -817,9 +830,44 @@ async fn insert_message(conn: &mut sqlx::AnyConnection, conversation_id: &str, m
     );
     let row = bind_message(row, conversation_id, m).fetch_one(&mut *tx)
     .await?;
-    let id: i64 = row.try_get("id")?;
+    let message = Message {
+        id: row.try_get("id")?,
+        author: m.author,
+        author_name: m.author_name.clone(),
+        text: m.text.clone(),
+        created_ms: m.created_ms,
+        intent: m.intent.clone(),
+        confidence: m.confidence,
+        sentiment: m.sentiment,
+    };
+    if outbox {
+        let data = serde_json::json!({ "conversation_id": conversation_id, "message": message });
+        queue_event(&mut tx, "message.created", &data).await?;
+    }
     tx.commit().await?;
-    Ok(id)
+    Ok(message)
+}
+
+/// The body of a webhook delivery: `{"event", "delivery_id", "created_ms", "data"}`, where
+/// `delivery_id` is 16 random bytes in hex (the receiver drops duplicates by it).
+pub fn webhook_body(event: &str, data: &serde_json::Value, created_ms: i64) -> String {
+    use rand_core::RngCore;
+    let mut id = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut id);
+    serde_json::json!({ "event": event, "delivery_id": hex::encode(id), "created_ms": created_ms, "data": data }).to_string()
+}
+
+/// Queues a delivery of `event` with `data`, due now, on `conn` (inside the caller's transaction).
+async fn queue_event(conn: &mut sqlx::AnyConnection, event: &str, data: &serde_json::Value) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query("INSERT INTO webhook_outbox (event, body, attempts, next_ms, created_ms) VALUES ($1, $2, 0, $3, $4)")
+        .bind(event)
+        .bind(webhook_body(event, data, now))
+        .bind(now)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;

@@ -444,3 +444,138 @@ async fn sqlite_on_a_full_disk_answers_503_keeps_reading_and_recovers_when_space
     assert!(missing.is_empty(), "answered 2xx, then lost: {missing:?}");
     assert!(not_in_file.is_empty(), "answered 2xx, not in the file: {not_in_file:?}");
 }
+
+const WEBHOOK_SECRET: &str = "faults-webhook-secret";
+
+/// The receiving end of the webhooks: refuses the first `refuse` attempts (503), then answers
+/// each after `delay`; checks every signature and counts acknowledgements per delivery id.
+#[derive(Default)]
+struct Receiver {
+    refuse: usize,
+    delay: Duration,
+    attempts: std::sync::atomic::AtomicUsize,
+    bad_signatures: std::sync::atomic::AtomicUsize,
+    /// delivery id → (what the event reports: `escalation.created c_…` or `message.created <id>`, times acknowledged).
+    acked: Mutex<HashMap<String, (String, usize)>>,
+}
+
+impl Receiver {
+    /// Serves `POST /hook` on an ephemeral port; returns its URL.
+    async fn serve(self: &Arc<Self>) -> String {
+        async fn hook(
+            axum::extract::State(r): axum::extract::State<Arc<Receiver>>,
+            headers: axum::http::HeaderMap,
+            body: axum::body::Bytes,
+        ) -> axum::http::StatusCode {
+            use axum::http::StatusCode;
+            let n = r.attempts.fetch_add(1, Ordering::Relaxed);
+            let signature = headers.get("x-sottovoce-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            if signature != sottovoce_server::webhook::sign(WEBHOOK_SECRET.as_bytes(), &body) {
+                r.bad_signatures.fetch_add(1, Ordering::Relaxed);
+                return StatusCode::UNAUTHORIZED;
+            }
+            if n < r.refuse {
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
+            tokio::time::sleep(r.delay).await;
+            let event: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let delivery = headers.get("x-sottovoce-delivery").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            assert_eq!(event["delivery_id"], delivery.as_str(), "the header and the body name the same delivery");
+            let what = match event["event"].as_str().unwrap_or_default() {
+                "escalation.created" => format!("escalation.created {}", event["data"]["conversation"]["id"].as_str().unwrap_or_default()),
+                other => format!("{other} {}", event["data"]["message"]["id"]),
+            };
+            r.acked.lock().unwrap().entry(delivery).or_insert((what, 0)).1 += 1;
+            StatusCode::OK
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let app = axum::Router::new().route("/hook", axum::routing::post(hook)).with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    fn acknowledged(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_during_webhook_delivery_loses_no_event() {
+    let receiver = Arc::new(Receiver { refuse: 30, delay: Duration::from_millis(50), ..Receiver::default() });
+    let hook = receiver.serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("hooks.db").display());
+    let args = ["--no-rate-limit", "--webhook-url", &hook, "--webhook-secret", WEBHOOK_SECRET, "--webhook-timeout", "1"];
+    let mut server = ServerProcess::start(&db, &args);
+    let start = Instant::now();
+    let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Seen::default())));
+    let workers = start_load(&server.base, 4, stop.clone(), seen.clone(), start, 40);
+
+    // Kill while events are being created, refused, retried and delivered.
+    while receiver.acknowledged() < 50 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill();
+    let killed_at = Instant::now();
+    let (acked_at_kill, attempts_at_kill) = (receiver.acknowledged(), receiver.attempts.load(Ordering::Relaxed));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let store = sottovoce_server::store::Store::connect(&db).await.unwrap();
+    let now = sottovoce_server::store::now_ms();
+    let queued_at_kill = store.due_webhooks(i64::MAX, 1_000_000).await.unwrap().len();
+    let waiting_at_kill = queued_at_kill - store.due_webhooks(now, 1_000_000).await.unwrap().len();
+
+    // What the database holds is what must be reported: every escalation, every visitor message
+    // posted after it (the load's, whose text starts with their client id `m-`).
+    let mut expected = std::collections::BTreeSet::new();
+    for c in store.list_conversations(sottovoce::protocol::ConversationStatus::Open, 1_000_000).await.unwrap() {
+        expected.insert(format!("escalation.created {}", c.id));
+        for m in store.messages_after(&c.id, 0).await.unwrap() {
+            if m.text.starts_with("m-") {
+                expected.insert(format!("message.created {}", m.id));
+            }
+        }
+    }
+    store.close().await;
+
+    // A new process on the same database delivers the rest.
+    let restarted = ServerProcess::start(&db, &args);
+    let reported = || receiver.acked.lock().unwrap().values().map(|(what, _)| what.clone()).collect::<std::collections::BTreeSet<_>>();
+    while !expected.is_subset(&reported()) && killed_at.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivered_after = killed_at.elapsed().as_secs_f64();
+    // Let anything sent twice arrive before counting duplicates.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(restarted);
+
+    let acked = receiver.acked.lock().unwrap().clone();
+    let reported_now = reported();
+    let missing: Vec<&String> = expected.difference(&reported_now).collect();
+    let duplicates: usize = acked.values().map(|(_, times)| times - 1).sum();
+    let mut ids_per_event: HashMap<&str, usize> = HashMap::new();
+    for (what, _) in acked.values() {
+        *ids_per_event.entry(what.as_str()).or_default() += 1;
+    }
+    let undroppable = ids_per_event.values().filter(|&&n| n > 1).count();
+    let answered = { let s = seen.lock().unwrap(); s.escalations.len() + s.messages.len() };
+    report(&format!(
+        "faults/webhook-sigkill: SIGKILL after {acked_at_kill} deliveries acknowledged ({attempts_at_kill} attempts, the first 30 refused 503); \
+         {queued_at_kill} left in the outbox ({waiting_at_kill} claimed or waiting for a retry); {} events in the database ({answered} answered 2xx), \
+         {} acknowledged by the receiver, every one {delivered_after:.1} s after the kill; {duplicates} sent again with the same X-Sottovoce-Delivery \
+         (dropped by it), {undroppable} under two ids, {} missing, {} bad signatures",
+        expected.len(),
+        acked.len(),
+        missing.len(),
+        receiver.bad_signatures.load(Ordering::Relaxed),
+    ));
+    assert!(waiting_at_kill > 0, "nothing was claimed or waiting at the kill: the test did not test anything");
+    assert!(missing.is_empty(), "events stored but never delivered: {missing:?}");
+    assert_eq!(undroppable, 0, "an event was sent under two delivery ids: the receiver cannot drop the duplicate");
+    assert_eq!(receiver.bad_signatures.load(Ordering::Relaxed), 0);
+    assert!(expected.len() >= answered, "fewer events in the database than requests answered 2xx");
+}
