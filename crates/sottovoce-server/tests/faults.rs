@@ -406,7 +406,7 @@ async fn sqlite_on_a_full_disk_answers_503_keeps_reading_and_recovers_when_space
     // And in the file itself, read by a fresh process's store after SIGKILL.
     let store = sottovoce_server::store::Store::connect(&db).await.unwrap();
     let mut not_in_file = Vec::new();
-    for (id, _) in &seen.escalations {
+    for id in seen.escalations.keys() {
         let stored = store.conversation(id).await.unwrap();
         let messages = seen.messages.iter().filter(|(c, _)| c == id).count() as i64;
         if stored.is_none_or(|c| c.message_count < 3 + messages) {
