@@ -229,10 +229,8 @@ pub(crate) async fn reply(
     let new = NewMessage { author_name: Some(name), ..NewMessage::new(Author::Agent, crate::redact::card_numbers(&body.text), now_ms()) };
     let (message, _) = s.store.add_message(&id, &new).await?;
     s.metrics.inc(Counter::AgentMessage);
+    // The `message.created` webhook was queued in the same transaction.
     s.live.publish(&s.store, &id, EventKind::Message).await;
-    if let Some(webhooks) = &s.webhooks {
-        webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
-    }
     Ok((StatusCode::CREATED, Json(message)).into_response())
 }
 

@@ -139,12 +139,7 @@ pub(crate) async fn create_escalation(
             if s.store.backend() == crate::store::Backend::Sqlite {
                 s.live.publish(&s.store, &id, EventKind::Created).await;
             }
-            if let Some(webhooks) = &s.webhooks {
-                if let Some(header) = s.store.conversation(&id).await? {
-                    let messages = s.store.messages_after(&id, 0).await?;
-                    webhooks.send("escalation.created", json!({ "conversation": header, "messages": messages })).await;
-                }
-            }
+            // The `escalation.created` webhook was queued in the same transaction.
             let body = EscalationCreated { id, token, status: ConversationStatus::Open, created_ms: now };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
@@ -210,10 +205,8 @@ pub(crate) async fn post_visitor_message(
         return Ok((StatusCode::OK, Json(message)).into_response());
     }
     s.metrics.inc(Counter::VisitorMessage);
+    // The `message.created` webhook was queued in the same transaction.
     s.live.publish(&s.store, &id, EventKind::Message).await;
-    if let Some(webhooks) = &s.webhooks {
-        webhooks.send("message.created", json!({ "conversation_id": id, "message": message })).await;
-    }
     Ok((StatusCode::CREATED, Json(message)).into_response())
 }
 

@@ -28,6 +28,9 @@ pub struct EscalationArgs {
     /// Secret for the webhook's HMAC-SHA256 signature (better given in the environment).
     #[arg(long, env = "SOTTOVOCE_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// Seconds one webhook delivery attempt may take before it counts as failed and is retried.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout: u64,
     /// Bot definition (JSON) or model whose replies are offered to agents as suggestions.
     #[arg(long = "inbox-bot", value_name = "PATH")]
     pub bot_path: Option<PathBuf>,
@@ -70,7 +73,11 @@ impl EscalationArgs {
         let mut config = Config::new(self.database_url.clone());
         config.allowed_origins = self.allowed_origins.clone();
         config.webhook = match (&self.webhook_url, &self.webhook_secret) {
-            (Some(url), Some(secret)) => Some(WebhookConfig { url: url.clone(), secret: secret.clone() }),
+            (Some(url), Some(secret)) => Some(WebhookConfig {
+                url: url.clone(),
+                secret: secret.clone(),
+                timeout: std::time::Duration::from_secs(self.webhook_timeout),
+            }),
             _ => None,
         };
         config.bot_path = self.bot_path.clone();

@@ -1,13 +1,26 @@
 //! The JSON error type every handler returns, and the JSON body extractor.
 //!
 //! Following the axum examples: the client's own mistakes come back as they are (4xx with a JSON
-//! body naming the field), internal failures become a generic 500 while the real cause is logged.
+//! body naming the field), internal failures become a generic 500 while the real cause is logged,
+//! and a database out of reach or out of disk space is a 503 with `Retry-After` (the request can
+//! succeed later; see `docs/threat-model.md`, "Faults").
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+
+use crate::store::Unavailable;
+
+/// Seconds a client is told to wait (`Retry-After`) before retrying a request the database
+/// could not take: a restart or failover takes seconds, freeing disk space takes a person.
+fn retry_after(why: Unavailable) -> u64 {
+    match why {
+        Unavailable::Unreachable => 2,
+        Unavailable::DiskFull => 30,
+    }
+}
 
 /// An API error. The body is `{"error": {"code": "...", "message": "...", "field": "..."}}`
 /// (`field` only for [`AppError::Invalid`]).
@@ -43,7 +56,8 @@ pub enum AppError {
     /// A rate limit was hit (429); retry after this many seconds.
     #[error("too many requests; retry in {0} s")]
     TooManyRequests(u64),
-    /// A database failure (500; the cause is logged, not sent).
+    /// A database failure: 503 with `Retry-After` when the database is out of reach or its disk
+    /// is full ([`crate::store::unavailable`]), else 500; the cause is logged, not sent.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// Any other internal failure (500; the cause is logged, not sent).
@@ -73,6 +87,7 @@ impl AppError {
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Database(e) if crate::store::unavailable(e).is_some() => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Database(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -83,7 +98,18 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        let unavailable = match &self {
+            AppError::Database(e) => crate::store::unavailable(e),
+            _ => None,
+        };
+        let message = if let Some(why) = unavailable {
+            tracing::warn!(error = %self, "request refused: database unavailable");
+            let what = match why {
+                Unavailable::DiskFull => "the database's disk is full",
+                Unavailable::Unreachable => "the database is unreachable",
+            };
+            format!("{what}; this request may not have been stored: retry it after {} s (with the same idempotency_key or client_id)", retry_after(why))
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             "internal server error; the cause is in the server log".to_owned()
         } else {
@@ -97,6 +123,9 @@ impl IntoResponse for AppError {
         let mut response = (status, axum::Json(serde_json::json!({ "error": error }))).into_response();
         if let AppError::TooManyRequests(seconds) = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(why) = unavailable {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after(why)));
         }
         response
     }

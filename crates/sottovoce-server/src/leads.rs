@@ -59,12 +59,14 @@ fn kind_from(name: &str) -> Option<SubmissionKind> {
 
 impl Store {
     /// Stores `s` (fields already redacted) under `id_hash`; `None` when that id was stored
-    /// before (a retry), else the new row.
+    /// before (a retry), else the new row. With a webhook configured its delivery
+    /// ([`event`]) is queued in the same transaction, so a crash can lose neither alone.
     ///
     /// # Errors
-    /// Database failures.
+    /// Database failures (nothing is stored then).
     pub async fn put_submission(&self, id_hash: &str, s: &Submission, now_ms: i64) -> Result<Option<Stored>, sqlx::Error> {
         let fields = serde_json::to_string(&s.fields).expect("a map of strings serializes");
+        let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
             "INSERT INTO submissions (id_hash, kind, locale, fields, received_ms) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (id_hash) DO NOTHING RETURNING id",
@@ -74,12 +76,15 @@ impl Store {
         .bind(&s.locale)
         .bind(&fields)
         .bind(now_ms)
-        .fetch_optional(self.writer())
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(match row {
-            Some(r) => Some(Stored { id: r.try_get("id")?, kind: s.kind, locale: s.locale.clone(), fields: s.fields.clone(), received_ms: now_ms }),
-            None => None,
-        })
+        let Some(row) = row else { return Ok(None) };
+        let stored = Stored { id: row.try_get("id")?, kind: s.kind, locale: s.locale.clone(), fields: s.fields.clone(), received_ms: now_ms };
+        if self.queues_webhooks() {
+            crate::store::queue_event(&mut tx, event(stored.kind), &json!({ "submission": stored })).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(stored))
     }
 
     /// Submissions of `kind` (all kinds for `None`), newest first, at most [`MAX_LIST`].
@@ -123,7 +128,7 @@ pub(crate) async fn submit(State(state): State<AppState>, ApiJson(mut body): Api
         return Ok((StatusCode::OK, Json(json!({ "kind": body.kind, "stored": "before" }))).into_response());
     };
     if let Some(webhooks) = &s.webhooks {
-        webhooks.send(event(stored.kind), json!({ "submission": stored })).await;
+        webhooks.wake();
     }
     Ok((StatusCode::CREATED, Json(json!({ "id": stored.id, "kind": stored.kind }))).into_response())
 }

@@ -151,11 +151,21 @@ pub struct WebhookConfig {
     pub url: String,
     /// Shared secret for `X-Sottovoce-Signature: sha256=<hex HMAC-SHA256 of the body>`.
     pub secret: String,
+    /// How long one delivery attempt may take (a slower receiver counts as failed and is
+    /// retried); a crashed process's claimed deliveries go out again after three of these.
+    pub timeout: std::time::Duration,
+}
+
+impl WebhookConfig {
+    /// A target at `url` signed with `secret`, with the default attempt timeout of 10 s.
+    pub fn new(url: impl Into<String>, secret: impl Into<String>) -> WebhookConfig {
+        WebhookConfig { url: url.into(), secret: secret.into(), timeout: std::time::Duration::from_secs(10) }
+    }
 }
 
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookConfig").field("url", &self.url).field("secret", &"…").finish()
+        f.debug_struct("WebhookConfig").field("url", &self.url).field("secret", &"…").field("timeout", &self.timeout).finish()
     }
 }
 

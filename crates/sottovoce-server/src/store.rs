@@ -13,6 +13,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Executor, Row};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -23,6 +24,49 @@ use crate::ServerError;
 /// Milliseconds since the Unix epoch, from the system clock.
 pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// How long a request waits for a database connection before it is answered 503: the pools'
+/// acquire timeout (sqlx's default, 30 s, would leave clients hanging through an outage).
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Why a database failure is the database being out of reach or out of space, not a bug: the
+/// API answers these 503 with `Retry-After` ([`crate::error::AppError`]), others 500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The disk under the database is full (SQLite `SQLITE_FULL`, PostgreSQL `53100`).
+    DiskFull,
+    /// The database cannot be reached: connection refused or lost, server shutting down or
+    /// starting, no connection free within [`ACQUIRE_TIMEOUT`], an I/O error.
+    Unreachable,
+}
+
+/// Classifies `e`: `Some` when retrying later can succeed (see [`Unavailable`]), `None` for
+/// every other failure (a constraint, a bad query, a corrupt row).
+pub fn unavailable(e: &sqlx::Error) -> Option<Unavailable> {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => Some(Unavailable::DiskFull),
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+            Some(Unavailable::Unreachable)
+        }
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            match code.as_ref() {
+                // PostgreSQL: disk full; connection exceptions (class 08); admin or crash
+                // shutdown, cannot connect now (57P01..57P03); out of memory, too many connections.
+                "53100" => Some(Unavailable::DiskFull),
+                c if c.starts_with("08") || c.starts_with("57P") || c == "53200" || c == "53300" => Some(Unavailable::Unreachable),
+                // SQLite (primary code = extended code & 0xff): FULL 13; IOERR 10, CANTOPEN 14
+                // (also the read-only file system a full disk can turn into, READONLY 8).
+                c => match c.parse::<i64>().map(|n| n & 0xff) {
+                    Ok(13) => Some(Unavailable::DiskFull),
+                    Ok(8 | 10 | 14) => Some(Unavailable::Unreachable),
+                    _ => None,
+                },
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Which database a [`Store`] talks to.
@@ -42,6 +86,9 @@ pub struct Store {
     backend: Backend,
     /// The group-commit queue.
     batcher: mpsc::UnboundedSender<Job>,
+    /// Whether `escalation.created` and `message.created` webhook deliveries are queued in the
+    /// transaction that stores the escalation or message (set by [`Store::queue_webhooks`]).
+    outbox: Arc<AtomicBool>,
 }
 
 pub use sottovoce::protocol::Message;
@@ -258,12 +305,12 @@ impl Store {
                         })
                     })
                 };
-                let writer = options().max_connections(1).connect(&url).await.map_err(db_err)?;
-                let reader = options().max_connections(4).connect(&url).await.map_err(db_err)?;
+                let writer = options().max_connections(1).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
+                let reader = options().max_connections(4).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
                 (writer, reader)
             }
             Backend::Postgres => {
-                let pool = AnyPoolOptions::new().max_connections(16).connect(&url).await.map_err(db_err)?;
+                let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect(&url).await.map_err(db_err)?;
                 (pool.clone(), pool)
             }
         };
@@ -279,6 +326,7 @@ impl Store {
                 .collect(),
         );
         migrator.run(&writer).await?;
+        let outbox = Arc::new(AtomicBool::new(false));
         let (queue, jobs) = mpsc::unbounded_channel();
         let jobs = Arc::new(Mutex::new(jobs));
         // SQLite has one writer; PostgreSQL commits several batches at once.
@@ -290,9 +338,21 @@ impl Store {
             Backend::Postgres => 4,
         };
         for _ in 0..committers {
-            tokio::spawn(group_commit(writer.clone(), jobs.clone(), backend == Backend::Postgres));
+            tokio::spawn(group_commit(writer.clone(), jobs.clone(), backend == Backend::Postgres, outbox.clone()));
         }
-        Ok(Store { writer, reader, backend, batcher: queue })
+        Ok(Store { writer, reader, backend, batcher: queue, outbox })
+    }
+
+    /// From now on, every escalation and message stored also queues its webhook delivery
+    /// (`escalation.created`, `message.created`) in the same transaction: an event is in the
+    /// outbox exactly when what it reports is in the database, whatever crashes when.
+    pub fn queue_webhooks(&self) {
+        self.outbox.store(true, Ordering::Relaxed);
+    }
+
+    /// True once [`Store::queue_webhooks`] was called (a webhook is configured).
+    pub(crate) fn queues_webhooks(&self) -> bool {
+        self.outbox.load(Ordering::Relaxed)
     }
 
     /// Which database this is.
@@ -391,61 +451,32 @@ impl Store {
                 return Ok((existing, false));
             }
         }
-        let mut tx = self.writer.begin().await?;
-        // Lock the conversation's row first: messages of one conversation then take their ids
-        // and commit in the same order, so a stream that has sent id n never misses a smaller
-        // id committed later (PostgreSQL sequences alone do not promise that).
-        sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
-            .bind(m.created_ms)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(
-            "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
-             confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(conversation_id)
-        .bind(m.created_ms)
-        .bind(m.author.as_str())
-        .bind(&m.author_name)
-        .bind(&m.text)
-        .bind(&m.intent)
-        .bind(m.confidence)
-        .bind(m.sentiment)
-        .bind(&m.client_id)
-        .fetch_one(&mut *tx)
-        .await;
-        let row = match row {
-            Ok(row) => row,
+        let mut conn = self.writer.acquire().await?;
+        let outbox = self.outbox.load(Ordering::Relaxed);
+        let message = match insert_message(&mut conn, conversation_id, m, outbox).await {
+            Ok(message) => message,
             Err(e) if is_unique_violation(&e) => {
-                drop(tx);
                 if let Some(client_id) = &m.client_id {
-                    if let Some(existing) = self.message_by_client_id(&self.writer, conversation_id, client_id).await? {
+                    if let Some(existing) = self.message_by_client_id(&mut *conn, conversation_id, client_id).await? {
                         return Ok((existing, false));
                     }
                 }
                 return Err(e);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                discard(conn).await;
+                return Err(e);
+            }
         };
-        let id: i64 = row.try_get("id")?;
-        tx.commit().await?;
-        Ok((
-            Message {
-                id,
-                author: m.author,
-                author_name: m.author_name.clone(),
-                text: m.text.clone(),
-                created_ms: m.created_ms,
-                intent: m.intent.clone(),
-                confidence: m.confidence,
-                sentiment: m.sentiment,
-            },
-            true,
-        ))
+        Ok((message, true))
     }
 
-    async fn message_by_client_id(&self, pool: &AnyPool, conversation_id: &str, client_id: &str) -> Result<Option<Message>, sqlx::Error> {
+    async fn message_by_client_id<'c>(
+        &self,
+        pool: impl Executor<'c, Database = sqlx::Any>,
+        conversation_id: &str,
+        client_id: &str,
+    ) -> Result<Option<Message>, sqlx::Error> {
         let row = sqlx::query(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"
         ))
@@ -708,7 +739,7 @@ type Job = (NewConversation, oneshot::Sender<Result<bool, sqlx::Error>>);
 
 /// Commits every waiting escalation in one transaction, answers each, repeats. Several of
 /// these may share the queue; each takes what is waiting when it is free.
-async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, notify: bool) {
+async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, notify: bool, outbox: Arc<AtomicBool>) {
     loop {
         let batch = {
             let mut jobs = jobs.lock().await;
@@ -722,25 +753,16 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             }
             batch
         };
-        let result: Result<Vec<bool>, sqlx::Error> = async {
-            let mut tx = writer.begin().await?;
-            let mut inserted = Vec::with_capacity(batch.len());
-            for (c, _) in &batch {
-                let new = insert_conversation(&mut tx, c).await?;
-                if new && notify {
-                    let event = crate::event::Event { conversation_id: c.id.clone(), kind: crate::event::EventKind::Created };
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(crate::event::CHANNEL)
-                        .bind(event.payload())
-                        .execute(&mut *tx)
-                        .await?;
+        let result = match writer.acquire().await {
+            Ok(mut conn) => {
+                let result = commit_batch(&mut conn, &batch, notify, outbox.load(Ordering::Relaxed)).await;
+                if result.is_err() {
+                    discard(conn).await;
                 }
-                inserted.push(new);
+                result
             }
-            tx.commit().await?;
-            Ok(inserted)
-        }
-        .await;
+            Err(e) => Err(e),
+        };
         match result {
             Ok(inserted) => {
                 for ((_, reply), inserted) in batch.into_iter().zip(inserted) {
@@ -749,12 +771,138 @@ async fn group_commit(writer: AnyPool, jobs: Arc<Mutex<mpsc::UnboundedReceiver<J
             }
             Err(e) => {
                 tracing::error!(error = %e, n = batch.len(), "group commit failed");
+                // sqlx errors do not clone: each waiting request gets one of the same class, so a
+                // database out of reach or out of space still answers 503 (see `unavailable`).
                 for (_, reply) in batch {
-                    let _ = reply.send(Err(sqlx::Error::Protocol(format!("group commit failed: {e}"))));
+                    let message = format!("group commit failed: {e}");
+                    let copy = match unavailable(&e) {
+                        Some(Unavailable::DiskFull) => sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::StorageFull, message)),
+                        Some(Unavailable::Unreachable) => sqlx::Error::Io(std::io::Error::other(message)),
+                        None => sqlx::Error::Protocol(message),
+                    };
+                    let _ = reply.send(Err(copy));
                 }
             }
         }
     }
+}
+
+/// One transaction for a batch of escalations: for each, whether it was inserted (`false`: its
+/// idempotency key was taken). With PostgreSQL (`notify`) the `created` notification is sent
+/// inside it, and with `outbox` the `escalation.created` webhook delivery is queued inside it.
+async fn commit_batch(conn: &mut sqlx::AnyConnection, batch: &[Job], notify: bool, outbox: bool) -> Result<Vec<bool>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    let mut inserted = Vec::with_capacity(batch.len());
+    for (c, _) in batch {
+        let new = insert_conversation(&mut tx, c).await?;
+        if new && notify {
+            let event = crate::event::Event { conversation_id: c.id.clone(), kind: crate::event::EventKind::Created };
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::event::CHANNEL)
+                .bind(event.payload())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if new && outbox {
+            let header = sqlx::query(&format!("{CONVERSATION_SELECT} WHERE c.id = $1")).bind(&c.id).fetch_one(&mut *tx).await?;
+            let rows = sqlx::query(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id"))
+                .bind(&c.id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>()?;
+            let data = serde_json::json!({ "conversation": conversation_from_row(&header)?, "messages": messages });
+            queue_event(&mut tx, "escalation.created", &data).await?;
+        }
+        inserted.push(new);
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Appends a message in one transaction (bumping the conversation's `updated_ms`, and queueing
+/// its `message.created` delivery when `outbox`); returns it as stored.
+async fn insert_message(conn: &mut sqlx::AnyConnection, conversation_id: &str, m: &NewMessage, outbox: bool) -> Result<Message, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    // Lock the conversation's row first: messages of one conversation then take their ids
+    // and commit in the same order, so a stream that has sent id n never misses a smaller
+    // id committed later (PostgreSQL sequences alone do not promise that).
+    sqlx::query("UPDATE conversations SET updated_ms = $1 WHERE id = $2")
+        .bind(m.created_ms)
+        .bind(conversation_id)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query(
+        "INSERT INTO messages (conversation_id, created_ms, author, author_name, text, intent, \
+         confidence, sentiment, client_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    );
+    let row = bind_message(row, conversation_id, m).fetch_one(&mut *tx)
+    .await?;
+    let message = Message {
+        id: row.try_get("id")?,
+        author: m.author,
+        author_name: m.author_name.clone(),
+        text: m.text.clone(),
+        created_ms: m.created_ms,
+        intent: m.intent.clone(),
+        confidence: m.confidence,
+        sentiment: m.sentiment,
+    };
+    if outbox {
+        let data = serde_json::json!({ "conversation_id": conversation_id, "message": message });
+        queue_event(&mut tx, "message.created", &data).await?;
+    }
+    tx.commit().await?;
+    Ok(message)
+}
+
+/// The body of a webhook delivery: `{"event", "delivery_id", "created_ms", "data"}`, where
+/// `delivery_id` is 16 random bytes in hex (the receiver drops duplicates by it).
+pub fn webhook_body(event: &str, data: &serde_json::Value, created_ms: i64) -> String {
+    use rand_core::RngCore;
+    let mut id = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut id);
+    serde_json::json!({ "event": event, "delivery_id": hex::encode(id), "created_ms": created_ms, "data": data }).to_string()
+}
+
+/// Queues a delivery of `event` with `data`, due now, on `conn` (inside the caller's transaction).
+pub(crate) async fn queue_event(conn: &mut sqlx::AnyConnection, event: &str, data: &serde_json::Value) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query("INSERT INTO webhook_outbox (event, body, attempts, next_ms, created_ms) VALUES ($1, $2, 0, $3, $4)")
+        .bind(event)
+        .bind(webhook_body(event, data, now))
+        .bind(now)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the nine columns of a `messages` row, in the order of the INSERTs above.
+fn bind_message<'q>(query: AnyQuery<'q>, conversation_id: &'q str, m: &'q NewMessage) -> AnyQuery<'q> {
+    query
+        .bind(conversation_id)
+        .bind(m.created_ms)
+        .bind(m.author.as_str())
+        .bind(&m.author_name)
+        .bind(&m.text)
+        .bind(&m.intent)
+        .bind(m.confidence)
+        .bind(m.sentiment)
+        .bind(&m.client_id)
+}
+
+/// Closes a writer connection whose transaction failed, instead of giving it back to the pool.
+///
+/// When a statement or the COMMIT fails on a full disk, SQLite may roll the whole transaction
+/// back by itself or keep it open; sqlx's count of open transactions on the connection can then
+/// disagree with SQLite's, and the connection's later "transactions" become savepoints inside
+/// one that never commits: every write on it is answered 2xx and then lost (266 escalations in
+/// `tests/faults.rs` before this). A fresh connection has no such history.
+async fn discard(conn: sqlx::pool::PoolConnection<sqlx::Any>) {
+    tracing::warn!("closing a database connection after a failed transaction");
+    let _ = sqlx::Connection::close(conn.detach()).await;
 }
 
 /// Inserts a conversation and its transcript; `false` (and nothing written) when its
@@ -803,16 +951,7 @@ async fn insert_conversation(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &NewC
         }
         let mut query = sqlx::query(&sql);
         for m in chunk {
-            query = query
-                .bind(&c.id)
-                .bind(m.created_ms)
-                .bind(m.author.as_str())
-                .bind(&m.author_name)
-                .bind(&m.text)
-                .bind(&m.intent)
-                .bind(m.confidence)
-                .bind(m.sentiment)
-                .bind(&m.client_id);
+            query = bind_message(query, &c.id, m);
         }
         query.execute(&mut **tx).await?;
     }

@@ -7,9 +7,12 @@
 //! [`ATTEMPTS`] times in all, waiting 0.5 s, 1 s, 2 s… between attempts.
 //!
 //! Deliveries wait in the database (`webhook_outbox`), so a restart or a crash delays them
-//! rather than dropping them; a worker in every process claims due rows (a lease, so two
-//! processes on one PostgreSQL never send the same attempt twice) and deletes them once
-//! delivered or given up.
+//! rather than dropping them: `escalation.created` and `message.created` are queued in the
+//! transaction that stores what they report. A worker in every process claims due rows (a
+//! lease of three request timeouts, so two processes on one PostgreSQL never send the same
+//! attempt twice) and deletes them once delivered or given up. Delivery is at least once: a
+//! process killed after the receiver answered but before the row was deleted sends it again
+//! once the lease ends, with the same `X-Sottovoce-Delivery` (measured in `tests/faults.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +29,10 @@ use crate::WebhookConfig;
 pub const ATTEMPTS: i64 = 7;
 /// Wait before the first retry; doubled for each further one.
 pub const FIRST_RETRY_MS: i64 = 500;
-/// How long a claimed delivery is left to its worker before another may take it.
-const LEASE_MS: i64 = 60_000;
+/// How long a claimed delivery is left to its worker before another may take it, in request
+/// timeouts ([`WebhookConfig::timeout`]): one attempt never takes longer than one timeout plus
+/// an outbox update, and after a crash the deliveries it held go out again after this.
+const LEASE_TIMEOUTS: u32 = 3;
 
 /// `sha256=<hex>` of HMAC-SHA256 over `body` keyed with `secret`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -44,29 +49,30 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    /// Starts the delivery worker (at most 16 deliveries in flight).
+    /// Starts the delivery worker (at most 16 deliveries in flight), and has `store` queue
+    /// `escalation.created` and `message.created` with what they report ([`Store::queue_webhooks`]).
     pub fn start(config: WebhookConfig, metrics: Metrics, store: Store) -> Webhooks {
+        store.queue_webhooks();
         let wake = Arc::new(Notify::new());
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(config.timeout)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         tokio::spawn(worker(store.clone(), wake.clone(), client, Arc::new(config), metrics));
         Webhooks { store, wake }
     }
 
-    /// Queues `event` (`escalation.created`, `message.created`, `escalation.resolved`) with
-    /// `data`; the body is `{"event", "delivery_id", "created_ms", "data"}`. A failure to queue
-    /// is logged: the event itself is already stored.
+    /// Tells the worker that something was queued in a store transaction (a submission).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Queues `event` (`escalation.resolved`; the store queues the others itself) with `data`;
+    /// the body is [`crate::store::webhook_body`]. A failure to queue is logged: the event itself
+    /// is already stored.
     pub async fn send(&self, event: &str, data: serde_json::Value) {
         let now = now_ms();
-        let body = serde_json::json!({
-            "event": event,
-            "delivery_id": crate::api::random_hex(16),
-            "created_ms": now,
-            "data": data,
-        });
-        match self.store.queue_webhook(event, &body.to_string(), now).await {
+        match self.store.queue_webhook(event, &crate::store::webhook_body(event, &data, now), now).await {
             Ok(()) => self.wake.notify_one(),
             Err(e) => tracing::error!(event, error = %e, "cannot queue webhook"),
         }
@@ -75,6 +81,7 @@ impl Webhooks {
 
 async fn worker(store: Store, wake: Arc<Notify>, client: reqwest::Client, config: Arc<WebhookConfig>, metrics: Metrics) {
     let slots = Arc::new(Semaphore::new(16));
+    let lease_ms = i64::try_from((config.timeout * LEASE_TIMEOUTS).as_millis()).unwrap_or(i64::MAX);
     loop {
         let due = match store.due_webhooks(now_ms(), 16).await {
             Ok(due) => due,
@@ -89,7 +96,7 @@ async fn worker(store: Store, wake: Arc<Notify>, client: reqwest::Client, config
             continue;
         }
         for pending in due {
-            match store.claim_webhook(&pending, now_ms() + LEASE_MS).await {
+            match store.claim_webhook(&pending, now_ms() + lease_ms).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {

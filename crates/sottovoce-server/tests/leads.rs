@@ -70,7 +70,7 @@ async fn submissions_are_checked_stored_once_signed_and_listed(app: &axum::Route
 #[tokio::test]
 async fn submissions_on_sqlite() {
     let (url, received) = webhook_receiver(false).await;
-    let s = server(|c| c.webhook = Some(WebhookConfig { url, secret: SECRET.into() })).await;
+    let s = server(|c| c.webhook = Some(WebhookConfig::new(url, SECRET))).await;
     submissions_are_checked_stored_once_signed_and_listed(&s.app, &received).await;
 }
 
@@ -80,7 +80,7 @@ async fn submissions_on_postgresql() {
     sottovoce_server::create_agent(&db, AGENT_EMAIL, AGENT_PASSWORD).await.unwrap();
     let (url, received) = webhook_receiver(false).await;
     let mut config = Config::new(db);
-    config.webhook = Some(WebhookConfig { url, secret: SECRET.into() });
+    config.webhook = Some(WebhookConfig::new(url, SECRET));
     let app = sottovoce_server::router(sottovoce_server::AppState::new(config).await.unwrap());
     submissions_are_checked_stored_once_signed_and_listed(&app, &received).await;
 }

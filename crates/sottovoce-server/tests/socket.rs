@@ -16,7 +16,7 @@ const SECRET: &str = "whsec-test-0123456789";
 #[tokio::test]
 async fn visitor_and_agent_over_http_with_live_replies_and_signed_webhooks() {
     let (hook_url, received) = webhook_receiver(true).await;
-    let s = server(|c| c.webhook = Some(WebhookConfig { url: hook_url, secret: SECRET.into() })).await;
+    let s = server(|c| c.webhook = Some(WebhookConfig::new(hook_url, SECRET))).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = s.app.clone();
@@ -129,7 +129,7 @@ async fn webhooks_wait_in_the_database_across_a_restart() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let mut config = sottovoce_server::Config::new(first_db);
-            config.webhook = Some(WebhookConfig { url: down, secret: SECRET.into() });
+            config.webhook = Some(WebhookConfig::new(down, SECRET));
             let app = sottovoce_server::build_app(config).await.unwrap();
             escalate(&app, &escalation(None)).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -142,7 +142,7 @@ async fn webhooks_wait_in_the_database_across_a_restart() {
     // Second life on the same database, with a receiver that works (after one 500).
     let (hook_url, received) = webhook_receiver(true).await;
     let mut config = sottovoce_server::Config::new(db);
-    config.webhook = Some(WebhookConfig { url: hook_url, secret: SECRET.into() });
+    config.webhook = Some(WebhookConfig::new(hook_url, SECRET));
     let _app = sottovoce_server::build_app(config).await.unwrap();
     wait_until("the escalation.created queued before the restart", || !received.lock().unwrap().is_empty()).await;
     let (headers, body) = received.lock().unwrap()[0].clone();
