@@ -103,7 +103,7 @@ bench:
 # become fixtures under tests/fixtures/fuzz/ (tests/fuzz_regressions.rs).
 FUZZ_SECONDS ?= 600
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) bash scripts/fuzz.sh
 fuzz-smoke:
 	FUZZ_SECONDS=3 bash scripts/fuzz.sh
 

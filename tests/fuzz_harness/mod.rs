@@ -111,11 +111,11 @@ pub(crate) fn state(data: &[u8]) {
 }
 
 /// Visitor text → understand and respond. The first byte `k` repeats the text `2^(k % 16)`
-/// times (capped at 256 KiB) for very long input; the rest is the text (invalid UTF-8 replaced).
+/// times (capped at 16 KiB, 16 times the longest turn the widget sends) for very long input; the rest is the text (invalid UTF-8 replaced).
 pub(crate) fn respond(data: &[u8]) {
     let Some((&k, rest)) = data.split_first() else { return };
     let piece = String::from_utf8_lossy(rest);
-    let times = (1usize << (k % 16)).min((256 * 1024) / piece.len().max(1)).max(1);
+    let times = (1usize << (k % 16)).min((16 * 1024) / piece.len().max(1)).max(1);
     let text = piece.repeat(times);
     let bot = mini();
     let nlu = bot.understand(&text);
