@@ -252,7 +252,7 @@ pub(crate) async fn resolve(
     s.metrics.inc(Counter::Resolved);
     s.live.publish(&s.store, &id, EventKind::Resolved).await;
     if let Some(webhooks) = &s.webhooks {
-        webhooks.send("escalation.resolved", json!({ "conversation_id": id, "resolved_ms": now })).await;
+        webhooks.wake(); // the store queued escalation.resolved with the update
     }
     Ok(Json(json!({ "id": id, "status": ConversationStatus::Resolved, "resolved_ms": now })))
 }

@@ -520,6 +520,7 @@ impl Store {
 
     /// Marks a conversation resolved. Returns `false` when there is no such open conversation.
     pub async fn resolve(&self, id: &str, now_ms: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE conversations SET status = 'resolved', resolved_ms = $1, updated_ms = $2 \
              WHERE id = $3 AND status = 'open'",
@@ -527,9 +528,16 @@ impl Store {
         .bind(now_ms)
         .bind(now_ms)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let resolved = done.rows_affected() == 1;
+        // With a webhook configured, `escalation.resolved` is queued in the same transaction,
+        // as `escalation.created` and `message.created` are.
+        if resolved && self.queues_webhooks() {
+            queue_event(&mut tx, "escalation.resolved", &serde_json::json!({ "conversation_id": id, "resolved_ms": now_ms })).await?;
+        }
+        tx.commit().await?;
+        Ok(resolved)
     }
 
     /// Creates an agent or replaces its password hash.
@@ -579,18 +587,6 @@ impl Store {
         .fetch_optional(&self.reader)
         .await?;
         row.map(|r| Ok((r.try_get("id")?, r.try_get("email")?))).transpose()
-    }
-
-    /// Queues a webhook delivery, due now.
-    pub async fn queue_webhook(&self, event: &str, body: &str, now_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO webhook_outbox (event, body, attempts, next_ms, created_ms) VALUES ($1, $2, 0, $3, $4)")
-            .bind(event)
-            .bind(body)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
     }
 
     /// Up to `limit` deliveries due at `now_ms`, oldest first.

@@ -44,7 +44,6 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 /// The outbox's front door and its delivery worker.
 #[derive(Debug, Clone)]
 pub struct Webhooks {
-    store: Store,
     wake: Arc<Notify>,
 }
 
@@ -59,23 +58,13 @@ impl Webhooks {
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         tokio::spawn(worker(store.clone(), wake.clone(), client, Arc::new(config), metrics));
-        Webhooks { store, wake }
+        Webhooks { wake }
     }
 
-    /// Tells the worker that something was queued in a store transaction (a submission).
+    /// Tells the worker that the store queued a delivery (a resolution, a submission), so it
+    /// looks now rather than at its next 250 ms poll.
     pub fn wake(&self) {
         self.wake.notify_one();
-    }
-
-    /// Queues `event` (`escalation.resolved`; the store queues the others itself) with `data`;
-    /// the body is [`crate::store::webhook_body`]. A failure to queue is logged: the event itself
-    /// is already stored.
-    pub async fn send(&self, event: &str, data: serde_json::Value) {
-        let now = now_ms();
-        match self.store.queue_webhook(event, &crate::store::webhook_body(event, &data, now), now).await {
-            Ok(()) => self.wake.notify_one(),
-            Err(e) => tracing::error!(event, error = %e, "cannot queue webhook"),
-        }
     }
 }
 
