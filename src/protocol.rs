@@ -374,12 +374,7 @@ impl SharedQuestion {
     /// # Errors
     /// [`Invalid`] naming the field.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if !idempotency_key_ok(&self.id) {
-            return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
-        }
-        if !locale_ok(&self.locale) {
-            return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
-        }
+        key_and_locale(&self.id, &self.locale)?;
         if self.text.trim().is_empty() || self.text.chars().count() > MAX_SHARED_CHARS {
             return Err(Invalid::new("text", format!("must have 1 to {MAX_SHARED_CHARS} characters")));
         }
@@ -394,6 +389,18 @@ impl SharedQuestion {
 /// and hyphens.
 pub fn locale_ok(locale: &str) -> bool {
     !locale.is_empty() && locale.len() <= MAX_LOCALE_LEN && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The checks every visitor-sent record without a token shares: its random `id`
+/// ([`idempotency_key_ok`]) and its `locale` ([`locale_ok`]).
+fn key_and_locale(id: &str, locale: &str) -> Result<(), Invalid> {
+    if !idempotency_key_ok(id) {
+        return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
+    }
+    if !locale_ok(locale) {
+        return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
+    }
+    Ok(())
 }
 
 /// What a finished form with `submit` asks to send to the shop (issue 20 items 3 and 5). On
@@ -464,12 +471,7 @@ impl Submission {
     /// # Errors
     /// [`Invalid`] naming the field (`fields.email`).
     pub fn validate(&self) -> Result<(), Invalid> {
-        if !idempotency_key_ok(&self.id) {
-            return Err(Invalid::new("id", format!("must be {MIN_IDEMPOTENCY_KEY_LEN} to {MAX_IDEMPOTENCY_KEY_LEN} printable ASCII characters")));
-        }
-        if !locale_ok(&self.locale) {
-            return Err(Invalid::new("locale", format!("must be a language tag of 1 to {MAX_LOCALE_LEN} letters, digits and hyphens")));
-        }
+        key_and_locale(&self.id, &self.locale)?;
         if self.fields.len() > MAX_SUBMISSION_FIELDS {
             return Err(Invalid::new("fields", format!("must have at most {MAX_SUBMISSION_FIELDS} entries")));
         }

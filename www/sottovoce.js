@@ -971,9 +971,7 @@
       send.addEventListener("click", function () {
         send.disabled = true;
         cancel.disabled = true;
-        fetch(api("api/feedback"), {
-          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(question), credentials: "omit",
-        }).then(function (r) { return r.ok; }, function () { return false; }).then(function (ok) {
+        postJson("api/feedback", null, question).then(function (r) { return r.ok; }, function () { return false; }).then(function (ok) {
           row.textContent = "";
           row.appendChild(el("p", { role: "status" }, [t(ok ? "shareSent" : "shareFailed")]));
           input.focus();
@@ -1015,9 +1013,7 @@
       input.focus();
     }
     function deliver(attempt) {
-      fetch(api("api/submissions"), {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), credentials: "omit",
-      }).then(function (r) {
+      postJson("api/submissions", null, body).then(function (r) {
         if (r.ok) return finish("submitSent");
         if ((r.status === 429 || r.status >= 500) && attempt < 5) return retry(attempt, retryAfterMs(r));
         console.warn("sottovoce: the submission was refused: HTTP " + r.status);
