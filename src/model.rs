@@ -20,7 +20,8 @@
 //! language only ([`split`]); 6 adds the definition's `greeting.topics` (open topics a
 //! returning visitor is greeted with); 7 adds the definition's `triggers` (proactive teasers),
 //! `csat` (the satisfaction question) and `facts` (business facts); 8 and 9 add form fields
-//! (quick replies and `recommend`; `submit`). An older
+//! (quick replies and `recommend`; `submit`); 10 stores the classifiers' weights as 5-bit
+//! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`). An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -36,8 +37,9 @@ use crate::slots::SlotTagger;
 pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes (8: slots' quick replies and a form's
-/// `recommend`, the preference quiz's; 9: a form's `submit`).
-pub const MODEL_FORMAT: u16 = 9;
+/// `recommend`, the preference quiz's; 9: a form's `submit`; 10: 5-bit signed-square weight
+/// codes).
+pub const MODEL_FORMAT: u16 = 10;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

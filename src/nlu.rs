@@ -212,7 +212,7 @@ impl TrainOptions {
 
 /// A trained multi-class text classifier with probabilities.
 ///
-/// Serializes (serde) into a compact form: sorted hashed feature buckets with sparse 8-bit
+/// Serializes (serde) into a compact form: sorted hashed feature buckets with sparse 5-bit
 /// weights; deserializing checks the structure and fails with [`NluError::Corrupt`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "ClassifierWire", try_from = "ClassifierWire")]
