@@ -258,6 +258,13 @@ pub enum Action {
     /// Recommend products: the turn carries the visitor's request
     /// ([`crate::Turn::recommend`]) for the caller to rank its catalog with.
     Recommend,
+    /// "What do you remember about me?": the reply, then the turn asks the caller to show what
+    /// the chat keeps about the visitor ([`crate::Turn::privacy`] `show`), each fact removable.
+    ShowProfile,
+    /// "Forget me": the reply, then the turn asks the caller to confirm and delete everything
+    /// the chat stored on the device ([`crate::Turn::privacy`] `forget`); nothing is deleted
+    /// without the visitor's yes.
+    ForgetMe,
 }
 
 /// A reply: a message plus optional quick replies and links.

@@ -204,6 +204,22 @@ pub struct Turn {
     /// visitor and send only with their yes (`protocol::Submission`). `None` otherwise.
     #[serde(default)]
     pub submit: Option<FormSubmit>,
+    /// An intent with the show_profile or forget_me action ran: the caller shows what the
+    /// chat keeps about the visitor (each fact removable), or asks them to confirm deleting
+    /// everything it stored. `None` otherwise.
+    #[serde(default)]
+    pub privacy: Option<PrivacyRequest>,
+}
+
+/// What a turn asks the caller to do with the visitor's stored profile ([`Turn::privacy`]);
+/// serialized `"show"` / `"forget"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyRequest {
+    /// Show the facts kept about the visitor, each with its source and a way to remove it.
+    Show,
+    /// Ask the visitor to confirm, then delete everything the chat stored on the device.
+    Forget,
 }
 
 /// What a finished form asks to send to the shop ([`Turn::submit`]).

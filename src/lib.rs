@@ -125,7 +125,7 @@ pub use domain::DEFAULT_THRESHOLD;
 pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue, TriggerDef, TriggerWhen};
 pub use proactive::{PageContext, PageEvent, Teaser};
 pub use dialogue::{TAUGHT_MAX_SHIFT, TAUGHT_MIN_SIMILARITY};
-pub use dialogue::{is_allowed_url, BotMessage, FormSubmit, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, MAX_TURN_CHARS, OFFER_MESSAGE_ID};
+pub use dialogue::{is_allowed_url, BotMessage, FormSubmit, PrivacyRequest, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, MAX_TURN_CHARS, OFFER_MESSAGE_ID};
 pub use entities::Entity;
 pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use replies::fill_placeholders;

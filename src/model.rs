@@ -21,7 +21,8 @@
 //! returning visitor is greeted with); 7 adds the definition's `triggers` (proactive teasers),
 //! `csat` (the satisfaction question) and `facts` (business facts); 8 and 9 add form fields
 //! (quick replies and `recommend`; `submit`); 10 stores the classifiers' weights as 5-bit
-//! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`). An older
+//! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`), and the intent actions
+//! `show_profile` and `forget_me`. An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 

@@ -31,7 +31,7 @@
 //! `localStorage`). Expectations, all optional: `intent` (the intent acted on) or
 //! `fallback: true`, `replies` (message ids, in order), `text` (substrings of the turn's text),
 //! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` and `not_offers`
-//! (labels that must or must not be among the quick replies), `handoff`, `slots` (slot →
+//! (labels that must or must not be among the quick replies), `handoff`, `privacy` (`show`, `forget` or `none`), `slots` (slot →
 //! value: the active form's slots, or the conversation context's when no form is active),
 //! `entities` (entity → normalised value the message must carry, e.g. `{date: "2026-05-29"}`),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
@@ -229,6 +229,10 @@ pub struct Step {
     /// lines of a refined request joined by ` / `.
     #[serde(default)]
     pub recommend: Option<String>,
+    /// Expected request about the visitor's stored profile ([`Turn::privacy`]): `show`,
+    /// `forget`, or `none`.
+    #[serde(default)]
+    pub privacy: Option<String>,
     /// Expected product follow-up ([`Turn::products`]): its kind (`refine`, `compare`,
     /// `related`; `none` for none) then the products it is about.
     #[serde(default)]
@@ -617,6 +621,8 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
         check(&mut problems, "recommend", &step.recommend, turn.recommend.as_deref().unwrap_or("").replace('\n', " / "));
+        let privacy = turn.privacy.and_then(|p| serde_json::to_value(p).ok()).and_then(|v| v.as_str().map(str::to_owned));
+        check(&mut problems, "privacy", &step.privacy, privacy.unwrap_or_else(|| "none".to_owned()));
         let products = match &turn.products {
             Some(p) => std::iter::once(serde_json::to_value(p.kind).ok().and_then(|k| k.as_str().map(str::to_owned)).unwrap_or_default())
                 .chain(p.products.iter().cloned())

@@ -166,6 +166,13 @@ fn actions_need_what_they_use() {
             "intents[5].reply: a cancel_form intent needs a reply",
         ],
     );
+    // "What do you remember about me?" and "forget me" say something before the page acts.
+    let mut def = mini();
+    def["intents"][5]["action"] = json!("show_profile");
+    def["intents"][5].as_object_mut().unwrap().remove("reply");
+    assert_reports(&def, &["intents[5].reply: a show_profile or forget_me intent needs a reply"]);
+    def["intents"][5]["action"] = json!("forget_me");
+    assert_reports(&def, &["intents[5].reply: a show_profile or forget_me intent needs a reply"]);
 }
 
 #[test]

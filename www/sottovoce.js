@@ -1270,6 +1270,10 @@
       // detected as another language ("compare them" reads as Portuguese) does not switch them.
       if (catalogUrl) showCatalogAnswer(t, chat.locale());
       if (t.submit) offerSubmission(t.submit);
+      // "What do you remember about me?" / "Forget me" in chat: the same view as the header's
+      // What I remember; forgetting still waits for the visitor's press of Forget me. The
+      // focus stays in the message box.
+      if (t.privacy) showRemembered(chat);
       if (t.handoff && escalationConfig.url && !escalationActive()) showConsent(chat);
       scheduleKpis();
       return t;

@@ -214,6 +214,19 @@ impl Decision<'_> {
         }
     }
 
+    /// What the turn asks the caller to do with the visitor's stored profile: show it or
+    /// confirm forgetting it, when an intent with the show_profile or forget_me action runs.
+    pub(crate) fn privacy(&self) -> Option<crate::dialogue::PrivacyRequest> {
+        match self {
+            Decision::Act { act: Act::Answer(answer), .. } => match answer.intent.action {
+                Some(Action::ShowProfile) => Some(crate::dialogue::PrivacyRequest::Show),
+                Some(Action::ForgetMe) => Some(crate::dialogue::PrivacyRequest::Forget),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The slots of a form with `submit` that is done this turn (its last slot filled, or its
     /// confirmation answered yes), for the caller to offer to send.
     pub(crate) fn submit(&self) -> Option<crate::dialogue::FormSubmit> {
@@ -364,7 +377,7 @@ fn decide_form<'d>(
     match intent.and_then(|i| i.action) {
         Some(Action::CancelForm) => return Some(FormStep::Cancel),
         Some(Action::Handoff) => return None,
-        Some(Action::Recommend) | None => {}
+        Some(Action::Recommend | Action::ShowProfile | Action::ForgetMe) | None => {}
     }
     let confirming = active.phase == FormPhase::Confirming;
     if let (true, Some(confirm), Some(intent)) = (confirming, &form.confirm, intent) {

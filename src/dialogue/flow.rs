@@ -143,6 +143,7 @@ impl Bot {
         // The catalog ranks the part of the message the NLU read: a pasted novel is not a request.
         let recommend = decision.recommend(read);
         let submit = decision.submit();
+        let privacy = decision.privacy();
         shopping::after(self, state, &decision, recommend.as_deref());
         let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
@@ -153,6 +154,7 @@ impl Bot {
         turn.handoff = handoff;
         turn.recommend = recommend;
         turn.submit = submit;
+        turn.privacy = privacy;
         turn
     }
 }

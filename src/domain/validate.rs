@@ -391,6 +391,10 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
                 format!("{path}.reply"),
                 "a recommend intent needs a reply, said before the products",
             ),
+            Some(Action::ShowProfile | Action::ForgetMe) if intent.reply.is_none() || intent.form.is_some() => c.problem(
+                format!("{path}.reply"),
+                "a show_profile or forget_me intent needs a reply (said before the profile view or the confirmation) and no form",
+            ),
             Some(Action::CancelForm) if intent.reply.is_none() => c.problem(
                 format!("{path}.reply"),
                 "a cancel_form intent needs a reply for when there is no form to cancel",

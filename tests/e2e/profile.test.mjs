@@ -60,6 +60,40 @@ describe("what the bot remembers", () => {
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });
+
+  test("asked in chat, shows what it remembers, and forgets only after the visitor presses Forget me", async () => {
+    const context = await env.browser.newContext({ locale: "en-US" });
+    const page = await context.newPage();
+    const watch = await watchPage(page);
+    await recordWidgetEvents(page);
+    await page.goto(env.server.url);
+    await page.getByRole("button", { name: "Open chat" }).click();
+    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
+    const textbox = page.getByRole("textbox", { name: "Message" });
+    async function ask(text) {
+      const before = await page.evaluate(() => window.__sv.intents.length);
+      await textbox.fill(text);
+      await textbox.press("Enter");
+      await page.waitForFunction((n) => window.__sv.intents.length > n, before, { timeout: 10_000 });
+    }
+    await ask("my order CU-482913 hasn't arrived");
+    const panel = page.getByRole("region", { name: "What I remember" });
+    assert.equal(await panel.isVisible(), false);
+    await ask("what do you remember about me?");
+    await panel.locator("li").first().waitFor();
+    assert.ok((await panel.locator("li").allTextContents()).some((f) => f.startsWith("Your order: CU-482913")));
+
+    await ask("please forget me");
+    const forgetMe = panel.getByRole("button", { name: "Forget me" });
+    await forgetMe.waitFor();
+    const stored = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:") && !k.includes(":ui:")));
+    assert.equal((await stored()).length, 1, "nothing is deleted before the visitor presses Forget me");
+    await forgetMe.click();
+    await page.getByText("Everything this site's chat stored about you on this device was deleted.").waitFor();
+    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:"))), []);
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
 });
 
 describe("a customer the site identified", () => {

@@ -82,6 +82,8 @@ export interface Turn {
   products: { kind: "refine" | "compare" | "related"; products: string[] } | null;
   /** A form with `submit` was just finished: what it would send to the shop. Show `fields` to the visitor and send `{id, kind, locale, fields}` to `POST /api/submissions` only if they say yes; null otherwise. */
   submit: { kind: "lead" | "newsletter" | "back_in_stock"; fields: Record<string, string> } | null;
+  /** An intent with the `show_profile` or `forget_me` action ran: `"show"` asks the page to show what the chat remembers (`Chat.profile`), each fact removable; `"forget"` to ask the visitor to confirm, then `Chat.forgetMe`. Null otherwise. */
+  privacy: "show" | "forget" | null;
 }
 
 /** What the NLU made of a text, without changing the conversation. */
@@ -1198,6 +1200,7 @@ struct TurnOut {
     recommend: Option<String>,
     products: Option<sottovoce::ProductFollowUp>,
     submit: Option<sottovoce::FormSubmit>,
+    privacy: Option<sottovoce::PrivacyRequest>,
 }
 
 impl From<Turn> for TurnOut {
@@ -1217,6 +1220,7 @@ impl From<Turn> for TurnOut {
             recommend: turn.recommend,
             products: turn.products,
             submit: turn.submit,
+            privacy: turn.privacy,
         }
     }
 }
