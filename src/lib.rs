@@ -122,7 +122,7 @@ pub use catalog::labels::key_label as attribute_label;
 pub use catalog::{Catalog, CatalogError, Price, Product};
 pub use dialogue::Bot;
 pub use domain::DEFAULT_THRESHOLD;
-pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue, TriggerDef, TriggerWhen};
+pub use definition::{BotDefinition, CapDef, CsatDef, DefinitionError, DialogueSettings, DialogueSettingsDef, ProfileDef, SiteValue, TriggerDef, TriggerWhen, OUT_OF_SCOPE_INTENT};
 pub use proactive::{PageContext, PageEvent, Teaser};
 pub use dialogue::{TAUGHT_MAX_SHIFT, TAUGHT_MIN_SIMILARITY};
 pub use dialogue::{is_allowed_url, BotMessage, FormSubmit, PrivacyRequest, Input, LanguageGuess, Link, NluResult, ProductFollowUp, QuickReply, Turn, TurnContext, MAX_TURN_CHARS, OFFER_MESSAGE_ID};

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Deserialize;
+use sottovoce::OUT_OF_SCOPE_INTENT;
 
 /// The accuracy the demo bot must reach on all held-out lines (intent acted on, all locales).
 const MIN_ACCURACY: f64 = 0.85;
@@ -146,8 +147,9 @@ fn store_definition_is_complete() {
                 problems.push(format!("intent {}: repeated {locale} example", intent.name));
             }
         }
-        // Small talk has no title, so "did you mean" buttons never offer "Yes" or "Say hello".
-        const SMALL_TALK: &[&str] = &["affirm", "deny", "greet", "thanks", "goodbye", "tell_name"];
+        // Small talk has no title, so "did you mean" buttons never offer "Yes" or "Say hello";
+        // nor has out_of_scope, which is never offered.
+        const SMALL_TALK: &[&str] = &["affirm", "deny", "greet", "thanks", "goodbye", "tell_name", OUT_OF_SCOPE_INTENT];
         if intent.title.is_none() != SMALL_TALK.contains(&intent.name.as_str()) {
             problems.push(format!("intent {}: a title only and always for intents that are not small talk", intent.name));
         }
@@ -280,8 +282,10 @@ fn heldout_is_independent_of_training() {
         covered.insert((c.intent.as_str(), c.locale.as_str()));
     }
     for intent in def.intents.iter().filter(|i| !button_only(&i.examples)) {
+        // The reserved out_of_scope intent is held out as the off-topic set (intent "oos").
+        let name = if intent.name == OUT_OF_SCOPE_INTENT { "oos" } else { intent.name.as_str() };
         for locale in &def.locales {
-            if !covered.contains(&(intent.name.as_str(), locale.as_str())) {
+            if !covered.contains(&(name, locale.as_str())) {
                 problems.push(format!("intent {} has no held-out line in {locale}", intent.name));
             }
         }
