@@ -245,6 +245,12 @@ pub struct IntentDef {
     /// Entity whose value becomes the visitor's name in the profile (`"person_name"`).
     #[serde(default)]
     pub remember_name: Option<String>,
+    /// Inside a form, this intent (recognised at or above the threshold) ends the form and is
+    /// answered with its reply, as a request for a person does: "I don't have my order number"
+    /// while the order form asks for it. Needs a reply. Default false: other intents inside a
+    /// form are side questions (answered, then the form resumes) or bad answers.
+    #[serde(default)]
+    pub ends_form: bool,
 }
 
 /// Built-in actions an intent can trigger.

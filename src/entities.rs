@@ -195,6 +195,20 @@ impl EntityExtractor {
     /// As [`EntityExtractor::extract_with`], on a message already analysed: the extractors
     /// read its chars and words instead of splitting the text again.
     pub fn extract_utterance(&self, utterance: &Utterance<'_>, ctx: &ExtractContext<'_>) -> Vec<Entity> {
+        self.extract_utterance_knowing(utterance, ctx, &|_| false)
+    }
+
+    /// As [`EntityExtractor::extract_utterance`], with `known` telling which message words
+    /// (folded as the lists fold them: lower case, no accents) are real words of the bot's
+    /// languages, such as the words of its training examples
+    /// ([`crate::nlu::IntentClassifier::knows_word`]): a list's typo tolerance never reads one
+    /// of them as a misspelling of a synonym ("Nummer" is not "summer", "trouve" not "troué").
+    pub fn extract_utterance_knowing(
+        &self,
+        utterance: &Utterance<'_>,
+        ctx: &ExtractContext<'_>,
+        known: &dyn Fn(&str) -> bool,
+    ) -> Vec<Entity> {
         let t = text::Text::new(utterance);
         let langs = Lang::for_locale(ctx.locale);
         let comma = decimal_comma(ctx.locale);
@@ -240,7 +254,7 @@ impl EntityExtractor {
             p.find(&t, &mut out);
         }
         for l in &self.lists {
-            l.find(&t, &mut out);
+            l.find(&t, known, &mut out);
         }
         crate::sort::sort_by(&mut out, |a, b| {
             a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then_with(|| a.entity.cmp(&b.entity))

@@ -390,6 +390,15 @@ impl IntentClassifier {
         self.linear.n_weights()
     }
 
+    /// True when `word` (one word as [`crate::text::normalize`] writes them) was a word of the
+    /// training examples: its unigram feature kept weights in the model. Pruning drops words
+    /// too rare to weigh, and a hash collision can say yes for a word never seen (about one in
+    /// `2^hash_bits / rows`). What a list entity's typo tolerance asks before it reads a word
+    /// as a misspelling of another ("nummer" is German, not "summer").
+    pub fn knows_word(&self, word: &str) -> bool {
+        self.linear.has(self.features.word_bucket(word))
+    }
+
     /// The feature settings the classifier was trained with.
     pub fn feature_config(&self) -> &FeatureConfig {
         &self.features

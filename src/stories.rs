@@ -33,7 +33,8 @@
 //! `links` (URLs, in order), `quick_replies` (labels, in order), `offers` and `not_offers`
 //! (labels that must or must not be among the quick replies), `handoff`, `privacy` (`show`, `forget` or `none`), `slots` (slot →
 //! value: the active form's slots, or the conversation context's when no form is active),
-//! `entities` (entity → normalised value the message must carry, e.g. `{date: "2026-05-29"}`),
+//! `entities` (entity → normalised value the message must carry, e.g. `{date: "2026-05-29"}`,
+//! or `none` for one it must not),
 //! `sentiment` (`negative`, `neutral` or `positive`), and after the turn: `name`, `visits`,
 //! `locale`, `form` (active form name, or `none`), `csat` (the satisfaction ratings kept,
 //! `"4"` or `"4: comment"`). `resolved: true` is an action of its own: an agent resolves the
@@ -645,9 +646,13 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         }
         if let Some(expected) = &step.entities {
             let found = turn.nlu.as_ref().map(|n| n.entities.as_slice()).unwrap_or_default();
+            // An entity the message does not carry reads `none`.
             let got: BTreeMap<String, String> = expected
                 .keys()
-                .filter_map(|name| found.iter().find(|e| &e.entity == name).map(|e| (name.clone(), e.value.clone())))
+                .map(|name| {
+                    let value = found.iter().find(|e| &e.entity == name).map_or_else(|| "none".to_owned(), |e| e.value.clone());
+                    (name.clone(), value)
+                })
                 .collect();
             check(&mut problems, "entities", &Some(expected.clone()), got);
         }

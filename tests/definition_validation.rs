@@ -173,6 +173,13 @@ fn actions_need_what_they_use() {
     assert_reports(&def, &["intents[5].reply: a show_profile or forget_me intent needs a reply"]);
     def["intents"][5]["action"] = json!("forget_me");
     assert_reports(&def, &["intents[5].reply: a show_profile or forget_me intent needs a reply"]);
+    // An intent that ends forms is answered instead: it needs a reply, and nothing else to do.
+    let mut def = mini();
+    def["intents"][1]["ends_form"] = json!(true);
+    assert_reports(&def, &["intents[1].ends_form: an intent that ends forms needs a reply"]);
+    let mut def = mini();
+    def["intents"][0]["ends_form"] = json!(true);
+    assert_eq!(problems(&def), Vec::<String>::new());
 }
 
 #[test]

@@ -49,6 +49,9 @@ pub(crate) struct Heard<'a, 'd> {
     pub(crate) entities: &'a [Entity],
     /// Probability of every intent in definition order, in [0, 1] (empty when pressed).
     pub(crate) intent_probs: &'a [f32],
+    /// Words of the message outside its entities (0 for a pressed button): 0 with entities
+    /// is an entity alone, which decides no intent.
+    pub(crate) words: usize,
     /// The message is strongly negative (sentiment at or below [`crate::sentiment::NEGATIVE`]).
     pub(crate) negative: bool,
 }
@@ -374,6 +377,11 @@ fn decide_form<'d>(
             || !matches!(i.action, Some(Action::CancelForm | Action::Handoff))
             || asked_value.is_none_or(|value| is_request(bot, &without_span(heard.text, value)))
     });
+    // An intent that ends forms ("I don't have the order number") is answered outside it;
+    // not when the message carries a number, an attempt at the value ("die Nummer ist 48291").
+    if intent.is_some_and(|i| i.ends_form) && !heard.pressed && !entities.iter().any(|e| e.entity == "number") {
+        return None;
+    }
     match intent.and_then(|i| i.action) {
         Some(Action::CancelForm) => return Some(FormStep::Cancel),
         Some(Action::Handoff) => return None,
@@ -407,6 +415,7 @@ fn decide_form<'d>(
     let side_question = intent.filter(|i| {
         (heard.confidence >= settings.side_question_confidence || question)
             && i.form.is_none()
+            && !i.ends_form
             && i.reply.is_some()
             && i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
     });
@@ -441,6 +450,7 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
             .as_ref()
             .is_none_or(|e| entities.iter().any(|x| &x.entity == e) || introduced_name(heard.text).is_some())
     });
+    let usable = usable.or_else(|| settled_by_entity(bot, heard));
     // A short message carrying an entity the context's intent talks about, and no
     // confident intent of its own, is a follow-up: "and to Mexico?" after shipping to
     // Canada answers the shipping question again for Mexico.
@@ -466,6 +476,27 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
         Some(intent) => Act::Answer(decide_answer(bot, state, intent, heard, is_follow_up)),
         None => Act::Fallback { suggestions: suggestions(bot, state, heard) },
     }
+}
+
+/// Below the threshold, the one of the two best intents whose reply talks about an entity
+/// the message names, when the two together are at least
+/// [`DialogueSettings::pair_confidence`] probable and the message has words besides its
+/// entities (the better of the two when both do); `None` when neither does.
+fn settled_by_entity<'d>(bot: &'d Bot, heard: &Heard<'_, 'd>) -> Option<&'d IntentDef> {
+    if heard.pressed || heard.intent.is_some() || heard.words == 0 || heard.entities.is_empty() {
+        return None;
+    }
+    let probs = heard.intent_probs;
+    let [a, b] = super::understand::best_first(probs, 2)[..] else { return None };
+    if probs[a] + probs[b] < bot.domain.settings.pair_confidence {
+        return None;
+    }
+    let intents = &bot.domain.definition.intents;
+    let talks = |i: usize| {
+        intents[i].name != OUT_OF_SCOPE_INTENT
+            && intents[i].reply.as_ref().is_some_and(|r| r.uses.iter().any(|u| heard.entities.iter().any(|e| &e.entity == u)))
+    };
+    [a, b].into_iter().find(|&i| talks(i)).map(|i| &intents[i])
 }
 
 /// The topic's intent when `text` is a follow-up to it: short, and carrying an entity
@@ -670,6 +701,7 @@ mod tests {
             pressed: false,
             entities,
             intent_probs: &[],
+            words: text.split_whitespace().count(),
             negative: false,
         }
     }

@@ -118,6 +118,7 @@ impl Bot {
             pressed: pressed.is_some(),
             entities: understanding.as_ref().map(|u| u.result.entities.as_slice()).unwrap_or(&[]),
             intent_probs: understanding.as_ref().map(|u| u.intent_probs.as_slice()).unwrap_or(&[]),
+            words: understanding.as_ref().map_or(0, |u| u.language_words),
             negative: sentiment.is_some_and(|s| s <= crate::sentiment::NEGATIVE),
         };
 

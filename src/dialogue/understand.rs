@@ -150,6 +150,9 @@ pub(crate) fn understand(
         _ => locale.as_str(),
     };
     let sentiment = crate::sentiment::score_utterance(&utterance, sentiment_locale);
+    // A word of the bot's own examples is spelled as meant: no list reads it as a typo.
+    // (Lists keep ñ, the intent features fold it: the word is normalised as they read it.)
+    let known = |word: &str| bot.intents.knows_word(&crate::text::normalize(word));
     let mut entities = match conversation {
         Some((current, at)) => {
             let reply_locale = if locale_is_clear {
@@ -157,13 +160,13 @@ pub(crate) fn understand(
             } else {
                 current
             };
-            bot.domain.entities
-                .extract_utterance(
-                    &utterance,
-                    &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min },
-                )
+            bot.domain.entities.extract_utterance_knowing(
+                &utterance,
+                &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min },
+                &known,
+            )
         }
-        None => bot.domain.entities.extract_utterance(&utterance, &ExtractContext::default()),
+        None => bot.domain.entities.extract_utterance_knowing(&utterance, &ExtractContext::default(), &known),
     };
     // The tagger of the language the message is written in: the classifier's locale when it
     // is sure of it (however short the message), else the conversation's.

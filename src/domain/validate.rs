@@ -404,6 +404,9 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             }
             _ => {}
         }
+        if intent.ends_form && (intent.reply.is_none() || intent.form.is_some() || intent.action.is_some()) {
+            c.problem(format!("{path}.ends_form"), "an intent that ends forms needs a reply, and no form or action of its own");
+        }
         if let Some(entity) = &intent.remember_name {
             if !entity_names.contains(entity.as_str()) {
                 c.problem(format!("{path}.remember_name"), format!("no entity named `{entity}`"));

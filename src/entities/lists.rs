@@ -82,8 +82,9 @@ impl List {
         List { name: name.to_string(), fuzzy, values, phrases }
     }
 
-    /// Edits between a message word and a phrase word, if they match.
-    fn word_cost(&self, text: &[char], phrase: &[char]) -> Option<u32> {
+    /// Edits between a message word and a phrase word, if they match; `known` says whether a
+    /// message word is a real word of the bot's languages, which is then no typo of another.
+    fn word_cost(&self, text: &[char], phrase: &[char], known: &dyn Fn(&str) -> bool) -> Option<u32> {
         if text == phrase {
             return Some(0);
         }
@@ -96,12 +97,13 @@ impl List {
         // "para" is one deletion from "parka" but the commonest word of Spanish.
         let singular = phrase.last() == Some(&'s') && text == &phrase[..phrase.len() - 1];
         if self.fuzzy && letters >= 5 && letters == phrase.len() && (text.len() >= 5 || singular) && text.iter().all(|c| c.is_alphabetic()) {
-            return within_one(text, phrase);
+            return within_one(text, phrase).filter(|_| !known(&text.iter().collect::<String>()));
         }
         None
     }
 
-    pub(crate) fn find(&self, t: &Text<'_>, out: &mut Vec<Entity>) {
+    /// Appends the matches in `t` to `out`; `known` as in [`List::word_cost`].
+    pub(crate) fn find(&self, t: &Text<'_>, known: &dyn Fn(&str) -> bool, out: &mut Vec<Entity>) {
         let ws = words(t.tokens());
         let joinable = |a: usize, b: usize| t.between(a, b).iter().all(|c| c.is_whitespace() || matches!(c, '-' | '\'' | '’' | '/'));
         let mut i = 0;
@@ -118,7 +120,7 @@ impl List {
                     if k > 0 && !joinable(ws[i + k - 1].1, w.0) {
                         return false;
                     }
-                    self.word_cost(&w.2, pw).map(|c| cost += c).is_some()
+                    self.word_cost(&w.2, pw, known).map(|c| cost += c).is_some()
                 });
                 let end = i + phrase.len();
                 if matched && best.is_none_or(|(e, c, _)| end > e || (end == e && cost < c)) {

@@ -203,6 +203,11 @@ impl Compact {
         }
     }
 
+    /// True when `bucket` has weights.
+    pub(crate) fn has(&self, bucket: u32) -> bool {
+        self.find(bucket).is_some()
+    }
+
     /// The row index of `bucket`, if it has weights.
     #[inline]
     fn find(&self, bucket: u32) -> Option<usize> {

@@ -99,6 +99,11 @@ impl FeatureConfig {
         self.extract_with(text, None, scratch);
     }
 
+    /// The bucket of the unigram feature of `word` (one normalised word).
+    pub(crate) fn word_bucket(&self, word: &str) -> u32 {
+        self.bucket(word.chars().fold(SEED_WORD, fnv1a_char))
+    }
+
     /// The first bucket of the dense block: `2^hash_bits`, past every hashed bucket (with
     /// `hash_bits` 32, `2^31`, which the dense features then share with hashed ones).
     pub(crate) fn dense_base(&self) -> u32 {
