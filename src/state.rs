@@ -477,13 +477,18 @@ impl Profile {
     }
 
     /// Forgets one thing the visitor asked to remove: the name when `entity` is `"name"`, the
-    /// site's customer record when it is `"customer"`, the open topic of kind `value` when it is
-    /// `"topic"`, what was taught about the message `value` when it is `"taught"`, else the fact
-    /// with this entity and value. Returns true when something was
-    /// forgotten.
+    /// site's customer record when it is `"customer"`, the language they chose when it is
+    /// `"language"` (the replies stay in it until their messages say otherwise, as for a
+    /// language never chosen), the open topic of kind `value` when it is `"topic"`, what was
+    /// taught about the message `value` when it is `"taught"`, else the fact with this entity
+    /// and value. Returns true when something was forgotten.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         match entity {
             "name" => return self.name.take().is_some(),
+            "language" => {
+                self.locale_pending = None;
+                return std::mem::take(&mut self.locale_chosen);
+            }
             "customer" => return self.customer.take().is_some(),
             "topic" => {
                 let before = self.topics.len();
@@ -777,6 +782,16 @@ mod tests {
                 ratings: vec![CsatRating { rating: 4, comment: None, after: CsatAfter::Chat, locale: "es".into(), at_ms: 1 }],
             },
         }
+    }
+
+    #[test]
+    fn a_chosen_language_can_be_forgotten_and_the_replies_follow_the_visitor_again() {
+        let mut s = state();
+        s.profile.locale_chosen = true;
+        s.profile.locale_pending = Some("fr".into());
+        assert!(s.profile.forget("language", "es"));
+        assert_eq!((s.profile.locale.as_str(), s.profile.locale_chosen, s.profile.locale_pending.as_deref()), ("es", false, None));
+        assert!(!s.profile.forget("language", "es"), "nothing left to forget");
     }
 
     #[test]

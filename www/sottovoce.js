@@ -115,6 +115,9 @@
       name_fact: "Your name",
       product_fact: "You asked about",
       activity_fact: "Your activity",
+      size_fact: "Your size",
+      language_fact: "Your language",
+      budget_fact: "Your budget",
       season_fact: "Your season",
       order_number_fact: "Your order",
       customer_fact: "Your account",
@@ -1785,9 +1788,14 @@
   // text goes in as text nodes only. The core is told which were shown (Chat.shown).
   function showProducts(request, lang, relatedTo, shown) {
     return loadCatalog().then(function (catalog) {
-      // What the site reported (track: viewed, in_cart, bought) nudges the order.
-      var context = { viewed: [], in_cart: [], bought: [], shown: shown || [] };
-      ((chat && chat.profile().facts) || []).forEach(function (f) { if (context[f.entity]) context[f.entity].push(String(f.value)); });
+      // What the site reported (track: viewed, in_cart, bought) and what the visitor told the
+      // chat (their size, what they do, their budget) nudge the order.
+      var context = { viewed: [], in_cart: [], bought: [], sizes: [], interests: [], budget: null, shown: shown || [] };
+      var lists = { viewed: "viewed", in_cart: "in_cart", bought: "bought", size: "sizes", activity: "interests" };
+      ((chat && chat.profile().facts) || []).forEach(function (f) {
+        if (lists[f.entity]) context[lists[f.entity]].push(String(f.value));
+        else if (f.entity === "budget" && parseFloat(f.value) > 0) context.budget = parseFloat(f.value);
+      });
       var cards = relatedTo ? catalog.related(relatedTo, lang, 3) : catalog.rank(request, lang, 3, context);
       if (!cards.length) return;
       var ids = cards.map(function (p) { return p.id; });
@@ -1873,6 +1881,8 @@
   function showRemembered(c) {
     var profile = c.profile();
     var facts = (profile.name ? [{ entity: "name", value: profile.name, at_ms: null }] : []).concat(profile.facts || []);
+    // A language the visitor chose (a request, a button, the menu) is kept like a fact.
+    if (profile.locale_chosen) facts.unshift({ entity: "language", key: profile.locale, value: endonym(profile.locale), at_ms: null });
     if (profile.customer) {
       var orders = (profile.customer.orders || []).map(function (o) { return o.id; }).join(", ");
       facts.push({ entity: "customer", source: "site", value: (profile.customer.email || profile.customer.id) + (orders ? " · " + orders : "") });

@@ -56,7 +56,10 @@ pub struct RankSettings {
     /// Factor for a matching product (score > 0) in the category of a product in the
     /// [`RankContext`]: `1 + context_boost` for one viewed or in the cart, `1 + 2 × context_boost`
     /// for the one on the page being viewed; a product already bought is divided by
-    /// `1 + 4 × context_boost` (not offered again first). 0 turns the context off.
+    /// `1 + 4 × context_boost` (not offered again first). From the profile: `1 + context_boost`
+    /// for a product in one of the visitor's sizes (its inverse for one only in others) and for
+    /// one made for one of their interests; a product above their budget is divided by
+    /// `1 + 2 × context_boost`. 0 turns the context off.
     pub context_boost: f32,
     /// Factor for a product with a numeric attribute equal to a number of the request that
     /// nothing else read ("sleeping bag rated to 0 degrees": `temperature_c` 0); its inverse
@@ -141,11 +144,23 @@ pub struct RankContext {
     /// The products shown for the request this one refines, best first: "cheaper?" asks for
     /// less than the first one costs.
     pub shown: Vec<String>,
+    /// The visitor's sizes ("42", "m"; the profile's `size` facts), case aside: when the
+    /// request names no size, a matching product that comes in one of them ranks a little
+    /// higher, one that comes only in others a little lower.
+    pub sizes: Vec<String>,
+    /// What the visitor does ("climbing"; the profile's `activity` facts): a matching product
+    /// made for one of them ranks a little higher.
+    pub interests: Vec<String>,
+    /// The visitor's budget in the catalog's currency (the profile's `budget` fact): when the
+    /// request sets no price limit, a matching product that costs more ranks lower.
+    pub budget: Option<f64>,
 }
 
 impl RankContext {
     /// The context from a profile's facts as `(entity, value)` pairs: `viewed`, `in_cart` and
-    /// `bought` are kept, other entities ignored.
+    /// `bought` are kept, `size` goes to [`RankContext::sizes`], `activity` to
+    /// [`RankContext::interests`], the number in `budget` ("150", "150 EUR") to
+    /// [`RankContext::budget`]; other entities are ignored.
     pub fn from_facts<'a>(facts: impl IntoIterator<Item = (&'a str, &'a str)>) -> RankContext {
         let mut context = RankContext::default();
         for (entity, value) in facts {
@@ -153,6 +168,12 @@ impl RankContext {
                 "viewed" => context.viewed.push(value.to_owned()),
                 "in_cart" => context.in_cart.push(value.to_owned()),
                 "bought" => context.bought.push(value.to_owned()),
+                "size" => context.sizes.push(value.to_owned()),
+                "activity" => context.interests.push(value.to_owned()),
+                "budget" => {
+                    let number: String = value.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                    context.budget = number.parse().ok().or(context.budget);
+                }
                 _ => {}
             }
         }
@@ -377,11 +398,11 @@ impl Ranker {
         if s.category_prior > 0.0 {
             self.add_category_prior(&mut scores);
         }
-        if let Some(wants) = wants {
+        if let Some(wants) = &wants {
             wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
         }
         if s.context_boost > 0.0 && *context != RankContext::default() {
-            self.apply_context(context, &mut scores);
+            self.apply_context(context, wants.as_ref(), &mut scores);
         }
         scores
     }
@@ -464,7 +485,7 @@ impl Ranker {
         self.named.get(name).or_else(|| self.named.get(&crate::text::to_lowercase(name.trim()))).map(|&i| i as usize)
     }
 
-    fn apply_context(&self, context: &RankContext, scores: &mut [f32]) {
+    fn apply_context(&self, context: &RankContext, wants: Option<&Wants>, scores: &mut [f32]) {
         let find = |name: &String| self.find(name);
         let boost = self.settings.context_boost;
         // category → the factor of its strongest mention.
@@ -485,6 +506,29 @@ impl Ranker {
         }
         for i in context.bought.iter().filter_map(find) {
             scores[i] /= 1.0 + 4.0 * boost;
+        }
+        // The profile: sizes and budget where the request says nothing of them, interests.
+        let sizes: Vec<String> = context.sizes.iter().map(|s| crate::text::to_lowercase(s.trim())).collect();
+        let sizes = if wants.is_some_and(|w| w.size.is_some()) { &[][..] } else { &sizes[..] };
+        let budget = context.budget.filter(|_| !wants.is_some_and(|w| w.max_price.is_some() || w.min_price.is_some()));
+        let interests: Vec<String> = context.interests.iter().map(|s| crate::text::to_lowercase(s.trim())).collect();
+        for ((score, f), p) in scores.iter_mut().zip(&self.facts).zip(&self.catalog.products) {
+            if *score <= 0.0 {
+                continue;
+            }
+            if !sizes.is_empty() && !f.sizes.is_empty() {
+                if f.sizes.iter().any(|s| sizes.contains(s)) {
+                    *score *= 1.0 + boost;
+                } else {
+                    *score /= 1.0 + boost;
+                }
+            }
+            if budget.is_some_and(|b| p.price.amount > b) {
+                *score /= 1.0 + 2.0 * boost;
+            }
+            if f.activities.iter().any(|a| interests.contains(a)) {
+                *score *= 1.0 + boost;
+            }
         }
     }
 
@@ -1017,6 +1061,37 @@ mod tests {
         assert_eq!(ranker.rank_in("boots", "en", &unknown), ranker.rank("boots", "en"));
         let off = Ranker::new(catalog(), RankSettings { context_boost: 0.0, ..RankSettings::default() });
         assert_eq!(off.rank_in("ridge", "en", &bought), off.rank("ridge", "en"));
+    }
+
+    #[test]
+    fn the_profile_sizes_budget_and_interests_reorder_matching_products() {
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let products = &ranker.catalog.products;
+        let facts = &ranker.facts;
+        let top = |request: &str, context: &RankContext| -> Vec<usize> {
+            ranker.rank_in(request, "en", context).iter().take(3).map(|r| r.product).collect()
+        };
+        let context = RankContext::from_facts([("size", "37"), ("budget", "120 EUR"), ("activity", "climbing")]);
+        assert_eq!((context.sizes.clone(), context.interests.clone(), context.budget), (vec!["37".into()], vec!["climbing".into()], Some(120.0)));
+        // Sizes: hiking boots in the visitor's size first, unless the request names another.
+        let plain = top("hiking boots", &RankContext::default());
+        assert!(plain.iter().any(|&i| !facts[i].sizes.iter().any(|s| s == "37")), "the test needs a first three without size 37");
+        let sized = RankContext { sizes: vec!["37".into()], ..RankContext::default() };
+        assert!(top("hiking boots", &sized).iter().all(|&i| facts[i].sizes.iter().any(|s| s == "37")));
+        assert!(top("hiking boots in 44", &sized).iter().all(|&i| facts[i].sizes.iter().any(|s| s == "44")));
+        // Budget: within it first, unless the request sets its own limit.
+        let budget = RankContext { budget: Some(120.0), ..RankContext::default() };
+        assert!(top("rain jacket", &RankContext::default()).iter().any(|&i| products[i].price.amount > 120.0), "the test needs a dear first three");
+        let within = top("rain jacket", &budget);
+        assert!(within[..2].iter().all(|&i| products[i].price.amount <= 120.0), "{:?}", within.iter().map(|&i| &products[i].id).collect::<Vec<_>>());
+        assert!(top("rain jacket over 150 euros", &budget).iter().all(|&i| products[i].price.amount > 150.0));
+        // Interests: what a climber uses first among the backpacks.
+        let climber = RankContext { interests: vec!["climbing".into()], ..RankContext::default() };
+        let climbs = |i: usize| facts[i].activities.iter().any(|a| a == "climbing");
+        for request in ["rain jacket", "headlamp"] {
+            assert!(!climbs(top(request, &RankContext::default())[0]), "{request}: the test needs another first");
+            assert!(climbs(top(request, &climber)[0]), "{request}");
+        }
     }
 
     #[test]

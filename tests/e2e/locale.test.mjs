@@ -172,6 +172,15 @@ describe("the widget in the visitor's language (the demo bot)", () => {
     const hasSetLocale = readFileSync(join(ROOT, "pkg/sottovoce.d.ts"), "utf8").includes("setLocale(");
     assert.ok((hasSetLocale ? spanishTexts : englishTexts).has(reply.text),
       `${hasSetLocale ? "Spanish (chat.setLocale)" : "English (no chat.setLocale yet)"}: ${reply.text}`);
+    // The chosen language is one of the things What I remember lists, and can be forgotten.
+    await page.getByRole("button", { name: "Lo que recuerdo" }).click();
+    const remembered = page.getByRole("region", { name: "Lo que recuerdo" });
+    await remembered.getByText(/^Tu idioma: Español/).waitFor();
+    await remembered.getByRole("button", { name: "Olvidar: Español" }).click();
+    await remembered.getByText(/^Tu idioma/).waitFor({ state: "detached" });
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:") && !k.includes(":ui:")).map((k) => localStorage.getItem(k)).join(""));
+    assert.ok(!stored.includes('"locale_chosen":true'), "the stored state no longer has the choice");
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });

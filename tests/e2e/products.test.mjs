@@ -73,6 +73,24 @@ describe("product recommendations", () => {
     await context.close();
   });
 
+  test("the visitor's size, said once, orders the cards of a later request (issue 11 item 4)", async () => {
+    const { context, page, watch, ask } = await openChat("en-US");
+    const sizes = new Map(catalog.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((p) => [p.id, p.attributes.sizes || []]));
+    await ask("my shoe size is 37");
+    await page.waitForFunction(() => window.__sv.intents.length >= 1);
+    await ask("do you have hiking boots?");
+    const products = page.getByRole("list", { name: "Products" });
+    await products.waitFor({ timeout: 10_000 });
+    const ids = await page.evaluate(() => [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-product")].map((li) => li.dataset.product));
+    assert.equal(ids.length, 3);
+    // Without the size, the first three include men's boots from 40 up (src/catalog/rank.rs tests).
+    assert.ok(ids.every((id) => sizes.get(id).includes("37")), `every card comes in 37: ${ids}`);
+    await page.getByRole("button", { name: "What I remember" }).click();
+    await page.getByRole("region", { name: "What I remember" }).getByText(/^Your size: 37/).waitFor();
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
   test("follow-ups: cheaper, compare them, what goes with it (issue 11 item 4)", async () => {
     const { context, page, watch, ask } = await openChat("en-US");
     const lists = () => page.evaluate(() => [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products")]

@@ -29,6 +29,12 @@ export interface RankContext {
   bought?: string[];
   /** The products shown for the request this one refines (a turn's `products.products`): "cheaper?" asks for less than the first costs. */
   shown?: string[];
+  /** The visitor's sizes ("42", "m"; the profile's `size` facts): when the request names none, products in them rank a little higher. */
+  sizes?: string[];
+  /** What the visitor does ("climbing"; the profile's `activity` facts): products made for it rank a little higher. */
+  interests?: string[];
+  /** The visitor's budget in the catalog's currency (the profile's `budget` fact): when the request sets no price limit, dearer products rank lower. */
+  budget?: number | null;
 }
 
 /** Products side by side: the cards, and one row per attribute either has: its `key`, its `label` in the comparison's locale (well-known keys translated, others as written), and its `values` in the cards' order in that locale (null where a product lacks it; a bool is ✓ or ✗). */
