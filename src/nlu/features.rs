@@ -49,6 +49,11 @@ const SEED_CHAR: u64 = 0xc2b2_ae3d_27d4_eb4f;
 /// Stands for the start and the end of the utterance in word bigrams.
 const BOUNDARY: u64 = 0x1656_67b1_9e37_79f9;
 
+/// The hash of one normalised word: its unigram feature, and the part of the n-grams it is in.
+fn word_hash(word: &str) -> u64 {
+    word.chars().fold(SEED_WORD, fnv1a_char)
+}
+
 
 /// Reusable buffers, so extracting features allocates nothing once warm.
 ///
@@ -101,7 +106,7 @@ impl FeatureConfig {
 
     /// The bucket of the unigram feature of `word` (one normalised word).
     pub(crate) fn word_bucket(&self, word: &str) -> u32 {
-        self.bucket(word.chars().fold(SEED_WORD, fnv1a_char))
+        self.bucket(word_hash(word))
     }
 
     /// The first bucket of the dense block: `2^hash_bits`, past every hashed bucket (with
@@ -135,7 +140,7 @@ impl FeatureConfig {
         char_buckets.clear();
         features.clear();
         for word in norm.split(' ').filter(|w| !w.is_empty()) {
-            let h = word.chars().fold(SEED_WORD, fnv1a_char);
+            let h = word_hash(word);
             words.push(h);
             word_buckets.push(self.bucket(h));
             if self.char_max >= self.char_min && self.char_max > 0 {

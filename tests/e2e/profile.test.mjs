@@ -11,7 +11,8 @@ import { recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mj
 describe("what the bot remembers", () => {
   const env = useServerAndBrowser();
 
-  test("lists the name and the facts the definition allows, forgets one, then forgets everything", async () => {
+  // A new English visitor with the chat open; `ask` sends a message and waits for its turn.
+  async function openChat() {
     const context = await env.browser.newContext({ locale: "en-US" });
     const page = await context.newPage();
     const watch = await watchPage(page);
@@ -26,6 +27,11 @@ describe("what the bot remembers", () => {
       await textbox.press("Enter");
       await page.waitForFunction((n) => window.__sv.intents.length > n, before, { timeout: 10_000 });
     }
+    return { context, page, watch, ask };
+  }
+
+  test("lists the name and the facts the definition allows, forgets one, then forgets everything", async () => {
+    const { context, page, watch, ask } = await openChat();
     await ask("I'm Nico");
     await ask("are your boots waterproof?");
     await ask("my order CU-482913 hasn't arrived");
@@ -62,20 +68,7 @@ describe("what the bot remembers", () => {
   });
 
   test("asked in chat, shows what it remembers, and forgets only after the visitor presses Forget me", async () => {
-    const context = await env.browser.newContext({ locale: "en-US" });
-    const page = await context.newPage();
-    const watch = await watchPage(page);
-    await recordWidgetEvents(page);
-    await page.goto(env.server.url);
-    await page.getByRole("button", { name: "Open chat" }).click();
-    await page.waitForFunction(() => window.__sv.ready !== null, null, { timeout: 30_000 });
-    const textbox = page.getByRole("textbox", { name: "Message" });
-    async function ask(text) {
-      const before = await page.evaluate(() => window.__sv.intents.length);
-      await textbox.fill(text);
-      await textbox.press("Enter");
-      await page.waitForFunction((n) => window.__sv.intents.length > n, before, { timeout: 10_000 });
-    }
+    const { context, page, watch, ask } = await openChat();
     await ask("my order CU-482913 hasn't arrived");
     const panel = page.getByRole("region", { name: "What I remember" });
     assert.equal(await panel.isVisible(), false);
