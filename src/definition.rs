@@ -80,9 +80,11 @@ pub struct BotDefinition {
     /// remembers nothing else.
     #[serde(default)]
     pub profile: Option<ProfileDef>,
-    /// Name of a static word-vector table from [`WORD_VECTOR_TABLES`] (`"minilm-l6-d64"`)
-    /// whose sentence vector joins the intent classifier's n-gram features: an owner opt-in
-    /// that costs a ~1 MB download (shared by every bot of a site) and a few µs per message.
+    /// Name of a dense-block source from [`WORD_VECTOR_TABLES`] whose sentence vector joins the
+    /// intent classifier's n-gram features: `"minilm-l6-d64"`, the static word-vector table, an
+    /// owner opt-in that costs a ~1 MB download (shared by every bot of a site) and a few µs per
+    /// message; `"all-minilm-l6-v2"`, the contextual encoder of the accuracy tier, which only
+    /// native callers can pass today (`sottovoce eval --encoder`).
     /// Training then needs the table's bytes ([`crate::Bot::train_with_vectors`]); `None` (the
     /// default) trains on n-grams alone.
     #[serde(default)]
@@ -206,20 +208,39 @@ pub struct ProfileDef {
 /// Days a remembered fact is kept when the definition's `profile` sets no `days`.
 pub const DEFAULT_FACT_DAYS: u16 = 30;
 
-/// Word-vector tables a definition can name in `word_vectors`: (name, FNV-1a 64 hash of the
-/// table's bytes as [`crate::nlu::StaticVectors::hash`] reports it). The bytes ship separately
-/// (`assets/vectors/<name>.svvec`, Apache-2.0, see its NOTICE); the core only checks that the
-/// table passed is the one named.
-pub const WORD_VECTOR_TABLES: &[(&str, u64)] = &[("minilm-l6-d64", 0xb2b3_fb90_3e56_8084)];
+/// Dense-block sources a definition can name in `word_vectors` ([`crate::nlu::SentenceEncoder`]):
+/// (name, FNV-1a 64 hash of the bytes it is read from as [`crate::nlu::SentenceEncoder::hash`]
+/// reports it, weight of its block against the n-grams). The bytes ship separately; the core
+/// only checks that the source passed is the one named.
+///
+/// - `minilm-l6-d64`: the static word-vector table the widget ships
+///   (`assets/vectors/minilm-l6-d64.svvec`, Apache-2.0, see its NOTICE); weight 0.5, chosen on
+///   val ([`crate::nlu::TrainOptions::vector_weight`]).
+/// - `all-minilm-l6-v2`: the accuracy tier's contextual sentence encoder, the hash of its
+///   `model.safetensors` (`make encoder-weights`; run natively by `crates/sottovoce-encoder`,
+///   so today only `sottovoce eval --encoder` trains with it: the widget cannot load it yet);
+///   weight chosen on CLINC150 val (docs/experiments/encoder.md).
+pub const WORD_VECTOR_TABLES: &[(&str, u64, f32)] =
+    &[("minilm-l6-d64", 0xb2b3_fb90_3e56_8084, 0.5), ("all-minilm-l6-v2", ENCODER_HASH, ENCODER_WEIGHT)];
+
+/// FNV-1a 64 of all-MiniLM-L6-v2's `model.safetensors` (90,868,376 bytes).
+const ENCODER_HASH: u64 = 0x5990_d3e2_a5e5_8e90;
+/// Weight of the encoder's block (see [`WORD_VECTOR_TABLES`]).
+const ENCODER_WEIGHT: f32 = 1.0;
 
 /// The hash of the table `name` in [`WORD_VECTOR_TABLES`], or `None` for a name it does not list.
 pub fn word_vector_table_hash(name: &str) -> Option<u64> {
-    WORD_VECTOR_TABLES.iter().find(|(n, _)| *n == name).map(|&(_, h)| h)
+    WORD_VECTOR_TABLES.iter().find(|(n, _, _)| *n == name).map(|&(_, h, _)| h)
+}
+
+/// The weight of the block of `name` in [`WORD_VECTOR_TABLES`] (0.5 for a name it does not list).
+pub fn word_vector_weight(name: &str) -> f32 {
+    WORD_VECTOR_TABLES.iter().find(|(n, _, _)| *n == name).map_or(0.5, |&(_, _, w)| w)
 }
 
 /// The name in [`WORD_VECTOR_TABLES`] of the table whose hash is `hash`, or `None`.
 pub fn word_vector_table_name(hash: u64) -> Option<&'static str> {
-    WORD_VECTOR_TABLES.iter().find(|&&(_, h)| h == hash).map(|&(n, _)| n)
+    WORD_VECTOR_TABLES.iter().find(|&&(_, h, _)| h == hash).map(|&(n, _, _)| n)
 }
 
 /// One intent: a name, example utterances per locale, and the response.

@@ -131,7 +131,7 @@ pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use replies::fill_placeholders;
 pub use text::{jaccard, word_set};
 pub use model::{is_model, ModelError};
-pub use nlu::StaticVectors;
+pub use nlu::{SentenceEncoder, StaticVectors};
 pub use state::{
     ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Taught, Topic, TranscriptEntry, MAX_TAUGHT, NO_TIPS_FACT, STATE_VERSION,
 };

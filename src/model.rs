@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::definition::BotDefinition;
-use crate::nlu::{IntentClassifier, NluError, StaticVectors};
+use crate::nlu::{IntentClassifier, NluError, SentenceEncoder};
+#[cfg(test)]
+use crate::nlu::StaticVectors;
 use crate::slots::SlotTagger;
 
 /// First bytes of every model file.
@@ -106,7 +108,7 @@ pub enum ModelError {
     /// The model was trained with a static word-vector table and none was given.
     #[error("the model was trained with word-vector table {hash:016x} ({dim} dimensions); load it with that table")]
     VectorsRequired {
-        /// FNV-1a 64 of the table ([`StaticVectors::hash`]).
+        /// FNV-1a 64 of the table ([`crate::nlu::StaticVectors::hash`]).
         hash: u64,
         /// Its dimensions.
         dim: usize,
@@ -215,7 +217,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
 /// # Errors
 /// As [`decode`]; [`ModelError::VectorsRequired`] when a classifier needs a table and `vectors`
 /// is `None`, [`ModelError::Vectors`] when it needs another table.
-pub fn decode_with_vectors(bytes: &[u8], vectors: Option<&Arc<StaticVectors>>) -> Result<Model, ModelError> {
+pub fn decode_with_vectors(bytes: &[u8], vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Model, ModelError> {
     let mut model = decode_body(bytes)?;
     for classifier in [&mut model.intents, &mut model.locales] {
         match (classifier.vectors_required(), vectors) {
@@ -340,7 +342,7 @@ mod tests {
     fn a_model_trained_with_vectors_needs_the_same_table() {
         let rows = [vec![0, 0, 1], vec![7, 0, 0], vec![0, 7, 0], vec![0, 0, 7]];
         let table = crate::nlu::vectors_test_table(&["[UNK]", "hello", "order", "parcel"], &rows, 4);
-        let table = Arc::new(StaticVectors::from_bytes(&table).unwrap());
+        let table: Arc<dyn SentenceEncoder> = Arc::new(StaticVectors::from_bytes(&table).unwrap());
         let options = TrainOptions { vectors: Some(Arc::clone(&table)), ..TrainOptions::default() };
         let examples = [("hello there", 0), ("hi", 0), ("where is my order", 1), ("track my parcel", 1)];
         let m = Model { intents: IntentClassifier::train(&examples, 2, &options), ..model() };
@@ -353,7 +355,7 @@ mod tests {
             other => panic!("expected VectorsRequired, got {other:?}"),
         }
         let other = crate::nlu::vectors_test_table(&["a"], &[vec![1, 2, 3]], 8);
-        let other = Arc::new(StaticVectors::from_bytes(&other).unwrap());
+        let other: Arc<dyn SentenceEncoder> = Arc::new(StaticVectors::from_bytes(&other).unwrap());
         assert!(matches!(
             decode_with_vectors(&bytes, Some(&other)),
             Err(ModelError::Vectors(NluError::VectorsMismatch { .. }))

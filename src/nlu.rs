@@ -35,13 +35,15 @@ mod wordpiece;
 pub use features::FeatureConfig;
 pub use noise::add_typos;
 pub use crate::text::{fnv1a64, normalize};
-pub use vectors::{StaticVectors, VectorsError, VECTORS_MAGIC};
+pub use vectors::{SentenceEncoder, StaticVectors, VectorsError, VECTORS_MAGIC};
+pub use wordpiece::WordPiece;
 #[cfg(test)]
 pub(crate) use vectors::table as vectors_test_table;
 
 use std::sync::Arc;
 
 use crate::text::Utterance;
+
 
 use compact::{Compact, CompactWire};
 use features::Scratch;
@@ -75,7 +77,7 @@ pub enum NluError {
 ///
 /// Build non-default options with struct update syntax:
 /// `TrainOptions { seed: 7, ..TrainOptions::default() }`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// Seed for shuffling and initialisation: same seed, same model.
     pub seed: u64,
@@ -128,7 +130,7 @@ pub struct TrainOptions {
     /// (docs/experiments/word-vectors.md); `None` (the default) trains on n-grams alone. The
     /// classifier records the table's hash and needs the same table to predict
     /// ([`IntentClassifier::attach_vectors`]).
-    pub vectors: Option<Arc<StaticVectors>>,
+    pub vectors: Option<Arc<dyn SentenceEncoder>>,
     /// Weight of the sentence vector (L2 norm 1) against the hashed features (norm 1 together);
     /// used only with [`TrainOptions::vectors`].
     ///
@@ -223,12 +225,20 @@ pub struct IntentClassifier {
     vectors: Option<VectorUse>,
 }
 
-/// The static vectors a classifier was trained with: recorded in the model, the table itself
-/// attached after loading.
-#[derive(Debug, Clone, PartialEq)]
+/// The dense-block source a classifier was trained with: recorded in the model, the table or
+/// encoder itself attached after loading.
+#[derive(Debug, Clone)]
 struct VectorUse {
     spec: VectorsWire,
-    table: Option<Arc<StaticVectors>>,
+    table: Option<Arc<dyn SentenceEncoder>>,
+}
+
+/// Equal when they record the same source and both have it attached or neither has (sources
+/// with equal specs are the same weights).
+impl PartialEq for VectorUse {
+    fn eq(&self, other: &VectorUse) -> bool {
+        self.spec == other.spec && self.table.is_some() == other.table.is_some()
+    }
 }
 
 /// Which table, and how heavily its block weighs (serialized).
@@ -366,7 +376,7 @@ impl IntentClassifier {
     ///
     /// # Errors
     /// [`NluError::VectorsMismatch`] when `table` is not the one it was trained with.
-    pub fn attach_vectors(&mut self, table: &Arc<StaticVectors>) -> Result<(), NluError> {
+    pub fn attach_vectors(&mut self, table: &Arc<dyn SentenceEncoder>) -> Result<(), NluError> {
         let Some(v) = &mut self.vectors else { return Ok(()) };
         if v.spec.hash != table.hash() || v.spec.dim as usize != table.dim() {
             return Err(NluError::VectorsMismatch {
@@ -493,7 +503,7 @@ impl IntentClassifier {
 
 impl VectorUse {
     /// The table and weight for feature extraction, once the table is attached.
-    fn block(&self) -> Option<(&StaticVectors, f32)> {
+    fn block(&self) -> Option<(&dyn SentenceEncoder, f32)> {
         self.table.as_deref().map(|t| (t, self.spec.weight))
     }
 }
@@ -572,7 +582,7 @@ mod tests {
     fn vectors_are_recorded_and_the_same_table_must_be_attached() {
         let rows = [vec![0, 0, 1], vec![7, 0, 0], vec![0, 7, 0], vec![0, 0, 7], vec![7, 7, 0]];
         let bytes = vectors::table(&["[UNK]", "order", "refund", "hello", "parcel"], &rows, 4);
-        let table = Arc::new(StaticVectors::from_bytes(&bytes).unwrap());
+        let table: Arc<dyn SentenceEncoder> = Arc::new(StaticVectors::from_bytes(&bytes).unwrap());
         let opts = TrainOptions { vectors: Some(Arc::clone(&table)), ..TrainOptions::default() };
         let c = IntentClassifier::train(&toy(), 3, &opts);
         assert_eq!(c.vectors_required(), Some((table.hash(), 3)));
@@ -584,7 +594,7 @@ mod tests {
 
         let mut back: IntentClassifier = postcard::from_bytes(&postcard::to_allocvec(&c).unwrap()).unwrap();
         assert!(!back.is_complete(), "a loaded classifier records the hash, not the table");
-        let other = Arc::new(StaticVectors::from_bytes(&vectors::table(&["a"], &[vec![1, 2, 3]], 8)).unwrap());
+        let other: Arc<dyn SentenceEncoder> = Arc::new(StaticVectors::from_bytes(&vectors::table(&["a"], &[vec![1, 2, 3]], 8)).unwrap());
         match back.attach_vectors(&other) {
             Err(e @ NluError::VectorsMismatch { expected, found, .. }) => {
                 assert_eq!((expected, found), (table.hash(), other.hash()));
@@ -598,6 +608,53 @@ mod tests {
         let mut plain_back = plain.clone();
         plain_back.attach_vectors(&table).unwrap();
         assert_eq!(plain_back, plain, "a classifier without vectors ignores a table");
+    }
+
+    /// A sentence encoder from outside the core, as the accuracy tier's is: one dimension per
+    /// topic word, so the embedding carries what the n-grams of an unseen word cannot.
+    #[derive(Debug)]
+    struct TopicEncoder;
+
+    impl SentenceEncoder for TopicEncoder {
+        fn hash(&self) -> u64 {
+            0x70_91c5
+        }
+
+        fn dim(&self) -> usize {
+            3
+        }
+
+        fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool {
+            out.fill(0.0);
+            for word in normalized.split(' ') {
+                match word {
+                    "hello" | "hi" | "hola" | "greetings" => out[0] = 1.0,
+                    "order" | "parcel" | "package" | "pedido" | "consignment" => out[1] = 1.0,
+                    "refund" | "money" | "reembolso" | "reimbursement" => out[2] = 1.0,
+                    _ => {}
+                }
+            }
+            let norm = out.iter().map(|v| v * v).sum::<f32>().sqrt();
+            out.iter_mut().for_each(|v| *v /= norm.max(1e-9));
+            norm > 0.0
+        }
+    }
+
+    #[test]
+    fn an_encoder_from_outside_the_core_joins_the_features_and_must_be_attached() {
+        let encoder: Arc<dyn SentenceEncoder> = Arc::new(TopicEncoder);
+        let opts = TrainOptions { vectors: Some(Arc::clone(&encoder)), vector_weight: 1.0, ..TrainOptions::default() };
+        let c = IntentClassifier::train(&toy(), 3, &opts);
+        assert_eq!(c.vectors_required(), Some((0x70_91c5, 3)));
+        // Words no example has: only the encoder knows what they are about.
+        let p = c.predict("reimbursement");
+        assert!(p[2] > p[0] && p[2] > p[1], "{p:?}");
+        let p = c.predict("consignment");
+        assert!(p[1] > p[0] && p[1] > p[2], "{p:?}");
+        let mut back: IntentClassifier = postcard::from_bytes(&postcard::to_allocvec(&c).unwrap()).unwrap();
+        assert!(!back.is_complete());
+        back.attach_vectors(&encoder).unwrap();
+        assert_eq!(back.predict("reimbursement"), c.predict("reimbursement"));
     }
 
     #[test]

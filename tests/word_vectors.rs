@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use sottovoce::model::ModelError;
-use sottovoce::nlu::StaticVectors;
+use sottovoce::nlu::{SentenceEncoder, StaticVectors};
 use sottovoce::definition::{DefinitionError, WORD_VECTOR_TABLES};
 use sottovoce::{Bot, BotDefinition, BotError};
 
@@ -21,6 +21,11 @@ const STORE: &str = include_str!("../www/bots/store.json");
 const MINI_VECTORS: &str = include_str!("fixtures/bots/mini-word-vectors.json");
 const HELDOUT: [&str; 2] =
     [include_str!("fixtures/nlu/store-heldout.jsonl"), include_str!("fixtures/nlu/store-heldout-fresh.jsonl")];
+
+/// The table as the dense-block source `Bot` takes.
+fn as_encoder(t: &Arc<StaticVectors>) -> Arc<dyn SentenceEncoder> {
+    Arc::clone(t) as Arc<dyn SentenceEncoder>
+}
 
 fn table() -> Arc<StaticVectors> {
     Arc::new(StaticVectors::from_bytes(TABLE).expect("assets/vectors/minilm-l6-d64.svvec reads"))
@@ -66,13 +71,13 @@ fn related_words_are_closer_than_unrelated_ones() {
 #[test]
 fn a_bot_trained_with_vectors_loads_only_with_them() {
     let t = table();
-    let bot = Bot::train_with_vectors(store_with_vectors(), Some(&t)).expect("trains");
+    let bot = Bot::train_with_vectors(store_with_vectors(), Some(&as_encoder(&t))).expect("trains");
     let model = bot.to_model();
     match Bot::from_model(&model) {
         Err(BotError::Model(ModelError::VectorsRequired { hash, dim: 64 })) => assert_eq!(hash, TABLE_HASH),
         other => panic!("expected VectorsRequired, got {:?}", other.map(|_| "a bot")),
     }
-    let loaded = Bot::from_model_with_vectors(&model, Some(&t)).expect("loads with its table");
+    let loaded = Bot::from_model_with_vectors(&model, Some(&as_encoder(&t))).expect("loads with its table");
     for text in ["where is my order", "¿Dónde está mi pedido?", "i want my money back"] {
         assert_eq!(loaded.understand(text), bot.understand(text), "{text}");
     }
@@ -97,7 +102,7 @@ fn store_heldout_top1_per_locale() {
         .collect();
     let t = table();
     let plain = Bot::train(sottovoce::BotDefinition::from_json(STORE).expect("store.json")).expect("trains");
-    let with = Bot::train_with_vectors(store_with_vectors(), Some(&t)).expect("trains");
+    let with = Bot::train_with_vectors(store_with_vectors(), Some(&as_encoder(&t))).expect("trains");
     let top1 = |bot: &Bot, locale: &str| {
         let of: Vec<&Case> = cases.iter().filter(|c| c.locale == locale).collect();
         let right = of
@@ -115,7 +120,7 @@ fn store_heldout_top1_per_locale() {
 
 #[test]
 fn the_shipped_table_is_the_one_definitions_name() {
-    assert_eq!(WORD_VECTOR_TABLES, &[("minilm-l6-d64", TABLE_HASH)]);
+    assert_eq!(WORD_VECTOR_TABLES[0], ("minilm-l6-d64", TABLE_HASH, 0.5));
 }
 
 /// A definition with `word_vectors` (the fixture) trains with the table, its model records the
@@ -125,13 +130,13 @@ fn a_definition_with_word_vectors_round_trips_through_the_model_file() {
     let t = table();
     let definition = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
     assert_eq!(definition.word_vectors.as_deref(), Some("minilm-l6-d64"));
-    let bot = Bot::train_with_vectors(definition, Some(&t)).expect("trains");
+    let bot = Bot::train_with_vectors(definition, Some(&as_encoder(&t))).expect("trains");
     let model = bot.to_model();
     assert!(
         matches!(Bot::from_model(&model), Err(BotError::Model(ModelError::VectorsRequired { hash: TABLE_HASH, dim: 64 }))),
         "a model with word vectors needs the table"
     );
-    let loaded = Bot::from_model_with_vectors(&model, Some(&t)).expect("loads with its table");
+    let loaded = Bot::from_model_with_vectors(&model, Some(&as_encoder(&t))).expect("loads with its table");
     assert_eq!(loaded.definition().word_vectors.as_deref(), Some("minilm-l6-d64"));
     assert_eq!(loaded.to_model(), model, "the model file round-trips byte for byte");
     for text in ["where is my order", "cancel it please", "¿Dónde está mi pedido?"] {
@@ -140,7 +145,7 @@ fn a_definition_with_word_vectors_round_trips_through_the_model_file() {
     // The same bot without the field ignores a table passed to it: its model needs none.
     let mut plain = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
     plain.word_vectors = None;
-    let plain = Bot::train_with_vectors(plain, Some(&t)).expect("trains");
+    let plain = Bot::train_with_vectors(plain, Some(&as_encoder(&t))).expect("trains");
     Bot::from_model(&plain.to_model()).expect("a model without word vectors loads without a table");
 
     // What the widget and the CLI ask before loading: which table, if any, to fetch.
@@ -168,7 +173,7 @@ fn word_vectors_errors_are_typed_and_name_the_field() {
     other[last] ^= 1;
     let other = Arc::new(StaticVectors::from_bytes(&other).expect("still a table"));
     let definition = BotDefinition::from_json(MINI_VECTORS).expect("fixture parses");
-    match Bot::train_with_vectors(definition, Some(&other)) {
+    match Bot::train_with_vectors(definition, Some(&as_encoder(&other))) {
         Err(BotError::VectorsMismatch { name, expected: TABLE_HASH, found }) => {
             assert_eq!((name.as_str(), found), ("minilm-l6-d64", other.hash()));
         }

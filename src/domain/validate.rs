@@ -185,7 +185,7 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
     }
     if let Some(name) = &def.word_vectors {
         if crate::definition::word_vector_table_hash(name).is_none() {
-            let known: Vec<&str> = crate::definition::WORD_VECTOR_TABLES.iter().map(|(n, _)| *n).collect();
+            let known: Vec<&str> = crate::definition::WORD_VECTOR_TABLES.iter().map(|(n, _, _)| *n).collect();
             c.problem("word_vectors", format!("unknown word-vector table `{name}`; known: {}", known.join(", ")));
         }
     }

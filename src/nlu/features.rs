@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vectors::StaticVectors;
+use super::vectors::SentenceEncoder;
 use crate::text::{fmix64, fnv1a_char, normalize_into, FNV_OFFSET, FNV_PRIME};
 
 /// What features to extract. Stored in the model so prediction matches training.
@@ -66,8 +66,7 @@ pub(crate) struct Scratch {
     words: Vec<u64>,
     word_buckets: Vec<u32>,
     char_buckets: Vec<u32>,
-    /// WordPiece rows and the sentence vector, for the dense block.
-    tokens: Vec<u32>,
+    /// The sentence vector, for the dense block.
     dense: Vec<f32>,
     /// The result of the last [`FeatureConfig::extract`]: `(bucket, value)`, word block first.
     pub(crate) features: Vec<(u32, f32)>,
@@ -81,7 +80,6 @@ impl Default for Scratch {
             words: Vec::with_capacity(32),
             word_buckets: Vec::with_capacity(96),
             char_buckets: Vec::with_capacity(768),
-            tokens: Vec::new(),
             dense: Vec::new(),
             features: Vec::with_capacity(864),
         }
@@ -116,10 +114,10 @@ impl FeatureConfig {
     }
 
     /// As [`FeatureConfig::extract`], then, with `vectors = Some((table, weight))`, the dense
-    /// block: the text's sentence vector ([`StaticVectors::embed`], L2 norm 1) times `weight`,
+    /// block: the text's sentence vector ([`SentenceEncoder::embed_normalized`], L2 norm 1) times `weight`,
     /// value `j` at bucket [`FeatureConfig::dense_base`] `+ j` (zeros left out). The hashed
     /// features keep their norm 1, so the dense block weighs `weight` against them.
-    pub(crate) fn extract_with(&self, text: &str, vectors: Option<(&StaticVectors, f32)>, scratch: &mut Scratch) {
+    pub(crate) fn extract_with(&self, text: &str, vectors: Option<(&dyn SentenceEncoder, f32)>, scratch: &mut Scratch) {
         let mut norm = std::mem::take(&mut scratch.text);
         normalize_into(text, &mut norm);
         self.extract_normalized(&norm, vectors, scratch);
@@ -131,10 +129,10 @@ impl FeatureConfig {
     pub(crate) fn extract_normalized(
         &self,
         norm: &str,
-        vectors: Option<(&StaticVectors, f32)>,
+        vectors: Option<(&dyn SentenceEncoder, f32)>,
         scratch: &mut Scratch,
     ) {
-        let Scratch { text: _, chars, words, word_buckets, char_buckets, tokens, dense, features } = scratch;
+        let Scratch { text: _, chars, words, word_buckets, char_buckets, dense, features } = scratch;
         words.clear();
         word_buckets.clear();
         char_buckets.clear();
@@ -184,7 +182,7 @@ impl FeatureConfig {
         }
         if let Some((table, weight)) = vectors.filter(|v| v.1 > 0.0) {
             dense.resize(table.dim(), 0.0);
-            if table.embed_normalized(norm, tokens, dense) {
+            if table.embed_normalized(norm, dense) {
                 let base = self.dense_base();
                 for (j, &v) in dense.iter().enumerate() {
                     if v != 0.0 {

@@ -63,6 +63,39 @@ pub enum VectorsError {
     TrailingBytes(usize),
 }
 
+/// What turns a message into the dense block of the intent features: a static word-vector
+/// table ([`StaticVectors`], the `word_vectors` opt-in the widget ships) or a contextual
+/// sentence encoder the caller brings (the accuracy tier's all-MiniLM-L6-v2 in
+/// `crates/sottovoce-encoder`), whose weights and inference stay out of the core.
+///
+/// A classifier trained with one records its [`SentenceEncoder::hash`] and
+/// [`SentenceEncoder::dim`], and predicts only once the same one is attached
+/// ([`super::IntentClassifier::attach_vectors`]).
+pub trait SentenceEncoder: std::fmt::Debug + Send + Sync {
+    /// Identifies the weights: FNV-1a 64 of the bytes they were read from.
+    fn hash(&self) -> u64;
+    /// Length of every embedding.
+    fn dim(&self) -> usize;
+    /// Writes the embedding of `normalized` (a message as [`normalize`] leaves it) into `out`
+    /// (`dim()` values), scaled to L2 norm 1. Returns false, with `out` all zeros, when the
+    /// text has nothing to embed.
+    fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool;
+}
+
+impl SentenceEncoder for StaticVectors {
+    fn hash(&self) -> u64 {
+        StaticVectors::hash(self)
+    }
+
+    fn dim(&self) -> usize {
+        StaticVectors::dim(self)
+    }
+
+    fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool {
+        StaticVectors::embed_normalized(self, normalized, &mut Vec::new(), out)
+    }
+}
+
 /// A static word-vector table (see the module docs for the format).
 ///
 /// Compare tables by [`StaticVectors::hash`]: two tables with the same hash are the same bytes.

@@ -44,7 +44,7 @@ type TokenMap = HashMap<Box<str>, u32, BuildHasherDefault<TokenHasher>>;
 
 /// A WordPiece vocabulary: token text to row number.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct WordPiece {
+pub struct WordPiece {
     /// Tokens that start a word, by their text.
     starts: TokenMap,
     /// `##` tokens, by their text without the `##`.
@@ -59,7 +59,7 @@ pub(crate) struct WordPiece {
 impl WordPiece {
     /// Builds the vocabulary from tokens in row order (row `i` is `tokens[i]`). A repeated
     /// token keeps its first row; a bare `##` is an ordinary token.
-    pub(crate) fn new<'a>(tokens: impl IntoIterator<Item = &'a str>) -> WordPiece {
+    pub fn new<'a>(tokens: impl IntoIterator<Item = &'a str>) -> WordPiece {
         let mut wp = WordPiece::default();
         for (row, token) in tokens.into_iter().enumerate() {
             let row = row as u32;
@@ -77,7 +77,7 @@ impl WordPiece {
     }
 
     /// The row of `word` when it is one whole vocabulary token (no `##` continuation).
-    pub(crate) fn whole(&self, word: &str) -> Option<u32> {
+    pub fn whole(&self, word: &str) -> Option<u32> {
         self.starts.get(word).copied()
     }
 
@@ -86,7 +86,7 @@ impl WordPiece {
     /// `a`-`z`), the lowest row (the most frequent token) when several are; `None` when none is
     /// or `word` is not lowercase ASCII letters. At most `54n + 25` lookups for `n` letters.
     /// `scratch` is reused for the candidates.
-    pub(crate) fn correct(&self, word: &str, scratch: &mut Vec<u8>) -> Option<u32> {
+    pub fn correct(&self, word: &str, scratch: &mut Vec<u8>) -> Option<u32> {
         let w = word.as_bytes();
         if !w.iter().all(u8::is_ascii_lowercase) {
             return None;

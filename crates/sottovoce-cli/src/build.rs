@@ -9,7 +9,7 @@ use std::time::Instant;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use sottovoce::nlu::StaticVectors;
+use sottovoce::nlu::{SentenceEncoder, StaticVectors};
 use sottovoce::Bot;
 
 /// Arguments of `sottovoce build`.
@@ -61,6 +61,14 @@ pub(crate) fn shipped_vectors(name: &str) -> anyhow::Result<Arc<StaticVectors>> 
     Ok(Arc::clone(table))
 }
 
+/// [`shipped_vectors`] as the dense-block source [`Bot`] trains and loads with.
+///
+/// # Errors
+/// As [`shipped_vectors`].
+pub(crate) fn shipped_encoder(name: &str) -> anyhow::Result<Arc<dyn SentenceEncoder>> {
+    Ok(shipped_vectors(name)? as Arc<dyn SentenceEncoder>)
+}
+
 /// Loads a bot definition (JSON) or compiled model file, as [`Bot::load`], passing the built-in
 /// word-vector table when the definition's `word_vectors` (or the model) asks for it.
 ///
@@ -68,7 +76,7 @@ pub(crate) fn shipped_vectors(name: &str) -> anyhow::Result<Arc<StaticVectors>> 
 /// As [`Bot::load`].
 pub(crate) fn load_bot(bytes: &[u8]) -> anyhow::Result<Bot> {
     let Some(name) = Bot::vectors_needed(bytes) else { return Ok(Bot::load(bytes)?) };
-    let table = shipped_vectors(name)?;
+    let table = shipped_encoder(name)?;
     if sottovoce::model::is_model(bytes) {
         Ok(Bot::from_model_with_vectors(bytes, Some(&table))?)
     } else {

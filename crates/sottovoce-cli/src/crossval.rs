@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sottovoce::definition::OUT_OF_SCOPE_INTENT;
-use sottovoce::nlu::StaticVectors;
+use sottovoce::nlu::SentenceEncoder;
 use sottovoce::{Bot, BotDefinition};
 
 use crate::eval::{score_one, LabelOf, Scored};
@@ -39,8 +39,8 @@ pub(crate) fn read_definition(path: &Path) -> anyhow::Result<BotDefinition> {
 }
 
 /// The word-vector table the definition names, built into this binary, or `None`.
-fn vectors_of(definition: &BotDefinition) -> anyhow::Result<Option<Arc<StaticVectors>>> {
-    definition.word_vectors.as_deref().map(crate::build::shipped_vectors).transpose()
+fn vectors_of(definition: &BotDefinition) -> anyhow::Result<Option<Arc<dyn SentenceEncoder>>> {
+    definition.word_vectors.as_deref().map(crate::build::shipped_encoder).transpose()
 }
 
 /// The intents by name → index, without the out-of-scope intent (what [`Scored::label`] means).

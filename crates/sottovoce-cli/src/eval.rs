@@ -33,7 +33,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use sottovoce::definition::OUT_OF_SCOPE_INTENT;
-use sottovoce::{Bot, BotDefinition, StaticVectors};
+use sottovoce::{Bot, BotDefinition, SentenceEncoder, StaticVectors};
 use sottovoce::nlu::add_typos;
 use sottovoce::text::SplitMix64 as Rng;
 
@@ -91,6 +91,15 @@ pub(crate) struct Args {
     /// As `--vectors`, with another table (`SVVEC1`, from `scripts/distill-vectors.py export`).
     #[arg(long, value_name = "TABLE.svvec")]
     vectors_file: Option<PathBuf>,
+    /// The accuracy tier: join the sentence embedding of all-MiniLM-L6-v2, read from this
+    /// directory (`make encoder-weights` puts it in `target/encoder/all-MiniLM-L6-v2`), to the
+    /// n-gram features, as a definition with `"word_vectors": "all-minilm-l6-v2"` does.
+    /// Embeddings are cached in the directory (`embeddings-<hash>.bin`).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
+    encoder: Option<PathBuf>,
+    /// Threads that embed with `--encoder` (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// What the out-of-scope rule maximises on val.
@@ -304,7 +313,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 
 /// Trains the bot for `definition` as the widget does ([`Bot::train_with_vectors`]), with a
 /// spinner unless `quiet`.
-pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<StaticVectors>>, message: &str, quiet: bool) -> anyhow::Result<Bot> {
+pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<dyn SentenceEncoder>>, message: &str, quiet: bool) -> anyhow::Result<Bot> {
     let bar = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
     bar.set_message(message.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -314,14 +323,16 @@ pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::A
 }
 
 /// The bot definition for this data: one intent per label with its training examples (the
-/// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `threshold`, and the word-vector
-/// table when `vectors`. Returns it with the intents' names → label index.
+/// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `threshold`, and `vectors`, the
+/// dense-block source it names in `word_vectors` (a name in
+/// [`sottovoce::definition::WORD_VECTOR_TABLES`]). Returns it with the intents' names → label
+/// index.
 fn eval_definition(
     labels: &[String],
     n_in: usize,
     train: &[(String, usize, String)],
     threshold: f32,
-    vectors: bool,
+    vectors: Option<&str>,
 ) -> anyhow::Result<(BotDefinition, LabelOf)> {
     // Intent names in the definition's alphabet (a-z, 0-9, _), unique. Built as JSON (the
     // authored format) so that fields added to the definition later take their defaults.
@@ -376,8 +387,8 @@ fn eval_definition(
         "fallback": {"message": "fallback"},
         "greeting": {"message": "greeting", "returning": "returning"},
     });
-    if vectors {
-        definition["word_vectors"] = serde_json::json!(sottovoce::definition::WORD_VECTOR_TABLES[0].0);
+    if let Some(name) = vectors {
+        definition["word_vectors"] = serde_json::json!(name);
     }
     let definition = BotDefinition::from_json(&definition.to_string())
         .context("the evaluation's bot definition does not validate")?;
@@ -498,6 +509,44 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
+    // The dense block the bot trains with: the table above, or the accuracy tier's encoder.
+    let mut encoder_report: Option<serde_json::Value> = None;
+    let (dense, dense_name): (Option<std::sync::Arc<dyn SentenceEncoder>>, Option<&str>) = match (&args.encoder, &vectors) {
+        (Some(dir), _) => {
+            let encoder = crate::encoder::CachedEncoder::open(dir)?;
+            let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
+                format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
+            })?;
+            let texts: Vec<String> = train
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .chain(test.iter().map(|(t, _)| t.as_str()))
+                .chain(val.iter().flatten().map(|(t, _)| t.as_str()))
+                .map(sottovoce::nlu::normalize)
+                .collect();
+            let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+            let embedded = encoder.warm(&texts, threads)?;
+            if !args.quiet {
+                eprintln!("encoder: {embedded} new embeddings of {} texts", texts.len());
+            }
+            // What a message costs on top of the classifier: the cached embeddings above make
+            // the latency measured below the classifier's alone.
+            let sample: Vec<&str> = test.iter().step_by((test.len() / 300).max(1)).map(|(t, _)| t.as_str()).collect();
+            let (p50, p99) = encoder.time_uncached(&sample);
+            encoder_report = Some(serde_json::json!({
+                "name": name,
+                "hash": format!("{:016x}", encoder.hash()),
+                "dim": encoder.dim(),
+                "weights_bytes": encoder.weights_bytes(),
+                "embed_ms_p50": (p50 * 100.0).round() / 100.0,
+                "embed_ms_p99": (p99 * 100.0).round() / 100.0,
+                "embed_sample": sample.len(),
+            }));
+            (Some(std::sync::Arc::new(encoder)), Some(name))
+        }
+        (None, Some(t)) => (Some(std::sync::Arc::clone(t) as std::sync::Arc<dyn SentenceEncoder>), Some(sottovoce::definition::WORD_VECTOR_TABLES[0].0)),
+        (None, None) => (None, None),
+    };
     // In-scope intents are `0..n_labels`; train's `oos` rows, if any, are intent `n_labels`.
     let n_labels = labels.len();
     let oos_label = n_labels;
@@ -516,8 +565,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     // The out-of-scope rule: on val, or on a tenth of train held out per intent; the rule of
     // each criterion from the same scored rows, the chosen criterion's first.
-    let has_vectors = vectors.is_some();
-    let no_rule = Rule { threshold: 0.0 };
+        let no_rule = Rule { threshold: 0.0 };
     let other_criterion = match args.oos_criterion {
         Criterion::Balanced => Criterion::ValAccuracy,
         Criterion::ValAccuracy => Criterion::Balanced,
@@ -528,8 +576,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let ((rule, other_rule), threshold_source) = if !test_has_oos {
         ((no_rule, no_rule), "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
-        let (definition, label_of) = eval_definition(&labels, n_labels, &examples, 0.0, has_vectors)?;
-        let bot = train_bot(definition, vectors.as_ref(), "training (for val)", args.quiet)?;
+        let (definition, label_of) = eval_definition(&labels, n_labels, &examples, 0.0, dense_name)?;
+        let bot = train_bot(definition, dense.as_ref(), "training (for val)", args.quiet)?;
         (rules_on(&score(&bot, &label_of, val)), "val")
     } else {
         let mut seen = vec![0usize; n_classes];
@@ -543,15 +591,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 fit.push((text.clone(), *label, locale.clone()));
             }
         }
-        let (definition, label_of) = eval_definition(&labels, n_labels, &fit, 0.0, has_vectors)?;
-        let bot = train_bot(definition, vectors.as_ref(), "training (held-out 10%)", args.quiet)?;
+        let (definition, label_of) = eval_definition(&labels, n_labels, &fit, 0.0, dense_name)?;
+        let bot = train_bot(definition, dense.as_ref(), "training (held-out 10%)", args.quiet)?;
         (rules_on(&score(&bot, &label_of, &held)), "a tenth of train held out")
     };
 
     // The bot that ships: the whole of train, with the chosen threshold in its definition.
-    let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule.threshold, has_vectors)?;
+    let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule.threshold, dense_name)?;
     let started = Instant::now();
-    let bot = train_bot(definition, vectors.as_ref(), "training", args.quiet)?;
+    let bot = train_bot(definition, dense.as_ref(), "training", args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
 
     let scored = score(&bot, &label_of, &test);
@@ -596,7 +644,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let model_bytes = file.len();
     // The file must load as the widget loads it; the time is the widget's start-up cost.
     let started = Instant::now();
-    Bot::from_model_with_vectors(&file, vectors.as_ref()).context("the measured model file does not load as a bot")?;
+    Bot::from_model_with_vectors(&file, dense.as_ref()).context("the measured model file does not load as a bot")?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Some(out) = &args.model {
         std::fs::write(out, &file).with_context(|| format!("cannot write {}", out.display()))?;
@@ -606,7 +654,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     let model_gzip_bytes = gzip_len(&file)?;
-    let classifier = sottovoce::model::decode_with_vectors(&file, vectors.as_ref())?.intents;
+    let classifier = sottovoce::model::decode_with_vectors(&file, dense.as_ref())?.intents;
     let classifier_bytes = postcard::to_allocvec(&classifier)?.len();
 
     let pct = |x: f64| (x * 10000.0).round() / 100.0;
@@ -639,6 +687,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             "table_bytes": t.byte_len(),
             "table_gzip_bytes": gzip_len(&table_bytes).ok(),
         })),
+        "encoder": encoder_report,
     });
     let mut table = vec![
         ("accuracy (in-scope, best intent)", format!("{:.2} %", pct(accuracy))),
@@ -732,6 +781,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             None => "none".to_owned(),
         }),
     ]);
+    if let Some(e) = &encoder_report {
+        table.push((
+            "sentence encoder",
+            format!(
+                "{} ({} dims, weights {} bytes), embedding p50 {} ms, p99 {} ms per message natively, not in the latency above",
+                e["name"].as_str().unwrap_or_default(), e["dim"], e["weights_bytes"], e["embed_ms_p50"], e["embed_ms_p99"]
+            ),
+        ));
+    }
     // Slots, when the splits carry them: scored on the test file as written (no noise), with
     // the intent this classifier predicts (None below the out-of-scope rule).
     let slot_report = slots::evaluate(
@@ -813,7 +871,7 @@ mod tests {
             ("a qué hora abren", 1, "es"), ("cuál es su horario", 1, "es"), ("abren el domingo", 1, "es"),
         ];
         let train: Vec<(String, usize, String)> = rows.iter().map(|(t, l, loc)| (t.to_string(), *l, loc.to_string())).collect();
-        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, 0.0, false).unwrap();
+        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, 0.0, None).unwrap();
         assert_eq!(definition.locales, ["en", "es"]);
         let bot = Bot::train(definition).unwrap();
         let test = vec![("where is my parcel".to_owned(), Some(0)), ("a qué hora abren hoy".to_owned(), Some(1))];

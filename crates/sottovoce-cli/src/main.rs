@@ -14,6 +14,7 @@ mod build_catalog;
 mod chat;
 mod check;
 mod crossval;
+mod encoder;
 mod eval;
 mod error_report;
 mod eval_catalog;

@@ -44,6 +44,15 @@ impl WordPiece {
         self.vocab.values().max().map_or(0, |m| *m as usize + 1)
     }
 
+    /// The vocabulary's tokens in id order (an id no token has is an empty string).
+    pub fn tokens(&self) -> Vec<&str> {
+        let mut out = vec![""; self.vocab_len()];
+        for (token, &id) in &self.vocab {
+            out[id as usize] = token;
+        }
+        out
+    }
+
     /// The `[UNK]` id.
     pub fn unk(&self) -> u32 {
         self.unk

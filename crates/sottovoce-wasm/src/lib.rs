@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sottovoce::escalation::{self, Escalation, Policy};
 use sottovoce::protocol::delivery::Event;
 use sottovoce::protocol::{Author, ConversationStatus, EscalationCreated, Message};
-use sottovoce::StaticVectors;
+use sottovoce::{SentenceEncoder, StaticVectors};
 use sottovoce::{Bot, BotMessage, ConversationState, Input, NluResult, PageEvent, Speaker, TranscriptEntry, Turn, TurnContext};
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -353,7 +353,7 @@ struct ChatOptions {
 /// `vectors-minilm-l6-d64.svvec`), parsed once and shared by every [`Chat`] given it.
 #[wasm_bindgen]
 pub struct WordVectors {
-    table: Arc<StaticVectors>,
+    table: Arc<dyn SentenceEncoder>,
 }
 
 #[wasm_bindgen]
@@ -1069,7 +1069,7 @@ impl Chat {
 
 impl Chat {
     /// The constructor's work, with the word-vector table when there is one.
-    fn open(bytes: &[u8], options: Option<ChatOptionsJs>, vectors: Option<&Arc<StaticVectors>>) -> Result<Chat, JsError> {
+    fn open(bytes: &[u8], options: Option<ChatOptionsJs>, vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Chat, JsError> {
         let options: ChatOptions = match options {
             Some(o) => {
                 let value = JsValue::from(o);
@@ -1103,7 +1103,7 @@ impl Chat {
 /// The bot in `bytes`: a model file, or (full build only) definition JSON to train, with the
 /// word-vector table `vectors` when it asks for one.
 #[cfg(feature = "train")]
-fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, JsError> {
+fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Bot, JsError> {
     if is_model {
         return Ok(Bot::from_model_with_vectors(bytes, vectors)?);
     }
@@ -1113,7 +1113,7 @@ fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<StaticVectors>>) -> R
 
 /// The bot in `bytes`, which must be a model file: the runtime build has no training code.
 #[cfg(not(feature = "train"))]
-fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<StaticVectors>>) -> Result<Bot, JsError> {
+fn load(bytes: &[u8], is_model: bool, vectors: Option<&Arc<dyn SentenceEncoder>>) -> Result<Bot, JsError> {
     if !is_model {
         return Err(JsError::new(
             "this is the runtime build of sottovoce, which loads compiled models (`sottovoce build`) only; \
