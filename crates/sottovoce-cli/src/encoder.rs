@@ -24,6 +24,8 @@ pub(crate) struct CachedEncoder {
     hash: u64,
     cache: Mutex<HashMap<String, Vec<f32>>>,
     path: PathBuf,
+    /// With int8 weights: the bytes of their codes and scales, raw and gzip.
+    int8_sizes: Option<(usize, usize)>,
 }
 
 impl std::fmt::Debug for CachedEncoder {
@@ -38,19 +40,26 @@ impl CachedEncoder {
     ///
     /// # Errors
     /// A file that cannot be read, or weights that are not all-MiniLM-L6-v2's.
-    pub(crate) fn open(dir: &Path) -> anyhow::Result<CachedEncoder> {
+    ///
+    /// With `int8`, every weight matrix is first rounded to 8-bit codes with a scale per row
+    /// ([`Encoder::quantize_int8`]); the encoder keeps the hash of the float weights it was
+    /// rounded from, and its cache file is its own.
+    pub(crate) fn open(dir: &Path, int8: bool) -> anyhow::Result<CachedEncoder> {
         let weights_path = dir.join("model.safetensors");
         let weights = std::fs::read(&weights_path)
             .with_context(|| format!("cannot read {} (run `make encoder-weights`)", weights_path.display()))?;
         let tokenizer_path = dir.join("tokenizer.json");
         let tokenizer = std::fs::read(&tokenizer_path).with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
         let hash = fnv1a64(&weights);
-        let encoder = Encoder::new(&weights, &tokenizer).with_context(|| dir.display().to_string())?;
+        let mut encoder = Encoder::new(&weights, &tokenizer).with_context(|| dir.display().to_string())?;
+        let int8_bytes = int8.then(|| encoder.quantize_int8());
+        let int8_sizes = int8_bytes.map(|b| (b.len(), crate::build::gzip_len(&b)));
         let tokens: Vec<String> = encoder.tokenizer().tokens().into_iter().map(str::to_owned).collect();
         let vocab = WordPiece::new(tokens.iter().map(String::as_str));
-        let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}.bin"));
+        let precision = if int8 { "-int8" } else { "" };
+        let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}{precision}.bin"));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { encoder, vocab, tokens, hash, cache: Mutex::new(cache), path })
+        Ok(CachedEncoder { encoder, vocab, tokens, hash, cache: Mutex::new(cache), path, int8_sizes })
     }
 
     /// What the encoder reads for `normalized`: each word of at least 4 letters that is no
@@ -144,6 +153,11 @@ impl CachedEncoder {
         ms.sort_by(f64::total_cmp);
         let at = |q: f64| ms.get(((ms.len().max(1) - 1) as f64 * q).round() as usize).copied().unwrap_or(0.0);
         (at(0.5), at(0.99))
+    }
+
+    /// With int8 weights, the size of their codes and scales in bytes: (raw, gzip).
+    pub(crate) fn int8_sizes(&self) -> Option<(usize, usize)> {
+        self.int8_sizes
     }
 
     /// Size of the weights file read, in bytes.

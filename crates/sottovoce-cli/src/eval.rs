@@ -97,6 +97,10 @@ pub(crate) struct Args {
     /// Embeddings are cached in the directory (`embeddings-<hash>.bin`).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
     encoder: Option<PathBuf>,
+    /// With `--encoder`: round the encoder's weight matrices to 8 bits with a scale per row
+    /// first, to measure what int8 weights would cost in accuracy and save in bytes.
+    #[arg(long, requires = "encoder")]
+    encoder_int8: bool,
     /// Threads that embed with `--encoder` (default: the machine's cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -513,7 +517,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut encoder_report: Option<serde_json::Value> = None;
     let (dense, dense_name): (Option<std::sync::Arc<dyn SentenceEncoder>>, Option<&str>) = match (&args.encoder, &vectors) {
         (Some(dir), _) => {
-            let encoder = crate::encoder::CachedEncoder::open(dir)?;
+            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8)?;
             let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
             })?;
@@ -541,6 +545,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 "embed_ms_p50": (p50 * 100.0).round() / 100.0,
                 "embed_ms_p99": (p99 * 100.0).round() / 100.0,
                 "embed_sample": sample.len(),
+                "int8": encoder.int8_sizes().map(|(raw, gz)| serde_json::json!({"bytes": raw, "gzip_bytes": gz})),
             }));
             (Some(std::sync::Arc::new(encoder)), Some(name))
         }
@@ -785,8 +790,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "sentence encoder",
             format!(
-                "{} ({} dims, weights {} bytes), embedding p50 {} ms, p99 {} ms per message natively, not in the latency above",
-                e["name"].as_str().unwrap_or_default(), e["dim"], e["weights_bytes"], e["embed_ms_p50"], e["embed_ms_p99"]
+                "{} ({} dims, weights {} bytes{}), embedding p50 {} ms, p99 {} ms per message natively, not in the latency above",
+                e["name"].as_str().unwrap_or_default(),
+                e["dim"],
+                e["weights_bytes"],
+                e["int8"].as_object().map_or(String::new(), |q| format!(
+                    "; int8 matrices {} bytes, {} gzip",
+                    q["bytes"], q["gzip_bytes"]
+                )),
+                e["embed_ms_p50"],
+                e["embed_ms_p99"]
             ),
         ));
     }
