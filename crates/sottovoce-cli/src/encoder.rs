@@ -26,6 +26,8 @@ pub(crate) struct CachedEncoder {
     path: PathBuf,
     /// With int8 weights: the bytes of their codes and scales, raw and gzip.
     int8_sizes: Option<(usize, usize)>,
+    /// With a pruned vocabulary: the tokens kept.
+    kept_tokens: Option<usize>,
 }
 
 impl std::fmt::Debug for CachedEncoder {
@@ -44,7 +46,11 @@ impl CachedEncoder {
     /// With `int8`, every weight matrix is first rounded to 8-bit codes with a scale per row
     /// ([`Encoder::quantize_int8`]); the encoder keeps the hash of the float weights it was
     /// rounded from, and its cache file is its own.
-    pub(crate) fn open(dir: &Path, int8: bool) -> anyhow::Result<CachedEncoder> {
+    ///
+    /// With `vocab = Some((n, texts))`, the encoder keeps only the first `n` token ids and the
+    /// tokens of `texts` (normalised; the bot's examples) ([`Encoder::retain_tokens`]), as a
+    /// vocabulary pruned for one bot would; its cache file is then its own too.
+    pub(crate) fn open(dir: &Path, int8: bool, vocab: Option<(usize, &[String])>) -> anyhow::Result<CachedEncoder> {
         let weights_path = dir.join("model.safetensors");
         let weights = std::fs::read(&weights_path)
             .with_context(|| format!("cannot read {} (run `make encoder-weights`)", weights_path.display()))?;
@@ -52,14 +58,26 @@ impl CachedEncoder {
         let tokenizer = std::fs::read(&tokenizer_path).with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
         let hash = fnv1a64(&weights);
         let mut encoder = Encoder::new(&weights, &tokenizer).with_context(|| dir.display().to_string())?;
+        let tokens: Vec<String> = encoder.tokenizer().tokens().into_iter().map(str::to_owned).collect();
+        let vocab_of = WordPiece::new(tokens.iter().map(String::as_str));
+        let precision = if int8 { "-int8" } else { "" };
+        let mut kept_tokens = None;
+        let mut pruned = String::new();
+        if let Some((first, texts)) = vocab {
+            let mut keep: std::collections::HashSet<u32> = (0..first as u32).collect();
+            let mut scratch = Vec::new();
+            for t in texts {
+                let input = corrected(&vocab_of, &tokens, t, &mut scratch);
+                keep.extend(encoder.tokenizer().encode(&input));
+            }
+            kept_tokens = Some(encoder.retain_tokens(|id| keep.contains(&id)));
+            pruned = format!("-vocab{first}-{:016x}", fnv1a64(texts.join("\n").as_bytes()));
+        }
         let int8_bytes = int8.then(|| encoder.quantize_int8());
         let int8_sizes = int8_bytes.map(|b| (b.len(), crate::build::gzip_len(&b)));
-        let tokens: Vec<String> = encoder.tokenizer().tokens().into_iter().map(str::to_owned).collect();
-        let vocab = WordPiece::new(tokens.iter().map(String::as_str));
-        let precision = if int8 { "-int8" } else { "" };
-        let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}{precision}.bin"));
+        let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}{precision}{pruned}.bin"));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { encoder, vocab, tokens, hash, cache: Mutex::new(cache), path, int8_sizes })
+        Ok(CachedEncoder { encoder, vocab: vocab_of, tokens, hash, cache: Mutex::new(cache), path, int8_sizes, kept_tokens })
     }
 
     /// What the encoder reads for `normalized`: each word of at least 4 letters that is no
@@ -69,19 +87,7 @@ impl CachedEncoder {
     /// (`eval --test val.jsonl`): in-scope 96.40 -> 96.37 % clean, 93.20 -> 94.67 % with 10 % of
     /// words typo-noised.
     fn input(&self, normalized: &str) -> String {
-        let mut scratch = Vec::new();
-        let words: Vec<&str> = normalized
-            .split(' ')
-            .map(|w| {
-                if w.len() >= 4 && self.vocab.whole(w).is_none() {
-                    if let Some(row) = self.vocab.correct(w, &mut scratch) {
-                        return self.tokens[row as usize].as_str();
-                    }
-                }
-                w
-            })
-            .collect();
-        words.join(" ")
+        corrected(&self.vocab, &self.tokens, normalized, &mut Vec::new())
     }
 
     /// Embeds every text of `normalized` not in the cache yet, on `threads` threads, and
@@ -160,10 +166,33 @@ impl CachedEncoder {
         self.int8_sizes
     }
 
+    /// With a pruned vocabulary, the number of tokens kept.
+    pub(crate) fn kept_tokens(&self) -> Option<usize> {
+        self.kept_tokens
+    }
+
     /// Size of the weights file read, in bytes.
     pub(crate) fn weights_bytes(&self) -> u64 {
         std::fs::metadata(self.path.with_file_name("model.safetensors")).map_or(0, |m| m.len())
     }
+}
+
+/// `normalized` with each word of at least 4 letters that is no whole token of `vocab`
+/// replaced by the whole token one edit away (`tokens[row]`), if there is one
+/// ([`CachedEncoder::input`]).
+fn corrected(vocab: &WordPiece, tokens: &[String], normalized: &str, scratch: &mut Vec<u8>) -> String {
+    let words: Vec<&str> = normalized
+        .split(' ')
+        .map(|w| {
+            if w.len() >= 4 && vocab.whole(w).is_none() {
+                if let Some(row) = vocab.correct(w, scratch) {
+                    return tokens[row as usize].as_str();
+                }
+            }
+            w
+        })
+        .collect();
+    words.join(" ")
 }
 
 /// Which input the cache file holds (the typo-corrected text), so that embeddings of another

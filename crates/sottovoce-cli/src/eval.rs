@@ -101,6 +101,10 @@ pub(crate) struct Args {
     /// first, to measure what int8 weights would cost in accuracy and save in bytes.
     #[arg(long, requires = "encoder")]
     encoder_int8: bool,
+    /// With `--encoder`: keep only the first N token ids of its vocabulary and the tokens of
+    /// the training examples, to measure a vocabulary pruned for one bot.
+    #[arg(long, value_name = "N", requires = "encoder")]
+    encoder_vocab: Option<usize>,
     /// Threads that embed with `--encoder` (default: the machine's cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -517,7 +521,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let mut encoder_report: Option<serde_json::Value> = None;
     let (dense, dense_name): (Option<std::sync::Arc<dyn SentenceEncoder>>, Option<&str>) = match (&args.encoder, &vectors) {
         (Some(dir), _) => {
-            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8)?;
+            let train_texts: Vec<String> = train.iter().map(|(t, _)| sottovoce::nlu::normalize(t)).collect();
+            let vocab = args.encoder_vocab.map(|n| (n, train_texts.as_slice()));
+            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8, vocab)?;
             let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
             })?;
@@ -546,6 +552,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 "embed_ms_p99": (p99 * 100.0).round() / 100.0,
                 "embed_sample": sample.len(),
                 "int8": encoder.int8_sizes().map(|(raw, gz)| serde_json::json!({"bytes": raw, "gzip_bytes": gz})),
+                "vocab_kept": encoder.kept_tokens(),
             }));
             (Some(std::sync::Arc::new(encoder)), Some(name))
         }
@@ -797,7 +804,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 e["int8"].as_object().map_or(String::new(), |q| format!(
                     "; int8 matrices {} bytes, {} gzip",
                     q["bytes"], q["gzip_bytes"]
-                )),
+                )) + &e["vocab_kept"].as_u64().map_or(String::new(), |n| format!("; {n} tokens kept")),
                 e["embed_ms_p50"],
                 e["embed_ms_p99"]
             ),

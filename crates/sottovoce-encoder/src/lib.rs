@@ -187,10 +187,19 @@ impl Encoder {
     /// maps: 22.6 M of the 22.7 M parameters) to 8-bit codes with one scale per row, in place, so
     /// the encoder computes what an int8 copy of the weights would; biases and layer norms stay
     /// `f32`. Returns that copy's bytes (codes and scales; biases, layer norms and the token-type
-    /// row not included), whose gzip size is what the int8 weights would cost to download.
+    /// row not included; of the token embeddings only the rows of the tokens the vocabulary
+    /// still has), whose gzip size is what the int8 weights would cost to download. Call it
+    /// after [`Encoder::retain_tokens`] to measure a pruned copy.
     pub fn quantize_int8(&mut self) -> Vec<u8> {
         let mut codes = Vec::with_capacity(self.word.len() + self.position.len() + LAYERS * 4 * DIM * (DIM + FFN));
-        quantize_rows(&mut self.word, DIM, &mut codes);
+        // Only the rows of tokens the vocabulary still has ([`Encoder::retain_tokens`]).
+        let kept: Vec<bool> = self.tokenizer.tokens().iter().map(|t| !t.is_empty()).collect();
+        let mut dropped = Vec::new();
+        for (id, row) in self.word.chunks_exact_mut(DIM).enumerate() {
+            let out = if kept.get(id).copied().unwrap_or(false) { &mut codes } else { &mut dropped };
+            quantize_rows(row, DIM, out);
+            dropped.clear();
+        }
         quantize_rows(&mut self.position, DIM, &mut codes);
         for layer in &mut self.layers {
             for linear in [&mut layer.q, &mut layer.k, &mut layer.v, &mut layer.attn_out, &mut layer.ffn_in, &mut layer.ffn_out] {
@@ -198,6 +207,13 @@ impl Encoder {
             }
         }
         codes
+    }
+
+    /// Keeps only the tokens whose id `keep` accepts (see [`WordPiece::retain`]): what a
+    /// vocabulary pruned to one bot's languages would read. The rows of the dropped tokens are
+    /// no longer reached (a pruned weight file would leave them out). Returns the tokens left.
+    pub fn retain_tokens(&mut self, keep: impl Fn(u32) -> bool) -> usize {
+        self.tokenizer.retain(keep)
     }
 
     /// The tokenizer: `[CLS]` + WordPiece ids + `[SEP]`, at most [`MAX_TOKENS`].

@@ -53,6 +53,15 @@ impl WordPiece {
         out
     }
 
+    /// Keeps only the tokens whose id `keep` accepts, and `[CLS]`, `[SEP]` and `[UNK]`: the
+    /// greedy longest match then splits a word into the kept pieces, or reads it as `[UNK]`
+    /// when they cannot cover it. Ids are unchanged. Returns how many tokens are left.
+    pub fn retain(&mut self, keep: impl Fn(u32) -> bool) -> usize {
+        let (cls, sep, unk) = (self.cls, self.sep, self.unk);
+        self.vocab.retain(|_, id| *id == cls || *id == sep || *id == unk || keep(*id));
+        self.vocab.len()
+    }
+
     /// The `[UNK]` id.
     pub fn unk(&self) -> u32 {
         self.unk
@@ -143,4 +152,25 @@ fn is_punctuation(c: char) -> bool {
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
         | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> WordPiece {
+        let json = r###"{"model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3,
+            "refund": 4, "re": 5, "##fund": 6, "##f": 7, "##und": 8, "f": 9}}}"###;
+        WordPiece::from_tokenizer_json(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_pruned_vocabulary_splits_into_the_pieces_it_kept_or_reads_unk() {
+        let mut wp = vocab();
+        assert_eq!(wp.encode("Refund"), vec![2, 4, 3]);
+        assert_eq!(wp.retain(|id| [5, 7, 8].contains(&id)), 6, "three kept and the three special tokens");
+        assert_eq!(wp.encode("refund"), vec![2, 5, 7, 8, 3]);
+        assert_eq!(wp.encode("fund"), vec![2, 1, 3], "no kept piece starts it");
+        assert_eq!(wp.tokens()[4], "", "a dropped token leaves its id empty");
+    }
 }
