@@ -33,7 +33,7 @@ pub enum BotError {
     #[error(transparent)]
     Model(#[from] ModelError),
     /// The definition's `word_vectors` names a table and training was given none.
-    #[error("word_vectors: the definition asks for the word-vector table `{0}`, but no table was passed to train with (read assets/vectors/{0}.svvec and use Bot::train_with_vectors)")]
+    #[error("word_vectors: the definition asks for `{0}`, but no word-vector table or sentence encoder was passed to train with (Bot::train_with_vectors: the table minilm-l6-d64 is assets/vectors/minilm-l6-d64.svvec; the encoder all-minilm-l6-v2 runs natively only, through `sottovoce eval --encoder`)")]
     VectorsNotGiven(String),
     /// The definition's `word_vectors` names a table and training was given another one.
     #[error("word_vectors: the definition asks for the word-vector table `{name}` (hash {expected:016x}), but the table passed has hash {found:016x}")]

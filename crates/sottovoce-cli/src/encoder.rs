@@ -28,6 +28,8 @@ pub(crate) struct CachedEncoder {
     int8_sizes: Option<(usize, usize)>,
     /// With a pruned vocabulary: the tokens kept.
     kept_tokens: Option<usize>,
+    /// Every embedding is multiplied by this ([`CachedEncoder::with_scale`]).
+    scale: f32,
 }
 
 impl std::fmt::Debug for CachedEncoder {
@@ -77,7 +79,7 @@ impl CachedEncoder {
         let int8_sizes = int8_bytes.map(|b| (b.len(), crate::build::gzip_len(&b)));
         let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}{precision}{pruned}.bin"));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { encoder, vocab: vocab_of, tokens, hash, cache: Mutex::new(cache), path, int8_sizes, kept_tokens })
+        Ok(CachedEncoder { encoder, vocab: vocab_of, tokens, hash, cache: Mutex::new(cache), path, int8_sizes, kept_tokens, scale: 1.0 })
     }
 
     /// What the encoder reads for `normalized`: each word of at least 4 letters that is no
@@ -161,6 +163,13 @@ impl CachedEncoder {
         (at(0.5), at(0.99))
     }
 
+    /// Multiplies every embedding by `scale`, which weighs the block `scale` times its weight
+    /// in the definition's table: how that weight was chosen on val (`eval --encoder-scale`).
+    /// The embeddings are then no longer of norm 1, as the trait otherwise promises.
+    pub(crate) fn with_scale(self, scale: f32) -> CachedEncoder {
+        CachedEncoder { scale, ..self }
+    }
+
     /// With int8 weights, the size of their codes and scales in bytes: (raw, gzip).
     pub(crate) fn int8_sizes(&self) -> Option<(usize, usize)> {
         self.int8_sizes
@@ -229,9 +238,8 @@ impl SentenceEncoder for CachedEncoder {
         let cached = self.cache.lock().expect("cache lock").get(normalized).cloned();
         let e = cached.unwrap_or_else(|| self.encoder.embed(&self.input(normalized)));
         out.copy_from_slice(&e);
-        // Experiment knob while the block's weight is chosen on val (not for the shipped figures).
-        if let Some(k) = std::env::var("SOTTOVOCE_ENCODER_SCALE").ok().and_then(|v| v.parse::<f32>().ok()) {
-            out.iter_mut().for_each(|v| *v *= k);
+        if self.scale != 1.0 {
+            out.iter_mut().for_each(|v| *v *= self.scale);
         }
         e.iter().any(|&v| v != 0.0)
     }

@@ -105,6 +105,10 @@ pub(crate) struct Args {
     /// the training examples, to measure a vocabulary pruned for one bot.
     #[arg(long, value_name = "N", requires = "encoder")]
     encoder_vocab: Option<usize>,
+    /// With `--encoder`: weigh its block this many times the weight the definition's table
+    /// gives it (1.0 there), to choose that weight on val. Default 1.
+    #[arg(long, value_name = "K", default_value_t = 1.0, requires = "encoder")]
+    encoder_scale: f32,
     /// Threads that embed with `--encoder` (default: the machine's cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -523,7 +527,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         (Some(dir), _) => {
             let train_texts: Vec<String> = train.iter().map(|(t, _)| sottovoce::nlu::normalize(t)).collect();
             let vocab = args.encoder_vocab.map(|n| (n, train_texts.as_slice()));
-            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8, vocab)?;
+            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8, vocab)?.with_scale(args.encoder_scale);
             let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
             })?;
@@ -551,6 +555,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 "embed_ms_p50": (p50 * 100.0).round() / 100.0,
                 "embed_ms_p99": (p99 * 100.0).round() / 100.0,
                 "embed_sample": sample.len(),
+                "scale": args.encoder_scale,
                 "int8": encoder.int8_sizes().map(|(raw, gz)| serde_json::json!({"bytes": raw, "gzip_bytes": gz})),
                 "vocab_kept": encoder.kept_tokens(),
             }));
