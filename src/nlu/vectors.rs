@@ -71,7 +71,7 @@ pub enum VectorsError {
 /// A classifier trained with one records its [`SentenceEncoder::hash`] and
 /// [`SentenceEncoder::dim`], and predicts only once the same one is attached
 /// ([`super::IntentClassifier::attach_vectors`]).
-pub trait SentenceEncoder: std::fmt::Debug + Send + Sync {
+pub trait SentenceEncoder: Send + Sync {
     /// Identifies the weights: FNV-1a 64 of the bytes they were read from.
     fn hash(&self) -> u64;
     /// Length of every embedding.
@@ -80,6 +80,15 @@ pub trait SentenceEncoder: std::fmt::Debug + Send + Sync {
     /// (`dim()` values), scaled to L2 norm 1. Returns false, with `out` all zeros, when the
     /// text has nothing to embed.
     fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool;
+}
+
+/// What a classifier's `Debug` shows of its source: the hash and dimensions. Implemented on the
+/// trait object rather than required of every encoder, so a build that never prints one (the
+/// widget's) does not carry each encoder's `Debug` code in its vtable.
+impl std::fmt::Debug for dyn SentenceEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentenceEncoder").field("hash", &format_args!("{:016x}", self.hash())).field("dim", &self.dim()).finish()
+    }
 }
 
 impl SentenceEncoder for StaticVectors {
