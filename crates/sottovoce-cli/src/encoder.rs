@@ -2,7 +2,8 @@
 //! (`crates/sottovoce-encoder`) behind the core's [`SentenceEncoder`], with its embeddings kept
 //! in a cache file beside the weights, so a second run over the same data embeds nothing.
 //!
-//! Cache file `embeddings-<hash>.bin` (little-endian, the hash of `model.safetensors` in hex):
+//! Cache file `embeddings-<hash>-corrected[-int8][-vocab<N>-<examples hash>].bin` (one per
+//! preprocessing and weight variant; little-endian, the hash of `model.safetensors` in hex):
 //! records of `text_len u32 | text (UTF-8, normalised as the classifier reads it) | 384 × f32`.
 //! A damaged or truncated file is read up to its last whole record.
 

@@ -94,7 +94,7 @@ pub(crate) struct Args {
     /// The accuracy tier: join the sentence embedding of all-MiniLM-L6-v2, read from this
     /// directory (`make encoder-weights` puts it in `target/encoder/all-MiniLM-L6-v2`), to the
     /// n-gram features, as a definition with `"word_vectors": "all-minilm-l6-v2"` does.
-    /// Embeddings are cached in the directory (`embeddings-<hash>.bin`).
+    /// Embeddings are cached in the directory (`embeddings-<hash>-corrected[-int8][-vocab…].bin`).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
     encoder: Option<PathBuf>,
     /// With `--encoder`: round the encoder's weight matrices to 8 bits with a scale per row
@@ -531,13 +531,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
             })?;
-            let texts: Vec<String> = train
-                .iter()
-                .map(|(t, _)| t.as_str())
-                .chain(test.iter().map(|(t, _)| t.as_str()))
-                .chain(val.iter().flatten().map(|(t, _)| t.as_str()))
-                .map(sottovoce::nlu::normalize)
-                .collect();
+            let mut texts = train_texts;
+            texts.extend(test.iter().chain(val.iter().flatten()).map(|(t, _)| sottovoce::nlu::normalize(t)));
             let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
             let embedded = encoder.warm(&texts, threads)?;
             if !args.quiet {
@@ -582,7 +577,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     // The out-of-scope rule: on val, or on a tenth of train held out per intent; the rule of
     // each criterion from the same scored rows, the chosen criterion's first.
-        let no_rule = Rule { threshold: 0.0 };
+    let no_rule = Rule { threshold: 0.0 };
     let other_criterion = match args.oos_criterion {
         Criterion::Balanced => Criterion::ValAccuracy,
         Criterion::ValAccuracy => Criterion::Balanced,
