@@ -28,7 +28,7 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, bundleSizes, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults } from "../tests/e2e/support.mjs";
+import { ROOT, bundleSizes, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults, isolateBenchPage } from "../tests/e2e/support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -72,11 +72,7 @@ try {
   // 1. In-page measurements on bench.html.
   const page = await browser.newPage();
   const watch = await watchPage(page);
-  await page.route("**/bench.html", async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers(), "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
-    await route.fulfill({ response, headers });
-  });
+  await isolateBenchPage(page);
   await page.goto(new URL("bench.html", server.url).href);
   await page.waitForFunction(() => window.svBench !== undefined, null, { timeout: 60_000 });
   const inPage = await page.evaluate(async ({ stem, runs, trainRuns, texts, multilingual, repeat, isStore }) => ({

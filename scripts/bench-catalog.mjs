@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { ROOT, launchChromium, startServer } from "../tests/e2e/support.mjs";
+import { ROOT, launchChromium, startServer, isolateBenchPage } from "../tests/e2e/support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,11 +43,7 @@ const browser = await launchChromium();
 let result;
 try {
   const page = await browser.newPage();
-  await page.route("**/bench.html", async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers(), "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
-    await route.fulfill({ response, headers });
-  });
+  await isolateBenchPage(page);
   await page.route("**/bench-catalog.svc", (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", body: bytes }));
   await page.goto(new URL("bench.html", server.url).href);
   result = await page.evaluate(async ({ requests, repeat }) => {

@@ -30,7 +30,9 @@ const cargo = readFileSync(join(root, "crates/sottovoce-wasm/Cargo.toml"), "utf8
 const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)?.[1] ?? fail("no version in crates/sottovoce-wasm/Cargo.toml");
 
 const entries = ["sottovoce", "sottovoce_full"];
-const modules = [...entries, "sottovoce_catalog"];
+// sottovoce_encoder: the accuracy tier's sentence encoder (wasm simd128), loaded only for a
+// model that needs it.
+const modules = [...entries, "sottovoce_catalog", "sottovoce_encoder"];
 const files = modules.flatMap((e) => [`${e}.js`, `${e}_bg.wasm`, `${e}.d.ts`, `${e}_bg.wasm.d.ts`]);
 for (const f of files) {
   if (!existsSync(join(pkg, f))) fail(`${join(pkg, f)} is missing; run wasm-pack first (make pkg)`);
@@ -62,6 +64,14 @@ for (const [from, to] of [["minilm-l6-d64.svvec", "vectors-minilm-l6-d64.svvec"]
   copyFileSync(join(vectors, from), join(pkg, to));
   files.push(to);
 }
+// The accuracy tier's encoder copies (`<bot>.sven`, written by `sottovoce build --encoder` and
+// served beside the model) are derived from all-MiniLM-L6-v2: its Apache-2.0 license and notice.
+for (const [from, to] of [["LICENSE", "encoder-LICENSE"], ["NOTICE", "encoder-NOTICE"]]) {
+  const path = join(root, "assets", "encoder", from);
+  if (!existsSync(path)) fail(`${path} is missing`);
+  copyFileSync(path, join(pkg, to));
+  files.push(to);
+}
 // The script-tag widget's global (`window.sottovoce`), typed for pages written in TypeScript:
 // `/// <reference types="sottovoce/global" />` (www/sottovoce-global.d.ts says how).
 copyFileSync(join(root, "www", "sottovoce-global.d.ts"), join(pkg, "global.d.ts"));
@@ -85,6 +95,7 @@ const manifest = {
     ".": { types: "./sottovoce.d.ts", default: "./sottovoce.js" },
     "./full": { types: "./sottovoce_full.d.ts", default: "./sottovoce_full.js" },
     "./catalog": { types: "./sottovoce_catalog.d.ts", default: "./sottovoce_catalog.js" },
+    "./encoder": { types: "./sottovoce_encoder.d.ts", default: "./sottovoce_encoder.js" },
     "./global": { types: "./global.d.ts" },
     // The wasm files themselves, for bundlers that do not follow the glue's
     // `new URL("<name>_bg.wasm", import.meta.url)` (esbuild: import one with the `file` loader
@@ -92,6 +103,7 @@ const manifest = {
     "./sottovoce_bg.wasm": "./sottovoce_bg.wasm",
     "./sottovoce_full_bg.wasm": "./sottovoce_full_bg.wasm",
     "./sottovoce_catalog_bg.wasm": "./sottovoce_catalog_bg.wasm",
+    "./sottovoce_encoder_bg.wasm": "./sottovoce_encoder_bg.wasm",
     "./package.json": "./package.json",
   },
   files,
@@ -112,7 +124,7 @@ try {
 for (const e of modules) {
   const glue = join(pkg, `${e}.js`);
   const minified = esbuild.transformSync(readFileSync(glue, "utf8"), { minify: true, format: "esm", target: "es2020", charset: "utf8" }).code;
-  const main = e === "sottovoce_catalog" ? "Catalog" : "Chat";
+  const main = { sottovoce_catalog: "Catalog", sottovoce_encoder: "Encoder" }[e] ?? "Chat";
   if (!minified.includes("import.meta.url") || !minified.includes(`${e}_bg.wasm`) || !new RegExp(`export\\s*(\\{[^}]*\\b${main}\\b|class ${main}\\b)`).test(minified)) {
     fail(`the minified ${e}.js lost the ${main} export or its wasm URL`);
   }

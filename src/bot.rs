@@ -103,6 +103,20 @@ impl Bot {
         Bot::train_with_vectors(definition, None)
     }
 
+    /// The texts the intent classifier reads from `definition`'s examples, in definition order
+    /// (intent, then locale): each example's plain text (`[value](slot)` markup read),
+    /// normalised ([`crate::nlu::normalize`]), as its dense block's source embeds them. What a
+    /// copy of an encoder pruned for one bot must cover (`sottovoce build --encoder`).
+    #[cfg(feature = "train")]
+    pub fn training_texts(definition: &BotDefinition) -> Vec<String> {
+        definition
+            .intents
+            .iter()
+            .flat_map(|i| i.examples.values().flatten())
+            .map(|e| crate::nlu::normalize(&plain_example(e).0))
+            .collect()
+    }
+
     /// As [`Bot::train`], with a static word-vector table ([`crate::nlu::StaticVectors`], read from the
     /// bytes of `assets/vectors/`) whose sentence vector joins the intent classifier's features
     /// (the locale classifier stays on n-grams) when the definition opts in with `word_vectors`;
@@ -124,8 +138,8 @@ impl Bot {
             (Some(name), None) => return Err(BotError::VectorsNotGiven(name.clone())),
             (Some(name), Some(table)) => {
                 let expected = crate::definition::word_vector_table_hash(name).unwrap_or_default();
-                if table.hash() != expected {
-                    return Err(BotError::VectorsMismatch { name: name.clone(), expected, found: table.hash() });
+                if table.source() != expected {
+                    return Err(BotError::VectorsMismatch { name: name.clone(), expected, found: table.source() });
                 }
                 Some(table)
             }
@@ -219,11 +233,26 @@ impl Bot {
     pub fn vectors_needed(bytes: &[u8]) -> Option<&'static str> {
         if model::is_model(bytes) {
             match model::decode(bytes) {
-                Err(ModelError::VectorsRequired { hash, .. }) => crate::definition::word_vector_table_name(hash),
+                // A copy made for this bot (a `.sven` file) has its own hash: the definition
+                // inside names what it was made from.
+                Err(ModelError::VectorsRequired { hash, .. }) => crate::definition::word_vector_table_name(hash)
+                    .or_else(|| {
+                        let name = model::decode_body(bytes).ok()?.definition.word_vectors?;
+                        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _, _)| n).find(|n| *n == name)
+                    }),
                 _ => None,
             }
         } else {
             Bot::definition_vectors_needed(bytes)
+        }
+    }
+
+    /// The hash ([`SentenceEncoder::hash`]) of the table or encoder the model file in `bytes`
+    /// was trained with, or `None` when it needs none or is unreadable.
+    pub fn vectors_hash(bytes: &[u8]) -> Option<u64> {
+        match model::decode(bytes) {
+            Err(ModelError::VectorsRequired { hash, .. }) => Some(hash),
+            _ => None,
         }
     }
 

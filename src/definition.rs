@@ -83,8 +83,9 @@ pub struct BotDefinition {
     /// Name of a dense-block source from [`WORD_VECTOR_TABLES`] whose sentence vector joins the
     /// intent classifier's n-gram features: `"minilm-l6-d64"`, the static word-vector table, an
     /// owner opt-in that costs a ~1 MB download (shared by every bot of a site) and a few µs per
-    /// message; `"all-minilm-l6-v2"`, the contextual encoder of the accuracy tier, which only
-    /// native callers can pass today (`sottovoce eval --encoder`).
+    /// message; `"all-minilm-l6-v2"`, the contextual encoder of the accuracy tier (English;
+    /// `sottovoce build --encoder` trains with the bot's int8 `.sven` copy of it, which the
+    /// widget downloads once, ~10-12 MB gzip, and runs in ~15 ms per message).
     /// Training then needs the table's bytes ([`crate::Bot::train_with_vectors`]); `None` (the
     /// default) trains on n-grams alone.
     #[serde(default)]
@@ -209,17 +210,17 @@ pub struct ProfileDef {
 pub const DEFAULT_FACT_DAYS: u16 = 30;
 
 /// Dense-block sources a definition can name in `word_vectors` ([`crate::nlu::SentenceEncoder`]):
-/// (name, FNV-1a 64 hash of the bytes it is read from as [`crate::nlu::SentenceEncoder::hash`]
-/// reports it, weight of its block against the n-grams). The bytes ship separately; the core
+/// (name, FNV-1a 64 hash of the bytes it is read from or made from, as
+/// [`crate::nlu::SentenceEncoder::source`] reports it, weight of its block against the n-grams). The bytes ship separately; the core
 /// only checks that the source passed is the one named.
 ///
 /// - `minilm-l6-d64`: the static word-vector table the widget ships
 ///   (`assets/vectors/minilm-l6-d64.svvec`, Apache-2.0, see its NOTICE); weight 0.5, chosen on
 ///   val ([`crate::nlu::TrainOptions::vector_weight`]).
 /// - `all-minilm-l6-v2`: the accuracy tier's contextual sentence encoder, the hash of its
-///   `model.safetensors` (`make encoder-weights`; run natively by `crates/sottovoce-encoder`,
-///   so today only `sottovoce eval --encoder` trains with it: the widget cannot load it yet);
-///   weight chosen on CLINC150 val (docs/experiments/encoder.md).
+///   `model.safetensors` (`make encoder-weights`; run by `crates/sottovoce-encoder`, natively
+///   and in the widget's `sottovoce_encoder.js`, from a bot's `.sven` copy); weight chosen on
+///   CLINC150 val (docs/experiments/encoder.md).
 pub const WORD_VECTOR_TABLES: &[(&str, u64, f32)] =
     &[("minilm-l6-d64", 0xb2b3_fb90_3e56_8084, 0.5), ("all-minilm-l6-v2", ENCODER_HASH, ENCODER_WEIGHT)];
 

@@ -129,9 +129,11 @@ pub use dialogue::{is_allowed_url, BotMessage, FormSubmit, PrivacyRequest, Input
 pub use entities::Entity;
 pub use kpi::{ConversationKpis, Kpis, Outcome, Tally};
 pub use replies::fill_placeholders;
-pub use text::{jaccard, word_set};
+pub use text::{fnv1a64, jaccard, word_set};
 pub use model::{is_model, ModelError};
-pub use nlu::{SentenceEncoder, StaticVectors};
+// WordPiece: a sentence encoder outside the core corrects typos against its own vocabulary as
+// the static table does (crates/sottovoce-encoder's `BotEncoder`).
+pub use nlu::{SentenceEncoder, StaticVectors, WordPiece};
 pub use state::{
     ConversationState, CsatAfter, CsatPending, CsatRating, CsatState, Customer, Fact, FactSource, Memory, MemoryEntry, MemorySource, OpenTopic, Order, ProactiveState, Profile, Shown, Speaker, StateError, Taught, Topic, TranscriptEntry, MAX_TAUGHT, NO_TIPS_FACT, STATE_VERSION,
 };

@@ -230,7 +230,7 @@ pub fn decode_with_vectors(bytes: &[u8], vectors: Option<&Arc<dyn SentenceEncode
 }
 
 /// The header check and the postcard body, classifiers as stored (tables not attached).
-fn decode_body(bytes: &[u8]) -> Result<Model, ModelError> {
+pub(crate) fn decode_body(bytes: &[u8]) -> Result<Model, ModelError> {
     if !is_model(bytes) {
         return Err(ModelError::NotAModel);
     }

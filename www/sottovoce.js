@@ -8,7 +8,9 @@
  * is then trained in the page), data-pkg (the npm package's sottovoce.js; default: pkg/ beside
  * this script; a model is run by that runtime build, definition JSON by sottovoce_full.js beside
  * it, which also holds the training code and is fetched only then; a bot whose definition sets
- * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do), data-locale
+ * `word_vectors` also fetches pkg/vectors-<name>.svvec once, other bots never do; one built
+ * with the accuracy tier's encoder, `sottovoce build --encoder`, loads sottovoce_encoder.js and
+ * the bot's <stem>.sven, kept in the Cache API), data-locale
  * (the visitor's language; default: navigator.languages), data-locales (the bot's locales, for
  * the language menu), data-load ("idle", the default: load
  * the bot once the page has loaded and is idle; "open": only when the chat is opened),
@@ -203,6 +205,7 @@
   var botUrl = botAttr ? new URL(botAttr, document.baseURI).href : null;
   var pkgUrl = new URL(script.getAttribute("data-pkg") || "pkg/sottovoce.js", base).href;
   var pkgFullUrl = new URL("sottovoce_full.js", pkgUrl).href; // the build that trains definitions
+  var pkgEncoderUrl = new URL("sottovoce_encoder.js", pkgUrl).href; // the accuracy tier's encoder
   var cssUrl = new URL("sottovoce.css", base).href;
   // The product catalog (JSONL), fetched the first time a turn recommends products.
   var catalogAttr = script.getAttribute("data-catalog");
@@ -1068,6 +1071,39 @@
     return vectorTables[name];
   }
 
+  // The accuracy tier's encoder: the bot's `.sven` copy that `sottovoce build --encoder` writes
+  // beside the model (<stem>.sven, ~12 MB gzip), downloaded once and kept in the Cache API under
+  // the hash the model needs, so a rebuilt bot fetches its new copy and the old one is dropped.
+  // Without the Cache API (a page not served over https), it is fetched on each visit.
+  var ENCODER = "all-minilm-l6-v2";
+  var ENCODER_CACHE = "sottovoce-encoder";
+  function sentenceEncoder(mod, hash) {
+    var url = botUrl.replace(/(\.common)?\.svm(?=$|[?#])/, ".sven");
+    var key = url + (url.indexOf("?") < 0 ? "?" : "&") + "sv-hash=" + hash;
+    function download() {
+      return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        return response;
+      });
+    }
+    var file = typeof caches === "undefined" ? download() : caches.open(ENCODER_CACHE).then(function (cache) {
+      return cache.match(key).then(function (hit) {
+        if (hit) return hit;
+        return download().then(function (response) {
+          cache.put(key, response.clone()).then(function () { return cache.keys(); }).then(function (keys) {
+            keys.forEach(function (k) { if (k.url !== key && k.url.split("?")[0] === url.split("?")[0]) cache.delete(k); });
+          }).catch(function () {}); // a full or blocked cache: the next visit downloads again
+          return response;
+        });
+      });
+    }, download);
+    // The encoder's module loads while the file downloads.
+    return Promise.all([importModule(pkgEncoderUrl), file.then(function (r) { return r.arrayBuffer(); })]).then(function (both) {
+      var encoder = new both[0].Encoder(new Uint8Array(both[1]));
+      return mod.WordVectors.fromEncoder(function (text) { return encoder.embed(text); }, encoder.hash(), encoder.source(), encoder.dim());
+    });
+  }
+
   // A model in parts (`sottovoce build --split`, served as <stem>.common.svm): the part of a
   // locale the conversation needs is fetched once, from beside the model (<stem>.<locale>.svm),
   // before the turn that needs it. A part that fails to load leaves the bot answering in the
@@ -1090,20 +1126,22 @@
     return partLoads[code];
   }
 
+  // Imports a wasm-bindgen module and starts its wasm.
+  function importModule(url) { return import(url).then(function (mod) { return mod.default().then(function () { return mod; }); }); }
+
   async function load() {
     if (!botUrl) throw new Error("the script tag has no data-bot attribute");
     // The module loads while the bot downloads: the runtime build for a model, the full build
     // for definition JSON (guessed from a .json URL, then checked by the model's magic bytes).
-    function start(url) { return import(url).then(function (mod) { return mod.default().then(function () { return mod; }); }); }
     var guessFull = /\.json$/i.test(new URL(botUrl).pathname);
-    var modulePromise = start(guessFull ? pkgFullUrl : pkgUrl);
+    var modulePromise = importModule(guessFull ? pkgFullUrl : pkgUrl);
     var response = await fetch(botUrl, { credentials: "same-origin" });
     if (!response.ok) throw new Error("fetching " + botUrl + " failed: HTTP " + response.status);
     var bytes = new Uint8Array(await response.arrayBuffer());
     var isModel = bytes.length >= 4 && bytes[0] === 0x53 && bytes[1] === 0x56 && bytes[2] === 0x4d && bytes[3] === 0; // "SVM\0"
     if (isModel === guessFull) {
       modulePromise.catch(function () {}); // the other build is not needed after all
-      modulePromise = start(isModel ? pkgUrl : pkgFullUrl);
+      modulePromise = importModule(isModel ? pkgUrl : pkgFullUrl);
     }
     var mod = await modulePromise;
     var c;
@@ -1114,7 +1152,8 @@
       // wasm and try again. Bots without it never download the table.
       var table = mod.Chat.vectorsNeeded(bytes);
       if (!table) throw error;
-      c = mod.Chat.withVectors(bytes, await wordVectors(mod, table), { locale: localeHint });
+      var vectors = table === ENCODER ? await sentenceEncoder(mod, mod.Chat.vectorsHash(bytes)) : await wordVectors(mod, table);
+      c = mod.Chat.withVectors(bytes, vectors, { locale: localeHint });
     }
     // The conversation's locale first (a returning visitor's, else the best match for the
     // browser's languages), and the default locale if that part could not load.

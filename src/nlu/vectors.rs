@@ -74,6 +74,14 @@ pub enum VectorsError {
 pub trait SentenceEncoder: Send + Sync {
     /// Identifies the weights: FNV-1a 64 of the bytes they were read from.
     fn hash(&self) -> u64;
+    /// Identifies what the weights were derived from, the hash a definition's `word_vectors`
+    /// name stands for in [`crate::definition::WORD_VECTOR_TABLES`]: the same as
+    /// [`SentenceEncoder::hash`] (the default) unless the weights are a rounded or pruned copy
+    /// (the accuracy tier's `.sven` file, made from `model.safetensors` for one bot). Training
+    /// checks this against the name; a trained classifier records [`SentenceEncoder::hash`].
+    fn source(&self) -> u64 {
+        self.hash()
+    }
     /// Length of every embedding.
     fn dim(&self) -> usize;
     /// Writes the embedding of `normalized` (a message as [`normalize`] leaves it) into `out`

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
+import { ROOT, demoPageWithBot, recordWidgetEvents, useServerAndBrowser, watchPage } from "./support.mjs";
 
 const TABLE = "/pkg/vectors-minilm-l6-d64.svvec";
 const store = JSON.parse(readFileSync(join(ROOT, "www/bots/store.json"), "utf8"));
@@ -38,11 +38,7 @@ describe("word vectors in the widget", () => {
     await recordWidgetEvents(p);
     const requests = [];
     p.on("request", (r) => requests.push(new URL(r.url()).pathname));
-    await p.route(env.server.url, async (route) => {
-      const response = await route.fetch();
-      const html = (await response.text()).replace('data-bot="/bots/store.common.svm"', `data-bot="${botPath}"`);
-      await route.fulfill({ response, body: html });
-    });
+    await demoPageWithBot(p, env.server.url, botPath);
     if (serveBot) await p.route(new URL(botPath, env.server.url).href, (route) => route.fulfill(serveBot));
     if (routeTable) await p.route(new URL(TABLE, env.server.url).href, routeTable);
     await p.goto(env.server.url, { waitUntil: "load" });

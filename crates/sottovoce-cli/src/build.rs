@@ -31,6 +31,17 @@ pub(crate) struct Args {
     /// each locale costs.
     #[arg(long)]
     split: bool,
+    /// For a definition whose `word_vectors` is `all-minilm-l6-v2` (the accuracy tier): the
+    /// directory of the encoder's `model.safetensors` and `tokenizer.json` (`make
+    /// encoder-weights` puts them in `target/encoder/all-MiniLM-L6-v2`). Writes beside the model
+    /// the bot's copy of the encoder, `<output stem>.sven` (int8 weights, the vocabulary pruned
+    /// to the bot's examples), which the widget downloads once and keeps in the Cache API, and
+    /// trains with that copy. Embeddings are cached in the directory.
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
+    /// Threads that embed the examples with `--encoder` (default: the machine's cores).
+    #[arg(long, value_name = "N", requires = "encoder")]
+    threads: Option<usize>,
 }
 
 /// Size of `bytes` after gzip at the best level, as a web server would send it.
@@ -75,14 +86,75 @@ pub(crate) fn shipped_encoder(name: &str) -> anyhow::Result<Arc<dyn SentenceEnco
 /// # Errors
 /// As [`Bot::load`].
 pub(crate) fn load_bot(bytes: &[u8]) -> anyhow::Result<Bot> {
+    load_bot_with(bytes, None)
+}
+
+/// As [`load_bot`] for the bot in the file `path` (its bytes): a model built with the accuracy
+/// tier's encoder is loaded with the `.sven` copy beside it (`path` with the extension `.sven`,
+/// as `sottovoce build --encoder` writes it), so `chat` and `test` run it as the widget does.
+///
+/// # Errors
+/// As [`load_bot`]; when that copy cannot be read.
+pub(crate) fn load_bot_at(path: &Path, bytes: &[u8]) -> anyhow::Result<Bot> {
+    if sottovoce::model::is_model(bytes) && Bot::vectors_needed(bytes) == Some(ACCURATE) {
+        let copy = path.with_extension("sven");
+        let file = std::fs::read(&copy).with_context(|| format!("cannot read {}, the encoder copy this model was built with", copy.display()))?;
+        let encoder: Arc<dyn SentenceEncoder> = Arc::new(sottovoce_encoder::BotEncoder::from_file(&file)?);
+        return load_bot_with(bytes, Some(&encoder));
+    }
+    load_bot(bytes)
+}
+
+/// As [`load_bot`], with `encoder` (the bot's `.sven` copy of the accuracy tier's encoder)
+/// instead of the built-in table when given.
+///
+/// # Errors
+/// As [`Bot::load`].
+fn load_bot_with(bytes: &[u8], encoder: Option<&Arc<dyn SentenceEncoder>>) -> anyhow::Result<Bot> {
     let Some(name) = Bot::vectors_needed(bytes) else { return Ok(Bot::load(bytes)?) };
-    let table = shipped_encoder(name)?;
+    let table = match encoder {
+        Some(e) => Arc::clone(e),
+        None if name == ACCURATE => anyhow::bail!(
+            "word_vectors: `{name}` is the accuracy tier's encoder: build with `sottovoce build --encoder DIR`, which writes its .sven copy for the widget"
+        ),
+        None => shipped_encoder(name)?,
+    };
     if sottovoce::model::is_model(bytes) {
         Ok(Bot::from_model_with_vectors(bytes, Some(&table))?)
     } else {
         let definition = sottovoce::BotDefinition::from_json(std::str::from_utf8(bytes)?)?;
         Ok(Bot::train_with_vectors(definition, Some(&table))?)
     }
+}
+
+/// The `word_vectors` name of the accuracy tier's encoder.
+const ACCURATE: &str = "all-minilm-l6-v2";
+
+/// Writes the bot's copy of the encoder in `dir` to `output`'s path with the extension `.sven`
+/// ([`sottovoce_encoder::bot_file`]: int8, the vocabulary pruned to the definition's
+/// examples), prints its size, and returns it with its embeddings of the examples computed
+/// on `threads` threads (all cores by default) and cached in `dir`.
+///
+/// # Errors
+/// When the definition does not read, does not name the encoder in `word_vectors`, or a file
+/// cannot be read or written.
+fn bot_encoder(text: &str, dir: &Path, output: &Path, threads: Option<usize>) -> anyhow::Result<Arc<dyn SentenceEncoder>> {
+    let definition = sottovoce::BotDefinition::from_json(text)?;
+    anyhow::ensure!(
+        definition.word_vectors.as_deref() == Some(ACCURATE),
+        "--encoder builds a bot whose word_vectors is `{ACCURATE}` (this one's is {:?})",
+        definition.word_vectors
+    );
+    let (encoder, source) = crate::encoder::read_weights(dir)?;
+    let texts = Bot::training_texts(&definition);
+    let (file, kept) = sottovoce_encoder::bot_file(encoder, source, sottovoce_encoder::FIRST_TOKENS, &texts);
+    let path = output.with_extension("sven");
+    std::fs::write(&path, &file).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("  encoder copy {}: {kept} tokens kept, {} bytes (gzip {})", path.display(), file.len(), gzip_len(&file));
+    let encoder = crate::encoder::CachedEncoder::from_file(&file, dir)?;
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    encoder.warm(&texts, threads)?;
+    Ok(Arc::new(encoder))
 }
 
 fn ms(since: Instant) -> f64 {
@@ -94,16 +166,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let path = args.definition.as_ref().context("give a bot definition or --catalog")?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| path.with_extension("svm"));
     let started = Instant::now();
+    let encoder = match &args.encoder {
+        Some(dir) => Some(bot_encoder(&text, dir, &output, args.threads).with_context(|| crate::error_report::InFile(path.clone()))?),
+        None => None,
+    };
     let training = crate::progress::spinner(format!("training {}", path.display()));
-    let bot = load_bot(text.as_bytes()).with_context(|| crate::error_report::InFile(path.clone()));
+    let bot = load_bot_with(text.as_bytes(), encoder.as_ref()).with_context(|| crate::error_report::InFile(path.clone()));
     training.finish_and_clear();
     let bot = bot?;
     let train_ms = ms(started);
     let model = bot.to_model();
 
+    // The model loads back with the encoder as the widget reads it: from the file just written.
+    let encoder = match &args.encoder {
+        Some(_) => {
+            let file = output.with_extension("sven");
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            Some(Arc::new(sottovoce_encoder::BotEncoder::from_file(&bytes)?) as Arc<dyn SentenceEncoder>)
+        }
+        None => None,
+    };
     let started = Instant::now();
-    load_bot(&model).with_context(|| {
+    load_bot_with(&model, encoder.as_ref()).with_context(|| {
         format!(
             "{}: the model just built does not load back",
             path.display()
@@ -111,10 +200,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let load_ms = ms(started);
 
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| path.with_extension("svm"));
     std::fs::write(&output, &model)
         .with_context(|| format!("cannot write {}", output.display()))?;
 
@@ -135,7 +220,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         bot.threshold()
     );
     if let Some(name) = &def.word_vectors {
-        println!("  word vectors: {name} (the widget fetches the table to load this model)");
+        if name == ACCURATE {
+            println!("  sentence encoder: {name} (the widget fetches {} to load this model)", output.with_extension("sven").display());
+        } else {
+            println!("  word vectors: {name} (the widget fetches the table to load this model)");
+        }
     }
     let learned = bot.learned_slots();
     if !learned.is_empty() {
@@ -152,7 +241,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         gzip_len(&model)
     );
     if args.split {
-        write_parts(&bot, &output)?;
+        write_parts(&bot, &output, encoder.as_ref())?;
     }
     Ok(())
 }
@@ -161,14 +250,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the parts cannot be written, or the bot cannot be split or its parts do not load back.
-fn write_parts(bot: &Bot, output: &Path) -> anyhow::Result<()> {
+fn write_parts(bot: &Bot, output: &Path, encoder: Option<&Arc<dyn SentenceEncoder>>) -> anyhow::Result<()> {
     let (common, parts) = bot.to_model_parts()?;
     let stem = output.with_extension("");
     let path = |name: &str| PathBuf::from(format!("{}.{name}.svm", stem.display()));
     std::fs::write(path("common"), &common).with_context(|| format!("cannot write {}", path("common").display()))?;
     let common_gz = gzip_len(&common);
     println!("  in parts: {} {} bytes (gzip {common_gz}), then per locale:", path("common").display(), common.len());
-    let mut whole = load_bot(&common)?;
+    let mut whole = load_bot_with(&common, encoder)?;
     for (locale, bytes) in &parts {
         std::fs::write(path(locale), bytes).with_context(|| format!("cannot write {}", path(locale).display()))?;
         let gz = gzip_len(bytes);
@@ -205,7 +294,7 @@ mod tests {
         run(Args {
             definition: Some(MINI.into()), catalog: None,
             output: Some(out.clone()),
-            split: false,
+            split: false, encoder: None, threads: None,
         })
         .unwrap();
         let bytes = std::fs::read(&out).unwrap();
@@ -227,7 +316,7 @@ mod tests {
     fn a_definition_with_word_vectors_builds_with_the_built_in_table() {
         let definition = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/bots/mini-word-vectors.json");
         let out = std::env::temp_dir().join(format!("sottovoce-build-vectors-{}.svm", std::process::id()));
-        run(Args { definition: Some(definition.into()), catalog: None, output: Some(out.clone()), split: false }).unwrap();
+        run(Args { definition: Some(definition.into()), catalog: None, output: Some(out.clone()), split: false, encoder: None, threads: None }).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         let _ = std::fs::remove_file(&out);
         assert!(
@@ -240,13 +329,42 @@ mod tests {
         assert_eq!(from_model.understand("where is my order"), trained.understand("where is my order"));
     }
 
+    /// The accuracy tier: a definition naming the encoder builds with `--encoder` (the weights
+    /// of `make encoder-weights`, which `make test` fetches), writes the bot's `.sven` copy
+    /// beside the model, and the model loads back with it, as `chat` and `test` load it.
+    #[test]
+    fn a_definition_with_the_encoder_builds_its_copy_beside_the_model() {
+        let dir = std::env::temp_dir().join(format!("sottovoce-build-encoder-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut definition: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(MINI).unwrap()).unwrap();
+        definition["word_vectors"] = "all-minilm-l6-v2".into();
+        let path = dir.join("mini-accurate.json");
+        std::fs::write(&path, definition.to_string()).unwrap();
+        let weights = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/encoder/all-MiniLM-L6-v2"));
+        let build = |encoder: Option<PathBuf>| run(Args { definition: Some(path.clone()), catalog: None, output: None, split: false, encoder, threads: Some(1) });
+        let without = build(None).unwrap_err();
+        assert!(format!("{without:#}").contains("sottovoce build --encoder"), "{without:#}");
+        build(Some(weights)).unwrap();
+        let model = std::fs::read(dir.join("mini-accurate.svm")).unwrap();
+        let copy = std::fs::read(dir.join("mini-accurate.sven")).unwrap();
+        assert!(copy.starts_with(sottovoce_encoder::MAGIC));
+        assert_eq!(Bot::vectors_needed(&model), Some(ACCURATE));
+        assert_eq!(Bot::vectors_hash(&model), Some(sottovoce::fnv1a64(&copy)), "the model needs this very copy");
+        let bot = load_bot_at(&dir.join("mini-accurate.svm"), &model).unwrap();
+        assert_eq!(bot.understand("where's my parcel").intent.as_deref(), Some("track_order"));
+        std::fs::remove_file(dir.join("mini-accurate.sven")).unwrap();
+        let missing = load_bot_at(&dir.join("mini-accurate.svm"), &model).unwrap_err();
+        assert!(format!("{missing:#}").contains("mini-accurate.sven"), "{missing:#}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn errors_name_the_file() {
         let missing = PathBuf::from("no/such/bot.json");
         let err = run(Args {
             definition: Some(missing), catalog: None,
             output: None,
-            split: false,
+            split: false, encoder: None, threads: None,
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("no/such/bot.json"), "{err:#}");
@@ -256,7 +374,7 @@ mod tests {
         let err = run(Args {
             definition: Some(bad.clone()), catalog: None,
             output: None,
-            split: false,
+            split: false, encoder: None, threads: None,
         })
         .unwrap_err();
         let _ = std::fs::remove_file(&bad);

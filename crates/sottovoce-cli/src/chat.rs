@@ -175,7 +175,7 @@ pub(crate) fn repl(
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
-    let bot = crate::build::load_bot(&bytes).with_context(|| crate::error_report::InFile(args.bot.clone()))?;
+    let bot = crate::build::load_bot_at(&args.bot, &bytes).with_context(|| crate::error_report::InFile(args.bot.clone()))?;
     eprintln!(
         "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /reset, /quit.",
         bot.definition().name,

@@ -2,8 +2,8 @@
 //! (`crates/sottovoce-encoder`) behind the core's [`SentenceEncoder`], with its embeddings kept
 //! in a cache file beside the weights, so a second run over the same data embeds nothing.
 //!
-//! Cache file `embeddings-<hash>-corrected[-int8][-vocab<N>-<examples hash>].bin` (one per
-//! preprocessing and weight variant; little-endian, the hash of `model.safetensors` in hex):
+//! Cache file `embeddings-<hash>-corrected.bin` (one per weight variant: the hash, in hex, of
+//! `model.safetensors` or of the `.sven` file made from it; little-endian):
 //! records of `text_len u32 | text (UTF-8, normalised as the classifier reads it) | 384 × f32`.
 //! A damaged or truncated file is read up to its last whole record.
 
@@ -13,19 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context as _;
-use sottovoce::nlu::{fnv1a64, SentenceEncoder, WordPiece};
-use sottovoce_encoder::{Encoder, DIM};
+use sottovoce::nlu::{fnv1a64, SentenceEncoder};
+use sottovoce_encoder::{bot_file, BotEncoder, Encoder, DIM};
 
 /// all-MiniLM-L6-v2 with a text → embedding cache.
 pub(crate) struct CachedEncoder {
-    encoder: Encoder,
-    /// The encoder's vocabulary, for the typo correction of its input ([`CachedEncoder::input`]).
-    vocab: WordPiece,
-    tokens: Vec<String>,
-    hash: u64,
+    inner: BotEncoder,
     cache: Mutex<HashMap<String, Vec<f32>>>,
     path: PathBuf,
-    /// With int8 weights: the bytes of their codes and scales, raw and gzip.
+    /// With int8 weights: the bytes of their `.sven` file, raw and gzip.
     int8_sizes: Option<(usize, usize)>,
     /// With a pruned vocabulary: the tokens kept.
     kept_tokens: Option<usize>,
@@ -35,62 +31,60 @@ pub(crate) struct CachedEncoder {
 
 impl std::fmt::Debug for CachedEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedEncoder").field("hash", &format_args!("{:016x}", self.hash)).field("cache", &self.path).finish()
+        f.debug_struct("CachedEncoder").field("hash", &format_args!("{:016x}", self.inner.hash())).field("cache", &self.path).finish()
     }
 }
 
+/// The bytes of `dir/model.safetensors` and `dir/tokenizer.json` (`make encoder-weights` puts
+/// them in `target/encoder/all-MiniLM-L6-v2/`), read into the float encoder, and the FNV-1a 64
+/// of the weights.
+///
+/// # Errors
+/// A file that cannot be read, or weights that are not all-MiniLM-L6-v2's.
+pub(crate) fn read_weights(dir: &Path) -> anyhow::Result<(Encoder, u64)> {
+    let weights_path = dir.join("model.safetensors");
+    let weights = std::fs::read(&weights_path)
+        .with_context(|| format!("cannot read {} (run `make encoder-weights`)", weights_path.display()))?;
+    let tokenizer_path = dir.join("tokenizer.json");
+    let tokenizer = std::fs::read(&tokenizer_path).with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
+    let encoder = Encoder::new(&weights, &tokenizer).with_context(|| dir.display().to_string())?;
+    Ok((encoder, fnv1a64(&weights)))
+}
+
 impl CachedEncoder {
-    /// Reads `dir/model.safetensors` and `dir/tokenizer.json` (`make encoder-weights` puts them
-    /// in `target/encoder/all-MiniLM-L6-v2/`) and the cache file beside them, if any.
+    /// The float encoder in `dir` ([`read_weights`]), or with `int8` the `.sven` file a bot
+    /// would ship ([`bot_file`]): int8 weights, and with `vocab = Some((n, texts))` a
+    /// vocabulary pruned to the first `n` token ids and the tokens of `texts` (normalised; the
+    /// bot's examples). Embeddings are cached in `dir`, in a file per variant (named by the
+    /// hash of the weights or of the `.sven` file).
     ///
     /// # Errors
-    /// A file that cannot be read, or weights that are not all-MiniLM-L6-v2's.
-    ///
-    /// With `int8`, every weight matrix is first rounded to 8-bit codes with a scale per row
-    /// ([`Encoder::quantize_int8`]); the encoder keeps the hash of the float weights it was
-    /// rounded from, and its cache file is its own.
-    ///
-    /// With `vocab = Some((n, texts))`, the encoder keeps only the first `n` token ids and the
-    /// tokens of `texts` (normalised; the bot's examples) ([`Encoder::retain_tokens`]), as a
-    /// vocabulary pruned for one bot would; its cache file is then its own too.
+    /// As [`read_weights`]; `vocab` without `int8`.
     pub(crate) fn open(dir: &Path, int8: bool, vocab: Option<(usize, &[String])>) -> anyhow::Result<CachedEncoder> {
-        let weights_path = dir.join("model.safetensors");
-        let weights = std::fs::read(&weights_path)
-            .with_context(|| format!("cannot read {} (run `make encoder-weights`)", weights_path.display()))?;
-        let tokenizer_path = dir.join("tokenizer.json");
-        let tokenizer = std::fs::read(&tokenizer_path).with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
-        let hash = fnv1a64(&weights);
-        let mut encoder = Encoder::new(&weights, &tokenizer).with_context(|| dir.display().to_string())?;
-        let tokens: Vec<String> = encoder.tokenizer().tokens().into_iter().map(str::to_owned).collect();
-        let vocab_of = WordPiece::new(tokens.iter().map(String::as_str));
-        let precision = if int8 { "-int8" } else { "" };
-        let mut kept_tokens = None;
-        let mut pruned = String::new();
-        if let Some((first, texts)) = vocab {
-            let mut keep: std::collections::HashSet<u32> = (0..first as u32).collect();
-            let mut scratch = Vec::new();
-            for t in texts {
-                let input = corrected(&vocab_of, &tokens, t, &mut scratch);
-                keep.extend(encoder.tokenizer().encode(&input));
-            }
-            kept_tokens = Some(encoder.retain_tokens(|id| keep.contains(&id)));
-            pruned = format!("-vocab{first}-{:016x}", fnv1a64(texts.join("\n").as_bytes()));
-        }
-        let int8_bytes = int8.then(|| encoder.quantize_int8());
-        let int8_sizes = int8_bytes.map(|b| (b.len(), crate::build::gzip_len(&b)));
-        let path = dir.join(format!("embeddings-{hash:016x}-{CORRECTION}{precision}{pruned}.bin"));
+        let (encoder, source) = read_weights(dir)?;
+        let (inner, int8_sizes, kept_tokens) = if int8 {
+            let (first, texts) = vocab.unwrap_or((usize::MAX, &[]));
+            let (file, kept) = bot_file(encoder, source, first, texts);
+            let sizes = (file.len(), crate::build::gzip_len(&file));
+            (BotEncoder::from_file(&file)?, Some(sizes), vocab.map(|_| kept))
+        } else {
+            anyhow::ensure!(vocab.is_none(), "a pruned vocabulary is measured with int8 weights (--encoder-int8), as it ships");
+            (BotEncoder::new(encoder, source, source), None, None)
+        };
+        let path = dir.join(format!("embeddings-{:016x}-{CORRECTION}.bin", inner.hash()));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { encoder, vocab: vocab_of, tokens, hash, cache: Mutex::new(cache), path, int8_sizes, kept_tokens, scale: 1.0 })
+        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, int8_sizes, kept_tokens, scale: 1.0 })
     }
 
-    /// What the encoder reads for `normalized`: each word of at least 4 letters that is no
-    /// whole vocabulary token replaced by the whole token one edit away, if there is one, as
-    /// the static word vectors do (`StaticVectors::embed`): a misspelt word would otherwise
-    /// split into pieces unrelated to it ("cancle" = "can" + "##cle"). Measured on CLINC150 val
-    /// (`eval --test val.jsonl`): in-scope 96.40 -> 96.37 % clean, 93.20 -> 94.67 % with 10 % of
-    /// words typo-noised.
-    fn input(&self, normalized: &str) -> String {
-        corrected(&self.vocab, &self.tokens, normalized, &mut Vec::new())
+    /// The encoder of a `.sven` file ([`BotEncoder::from_file`]), its embeddings cached in `dir`.
+    ///
+    /// # Errors
+    /// When `file` is not a readable `.sven` file.
+    pub(crate) fn from_file(file: &[u8], dir: &Path) -> anyhow::Result<CachedEncoder> {
+        let inner = BotEncoder::from_file(file)?;
+        let path = dir.join(format!("embeddings-{:016x}-{CORRECTION}.bin", inner.hash()));
+        let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
+        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, int8_sizes: None, kept_tokens: None, scale: 1.0 })
     }
 
     /// Embeds every text of `normalized` not in the cache yet, on `threads` threads, and
@@ -118,7 +112,7 @@ impl CachedEncoder {
                         part.iter()
                             .map(|t| {
                                 bar.inc(1);
-                                ((*t).clone(), self.encoder.embed(&self.input(t)))
+                                ((*t).clone(), self.inner.encoder().embed(&self.inner.input(t)))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -155,7 +149,7 @@ impl CachedEncoder {
             .iter()
             .map(|t| {
                 let started = std::time::Instant::now();
-                std::hint::black_box(self.encoder.embed(&self.input(t)));
+                std::hint::black_box(self.inner.encoder().embed(&self.inner.input(t)));
                 started.elapsed().as_secs_f64() * 1e3
             })
             .collect();
@@ -187,24 +181,6 @@ impl CachedEncoder {
     }
 }
 
-/// `normalized` with each word of at least 4 letters that is no whole token of `vocab`
-/// replaced by the whole token one edit away (`tokens[row]`), if there is one
-/// ([`CachedEncoder::input`]).
-fn corrected(vocab: &WordPiece, tokens: &[String], normalized: &str, scratch: &mut Vec<u8>) -> String {
-    let words: Vec<&str> = normalized
-        .split(' ')
-        .map(|w| {
-            if w.len() >= 4 && vocab.whole(w).is_none() {
-                if let Some(row) = vocab.correct(w, scratch) {
-                    return tokens[row as usize].as_str();
-                }
-            }
-            w
-        })
-        .collect();
-    words.join(" ")
-}
-
 /// Which input the cache file holds (the typo-corrected text), so that embeddings of another
 /// preprocessing are never mixed in.
 const CORRECTION: &str = "corrected";
@@ -228,7 +204,11 @@ fn read_cache(mut bytes: &[u8]) -> HashMap<String, Vec<f32>> {
 
 impl SentenceEncoder for CachedEncoder {
     fn hash(&self) -> u64 {
-        self.hash
+        self.inner.hash()
+    }
+
+    fn source(&self) -> u64 {
+        self.inner.source()
     }
 
     fn dim(&self) -> usize {
@@ -237,7 +217,7 @@ impl SentenceEncoder for CachedEncoder {
 
     fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool {
         let cached = self.cache.lock().expect("cache lock").get(normalized).cloned();
-        let e = cached.unwrap_or_else(|| self.encoder.embed(&self.input(normalized)));
+        let e = cached.unwrap_or_else(|| self.inner.encoder().embed(&self.inner.input(normalized)));
         out.copy_from_slice(&e);
         if self.scale != 1.0 {
             out.iter_mut().for_each(|v| *v *= self.scale);

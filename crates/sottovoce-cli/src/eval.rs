@@ -94,16 +94,17 @@ pub(crate) struct Args {
     /// The accuracy tier: join the sentence embedding of all-MiniLM-L6-v2, read from this
     /// directory (`make encoder-weights` puts it in `target/encoder/all-MiniLM-L6-v2`), to the
     /// n-gram features, as a definition with `"word_vectors": "all-minilm-l6-v2"` does.
-    /// Embeddings are cached in the directory (`embeddings-<hash>-corrected[-int8][-vocab…].bin`).
+    /// Embeddings are cached in the directory (`embeddings-<hash>-corrected.bin`).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
     encoder: Option<PathBuf>,
-    /// With `--encoder`: round the encoder's weight matrices to 8 bits with a scale per row
-    /// first, to measure what int8 weights would cost in accuracy and save in bytes.
+    /// With `--encoder`: use the `.sven` file a bot would ship instead (the weight matrices
+    /// rounded to 8 bits with a scale per row), to measure what int8 weights cost in accuracy
+    /// and save in bytes.
     #[arg(long, requires = "encoder")]
     encoder_int8: bool,
-    /// With `--encoder`: keep only the first N token ids of its vocabulary and the tokens of
-    /// the training examples, to measure a vocabulary pruned for one bot.
-    #[arg(long, value_name = "N", requires = "encoder")]
+    /// With `--encoder-int8`: keep only the first N token ids of its vocabulary and the tokens
+    /// of the training examples, to measure a vocabulary pruned for one bot.
+    #[arg(long, value_name = "N", requires = "encoder_int8")]
     encoder_vocab: Option<usize>,
     /// With `--encoder`: weigh its block this many times the weight the definition's table
     /// gives it (1.0 there), to choose that weight on val. Default 1.
@@ -528,8 +529,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             let train_texts: Vec<String> = train.iter().map(|(t, _)| sottovoce::nlu::normalize(t)).collect();
             let vocab = args.encoder_vocab.map(|n| (n, train_texts.as_slice()));
             let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8, vocab)?.with_scale(args.encoder_scale);
-            let name = sottovoce::definition::word_vector_table_name(encoder.hash()).with_context(|| {
-                format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.hash())
+            let name = sottovoce::definition::word_vector_table_name(encoder.source()).with_context(|| {
+                format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.source())
             })?;
             let mut texts = train_texts;
             texts.extend(test.iter().chain(val.iter().flatten()).map(|(t, _)| sottovoce::nlu::normalize(t)));

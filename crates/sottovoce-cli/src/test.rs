@@ -26,7 +26,7 @@ pub(crate) struct Args {
 fn load(path: &Path) -> anyhow::Result<Bot> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read bot {}", path.display()))?;
-    crate::build::load_bot(&bytes).with_context(|| crate::error_report::InFile(path.to_owned()))
+    crate::build::load_bot_at(path, &bytes).with_context(|| crate::error_report::InFile(path.to_owned()))
 }
 
 /// Runs `sottovoce test`.

@@ -12,9 +12,15 @@
 //! Pure: the weights and the tokenizer come in as bytes (`model.safetensors`, `tokenizer.json`);
 //! nothing here reads files, clocks or randomness.
 
+#[cfg(feature = "core")]
+mod bot;
+mod file;
 mod safetensors;
 mod tokenizer;
 
+#[cfg(feature = "core")]
+pub use bot::{bot_file, BotEncoder, FIRST_TOKENS};
+pub use file::{MAGIC, VERSION};
 pub use tokenizer::WordPiece;
 
 use safetensors::Tensors;
@@ -23,6 +29,7 @@ use safetensors::Tensors;
 pub const DIM: usize = 384;
 const HEADS: usize = 12;
 const HEAD_DIM: usize = DIM / HEADS;
+/// Width of the feed-forward layer.
 const FFN: usize = 1536;
 const LAYERS: usize = 6;
 const LN_EPS: f32 = 1e-12;
@@ -54,6 +61,9 @@ pub enum EncoderError {
     /// `tokenizer.json` is not a WordPiece tokenizer with the BERT special tokens.
     #[error("tokenizer.json: {0}")]
     Tokenizer(String),
+    /// A `.sven` file ([`Encoder::from_file`]) is not one, of another version, or damaged.
+    #[error(".sven file: {0}")]
+    File(String),
 }
 
 struct Linear {
@@ -95,14 +105,23 @@ impl Linear {
 /// the weights would have.
 fn quantize_rows(w: &mut [f32], cols: usize, codes: &mut Vec<u8>) {
     for row in w.chunks_exact_mut(cols) {
-        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let scale = row_scale(row);
         for v in row.iter_mut() {
             let q = (*v / scale).round().clamp(-127.0, 127.0);
             codes.push(q as i8 as u8);
             *v = q * scale;
         }
         codes.extend_from_slice(&scale.to_le_bytes());
+    }
+}
+
+/// The int8 step of one row: its largest magnitude / 127 (1 for a row of zeros).
+fn row_scale(row: &[f32]) -> f32 {
+    let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max > 0.0 {
+        max / 127.0
+    } else {
+        1.0
     }
 }
 

@@ -39,6 +39,18 @@ impl WordPiece {
         Ok(Self { cls: id("[CLS]")?, sep: id("[SEP]")?, unk: id("[UNK]")?, vocab })
     }
 
+    /// The vocabulary of `tokens` in id order (an empty string is an id without a token), as
+    /// [`WordPiece::tokens`] lists it and a `.sven` file stores it.
+    ///
+    /// # Errors
+    /// [`EncoderError::Tokenizer`] when `[CLS]`, `[SEP]` or `[UNK]` is missing.
+    pub fn from_tokens(tokens: &[&str]) -> Result<Self, EncoderError> {
+        let vocab: HashMap<String, u32> =
+            tokens.iter().enumerate().filter(|(_, t)| !t.is_empty()).map(|(id, t)| ((*t).to_owned(), id as u32)).collect();
+        let id = |t: &str| vocab.get(t).copied().ok_or_else(|| EncoderError::Tokenizer(format!("no {t} in the vocabulary")));
+        Ok(Self { cls: id("[CLS]")?, sep: id("[SEP]")?, unk: id("[UNK]")?, vocab })
+    }
+
     /// Vocabulary size: one past the largest id.
     pub fn vocab_len(&self) -> usize {
         self.vocab.values().max().map_or(0, |m| *m as usize + 1)

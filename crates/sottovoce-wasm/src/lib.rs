@@ -350,7 +350,9 @@ struct ChatOptions {
 }
 
 /// A static word-vector table (an `.svvec` file, e.g. the package's
-/// `vectors-minilm-l6-d64.svvec`), parsed once and shared by every [`Chat`] given it.
+/// `vectors-minilm-l6-d64.svvec`), parsed once and shared by every [`Chat`] given it, or a
+/// sentence encoder running in another wasm module ([`WordVectors::from_encoder`]: the
+/// accuracy tier's, `sottovoce_encoder.js`).
 #[wasm_bindgen]
 pub struct WordVectors {
     table: Arc<dyn SentenceEncoder>,
@@ -366,6 +368,64 @@ impl WordVectors {
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<WordVectors, JsError> {
         Ok(WordVectors { table: Arc::new(StaticVectors::from_bytes(bytes)?) })
+    }
+
+    /// A sentence encoder that runs outside this module: `embed(normalized)` returns the
+    /// `Float32Array` of `dim` values for a message as the classifier normalised it (the
+    /// accuracy tier's `Encoder.embed` from `sottovoce_encoder.js`, ~15 ms per message);
+    /// `hash` and `source` (`BigInt`s: its `hash()` and `source()`) identify its weights,
+    /// checked against what the model was trained with when a [`Chat`] opens with it. A call
+    /// that throws, or returns another length, reads as a message with nothing to embed.
+    #[wasm_bindgen(js_name = fromEncoder)]
+    pub fn from_encoder(embed: js_sys::Function, hash: u64, source: u64, dim: u32) -> WordVectors {
+        let slot = JS_ENCODERS.with(|e| {
+            let mut e = e.borrow_mut();
+            e.push(embed);
+            e.len() - 1
+        });
+        WordVectors { table: Arc::new(JsEncoder { slot, hash, source, dim: dim as usize }) }
+    }
+}
+
+thread_local! {
+    /// The `embed` functions of [`WordVectors::from_encoder`], kept here because a JavaScript
+    /// value is not `Send` and the core's encoders must be: a [`JsEncoder`] holds its index.
+    static JS_ENCODERS: std::cell::RefCell<Vec<js_sys::Function>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A sentence encoder in JavaScript ([`WordVectors::from_encoder`]).
+struct JsEncoder {
+    slot: usize,
+    hash: u64,
+    source: u64,
+    dim: usize,
+}
+
+impl SentenceEncoder for JsEncoder {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    fn source(&self) -> u64 {
+        self.source
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed_normalized(&self, normalized: &str, out: &mut [f32]) -> bool {
+        let embedded = JS_ENCODERS.with(|e| {
+            let f = e.borrow().get(self.slot).cloned()?;
+            let value = f.call1(&JsValue::NULL, &JsValue::from_str(normalized)).ok()?;
+            let array = value.dyn_into::<js_sys::Float32Array>().ok()?;
+            (array.length() as usize == out.len()).then(|| array.copy_to(out))
+        });
+        if embedded.is_none() {
+            out.fill(0.0);
+            return false;
+        }
+        out.iter().any(|&v| v != 0.0)
     }
 }
 
@@ -426,6 +486,14 @@ impl Chat {
     pub fn vectors_needed(bytes: &[u8]) -> Option<String> {
         // Only names the core lists, so the name is safe to put in a URL.
         Bot::vectors_needed(bytes).map(str::to_owned)
+    }
+
+    /// The hash (16 hex digits, FNV-1a 64) of the exact table or encoder file the model in
+    /// `bytes` was trained with, or `undefined` when it needs none: the widget keys the
+    /// encoder's copy in the Cache API by it, so a rebuilt bot never reads a stale copy.
+    #[wasm_bindgen(js_name = vectorsHash)]
+    pub fn vectors_hash(bytes: &[u8]) -> Option<String> {
+        Bot::vectors_hash(bytes).map(|h| format!("{h:016x}"))
     }
 
     /// Starts (or continues) a visit at `now` (ms since the Unix epoch) and returns the
