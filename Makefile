@@ -164,7 +164,7 @@ bench-browser-clinc: pkg cli encoder-weights
 	@# (`sottovoce build --encoder`, int8 .sven copy), its latency, download and load time in
 	@# Chromium, and its accuracy there: the "clinc150-accurate" section.
 	./target/release/sottovoce eval --quiet --train $(CLINC150)/train.jsonl --val $(CLINC150)/val.jsonl \
-		--test $(CLINC150)/test.jsonl --encoder $(ENCODER_DIR) --encoder-int8 --encoder-vocab 3000 \
+		--test $(CLINC150)/test.jsonl --encoder $(ENCODER_DIR) \
 		--definition target/bench/clinc150-accurate.json --json target/bench/clinc150-accurate-eval.json
 	./target/release/sottovoce build target/bench/clinc150-accurate.json --encoder $(ENCODER_DIR)
 	node scripts/bench-browser-accurate.mjs --model target/bench/clinc150-accurate.svm --texts $(CLINC150)/test.jsonl
@@ -185,9 +185,12 @@ $(ENCODER_DIR)/model.safetensors:
 	test -f $@ && touch $@
 
 # The accuracy tier measured (issue 17 item 2): `sottovoce eval --encoder` on CLINC150, BANKING77 and
-# SNIPS, clean and with typo noise, JSON in bench-results/nlu-<set>-accurate[-typos].json. The
-# first run embeds every text (about 10 minutes on 2 cores); the embeddings are cached beside the
-# weights, so later runs take about a minute per set.
+# SNIPS, clean and with typo noise, JSON in bench-results/nlu-<set>-accurate[-typos].json, with
+# the copy of the encoder a bot ships (int8, the vocabulary pruned: what `sottovoce build
+# --encoder` writes for a bot trained on the train split; `--encoder-float` measures the float
+# weights instead). The first run embeds every text
+# (about 10 minutes on 2 cores); the embeddings are cached beside the weights, so later runs take
+# about a minute per set.
 .PHONY: eval-accurate
 eval-accurate: encoder-weights cli
 	mkdir -p bench-results

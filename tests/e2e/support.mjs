@@ -179,6 +179,18 @@ export async function demoPageWithBot(page, serverUrl, botPath) {
   });
 }
 
+/// Sends `text` from the chat box of a widget that could not load its bot, and returns what the
+/// box holds once the widget says the message was not sent (the text itself, when nothing is
+/// lost).
+export async function unsentMessage(page, text) {
+  await page.getByRole("button", { name: "Open chat" }).click();
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(text);
+  await box.press("Enter");
+  await page.getByText("That message wasn't sent").waitFor();
+  return box.inputValue();
+}
+
 export function writeBrowserResults(key, section) {
   const file = join(ROOT, "bench-results", "browser.json");
   mkdirSync(dirname(file), { recursive: true });

@@ -21,9 +21,9 @@ pub(crate) struct CachedEncoder {
     inner: BotEncoder,
     cache: Mutex<HashMap<String, Vec<f32>>>,
     path: PathBuf,
-    /// With int8 weights: the bytes of their `.sven` file, raw and gzip.
-    int8_sizes: Option<(usize, usize)>,
-    /// With a pruned vocabulary: the tokens kept.
+    /// For a bot's copy: the bytes of its `.sven` file, raw and gzip.
+    copy_sizes: Option<(usize, usize)>,
+    /// For a bot's copy: the tokens its vocabulary keeps.
     kept_tokens: Option<usize>,
     /// Every embedding is multiplied by this ([`CachedEncoder::with_scale`]).
     scale: f32,
@@ -52,28 +52,27 @@ pub(crate) fn read_weights(dir: &Path) -> anyhow::Result<(Encoder, u64)> {
 }
 
 impl CachedEncoder {
-    /// The float encoder in `dir` ([`read_weights`]), or with `int8` the `.sven` file a bot
-    /// would ship ([`bot_file`]): int8 weights, and with `vocab = Some((n, texts))` a
-    /// vocabulary pruned to the first `n` token ids and the tokens of `texts` (normalised; the
-    /// bot's examples). Embeddings are cached in `dir`, in a file per variant (named by the
-    /// hash of the weights or of the `.sven` file).
+    /// The float encoder in `dir` ([`read_weights`]), or with `copy = Some((n, texts))` the
+    /// `.sven` file a bot would ship ([`bot_file`]): int8 weights, the vocabulary pruned to the
+    /// first `n` token ids and the tokens of `texts` (normalised; the bot's examples).
+    /// Embeddings are cached in `dir`, in a file per variant (named by the hash of the weights or
+    /// of the `.sven` file).
     ///
     /// # Errors
-    /// As [`read_weights`]; `vocab` without `int8`.
-    pub(crate) fn open(dir: &Path, int8: bool, vocab: Option<(usize, &[String])>) -> anyhow::Result<CachedEncoder> {
+    /// As [`read_weights`].
+    pub(crate) fn open(dir: &Path, copy: Option<(usize, &[String])>) -> anyhow::Result<CachedEncoder> {
         let (encoder, source) = read_weights(dir)?;
-        let (inner, int8_sizes, kept_tokens) = if int8 {
-            let (first, texts) = vocab.unwrap_or((usize::MAX, &[]));
-            let (file, kept) = bot_file(encoder, source, first, texts);
-            let sizes = (file.len(), crate::build::gzip_len(&file));
-            (BotEncoder::from_file(&file)?, Some(sizes), vocab.map(|_| kept))
-        } else {
-            anyhow::ensure!(vocab.is_none(), "a pruned vocabulary is measured with int8 weights (--encoder-int8), as it ships");
-            (BotEncoder::new(encoder, source, source), None, None)
+        let (inner, copy_sizes, kept_tokens) = match copy {
+            Some((first, texts)) => {
+                let (file, kept) = bot_file(encoder, source, first, texts);
+                let sizes = (file.len(), crate::build::gzip_len(&file));
+                (BotEncoder::from_file(&file)?, Some(sizes), Some(kept))
+            }
+            None => (BotEncoder::new(encoder, source, source), None, None),
         };
         let path = dir.join(format!("embeddings-{:016x}-{CORRECTION}.bin", inner.hash()));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, int8_sizes, kept_tokens, scale: 1.0 })
+        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, copy_sizes, kept_tokens, scale: 1.0 })
     }
 
     /// The encoder of a `.sven` file ([`BotEncoder::from_file`]), its embeddings cached in `dir`.
@@ -84,7 +83,7 @@ impl CachedEncoder {
         let inner = BotEncoder::from_file(file)?;
         let path = dir.join(format!("embeddings-{:016x}-{CORRECTION}.bin", inner.hash()));
         let cache = std::fs::read(&path).map(|b| read_cache(&b)).unwrap_or_default();
-        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, int8_sizes: None, kept_tokens: None, scale: 1.0 })
+        Ok(CachedEncoder { inner, cache: Mutex::new(cache), path, copy_sizes: None, kept_tokens: None, scale: 1.0 })
     }
 
     /// Embeds every text of `normalized` not in the cache yet, on `threads` threads, and
@@ -165,12 +164,12 @@ impl CachedEncoder {
         CachedEncoder { scale, ..self }
     }
 
-    /// With int8 weights, the size of their codes and scales in bytes: (raw, gzip).
-    pub(crate) fn int8_sizes(&self) -> Option<(usize, usize)> {
-        self.int8_sizes
+    /// For a bot's copy, the size of its `.sven` file in bytes: (raw, gzip).
+    pub(crate) fn copy_sizes(&self) -> Option<(usize, usize)> {
+        self.copy_sizes
     }
 
-    /// With a pruned vocabulary, the number of tokens kept.
+    /// For a bot's copy, the number of tokens its vocabulary keeps.
     pub(crate) fn kept_tokens(&self) -> Option<usize> {
         self.kept_tokens
     }

@@ -93,18 +93,20 @@ pub(crate) struct Args {
     vectors_file: Option<PathBuf>,
     /// The accuracy tier: join the sentence embedding of all-MiniLM-L6-v2, read from this
     /// directory (`make encoder-weights` puts it in `target/encoder/all-MiniLM-L6-v2`), to the
-    /// n-gram features, as a definition with `"word_vectors": "all-minilm-l6-v2"` does.
-    /// Embeddings are cached in the directory (`embeddings-<hash>-corrected.bin`).
+    /// n-gram features, as a definition with `"word_vectors": "all-minilm-l6-v2"` does, through
+    /// the copy of the encoder that `sottovoce build --encoder` would write for a bot trained on
+    /// `--train` (int8 weights, the vocabulary pruned to `--encoder-vocab` first token ids and
+    /// the training examples' tokens): what the widget runs. Embeddings are cached in the
+    /// directory (`embeddings-<hash>-corrected.bin`).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
     encoder: Option<PathBuf>,
-    /// With `--encoder`: use the `.sven` file a bot would ship instead (the weight matrices
-    /// rounded to 8 bits with a scale per row), to measure what int8 weights cost in accuracy
-    /// and save in bytes.
+    /// With `--encoder`: the float weights and the whole vocabulary instead of a bot's copy, to
+    /// measure what rounding and pruning cost.
     #[arg(long, requires = "encoder")]
-    encoder_int8: bool,
-    /// With `--encoder-int8`: keep only the first N token ids of its vocabulary and the tokens
-    /// of the training examples, to measure a vocabulary pruned for one bot.
-    #[arg(long, value_name = "N", requires = "encoder_int8")]
+    encoder_float: bool,
+    /// With `--encoder`: the first token ids a bot's copy keeps besides its examples' tokens
+    /// (default 3000, what `sottovoce build --encoder` keeps), to choose that number on val.
+    #[arg(long, value_name = "N", requires = "encoder", conflicts_with = "encoder_float")]
     encoder_vocab: Option<usize>,
     /// With `--encoder`: weigh its block this many times the weight the definition's table
     /// gives it (1.0 there), to choose that weight on val. Default 1.
@@ -527,8 +529,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let (dense, dense_name): (Option<std::sync::Arc<dyn SentenceEncoder>>, Option<&str>) = match (&args.encoder, &vectors) {
         (Some(dir), _) => {
             let train_texts: Vec<String> = train.iter().map(|(t, _)| sottovoce::nlu::normalize(t)).collect();
-            let vocab = args.encoder_vocab.map(|n| (n, train_texts.as_slice()));
-            let encoder = crate::encoder::CachedEncoder::open(dir, args.encoder_int8, vocab)?.with_scale(args.encoder_scale);
+            let copy = (!args.encoder_float)
+                .then(|| (args.encoder_vocab.unwrap_or(sottovoce_encoder::FIRST_TOKENS), train_texts.as_slice()));
+            let encoder = crate::encoder::CachedEncoder::open(dir, copy)?.with_scale(args.encoder_scale);
             let name = sottovoce::definition::word_vector_table_name(encoder.source()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.source())
             })?;
@@ -552,7 +555,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 "embed_ms_p99": (p99 * 100.0).round() / 100.0,
                 "embed_sample": sample.len(),
                 "scale": args.encoder_scale,
-                "int8": encoder.int8_sizes().map(|(raw, gz)| serde_json::json!({"bytes": raw, "gzip_bytes": gz})),
+                "copy": encoder.copy_sizes().map(|(raw, gz)| serde_json::json!({"bytes": raw, "gzip_bytes": gz})),
                 "vocab_kept": encoder.kept_tokens(),
             }));
             (Some(std::sync::Arc::new(encoder)), Some(name))
@@ -802,8 +805,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 e["name"].as_str().unwrap_or_default(),
                 e["dim"],
                 e["weights_bytes"],
-                e["int8"].as_object().map_or(String::new(), |q| format!(
-                    "; int8 matrices {} bytes, {} gzip",
+                e["copy"].as_object().map_or(String::new(), |q| format!(
+                    "; the bot's int8 copy (.sven) {} bytes, {} gzip",
                     q["bytes"], q["gzip_bytes"]
                 )) + &e["vocab_kept"].as_u64().map_or(String::new(), |n| format!("; {n} tokens kept")),
                 e["embed_ms_p50"],

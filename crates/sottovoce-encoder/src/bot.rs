@@ -83,9 +83,10 @@ impl SentenceEncoder for BotEncoder {
 }
 
 /// The token ids a bot's `.sven` file keeps besides its examples' tokens ([`bot_file`]).
-/// Chosen on CLINC150 val (`sottovoce eval --encoder-int8 --encoder-vocab N`): in-scope 96.37 %
-/// with float weights and the whole vocabulary, 96.33 % int8, 96.27 % int8 with N = 3000
-/// (7,323 tokens kept, 12.4 MB gzip instead of 20.6 for the int8 weights of all 30,522).
+/// Chosen on CLINC150 val (`sottovoce eval --encoder DIR --encoder-vocab N`, in-scope): 96.37 %
+/// with float weights and the whole vocabulary (`--encoder-float`), 96.20 % for N = 3000 (5,560
+/// tokens kept, a copy of 11.87 MB gzip), 96.07 % for N = 2500 (5,430 tokens, 48 KB less); the
+/// int8 weights of all 30,522 tokens would be 20.8 MB gzip.
 pub const FIRST_TOKENS: usize = 3000;
 
 /// The `.sven` file of `encoder` for one bot ([`Encoder::to_file`]): the vocabulary pruned to
