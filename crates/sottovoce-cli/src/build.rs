@@ -2,13 +2,14 @@
 //! loads instead of training in the page, reporting sizes (raw and gzip) and both load times;
 //! with `--catalog`, `main` runs [`crate::build_catalog`] instead.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
+
+use crate::gzip::gzip_len;
 use sottovoce::nlu::{SentenceEncoder, StaticVectors};
 use sottovoce::Bot;
 
@@ -44,13 +45,6 @@ pub(crate) struct Args {
     threads: Option<usize>,
 }
 
-/// Size of `bytes` after gzip at the best level, as a web server would send it.
-pub(crate) fn gzip_len(bytes: &[u8]) -> usize {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = gz.write_all(bytes);
-    gz.finish().map(|v| v.len()).unwrap_or(0)
-}
 
 /// The word-vector table the widget ships (assets/vectors, Apache-2.0, see its NOTICE), built
 /// into this binary for `build`, `chat`, `test` and `eval --vectors`.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use sottovoce::{Catalog, RankSettings, Ranker};
 
-use crate::build::gzip_len;
+use crate::gzip::gzip_len;
 
 /// Reads a catalog named on the command line: `synthetic:N` or `synthetic:N:SEED` (a generated
 /// catalog of N products, [`synthetic`]), else a file, compiled (`.svc`) or JSONL.

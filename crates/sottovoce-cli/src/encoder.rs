@@ -65,7 +65,7 @@ impl CachedEncoder {
         let (inner, copy_sizes, kept_tokens) = match copy {
             Some((first, texts)) => {
                 let (file, kept) = bot_file(encoder, source, first, texts);
-                let sizes = (file.len(), crate::build::gzip_len(&file));
+                let sizes = (file.len(), crate::gzip::gzip_len(&file));
                 (BotEncoder::from_file(&file)?, Some(sizes), Some(kept))
             }
             None => (BotEncoder::new(encoder, source, source), None, None),

@@ -25,8 +25,9 @@
 //! `Bot::understand` detects, over test rows with a locale) and the in-scope intent accuracy
 //! per locale.
 
+use crate::gzip::gzip_len;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -410,12 +411,6 @@ fn eval_definition(
     Ok((definition, label_of))
 }
 
-fn gzip_len(bytes: &[u8]) -> anyhow::Result<usize> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(bytes)?;
-    Ok(gz.finish()?.len())
-}
-
 /// What the locale columns of a test split give.
 struct LocaleReport {
     /// Test rows with a locale.
@@ -669,7 +664,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         std::fs::write(out, bot.definition().to_json())
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    let model_gzip_bytes = gzip_len(&file)?;
+    let model_gzip_bytes = gzip_len(&file);
     let classifier = sottovoce::model::decode_with_vectors(&file, dense.as_ref())?.intents;
     let classifier_bytes = postcard::to_allocvec(&classifier)?.len();
 
@@ -701,7 +696,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             "hash": format!("{:016x}", t.hash()),
             "dim": t.dim(),
             "table_bytes": t.byte_len(),
-            "table_gzip_bytes": gzip_len(&table_bytes).ok(),
+            "table_gzip_bytes": gzip_len(&table_bytes),
         })),
         "encoder": encoder_report,
     });
@@ -792,7 +787,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ("word vectors", match &vectors {
             Some(t) => format!(
                 "{} x {}, table {} bytes, {} gzip (shared, not in the model file)",
-                t.rows(), t.dim(), t.byte_len(), gzip_len(&table_bytes)?
+                t.rows(), t.dim(), t.byte_len(), gzip_len(&table_bytes)
             ),
             None => "none".to_owned(),
         }),

@@ -9,7 +9,7 @@
 //! plus the mean over intents of each intent's slot F1 (the published SNIPS headline).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::time::Instant;
 
@@ -229,8 +229,6 @@ pub(crate) fn evaluate(
         })
         .collect();
     let bytes = postcard::to_allocvec(&tagger)?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&bytes)?;
     Ok(Some(SlotReport {
         predicted: score(&gold, &predicted),
         predicted_mean_per_intent,
@@ -241,7 +239,7 @@ pub(crate) fn evaluate(
         latency_us_p50: percentile(&latencies, 0.5),
         latency_us_p99: percentile(&latencies, 0.99),
         tagger_bytes: bytes.len(),
-        tagger_gzip_bytes: gz.finish()?.len(),
+        tagger_gzip_bytes: crate::gzip::gzip_len(&bytes),
         n_train: examples.len(),
         n_test: test_rows.len(),
     }))

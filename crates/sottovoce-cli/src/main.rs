@@ -18,6 +18,7 @@ mod encoder;
 mod eval;
 mod error_report;
 mod eval_catalog;
+mod gzip;
 mod init;
 mod progress;
 mod report;

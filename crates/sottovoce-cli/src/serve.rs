@@ -18,6 +18,7 @@
 //! escalation server's router into it (one origin, so the widget needs no CORS), and tests drive
 //! both without a socket.
 
+use crate::gzip::gzip;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -120,14 +121,6 @@ impl ServedBot {
         let model_gzip = gzip(&model);
         ServedBot { stem, definition, model, model_gzip, parts: Vec::new() }
     }
-}
-
-/// `bytes` gzipped at the best level.
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(bytes).expect("writing to memory");
-    gz.finish().expect("writing to memory")
 }
 
 /// A model file's response: gzipped when the client takes gzip.
