@@ -1080,26 +1080,44 @@
   function sentenceEncoder(mod, hash) {
     var url = botUrl.replace(/(\.common)?\.svm(?=$|[?#])/, ".sven");
     var key = url + (url.indexOf("?") < 0 ? "?" : "&") + "sv-hash=" + hash;
-    function download() {
-      return fetch(url, { credentials: "same-origin" }).then(function (response) {
-        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
-        return response;
+    var encoderModule = importModule(pkgEncoderUrl); // loads while the copy is looked up and fetched
+    var lookup = (typeof caches === "undefined" ? Promise.reject() : caches.open(ENCODER_CACHE)).then(function (cache) {
+      return cache.match(key).catch(function () {}).then(function (hit) { return { cache: cache, hit: hit }; });
+    }, function () { return { cache: null }; }); // no Cache API, or one that cannot open (a private window)
+    // The encoder in `response`, checked to be the copy the model was built with.
+    function read(response) {
+      return Promise.all([encoderModule, response.arrayBuffer()]).then(function (both) {
+        var encoder = new both[0].Encoder(new Uint8Array(both[1]));
+        if (encoder.hash().toString(16).padStart(16, "0") !== hash) {
+          encoder.free();
+          throw new Error(url + " is not the encoder copy " + botUrl + " was built with (upload both from one sottovoce build)");
+        }
+        return encoder;
       });
     }
-    var file = typeof caches === "undefined" ? download() : caches.open(ENCODER_CACHE).then(function (cache) {
-      return cache.match(key).then(function (hit) {
-        if (hit) return hit;
-        return download().then(function (response) {
-          cache.put(key, response.clone()).then(function () { return cache.keys(); }).then(function (keys) {
-            keys.forEach(function (k) { if (k.url !== key && k.url.split("?")[0] === url.split("?")[0]) cache.delete(k); });
-          }).catch(function () {}); // a full or blocked cache: the next visit downloads again
-          return response;
+    // Downloads the copy and, once it reads, keeps it, dropping the copies of older builds.
+    function fresh(cache) {
+      return fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("fetching " + url + " failed: HTTP " + response.status);
+        var copy = cache && response.clone();
+        return read(response).then(function (encoder) {
+          if (copy) {
+            cache.put(key, copy).then(function () { return cache.keys(); }).then(function (keys) {
+              keys.forEach(function (k) { if (k.url !== key && k.url.split("?")[0] === url.split("?")[0]) cache.delete(k); });
+            }).catch(function () {}); // a full or blocked cache: the next visit downloads again
+          }
+          return encoder;
         });
       });
-    }, download);
-    // The encoder's module loads while the file downloads.
-    return Promise.all([importModule(pkgEncoderUrl), file.then(function (r) { return r.arrayBuffer(); })]).then(function (both) {
-      var encoder = new both[0].Encoder(new Uint8Array(both[1]));
+    }
+    return lookup.then(function (found) {
+      if (!found.hit) return fresh(found.cache);
+      // A damaged cached copy is dropped and downloaded again.
+      return read(found.hit).catch(function () {
+        found.cache.delete(key).catch(function () {});
+        return fresh(found.cache);
+      });
+    }).then(function (encoder) {
       return mod.WordVectors.fromEncoder(function (text) { return encoder.embed(text); }, encoder.hash(), encoder.source(), encoder.dim());
     });
   }

@@ -120,6 +120,43 @@ describe("the accuracy tier in the widget", () => {
     await context.close();
   });
 
+  test("a damaged copy in the cache is dropped and downloaded again; a copy of another build is refused", async () => {
+    const context = await env.browser.newContext({ locale: "en-US" });
+    const first = await open(context, bot);
+    const hash = await neededHash(first.page);
+    await cachedCopies(first.page, hash);
+    await first.page.evaluate(async (hash) => {
+      const cache = await caches.open("sottovoce-encoder");
+      const [key] = await cache.keys();
+      await cache.put(key, new Response("SVEN damaged"));
+    }, hash);
+    await first.page.close();
+    const second = await open(context, bot);
+    assert.equal(await second.page.evaluate(() => window.__sv.error), null);
+    assert.equal((await second.page.evaluate(() => window.sottovoce.send("where's my parcel"))).intent, "track_order");
+    assert.equal(second.requests.filter((r) => r === COPY).length, 1, "downloaded again");
+    const sizes = await second.page.evaluate(async () => {
+      const cache = await caches.open("sottovoce-encoder");
+      for (let i = 0; i < 100; i++) {
+        const [key] = await cache.keys(); // none between the delete and the new copy's put
+        const size = key ? (await (await cache.match(key)).arrayBuffer()).byteLength : 0;
+        if (size > 1e6) return size;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return 0;
+    });
+    assert.equal(sizes, bot.copy.length, "the good copy replaced the damaged one");
+    await second.page.close();
+    // The model of one build with the copy of another: refused, nothing cached.
+    await context.clearCookies();
+    const mixed = await open(await env.browser.newContext({ locale: "en-US" }), { model: bot.model, copy: rebuilt.copy });
+    const error = await mixed.page.evaluate(() => window.__sv.error);
+    assert.ok(error && /is not the encoder copy .* was built with/.test(error.message), JSON.stringify(error));
+    assert.deepEqual(await mixed.page.evaluate(async () => (await (await caches.open("sottovoce-encoder")).keys()).length), 0);
+    await mixed.page.context().close();
+    await context.close();
+  });
+
   test("a copy that cannot be fetched leaves the widget in its load-error state, the visitor's message kept", async () => {
     const context = await env.browser.newContext({ locale: "en-US" });
     const { page: p } = await open(context, { model: bot.model });
