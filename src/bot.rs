@@ -232,16 +232,11 @@ impl Bot {
     /// definition JSON is read only with the `train` feature (`None` without it).
     pub fn vectors_needed(bytes: &[u8]) -> Option<&'static str> {
         if model::is_model(bytes) {
-            match model::decode(bytes) {
-                // A copy made for this bot (a `.sven` file) has its own hash: the definition
-                // inside names what it was made from.
-                Err(ModelError::VectorsRequired { hash, .. }) => crate::definition::word_vector_table_name(hash)
-                    .or_else(|| {
-                        let name = model::decode_body(bytes).ok()?.definition.word_vectors?;
-                        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _, _)| n).find(|n| *n == name)
-                    }),
-                _ => None,
-            }
+            // By the definition inside: a copy made for this bot (a `.sven` file) has a hash of
+            // its own, the name says what it was made from.
+            let m = model::decode_body(bytes).ok()?;
+            m.intents.vectors_required()?;
+            crate::definition::word_vector_name(&m.definition.word_vectors?)
         } else {
             Bot::definition_vectors_needed(bytes)
         }
@@ -261,8 +256,7 @@ impl Bot {
     #[cfg(feature = "train")]
     fn definition_vectors_needed(bytes: &[u8]) -> Option<&'static str> {
         let definition = BotDefinition::parse(std::str::from_utf8(bytes).ok()?).ok()?;
-        let name = definition.word_vectors?;
-        crate::definition::WORD_VECTOR_TABLES.iter().map(|&(n, _, _)| n).find(|n| *n == name)
+        crate::definition::word_vector_name(&definition.word_vectors?)
     }
 
     #[cfg(not(feature = "train"))]

@@ -239,6 +239,11 @@ pub fn word_vector_weight(name: &str) -> f32 {
     WORD_VECTOR_TABLES.iter().find(|(n, _, _)| *n == name).map_or(0.5, |&(_, _, w)| w)
 }
 
+/// `name` as [`WORD_VECTOR_TABLES`] lists it, or `None` for a name it does not list.
+pub fn word_vector_name(name: &str) -> Option<&'static str> {
+    WORD_VECTOR_TABLES.iter().map(|&(n, _, _)| n).find(|n| *n == name)
+}
+
 /// The name in [`WORD_VECTOR_TABLES`] of the table whose hash is `hash`, or `None`.
 pub fn word_vector_table_name(hash: u64) -> Option<&'static str> {
     WORD_VECTOR_TABLES.iter().find(|&&(_, h, _)| h == hash).map(|&(n, _, _)| n)
