@@ -55,7 +55,7 @@ try {
     await runtime.default();
     let t0 = performance.now();
     const encoderModule = await import("./pkg/sottovoce_encoder.js");
-    await encoderModule.default();
+    const encoderWasm = await encoderModule.default();
     const moduleMs = performance.now() - t0;
     const model = await get("/bench-accurate/model.svm");
     t0 = performance.now();
@@ -64,6 +64,8 @@ try {
     t0 = performance.now();
     const encoder = new encoderModule.Encoder(file);
     const readMs = performance.now() - t0;
+    // The encoder module's whole linear memory once the copy is read (it only grows).
+    const memoryAfterRead = encoderWasm.memory.buffer.byteLength;
     const vectors = runtime.WordVectors.fromEncoder((text) => encoder.embed(text), encoder.hash(), encoder.source(), encoder.dim());
     t0 = performance.now();
     const chat = runtime.Chat.withVectors(model, vectors, { persist: false, locale: "en", seed: 1 });
@@ -85,6 +87,7 @@ try {
       }
       if (said === r.intent) overallRight += 1;
     }
+    const memoryAfterUse = encoderWasm.memory.buffer.byteLength;
     chat.free();
     const stats = (xs) => {
       const s = [...xs].sort((a, b) => a - b);
@@ -92,7 +95,7 @@ try {
       return { p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
     };
     return {
-      moduleMs, fetchMs, readMs, openMs, understandMs: stats(understand), embedMs: stats(embed),
+      memoryAfterRead, memoryAfterUse, moduleMs, fetchMs, readMs, openMs, understandMs: stats(understand), embedMs: stats(embed),
       inScope, inScopeAccuracy: inScopeRight / inScope, overallAccuracy: overallRight / sample.length,
       crossOriginIsolated: self.crossOriginIsolated,
     };
@@ -116,6 +119,7 @@ try {
     texts: opts.texts, n_texts: sample.length, n_in_scope: inPage.inScope,
     download_bytes: download,
     model_bytes: sizes(modelPath),
+    encoder_memory_bytes: { after_reading_the_copy: inPage.memoryAfterRead, after_every_text: inPage.memoryAfterUse },
     load_ms: { encoder_module: inPage.moduleMs, fetch_sven_localhost: inPage.fetchMs, read_sven: inPage.readMs, open_chat: inPage.openMs },
     understand_ms: inPage.understandMs,
     embed_ms: inPage.embedMs,
@@ -126,7 +130,7 @@ try {
   console.log(`${stem}: accuracy tier in Chromium: understand p50 ${results.understand_ms.p50} ms, p99 ${results.understand_ms.p99} ms ` +
     `(embedding alone p50 ${results.embed_ms.p50} ms) over ${sample.length} texts; download ${(download.total_gzip / 1e6).toFixed(2)} MB gzip ` +
     `(.sven ${(download.sven.gzip / 1e6).toFixed(2)} MB + encoder module ${((download.encoder_wasm.gzip + download.encoder_glue.gzip) / 1e3).toFixed(1)} KB); ` +
-    `read .sven ${results.load_ms.read_sven} ms, open chat ${results.load_ms.open_chat} ms; in-scope accuracy ${(100 * inPage.inScopeAccuracy).toFixed(2)} %, ` +
+    `encoder's wasm memory ${(inPage.memoryAfterUse / 2 ** 20).toFixed(1)} MiB; read .sven ${results.load_ms.read_sven} ms, open chat ${results.load_ms.open_chat} ms; in-scope accuracy ${(100 * inPage.inScopeAccuracy).toFixed(2)} %, ` +
     `overall ${(100 * inPage.overallAccuracy).toFixed(2)} %`);
   console.log(`bench-browser-accurate: wrote ${file}`);
 } finally {

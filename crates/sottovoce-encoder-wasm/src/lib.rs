@@ -17,8 +17,8 @@ pub struct Encoder {
 
 #[wasm_bindgen]
 impl Encoder {
-    /// Reads the `.sven` file in `bytes` (~13 MB for a CLINC150-size bot; the weights then take
-    /// ~4 bytes per parameter of wasm memory, ~55 MB).
+    /// Reads the `.sven` file in `bytes` (~13 MB for a CLINC150-size bot; the weights stay int8
+    /// codes, a byte per weight: the module's wasm memory is then 27.4 MiB for that bot).
     ///
     /// # Errors
     /// When `bytes` is not a `.sven` file of the version this build reads, or is damaged.
