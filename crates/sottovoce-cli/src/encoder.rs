@@ -2,7 +2,7 @@
 //! (`crates/sottovoce-encoder`) behind the core's [`SentenceEncoder`], with its embeddings kept
 //! in a cache file beside the weights, so a second run over the same data embeds nothing.
 //!
-//! Cache file `embeddings-<hash>-corrected.bin` (one per weight variant: the hash, in hex, of
+//! Cache file `embeddings-<hash>-corrected-erf32.bin` (one per weight variant: the hash, in hex, of
 //! `model.safetensors` or of the `.sven` file made from it; little-endian):
 //! records of `text_len u32 | text (UTF-8, normalised as the classifier reads it) | 384 × f32`.
 //! A damaged or truncated file is read up to its last whole record.
@@ -180,9 +180,10 @@ impl CachedEncoder {
     }
 }
 
-/// Which input the cache file holds (the typo-corrected text), so that embeddings of another
-/// preprocessing are never mixed in.
-const CORRECTION: &str = "corrected";
+/// Which input the cache file holds (the typo-corrected text) and which forward pass made it
+/// (`erf32`: GELU through the `f32` rational erf), so that embeddings of another preprocessing
+/// or of an older forward pass are never mixed in.
+const CORRECTION: &str = "corrected-erf32";
 
 /// The records of a cache file, up to its last whole one.
 fn read_cache(mut bytes: &[u8]) -> HashMap<String, Vec<f32>> {

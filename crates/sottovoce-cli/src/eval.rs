@@ -98,7 +98,7 @@ pub(crate) struct Args {
     /// the copy of the encoder that `sottovoce build --encoder` would write for a bot trained on
     /// `--train` (int8 weights, the vocabulary pruned to `--encoder-vocab` first token ids and
     /// the training examples' tokens): what the widget runs. Embeddings are cached in the
-    /// directory (`embeddings-<hash>-corrected.bin`).
+    /// directory (`embeddings-<hash>-corrected-erf32.bin`).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["vectors", "vectors_file"])]
     encoder: Option<PathBuf>,
     /// With `--encoder`: the float weights and the whole vocabulary instead of a bot's copy, to
