@@ -22,7 +22,8 @@
 //! `csat` (the satisfaction question) and `facts` (business facts); 8 and 9 add form fields
 //! (quick replies and `recommend`; `submit`); 10 stores the classifiers' weights as 5-bit
 //! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`), and the intent actions
-//! `show_profile` and `forget_me`; 11 adds an intent's `ends_form`. An older
+//! `show_profile` and `forget_me`; 11 adds an intent's `ends_form`; 12 the dialogue settings'
+//! `familiar_threshold` and `familiar_coverage`. An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -41,8 +42,9 @@ pub const MAGIC: &[u8; 4] = b"SVM\0";
 
 /// The model format version this build reads and writes (8: slots' quick replies and a form's
 /// `recommend`, the preference quiz's; 9: a form's `submit`; 10: 5-bit signed-square weight
-/// codes; 11: an intent's `ends_form`).
-pub const MODEL_FORMAT: u16 = 11;
+/// codes; 11: an intent's `ends_form`; 12: the dialogue's `familiar_threshold` and
+/// `familiar_coverage`).
+pub const MODEL_FORMAT: u16 = 12;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

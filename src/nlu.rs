@@ -426,6 +426,28 @@ impl IntentClassifier {
         self.probabilities(utterance.normalized())
     }
 
+    /// As [`IntentClassifier::predict_utterance`], plus the message's
+    /// [`IntentClassifier::coverage`] from the same feature extraction: `(probabilities,
+    /// coverage in [0, 1])`. The dialogue's familiar-wording rule reads both
+    /// ([`crate::definition::DialogueSettings::accepts`]).
+    pub fn predict_with_coverage(&self, utterance: &Utterance<'_>) -> (Vec<f32>, f32) {
+        let mut scratch = Scratch::default();
+        let block = self.vectors.as_ref().and_then(VectorUse::block);
+        self.features.extract_normalized(utterance.normalized(), block, &mut scratch);
+        let mut scores = vec![0.0f32; self.n_labels];
+        self.linear.scores(&scratch.features, &mut scores);
+        if !scores.is_empty() {
+            train::softmax(&mut scores);
+        }
+        // The dense block (buckets from `dense_base` on, appended last) is known for every
+        // text: coverage counts the hashed n-grams only, as `coverage` does.
+        if block.is_some() {
+            let base = self.features.dense_base();
+            scratch.features.retain(|&(b, _)| b < base);
+        }
+        (scores, self.linear.coverage(&scratch.features))
+    }
+
     /// The feature buckets of `texts` (normalised as in training).
     fn buckets_of(&self, texts: &[&str]) -> std::collections::BTreeSet<u32> {
         let mut scratch = Scratch::default();
@@ -567,6 +589,18 @@ mod tests {
         let foreign = c.coverage("qwzx vbnk jjjy");
         assert!(familiar > 0.9 && foreign < 0.2, "{familiar} {foreign}");
         assert_eq!(c.coverage("?!"), 0.0);
+    }
+
+    #[test]
+    fn prediction_with_coverage_is_prediction_and_coverage_in_one_pass() {
+        let c = IntentClassifier::train(&toy(), 3, &TrainOptions::default());
+        for text in ["where is my order", "qwzx vbnk jjjy", "¿Dónde está mi paquete?", ""] {
+            let normalized = normalize(text);
+            let utterance = Utterance::analyze(&normalized, "");
+            let (probs, coverage) = c.predict_with_coverage(&utterance);
+            assert_eq!(probs, c.predict_utterance(&utterance), "{text:?}");
+            assert_eq!(coverage, c.coverage(&normalized), "{text:?}");
+        }
     }
 
     #[test]

@@ -254,6 +254,8 @@ fn every_field_the_parser_writes_is_in_the_schema() {
         locale_min_words: Some(3),
         new_visit_after_min: Some(60),
         slot_tries: Some(4),
+        familiar_threshold: Some(0.3),
+        familiar_coverage: Some(0.85),
     });
     def.profile = Some(sottovoce::definition::ProfileDef { remember: vec!["number".into()], days: Some(7) });
     use sottovoce::definition::FactValue;

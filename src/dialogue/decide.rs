@@ -335,9 +335,11 @@ fn fill(bot: &Bot, form: &FormDef, slots: &Values, correcting: bool, entities: &
 }
 
 /// True when `text` on its own is classified as an intent (not the reserved out-of-scope
-/// one) at or above the bot's threshold.
+/// one) at or above the bot's threshold. The familiar-wording rule does not apply: the words
+/// left around a slot value ("I" of "I changed my mind") are familiar without asking for
+/// anything.
 fn is_request(bot: &Bot, text: &str) -> bool {
-    let (probs, order) = super::classify(bot, text);
+    let (probs, order, _) = super::classify(bot, text);
     order.first().is_some_and(|&i| {
         probs[i] >= bot.domain.settings.threshold && bot.domain.definition.intents[i].name != OUT_OF_SCOPE_INTENT
     })
@@ -456,14 +458,19 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
     // Canada answers the shipping question again for Mexico.
     // An intent of its own that talks about the same entity keeps the message ("can
     // you send stuff to Germany?" after a delivery-time question is about shipping
-    // abroad).
+    // abroad), when it clears the threshold: one acted on by the familiar-wording rule
+    // alone is too unsure to beat the conversation's topic ("what about the fleece?"
+    // after "is the jacket waterproof?" reads as sizing 0.38).
     let own_use = |i: &IntentDef| {
         i.reply.as_ref().is_some_and(|r| r.uses.iter().any(|u| entities.iter().any(|e| &e.entity == u)))
     };
     let follow_up = if heard.pressed { None } else { follow_up(bot, state, heard.text, entities) };
     let (usable, is_follow_up) = match follow_up {
         Some(previous)
-            if usable.is_none_or(|u| heard.confidence < bot.domain.settings.follow_up_confidence && !own_use(u)) =>
+            if usable.is_none_or(|u| {
+                heard.confidence < bot.domain.settings.follow_up_confidence
+                    && (!own_use(u) || heard.confidence < bot.domain.settings.threshold)
+            }) =>
         {
             (Some(previous), true)
         }

@@ -95,7 +95,7 @@ pub(crate) fn personalise(bot: &Bot, state: &ConversationState, text: &str, u: &
     u.result.confidence = confidence;
     // The entity-alone rule of `understand` still holds: such a message gets no intent.
     let entity_alone = u.language_words == 0 && !u.result.entities.is_empty();
-    u.result.intent = (confidence >= bot.domain.threshold && !entity_alone && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
+    u.result.intent = (bot.domain.settings.accepts(confidence, u.coverage) && !entity_alone && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
 }
 

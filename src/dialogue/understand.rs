@@ -27,6 +27,9 @@ pub(crate) struct Understanding {
     pub(crate) result: NluResult,
     /// Probability of every intent, in definition order.
     pub(crate) intent_probs: Vec<f32>,
+    /// The message's n-gram coverage in [0, 1] ([`crate::nlu::IntentClassifier::coverage`]),
+    /// which [`crate::definition::DialogueSettings::accepts`] reads beside the confidence.
+    pub(crate) coverage: f32,
     /// True when the message is long enough and the locale classifier sure enough that
     /// [`NluResult::locale`] is the language it is written in (the replies may switch to it:
     /// `super::locale` decides).
@@ -117,7 +120,7 @@ pub(crate) fn understand(
     // One analysis of the message, read by every extractor below.
     let utterance = Utterance::analyze(text, conversation.map_or("", |(current, _)| current));
     let def = &bot.domain.definition;
-    let (intent_probs, order) = classify_utterance(bot, &utterance);
+    let (intent_probs, order, coverage) = classify_utterance(bot, &utterance);
     let ranking: Vec<(String, f32)> = order
         .iter()
         .take(RANKING_LEN)
@@ -127,7 +130,7 @@ pub(crate) fn understand(
         .first()
         .map(|&i| (i, intent_probs[i]))
         .unwrap_or((0, 0.0));
-    let mut intent = (confidence >= bot.domain.threshold
+    let mut intent = (bot.domain.settings.accepts(confidence, coverage)
         && !order.is_empty()
         && def.intents[best].name != crate::definition::OUT_OF_SCOPE_INTENT)
         .then(|| def.intents[best].name.clone());
@@ -208,6 +211,7 @@ pub(crate) fn understand(
             sentiment,
         },
         intent_probs,
+        coverage,
         locale_is_clear,
         locale_confidence,
         language_words,
@@ -242,18 +246,19 @@ pub(crate) fn nlu_text(text: &str) -> &str {
 }
 
 /// The intent classifier alone on `text` (its first [`MAX_TURN_CHARS`] chars): the
-/// probability of every intent in definition order, in [0, 1], and the indices of the best
-/// [`RANKING_LEN`], best first.
-pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>) {
+/// probability of every intent in definition order, in [0, 1], the indices of the best
+/// [`RANKING_LEN`], best first, and the message's n-gram coverage in [0, 1].
+pub(crate) fn classify(bot: &Bot, text: &str) -> (Vec<f32>, Vec<usize>, f32) {
     classify_utterance(bot, &Utterance::analyze(nlu_text(text), ""))
 }
 
 /// As [`classify`], on the message already analysed (and truncated).
-fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<usize>) {
-    let mut intent_probs: Vec<f32> = bot.intents.predict_utterance(utterance).into_iter().map(clean).collect();
+fn classify_utterance(bot: &Bot, utterance: &Utterance<'_>) -> (Vec<f32>, Vec<usize>, f32) {
+    let (probs, coverage) = bot.intents.predict_with_coverage(utterance);
+    let mut intent_probs: Vec<f32> = probs.into_iter().map(clean).collect();
     intent_probs.resize(bot.domain.definition.intents.len(), 0.0);
     let order = best_first(&intent_probs, RANKING_LEN);
-    (intent_probs, order)
+    (intent_probs, order, clean(coverage))
 }
 
 /// The indices of the `k` largest of `probs`, largest first; ties keep the lower index first,

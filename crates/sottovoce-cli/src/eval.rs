@@ -181,20 +181,23 @@ pub(crate) fn read_split(path: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Predictions for scoring: best in-scope label, its probability, and whether the trained
-/// out-of-scope intent beat it; gold `None` = out of scope.
+/// Predictions for scoring: best in-scope label, its probability, the query's n-gram coverage
+/// in [0, 1] ([`Bot::classify_with_coverage`]), and whether the trained out-of-scope intent
+/// beat it; gold `None` = out of scope.
+#[derive(Clone, Copy)]
 pub(crate) struct Scored {
     pub(crate) gold: Option<usize>,
     pub(crate) label: usize,
     pub(crate) probability: f32,
+    pub(crate) coverage: f32,
     pub(crate) out_of_scope_wins: bool,
 }
 
 impl Scored {
-    /// Whether `rule` declares the query out-of-scope: what `Bot::understand` decides at the
-    /// definition's threshold.
+    /// Whether `rule` declares the query out-of-scope: what `Bot::understand` decides with the
+    /// rule's settings in the definition.
     pub(crate) fn rejected(&self, rule: Rule) -> bool {
-        self.out_of_scope_wins || self.probability < rule.threshold
+        self.out_of_scope_wins || !rule.settings().accepts(self.probability, self.coverage)
     }
 }
 
@@ -203,24 +206,62 @@ pub(crate) type LabelOf = BTreeMap<String, usize>;
 
 /// Scores one text with the bot's own intent ranking ([`Bot::classify`]).
 pub(crate) fn score_one(bot: &Bot, label_of: &LabelOf, text: &str, gold: Option<usize>) -> Scored {
-    let ranking = bot.classify(text);
+    let (ranking, coverage) = bot.classify_with_coverage(text);
     let out_of_scope_wins = ranking.first().is_some_and(|(name, _)| name == OUT_OF_SCOPE_INTENT);
     let (label, probability) = ranking
         .iter()
         .find_map(|(name, p)| label_of.get(name).map(|&l| (l, *p)))
         .unwrap_or((0, 0.0));
-    Scored { gold, label, probability, out_of_scope_wins }
+    Scored { gold, label, probability, coverage, out_of_scope_wins }
 }
 
 fn score(bot: &Bot, label_of: &LabelOf, rows: &[(String, Option<usize>)]) -> Vec<Scored> {
     rows.iter().map(|(text, gold)| score_one(bot, label_of, text, *gold)).collect()
 }
 
-/// How a query is declared out-of-scope: the out-of-scope intent wins, or the best in-scope
-/// probability is below `threshold` (the bot's rule).
+/// How a query is declared out-of-scope: the out-of-scope intent wins, or the bot would not
+/// act on its best in-scope intent: probability below `threshold`, unless at least
+/// `familiar_threshold` with coverage at least `familiar_coverage` (the bot's rule,
+/// [`sottovoce::definition::DialogueSettings::accepts`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Rule {
     pub(crate) threshold: f32,
+    pub(crate) familiar_threshold: f32,
+    pub(crate) familiar_coverage: f32,
+}
+
+impl Rule {
+    /// The threshold alone: the familiar-wording rule off.
+    pub(crate) fn alone(threshold: f32) -> Rule {
+        Rule { threshold, familiar_threshold: 1.0, familiar_coverage: 1.0 }
+    }
+
+    /// The rule `bot` runs.
+    pub(crate) fn of(bot: &Bot) -> Rule {
+        let s = bot.settings();
+        Rule { threshold: s.threshold, familiar_threshold: s.familiar_threshold, familiar_coverage: s.familiar_coverage }
+    }
+
+    /// The dialogue settings that decide as this rule does.
+    fn settings(self) -> sottovoce::definition::DialogueSettings {
+        sottovoce::definition::DialogueSettings {
+            threshold: self.threshold,
+            familiar_threshold: self.familiar_threshold,
+            familiar_coverage: self.familiar_coverage,
+            ..sottovoce::definition::DialogueSettings::DEFAULT
+        }
+    }
+
+    /// Whether the familiar-wording rule can accept anything below the threshold.
+    fn familiar_on(self) -> bool {
+        self.familiar_threshold < self.threshold
+    }
+}
+
+/// The familiar-wording settings `choose_rule` tries beside the threshold alone:
+/// `familiar_threshold` 0.10 to 0.50 by 0.05, `familiar_coverage` 0.60 to 0.95 by 0.05.
+fn familiar_grid() -> impl Iterator<Item = (f32, f32)> {
+    (0..9).flat_map(|i| (0..8).map(move |j| (0.10 + 0.05 * i as f32, 0.60 + 0.05 * j as f32)))
 }
 
 /// Accuracy with out-of-scope as a class: below the rule's threshold the prediction is
@@ -266,20 +307,29 @@ fn criterion_score(scored: &[Scored], rule: Rule, criterion: Criterion) -> f64 {
     }
 }
 
-/// The threshold that maximises `criterion`; ties go to the lower threshold.
+/// The rule that maximises `criterion`: the threshold alone, or with each familiar-wording
+/// setting of [`familiar_grid`] (a rule whose familiar threshold is not below its threshold is
+/// the threshold alone, and skipped). Every threshold at which a query's decision changes is
+/// tried; ties go to the threshold alone, then to the lower threshold.
 fn choose_rule(scored: &[Scored], criterion: Criterion) -> Rule {
-    let mut best = Rule { threshold: 0.0 };
+    let mut best = Rule::alone(0.0);
     let mut best_acc = -1.0;
     let mut candidates: Vec<f32> = scored.iter().filter(|s| !s.out_of_scope_wins).map(|s| s.probability).collect();
     candidates.push(0.0);
     candidates.sort_by(f32::total_cmp);
     candidates.dedup();
-    for threshold in candidates {
-        let rule = Rule { threshold };
-        let acc = criterion_score(scored, rule, criterion);
-        if acc > best_acc {
-            best_acc = acc;
-            best = rule;
+    let familiar = std::iter::once((1.0, 1.0)).chain(familiar_grid());
+    for (familiar_threshold, familiar_coverage) in familiar {
+        for &threshold in &candidates {
+            let rule = Rule { threshold, familiar_threshold, familiar_coverage };
+            if familiar_threshold < 1.0 && !rule.familiar_on() {
+                continue;
+            }
+            let acc = criterion_score(scored, rule, criterion);
+            if acc > best_acc {
+                best_acc = acc;
+                best = rule;
+            }
         }
     }
     best
@@ -339,7 +389,8 @@ pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::A
 }
 
 /// The bot definition for this data: one intent per label with its training examples (the
-/// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `threshold`, and `vectors`, the
+/// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `rule` (its threshold and
+/// familiar-wording settings), and `vectors`, the
 /// dense-block source it names in `word_vectors` (a name in
 /// [`sottovoce::definition::WORD_VECTOR_TABLES`]). Returns it with the intents' names → label
 /// index.
@@ -347,7 +398,7 @@ fn eval_definition(
     labels: &[String],
     n_in: usize,
     train: &[(String, usize, String)],
-    threshold: f32,
+    rule: Rule,
     vectors: Option<&str>,
 ) -> anyhow::Result<(BotDefinition, LabelOf)> {
     // Intent names in the definition's alphabet (a-z, 0-9, _), unique. Built as JSON (the
@@ -397,7 +448,8 @@ fn eval_definition(
         "id": "eval",
         "name": "eval",
         "locales": locales,
-        "threshold": threshold,
+        "threshold": rule.threshold,
+        "dialogue": {"familiar_threshold": rule.familiar_threshold, "familiar_coverage": rule.familiar_coverage},
         "intents": intents,
         "messages": locales.iter().map(|l| (l.to_string(), serde_json::json!({"answer": "Understood.", "fallback": "Sorry?", "greeting": "Hello.", "returning": "Welcome back."}))).collect::<serde_json::Map<_, _>>(),
         "fallback": {"message": "fallback"},
@@ -409,6 +461,15 @@ fn eval_definition(
     let definition = BotDefinition::from_json(&definition.to_string())
         .context("the evaluation's bot definition does not validate")?;
     Ok((definition, label_of))
+}
+
+/// The familiar-wording part of a rule's description: empty when it is off.
+fn familiar_text(rule: Rule) -> String {
+    if rule.familiar_on() {
+        format!(" unless p >= {:.2} with n-gram coverage >= {:.2}", rule.familiar_threshold, rule.familiar_coverage)
+    } else {
+        String::new()
+    }
 }
 
 /// What the locale columns of a test split give.
@@ -576,7 +637,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     // The out-of-scope rule: on val, or on a tenth of train held out per intent; the rule of
     // each criterion from the same scored rows, the chosen criterion's first.
-    let no_rule = Rule { threshold: 0.0 };
+    let no_rule = Rule::alone(0.0);
     let other_criterion = match args.oos_criterion {
         Criterion::Balanced => Criterion::ValAccuracy,
         Criterion::ValAccuracy => Criterion::Balanced,
@@ -587,7 +648,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let ((rule, other_rule), threshold_source) = if !test_has_oos {
         ((no_rule, no_rule), "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
-        let (definition, label_of) = eval_definition(&labels, n_labels, &examples, 0.0, dense_name)?;
+        let (definition, label_of) = eval_definition(&labels, n_labels, &examples, no_rule, dense_name)?;
         let bot = train_bot(definition, dense.as_ref(), "training (for val)", args.quiet)?;
         (rules_on(&score(&bot, &label_of, val)), "val")
     } else {
@@ -602,13 +663,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 fit.push((text.clone(), *label, locale.clone()));
             }
         }
-        let (definition, label_of) = eval_definition(&labels, n_labels, &fit, 0.0, dense_name)?;
+        let (definition, label_of) = eval_definition(&labels, n_labels, &fit, no_rule, dense_name)?;
         let bot = train_bot(definition, dense.as_ref(), "training (held-out 10%)", args.quiet)?;
         (rules_on(&score(&bot, &label_of, &held)), "a tenth of train held out")
     };
 
-    // The bot that ships: the whole of train, with the chosen threshold in its definition.
-    let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule.threshold, dense_name)?;
+    // The bot that ships: the whole of train, with the chosen rule in its definition.
+    let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule, dense_name)?;
     let started = Instant::now();
     let bot = train_bot(definition, dense.as_ref(), "training", args.quiet)?;
     let train_seconds = started.elapsed().as_secs_f64();
@@ -722,6 +783,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let (in_ok, oos_recall) = rates(&scored, rule);
         let overall = overall_accuracy(&scored, rule);
         result["threshold"] = serde_json::json!(rule.threshold);
+        result["familiar_threshold"] = serde_json::json!(rule.familiar_threshold);
+        result["familiar_coverage"] = serde_json::json!(rule.familiar_coverage);
         result["threshold_chosen_on"] = serde_json::json!(threshold_source);
         result["oos_criterion"] = serde_json::json!(args.oos_criterion.name());
         result["oos_recall"] = serde_json::json!(pct(oos_recall));
@@ -738,6 +801,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             }
             by_criterion.insert(criterion.name().to_owned(), serde_json::json!({
                 "threshold": r.threshold,
+                "familiar_threshold": r.familiar_threshold,
+                "familiar_coverage": r.familiar_coverage,
                 "oos_recall": pct(oos_recall),
                 "in_scope_accuracy": pct(in_ok),
                 "overall_accuracy": overall,
@@ -748,8 +813,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "out-of-scope rule",
             format!(
-                "out_of_scope wins, or p < {:.4} (best {} on {threshold_source}; the bot's threshold)",
+                "out_of_scope wins, or p < {:.4}{} (best {} on {threshold_source}; the bot's rule)",
                 rule.threshold,
+                familiar_text(rule),
                 args.oos_criterion.name()
             ),
         ));
@@ -759,12 +825,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         table.push((
             "  with the rule of best other",
             format!(
-                "{}: {:.2} % overall (in-scope {:.2} %, out-of-scope recall {:.2} %; p < {:.4})",
+                "{}: {:.2} % overall (in-scope {:.2} %, out-of-scope recall {:.2} %; p < {:.4}{})",
                 other_criterion.name(),
                 pct(overall_accuracy(&scored, other_rule)),
                 pct(other_in),
                 pct(other_recall),
-                other_rule.threshold
+                other_rule.threshold,
+                familiar_text(other_rule)
             ),
         ));
     }
@@ -851,7 +918,7 @@ mod tests {
 
     #[test]
     fn rule_maximises_overall_accuracy() {
-        let s = |gold, label, probability, out_of_scope_wins| Scored { gold, label, probability, out_of_scope_wins };
+        let s = |gold, label, probability, out_of_scope_wins| Scored { gold, label, probability, coverage: 0.0, out_of_scope_wins };
         // Confidence separates these.
         let scored = vec![s(Some(0), 0, 0.9, false), s(Some(1), 1, 0.6, false), s(None, 0, 0.3, false), s(None, 1, 0.5, false)];
         let rule = choose_rule(&scored, Criterion::ValAccuracy);
@@ -865,7 +932,7 @@ mod tests {
 
     #[test]
     fn balanced_rule_weighs_out_of_scope_recall_whatever_its_share() {
-        let s = |gold, probability| Scored { gold, label: 0, probability, out_of_scope_wins: false };
+        let s = |gold, probability| Scored { gold, label: 0, probability, coverage: 0.0, out_of_scope_wins: false };
         // Nine in-scope queries, one out-of-scope query more confident than two of them:
         // rejecting it costs two in-scope answers.
         let mut scored: Vec<Scored> = (0..9).map(|i| s(Some(0), 0.5 + i as f32 * 0.05)).collect();
@@ -890,7 +957,7 @@ mod tests {
             ("a qué hora abren", 1, "es"), ("cuál es su horario", 1, "es"), ("abren el domingo", 1, "es"),
         ];
         let train: Vec<(String, usize, String)> = rows.iter().map(|(t, l, loc)| (t.to_string(), *l, loc.to_string())).collect();
-        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, 0.0, None).unwrap();
+        let (definition, label_of) = eval_definition(&labels, labels.len(), &train, Rule::alone(0.0), None).unwrap();
         assert_eq!(definition.locales, ["en", "es"]);
         let bot = Bot::train(definition).unwrap();
         let test = vec![("where is my parcel".to_owned(), Some(0)), ("a qué hora abren hoy".to_owned(), Some(1))];
@@ -900,6 +967,24 @@ mod tests {
         assert_eq!((report.n, report.accuracy), (2, 1.0));
         assert_eq!(report.per_locale.keys().collect::<Vec<_>>(), ["en", "es"]);
         assert!(report.per_locale.values().all(|&(n, _)| n == 1));
+    }
+
+    #[test]
+    fn rule_takes_familiar_wording_when_it_separates_what_confidence_cannot() {
+        let s = |gold, probability, coverage| Scored { gold, label: 0, probability, coverage, out_of_scope_wins: false };
+        // In scope and out of scope at the same confidences; only the coverage tells them apart.
+        let scored = vec![s(Some(0), 0.9, 0.5), s(Some(0), 0.35, 0.95), s(Some(0), 0.4, 0.9), s(None, 0.35, 0.5), s(None, 0.4, 0.4)];
+        let alone = (0..=100).map(|t| Rule::alone(t as f32 / 100.0)).map(|r| overall_accuracy(&scored, r)).fold(0.0, f64::max);
+        assert_eq!(alone, 0.6, "no threshold alone gets more than three of five");
+        let rule = choose_rule(&scored, Criterion::Balanced);
+        assert!(rule.familiar_on(), "{rule:?}");
+        assert_eq!(rates(&scored, rule), (1.0, 1.0), "{rule:?}");
+        // The definition carries the rule, so the bot decides as it was scored.
+        let labels = ["a".to_owned(), "b".to_owned()];
+        let train = [("hello".into(), 0, "en".into()), ("goodbye".into(), 1, "en".into())];
+        let (definition, _) = eval_definition(&labels, 2, &train, rule, None).unwrap();
+        let settings = Bot::train(definition).unwrap().settings().to_owned();
+        assert_eq!((settings.threshold, settings.familiar_threshold, settings.familiar_coverage), (rule.threshold, rule.familiar_threshold, rule.familiar_coverage));
     }
 
     #[test]

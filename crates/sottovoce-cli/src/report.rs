@@ -59,16 +59,25 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Points (threshold, in-scope accuracy, out-of-scope recall) from 0 to 1 by 0.02.
-fn curve(rows: &[&Scored]) -> Vec<(f32, f64, f64)> {
+/// The rule a bot of `def` runs: its threshold and familiar-wording settings.
+fn rule_of(def: &BotDefinition) -> Rule {
+    use sottovoce::definition::DialogueSettings;
+    let base = DialogueSettings { threshold: def.threshold.unwrap_or(sottovoce::DEFAULT_THRESHOLD), ..DialogueSettings::DEFAULT };
+    let s = def.dialogue.clone().unwrap_or_default().resolve(base);
+    Rule { threshold: s.threshold, familiar_threshold: s.familiar_threshold, familiar_coverage: s.familiar_coverage }
+}
+
+/// Points (threshold, in-scope accuracy, out-of-scope recall) from 0 to 1 by 0.02, the
+/// familiar-wording settings of `rule` kept at every threshold.
+fn curve(rows: &[&Scored], rule: Rule) -> Vec<(f32, f64, f64)> {
     let owned: Vec<Scored> = rows
         .iter()
-        .map(|s| Scored { gold: s.gold, label: s.label, probability: s.probability, out_of_scope_wins: s.out_of_scope_wins })
+        .map(|s| **s)
         .collect();
     (0..=50)
         .map(|i| {
             let threshold = i as f32 / 50.0;
-            let (in_ok, oos) = rates(&owned, Rule { threshold });
+            let (in_ok, oos) = rates(&owned, Rule { threshold, ..rule });
             (threshold, in_ok, oos)
         })
         .collect()
@@ -116,7 +125,8 @@ fn curve_svg(points: &[(f32, f64, f64)], threshold: f32) -> String {
 }
 
 /// One section of the page: the figures of `rows` (cross-validation or a held-out file).
-fn section(html: &mut String, title: &str, def: &BotDefinition, rows: &[Row], threshold: f32) {
+fn section(html: &mut String, title: &str, def: &BotDefinition, rows: &[Row], rule: Rule) {
+    let threshold = rule.threshold;
     let names: Vec<&str> = def.intents.iter().map(|i| i.name.as_str()).collect();
     let n = names.len();
     let in_scope: Vec<&Row> = rows.iter().filter(|r| r.scored.gold.is_some()).collect();
@@ -180,12 +190,12 @@ fn section(html: &mut String, title: &str, def: &BotDefinition, rows: &[Row], th
 
     // The curve.
     let scored: Vec<&Scored> = rows.iter().map(|r| &r.scored).collect();
-    let points = curve(&scored);
+    let points = curve(&scored, rule);
     html.push_str("<h3>Out-of-scope recall against in-scope accuracy, by threshold</h3>");
     if n_oos == 0 {
         html.push_str("<p>No out-of-scope rows here (an <code>out_of_scope</code> intent's examples, or <code>oos</code> rows of a held-out file): out-of-scope recall is 0 at every threshold; the table shows what each threshold costs in scope.</p>");
     } else {
-        let _ = write!(html, "<p>Each point is a threshold (labelled every 0.1); the red circle is the bot's, {threshold:.2}. A query is out of scope when the <code>out_of_scope</code> intent wins or the best confidence is below the threshold.</p>{}", curve_svg(&points, threshold));
+        let _ = write!(html, "<p>Each point is a threshold (labelled every 0.1); the red circle is the bot's, {threshold:.2}. A query is out of scope when the <code>out_of_scope</code> intent wins or the best confidence is below the threshold, unless it is at least the dialogue's <code>familiar_threshold</code> ({:.2}) with the message's n-gram coverage at least <code>familiar_coverage</code> ({:.2}).</p>{}", rule.familiar_threshold, rule.familiar_coverage, curve_svg(&points, threshold));
     }
     html.push_str("<table><tr><th>threshold</th><th>in-scope accuracy</th><th>out-of-scope recall</th></tr>");
     for &(t, a, r) in points.iter().step_by(5) {
@@ -231,10 +241,9 @@ th.col span{{writing-mode:vertical-rl;transform:rotate(180deg)}}.scroll{{overflo
         escape(&def.locales.join(", ")),
         def.threshold.unwrap_or(sottovoce::DEFAULT_THRESHOLD)
     );
-    let threshold = def.threshold.unwrap_or(sottovoce::DEFAULT_THRESHOLD);
     let outcomes = crate::crossval::cross_validate(def, folds, quiet)?;
     let rows: Vec<Row> = outcomes.into_iter().map(|o| Row { locale: o.locale, text: o.text, scored: o.scored }).collect();
-    section(&mut html, &format!("{folds}-fold cross-validation over the examples"), def, &rows, threshold);
+    section(&mut html, &format!("{folds}-fold cross-validation over the examples"), def, &rows, rule_of(def));
     if !heldout.is_empty() {
         let bot = crate::crossval::train(def, quiet)?;
         let labels = crate::crossval::label_of(def);
@@ -256,7 +265,7 @@ th.col span{{writing-mode:vertical-rl;transform:rotate(180deg)}}.scroll{{overflo
             }
         }
         let names: Vec<String> = heldout.iter().map(|p| p.display().to_string()).collect();
-        section(&mut html, &format!("Held out: {}", names.join(", ")), def, &rows, bot.threshold());
+        section(&mut html, &format!("Held out: {}", names.join(", ")), def, &rows, Rule::of(&bot));
     }
     html.push_str("</body></html>\n");
     Ok(html)
