@@ -91,9 +91,10 @@ pub(crate) struct CompactWire {
 impl Compact {
     /// Compresses a dense model whose feature `f` hashes to `buckets[f]`.
     ///
-    /// Weights smaller than `min_weight` times the largest (after centring) are dropped; the
-    /// quantisation step is the largest weight / 127.
-    pub(crate) fn from_dense(dense: &Dense, buckets: &[u32], min_weight: f32) -> Compact {
+    /// Positive weights smaller than `min_weight` times the largest magnitude (after centring)
+    /// are dropped, negative ones smaller than `min_negative` times it; the codes are
+    /// [`LEVELS`] signed-square steps of that magnitude.
+    pub(crate) fn from_dense(dense: &Dense, buckets: &[u32], min_weight: f32, min_negative: f32) -> Compact {
         let c = dense.n_labels;
         let mut order: Vec<usize> = (0..buckets.len()).collect();
         order.sort_unstable_by_key(|&f| buckets[f]);
@@ -116,6 +117,7 @@ impl Compact {
         let levels = f32::from(LEVELS);
         let scale = if max_abs > 0.0 { max_abs / (levels * levels) } else { 1.0 };
         let threshold = min_weight * max_abs;
+        let negative_threshold = min_negative * max_abs;
         let mut row_buckets = Vec::new();
         let mut row_start = vec![0u32];
         let mut out = Compact {
@@ -142,7 +144,7 @@ impl Compact {
             }
             let before = out.labels.len();
             for (label, &w) in tmp.iter().enumerate() {
-                if w.abs() >= threshold {
+                if w.abs() >= if w < 0.0 { negative_threshold } else { threshold } {
                     let q = (w.signum() * (levels * (w.abs() / max_abs).sqrt()).round()).clamp(-levels, levels) as i8;
                     if q != 0 {
                         out.labels.push(label as u16);
@@ -505,7 +507,7 @@ mod tests {
         weights[24 + 1] = 0.5;
         weights[24 + 7] = -3.0;
         let dense = Dense { n_labels: 8, weights, bias: vec![0.25, -0.5, 0.0, 0.0, 1.0, 0.0, 0.0, -1.0] };
-        Compact::from_dense(&dense, &[900, 7, 1 << 21, 1 << 21, 44], 0.0)
+        Compact::from_dense(&dense, &[900, 7, 1 << 21, 1 << 21, 44], 0.0, 0.0)
     }
 
     /// The scores read only from the sparse rows, the straightforward way.
@@ -539,7 +541,7 @@ mod tests {
         let m = model();
         let back = Compact::try_from(CompactWire::from(m.clone())).unwrap();
         assert_eq!(back, m);
-        let empty = Compact::from_dense(&Dense { n_labels: 3, weights: vec![], bias: vec![0.0; 3] }, &[], 0.0);
+        let empty = Compact::from_dense(&Dense { n_labels: 3, weights: vec![], bias: vec![0.0; 3] }, &[], 0.0, 0.0);
         let mut scores = vec![1.0; 3];
         empty.scores(&[(5, 1.0)], &mut scores);
         assert_eq!(scores, vec![0.0; 3]);

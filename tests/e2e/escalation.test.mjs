@@ -266,7 +266,9 @@ describe("escalation while the server is down", () => {
     await box.press("Enter");
     await page.locator('[data-from="bot"]').nth(1).waitFor();
     // The dialogue offers a person after a complaint; the visitor accepts with the button.
-    await box.fill("this is terrible, my jacket fell apart after two days");
+    // (A complaint the classifier is sure of: "my jacket fell apart after two days" is also a
+    // warranty question, answered as one once the familiar-wording rule acts on it at 0.31.)
+    await box.fill("this is terrible, I am really unhappy with your service");
     await box.press("Enter");
     await page.getByRole("group", { name: "Suggestions" }).getByRole("button", { name: "Talk to a person" }).click();
     await page.getByRole("button", { name: "Connect me" }).waitFor();

@@ -170,9 +170,7 @@ fn write_int8(out: &mut Vec<u8>, w: &Matrix, rows: &[usize]) {
             Matrix::F32 { .. } => {
                 let row = w.row(r, &mut buf);
                 let scale = crate::row_scale(row);
-                for &v in row {
-                    out.push((v / scale).round().clamp(-127.0, 127.0) as i8 as u8);
-                }
+                out.extend(row.iter().map(|&v| crate::int8_code(v, scale) as u8));
                 scales.extend_from_slice(&scale.to_le_bytes());
             }
         }
