@@ -677,21 +677,13 @@ impl Bot {
 
     /// As [`Bot::classify`], plus how familiar the message's wording is: the share in [0, 1]
     /// of its n-gram feature mass on n-grams the training examples taught
-    /// ([`crate::nlu::IntentClassifier::coverage`]). [`Bot::understand`] acts on the best
-    /// intent when [`Bot::accepts`] says so for its probability and this coverage.
+    /// (`IntentClassifier::coverage`). [`Bot::understand`] acts on the best
+    /// intent when [`crate::definition::DialogueSettings::accepts`] (of [`Bot::settings`]) says
+    /// so for its probability and this coverage.
     pub fn classify_with_coverage(&self, text: &str) -> (Vec<(String, f32)>, f32) {
         let (probs, order, coverage) = crate::dialogue::classify(self, text);
         let ranking = order.into_iter().map(|i| (self.domain.definition.intents[i].name.clone(), probs[i])).collect();
         (ranking, coverage)
-    }
-
-    /// Whether the bot acts on a best intent of probability `confidence` for a message of
-    /// n-gram `coverage` (both in [0, 1], as [`Bot::classify_with_coverage`] gives them): the
-    /// definition's threshold, or its familiar-wording rule
-    /// ([`crate::definition::DialogueSettings::accepts`]). The reserved out-of-scope intent and
-    /// a message that is an entity alone are never acted on, whatever this says.
-    pub fn accepts(&self, confidence: f32, coverage: f32) -> bool {
-        self.domain.settings.accepts(confidence, coverage)
     }
 
     /// The dialogue policy this bot runs: the definition's `dialogue` object and threshold

@@ -15,8 +15,6 @@
 //! a point of that rule: when the classifier changes, this test says that they need retuning,
 //! and to what.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use sottovoce::definition::DialogueSettings;
 use sottovoce::{Bot, BotDefinition, DEFAULT_THRESHOLD, OUT_OF_SCOPE_INTENT};

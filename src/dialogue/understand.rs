@@ -27,7 +27,7 @@ pub(crate) struct Understanding {
     pub(crate) result: NluResult,
     /// Probability of every intent, in definition order.
     pub(crate) intent_probs: Vec<f32>,
-    /// The message's n-gram coverage in [0, 1] ([`crate::nlu::IntentClassifier::coverage`]),
+    /// The message's n-gram coverage in [0, 1] (`IntentClassifier::coverage`),
     /// which [`crate::definition::DialogueSettings::accepts`] reads beside the confidence.
     pub(crate) coverage: f32,
     /// True when the message is long enough and the locale classifier sure enough that
