@@ -145,6 +145,15 @@ pub struct Guess {
     pub evidence: u32,
 }
 
+impl Guess {
+    /// True when the script alone decided (step 1 of the module's algorithm: Arabic, Cyrillic,
+    /// Han…), false for a Latin-script guess from frequent words and letters (step 2), which
+    /// a few words can mislead.
+    pub fn by_script(&self) -> bool {
+        !LATIN.iter().any(|l| l.code == self.code)
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Script {
     Latin,

@@ -15,9 +15,12 @@
 //! 4. A message in another of the bot's locales moves it only when it is clear (the locale
 //!    classifier at least `locale_confidence` sure with `locale_min_words` words), and then
 //!    at once only when very clear (`locale_switch_confidence` and `locale_switch_min_words`
-//!    language words), else at the second clear message in a row in that locale. A short or
-//!    ambiguous message ("ok", "gracias", a product name, an order number, digits) neither
-//!    switches nor breaks a pending streak; a clear message in the reply locale ends it.
+//!    language words, or `locale_min_words` words in a script other than Latin that names
+//!    the language by itself: "أين طلبي؟" switches to Arabic at once, see
+//!    [`Understanding::script_clear`]), else at the second clear message in a row in that
+//!    locale. A short or ambiguous message ("ok", "gracias", "شكرا", a product name, an order
+//!    number, digits) neither switches nor breaks a pending streak; a clear message in the
+//!    reply locale ends it.
 
 use crate::dialogue::understand::Understanding;
 use crate::dialogue::{Bot, BotMessage, QuickReply};
@@ -78,8 +81,9 @@ pub(crate) fn step(bot: &Bot, state: &ConversationState, u: &Understanding) -> L
     if *locale == profile.locale {
         return LocaleStep::Settle;
     }
-    let very_clear = u.locale_confidence >= settings.locale_switch_confidence
-        && u.language_words >= usize::from(settings.locale_switch_min_words);
+    let very_clear = u.script_clear
+        || (u.locale_confidence >= settings.locale_switch_confidence
+            && u.language_words >= usize::from(settings.locale_switch_min_words));
     if very_clear || profile.locale_pending.as_ref() == Some(locale) {
         LocaleStep::Switch(locale.clone())
     } else {

@@ -48,6 +48,12 @@ pub(crate) struct Understanding {
     /// [`crate::definition::DialogueSettings::foreign_min_words`] language words and as much
     /// evidence).
     pub(crate) foreign: Option<&'static Language>,
+    /// The message is clear ([`Understanding::locale_is_clear`]) and written in a script
+    /// other than Latin that tells its language by itself ([`crate::lang::Guess::by_script`]),
+    /// the language of [`NluResult::locale`], on at least
+    /// [`crate::definition::DialogueSettings::locale_confidence`] of its letters: "أين طلبي؟"
+    /// is Arabic in two words, where two Latin-script words may be a borrowing ("gracias").
+    pub(crate) script_clear: bool,
 }
 
 fn clean(p: f32) -> f32 {
@@ -201,6 +207,13 @@ pub(crate) fn understand(
                 && !speaks(g.code)
         })
         .and_then(|g| crate::lang::language(g.code));
+    let script_clear = locale_is_clear
+        && language_words >= usize::from(settings.locale_min_words)
+        && detection.identified.is_some_and(|g| {
+            g.by_script()
+                && g.confidence >= settings.locale_confidence
+                && crate::lang::primary(&locale).eq_ignore_ascii_case(g.code)
+        });
     Understanding {
         result: NluResult {
             intent,
@@ -217,6 +230,7 @@ pub(crate) fn understand(
         language_words,
         requested: detection.requested,
         foreign,
+        script_clear,
     }
 }
 
