@@ -55,7 +55,8 @@ pub struct DialogueSettings {
     /// A clear message (see [`DialogueSettings::locale_confidence`]) in another of the bot's
     /// locales switches the replies at once when the classifier is at least this sure and it
     /// has [`DialogueSettings::locale_switch_min_words`] words; otherwise the switch waits for
-    /// a second clear message in a row in that locale. Default 0.95. Not settable from the
+    /// a second clear message in a row in that locale (the visitor's first message, and two
+    /// words in a script that names its language, need no more than clear: `dialogue/locale.rs`). Default 0.95. Not settable from the
     /// definition yet (the model file's layout of the definition would change).
     pub locale_switch_confidence: f32,
     /// Words (letter runs outside entities) a message needs to switch the replies on its own.
