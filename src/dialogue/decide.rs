@@ -479,7 +479,7 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
     // Below the threshold, a message carrying an owner-defined entity that a form asks
     // for first ("CU-123456" on its own) starts that form: the entity says more than
     // the classifier could.
-    match usable.or_else(|| entity_led_intent(bot, entities)) {
+    match usable.or_else(|| entity_led_intent(bot, state, heard)) {
         Some(intent) => Act::Answer(decide_answer(bot, state, intent, heard, is_follow_up)),
         None => Act::Fallback { suggestions: suggestions(bot, state, heard) },
     }
@@ -516,19 +516,35 @@ fn follow_up<'d>(bot: &'d Bot, state: &ConversationState, text: &str, entities: 
     (short && entities.iter().any(|e| uses.contains(&e.entity))).then_some(intent)
 }
 
-/// The first intent whose form asks first for an owner-defined entity found in the message.
+/// The intent whose form asks first for an owner-defined entity found in the message: of
+/// several, the one the bot's last messages offered as a button ("CU-123456" right after the
+/// returns answer offered "Start a return in the chat" starts the return, not the tracking),
+/// else the first in the definition (the classifier, reading the entity alone, is no guide:
+/// it ranks a bare order number as a return's, whose examples name more of them).
 /// Built-in entities (a bare number, an e-mail) are too common to start a form on their own.
-fn entity_led_intent<'d>(bot: &'d Bot, entities: &[Entity]) -> Option<&'d IntentDef> {
-    bot.domain.definition.intents.iter().find(|intent| {
+fn entity_led_intent<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>) -> Option<&'d IntentDef> {
+    let takes_first = |intent: &IntentDef| {
         intent
             .form
             .as_deref()
             .and_then(|f| bot.domain.form(f))
             .and_then(|f| f.slots.first())
             .is_some_and(|slot| {
-                !BUILTIN_ENTITIES.contains(&slot.entity.as_str()) && entities.iter().any(|e| e.entity == slot.entity)
+                !BUILTIN_ENTITIES.contains(&slot.entity.as_str()) && heard.entities.iter().any(|e| e.entity == slot.entity)
             })
-    })
+    };
+    let intents = &bot.domain.definition.intents;
+    let offered = |intent: &IntentDef| {
+        state
+            .transcript
+            .iter()
+            .rev()
+            .take_while(|e| e.from == crate::state::Speaker::Bot)
+            .any(|e| e.quick_replies.iter().any(|q| q.intent.as_deref() == Some(intent.name.as_str())))
+    };
+    let mut candidates = intents.iter().filter(|i| takes_first(i));
+    let first = candidates.next()?;
+    std::iter::once(first).chain(candidates).find(|i| offered(i)).or(Some(first))
 }
 
 /// Fills the empty slots of `form` that take an order from the site (`from_site: "order"`)
