@@ -3,7 +3,9 @@
 //! as `label: url`. Without `--locale` each message's language is followed as the widget
 //! follows it (the same core call, from the bot's first locale); `--locale CODE` fixes the
 //! reply locale as the widget's language menu does (`Bot::set_locale`), so only an explicit
-//! request in a message ("en español por favor") changes it. `/nlu` toggles intent and confidence display, `/state` prints the
+//! request in a message ("en español por favor") changes it. With `--catalog` a turn that
+//! recommends prints the products a shop's catalog ranks for it, as the demo page shows them
+//! (the same core `Ranker` the page's catalog module runs). `/nlu` toggles intent and confidence display, `/state` prints the
 //! conversation state as stored by the widget, `/reset` starts over, `/quit` (or end of input)
 //! leaves.
 
@@ -12,7 +14,8 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use sottovoce::{Bot, BotMessage, Input, QuickReply, TurnContext};
+use sottovoce::catalog::followup::FollowUp;
+use sottovoce::{Bot, BotMessage, ConversationState, Input, QuickReply, RankContext, RankSettings, Ranker, Turn, TurnContext};
 
 /// Arguments of `sottovoce chat`.
 #[derive(clap::Args)]
@@ -35,6 +38,12 @@ pub(crate) struct Args {
     /// `-300` for New York): "tomorrow" resolves in that day.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     utc_offset: i32,
+    /// Product catalog (JSONL, or compiled `.svc` from `sottovoce build --catalog`), as the
+    /// widget's `data-catalog`: a turn that recommends prints the three products that fit best
+    /// (and tells the bot which were shown), "compare them" the two side by side, "what goes
+    /// with it?" what does. Without it such a turn says what it would have asked a catalog.
+    #[arg(long, value_name = "CATALOG")]
+    catalog: Option<PathBuf>,
 }
 
 fn now_ms() -> u64 {
@@ -63,8 +72,81 @@ fn show(out: &mut impl Write, messages: &[BotMessage]) -> std::io::Result<Vec<Qu
 }
 
 /// The REPL over any reader and writer (tests drive it with strings); `clock` gives `now_ms`.
+/// What a catalog shows for `turn` (the widget's `showCatalogAnswer`, as text): products for
+/// its request, ranked with what the visitor's facts say of them, reported to the bot as shown
+/// (`Bot::shown`); two products side by side; or what goes with one. Without a catalog, one
+/// line saying what the turn asked for.
+fn show_products(
+    out: &mut impl Write,
+    bot: &Bot,
+    state: &mut ConversationState,
+    catalog: Option<&Ranker>,
+    turn: &Turn,
+) -> std::io::Result<()> {
+    let about = turn.products.as_ref();
+    let Some(ranker) = catalog else {
+        if let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) {
+            writeln!(out, "  (products for {:?} come from a catalog: --catalog FILE)", request.replace('\n', " / "))?;
+        } else if let Some(about) = about {
+            writeln!(out, "  (a catalog would answer this about {}: --catalog FILE)", about.products.join(", "))?;
+        }
+        return Ok(());
+    };
+    let locale = state.profile.locale.clone();
+    let lang = sottovoce::lang::primary(&locale).to_owned();
+    let products = &ranker.catalog().products;
+    let card = |out: &mut dyn Write, i: usize| -> std::io::Result<()> {
+        let p = &products[i];
+        let stock = if p.in_stock { "" } else { ", out of stock" };
+        writeln!(out, "      * {} ({:.2} {}{stock}) {}", p.name_in(&lang), p.price.amount, p.price.currency, p.url)
+    };
+    match about.map(|a| (a.kind, &a.products)) {
+        Some((FollowUp::Compare, ids)) => {
+            let found: Vec<usize> = ids.iter().filter_map(|id| products.iter().position(|p| &p.id == id)).collect();
+            writeln!(out, "  compared:")?;
+            for &i in &found {
+                card(out, i)?;
+            }
+            let mut keys: Vec<&String> = found.iter().flat_map(|&i| products[i].attributes.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let values: Vec<String> =
+                    found.iter().map(|&i| products[i].attribute_text_in(key, &locale).unwrap_or_else(|| "-".to_owned())).collect();
+                writeln!(out, "        {}: {}", sottovoce::attribute_label(key, &locale), values.join(" | "))?;
+            }
+        }
+        Some((FollowUp::Related, ids)) => {
+            let related = ids.first().map(|id| ranker.related(id, 3)).unwrap_or_default();
+            if !related.is_empty() {
+                writeln!(out, "  goes with it:")?;
+            }
+            for r in related {
+                card(out, r.product)?;
+            }
+        }
+        _ => {
+            let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) else { return Ok(()) };
+            let mut context = RankContext::from_facts(state.profile.facts.iter().map(|f| (f.entity.as_str(), f.value.as_str())));
+            context.shown = about.map(|a| a.products.clone()).unwrap_or_default();
+            let best = ranker.best(request, &locale, &context, 3);
+            if best.is_empty() {
+                return Ok(());
+            }
+            writeln!(out, "  products:")?;
+            for r in &best {
+                card(out, r.product)?;
+            }
+            bot.shown(state, best.iter().map(|r| products[r.product].id.clone()).collect());
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn repl(
     bot: &Bot,
+    catalog: Option<&Ranker>,
     locale: Option<&str>,
     seed: u64,
     mut show_nlu: bool,
@@ -167,6 +249,7 @@ pub(crate) fn repl(
         if !shown.is_empty() {
             offered = shown;
         }
+        show_products(out, bot, &mut state, catalog, &turn)?;
     }
     Ok(())
 }
@@ -181,10 +264,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         bot.definition().name,
         bot.definition().intents.len()
     );
+    let catalog = match &args.catalog {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let catalog = sottovoce::Catalog::load(&bytes).with_context(|| crate::error_report::InFile(path.clone()))?;
+            Some(Ranker::new(catalog, RankSettings::default()))
+        }
+        None => None,
+    };
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     repl(
         &bot,
+        catalog.as_ref(),
         args.locale.as_deref(),
         args.seed,
         args.nlu,
@@ -215,7 +307,7 @@ mod tests {
     fn chat_with(bot: &Bot, locale: Option<&str>, input: &str) -> String {
         let mut out = Vec::new();
         let mut t = 1_780_000_000_000;
-        repl(bot, locale, 1, true, input.as_bytes(), &mut out, 0, || {
+        repl(bot, None, locale, 1, true, input.as_bytes(), &mut out, 0, || {
             t += 1000;
             t
         })
@@ -270,7 +362,7 @@ mod tests {
         assert!(fixed.contains("locale es, replies in en"), "{fixed}");
         let followed = chat_with(&bot, None, spanish);
         assert!(followed.contains("locale es, replies in es"), "{followed}");
-        let err = repl(&bot, Some("it"), 1, false, "".as_bytes(), &mut Vec::new(), 0, || 0).unwrap_err();
+        let err = repl(&bot, None, Some("it"), 1, false, "".as_bytes(), &mut Vec::new(), 0, || 0).unwrap_err();
         assert!(err.to_string().contains("does not speak `it`"), "{err}");
     }
 }

@@ -1,7 +1,8 @@
-//! The `sottovoce` binary as a person meets it: bad inputs, `--help` and shell completions.
+//! The `sottovoce` binary as a person meets it: bad inputs, `--help`, shell completions and a
+//! chat typed on standard input.
 //!
-//! The cases are data (`tests/fixtures/cli/cases.json`, each an argument list with the exit
-//! status and the substrings stdout and stderr must and must not hold); this file runs them.
+//! The cases are data (`tests/fixtures/cli/cases.json`, each an argument list and what is typed,
+//! with the exit status and the substrings stdout and stderr must and must not hold); this file runs them.
 //! Paths in the cases are relative to the repository root, where the binary runs.
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,9 @@ struct Case {
     /// The least number of lines stdout must have (a completion script is long).
     #[serde(default)]
     stdout_min_lines: usize,
+    /// What to type on standard input (`sottovoce chat`); none: an empty input.
+    #[serde(default)]
+    stdin: String,
 }
 
 fn root() -> PathBuf {
@@ -44,7 +48,10 @@ fn cli_cases() {
         for (k, v) in &case.env {
             command.env(k, v);
         }
-        let out = command.output().unwrap();
+        command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), case.stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let mut wrong = Vec::new();
         if out.status.code() != Some(case.exit) {
