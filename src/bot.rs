@@ -686,6 +686,13 @@ impl Bot {
         (ranking, coverage)
     }
 
+    /// Turns the intent classifier's typo correction off or on (on by default; `nlu/typos.rs`):
+    /// what `sottovoce eval --no-typo-correction` measures without it.
+    #[cfg(feature = "internals")]
+    pub fn set_typo_correction(&mut self, on: bool) {
+        self.intents.set_typo_correction(on);
+    }
+
     /// The dialogue policy this bot runs: the definition's `dialogue` object and threshold
     /// over the defaults.
     pub fn settings(&self) -> &crate::definition::DialogueSettings {

@@ -29,6 +29,7 @@ mod compact;
 mod features;
 mod noise;
 mod train;
+mod typos;
 mod vectors;
 mod wordpiece;
 
@@ -242,6 +243,10 @@ pub struct IntentClassifier {
     features: FeatureConfig,
     linear: Compact,
     vectors: Option<VectorUse>,
+    /// Whether [`IntentClassifier::predict_with_coverage`] reads an unlearned word one edit
+    /// from a learned one as that word (`nlu/typos.rs`); on for every trained or loaded
+    /// classifier, not stored in the model.
+    typo_correction: bool,
 }
 
 /// The dense-block source a classifier was trained with: recorded in the model, the table or
@@ -291,7 +296,7 @@ impl TryFrom<ClassifierWire> for IntentClassifier {
             return Err(NluError::Corrupt("non-finite word-vector weight".into()));
         }
         let vectors = w.vectors.map(|spec| VectorUse { spec, table: None });
-        Ok(IntentClassifier { n_labels: linear.n_labels, features: w.features, linear, vectors })
+        Ok(IntentClassifier { n_labels: linear.n_labels, features: w.features, linear, vectors, typo_correction: true })
     }
 }
 
@@ -373,7 +378,7 @@ impl IntentClassifier {
             dense.scale_logits(options.logit_scale);
         }
         let linear = Compact::from_dense(&dense, &buckets, options.min_weight, options.min_negative_weight);
-        IntentClassifier { n_labels, features: cfg, linear, vectors }
+        IntentClassifier { n_labels, features: cfg, linear, vectors, typo_correction: true }
     }
 
     /// The static vector table this classifier needs, as `(hash, dimensions)`
@@ -428,6 +433,35 @@ impl IntentClassifier {
         self.linear.has(self.features.word_bucket(word))
     }
 
+    /// `norm` (normalised) with each word of at least 6 letters that the model did not learn
+    /// replaced by the learned word one edit away, when there is one and at least 67 % of the
+    /// message's words are learned (`nlu/typos.rs`: a candidate is learned when its unigram
+    /// and every one of its character n-grams kept weights); `None` when no word changes.
+    pub(crate) fn correct_typos(&self, norm: &str) -> Option<String> {
+        let mut chars = Vec::new();
+        let mut buckets = Vec::new();
+        typos::correct(
+            norm,
+            |word| self.knows_word(word),
+            |chars| self.linear.has(self.features.word_bucket_of(chars)),
+            |candidate| {
+                if !self.knows_word(candidate) {
+                    return None;
+                }
+                buckets.clear();
+                self.features.char_buckets_of(candidate, &mut chars, &mut buckets);
+                let learned = buckets.iter().filter(|&&b| self.linear.has(b)).count();
+                Some(if buckets.is_empty() { 1.0 } else { learned as f32 / buckets.len() as f32 })
+            },
+        )
+    }
+
+    /// Turns [`IntentClassifier::predict_with_coverage`]'s typo correction on or off (on by
+    /// default): for measuring what it does (`sottovoce eval --no-typo-correction`).
+    pub fn set_typo_correction(&mut self, on: bool) {
+        self.typo_correction = on;
+    }
+
     /// The feature settings the classifier was trained with.
     pub fn feature_config(&self) -> &FeatureConfig {
         &self.features
@@ -452,11 +486,18 @@ impl IntentClassifier {
     pub fn predict_with_coverage(&self, utterance: &Utterance<'_>) -> (Vec<f32>, f32) {
         let mut scratch = Scratch::default();
         let block = self.vectors.as_ref().and_then(VectorUse::block);
-        self.features.extract_normalized(utterance.normalized(), block, &mut scratch);
+        let corrected = self.typo_correction.then(|| self.correct_typos(utterance.normalized())).flatten();
+        self.features.extract_normalized(corrected.as_deref().unwrap_or(utterance.normalized()), block, &mut scratch);
         let mut scores = vec![0.0f32; self.n_labels];
         self.linear.scores(&scratch.features, &mut scores);
         if !scores.is_empty() {
             train::softmax(&mut scores);
+        }
+        // Coverage reads the message as written: a corrected word is not the bot's own wording
+        // (with the corrections, the familiar-wording rule let through more out-of-scope
+        // queries: tests/threshold_calibration.rs).
+        if corrected.is_some() {
+            self.features.extract_normalized(utterance.normalized(), None, &mut scratch);
         }
         // The dense block (buckets from `dense_base` on, appended last) is known for every
         // text: coverage counts the hashed n-grams only, as `coverage` does.

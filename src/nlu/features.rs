@@ -107,6 +107,35 @@ impl FeatureConfig {
         self.bucket(word_hash(word))
     }
 
+    /// As [`FeatureConfig::word_bucket`], for a word given as its chars.
+    pub(crate) fn word_bucket_of(&self, chars: &mut dyn Iterator<Item = char>) -> u32 {
+        self.bucket(chars.fold(SEED_WORD, fnv1a_char))
+    }
+
+    /// Appends to `out` the buckets of the character n-grams of `word` (one normalised word,
+    /// padded with a space on both sides), `chars` being a scratch buffer: what
+    /// [`FeatureConfig::extract`] adds for each word of a text, nothing when character n-grams
+    /// are off.
+    pub(crate) fn char_buckets_of(&self, word: &str, chars: &mut Vec<char>, out: &mut Vec<u32>) {
+        if self.char_max < self.char_min || self.char_max == 0 {
+            return;
+        }
+        chars.clear();
+        chars.push(' ');
+        chars.extend(word.chars());
+        chars.push(' ');
+        let (lo, hi) = (self.char_min.max(1) as usize, self.char_max as usize);
+        for start in 0..chars.len() {
+            let mut h = SEED_CHAR;
+            for (n, &c) in chars[start..].iter().take(hi).enumerate() {
+                h = fnv1a_char(h, c);
+                if n + 1 >= lo {
+                    out.push(self.bucket(h ^ ((n as u64 + 1) << 56)));
+                }
+            }
+        }
+    }
+
     /// The first bucket of the dense block: `2^hash_bits`, past every hashed bucket (with
     /// `hash_bits` 32, `2^31`, which the dense features then share with hashed ones).
     pub(crate) fn dense_base(&self) -> u32 {
@@ -141,22 +170,7 @@ impl FeatureConfig {
             let h = word_hash(word);
             words.push(h);
             word_buckets.push(self.bucket(h));
-            if self.char_max >= self.char_min && self.char_max > 0 {
-                chars.clear();
-                chars.push(' ');
-                chars.extend(word.chars());
-                chars.push(' ');
-                let (lo, hi) = (self.char_min.max(1) as usize, self.char_max as usize);
-                for start in 0..chars.len() {
-                    let mut h = SEED_CHAR;
-                    for (n, &c) in chars[start..].iter().take(hi).enumerate() {
-                        h = fnv1a_char(h, c);
-                        if n + 1 >= lo {
-                            char_buckets.push(self.bucket(h ^ ((n as u64 + 1) << 56)));
-                        }
-                    }
-                }
-            }
+            self.char_buckets_of(word, chars, char_buckets);
         }
         if self.word_ngrams >= 2 && !words.is_empty() {
             let mut prev = BOUNDARY;

@@ -78,6 +78,10 @@ pub(crate) struct Args {
     /// Seed of the noise.
     #[arg(long, default_value_t = 1)]
     noise_seed: u64,
+    /// Turn off the intent classifier's typo correction (a word the model never learned, one
+    /// edit from one it did, read as that word), on in every bot: to measure what it does.
+    #[arg(long)]
+    no_typo_correction: bool,
     /// How the out-of-scope rule is chosen on val (or the held-out tenth of train).
     #[arg(long, value_enum, default_value_t = Criterion::Balanced)]
     oos_criterion: Criterion,
@@ -649,7 +653,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ((no_rule, no_rule), "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
         let (definition, label_of) = eval_definition(&labels, n_labels, &examples, no_rule, dense_name)?;
-        let bot = train_bot(definition, dense.as_ref(), "training (for val)", args.quiet)?;
+        let mut bot = train_bot(definition, dense.as_ref(), "training (for val)", args.quiet)?;
+        bot.set_typo_correction(!args.no_typo_correction);
         (rules_on(&score(&bot, &label_of, val)), "val")
     } else {
         let mut seen = vec![0usize; n_classes];
@@ -664,14 +669,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         let (definition, label_of) = eval_definition(&labels, n_labels, &fit, no_rule, dense_name)?;
-        let bot = train_bot(definition, dense.as_ref(), "training (held-out 10%)", args.quiet)?;
+        let mut bot = train_bot(definition, dense.as_ref(), "training (held-out 10%)", args.quiet)?;
+        bot.set_typo_correction(!args.no_typo_correction);
         (rules_on(&score(&bot, &label_of, &held)), "a tenth of train held out")
     };
 
     // The bot that ships: the whole of train, with the chosen rule in its definition.
     let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule, dense_name)?;
     let started = Instant::now();
-    let bot = train_bot(definition, dense.as_ref(), "training", args.quiet)?;
+    let mut bot = train_bot(definition, dense.as_ref(), "training", args.quiet)?;
+    bot.set_typo_correction(!args.no_typo_correction);
     let train_seconds = started.elapsed().as_secs_f64();
 
     let scored = score(&bot, &label_of, &test);
@@ -736,6 +743,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         "val": args.val.as_ref().map(|p| p.display().to_string()),
         "noise": args.noise.map(|_| "typos"),
         "noise_seed": args.noise.map(|_| args.noise_seed),
+        "typo_correction": !args.no_typo_correction,
         "n_train": in_scope,
         "n_train_out_of_scope": n_oos_train,
         "n_test": test.len(),
