@@ -447,13 +447,9 @@ impl IntentClassifier {
             |word| self.knows_word(word),
             |chars| self.linear.has(self.features.word_bucket_of(chars)),
             |candidate| {
-                if !self.knows_word(candidate) {
-                    return None;
-                }
                 buckets.clear();
                 self.features.char_buckets_of(candidate, &mut chars, &mut buckets);
-                let learned = buckets.iter().filter(|&&b| self.linear.has(b)).count();
-                Some(if buckets.is_empty() { 1.0 } else { learned as f32 / buckets.len() as f32 })
+                buckets.iter().all(|&b| self.linear.has(b))
             },
         )
     }

@@ -5,9 +5,9 @@
 //! correction of spelling errors", CACM 7(3)): a letter deleted, a letter inserted, a letter
 //! replaced, two neighbouring letters swapped; the candidates are generated as Norvig's
 //! spelling corrector does ("How to Write a Spelling Corrector", 2007). No vocabulary travels
-//! with the model: a candidate is a learned word when its unigram feature and at least
-//! [`NGRAM_SHARE`] of its character n-grams kept weights in the model (a hash collision can
-//! make one bucket look learned; all the n-grams of a made-up string hardly ever do). A word
+//! with the model: a candidate is a learned word when its unigram feature and every one of its
+//! character n-grams kept weights in the model (a hash collision can make one bucket look
+//! learned; all the n-grams of a made-up string hardly ever do). A word
 //! with two or more such candidates is left as it is: without word frequencies there is no
 //! telling "hiring" from "hiding" (val: level or better than taking the first candidate).
 //!
@@ -38,9 +38,6 @@ pub(crate) const MIN_LETTERS: usize = 6;
 /// correcting its words into the bot's would only make it look in scope.
 pub(crate) const LEARNED_SHARE: f32 = 0.67;
 
-/// Share in [0, 1] of a candidate's character n-grams that must have weights in the model.
-pub(crate) const NGRAM_SHARE: f32 = 1.0;
-
 /// The letters a replacement or an insertion may use for `word`: the Arabic ones for a word
 /// with an Arabic letter, else `a`–`z` (the normalised text folds accents) and the word's
 /// own other letters.
@@ -62,27 +59,27 @@ fn alphabet(word: &[char]) -> Vec<char> {
 ///
 /// `known(word)` says whether the model learned `word` (checked on the message's own words
 /// first: a learned word is never corrected); `maybe(chars)` is a quick first test of a
-/// candidate given as its chars (the unigram's bucket has weights: no string is built for the
-/// others); `score(candidate)` gives the share in [0, 1] of the candidate's character n-grams
-/// the model learned, or `None` when it is not a learned word at all.
+/// candidate given as its chars (its unigram has weights: no string is built for the others);
+/// `learned(candidate)`, asked of a candidate `maybe` let through, says whether it is a learned
+/// word (every one of its character n-grams has weights too).
 pub(crate) fn correct(
     norm: &str,
     known: impl Fn(&str) -> bool,
     maybe: impl Fn(&mut dyn Iterator<Item = char>) -> bool,
-    mut score: impl FnMut(&str) -> Option<f32>,
+    mut learned: impl FnMut(&str) -> bool,
 ) -> Option<String> {
-    let (mut words, mut learned) = (0usize, 0usize);
+    let (mut words, mut known_words) = (0usize, 0usize);
     for word in norm.split(' ').filter(|w| !w.is_empty()) {
         words += 1;
-        learned += usize::from(known(word));
+        known_words += usize::from(known(word));
     }
-    if (learned as f32) < LEARNED_SHARE * words as f32 {
+    if (known_words as f32) < LEARNED_SHARE * words as f32 {
         return None;
     }
     let mut out: Option<String> = None;
     let mut chars: Vec<char> = Vec::new();
     for (i, word) in norm.split(' ').enumerate() {
-        let fixed = correctable(word, &mut chars, &known).then(|| best(&chars, &maybe, &mut score)).flatten();
+        let fixed = correctable(word, &mut chars, &known).then(|| only(&chars, &maybe, &mut learned)).flatten();
         if fixed.is_some() && out.is_none() {
             // Copy the words before this one, unchanged.
             let mut text = String::with_capacity(norm.len() + 4);
@@ -110,14 +107,14 @@ fn correctable(word: &str, chars: &mut Vec<char>, known: &impl Fn(&str) -> bool)
     chars.len() >= MIN_LETTERS && chars.iter().all(|c| c.is_alphabetic()) && !known(word)
 }
 
-/// The best learned word one edit from `word`, if any.
-fn best(
+/// The learned word one edit from `word`, if there is exactly one.
+fn only(
     word: &[char],
     maybe: &impl Fn(&mut dyn Iterator<Item = char>) -> bool,
-    score: &mut impl FnMut(&str) -> Option<f32>,
+    learned: &mut impl FnMut(&str) -> bool,
 ) -> Option<String> {
     let n = word.len();
-    let mut winner: Option<(f32, String)> = None;
+    let mut winner: Option<String> = None;
     let mut ambiguous = false;
     // The candidate `word[..i] + middle + word[j..]`.
     let mut consider = |i: usize, middle: &[char], j: usize| {
@@ -126,11 +123,11 @@ fn best(
             return;
         }
         let candidate: String = parts().collect();
-        if let Some(s) = score(&candidate).filter(|&s| s >= NGRAM_SHARE) {
+        if learned(&candidate) {
             match &winner {
-                Some((_, w)) if *w != candidate => ambiguous = true,
+                Some(w) if *w != candidate => ambiguous = true,
                 Some(_) => {}
-                None => winner = Some((s, candidate)),
+                None => winner = Some(candidate),
             }
         }
     };
@@ -159,10 +156,7 @@ fn best(
             consider(i, &[c], i);
         }
     }
-    if ambiguous {
-        return None;
-    }
-    winner.map(|(_, w)| w)
+    winner.filter(|_| !ambiguous)
 }
 
 #[cfg(test)]
@@ -172,7 +166,7 @@ mod tests {
     const WORDS: &[&str] = &["cancel", "my", "is", "order", "orders", "where", "refund", "pedido", "الطلبات"];
 
     fn fix(text: &str) -> Option<String> {
-        correct(text, |w| WORDS.contains(&w), |_| true, |w| WORDS.contains(&w).then_some(1.0))
+        correct(text, |w| WORDS.contains(&w), |_| true, |w| WORDS.contains(&w))
     }
 
     #[test]
@@ -198,15 +192,15 @@ mod tests {
     #[test]
     fn two_learned_candidates_or_a_partly_learned_one_leave_the_word() {
         // "orderx" is one deletion from "order" and one replacement from "orders".
-        let fix_with = |order: f32| {
+        let fix_with = |order_learned: bool| {
             correct("where is my orderx", |w| WORDS.contains(&w), |_| true, |w| match w {
-                "order" => Some(order),
-                "orders" => Some(1.0),
-                _ => None,
+                "order" => order_learned,
+                "orders" => true,
+                _ => false,
             })
         };
-        assert_eq!(fix_with(1.0), None, "ambiguous");
-        assert_eq!(fix_with(0.9).as_deref(), Some("where is my orders"), "a candidate needs every n-gram learned");
+        assert_eq!(fix_with(true), None, "ambiguous");
+        assert_eq!(fix_with(false).as_deref(), Some("where is my orders"), "a candidate needs every n-gram learned");
         // The same candidate reached by two edits is one candidate.
         assert_eq!(fix("where is my orderss").as_deref(), Some("where is my orders"));
     }

@@ -392,6 +392,13 @@ pub(crate) fn train_bot(definition: BotDefinition, vectors: Option<&std::sync::A
     Ok(bot)
 }
 
+/// [`train_bot`], with the typo correction on or off as `--no-typo-correction` says.
+fn train_eval_bot(definition: BotDefinition, vectors: Option<&std::sync::Arc<dyn SentenceEncoder>>, message: &str, args: &Args) -> anyhow::Result<Bot> {
+    let mut bot = train_bot(definition, vectors, message, args.quiet)?;
+    bot.set_typo_correction(!args.no_typo_correction);
+    Ok(bot)
+}
+
 /// The bot definition for this data: one intent per label with its training examples (the
 /// out-of-scope rows as the reserved [`OUT_OF_SCOPE_INTENT`]), `rule` (its threshold and
 /// familiar-wording settings), and `vectors`, the
@@ -653,8 +660,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         ((no_rule, no_rule), "none (test has no out-of-scope rows)")
     } else if let Some(val) = &val {
         let (definition, label_of) = eval_definition(&labels, n_labels, &examples, no_rule, dense_name)?;
-        let mut bot = train_bot(definition, dense.as_ref(), "training (for val)", args.quiet)?;
-        bot.set_typo_correction(!args.no_typo_correction);
+        let bot = train_eval_bot(definition, dense.as_ref(), "training (for val)", &args)?;
         (rules_on(&score(&bot, &label_of, val)), "val")
     } else {
         let mut seen = vec![0usize; n_classes];
@@ -669,16 +675,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         let (definition, label_of) = eval_definition(&labels, n_labels, &fit, no_rule, dense_name)?;
-        let mut bot = train_bot(definition, dense.as_ref(), "training (held-out 10%)", args.quiet)?;
-        bot.set_typo_correction(!args.no_typo_correction);
+        let bot = train_eval_bot(definition, dense.as_ref(), "training (held-out 10%)", &args)?;
         (rules_on(&score(&bot, &label_of, &held)), "a tenth of train held out")
     };
 
     // The bot that ships: the whole of train, with the chosen rule in its definition.
     let (definition, label_of) = eval_definition(&labels, n_labels, &examples, rule, dense_name)?;
     let started = Instant::now();
-    let mut bot = train_bot(definition, dense.as_ref(), "training", args.quiet)?;
-    bot.set_typo_correction(!args.no_typo_correction);
+    let bot = train_eval_bot(definition, dense.as_ref(), "training", &args)?;
     let train_seconds = started.elapsed().as_secs_f64();
 
     let scored = score(&bot, &label_of, &test);
