@@ -126,7 +126,7 @@ const ACCURATE: &str = "all-minilm-l6-v2";
 
 /// Writes the bot's copy of the encoder in `dir` to `output`'s path with the extension `.sven`
 /// ([`sottovoce_encoder::bot_file`]: int8, the vocabulary pruned to the definition's
-/// examples), prints its size, and returns it with its embeddings of the examples computed
+/// examples, at most [`crate::encoder::COPY_BUDGET`] gzip bytes), prints its size, and returns it with its embeddings of the examples computed
 /// on `threads` threads (all cores by default) and cached in `dir`.
 ///
 /// # Errors
@@ -141,7 +141,8 @@ fn bot_encoder(text: &str, dir: &Path, output: &Path, threads: Option<usize>) ->
     );
     let (encoder, source) = crate::encoder::read_weights(dir)?;
     let texts = Bot::training_texts(&definition);
-    let (file, kept) = sottovoce_encoder::bot_file(encoder, source, sottovoce_encoder::FIRST_TOKENS, &texts);
+    let budget = crate::encoder::copy_budget();
+    let (file, kept) = sottovoce_encoder::bot_file(encoder, source, sottovoce_encoder::FIRST_TOKENS, &texts, Some(budget));
     let path = output.with_extension("sven");
     std::fs::write(&path, &file).with_context(|| format!("cannot write {}", path.display()))?;
     println!("  encoder copy {}: {kept} tokens kept, {} bytes (gzip {})", path.display(), file.len(), gzip_len(&file));

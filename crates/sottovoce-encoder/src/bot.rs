@@ -89,22 +89,41 @@ impl SentenceEncoder for BotEncoder {
 /// int8 weights of all 30,522 tokens would be 20.8 MB gzip.
 pub const FIRST_TOKENS: usize = 3000;
 
+/// A limit on the size of a bot's `.sven` file ([`bot_file`]): `bytes` as measured by `size`
+/// (the CLI passes its gzip length: what a browser downloads).
+pub struct Budget<'a> {
+    /// The most the file may measure.
+    pub bytes: usize,
+    /// How a file is measured, in bytes.
+    pub size: &'a dyn Fn(&[u8]) -> usize,
+}
+
+/// About what one kept token adds to a `.sven` file, gzipped or not (bytes): its int8 row of
+/// [`DIM`] codes, which barely compress, its row scale and its text. Only a first guess of how
+/// many tokens to drop: [`bot_file`] measures each try.
+const TOKEN_BYTES: usize = DIM + 6;
+
 /// The `.sven` file of `encoder` for one bot ([`Encoder::to_file`]): the vocabulary pruned to
 /// its first `first` token ids (the special tokens and the most frequent pieces of BERT's
 /// vocabulary, but BERT's `[unused…]` placeholders and the characters of scripts `texts` do
-/// not use) plus every token of `texts` (the bot's examples, normalised as the classifier
+/// not use) plus the tokens of `texts` (the bot's examples, normalised as the classifier
 /// reads them, after [`BotEncoder::input`]'s typo correction), the weights rounded to int8.
 /// `source` is the FNV-1a 64 of the `model.safetensors` `encoder` was read from. Returns the
 /// file and the number of tokens it keeps.
 ///
-/// `sottovoce build --encoder` keeps [`FIRST_TOKENS`].
-pub fn bot_file(encoder: Encoder, source: u64, first: usize, texts: &[String]) -> (Vec<u8>, usize) {
+/// With a `budget`, the examples' tokens that are not among the first are kept in order of
+/// how many examples use them (ties by id) until the file fits: a word only one example uses
+/// (in SNIPS, most are names of songs, artists and places) then reads as the common pieces it
+/// splits into. The first tokens are always kept, so a budget under their size is exceeded.
+///
+/// `sottovoce build --encoder` keeps [`FIRST_TOKENS`], within the CLI's download budget.
+pub fn bot_file(encoder: Encoder, source: u64, first: usize, texts: &[String], budget: Option<Budget<'_>>) -> (Vec<u8>, usize) {
     let whole = BotEncoder::new(encoder, source, source);
     // The scripts the bot's examples are written in: a first token is kept only in those
     // (BERT's first ids hold single characters of every script: a Latin bot needs no kana).
     let scripts: std::collections::HashSet<u32> = texts.iter().flat_map(|t| t.chars()).map(script_block).collect();
     // BERT's `[unused…]` placeholders (ids 1-993) are never produced by the tokenizer.
-    let mut keep: std::collections::HashSet<u32> = whole
+    let firsts: std::collections::HashSet<u32> = whole
         .tokens
         .iter()
         .take(first)
@@ -112,12 +131,31 @@ pub fn bot_file(encoder: Encoder, source: u64, first: usize, texts: &[String]) -
         .filter(|(_, t)| !t.starts_with("[unused") && t.trim_start_matches("##").chars().all(|c| scripts.contains(&script_block(c))))
         .map(|(id, _)| id as u32)
         .collect();
+    // The other tokens of the examples, by how many examples use them, then by id.
+    let mut uses: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for t in texts {
-        keep.extend(whole.encoder.tokenizer().encode(&whole.input(t)));
+        let mut ids = whole.encoder.tokenizer().encode(&whole.input(t));
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids.into_iter().filter(|id| !firsts.contains(id)) {
+            *uses.entry(id).or_default() += 1;
+        }
     }
+    let mut others: Vec<(u32, usize)> = uses.into_iter().collect();
+    others.sort_unstable_by_key(|&(id, n)| (std::cmp::Reverse(n), id));
     let mut encoder = whole.encoder;
-    let kept = encoder.retain_tokens(|id| keep.contains(&id));
-    (encoder.to_file(source), kept)
+    let mut n = others.len();
+    loop {
+        let keep: std::collections::HashSet<u32> = others[..n].iter().map(|&(id, _)| id).collect();
+        let kept = encoder.retain_tokens(|id| firsts.contains(&id) || keep.contains(&id));
+        let file = encoder.to_file(source);
+        let over = budget.as_ref().map_or(0, |b| (b.size)(&file).saturating_sub(b.bytes));
+        if over == 0 || n == 0 {
+            return (file, kept);
+        }
+        // Each try keeps a subset of the last one's tokens, which is all `retain_tokens` can do.
+        n = n.saturating_sub(over.div_ceil(TOKEN_BYTES).max(1));
+    }
 }
 
 /// A coarse script of `c`: 0 for Latin (ASCII, Latin-1 and Latin Extended, U+0000-U+024F) and
@@ -137,7 +175,7 @@ mod tests {
     fn a_bots_file_keeps_the_first_tokens_of_its_scripts_and_its_examples_tokens() {
         let tokens = ["[PAD]", "[unused0]", "[UNK]", "[CLS]", "[SEP]", "の", "é", "refund", "order", "##s", "where", "parcel", "ship"];
         let encoder = crate::file::tests::encoder_with(&tokens);
-        let (file, kept) = bot_file(encoder, 9, 8, &["where are my orders".into(), "parcel".into()]);
+        let (file, kept) = bot_file(encoder, 9, 8, &["where are my orders".into(), "parcel".into()], None);
         let (back, source) = Encoder::from_file(&file).unwrap();
         assert_eq!(source, 9);
         let left: Vec<&str> = back.tokenizer().tokens().into_iter().filter(|t| !t.is_empty()).collect();
@@ -146,6 +184,31 @@ mod tests {
         // "orders", no whole token, is corrected to "order", so "##s" is not needed), not "ship".
         assert_eq!(left, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "é", "refund", "order", "where", "parcel"]);
         assert_eq!(kept, left.len());
+    }
+
+    #[test]
+    fn a_budget_drops_the_examples_least_used_tokens_first() {
+        let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "play", "song", "by", "adele", "queen", "abba"];
+        let texts: Vec<String> =
+            ["play song by adele", "play song by queen", "play song by abba", "play queen"].map(String::from).to_vec();
+        let whole = |budget| {
+            let (file, kept) = bot_file(crate::file::tests::encoder_with(&tokens), 9, 4, &texts, budget);
+            let (back, _) = Encoder::from_file(&file).unwrap();
+            let left: Vec<String> = back.tokenizer().tokens().into_iter().filter(|t| !t.is_empty()).map(String::from).collect();
+            assert_eq!(kept, left.len());
+            (file.len(), left)
+        };
+        let (all, left) = whole(None);
+        assert_eq!(left.len(), tokens.len());
+        // Room for two tokens fewer: "adele" and "abba", one example each, go first ("queen"
+        // has two); the first ids are never dropped.
+        let size = |file: &[u8]| file.len();
+        let (fits, left) = whole(Some(Budget { bytes: all - 2 * TOKEN_BYTES, size: &size }));
+        assert!(fits <= all - 2 * TOKEN_BYTES, "{fits} bytes");
+        assert!(left.iter().all(|t| t != "adele" && t != "abba"), "{left:?}");
+        assert!(left.iter().any(|t| t == "play") && left.iter().any(|t| t == "queen"), "{left:?}");
+        let (_, left) = whole(Some(Budget { bytes: 0, size: &size }));
+        assert_eq!(left, ["[PAD]", "[UNK]", "[CLS]", "[SEP]"], "the first ids stay, even over the budget");
     }
 
     #[test]

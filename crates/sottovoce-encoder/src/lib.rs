@@ -19,7 +19,7 @@ mod safetensors;
 mod tokenizer;
 
 #[cfg(feature = "core")]
-pub use bot::{bot_file, BotEncoder, FIRST_TOKENS};
+pub use bot::{bot_file, BotEncoder, Budget, FIRST_TOKENS};
 pub use file::{MAGIC, VERSION};
 pub use tokenizer::WordPiece;
 
