@@ -141,7 +141,7 @@ fn bot_encoder(text: &str, dir: &Path, output: &Path, threads: Option<usize>) ->
     );
     let (encoder, source) = crate::encoder::read_weights(dir)?;
     let texts = Bot::training_texts(&definition);
-    let budget = crate::encoder::copy_budget();
+    let budget = crate::encoder::copy_budget(crate::encoder::COPY_BUDGET);
     let (file, kept) = sottovoce_encoder::bot_file(encoder, source, sottovoce_encoder::FIRST_TOKENS, &texts, Some(budget));
     let path = output.with_extension("sven");
     std::fs::write(&path, &file).with_context(|| format!("cannot write {}", path.display()))?;

@@ -57,26 +57,32 @@ pub(crate) fn read_weights(dir: &Path) -> anyhow::Result<(Encoder, u64)> {
 /// 8 KB left for them to grow.
 pub(crate) const COPY_BUDGET: usize = 11_880_000;
 
-/// [`COPY_BUDGET`], measured as a browser downloads the copy (gzip).
-pub(crate) fn copy_budget() -> Budget<'static> {
-    Budget { bytes: COPY_BUDGET, size: &crate::gzip::gzip_len }
+/// `bytes`, measured as a browser downloads the copy (gzip).
+pub(crate) fn copy_budget(bytes: usize) -> Budget<'static> {
+    Budget { bytes, size: &crate::gzip::gzip_len }
+}
+
+/// Which copy of the encoder a bot ships ([`bot_file`]): the first `first` token ids and the
+/// tokens of `texts` (normalised; the bot's examples), within `budget` gzip bytes.
+pub(crate) struct Copy<'a> {
+    pub(crate) first: usize,
+    pub(crate) budget: usize,
+    pub(crate) texts: &'a [String],
 }
 
 impl CachedEncoder {
-    /// The float encoder in `dir` ([`read_weights`]), or with `copy = Some((n, texts))` the
-    /// `.sven` file a bot would ship ([`bot_file`]): int8 weights, the vocabulary pruned to the
-    /// first `n` token ids and the tokens of `texts` (normalised; the bot's examples) that fit
-    /// [`COPY_BUDGET`].
+    /// The float encoder in `dir` ([`read_weights`]), or with `copy` the `.sven` file a bot
+    /// would ship ([`bot_file`]): int8 weights, the vocabulary pruned as [`Copy`] says.
     /// Embeddings are cached in `dir`, in a file per variant (named by the hash of the weights or
     /// of the `.sven` file).
     ///
     /// # Errors
     /// As [`read_weights`].
-    pub(crate) fn open(dir: &Path, copy: Option<(usize, &[String])>) -> anyhow::Result<CachedEncoder> {
+    pub(crate) fn open(dir: &Path, copy: Option<Copy<'_>>) -> anyhow::Result<CachedEncoder> {
         let (encoder, source) = read_weights(dir)?;
         let (inner, copy_sizes, kept_tokens) = match copy {
-            Some((first, texts)) => {
-                let (file, kept) = bot_file(encoder, source, first, texts, Some(copy_budget()));
+            Some(Copy { first, budget, texts }) => {
+                let (file, kept) = bot_file(encoder, source, first, texts, Some(copy_budget(budget)));
                 let sizes = (file.len(), crate::gzip::gzip_len(&file));
                 (BotEncoder::from_file(&file)?, Some(sizes), Some(kept))
             }

@@ -113,6 +113,10 @@ pub(crate) struct Args {
     /// (default 3000, what `sottovoce build --encoder` keeps), to choose that number on val.
     #[arg(long, value_name = "N", requires = "encoder", conflicts_with = "encoder_float")]
     encoder_vocab: Option<usize>,
+    /// With `--encoder`: the most the bot's copy may weigh, gzip bytes (default
+    /// 11,880,000, what `sottovoce build --encoder` keeps within), to choose it on val.
+    #[arg(long, value_name = "BYTES", requires = "encoder", conflicts_with = "encoder_float")]
+    encoder_budget: Option<usize>,
     /// With `--encoder`: weigh its block this many times the weight the definition's table
     /// gives it (1.0 there), to choose that weight on val. Default 1.
     #[arg(long, value_name = "K", default_value_t = 1.0, requires = "encoder")]
@@ -597,7 +601,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         (Some(dir), _) => {
             let train_texts: Vec<String> = train.iter().map(|(t, _)| sottovoce::nlu::normalize(t)).collect();
             let copy = (!args.encoder_float)
-                .then(|| (args.encoder_vocab.unwrap_or(sottovoce_encoder::FIRST_TOKENS), train_texts.as_slice()));
+                .then(|| crate::encoder::Copy {
+                    first: args.encoder_vocab.unwrap_or(sottovoce_encoder::FIRST_TOKENS),
+                    budget: args.encoder_budget.unwrap_or(crate::encoder::COPY_BUDGET),
+                    texts: train_texts.as_slice(),
+                });
             let encoder = crate::encoder::CachedEncoder::open(dir, copy)?.with_scale(args.encoder_scale);
             let name = sottovoce::definition::word_vector_table_name(encoder.source()).with_context(|| {
                 format!("{}: not the all-MiniLM-L6-v2 a definition can name (hash {:016x})", dir.display(), encoder.source())
