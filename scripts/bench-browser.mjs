@@ -25,7 +25,7 @@
 // bench.html is served cross-origin isolated (COOP + COEP added through a Playwright route), so
 // that performance.now() steps by 5 µs instead of 100 µs; the page reports the step it sees.
 import { readFileSync, readdirSync, existsSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { servedGzip } from "./served-gzip.mjs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, bundleSizes, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults, isolateBenchPage } from "../tests/e2e/support.mjs";
@@ -155,8 +155,8 @@ try {
     bot: { definition: botPath.replace(ROOT + "/", ""), texts: opts.texts.replace(ROOT + "/", ""), n_texts: texts.length },
     sizes_bytes: {
       ...(await bundleSizes()),
-      model: { raw: modelBytes.byteLength, gzip: gzipSync(Buffer.from(modelBytes), { level: 9 }).length },
-      definition: { raw: definitionBytes.length, gzip: gzipSync(definitionBytes, { level: 9 }).length },
+      model: { raw: modelBytes.byteLength, gzip: (await servedGzip(Buffer.from(modelBytes))).length },
+      definition: { raw: definitionBytes.length, gzip: (await servedGzip(definitionBytes)).length },
     },
     wasm_module_ms: inPage.module,
     wasm_module_full_ms: inPage.moduleFull,

@@ -2,8 +2,9 @@
 // version from the binding crate, entry points, TypeScript types, the files list), checks that the
 // types are really there, minifies the JavaScript glue with esbuild (the types stay in the .d.ts;
 // a third of the gzip size, and the page downloads it on every first visit), writes gzip siblings
-// (`*.gz`, not part of the npm package) that `sottovoce serve` sends instead of compressing on
-// every request, and prints the bundle sizes.
+// (`*.gz`, not part of the npm package, made by Zopfli: `scripts/served-gzip.mjs`) that
+// `sottovoce serve` sends instead of compressing on every request, and prints the bundle sizes,
+// which are those siblings' sizes.
 //
 // Two entry points, the same `Chat` API: `sottovoce` (sottovoce.js + sottovoce_bg.wasm, the
 // runtime build: loads compiled models from `sottovoce build`) and `sottovoce/full`
@@ -13,7 +14,7 @@
 //
 // Usage: node scripts/package-pkg.mjs [pkg-dir]     (run by `make pkg` after wasm-opt)
 import { readFileSync, writeFileSync, existsSync, copyFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { servedGzip } from "./served-gzip.mjs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -134,7 +135,7 @@ for (const e of modules) {
 const sizes = {};
 for (const f of [...modules.flatMap((e) => [`${e}_bg.wasm`, `${e}.js`]), "vectors-minilm-l6-d64.svvec"]) {
   const bytes = readFileSync(join(pkg, f));
-  const gz = gzipSync(bytes, { level: 9 });
+  const gz = await servedGzip(bytes);
   writeFileSync(join(pkg, `${f}.gz`), gz);
   sizes[f] = { raw: bytes.length, gzip: gz.length };
 }
@@ -152,10 +153,13 @@ if (existsSync(widget)) {
   if (!min.includes("document.currentScript") || !min.includes("sottovoce_full.js")) fail("the minified widget lost its loader");
   const banner = "/* sottovoce widget (MIT OR Apache-2.0), minified from sottovoce.js by scripts/package-pkg.mjs */\n";
   writeFileSync(join(root, "www", "sottovoce.min.js"), banner + min);
-  const w = gzipSync(banner + min, { level: 9 }).length;
+  // Its gzip sibling, which `sottovoce serve` sends as it sends pkg/'s.
+  const minGz = await servedGzip(banner + min);
+  writeFileSync(join(root, "www", "sottovoce.min.js.gz"), minGz);
+  const w = minGz.length;
   const total = sizes["sottovoce_bg.wasm"].gzip + sizes["sottovoce.js"].gzip + w;
   console.log(`package-pkg: wrote www/sottovoce.min.js: ${(w / 1000).toFixed(1)} KB gzip ` +
-    `(the source ${(gzipSync(source, { level: 9 }).length / 1000).toFixed(1)} KB)`);
+    `(the source ${((await servedGzip(source)).length / 1000).toFixed(1)} KB)`);
   console.log(`package-pkg: widget with a compiled model: ${(total / 1000).toFixed(1)} KB gzip ` +
     "(runtime wasm + glue + www/sottovoce.min.js)");
 }

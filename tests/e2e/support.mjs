@@ -201,20 +201,20 @@ export function writeBrowserResults(key, section) {
   return file;
 }
 
-/// Sizes of the npm package's bundle, raw and gzip, in bytes.
+/// Sizes of the npm package's bundle, raw and gzip as served (`scripts/served-gzip.mjs`), in bytes.
 export async function bundleSizes() {
-  const { gzipSync } = await import("node:zlib");
+  const { servedGzip } = await import("../../scripts/served-gzip.mjs");
   const out = {};
   // The runtime build (what the widget loads for a compiled model), then the full build.
   for (const f of ["sottovoce_bg.wasm", "sottovoce.js", "sottovoce_full_bg.wasm", "sottovoce_full.js"]) {
     const bytes = readFileSync(join(ROOT, "pkg", f));
-    out[f] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    out[f] = { raw: bytes.length, gzip: (await servedGzip(bytes)).length };
   }
   // The widget's source, and the minified copy `make pkg` writes for production pages.
   for (const f of ["sottovoce.js", "sottovoce.min.js"]) {
     if (!existsSync(join(ROOT, "www", f))) continue;
     const widget = readFileSync(join(ROOT, "www", f));
-    out[`www/${f}`] = { raw: widget.length, gzip: gzipSync(widget, { level: 9 }).length };
+    out[`www/${f}`] = { raw: widget.length, gzip: (await servedGzip(widget)).length };
   }
   return out;
 }
