@@ -9,7 +9,7 @@ FORBIDDEN_IN_CORE := wasm-bindgen js-sys web-sys tokio
 WASM_ENV := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort
 export CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser screenshots clean fuzz fuzz-smoke deny sbom
+.PHONY: demo test setup cli pkg model check-purity test-native test-wasm test-e2e test-examples bench bench-browser first-load screenshots clean fuzz fuzz-smoke deny sbom
 
 # The demo shop with the widget, and the escalation server with its agent inbox, on one origin.
 DEMO_AGENT ?= agent@cumbre.example:cumbre-demo-agent
@@ -22,7 +22,7 @@ demo: setup pkg cli
 	  --smtp-sink 127.0.0.1:2525 --public-url http://127.0.0.1:$(PORT)/ --shop-name Cumbre --business-hours "mon-fri 09:00-18:00 +01:00" \
 	  --identity-secret $(DEMO_IDENTITY_SECRET)
 
-test: setup check-purity deny sbom encoder-weights test-native fuzz-smoke test-wasm pkg cli test-e2e test-examples
+test: setup check-purity deny sbom encoder-weights test-native fuzz-smoke test-wasm pkg cli test-e2e test-examples first-load
 	@echo "make test: all suites passed"
 
 setup:
@@ -148,6 +148,12 @@ sbom:
 # Load times (model vs definition), first reply and classify latency in headless Chromium.
 bench-browser: pkg cli
 	node scripts/bench-browser.mjs
+
+# What a production page's first visit downloads before the first reply, per locale of the demo
+# bot, counted on the wire from `sottovoce serve` (widget, runtime wasm and glue, the model's
+# common file and one locale part, gzip): bench-results/first-load.json.
+first-load: pkg cli
+	node scripts/first-load.mjs
 
 # The README's screenshots (docs/img/*.png), taken in Chromium from the demo, the Vite + React
 # example and the CLI's output.
