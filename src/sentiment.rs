@@ -2,7 +2,8 @@
 //! intensifier rules (after the ideas of VADER: Hutto and Gilbert 2014, "VADER: A Parsimonious
 //! Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM).
 //!
-//! The lexicons (`src/sentiment/{en,es,fr,de,pt,ar}.tsv`) were written for this project and
+//! The lexicons (`src/sentiment/{en,es,fr,de,pt,ar}.tsv`; their notes are in `src/sentiment/README.md`,
+//! since the files hold data only: their text ships in the wasm) were written for this project and
 //! carry its license (MIT OR Apache-2.0); about 150 entries each, compiled in with
 //! `include_str!`, stored folded as the scorer folds words (the Arabic ones normalised as in
 //! [`crate::text`]). Each word has a valence in [-4, 4]. Rules, for each lexicon word, with
