@@ -28,7 +28,7 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { servedGzip } from "./served-gzip.mjs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, bundleSizes, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults, isolateBenchPage } from "../tests/e2e/support.mjs";
+import { ROOT, bundleSizes, receivedBytes, launchChromium, recordWidgetEvents, startServer, watchPage, writeBrowserResults, isolateBenchPage } from "../tests/e2e/support.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -155,7 +155,8 @@ try {
     bot: { definition: botPath.replace(ROOT + "/", ""), texts: opts.texts.replace(ROOT + "/", ""), n_texts: texts.length },
     sizes_bytes: {
       ...(await bundleSizes()),
-      model: { raw: modelBytes.byteLength, gzip: (await servedGzip(Buffer.from(modelBytes))).length },
+      // The model as `sottovoce serve` sends it (libdeflate, `crates/sottovoce-cli/src/gzip.rs`).
+      model: { raw: modelBytes.byteLength, gzip: (await receivedBytes(server.url, `bots/${stem}.svm`)).bytes },
       definition: { raw: definitionBytes.length, gzip: (await servedGzip(definitionBytes)).length },
     },
     wasm_module_ms: inPage.module,

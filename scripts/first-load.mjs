@@ -7,41 +7,22 @@
 //
 // Prints one line per locale and writes bench-results/first-load.json.
 // Usage: node scripts/first-load.mjs [--bot store]   (after `make pkg cli`; `make first-load`)
-import { request } from "node:http";
 import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, startServer } from "../tests/e2e/support.mjs";
+import { ROOT, receivedBytes, startServer } from "../tests/e2e/support.mjs";
 
 const { values: opts } = parseArgs({ options: { bot: { type: "string", default: "store" } } });
 const WIDGET = ["pkg/sottovoce_bg.wasm", "pkg/sottovoce.js", "sottovoce.min.js"];
 const WIDGET_GOAL = 250_000;
 const FIRST_LOAD_GOAL = 450_000;
 
-/// The bytes of `path` as sent to a browser that accepts gzip: `{ bytes, encoding }`.
-function received(base, path) {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { headers: { "accept-encoding": "gzip" } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        return reject(new Error(`GET /${path}: HTTP ${res.statusCode}`));
-      }
-      let bytes = 0;
-      res.on("data", (chunk) => { bytes += chunk.length; });
-      res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"] ?? "identity" }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 const locales = JSON.parse(readFileSync(join(ROOT, "www", "bots", `${opts.bot}.json`), "utf8")).locales;
 const server = await startServer();
 try {
   const files = {};
   for (const path of [...WIDGET, `bots/${opts.bot}.common.svm`, ...locales.map((l) => `bots/${opts.bot}.${l}.svm`)]) {
-    files[path] = await received(server.url, path);
+    files[path] = await receivedBytes(server.url, path);
     if (files[path].encoding !== "gzip") throw new Error(`/${path} was sent ${files[path].encoding}, not gzip`);
   }
   const widget = WIDGET.reduce((sum, p) => sum + files[p].bytes, 0);

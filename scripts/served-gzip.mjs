@@ -7,10 +7,12 @@
 // sends (tower-http's `ServeDir::precompressed_gzip`). A static host does the same with
 // nginx's `gzip_static` or an equivalent.
 //
-// Every size this project reports for a static file comes from `servedGzip`, so a reported size
-// is the size that is served. The CLI compresses models when a server starts, so it uses
-// libdeflate at level 12 instead (`crates/sottovoce-cli/src/gzip.rs`): within 1 % of Zopfli,
-// about 30 times faster.
+// The sizes `make pkg`, `make first-load` and `make bench-browser` report for the widget and the
+// npm package are those of these bytes, so they are the sizes served. The CLI compresses models
+// when a server starts, so it uses libdeflate at level 12 instead
+// (`crates/sottovoce-cli/src/gzip.rs`): within 1 % of Zopfli, about 30 times faster. Two
+// benchmarks still report zlib's level 9, an upper bound: the catalog's
+// (`scripts/bench-catalog.mjs`) and the accuracy tier's download (`bench-browser-accurate.mjs`).
 import { gzipAsync } from "@gfx/zopfli";
 
 /// `bytes` (a Buffer, Uint8Array or string) gzipped as served: resolves to a Buffer.

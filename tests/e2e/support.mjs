@@ -3,7 +3,8 @@
 // violations, uncaught errors and console errors.
 import { after, before } from "node:test";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -201,20 +202,45 @@ export function writeBrowserResults(key, section) {
   return file;
 }
 
-/// Sizes of the npm package's bundle, raw and gzip as served (`scripts/served-gzip.mjs`), in bytes.
+/// The bytes of `path` (relative to `base`, a server's URL) as sent to a browser that accepts
+/// gzip, counted still compressed: resolves to `{ bytes, encoding }` (`encoding` is the
+/// Content-Encoding, `identity` when none). Rejects on any status but 200.
+export function receivedBytes(base, path) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { headers: { "accept-encoding": "gzip" } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`GET /${path}: HTTP ${res.statusCode}`));
+      }
+      let bytes = 0;
+      res.on("data", (chunk) => { bytes += chunk.length; });
+      res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"] ?? "identity" }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/// Sizes of the npm package's bundle, raw and gzip as served, in bytes: the gzip size is that of
+/// the `.gz` sibling `make pkg` writes and `sottovoce serve` sends; the widget's readable source,
+/// which has none, is compressed as `make pkg` would (`scripts/served-gzip.mjs`).
 export async function bundleSizes() {
   const { servedGzip } = await import("../../scripts/served-gzip.mjs");
+  const size = async (path) => {
+    const bytes = readFileSync(path);
+    const gz = existsSync(`${path}.gz`) ? statSync(`${path}.gz`).size : (await servedGzip(bytes)).length;
+    return { raw: bytes.length, gzip: gz };
+  };
   const out = {};
   // The runtime build (what the widget loads for a compiled model), then the full build.
   for (const f of ["sottovoce_bg.wasm", "sottovoce.js", "sottovoce_full_bg.wasm", "sottovoce_full.js"]) {
-    const bytes = readFileSync(join(ROOT, "pkg", f));
-    out[f] = { raw: bytes.length, gzip: (await servedGzip(bytes)).length };
+    out[f] = await size(join(ROOT, "pkg", f));
   }
   // The widget's source, and the minified copy `make pkg` writes for production pages.
   for (const f of ["sottovoce.js", "sottovoce.min.js"]) {
     if (!existsSync(join(ROOT, "www", f))) continue;
-    const widget = readFileSync(join(ROOT, "www", f));
-    out[`www/${f}`] = { raw: widget.length, gzip: (await servedGzip(widget)).length };
+    out[`www/${f}`] = await size(join(ROOT, "www", f));
   }
   return out;
 }
