@@ -188,6 +188,7 @@ impl Bot {
         Bot::assemble(definition, intents, locales, threshold, slots)
     }
 
+    #[cfg(feature = "train")]
     fn assemble(
         definition: BotDefinition,
         intents: IntentClassifier,
@@ -195,8 +196,9 @@ impl Bot {
         threshold: f32,
         slots: Vec<Option<SlotTagger>>,
     ) -> Result<Bot, BotError> {
+        let sentiment = definition.locales.iter().map(|l| Some(crate::sentiment::Lexicon::builtin(l))).collect();
         let domain = Domain::compile(definition, threshold).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0 })
+        Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0, sentiment })
     }
 
     /// Loads a compiled model file (see [`crate::model`]). The embedded definition is trusted
@@ -222,7 +224,7 @@ impl Bot {
         // Validated by `sottovoce build`, and without the examples validation asks for.
         let domain = Domain::build(m.definition, m.threshold).map_err(DefinitionError::Invalid)?;
         let model_hash = if m.parts.is_empty() { 0 } else { crate::text::fnv1a64(bytes) };
-        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots, missing: m.parts, model_hash })
+        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots, missing: m.parts, model_hash, sentiment: m.sentiment })
     }
 
     /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
@@ -296,6 +298,7 @@ impl Bot {
             threshold: self.domain.threshold,
             slots: self.slots.clone(),
             parts: self.missing.clone(),
+            sentiment: self.sentiment.clone(),
         })
     }
 
@@ -347,11 +350,13 @@ impl Bot {
         definition.messages.insert(part.locale.clone(), part.messages);
         self.domain = Domain::build(definition, self.domain.threshold).map_err(DefinitionError::Invalid)?;
         self.intents = intents;
+        let l = self.domain.definition.locales.iter().position(|x| *x == part.locale).unwrap_or(0);
         if let Some(tagger) = part.slots {
-            let l = self.domain.definition.locales.iter().position(|x| *x == part.locale).unwrap_or(0);
             self.slots.resize(self.slots.len().max(self.domain.definition.locales.len()), None);
             self.slots[l] = Some(tagger);
         }
+        self.sentiment.resize(self.sentiment.len().max(self.domain.definition.locales.len()), None);
+        self.sentiment[l] = part.sentiment;
         self.missing.remove(at);
         Ok(part.locale)
     }
@@ -783,7 +788,10 @@ mod tests {
         assert!(split.missing_locales().is_empty());
         assert_eq!(split.to_model(), whole, "common + every part = the whole model");
         let loaded = Bot::from_model(&whole).unwrap();
-        for text in ["where is my order", "quiero hablar con una persona", "zzz"] {
+        // The sentiment lexicons travel in the model (each in its locale's part), not the wasm.
+        let angry = "es un servicio pésimo, estoy muy enfadado";
+        assert!(loaded.understand(angry).sentiment <= crate::sentiment::NEGATIVE);
+        for text in ["where is my order", "quiero hablar con una persona", "zzz", angry] {
             assert_eq!(split.understand(text), loaded.understand(text), "{text}");
         }
     }

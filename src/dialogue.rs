@@ -82,6 +82,9 @@ pub struct Bot {
     pub(crate) missing: Vec<String>,
     /// FNV-1a 64 of the common model file, which its locale parts name; 0 for a whole model.
     pub(crate) model_hash: u64,
+    /// Each locale's sentiment lexicon, in definition order (`None` while its part is
+    /// missing).
+    pub(crate) sentiment: Vec<Option<crate::sentiment::Lexicon>>,
 }
 
 /// The clock of one turn, passed in by the caller (the core reads no clock): the time and the

@@ -95,7 +95,7 @@ internal_modules! {
     replies;
     /// Slots learned from annotated examples: `[Boston](city)` markup, a trained BIO tagger, scores.
     slots;
-    /// Sentiment of visitor messages from a shipped lexicon (en, es), with negation and intensifiers.
+    /// Sentiment of visitor messages from a lexicon per locale (six built in, carried by the model), with negation and intensifiers.
     sentiment;
     /// Proactive teasers: triggers evaluated from the page's events, with caps kept in the state.
     proactive;

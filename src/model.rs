@@ -23,7 +23,10 @@
 //! (quick replies and `recommend`; `submit`); 10 stores the classifiers' weights as 5-bit
 //! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`), and the intent actions
 //! `show_profile` and `forget_me`; 11 adds an intent's `ends_form`; 12 the dialogue settings'
-//! `familiar_threshold` and `familiar_coverage`. An older
+//! `familiar_threshold` and `familiar_coverage`; 13 arithmetic-codes the classifiers' sparse
+//! rows instead of writing them as varints (`nlu/coding.rs`), stores the slot taggers' weights
+//! in 8 bits instead of 16, and carries each locale's sentiment lexicon (in its part when
+//! split), which the runtime no longer compiles in. An older
 //! file is rejected (rebuild it with `sottovoce build`): postcard is not self-describing, so an
 //! old body cannot be read as a new one.
 
@@ -35,6 +38,7 @@ use crate::definition::BotDefinition;
 use crate::nlu::{IntentClassifier, NluError, SentenceEncoder};
 #[cfg(test)]
 use crate::nlu::StaticVectors;
+use crate::sentiment::Lexicon;
 use crate::slots::SlotTagger;
 
 /// First bytes of every model file.
@@ -43,8 +47,9 @@ pub const MAGIC: &[u8; 4] = b"SVM\0";
 /// The model format version this build reads and writes (8: slots' quick replies and a form's
 /// `recommend`, the preference quiz's; 9: a form's `submit`; 10: 5-bit signed-square weight
 /// codes; 11: an intent's `ends_form`; 12: the dialogue's `familiar_threshold` and
-/// `familiar_coverage`).
-pub const MODEL_FORMAT: u16 = 12;
+/// `familiar_coverage`; 13: arithmetic-coded classifier rows, 8-bit slot
+/// weights, sentiment lexicons).
+pub const MODEL_FORMAT: u16 = 13;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.
@@ -70,6 +75,9 @@ pub struct Model {
     /// The locales whose messages and own intent weights travel in [`LocalePart`] files
     /// instead of this one (in definition order); empty for a whole model.
     pub parts: Vec<String>,
+    /// Each locale's sentiment lexicon, in definition order; `None` for a locale whose
+    /// lexicon travels in its [`LocalePart`].
+    pub sentiment: Vec<Option<Lexicon>>,
 }
 
 /// One locale's share of a model split by [`split`]: its messages and the intent weights of
@@ -87,6 +95,8 @@ pub struct LocalePart {
     pub intents: IntentClassifier,
     /// The locale's slot tagger, if its examples carry markup.
     pub slots: Option<SlotTagger>,
+    /// The locale's sentiment lexicon.
+    pub sentiment: Option<Lexicon>,
 }
 
 /// Why a model file could not be read.
@@ -191,7 +201,8 @@ pub fn split(model: &Model, examples: &[Vec<&str>]) -> Result<(Vec<u8>, Vec<(Str
         let intents = model.intents.part_for(&examples[i]);
         let messages = common.definition.messages.remove(locale).unwrap_or_default();
         let slots = common.slots.get_mut(i).and_then(Option::take);
-        parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents, slots });
+        let sentiment = common.sentiment.get_mut(i).and_then(Option::take);
+        parts.push(LocalePart { locale: locale.clone(), model: 0, messages, intents, slots, sentiment });
     }
     let all: Vec<&str> = examples.iter().flatten().copied().collect();
     common.intents.drop_buckets_of(&all);
@@ -275,6 +286,7 @@ mod tests {
             threshold: 0.35,
             slots: Vec::new(),
             parts: Vec::new(),
+            sentiment: vec![Some(crate::sentiment::Lexicon::from("great\t3.1\nawful\t-3.4\n".to_owned()))],
         }
     }
 

@@ -25,6 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
+mod coding;
 mod compact;
 mod features;
 mod noise;

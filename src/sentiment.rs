@@ -5,7 +5,8 @@
 //! The lexicons (`src/sentiment/{en,es,fr,de,pt,ar}.tsv`; their notes are in `src/sentiment/README.md`,
 //! since the files hold data only: their text ships in the wasm) were written for this project and
 //! carry its license (MIT OR Apache-2.0); about 150 entries each, compiled in with
-//! `include_str!`, stored folded as the scorer folds words (the Arabic ones normalised as in
+//! `include_str!` where bots are trained (the `train` feature) and carried by the model file
+//! into the runtime, one per locale in that locale's part ([`Lexicon`]); stored folded as the scorer folds words (the Arabic ones normalised as in
 //! [`crate::text`]). Each word has a valence in [-4, 4]. Rules, for each lexicon word, with
 //! each language's own negators, intensifiers and dampers:
 //! - a negator among the three words before it ("not", "never", "nunca", "pas", "nicht",
@@ -24,7 +25,10 @@
 //! half: en 90.5%, es 90.5%, fr 95.2%, de 100%, pt-BR 100%, ar 85.7% (93.7% overall).
 
 use std::borrow::Cow;
+#[cfg(feature = "train")]
 use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
 
 use crate::text::{Lang, Token, TokenKind, Utterance};
 
@@ -33,11 +37,17 @@ pub const NEGATIVE: f32 = -0.5;
 /// At or above this score a message is positive.
 pub const POSITIVE: f32 = 0.5;
 
+#[cfg(feature = "train")]
 const EN: &str = include_str!("sentiment/en.tsv");
+#[cfg(feature = "train")]
 const ES: &str = include_str!("sentiment/es.tsv");
+#[cfg(feature = "train")]
 const FR: &str = include_str!("sentiment/fr.tsv");
+#[cfg(feature = "train")]
 const DE: &str = include_str!("sentiment/de.tsv");
+#[cfg(feature = "train")]
 const PT: &str = include_str!("sentiment/pt.tsv");
+#[cfg(feature = "train")]
 const AR: &str = include_str!("sentiment/ar.tsv");
 
 impl Lang {
@@ -113,46 +123,72 @@ fn words<'a>(utterance: &Utterance<'a>) -> Vec<(&'a str, Cow<'a, str>)> {
         .collect()
 }
 
-/// The lexicon of `locale` as `(word, valence)` entries sorted by word, parsed on first use:
-/// scanning the text for every word of every message was the slowest step of understanding a
-/// message in WebAssembly.
-fn lexicon(lang: Lang) -> &'static [(&'static str, f32)] {
-    type Lexicon = OnceLock<Vec<(&'static str, f32)>>;
-    static ENTRIES: [Lexicon; 6] = [const { OnceLock::new() }; 6];
-    let (k, text) = match lang {
-        Lang::En => (0, EN),
-        Lang::Es => (1, ES),
-        Lang::Fr => (2, FR),
-        Lang::De => (3, DE),
-        Lang::Pt => (4, PT),
-        Lang::Ar => (5, AR),
-    };
-    ENTRIES[k].get_or_init(|| entries(text))
+/// One language's sentiment lexicon: its `word<TAB>valence` text, and the entries parsed from
+/// it, sorted by word (parsed once: scanning the text for every word of every message was the
+/// slowest step of understanding a message in WebAssembly).
+///
+/// A bot built with the `train` feature takes the built-in lexicon of each of its locales
+/// ([`Lexicon::builtin`]); the model file carries it (as the text) in the locale's part, so the
+/// runtime wasm holds no lexicon and a visitor downloads only their language's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct Lexicon {
+    source: String,
+    entries: Vec<(Box<str>, f32)>,
 }
 
-/// The `word<TAB>valence` lines of `text` (not `#` comments, valence a number), sorted by
-/// word; of a word listed twice, the first line counts.
-fn entries(text: &'static str) -> Vec<(&'static str, f32)> {
-    let mut out: Vec<(&'static str, f32)> = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (w, v) = l.split_once('\t')?;
-            // Parsed as f64 (which the entities and Fluent parse anyway) and narrowed: the same
-            // f32 for every valence in the lexicons (a test checks), without the wasm carrying
-            // std's f32 parser as well.
-            Some((w, v.trim().parse::<f64>().ok()? as f32))
-        })
-        .collect();
-    // Stable: the first line of a word stays first, and dedup keeps it.
-    crate::sort::sort_by(&mut out, |a, b| a.0.cmp(b.0));
-    out.dedup_by(|later, first| later.0 == first.0);
-    out
+impl From<String> for Lexicon {
+    /// Parses `word<TAB>valence` lines (not `#` comments, valence a number); of a word listed
+    /// twice, the first line counts. Lines that do not parse are skipped.
+    fn from(source: String) -> Lexicon {
+        let mut entries: Vec<(Box<str>, f32)> = source
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (w, v) = l.split_once('\t')?;
+                // Parsed as f64 (which the entities and Fluent parse anyway) and narrowed: the
+                // same f32 for every valence in the lexicons (a test checks), without the wasm
+                // carrying std's f32 parser as well.
+                Some((w.into(), v.trim().parse::<f64>().ok()? as f32))
+            })
+            .collect();
+        // Stable: the first line of a word stays first, and dedup keeps it.
+        crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, first| later.0 == first.0);
+        Lexicon { source, entries }
+    }
 }
 
-fn valence(lexicon: &[(&str, f32)], word: &str) -> Option<f32> {
+impl From<Lexicon> for String {
+    fn from(lexicon: Lexicon) -> String {
+        lexicon.source
+    }
+}
+
+impl Lexicon {
+    /// The built-in lexicon of `locale` (`en`, `es`, `fr`, `de`, `pt`, `ar` and their regional
+    /// variants; English for any other).
+    #[cfg(feature = "train")]
+    pub fn builtin(locale: &str) -> Lexicon {
+        Lexicon::from(builtin_text(Lang::of_locale(locale).unwrap_or(Lang::En)).to_owned())
+    }
+}
+
+#[cfg(feature = "train")]
+fn builtin_text(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => EN,
+        Lang::Es => ES,
+        Lang::Fr => FR,
+        Lang::De => DE,
+        Lang::Pt => PT,
+        Lang::Ar => AR,
+    }
+}
+
+fn valence(lexicon: &[(Box<str>, f32)], word: &str) -> Option<f32> {
     lexicon
-        .binary_search_by(|e| e.0.cmp(word))
+        .binary_search_by(|e| (*e.0).cmp(word))
         .ok()
         .map(|i| lexicon[i].1)
 }
@@ -162,7 +198,7 @@ fn valence(lexicon: &[(&str, f32)], word: &str) -> Option<f32> {
 const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "لل", "ال", "و", "ب"];
 
 /// The valence of a word, or for Arabic of the word without a prefix (`والخدمه` → `خدمه`).
-fn valence_in(lexicon: &[(&str, f32)], lang: Lang, word: &str) -> Option<f32> {
+fn valence_in(lexicon: &[(Box<str>, f32)], lang: Lang, word: &str) -> Option<f32> {
     valence(lexicon, word).or_else(|| {
         (lang == Lang::Ar)
             .then(|| ARABIC_PREFIXES.iter().find_map(|p| word.strip_prefix(p).filter(|w| w.chars().count() >= 2).and_then(|w| valence(lexicon, w))))
@@ -171,20 +207,26 @@ fn valence_in(lexicon: &[(&str, f32)], lang: Lang, word: &str) -> Option<f32> {
 }
 
 /// The sentiment of `text` in `locale` (`en`, `es`, `fr`, `de`, `pt`, `ar`; other locales use
-/// English), in [-1, 1]:
+/// English) with the built-in lexicon, in [-1, 1]:
 /// negative below zero. Only the first 1000 chars are read; empty text scores 0.
+#[cfg(feature = "train")]
 pub fn score(text: &str, locale: &str) -> f32 {
+    static BUILTIN: [OnceLock<Lexicon>; 6] = [const { OnceLock::new() }; 6];
+    let lang = Lang::of_locale(locale).unwrap_or(Lang::En);
+    let k = [Lang::En, Lang::Es, Lang::Fr, Lang::De, Lang::Pt, Lang::Ar].iter().position(|l| *l == lang).unwrap_or(0);
+    let lexicon = BUILTIN[k].get_or_init(|| Lexicon::from(builtin_text(lang).to_owned()));
     // A char takes at least a byte: a short text needs no counting.
     let end = if text.len() <= 1000 { None } else { text.char_indices().nth(1000) };
     let text = end.map_or(text, |(end, _)| &text[..end]);
-    score_utterance(&Utterance::analyze(text, locale), locale)
+    score_utterance(&Utterance::analyze(text, locale), locale, lexicon)
 }
 
-/// As [`score`], on a message already analysed (all of it is read: the caller truncates).
-pub fn score_utterance(utterance: &Utterance<'_>, locale: &str) -> f32 {
+/// As [`score`], on a message already analysed (all of it is read: the caller truncates),
+/// with `lexicon` (the locale's own: `locale` chooses the negators and intensifiers).
+pub fn score_utterance(utterance: &Utterance<'_>, locale: &str, lexicon: &Lexicon) -> f32 {
     let text = utterance.text();
     let lang = Lang::of_locale(locale).unwrap_or(Lang::En);
-    let lex = lexicon(lang);
+    let lex = &lexicon.entries[..];
     let [negators, intensifiers, after, dampers] = lang.rules();
     let (raw, words): (Vec<&str>, Vec<Cow<'_, str>>) = words(utterance).into_iter().unzip();
     let all_caps = raw.iter().all(|w| !w.chars().any(char::is_lowercase));

@@ -158,7 +158,9 @@ pub(crate) fn understand(
         Some((current, _)) if !locale_is_clear => current,
         _ => locale.as_str(),
     };
-    let sentiment = crate::sentiment::score_utterance(&utterance, sentiment_locale);
+    // A locale whose part is not loaded yet has no lexicon: its message reads as neutral.
+    let lexicon = def.locales.iter().position(|l| l == sentiment_locale).and_then(|i| bot.sentiment.get(i)?.as_ref());
+    let sentiment = lexicon.map_or(0.0, |lexicon| crate::sentiment::score_utterance(&utterance, sentiment_locale, lexicon));
     // A word of the bot's own examples is spelled as meant: no list reads it as a typo.
     // (Lists keep ñ, the intent features fold it: the word is normalised as they read it.)
     let known = |word: &str| bot.intents.knows_word(&crate::text::normalize(word));

@@ -5,8 +5,7 @@
 //! first centred on its median (most entries land near zero), then quantised with one global
 //! scale to a signed-square code `q` in `-LEVELS..=LEVELS` (weight = `scale * q * |q|`, so
 //! small weights keep finer steps than large ones), and zeros are dropped. What remains is stored per feature bucket as a sparse
-//! row of `(label, weight)`; the serialized form delta-codes buckets and labels, which postcard
-//! writes as short varints that gzip squeezes further.
+//! row of `(label, weight)`; the serialized form arithmetic-codes the rows (`nlu/coding.rs`).
 //!
 //! Scoring is the hot path of classification. Loading builds an index beside the rows: a
 //! directory on the buckets' top bits whose entries point into one array of `(bucket, row)`
@@ -17,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coding;
 use super::train::Dense;
 use super::NluError;
 
@@ -82,10 +82,10 @@ pub(crate) struct CompactWire {
     n_labels: u32,
     scale: f32,
     bias: Vec<f32>,
-    bucket_gaps: Vec<u32>,
-    row_lens: Vec<u16>,
-    label_gaps: Vec<u16>,
-    weights: Vec<i8>,
+    /// How many rows [`CompactWire::coded`] holds.
+    rows: u32,
+    /// The rows, arithmetic-coded ([`coding`]).
+    coded: Vec<u8>,
 }
 
 impl Compact {
@@ -360,35 +360,19 @@ impl Compact {
 
 impl From<Compact> for CompactWire {
     fn from(m: Compact) -> CompactWire {
-        let mut prev = 0u32;
         let rows = m.index.len().saturating_sub(1);
-        let bucket_gaps = m.index[..rows]
-            .iter()
-            .map(|r| {
-                let g = r.bucket - prev;
-                prev = r.bucket;
-                g
-            })
-            .collect();
-        let mut row_lens = Vec::with_capacity(rows);
-        let mut label_gaps = Vec::with_capacity(m.labels.len());
-        for r in m.index.windows(2) {
-            let (a, b) = (r[0].start, r[1].start);
-            row_lens.push((b - a) as u16);
-            let mut prev = 0u16;
-            for &l in &m.labels[a as usize..b as usize] {
-                label_gaps.push(l - prev);
-                prev = l;
-            }
-        }
+        let coded = coding::Rows {
+            buckets: m.index[..rows].iter().map(|r| r.bucket).collect(),
+            row_start: m.index.iter().map(|r| r.start).collect(),
+            labels: m.labels,
+            codes: m.weights,
+        };
         CompactWire {
             n_labels: m.n_labels as u32,
             scale: m.scale,
             bias: m.bias,
-            bucket_gaps,
-            row_lens,
-            label_gaps,
-            weights: m.weights,
+            rows: rows as u32,
+            coded: coding::encode(&coded, m.n_labels, LEVELS),
         }
     }
 }
@@ -402,55 +386,15 @@ impl TryFrom<CompactWire> for Compact {
         if w.bias.len() != n_labels {
             return Err(corrupt("bias length differs from the number of labels"));
         }
-        if w.row_lens.len() != w.bucket_gaps.len() {
-            return Err(corrupt("row count differs from bucket count"));
-        }
-        if w.weights.iter().any(|q| !(-LEVELS..=LEVELS).contains(q)) {
-            return Err(corrupt("a weight code is outside -15..=15"));
-        }
-        if w.label_gaps.len() != w.weights.len() {
-            return Err(corrupt("label count differs from weight count"));
-        }
         if !w.scale.is_finite() || w.bias.iter().any(|b| !b.is_finite()) {
             return Err(corrupt("non-finite weight scale or bias"));
         }
-        let mut buckets = Vec::with_capacity(w.bucket_gaps.len());
-        let mut b = 0u32;
-        for (i, &g) in w.bucket_gaps.iter().enumerate() {
-            if i > 0 && g == 0 {
-                return Err(corrupt("feature buckets are not increasing"));
-            }
-            b = b.checked_add(g).ok_or_else(|| corrupt("feature bucket overflows"))?;
-            buckets.push(b);
-        }
-        let mut row_start = Vec::with_capacity(buckets.len() + 1);
-        row_start.push(0u32);
-        let mut labels = Vec::with_capacity(w.label_gaps.len());
-        let mut at = 0usize;
-        for &len in &w.row_lens {
-            let end = at + len as usize;
-            if end > w.label_gaps.len() {
-                return Err(corrupt("rows run past the stored weights"));
-            }
-            let mut l = 0u32;
-            for (k, &g) in w.label_gaps[at..end].iter().enumerate() {
-                l += g as u32;
-                if l as usize >= n_labels || (k > 0 && g == 0) {
-                    return Err(corrupt("label out of range or repeated in a row"));
-                }
-                labels.push(l as u16);
-            }
-            at = end;
-            row_start.push(at as u32);
-        }
-        if at != w.label_gaps.len() {
-            return Err(corrupt("weights left over after the last row"));
-        }
+        let coding::Rows { buckets, row_start, labels, codes } = coding::decode(&w.coded, w.rows as usize, n_labels, LEVELS)?;
         let mut out = Compact {
             n_labels,
             index: Vec::new(),
             labels,
-            weights: w.weights,
+            weights: codes,
             scale: w.scale,
             bias: w.bias,
             directory: Vec::new(),
@@ -547,8 +491,8 @@ mod tests {
         assert_eq!(scores, vec![0.0; 3]);
         assert_eq!(Compact::try_from(CompactWire::from(empty.clone())).unwrap(), empty);
         let mut wire = CompactWire::from(m);
-        wire.weights[0] = LEVELS + 1;
-        assert!(matches!(Compact::try_from(wire), Err(NluError::Corrupt(_))), "a code outside -15..=15");
+        wire.rows += 5;
+        assert!(matches!(Compact::try_from(wire), Err(NluError::Corrupt(_))), "more rows than were coded");
     }
 
     #[test]

@@ -84,7 +84,10 @@ pub struct SlotTagger {
     gazetteer: Gazetteer,
 }
 
-/// The weight table: dense in memory, stored as its non-zero cells quantised to 16 bits.
+/// The weight table: dense in memory, stored as its non-zero cells quantised to 8 bits (linear,
+/// 127 steps of the largest magnitude; 16 bits before model format 13: SNIPS 2017 slot F1
+/// micro .9672, mean over intents .9657 with either, without the intent .9369 → .9360,
+/// `tests/slots_snips.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "SparseWeights", try_from = "SparseWeights")]
 struct Weights(Vec<f32>);
@@ -95,14 +98,14 @@ struct SparseWeights {
     scale: f32,
     /// Gap from the previous non-zero cell (first: its index).
     gaps: Vec<u32>,
-    values: Vec<i16>,
+    values: Vec<i8>,
 }
 
 impl Weights {
     fn scale(&self) -> f32 {
         let max = self.0.iter().fold(0f32, |m, w| m.max(w.abs()));
         if max > 0.0 {
-            max / f32::from(i16::MAX)
+            max / f32::from(i8::MAX)
         } else {
             1.0
         }
@@ -132,7 +135,7 @@ impl Weights {
     fn quantise(&mut self) {
         let scale = self.scale();
         for w in &mut self.0 {
-            *w = f32::from((*w / scale).round() as i16) * scale;
+            *w = f32::from((*w / scale).round() as i8) * scale;
         }
     }
 }
@@ -142,7 +145,7 @@ impl From<Weights> for SparseWeights {
         let scale = w.scale();
         let (mut gaps, mut values, mut last) = (Vec::new(), Vec::new(), 0usize);
         for (i, x) in w.0.iter().enumerate() {
-            let q = (x / scale).round() as i16;
+            let q = (x / scale).round() as i8;
             if q != 0 {
                 gaps.push((i - last) as u32);
                 values.push(q);
