@@ -23,7 +23,7 @@
 //! (quick replies and `recommend`; `submit`); 10 stores the classifiers' weights as 5-bit
 //! signed-square codes instead of 8-bit linear ones (`nlu/compact.rs`), and the intent actions
 //! `show_profile` and `forget_me`; 11 adds an intent's `ends_form`; 12 the dialogue settings'
-//! `familiar_threshold` and `familiar_coverage`; 13 arithmetic-codes the classifiers' sparse
+//! `familiar_threshold` and `familiar_coverage`; 13 range-codes the classifiers' sparse
 //! rows instead of writing them as varints (`nlu/coding.rs`), stores the slot taggers' weights
 //! in 8 bits instead of 16, and carries each locale's sentiment lexicon (in its part when
 //! split), which the runtime no longer compiles in. An older
@@ -47,7 +47,7 @@ pub const MAGIC: &[u8; 4] = b"SVM\0";
 /// The model format version this build reads and writes (8: slots' quick replies and a form's
 /// `recommend`, the preference quiz's; 9: a form's `submit`; 10: 5-bit signed-square weight
 /// codes; 11: an intent's `ends_form`; 12: the dialogue's `familiar_threshold` and
-/// `familiar_coverage`; 13: arithmetic-coded classifier rows, 8-bit slot
+/// `familiar_coverage`; 13: range-coded classifier rows, 8-bit slot
 /// weights, sentiment lexicons).
 pub const MODEL_FORMAT: u16 = 13;
 

@@ -3,7 +3,7 @@
 //! Rule-based Model for Sentiment Analysis of Social Media Text", ICWSM).
 //!
 //! The lexicons (`src/sentiment/{en,es,fr,de,pt,ar}.tsv`; their notes are in `src/sentiment/README.md`,
-//! since the files hold data only: their text ships in the wasm) were written for this project and
+//! since the files hold data only: their text ships in every model) were written for this project and
 //! carry its license (MIT OR Apache-2.0); about 150 entries each, compiled in with
 //! `include_str!` where bots are trained (the `train` feature) and carried by the model file
 //! into the runtime, one per locale in that locale's part ([`Lexicon`]); stored folded as the scorer folds words (the Arabic ones normalised as in
@@ -170,19 +170,20 @@ impl Lexicon {
     /// variants; English for any other).
     #[cfg(feature = "train")]
     pub fn builtin(locale: &str) -> Lexicon {
-        Lexicon::from(builtin_text(Lang::of_locale(locale).unwrap_or(Lang::En)).to_owned())
+        Lexicon::from(builtin(Lang::of_locale(locale).unwrap_or(Lang::En)).1.to_owned())
     }
 }
 
+/// The built-in lexicon text of `lang`, with its index among the six.
 #[cfg(feature = "train")]
-fn builtin_text(lang: Lang) -> &'static str {
+fn builtin(lang: Lang) -> (usize, &'static str) {
     match lang {
-        Lang::En => EN,
-        Lang::Es => ES,
-        Lang::Fr => FR,
-        Lang::De => DE,
-        Lang::Pt => PT,
-        Lang::Ar => AR,
+        Lang::En => (0, EN),
+        Lang::Es => (1, ES),
+        Lang::Fr => (2, FR),
+        Lang::De => (3, DE),
+        Lang::Pt => (4, PT),
+        Lang::Ar => (5, AR),
     }
 }
 
@@ -212,9 +213,8 @@ fn valence_in(lexicon: &[(Box<str>, f32)], lang: Lang, word: &str) -> Option<f32
 #[cfg(feature = "train")]
 pub fn score(text: &str, locale: &str) -> f32 {
     static BUILTIN: [OnceLock<Lexicon>; 6] = [const { OnceLock::new() }; 6];
-    let lang = Lang::of_locale(locale).unwrap_or(Lang::En);
-    let k = [Lang::En, Lang::Es, Lang::Fr, Lang::De, Lang::Pt, Lang::Ar].iter().position(|l| *l == lang).unwrap_or(0);
-    let lexicon = BUILTIN[k].get_or_init(|| Lexicon::from(builtin_text(lang).to_owned()));
+    let (k, source) = builtin(Lang::of_locale(locale).unwrap_or(Lang::En));
+    let lexicon = BUILTIN[k].get_or_init(|| Lexicon::from(source.to_owned()));
     // A char takes at least a byte: a short text needs no counting.
     let end = if text.len() <= 1000 { None } else { text.char_indices().nth(1000) };
     let text = end.map_or(text, |(end, _)| &text[..end]);

@@ -23,7 +23,7 @@
 //! 2^16) were chosen on that part's streams by their coded size alone, which no accuracy
 //! depends on. Coding is lossless: a decoded model scores exactly as the one encoded.
 //!
-//! The coder is these 60 lines rather than a crate. The `arithmetic-coding` crate (0.5, with
+//! The coder is the hundred lines below rather than a crate. The `arithmetic-coding` crate (0.5, with
 //! `bitstream-io`) was tried first: it coded as small, but its decoder works a bit at a time,
 //! and loading the demo's whole model in Chromium went from 23.4 to 94.8 ms (p50,
 //! `make bench-browser`), the demo's first answer from 413 to 457 ms, and it added 2.3 KB of
@@ -353,8 +353,7 @@ pub(crate) fn decode(bytes: &[u8], n_rows: usize, n_labels: usize, levels: i8) -
         }
         Ok(symbol)
     };
-    // Each row holds at least one byte's worth of symbols in any real model; the cap only
-    // keeps a damaged count from reserving memory.
+    // Reserved up to what the bytes could hold, so a damaged count reserves no more.
     let mut rows = Rows { row_start: vec![0], ..Rows::default() };
     rows.buckets.reserve(n_rows.min(bytes.len() * 8));
     let mut bucket = 0u32;

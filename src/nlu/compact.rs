@@ -5,7 +5,7 @@
 //! first centred on its median (most entries land near zero), then quantised with one global
 //! scale to a signed-square code `q` in `-LEVELS..=LEVELS` (weight = `scale * q * |q|`, so
 //! small weights keep finer steps than large ones), and zeros are dropped. What remains is stored per feature bucket as a sparse
-//! row of `(label, weight)`; the serialized form arithmetic-codes the rows (`nlu/coding.rs`).
+//! row of `(label, weight)`; the serialized form range-codes the rows (`nlu/coding.rs`).
 //!
 //! Scoring is the hot path of classification. Loading builds an index beside the rows: a
 //! directory on the buckets' top bits whose entries point into one array of `(bucket, row)`
@@ -84,7 +84,7 @@ pub(crate) struct CompactWire {
     bias: Vec<f32>,
     /// How many rows [`CompactWire::coded`] holds.
     rows: u32,
-    /// The rows, arithmetic-coded ([`coding`]).
+    /// The rows, range-coded ([`coding`]).
     coded: Vec<u8>,
 }
 
