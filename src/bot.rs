@@ -198,7 +198,7 @@ impl Bot {
     ) -> Result<Bot, BotError> {
         let sentiment = definition.locales.iter().map(|l| Some(crate::sentiment::Lexicon::builtin(l))).collect();
         let domain = Domain::compile(definition, threshold).map_err(DefinitionError::Invalid)?;
-        Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0, sentiment })
+        Ok(Bot { domain, intents, locales, slots, missing: Vec::new(), model_hash: 0, sentiment, trained: true })
     }
 
     /// Loads a compiled model file (see [`crate::model`]). The embedded definition is trusted
@@ -224,7 +224,7 @@ impl Bot {
         // Validated by `sottovoce build`, and without the examples validation asks for.
         let domain = Domain::build(m.definition, m.threshold).map_err(DefinitionError::Invalid)?;
         let model_hash = if m.parts.is_empty() { 0 } else { crate::text::fnv1a64(bytes) };
-        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots, missing: m.parts, model_hash, sentiment: m.sentiment })
+        Ok(Bot { domain, intents: m.intents, locales: m.locales, slots: m.slots, missing: m.parts, model_hash, sentiment: m.sentiment, trained: false })
     }
 
     /// The word-vector table (a name in [`crate::definition::WORD_VECTOR_TABLES`]) that the
@@ -285,11 +285,25 @@ impl Bot {
         }
     }
 
-    /// Encodes this bot as a model file.
+    /// Encodes this bot as a model file. The classifiers stand for the examples, which stay
+    /// out of it, but for those this bot reads as entities alone and as their own intent
+    /// ("reembolso", a list synonym too, under `refunds`), which it keeps as plain text: an
+    /// entity alone decides no intent unless an owner wrote exactly it as an example
+    /// (`dialogue::understand`).
     pub fn to_model(&self) -> Vec<u8> {
         let mut definition = self.domain.definition.clone();
         for intent in &mut definition.intents {
-            intent.examples.clear();
+            for examples in intent.examples.values_mut() {
+                *examples = examples
+                    .iter()
+                    .map(|e| plain_example(e).0)
+                    .filter(|text| {
+                        let u = crate::dialogue::understand(self, text, None, None);
+                        u.entity_alone && u.result.ranking.first().is_some_and(|(name, _)| *name == intent.name)
+                    })
+                    .collect();
+            }
+            intent.examples.retain(|_, examples| !examples.is_empty());
         }
         model::encode(&Model {
             definition,
@@ -311,6 +325,9 @@ impl Bot {
     /// tell the locales' features apart, are not in it).
     #[cfg(feature = "train")]
     pub fn to_model_parts(&self) -> Result<(Vec<u8>, Vec<(String, Vec<u8>)>), ModelError> {
+        if !self.trained {
+            return Err(ModelError::CannotSplit("the bot was loaded from a model file, which does not keep its examples".into()));
+        }
         let def = &self.domain.definition;
         let texts: Vec<Vec<String>> = def
             .locales
@@ -811,6 +828,39 @@ mod tests {
         assert_eq!(bot.new_state("", 1, 0).profile.locale, "en");
         let state = bot.new_state("en-GB", 7, 1_000);
         assert_eq!((state.profile.visits, state.profile.first_seen_ms, state.rng), (0, 1_000, 7));
+    }
+
+    /// An example made of an entity alone is kept in the model file, so that the owner's
+    /// exact words still decide their intent there; another entity alone decides none.
+    #[test]
+    fn an_entity_alone_decides_only_the_intent_it_is_an_example_of() {
+        let mut def: serde_json::Value = serde_json::from_str(include_str!("../tests/fixtures/bots/mini.json")).unwrap();
+        def["entities"].as_array_mut().unwrap().extend([
+            serde_json::json!({"kind": "list", "name": "resolution", "values": [{"value": "refund", "synonyms": ["reembolso"]}]}),
+            serde_json::json!({"kind": "list", "name": "city", "values": [{"value": "denver", "synonyms": []}]}),
+        ]);
+        def["intents"].as_array_mut().unwrap().push(serde_json::json!({
+            "name": "refunds",
+            "examples": {
+                "en": ["where is my refund", "how do refunds work", "I want my money back"],
+                "es": ["reembolso", "dónde está mi reembolso", "cómo funcionan los reembolsos"]
+            },
+            "reply": {"message": "refunds-reply"}
+        }));
+        def["intents"][2]["examples"]["en"].as_array_mut().unwrap().push("are you open in denver".into());
+        def["messages"]["en"]["refunds-reply"] = "Refunds take 5 days.".into();
+        def["messages"]["es"]["refunds-reply"] = "Los reembolsos tardan 5 días.".into();
+        let trained = Bot::from_json(&def.to_string()).expect("the bot trains");
+        let loaded = Bot::load(&trained.to_model()).unwrap();
+        for bot in [&trained, &loaded] {
+            assert_eq!(bot.understand("Reembolso").intent.as_deref(), Some("refunds"));
+            assert_eq!(bot.understand("reembolso!").intent.as_deref(), Some("refunds"));
+            assert_eq!(bot.understand("Denver").intent, None);
+        }
+        let kept: Vec<(&str, &Vec<String>)> =
+            loaded.definition().intents.iter().flat_map(|i| i.examples.values().map(move |e| (i.name.as_str(), e))).collect();
+        assert_eq!(kept, vec![("refunds", &vec!["reembolso".to_owned()])]);
+        assert!(matches!(loaded.to_model_parts(), Err(ModelError::CannotSplit(_))));
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub struct Bot {
     /// Each locale's sentiment lexicon, in definition order (`None` while its part is
     /// missing).
     pub(crate) sentiment: Vec<Option<crate::sentiment::Lexicon>>,
+    /// Trained from a definition (every example at hand), not loaded from a model file
+    /// (which keeps only the examples made of entities alone).
+    pub(crate) trained: bool,
 }
 
 /// The clock of one turn, passed in by the caller (the core reads no clock): the time and the

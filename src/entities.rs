@@ -100,12 +100,16 @@ pub struct ExtractContext<'a> {
     /// so "tomorrow" is the visitor's tomorrow. JavaScript's `getTimezoneOffset()` has the
     /// opposite sign.
     pub utc_offset_min: i32,
+    /// The BCP 47 locale the message itself seems written in (empty: unknown): its language's
+    /// words are read too, after `locale`'s, so "demain à 17h" in a conversation still in
+    /// English is a date and a time. Separators and currencies stay `locale`'s.
+    pub written: &'a str,
 }
 
 impl<'a> ExtractContext<'a> {
     /// A context with a locale and a reference time (UTC, offset 0).
     pub fn new(locale: &'a str, now_ms: u64) -> ExtractContext<'a> {
-        ExtractContext { locale, now_ms: Some(now_ms), utc_offset_min: 0 }
+        ExtractContext { locale, now_ms: Some(now_ms), utc_offset_min: 0, written: "" }
     }
 
     /// The same context for a visitor `minutes` east of UTC (`-300` for New York in winter; in
@@ -210,7 +214,11 @@ impl EntityExtractor {
         known: &dyn Fn(&str) -> bool,
     ) -> Vec<Entity> {
         let t = text::Text::new(utterance);
-        let langs = Lang::for_locale(ctx.locale);
+        let mut langs = Lang::for_locale(ctx.locale).to_vec();
+        if let Some(written) = Lang::of_locale(ctx.written).filter(|l| !langs.contains(l)) {
+            langs.push(written);
+        }
+        let langs = &langs[..];
         let comma = decimal_comma(ctx.locale);
 
         let mut tokens = Vec::new();

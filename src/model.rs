@@ -58,8 +58,11 @@ pub const PART_MAGIC: &[u8; 4] = b"SVP\0";
 /// What a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// The bot definition, validated when the model was built, with every intent's
-    /// `examples` left empty.
+    /// The bot definition, validated when the model was built, without its intents'
+    /// `examples` but those the bot reads as entities alone and as their own intent, as plain
+    /// text (`Bot::to_model`): an entity alone decides an intent only when an owner wrote
+    /// exactly it as an example. A model without them (older ones) loads the same, and an
+    /// older reader ignores them, so the format did not change for them.
     pub definition: BotDefinition,
     /// Classifier over the definition's intents, in definition order.
     pub intents: IntentClassifier,

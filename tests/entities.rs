@@ -7,6 +7,7 @@
 //! locale: en                      # BCP 47 locale passed to the extractor ("" = any language)
 //! now: 2026-11-21T14:00           # reference time, UTC (`now_ms: 1795269600000`; `none` = unknown)
 //! utc_offset_min: 0               # the visitor's offset from UTC, minutes
+//! written: fr                     # the locale the message is written in, if not `locale`'s
 //! entities:                       # owner-defined entities, as in a bot definition
 //!   - {kind: pattern, name: order_number, pattern: '(?i)\bCU-\d{6}\b', uppercase: true}
 //! only: [number]                  # compare only these entity names
@@ -40,6 +41,8 @@ struct File {
     #[serde(default)]
     utc_offset_min: Option<i32>,
     #[serde(default)]
+    written: Option<String>,
+    #[serde(default)]
     entities: Vec<EntityDef>,
     #[serde(default)]
     only: Option<BTreeSet<String>>,
@@ -58,6 +61,8 @@ struct Case {
     now_ms: Option<u64>,
     #[serde(default)]
     utc_offset_min: Option<i32>,
+    #[serde(default)]
+    written: Option<String>,
     #[serde(default)]
     only: Option<BTreeSet<String>>,
     expect: Vec<Vec<serde_yaml::Value>>,
@@ -155,6 +160,7 @@ fn entity_fixtures() {
                 locale,
                 now_ms: now,
                 utc_offset_min: case.utc_offset_min.or(file.utc_offset_min).unwrap_or(0),
+                written: case.written.as_ref().or(file.written.as_ref()).map_or("", String::as_str),
             };
             let only = case.only.as_ref().or(file.only.as_ref());
             let mut got = extractor.extract_with(&case.text, &ctx);
@@ -344,7 +350,7 @@ fn random_messages_give_valid_spans() {
             })
             .collect();
         let locale = ["en", "es", "es-MX", "en-GB", "", "fr", "de", "pt-BR", "ar", "zh-CN"][i % 10];
-        let ctx = ExtractContext { locale, now_ms: Some(1_795_269_600_000 + next() % 100_000_000_000), utc_offset_min: (next() % 1_500) as i32 - 750 };
+        let ctx = ExtractContext { locale, now_ms: Some(1_795_269_600_000 + next() % 100_000_000_000), utc_offset_min: (next() % 1_500) as i32 - 750, written: "" };
         let chars: Vec<char> = text.chars().collect();
         let found = std::panic::catch_unwind(|| x.extract_with(&text, &ctx)).unwrap_or_else(|_| panic!("panicked on {text:?} ({locale})"));
         for e in &found {

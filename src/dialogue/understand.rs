@@ -40,6 +40,9 @@ pub(crate) struct Understanding {
     /// name or an order number says nothing about it); in scripts without spaces every two
     /// letters count as one.
     pub(crate) language_words: usize,
+    /// The message is made of entities alone (no [`Understanding::language_words`]): its
+    /// intent, if any, is only the owner's example of exactly these words.
+    pub(crate) entity_alone: bool,
     /// The language the visitor explicitly asks for ([`crate::lang::requested`]), spoken by
     /// the bot or not.
     pub(crate) requested: Option<&'static Language>,
@@ -171,9 +174,14 @@ pub(crate) fn understand(
             } else {
                 current
             };
+            // The words of the locale the classifier finds most likely are read too, after the
+            // conversation's, however unsure it is: a short message rarely switches the
+            // replies ("demain à 17h" is French at 0.44), yet is a date and a time; a grammar
+            // that finds none of its words in the message adds nothing.
+            let written = locale.as_str();
             bot.domain.entities.extract_utterance_knowing(
                 &utterance,
-                &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min },
+                &ExtractContext { locale: reply_locale, now_ms: Some(at.now_ms), utc_offset_min: at.utc_offset_min, written },
                 &known,
             )
         }
@@ -195,8 +203,11 @@ pub(crate) fn understand(
     // An entity alone never decides an intent: "Denver" or "Canada" on its own is not a
     // question about the store's address or shipping abroad, however the classifier ranks
     // the examples that name it. Such a message gets no intent here; the dialogue can still
-    // read it as a follow-up to the topic or let an owner entity start its form.
-    if language_words == 0 && !entities.is_empty() {
+    // read it as a follow-up to the topic or let an owner entity start its form. Unless the
+    // owner wrote exactly these words as an example of the intent: "reembolso" is a refund
+    // question, though a synonym of a list entity too.
+    let entity_alone = language_words == 0 && !entities.is_empty();
+    if entity_alone && !taught_as(bot, best, text) {
         intent = None;
     }
     let speaks = |code: &str| def.locales.iter().any(|l| crate::lang::primary(l).eq_ignore_ascii_case(code));
@@ -230,10 +241,23 @@ pub(crate) fn understand(
         locale_is_clear,
         locale_confidence,
         language_words,
+        entity_alone,
         requested: detection.requested,
         foreign,
         script_clear,
     }
+}
+
+/// True when `text`, normalised as the classifier reads it, is one of the examples of intent
+/// `i` (their slot markup taken out). A model file keeps only the examples for which this
+/// matters, those made of entities alone (`Bot::to_model`); a trained bot has them all.
+fn taught_as(bot: &Bot, i: usize, text: &str) -> bool {
+    let Some(intent) = bot.domain.definition.intents.get(i) else { return false };
+    let want = crate::text::normalize(text);
+    intent.examples.values().flatten().any(|e| {
+        let plain = crate::slots::parse_markup(e).map_or_else(|_| e.clone(), |a| a.text);
+        crate::text::normalize(&plain) == want
+    })
 }
 
 /// [`Understanding::language_words`] of a message with these entities.

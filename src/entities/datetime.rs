@@ -712,8 +712,28 @@ impl Grammar<'_, '_> {
                 }));
             }
         }
+        // `dans 2h`, `il y a 1h30`, `em 2h`: French and Portuguese hours read as a clock time
+        // (`à 17h`); after a lead word they are a wait.
+        if lead > 0 {
+            if let Some(Tok { start, end, kind: Tk::Clock(h, m, None, true) }) = self.toks.get(i + lead) {
+                if self.t.chars[*start..*end].iter().any(|c| matches!(c, 'h' | 'H')) {
+                    return Some((lead + 1, self.after_minutes(sign * i64::from(h * 60 + m))));
+                }
+            }
+        }
         if let Some(n) = self.count(i + lead) {
-            if let Some(s) = self.adj(i + lead, false).then(|| self.word(i + lead + 1).and_then(|w| step(w, self.langs))).flatten() {
+            let unit = self.word(i + lead + 1);
+            // `dans 2h`, `in 2h`: after a lead word, a unit glued to the count, `h` included
+            // (alone, `2h` reads as a clock time: `à 17h`).
+            let glued = lead > 0 && self.toks.get(i + lead).zip(self.toks.get(i + lead + 1)).is_some_and(|(a, b)| a.end == b.start);
+            let s = if self.adj(i + lead, false) {
+                unit.and_then(|w| step(w, self.langs))
+            } else if glued {
+                unit.and_then(|w| if w == "h" { Some(Step::Seconds(3_600)) } else { step(w, self.langs) })
+            } else {
+                None
+            };
+            if let Some(s) = s {
                 let mut used = lead + 2;
                 let mut sign = sign;
                 if lead == 0 {

@@ -127,7 +127,7 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
             (count == 2 || (count == 1 && asks)).then_some((w.start, f64::from(count)))
         });
         let Some((start, mut amount)) = quantity else { continue };
-        if amount < 0.0 {
+        if amount < 0.0 || glued_only && u == Unit::Hour && after_clock_word(t, start, langs) {
             continue;
         }
         let mut end = w.end;
@@ -154,6 +154,27 @@ pub(crate) fn find(t: &Text<'_>, nums: &[Num], langs: &[Lang], out: &mut Vec<Ent
         out.push(t.entity("duration", iso(group), group[0].start, group[j - i].end));
         i = j + 1;
     }
+}
+
+/// True when the word before `start` (one space between) says a clock time follows: `à 17h`,
+/// `um 9h`, `às 14h`, `at 5h` are times of day, which [`super::datetime`] reads, not
+/// durations of 17, 9, 14 or 5 hours (`dans 2h`, `a 2h drive` still are).
+fn after_clock_word(t: &Text<'_>, start: usize, langs: &[Lang]) -> bool {
+    let Some(before) = t.words.iter().rev().find(|w| w.end <= start) else { return false };
+    if !is_space_gap(t.between(before.end, start)) {
+        return false;
+    }
+    langs.iter().any(|lang| {
+        let cues: &[&str] = match lang {
+            Lang::En => &["at", "around"],
+            Lang::Es => &["a", "las", "la"],
+            Lang::Fr => &["a", "vers", "des"],
+            Lang::De => &["um", "gegen", "ab"],
+            Lang::Pt => &["a", "as", "ate"],
+            Lang::Ar => &["الساعه", "ساعه"],
+        };
+        cues.contains(&before.folded.as_str())
+    })
 }
 
 fn joins(t: &Text<'_>, end: usize, start: usize) -> bool {

@@ -148,7 +148,7 @@ pub(crate) fn entities(data: &[u8]) {
     let [l, o1, o2, rest @ ..] = data else { return };
     let offset = i32::from(i16::from_le_bytes([*o1, *o2]) % (15 * 60));
     let now_ms = (o2 & 0x80 == 0).then_some(NOW_MS);
-    let ctx = ExtractContext { locale: LOCALES[usize::from(*l) % LOCALES.len()], now_ms, utc_offset_min: offset };
+    let ctx = ExtractContext { locale: LOCALES[usize::from(*l) % LOCALES.len()], now_ms, utc_offset_min: offset, written: LOCALES[usize::from(*o1) % LOCALES.len()] };
     let text = String::from_utf8_lossy(rest);
     let found = owner_entities().extract_with(&text, &ctx);
     check_spans(&text, &found);
