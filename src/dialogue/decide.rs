@@ -12,7 +12,7 @@ use crate::definition::{Action, DialogueSettings, FormDef, IntentDef, SiteValue,
 use crate::dialogue::Bot;
 use crate::replies::fill_placeholders;
 use crate::entities::{Entity, BUILTIN_ENTITIES};
-use crate::state::{ActiveForm, ConversationState, FormPhase};
+use crate::state::{ActiveForm, ConversationState, FormPhase, MemorySource};
 
 /// Slot or entity name → value, as stored and as passed to Fluent.
 pub(crate) type Values = BTreeMap<String, String>;
@@ -618,6 +618,19 @@ fn decide_answer<'d>(
     }
     let form = intent.form.as_deref().and_then(|f| bot.domain.form(f)).map(|form| {
         let mut slots = fill(bot, form, &Values::new(), false, entities).unwrap_or_default();
+        // What the visitor said in a recent message is not asked again: "I want to return my
+        // jacket", then the return form, has its item. Only values the visitor mentioned (not
+        // a finished form's, which would track the same order again), when the slot takes
+        // them; a form with a confirmation shows them before it acts.
+        for slot in &form.slots {
+            if slots.contains_key(&slot.name) {
+                continue;
+            }
+            let mentioned = state.memory.get(&slot.entity).filter(|m| m.source == MemorySource::Mentioned);
+            if let Some(m) = mentioned.filter(|m| bot.domain.slot_accepts(slot, &m.value)) {
+                slots.insert(slot.name.clone(), m.value.clone());
+            }
+        }
         from_site(state, form, &mut slots, entities);
         let next = next_step(form, &slots, None);
         FormStart { form, slots, next }
