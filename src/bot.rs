@@ -47,16 +47,6 @@ pub enum BotError {
     },
 }
 
-/// An example's plain text, its `[value](slot)` markup read; an example without markup, or
-/// whose markup is malformed (validation reports it), as it is. What a model file keeps of an
-/// example and what a message is compared with ([`plain_example`] with the spans).
-pub(crate) fn plain_text(e: &str) -> String {
-    match crate::slots::parse_markup(e) {
-        Ok(a) if e.contains('[') || e.contains('\\') => a.text,
-        _ => e.to_owned(),
-    }
-}
-
 #[cfg(feature = "train")]
 /// An example's plain text and slot spans (`[value](slot)` markup read); an example without
 /// markup, or whose markup is malformed (validation reports it), as it is.
@@ -306,7 +296,7 @@ impl Bot {
             for examples in intent.examples.values_mut() {
                 *examples = examples
                     .iter()
-                    .map(|e| plain_text(e))
+                    .map(|e| crate::slots::plain_text(e))
                     .filter(|text| {
                         let u = crate::dialogue::understand(self, text, None, None);
                         u.entity_alone && u.result.ranking.first().is_some_and(|(name, _)| *name == intent.name)

@@ -40,6 +40,7 @@ mod score;
 mod tagger;
 
 pub use markup::{parse_markup, Annotated};
+pub(crate) use markup::plain_text;
 pub use score::{mean_f1_by_group, score, Prf, SlotScores};
 pub use tagger::{SlotExample, SlotTagger, SlotTrainOptions};
 

@@ -17,8 +17,9 @@
 //!    at once only when very clear (`locale_switch_confidence` and `locale_switch_min_words`
 //!    language words, or `locale_min_words` words in a script other than Latin that names
 //!    the language by itself: "أين طلبي؟" switches to Arabic at once, see
-//!    [`Understanding::script_clear`]; or `locale_min_words` words when it is the visitor's
-//!    first message, before which the reply locale was only a default), else at the second
+//!    [`Understanding::script_clear`]; or `locale_min_words` words when no earlier message of
+//!    the visitor had as many, before which the reply locale was only a default: "hola", then
+//!    "mi pedido no ha llegado", switches at the second), else at the second
 //!    clear message in a row in that locale. A short or ambiguous message ("ok", "gracias", "شكرا", a product name, an order
 //!    number, digits) neither switches nor breaks a pending streak; a clear message in the
 //!    reply locale ends it.
@@ -83,10 +84,17 @@ pub(crate) fn step(bot: &Bot, state: &ConversationState, u: &Understanding) -> L
         return LocaleStep::Settle;
     }
     // Before the visitor's first message the reply locale is only a default (the bot's first
-    // locale, or the page's guess from the browser): a clear first message sets it.
-    let first = !state.transcript.iter().any(|e| e.from == crate::state::Speaker::Visitor);
+    // locale, or the page's guess from the browser): a clear first message sets it. A greeting
+    // or an order number before it is too short to have said anything ("hola", then "mi
+    // pedido no ha llegado", is answered in Spanish at once).
+    let min_words = usize::from(settings.locale_min_words);
+    let first = state
+        .transcript
+        .iter()
+        .filter(|e| e.from == crate::state::Speaker::Visitor)
+        .all(|e| e.text.split_whitespace().count() < min_words);
     let very_clear = u.script_clear
-        || (first && u.language_words >= usize::from(settings.locale_min_words))
+        || (first && u.language_words >= min_words)
         || (u.locale_confidence >= settings.locale_switch_confidence
             && u.language_words >= usize::from(settings.locale_switch_min_words));
     if very_clear || profile.locale_pending.as_ref() == Some(locale) {

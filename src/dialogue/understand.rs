@@ -254,7 +254,7 @@ pub(crate) fn understand(
 fn taught_as(bot: &Bot, i: usize, text: &str) -> bool {
     let Some(intent) = bot.domain.definition.intents.get(i) else { return false };
     let want = crate::text::normalize(text);
-    intent.examples.values().flatten().any(|e| crate::text::normalize(&crate::bot::plain_text(e)) == want)
+    intent.examples.values().flatten().any(|e| crate::text::normalize(&crate::slots::plain_text(e)) == want)
 }
 
 /// [`Understanding::language_words`] of a message with these entities.

@@ -11,6 +11,16 @@ pub struct Annotated {
     pub spans: Vec<SlotSpan>,
 }
 
+/// An example's plain text, its `[value](slot)` markup read; an example without markup, or
+/// whose markup is malformed (validation reports it), as it is. What a model file keeps of an
+/// example made of entities alone, and what a message is compared with (`Bot::to_model`).
+pub(crate) fn plain_text(e: &str) -> String {
+    match parse_markup(e) {
+        Ok(a) if e.contains('[') || e.contains('\\') => a.text,
+        _ => e.to_owned(),
+    }
+}
+
 /// Parses one annotated example line.
 ///
 /// `[value](slot)` marks `value` as a value of `slot`; whitespace just inside the brackets is
