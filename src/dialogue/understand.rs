@@ -254,7 +254,13 @@ pub(crate) fn understand(
 fn taught_as(bot: &Bot, i: usize, text: &str) -> bool {
     let Some(intent) = bot.domain.definition.intents.get(i) else { return false };
     let want = crate::text::normalize(text);
-    intent.examples.values().flatten().any(|e| crate::text::normalize(&crate::slots::plain_text(e)) == want)
+    // A model file keeps these examples as plain text; only a bot trained from a definition
+    // (the `train` feature) holds examples with `[value](slot)` markup to read.
+    #[cfg(feature = "train")]
+    let plain = |e: &String| crate::slots::plain_text(e);
+    #[cfg(not(feature = "train"))]
+    let plain = |e: &String| e.clone();
+    intent.examples.values().flatten().any(|e| crate::text::normalize(&plain(e)) == want)
 }
 
 /// [`Understanding::language_words`] of a message with these entities.
