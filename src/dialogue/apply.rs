@@ -87,6 +87,7 @@ pub(crate) fn apply(bot: &Bot, state: &mut ConversationState, decision: &Decisio
                     self::answer(bot, state, answer);
                     form_next(bot, state, form, slots, next);
                 }
+                FormStep::Unclear { slots, next, .. } => form_next(bot, state, form, slots, next),
                 FormStep::Reprompt { slot, tries, slots } => {
                     form_next(bot, state, form, slots, &FormNext::Ask { slot, tries: *tries })
                 }

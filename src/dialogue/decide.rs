@@ -177,6 +177,18 @@ pub(crate) enum FormStep<'d> {
         /// What the form asks again.
         next: FormNext<'d>,
     },
+    /// A question the bot could not place (no intent clears the threshold, no value of the
+    /// slot in it): the fallback with its "did you mean" buttons, then the form asks again
+    /// where it was without counting a try: "could you maybe sing me a little song about
+    /// llamas?" asked for an order number is no bad order number.
+    Unclear {
+        /// Indices of the suggested intents, as in [`Act::Fallback`].
+        suggestions: Vec<usize>,
+        /// The slot values (unchanged).
+        slots: Values,
+        /// What the form asks again.
+        next: FormNext<'d>,
+    },
     /// Not a valid answer to the slot asked: say so and ask again.
     Reprompt {
         /// The slot asked for.
@@ -346,9 +358,9 @@ fn is_request(bot: &Bot, text: &str) -> bool {
 }
 
 /// True when the visitor phrased `text` as a clear question: `?` or Spanish `¿` in it and at
-/// least [`DialogueSettings::question_min_words`] words. A question whose intent clears the
-/// bot's threshold is a side question inside a form even below
-/// [`DialogueSettings::side_question_confidence`]: "when will I get my money back for the
+/// least [`DialogueSettings::question_min_words`] words. A question whose intent is acted on
+/// (at the bot's threshold, or by the familiar-wording rule) is a side question inside a form
+/// even below [`DialogueSettings::side_question_confidence`]: "when will I get my money back for the
 /// return?" splits its mass between two reply intents (refund_status 0.55, refunds 0.44) yet is
 /// no order number.
 fn asks_a_question(text: &str, settings: &DialogueSettings) -> bool {
@@ -411,9 +423,11 @@ fn decide_form<'d>(
     }
     // A confident side question ("what are your opening hours?") is answered, then the
     // slot is asked for again without counting a try; so is a message phrased as a
-    // question whose intent clears the threshold. Intents that start a form of their own
+    // question whose intent is acted on (by the threshold or the familiar-wording rule:
+    // "wie lange dauert der Versand nach Österreich?" is international_shipping 0.47 and
+    // shipping_times 0.46, and no order number). Intents that start a form of their own
     // are not side questions: the visitor is most likely answering badly.
-    let question = asks_a_question(heard.text, settings) && heard.confidence >= settings.threshold;
+    let question = asks_a_question(heard.text, settings);
     let side_question = intent.filter(|i| {
         (heard.confidence >= settings.side_question_confidence || question)
             && i.form.is_none()
@@ -426,6 +440,19 @@ fn decide_form<'d>(
     if let Some(side) = side_question.filter(|_| !attempted) {
         return Some(FormStep::SideQuestion {
             answer: Box::new(decide_answer(bot, state, side, heard, false)),
+            slots: active.slots.clone(),
+            next: next_step(form, &active.slots, Some(&active.phase)),
+        });
+    }
+    // A clear question that no intent answers confidently, with no attempt at a value in it
+    // (no value of the slot's entity, no number), is not a bad value either.
+    let unclear_question = asks_a_question(heard.text, settings)
+        && intent.is_none()
+        && !attempted
+        && !entities.iter().any(|e| e.entity == "number");
+    if unclear_question {
+        return Some(FormStep::Unclear {
+            suggestions: suggestions(bot, state, heard),
             slots: active.slots.clone(),
             next: next_step(form, &active.slots, Some(&active.phase)),
         });

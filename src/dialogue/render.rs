@@ -42,6 +42,10 @@ impl Bot {
                 self.answer(state, answer, negative, out);
                 self.form_next(state, form, next, slots, negative, out);
             }
+            FormStep::Unclear { suggestions, slots, next } => {
+                out.push(self.fallback(state, suggestions));
+                self.form_next(state, form, next, slots, negative, out);
+            }
             FormStep::Reprompt { slot, tries, slots } => {
                 out.push(self.message(state, &slot.invalid, slots));
                 self.form_next(state, form, &FormNext::Ask { slot, tries: *tries }, slots, negative, out);
