@@ -392,8 +392,13 @@ fn decide_form<'d>(
             || asked_value.is_none_or(|value| is_request(bot, &without_span(heard.text, value)))
     });
     // An intent that ends forms ("I don't have the order number") is answered outside it;
-    // not when the message carries a number, an attempt at the value ("die Nummer ist 48291").
-    if intent.is_some_and(|i| i.ends_form) && !heard.pressed && !entities.iter().any(|e| e.entity == "number") {
+    // not when the message carries the value ("my order number is CU-778899") or a number,
+    // an attempt at it ("die Nummer ist 48291").
+    if intent.is_some_and(|i| i.ends_form)
+        && !heard.pressed
+        && asked_value.is_none()
+        && !entities.iter().any(|e| e.entity == "number")
+    {
         return None;
     }
     match intent.and_then(|i| i.action) {
@@ -479,6 +484,10 @@ fn decide_act<'d>(bot: &'d Bot, state: &ConversationState, heard: &Heard<'_, 'd>
             .as_ref()
             .is_none_or(|e| entities.iter().any(|x| &x.entity == e) || introduced_name(heard.text).is_some())
     });
+    // An intent that ends forms ("I can't find my order number") is not what a message
+    // carrying the value a form asks for first means: "o número do pedido é CU-778899"
+    // (no_order_number 0.96) starts that form with it.
+    let usable = usable.filter(|i| heard.pressed || !i.ends_form || entity_led_intent(bot, state, heard).is_none());
     let usable = usable.or_else(|| settled_by_entity(bot, heard));
     // A short message carrying an entity the context's intent talks about, and no
     // confident intent of its own, is a follow-up: "and to Mexico?" after shipping to
