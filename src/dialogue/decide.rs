@@ -433,10 +433,16 @@ fn decide_form<'d>(
     // shipping_times 0.46, and no order number). Intents that start a form of their own
     // are not side questions: the visitor is most likely answering badly.
     let question = asks_a_question(heard.text, settings);
+    // A form's yes or no ("yes" asked for a refund or an exchange) is a bad answer, not a
+    // side question whose reply says "Great! What else can I help you with?".
+    let yes_or_no = |i: &IntentDef| {
+        bot.domain.definition.forms.iter().filter_map(|f| f.confirm.as_ref()).any(|c| c.yes == i.name || c.no == i.name)
+    };
     let side_question = intent.filter(|i| {
         (heard.confidence >= settings.side_question_confidence || question)
             && i.form.is_none()
             && !i.ends_form
+            && !yes_or_no(i)
             && i.reply.is_some()
             && i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
     });
