@@ -376,6 +376,11 @@ pub enum EntityDef {
         group: usize,
         /// Normalise the value to upper case (order numbers typed in lower case).
         uppercase: bool,
+        /// The value built from the match's capture groups, in regex-lite's replacement syntax
+        /// (`$1`, `${name}`, `$$` for a dollar), instead of `group`'s text; `group` still gives
+        /// the span. With `"pattern": "(?i)\\bCU[- ]?(\\d{6})\\b"`, `"CU-$1"` reads "cu 654321"
+        /// and "CU654321" as `CU-654321`. `uppercase` applies after. `None`: the group's text.
+        value: Option<String>,
     },
     /// A closed list of values, each with synonyms, matched as whole words ignoring case and
     /// accents, with one typo (insertion, deletion, substitution or swap of neighbours) allowed
@@ -401,6 +406,8 @@ enum EntityDefJson {
         group: usize,
         #[serde(default)]
         uppercase: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
     },
     List {
         name: String,
@@ -414,7 +421,7 @@ enum EntityDefJson {
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "EntityDef")]
 enum EntityDefBinary {
-    Pattern { name: String, pattern: String, group: usize, uppercase: bool },
+    Pattern { name: String, pattern: String, group: usize, uppercase: bool, value: Option<String> },
     List { name: String, values: Vec<ListValueDef>, fuzzy: bool },
 }
 

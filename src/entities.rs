@@ -172,8 +172,8 @@ impl EntityExtractor {
         let (mut patterns, mut lists) = (Vec::new(), Vec::new());
         for d in defs {
             match d {
-                EntityDef::Pattern { name, pattern, group, uppercase } => {
-                    patterns.push(pattern::Pattern::new(name, pattern, *group, *uppercase)?)
+                EntityDef::Pattern { name, pattern, group, uppercase, value } => {
+                    patterns.push(pattern::Pattern::new(name, pattern, *group, *uppercase, value.clone())?)
                 }
                 EntityDef::List { name, values, fuzzy } => lists.push(lists::List::new(name, values, *fuzzy)),
             }
@@ -281,6 +281,7 @@ mod tests {
             pattern: r"(?i)\b(cu-\d{6})\b".into(),
             group: 1,
             uppercase: true,
+            value: None,
         }])
         .unwrap();
         x.extract_with(text, &ExtractContext { locale, ..Default::default() })
@@ -291,6 +292,25 @@ mod tests {
 
     fn t(a: &str, b: &str, c: &str) -> (String, String, String) {
         (a.into(), b.into(), c.into())
+    }
+
+    #[test]
+    fn a_value_template_builds_the_value_from_the_groups() {
+        let x = EntityExtractor::new(&[EntityDef::Pattern {
+            name: "order_number".into(),
+            pattern: r"(?i)\bCU[- ]?(\d{6})\b".into(),
+            group: 0,
+            uppercase: true,
+            value: Some("cu-$1".into()),
+        }])
+        .unwrap();
+        let found: Vec<(String, String)> = x
+            .extract("it's cu 654321, or CU654321")
+            .into_iter()
+            .filter(|e| e.entity == "order_number")
+            .map(|e| (e.value, e.raw))
+            .collect();
+        assert_eq!(found, [("CU-654321".into(), "cu 654321".into()), ("CU-654321".into(), "CU654321".into())]);
     }
 
     #[test]

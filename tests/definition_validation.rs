@@ -36,6 +36,19 @@ fn assert_reports(def: &Value, expected: &[&str]) {
 }
 
 #[test]
+fn a_pattern_value_template_names_only_groups_the_pattern_has() {
+    let mut def = mini();
+    let entities = def["entities"].as_array_mut().expect("the mini bot has entities");
+    entities.extend([
+        json!({"kind": "pattern", "name": "order_code", "pattern": "(?i)CU[- ]?(?<digits>\\d{6})", "value": "CU-$digits"}),
+        json!({"kind": "pattern", "name": "ticket", "pattern": "T(\\d+)", "value": "T-$2 ($$)"}),
+        json!({"kind": "pattern", "name": "ref_code", "pattern": "R(\\d+)", "value": "R-${1}"}),
+    ]);
+    let ticket = entities.len() - 2;
+    assert_eq!(problems(&def), [format!("entities[{ticket}].value: `$2` names no group of the pattern")]);
+}
+
+#[test]
 fn the_mini_bot_is_valid() {
     assert_eq!(problems(&mini()), Vec::<String>::new());
 }

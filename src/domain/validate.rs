@@ -211,11 +211,15 @@ pub(super) fn run(def: &BotDefinition) -> Vec<Problem> {
             c.problem(format!("{path}.name"), format!("entity `{}` is defined twice (or shadows a built-in)", e.name()));
         }
         match e {
-            EntityDef::Pattern { pattern, group, .. } => match regex_lite::Regex::new(pattern) {
+            EntityDef::Pattern { pattern, group, value, .. } => match regex_lite::Regex::new(pattern) {
                 Ok(re) if *group >= re.captures_len() => {
                     c.problem(format!("{path}.group"), format!("the pattern has only {} group(s)", re.captures_len() - 1))
                 }
-                Ok(_) => {}
+                Ok(re) => {
+                    if let Some(missing) = value.as_deref().and_then(|v| missing_group(&re, v)) {
+                        c.problem(format!("{path}.value"), format!("`${missing}` names no group of the pattern"))
+                    }
+                }
                 Err(err) => c.problem(format!("{path}.pattern"), format!("not a valid regular expression: {err}")),
             },
             EntityDef::List { values, .. } => {
@@ -544,4 +548,34 @@ fn button_targets(def: &BotDefinition) -> BTreeSet<&str> {
         .chain(triggers)
         .filter_map(|q| q.intent.as_deref())
         .collect()
+}
+
+/// The first group that `template` (regex-lite's replacement syntax: `$1`, `$name`, `${name}`,
+/// `$$` for a dollar) names and `re` does not have; `None` when every one exists. regex-lite
+/// would expand such a group to nothing, silently.
+fn missing_group(re: &regex_lite::Regex, template: &str) -> Option<String> {
+    let mut rest = template;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            rest = after;
+            continue;
+        }
+        let (name, after) = match rest.strip_prefix('{') {
+            Some(braced) => braced.split_once('}').unwrap_or((braced, "")),
+            None => {
+                let end = rest.find(|c: char| !(c == '_' || c.is_ascii_alphanumeric())).unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            }
+        };
+        rest = after;
+        let known = match name.parse::<usize>() {
+            Ok(i) => i < re.captures_len(),
+            Err(_) => re.capture_names().any(|n| n == Some(name)),
+        };
+        if !name.is_empty() && !known {
+            return Some(name.to_owned());
+        }
+    }
+    None
 }
