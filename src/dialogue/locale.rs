@@ -86,7 +86,8 @@ pub(crate) fn step(bot: &Bot, state: &ConversationState, u: &Understanding) -> L
     // Before the visitor's first message the reply locale is only a default (the bot's first
     // locale, or the page's guess from the browser): a clear first message sets it. A greeting
     // or an order number before it is too short to have said anything ("hola", then "mi
-    // pedido no ha llegado", is answered in Spanish at once).
+    // pedido no ha llegado", is answered in Spanish at once). Its words must be words the
+    // examples taught: "uh huh hmm" is German at 0.8 only because of its letters.
     let min_words = usize::from(settings.locale_min_words);
     let first = state
         .transcript
@@ -94,7 +95,7 @@ pub(crate) fn step(bot: &Bot, state: &ConversationState, u: &Understanding) -> L
         .filter(|e| e.from == crate::state::Speaker::Visitor)
         .all(|e| e.text.split_whitespace().count() < min_words);
     let very_clear = u.script_clear
-        || (first && u.language_words >= min_words)
+        || (first && u.language_words >= min_words && u.taught_words >= min_words)
         || (u.locale_confidence >= settings.locale_switch_confidence
             && u.language_words >= usize::from(settings.locale_switch_min_words));
     if very_clear || profile.locale_pending.as_ref() == Some(locale) {

@@ -40,6 +40,10 @@ pub(crate) struct Understanding {
     /// name or an order number says nothing about it); in scripts without spaces every two
     /// letters count as one.
     pub(crate) language_words: usize,
+    /// Those of [`Understanding::language_words`] that the bot's examples taught (letter runs
+    /// the intent model learned as words, [`crate::nlu::IntentClassifier::knows_word`]): "uh
+    /// huh hmm" has three language words and none taught, so it says nothing of a language.
+    pub(crate) taught_words: usize,
     /// The message is made of entities alone (no [`Understanding::language_words`]): its
     /// intent, if any, is only the owner's example of exactly these words.
     pub(crate) entity_alone: bool,
@@ -200,6 +204,12 @@ pub(crate) fn understand(
         add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }
     let language_words = language_words(&utterance, &entities);
+    let taught_words = utterance
+        .tokens()
+        .iter()
+        .filter(|t| t.kind == TokenKind::Letters && !entities.iter().any(|e| e.start < t.end && t.start < e.end))
+        .filter(|t| known(&t.text))
+        .count();
     // An entity alone never decides an intent: "Denver" or "Canada" on its own is not a
     // question about the store's address or shipping abroad, however the classifier ranks
     // the examples that name it. Such a message gets no intent here; the dialogue can still
@@ -241,6 +251,7 @@ pub(crate) fn understand(
         locale_is_clear,
         locale_confidence,
         language_words,
+        taught_words,
         entity_alone,
         requested: detection.requested,
         foreign,
