@@ -253,11 +253,20 @@ impl Decision<'_> {
         }
     }
 
-    /// The intent acted on: the answered intent, the message's own for a form step, `None` for
-    /// the fallback.
-    pub(crate) fn acted_on<'a>(&'a self, heard: Option<&'a str>) -> Option<&'a str> {
+    /// The intent acted on: the answered intent, the message's own (`heard`) for a form step,
+    /// `None` for the fallback. A value that filled the form is the answer, whatever its words
+    /// read as: "my order number is CU-778899" is not the `no_order_number` that the form
+    /// overrode (nor a cancel or a request for a person that a slot value overrides).
+    pub(crate) fn acted_on<'a>(&'a self, heard: Option<&'a IntentDef>) -> Option<&'a str> {
+        let overridden =
+            |i: &IntentDef| i.ends_form || matches!(i.action, Some(Action::CancelForm | Action::Handoff));
         match self {
-            Decision::Form { .. } => heard,
+            Decision::Form { step: FormStep::Fill { .. } | FormStep::Correct { .. }, .. }
+                if heard.is_some_and(overridden) =>
+            {
+                None
+            }
+            Decision::Form { .. } => heard.map(|i| i.name.as_str()),
             Decision::Act { act: Act::Answer(answer), .. } => Some(&answer.intent.name),
             Decision::Act { act: Act::Fallback { .. }, .. } => None,
         }

@@ -139,7 +139,7 @@ impl Bot {
         }
         // The visitor's entry carries the intent acted on, so a stored transcript tells what
         // happened (the NLU's own guess stays in the turn's `nlu`).
-        let acted_on = decision.acted_on(intent_name.as_deref()).map(str::to_owned);
+        let acted_on = decision.acted_on(heard.intent).map(str::to_owned);
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
         // The catalog ranks the part of the message the NLU read: a pasted novel is not a request.
         let recommend = decision.recommend(read);
