@@ -369,9 +369,9 @@ fn is_request(bot: &Bot, text: &str) -> bool {
 /// True when the visitor phrased `text` as a clear question: `?` or Spanish `¿` in it and at
 /// least [`DialogueSettings::question_min_words`] words. A question whose intent is acted on
 /// (at the bot's threshold, or by the familiar-wording rule) is a side question inside a form
-/// even below [`DialogueSettings::side_question_confidence`]: "when will I get my money back for the
-/// return?" splits its mass between two reply intents (refund_status 0.55, refunds 0.44) yet is
-/// no order number.
+/// even below [`DialogueSettings::side_question_confidence`]: "when will I get my money back
+/// for the return?" splits its mass between two reply intents (refund_status 0.55, refunds
+/// 0.44) yet is no order number.
 fn asks_a_question(text: &str, settings: &DialogueSettings) -> bool {
     text.contains(['?', '¿']) && text.split_whitespace().count() >= usize::from(settings.question_min_words)
 }
@@ -400,14 +400,11 @@ fn decide_form<'d>(
             || !matches!(i.action, Some(Action::CancelForm | Action::Handoff))
             || asked_value.is_none_or(|value| is_request(bot, &without_span(heard.text, value)))
     });
+    // A number is an attempt at the value ("die Nummer ist 48291").
+    let has_number = entities.iter().any(|e| e.entity == "number");
     // An intent that ends forms ("I don't have the order number") is answered outside it;
-    // not when the message carries the value ("my order number is CU-778899") or a number,
-    // an attempt at it ("die Nummer ist 48291").
-    if intent.is_some_and(|i| i.ends_form)
-        && !heard.pressed
-        && asked_value.is_none()
-        && !entities.iter().any(|e| e.entity == "number")
-    {
+    // not when the message carries the value ("my order number is CU-778899") or a number.
+    if intent.is_some_and(|i| i.ends_form) && !heard.pressed && asked_value.is_none() && !has_number {
         return None;
     }
     match intent.and_then(|i| i.action) {
@@ -466,11 +463,7 @@ fn decide_form<'d>(
     }
     // A clear question that no intent answers confidently, with no attempt at a value in it
     // (no value of the slot's entity, no number), is not a bad value either.
-    let unclear_question = asks_a_question(heard.text, settings)
-        && intent.is_none()
-        && !attempted
-        && !entities.iter().any(|e| e.entity == "number");
-    if unclear_question {
+    if question && intent.is_none() && !attempted && !has_number {
         return Some(FormStep::Unclear {
             suggestions: suggestions(bot, state, heard),
             slots: active.slots.clone(),

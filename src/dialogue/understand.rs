@@ -203,13 +203,7 @@ pub(crate) fn understand(
         let tag_intent = slot_intent.or_else(|| intent.is_some().then_some(best));
         add_learned(&mut entities, tagger.tag_utterance(&utterance, tag_intent));
     }
-    let language_words = language_words(&utterance, &entities);
-    let taught_words = utterance
-        .tokens()
-        .iter()
-        .filter(|t| t.kind == TokenKind::Letters && !entities.iter().any(|e| e.start < t.end && t.start < e.end))
-        .filter(|t| known(&t.text))
-        .count();
+    let (language_words, taught_words) = language_words(&utterance, &entities, &known);
     // An entity alone never decides an intent: "Denver" or "Canada" on its own is not a
     // question about the store's address or shipping abroad, however the classifier ranks
     // the examples that name it. Such a message gets no intent here; the dialogue can still
@@ -274,17 +268,18 @@ fn taught_as(bot: &Bot, i: usize, text: &str) -> bool {
     intent.examples.values().flatten().any(|e| crate::text::normalize(&plain(e)) == want)
 }
 
-/// [`Understanding::language_words`] of a message with these entities.
-fn language_words(utterance: &Utterance<'_>, entities: &[Entity]) -> usize {
+/// [`Understanding::language_words`] and [`Understanding::taught_words`] of a message with
+/// these entities; `known` says which words the examples taught.
+fn language_words(utterance: &Utterance<'_>, entities: &[Entity], known: &dyn Fn(&str) -> bool) -> (usize, usize) {
     utterance
         .tokens()
         .iter()
         .filter(|t| t.kind == TokenKind::Letters && !entities.iter().any(|e| e.start < t.end && t.start < e.end))
-        .map(|t| {
+        .fold((0, 0), |(words, taught), t| {
             let spaceless = t.text.chars().any(|c| matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xE00..=0xE7F));
-            if spaceless { (t.end - t.start).div_ceil(2) } else { 1 }
+            let count = if spaceless { (t.end - t.start).div_ceil(2) } else { 1 };
+            (words + count, taught + usize::from(known(&t.text)))
         })
-        .sum()
 }
 
 /// The part of `text` a turn reads: its first [`MAX_TURN_CHARS`] chars.
