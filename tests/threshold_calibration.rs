@@ -12,8 +12,12 @@
 //! ([`DialogueSettings::accepts`]: a lower threshold for messages whose n-grams the examples
 //! mostly taught): the rule that acts rightly on the most in-scope examples while rejecting at
 //! least 90 % of the out-of-scope queries. The defaults must reject that many and accept within
-//! a point of that rule: when the classifier changes, this test says that they need retuning,
-//! and to what.
+//! a point of that rule, unless the demo's dev set (`tests/fixtures/nlu/store-dev.jsonl`:
+//! customers' phrasings and off-topic questions written for tuning, apart from the held-out
+//! sets) says otherwise: a rule that the bot's own examples favour but that acts rightly on no
+//! more dev rows than the defaults (in scope, the right intent acted on; off topic, nothing
+//! acted on) is no reason to retune. When the classifier or the examples change, this test
+//! says whether the defaults need retuning, and to what.
 
 use serde::Deserialize;
 use sottovoce::definition::DialogueSettings;
@@ -107,6 +111,41 @@ fn rates(in_scope: &[Scored], out_scope: &[Scored], settings: &DialogueSettings)
     (accepted_right as f64 / in_scope.len() as f64, rejected as f64 / out_scope.len() as f64)
 }
 
+/// The demo's dev rows, scored by the bot trained on all its examples; an off-topic row
+/// (`"intent": "oos"`) is flagged when the reserved intent wins, an in-scope one when its
+/// intent is the best.
+fn dev_scores(def: &BotDefinition) -> Vec<(bool, Scored)> {
+    #[derive(Deserialize)]
+    struct DevRow {
+        text: String,
+        intent: String,
+    }
+    let bot = Bot::train(def.clone()).expect("the store bot trains");
+    include_str!("fixtures/nlu/store-dev.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let row: DevRow = serde_json::from_str(line).unwrap_or_else(|e| panic!("store-dev.jsonl: {e}: {line}"));
+            let (ranking, coverage) = bot.classify_with_coverage(&row.text);
+            let (best, confidence) = ranking.first().cloned().unwrap_or_default();
+            let off_topic = row.intent == "oos";
+            let flag = if off_topic { best == OUT_OF_SCOPE_INTENT } else { best == row.intent };
+            (off_topic, Scored { confidence, coverage, flag })
+        })
+        .collect()
+}
+
+/// The dev rows `settings` gets right: an in-scope row's intent acted on, an off-topic row
+/// answered with the fallback.
+fn dev_right(dev: &[(bool, Scored)], settings: &DialogueSettings) -> usize {
+    dev.iter()
+        .filter(|(off_topic, s)| {
+            let acted = settings.accepts(s.confidence, s.coverage);
+            if *off_topic { s.flag || !acted } else { s.flag && acted }
+        })
+        .count()
+}
+
 /// The share of out-of-scope queries the chosen rule must still reject: issue 17's goal for
 /// off-topic questions answered with the fallback.
 const MIN_REJECTED: f64 = 0.90;
@@ -168,10 +207,14 @@ fn default_threshold_is_calibrated() {
          the threshold {:.2} alone: in-scope {alone_acc:.3}, out-of-scope {alone_rej:.3}",
         defaults.threshold, defaults.familiar_threshold, defaults.familiar_coverage, defaults.threshold
     );
+    let dev = dev_scores(&def);
+    let (dev_defaults, dev_best) = (dev_right(&dev, &defaults), dev_right(&dev, &rule(t, f, c)));
+    eprintln!("  dev set ({} rows) right: defaults {dev_defaults}, the chosen rule {dev_best}", dev.len());
     assert!(
-        rej >= MIN_REJECTED && acc >= best_acc - 0.01,
+        rej >= MIN_REJECTED && (acc >= best_acc - 0.01 || dev_defaults > dev_best),
         "the default rule ({DEFAULT_THRESHOLD}, {}, {}) accepts {acc:.3} of in-scope rightly and rejects {rej:.3} \
-         of out-of-scope; the best rule ({t:.2}, {f:.2}, {c:.2}) {best_acc:.3} and {best_rej:.3}: retune the defaults",
+         of out-of-scope; the best rule ({t:.2}, {f:.2}, {c:.2}) {best_acc:.3} and {best_rej:.3}, and {dev_best} dev rows right \
+         against the defaults' {dev_defaults}: retune the defaults",
         defaults.familiar_threshold,
         defaults.familiar_coverage
     );
