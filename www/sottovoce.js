@@ -1832,10 +1832,11 @@
   }
 
   // What a turn asks of the catalog: products for a request (refined or not), two of the
-  // products shown side by side, or what goes with the first one shown.
+  // products shown side by side, the prices of those shown (the same table, whose first row
+  // is the price), or what goes with the first one shown.
   function showCatalogAnswer(turn, lang) {
     var about = turn.products;
-    if (about && about.kind === "compare") return showComparison(about.products, lang);
+    if (about && (about.kind === "compare" || about.kind === "price")) return showComparison(about.products, lang);
     if (about && about.kind === "related") return showProducts(null, lang, about.products[0]);
     if (turn.recommend) return showProducts(turn.recommend, lang, null, about ? about.products : []);
   }
@@ -1891,12 +1892,12 @@
     });
   }
 
-  // Two products side by side: a table with their names, prices, stock and every attribute
-  // either has; all catalog text as text nodes.
+  // Products side by side (two compared, or the one to three whose price was asked): a table
+  // with their names, prices, stock and every attribute any has; all catalog text as text nodes.
   function showComparison(ids, lang) {
     return loadCatalog().then(function (catalog) {
       var c = catalog.compare(ids, lang);
-      if (c.products.length < 2) return;
+      if (c.products.length < 1) return;
       var row = function (label, cells) {
         return el("tr", null, [el("th", { scope: "row" }, [label])].concat(cells.map(function (v) { return el("td", null, [v == null ? "–" : String(v)]); })));
       };

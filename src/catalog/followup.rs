@@ -1,7 +1,7 @@
 //! What a short message after a recommendation asks about the products shown: a refinement of
 //! the request ("cheaper?", "in red?", "for kids?", "¿y en talla M?", "something waterproof
-//! instead"), a comparison ("compare these two") or what goes with them ("what goes with
-//! it?"). Read from the words alone, in the six demo languages (en, es, fr, de, pt, ar), without
+//! instead"), a comparison ("compare these two"), their prices ("how much are they?", "c'est
+//! combien ?") or what goes with them ("what goes with it?"). Read from the words alone, in the six demo languages (en, es, fr, de, pt, ar), without
 //! any intent of the bot's: a message is a refinement when the request analysis
 //! ([`super::rank`]'s constraints) finds a constraint in it and every other word is a filler
 //! word ("and", "what about", "instead"…); the caller asks only right after a recommendation.
@@ -23,6 +23,9 @@ pub enum FollowUp {
     Compare,
     /// What goes with the first product shown.
     Related,
+    /// The prices of the products shown ("how much are they?"): every one shown, side by side
+    /// as in a comparison, whose first row is the price.
+    Price,
 }
 
 /// A follow-up has at most this many words.
@@ -41,6 +44,21 @@ const RELATED: &[&[&str]] = &[
     &["va", "con"], &["van", "con"], &["combina"], &["combinar"], &["accesorios"], &["que", "mas"], &["va", "avec"],
     &["vont", "avec"], &["accessoires"], &["passt", "dazu"], &["passt", "zu"], &["zubehor"], &["vai", "com"],
     &["combina", "com"], &["acessorios"], &["يناسب"], &["يناسبه"], &["اكسسوارات"],
+];
+
+/// Folded word sequences that ask a price, in the six languages.
+const PRICE: &[&[&str]] = &[
+    &["how", "much"], &["price"], &["prices"], &["cost"], &["costs"], &["cuanto"], &["cuantos"], &["cuesta"], &["cuestan"],
+    &["precio"], &["precios"], &["combien"], &["prix"], &["coute"], &["coutent"], &["wie", "viel"], &["wieviel"],
+    &["kostet"], &["kosten"], &["preis"], &["preise"], &["quanto"], &["quantos"], &["custa"], &["custam"], &["preco"],
+    &["precos"], &["بكم"], &["سعر"], &["سعره"], &["سعرها"], &["اسعار"], &["كم"],
+];
+
+/// Folded words a price question may carry beside its price words and the filler words:
+/// the verbs and pronouns of "how much is it?", "c'est combien ?", "wie viel kosten die?".
+const PRICE_FILLER: &[&str] = &[
+    "is", "are", "s", "whats", "their", "its", "each", "es", "son", "sale", "salen", "cada", "c", "est", "ca", "sont",
+    "ils", "elles", "chacun", "ist", "sind", "sie", "jeweils", "eles", "elas", "sao", "um",
 ];
 
 /// Folded words a refinement may carry beside its constraints, in the six languages.
@@ -86,8 +104,14 @@ pub fn read(text: &str, locale: &str, entities: &EntityExtractor) -> Option<Foll
     if folded.iter().any(|w| COMPARE.contains(w)) {
         return Some(FollowUp::Compare);
     }
-    if RELATED.iter().any(|phrase| folded.windows(phrase.len()).any(|w| w == *phrase)) {
+    let has = |phrases: &[&[&str]]| phrases.iter().any(|phrase| folded.windows(phrase.len()).any(|w| w == *phrase));
+    if has(RELATED) {
         return Some(FollowUp::Related);
+    }
+    // A price question names nothing else: "how much is shipping?" is not about the products.
+    let price_word = |w: &str| PRICE.iter().any(|phrase| phrase.contains(&w));
+    if has(PRICE) && folded.iter().all(|w| price_word(w) || PRICE_FILLER.contains(w) || FILLER.contains(w)) {
+        return Some(FollowUp::Price);
     }
     let wants = Wants::read(text, lang, entities);
     let only_constraints = words.iter().all(|(i, w)| wants.used.contains(i) || FILLER.contains(&w.as_str()));
@@ -122,6 +146,15 @@ mod tests {
             ("what goes with it?", "en", Some(FollowUp::Related)),
             ("¿qué va con esto?", "es", Some(FollowUp::Related)),
             ("qu'est-ce qui va avec ?", "fr", Some(FollowUp::Related)),
+            ("how much are they?", "en", Some(FollowUp::Price)),
+            ("what's the price?", "en", Some(FollowUp::Price)),
+            ("¿cuánto cuestan?", "es", Some(FollowUp::Price)),
+            ("c'est combien ?", "fr", Some(FollowUp::Price)),
+            ("wie viel kosten die?", "de", Some(FollowUp::Price)),
+            ("quanto custa?", "pt", Some(FollowUp::Price)),
+            ("كم سعرها؟", "ar", Some(FollowUp::Price)),
+            ("how much is shipping?", "en", None),
+            ("combien coûte la livraison ?", "fr", None),
             // Not follow-ups: no constraint, other words, or too long.
             ("thanks!", "en", None),
             // A question about the product shown is not a refinement (tests/stories/follow-ups).

@@ -22,7 +22,7 @@ pub(crate) struct Found {
 /// The follow-up `text` makes to the conversation's last recommendation, if any, with the state
 /// updated for it: a refinement becomes the request (a line added), and every follow-up keeps
 /// the recommendation for [`SHOPPING_TURNS`] more turns. Not inside a form; a comparison needs
-/// two products shown, "what goes with it?" one.
+/// two products shown, "what goes with it?" and "how much are they?" one.
 pub(crate) fn follow_up(bot: &Bot, state: &mut ConversationState, text: &str) -> Option<Found> {
     if state.form.is_some() {
         return None;
@@ -34,7 +34,8 @@ pub(crate) fn follow_up(bot: &Bot, state: &mut ConversationState, text: &str) ->
         FollowUp::Refine => shopping.shown.clone(),
         FollowUp::Compare if shopping.shown.len() >= 2 => shopping.shown[..2].to_vec(),
         FollowUp::Related if !shopping.shown.is_empty() => shopping.shown[..1].to_vec(),
-        FollowUp::Compare | FollowUp::Related => return None,
+        FollowUp::Price if !shopping.shown.is_empty() => shopping.shown.clone(),
+        FollowUp::Compare | FollowUp::Related | FollowUp::Price => return None,
     };
     let recommend = (kind == FollowUp::Refine).then(|| {
         shopping.request = format!("{}\n{}", shopping.request, text.trim().replace('\n', " "));

@@ -78,8 +78,8 @@ export interface Turn {
   handoff: boolean;
   /** The visitor's request when an intent with the `recommend` action ran (products from the site's catalog go after `messages`); null otherwise. A refinement ("cheaper?") adds a line to the request it refines. */
   recommend: string | null;
-  /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side) or `related` (what goes with the one in `products`); null otherwise. */
-  products: { kind: "refine" | "compare" | "related"; products: string[] } | null;
+  /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side), `price` (the prices of every one of `products`: a comparison of one to three) or `related` (what goes with the one in `products`); null otherwise. */
+  products: { kind: "refine" | "compare" | "price" | "related"; products: string[] } | null;
   /** A form with `submit` was just finished: what it would send to the shop. Show `fields` to the visitor and send `{id, kind, locale, fields}` to `POST /api/submissions` only if they say yes; null otherwise. */
   submit: { kind: "lead" | "newsletter" | "back_in_stock"; fields: Record<string, string> } | null;
   /** An intent with the `show_profile` or `forget_me` action ran: `"show"` asks the page to show what the chat remembers (`Chat.profile`), each fact removable; `"forget"` to ask the visitor to confirm, then `Chat.forgetMe`. Null otherwise. */
