@@ -130,6 +130,13 @@ describe("product recommendations", () => {
     // The demo catalog's owner relations come first, in their order (boots: socks, poles, trousers).
     const row = catalog.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((p) => p.id === cheaper.ids[0]);
     assert.deepEqual(goesWith.ids, row.related.slice(0, 3));
+    // "how much are they?": every card of the request shown last, side by side, price first
+    // (a price question about them once got the shipping costs).
+    await ask("how much are they?");
+    const priced = page.getByRole("table", { name: "Comparison" }).nth(1);
+    await priced.waitFor({ timeout: 10_000 });
+    assert.deepEqual(await priced.locator("thead th").evaluateAll((ths) => ths.map((th) => th.dataset.product)), cheaper.ids);
+    assert.equal(await priced.locator("tbody tr").first().getByRole("rowheader").textContent(), "Price");
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });
