@@ -115,17 +115,12 @@ fn rates(in_scope: &[Scored], out_scope: &[Scored], settings: &DialogueSettings)
 /// (`"intent": "oos"`) is flagged when the reserved intent wins, an in-scope one when its
 /// intent is the best.
 fn dev_scores(def: &BotDefinition) -> Vec<(bool, Scored)> {
-    #[derive(Deserialize)]
-    struct DevRow {
-        text: String,
-        intent: String,
-    }
     let bot = Bot::train(def.clone()).expect("the store bot trains");
     include_str!("fixtures/nlu/store-dev.jsonl")
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
-            let row: DevRow = serde_json::from_str(line).unwrap_or_else(|e| panic!("store-dev.jsonl: {e}: {line}"));
+            let row: Row = serde_json::from_str(line).unwrap_or_else(|e| panic!("store-dev.jsonl: {e}: {line}"));
             let (ranking, coverage) = bot.classify_with_coverage(&row.text);
             let (best, confidence) = ranking.first().cloned().unwrap_or_default();
             let off_topic = row.intent == "oos";

@@ -1,10 +1,11 @@
 //! What a short message after a recommendation asks about the products shown: a refinement of
 //! the request ("cheaper?", "in red?", "for kids?", "¿y en talla M?", "something waterproof
 //! instead"), a comparison ("compare these two"), their prices ("how much are they?", "c'est
-//! combien ?") or what goes with them ("what goes with it?"). Read from the words alone, in the six demo languages (en, es, fr, de, pt, ar), without
-//! any intent of the bot's: a message is a refinement when the request analysis
-//! ([`super::rank`]'s constraints) finds a constraint in it and every other word is a filler
-//! word ("and", "what about", "instead"…); the caller asks only right after a recommendation.
+//! combien ?") or what goes with them ("what goes with it?"). Read from the words alone, in
+//! the six demo languages (en, es, fr, de, pt, ar), without any intent of the bot's: a message
+//! is a refinement when the request analysis ([`super::rank`]'s constraints) finds a
+//! constraint in it and every other word is a filler word ("and", "what about", "instead"…);
+//! the caller asks only right after a recommendation.
 //! "is", "es", "ist" are not filler words: "is it waterproof?" asks about the product shown.
 
 use crate::entities::EntityExtractor;

@@ -101,9 +101,9 @@ fn show_products(
         writeln!(out, "      * {} ({:.2} {}{stock}) {}", p.name_in(&lang), p.price.amount, p.price.currency, p.url)
     };
     match about.map(|a| (a.kind, &a.products)) {
-        Some((FollowUp::Compare | FollowUp::Price, ids)) => {
+        Some((kind @ (FollowUp::Compare | FollowUp::Price), ids)) => {
             let found: Vec<usize> = ids.iter().filter_map(|id| products.iter().position(|p| &p.id == id)).collect();
-            writeln!(out, "  compared:")?;
+            writeln!(out, "  {}:", if kind == FollowUp::Price { "prices" } else { "compared" })?;
             for &i in &found {
                 card(out, i)?;
             }
