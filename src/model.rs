@@ -48,8 +48,9 @@ pub const MAGIC: &[u8; 4] = b"SVM\0";
 /// `recommend`, the preference quiz's; 9: a form's `submit`; 10: 5-bit signed-square weight
 /// codes; 11: an intent's `ends_form`; 12: the dialogue's `familiar_threshold` and
 /// `familiar_coverage`; 13: range-coded classifier rows, 8-bit slot
-/// weights, sentiment lexicons; 14: a pattern entity's `value` template).
-pub const MODEL_FORMAT: u16 = 14;
+/// weights, sentiment lexicons; 14: a pattern entity's `value` template; 15: an idf code per
+/// intent-classifier row).
+pub const MODEL_FORMAT: u16 = 15;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

@@ -11,7 +11,9 @@
 //! measured in none. The threshold is chosen together with the familiar-wording rule
 //! ([`DialogueSettings::accepts`]: a lower threshold for messages whose n-grams the examples
 //! mostly taught): the rule that acts rightly on the most in-scope examples while rejecting at
-//! least 90 % of the out-of-scope queries. The defaults must reject that many and accept within
+//! least 90 % of the out-of-scope queries and at least 90 % of the dev set's off-topic rows
+//! (below; CLINC150's queries are a proxy, and with the classifier's idf weighting the rule
+//! chosen on them alone let through 11 % of the shop's own off-topic dev rows). The defaults must reject that many and accept within
 //! a point of that rule, unless the demo's dev set (`tests/fixtures/nlu/store-dev.jsonl`:
 //! customers' phrasings and off-topic questions written for tuning, apart from the held-out
 //! sets) says otherwise: a rule that the bot's own examples favour but that acts rightly on no
@@ -130,6 +132,13 @@ fn dev_scores(def: &BotDefinition) -> Vec<(bool, Scored)> {
         .collect()
 }
 
+/// The share of the dev set's off-topic rows that `settings` answers with the fallback (the
+/// reserved intent winning, or the best intent not acted on).
+fn dev_off_topic_rejected(dev: &[(bool, Scored)], settings: &DialogueSettings) -> f64 {
+    let off: Vec<&Scored> = dev.iter().filter(|(off_topic, _)| *off_topic).map(|(_, s)| s).collect();
+    off.iter().filter(|s| s.flag || !settings.accepts(s.confidence, s.coverage)).count() as f64 / off.len().max(1) as f64
+}
+
 /// The dev rows `settings` gets right: an in-scope row's intent acted on, an off-topic row
 /// answered with the fallback.
 fn dev_right(dev: &[(bool, Scored)], settings: &DialogueSettings) -> usize {
@@ -171,25 +180,34 @@ fn default_threshold_is_calibrated() {
     }
 
     // The three settings together: the most in-scope examples acted on rightly among the
-    // rules that reject at least MIN_REJECTED of the out-of-scope queries (ties: the better
-    // balanced score, then the first found). A familiar threshold at or above the threshold
-    // is the rule off, so the threshold alone is among the candidates.
-    let mut best: Option<((f64, f64), (f32, f32, f32))> = None;
+    // rules that reject at least MIN_REJECTED of the out-of-scope queries and of the dev set's
+    // off-topic rows, written for this shop (ties: more dev rows right, then the better
+    // balanced score, then the first found). A familiar threshold at or
+    // above the threshold is the rule off, so the threshold alone is among the candidates.
+    let dev = dev_scores(&def);
+    let mut best: Option<((f64, f64, usize), (f32, f32, f32))> = None;
     for t in 30..=90 {
         let threshold = t as f32 / 100.0;
         for f in (10..=t).step_by(2) {
             let familiar = f as f32 / 100.0;
             for c in (50..=95).step_by(5) {
                 let coverage = c as f32 / 100.0;
-                let (acc, rej) = rates(&in_scope, &out_scope, &rule(threshold, familiar, coverage));
-                let better = best.is_none_or(|((a, r), _)| acc > a || (acc == a && acc + rej > a + r));
-                if rej >= MIN_REJECTED && better {
-                    best = Some(((acc, rej), (threshold, familiar, coverage)));
+                let candidate = rule(threshold, familiar, coverage);
+                let (acc, rej) = rates(&in_scope, &out_scope, &candidate);
+                if rej < MIN_REJECTED || dev_off_topic_rejected(&dev, &candidate) < MIN_REJECTED {
+                    continue;
+                }
+                let right = dev_right(&dev, &candidate);
+                let better = best.is_none_or(|((a, r, d), _)| {
+                    acc > a || (acc == a && (right > d || (right == d && acc + rej > a + r)))
+                });
+                if better {
+                    best = Some(((acc, rej, right), (threshold, familiar, coverage)));
                 }
             }
         }
     }
-    let ((best_acc, best_rej), (t, f, c)) = best.expect("some rule rejects enough out-of-scope queries");
+    let ((best_acc, best_rej, _), (t, f, c)) = best.expect("some rule rejects enough out-of-scope queries");
     let defaults = DialogueSettings::DEFAULT;
     let (acc, rej) = rates(&in_scope, &out_scope, &defaults);
     let (alone_acc, alone_rej) = rates(&in_scope, &out_scope, &rule(defaults.threshold, 1.0, 1.0));
@@ -202,11 +220,10 @@ fn default_threshold_is_calibrated() {
          the threshold {:.2} alone: in-scope {alone_acc:.3}, out-of-scope {alone_rej:.3}",
         defaults.threshold, defaults.familiar_threshold, defaults.familiar_coverage, defaults.threshold
     );
-    let dev = dev_scores(&def);
     let (dev_defaults, dev_best) = (dev_right(&dev, &defaults), dev_right(&dev, &rule(t, f, c)));
     eprintln!("  dev set ({} rows) right: defaults {dev_defaults}, the chosen rule {dev_best}", dev.len());
     assert!(
-        rej >= MIN_REJECTED && (acc >= best_acc - 0.01 || dev_defaults > dev_best),
+        rej >= MIN_REJECTED && dev_off_topic_rejected(&dev, &defaults) >= MIN_REJECTED && (acc >= best_acc - 0.01 || dev_defaults > dev_best),
         "the default rule ({DEFAULT_THRESHOLD}, {}, {}) accepts {acc:.3} of in-scope rightly and rejects {rej:.3} \
          of out-of-scope; the best rule ({t:.2}, {f:.2}, {c:.2}) {best_acc:.3} and {best_rej:.3}, and {dev_best} dev rows right \
          against the defaults' {dev_defaults}: retune the defaults",

@@ -40,6 +40,10 @@ use std::ops::Range;
 
 use super::NluError;
 
+/// Inverse document frequencies are stored as one of this many codes per row, evenly spaced
+/// from 1 (code 0) to the model's largest idf (the last code; `nlu::compact`).
+pub(crate) const IDF_LEVELS: u8 = 32;
+
 /// Weight-code contexts: the row's length, capped at this minus one, times the sign of the
 /// row's previous code (none, negative, positive).
 const LENGTH_CONTEXTS: usize = 12;
@@ -66,6 +70,8 @@ pub(crate) struct Rows {
     pub(crate) row_start: Vec<u32>,
     pub(crate) labels: Vec<u16>,
     pub(crate) codes: Vec<i8>,
+    /// One idf code per row (`0..IDF_LEVELS`), or none at all for a model without idf.
+    pub(crate) idf: Vec<u8>,
 }
 
 /// One adaptive frequency table over `0..counts.len()`.
@@ -292,10 +298,17 @@ impl Layout {
         1 + self.label_contexts() + row_len.min(LENGTH_CONTEXTS - 1) * 3 + sign
     }
 
+    /// The table of a row's idf code, in the context of the row's length (capped at
+    /// [`LENGTH_CONTEXTS`] − 1): a feature on many labels' rows is a common one.
+    fn idf(&self, row_len: usize) -> usize {
+        1 + self.label_contexts() + LENGTH_CONTEXTS * 3 + row_len.min(LENGTH_CONTEXTS - 1)
+    }
+
     fn tables(&self) -> Vec<Table> {
         let mut t = vec![Table::new(33)];
         t.extend((0..self.label_contexts()).map(|_| Table::new(self.n_labels + 1)));
         t.extend((0..LENGTH_CONTEXTS * 3).map(|_| Table::new(2 * self.levels + 1)));
+        t.extend((0..LENGTH_CONTEXTS).map(|_| Table::new(usize::from(IDF_LEVELS))));
         t
     }
 }
@@ -327,6 +340,9 @@ pub(crate) fn encode(rows: &Rows, n_labels: usize, levels: i8) -> Vec<u8> {
             put(Next::Table(layout.code(entries.len(), previous)), (i32::from(code) + i32::from(levels)) as u32);
             previous = code;
         }
+        if let Some(&code) = rows.idf.get(i) {
+            put(Next::Table(layout.idf(entries.len())), u32::from(code.min(IDF_LEVELS - 1)));
+        }
     }
     encoder.finish()
 }
@@ -341,13 +357,13 @@ fn put_raw(put: &mut impl FnMut(Next, u32), value: u32, mut n: u32) {
 }
 
 /// Decodes `n_rows` rows coded by [`encode`] for a model of `n_labels` labels and codes in
-/// `-levels..=levels`.
+/// `-levels..=levels`; with `has_idf`, each row's idf code too.
 ///
 /// # Errors
 /// [`NluError::Corrupt`] when the bytes do not decode to valid rows (a label past the label
 /// count, buckets that overflow or do not increase). Garbage decodes to some symbols; these
 /// checks keep them from becoming a model.
-pub(crate) fn decode(bytes: &[u8], n_rows: usize, n_labels: usize, levels: i8) -> Result<Rows, NluError> {
+pub(crate) fn decode(bytes: &[u8], n_rows: usize, n_labels: usize, levels: i8, has_idf: bool) -> Result<Rows, NluError> {
     let corrupt = |what: &str| NluError::Corrupt(what.to_string());
     let layout = Layout { n_labels, levels: levels.unsigned_abs() as usize };
     let mut contexts = Contexts { tables: layout.tables() };
@@ -402,6 +418,9 @@ pub(crate) fn decode(bytes: &[u8], n_rows: usize, n_labels: usize, levels: i8) -
             previous = code as i8;
             rows.codes.push(previous);
         }
+        if has_idf {
+            rows.idf.push(get(Next::Table(layout.idf(len)))? as u8);
+        }
         rows.row_start.push(rows.labels.len() as u32);
     }
     Ok(rows)
@@ -417,6 +436,7 @@ mod tests {
             row_start: vec![0, 2, 3, 6, 6, 7, 9],
             labels: vec![0, 5, 3, 0, 1, 7, 2, 6, 7],
             codes: vec![1, -15, 15, -3, 4, 9, -1, 2, -7],
+            idf: Vec::new(),
         }
     }
 
@@ -424,9 +444,13 @@ mod tests {
     fn decodes_what_it_encoded() {
         let rows = sample();
         let bytes = encode(&rows, 8, 15);
-        assert_eq!(decode(&bytes, 6, 8, 15).unwrap(), rows);
+        assert_eq!(decode(&bytes, 6, 8, 15, false).unwrap(), rows);
         let none = encode(&Rows { row_start: vec![0], ..Rows::default() }, 8, 15);
-        assert_eq!(decode(&none, 0, 8, 15).unwrap(), Rows { row_start: vec![0], ..Rows::default() });
+        assert_eq!(decode(&none, 0, 8, 15, false).unwrap(), Rows { row_start: vec![0], ..Rows::default() });
+        // With an idf code per row.
+        let rows = Rows { idf: vec![0, 31, 5, 5, 30, 12], ..sample() };
+        let bytes = encode(&rows, 8, 15);
+        assert_eq!(decode(&bytes, 6, 8, 15, true).unwrap(), rows);
     }
 
     #[test]
@@ -442,7 +466,7 @@ mod tests {
         }
         let bytes = encode(&rows, 48, 15);
         assert!(bytes.len() < 2000 * 2, "{} bytes", bytes.len());
-        assert_eq!(decode(&bytes, 2000, 48, 15).unwrap(), rows);
+        assert_eq!(decode(&bytes, 2000, 48, 15, false).unwrap(), rows);
     }
 
     #[test]
@@ -453,13 +477,13 @@ mod tests {
             for flip in [0x01u8, 0x80, 0xff] {
                 let mut bad = bytes.clone();
                 bad[i] ^= flip;
-                if let Ok(back) = decode(&bad, 6, 8, 15) {
+                if let Ok(back) = decode(&bad, 6, 8, 15, false) {
                     assert!(back.labels.iter().all(|&l| l < 8));
                 }
             }
         }
         // Too few bytes for six rows: the padding decodes as zero-gap rows, which are refused.
-        assert!(matches!(decode(&[], 6, 8, 15), Err(NluError::Corrupt(_))));
-        assert!(matches!(decode(&bytes, 7, 8, 15), Err(NluError::Corrupt(_))), "a row more than was coded");
+        assert!(matches!(decode(&[], 6, 8, 15, false), Err(NluError::Corrupt(_))));
+        assert!(matches!(decode(&bytes, 7, 8, 15, false), Err(NluError::Corrupt(_))), "a row more than was coded");
     }
 }

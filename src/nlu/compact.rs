@@ -40,6 +40,28 @@ pub(crate) struct Compact {
     /// Rebuilt, never stored: the dense copies of long rows, `n_labels` weights each, as `f32`
     /// (the same values as the `i8` weights, converted once at load instead of per use).
     dense: Vec<f32>,
+    /// The inverse document frequency code of each row (`index[i]`'s is `idf[i]`), in
+    /// `0..IDF_LEVELS`; empty for a model trained without idf weighting ([`Compact::idf`]).
+    idf: Vec<u8>,
+    /// The largest idf, a bucket's that no training example had: `ln(1 + n) + 1` for `n`
+    /// examples; 0 for a model without idf weighting.
+    idf_max: f32,
+}
+
+pub(crate) use super::coding::IDF_LEVELS;
+
+/// The idf of code `code` for a model whose largest idf is `max`.
+#[inline]
+pub(crate) fn idf_value(code: u8, max: f32) -> f32 {
+    1.0 + (max - 1.0) * f32::from(code) / f32::from(IDF_LEVELS - 1)
+}
+
+/// The code nearest to `idf` (clamped to `1..=max`).
+pub(crate) fn idf_code(idf: f32, max: f32) -> u8 {
+    if max <= 1.0 {
+        return 0;
+    }
+    ((idf - 1.0) / (max - 1.0) * f32::from(IDF_LEVELS - 1)).round().clamp(0.0, f32::from(IDF_LEVELS - 1)) as u8
 }
 
 /// Where a bucket's weights are: its bucket, its sparse row's start in `labels`/`weights`
@@ -84,6 +106,8 @@ pub(crate) struct CompactWire {
     bias: Vec<f32>,
     /// How many rows [`CompactWire::coded`] holds.
     rows: u32,
+    /// [`Compact::idf_max`]: 0 when the rows carry no idf codes.
+    idf_max: f32,
     /// The rows, range-coded ([`coding`]).
     coded: Vec<u8>,
 }
@@ -94,7 +118,16 @@ impl Compact {
     /// Positive weights smaller than `min_weight` times the largest magnitude (after centring)
     /// are dropped, negative ones smaller than `min_negative` times it; the codes are
     /// [`LEVELS`] signed-square steps of that magnitude.
-    pub(crate) fn from_dense(dense: &Dense, buckets: &[u32], min_weight: f32, min_negative: f32) -> Compact {
+    ///
+    /// `idf`, for a model trained with idf weighting, gives each bucket's idf code and the
+    /// largest idf ([`Compact::idf`]).
+    pub(crate) fn from_dense(
+        dense: &Dense,
+        buckets: &[u32],
+        min_weight: f32,
+        min_negative: f32,
+        idf: Option<(&dyn Fn(u32) -> u8, f32)>,
+    ) -> Compact {
         let c = dense.n_labels;
         let mut order: Vec<usize> = (0..buckets.len()).collect();
         order.sort_unstable_by_key(|&f| buckets[f]);
@@ -130,6 +163,8 @@ impl Compact {
             directory: Vec::new(),
             shift: 0,
             dense: Vec::new(),
+            idf: Vec::new(),
+            idf_max: idf.map_or(0.0, |(_, max)| max),
         };
         let mut i = 0;
         while i < order.len() {
@@ -155,6 +190,9 @@ impl Compact {
             if out.labels.len() > before {
                 row_buckets.push(b);
                 row_start.push(out.labels.len() as u32);
+                if let Some((code, _)) = idf {
+                    out.idf.push(code(b));
+                }
             }
         }
         out.build_index(&row_buckets, &row_start);
@@ -205,6 +243,24 @@ impl Compact {
         }
     }
 
+    /// The idf of `bucket` for a model trained with idf weighting: its row's, or the largest
+    /// for a bucket without a row (one no example had, or whose weights were all pruned);
+    /// `None` for a model without idf weighting.
+    pub(crate) fn idf(&self, bucket: u32) -> Option<f32> {
+        if self.idf_max <= 0.0 {
+            return None;
+        }
+        Some(match self.find(bucket) {
+            Some(i) => idf_value(self.idf.get(i).copied().unwrap_or(IDF_LEVELS - 1), self.idf_max),
+            None => self.idf_max,
+        })
+    }
+
+    /// Whether the model was trained with idf weighting ([`Compact::idf`]).
+    pub(crate) fn has_idf(&self) -> bool {
+        self.idf_max > 0.0
+    }
+
     /// True when `bucket` has weights.
     pub(crate) fn has(&self, bucket: u32) -> bool {
         self.find(bucket).is_some()
@@ -225,8 +281,11 @@ impl Compact {
     /// locale ([`crate::model`]); [`Compact::absorb`] puts them back together, and scores over
     /// the merged rows are the same as before the split.
     pub(crate) fn split_off(&mut self, take: impl Fn(u32) -> bool, keep_taken: bool) -> Compact {
-        let mut parts = [(Vec::new(), vec![0u32], Vec::new(), Vec::new()), (Vec::new(), vec![0u32], Vec::new(), Vec::new())];
-        for r in self.index.windows(2) {
+        let mut parts = [
+            (Vec::new(), vec![0u32], Vec::new(), Vec::new(), Vec::new()),
+            (Vec::new(), vec![0u32], Vec::new(), Vec::new(), Vec::new()),
+        ];
+        for (row, r) in self.index.windows(2).enumerate() {
             let taken = take(r[0].bucket);
             let range = r[0].start as usize..r[1].start as usize;
             for (i, part) in parts.iter_mut().enumerate() {
@@ -235,14 +294,23 @@ impl Compact {
                     part.2.extend_from_slice(&self.labels[range.clone()]);
                     part.3.extend_from_slice(&self.weights[range.clone()]);
                     part.1.push(part.2.len() as u32);
+                    part.4.extend(self.idf.get(row));
                 }
             }
         }
-        let [(keep_b, keep_s, keep_l, keep_w), (take_b, take_s, take_l, take_w)] = parts;
-        let mut taken = Compact { labels: take_l, weights: take_w, bias: self.bias.clone(), ..Compact::empty(self.n_labels, self.scale) };
+        let [(keep_b, keep_s, keep_l, keep_w, keep_i), (take_b, take_s, take_l, take_w, take_i)] = parts;
+        let mut taken = Compact {
+            labels: take_l,
+            weights: take_w,
+            bias: self.bias.clone(),
+            idf: take_i,
+            idf_max: self.idf_max,
+            ..Compact::empty(self.n_labels, self.scale)
+        };
         taken.build_index(&take_b, &take_s);
         self.labels = keep_l;
         self.weights = keep_w;
+        self.idf = keep_i;
         self.build_index(&keep_b, &keep_s);
         taken
     }
@@ -254,21 +322,31 @@ impl Compact {
     /// that differs from this model's row of the same bucket (it was split off another
     /// model). Rows this model has already (parts overlap) are skipped.
     pub(crate) fn absorb(&mut self, part: &Compact) -> Result<(), NluError> {
-        if part.n_labels != self.n_labels || part.scale.to_bits() != self.scale.to_bits() || part.bias != self.bias {
+        if part.n_labels != self.n_labels
+            || part.scale.to_bits() != self.scale.to_bits()
+            || part.bias != self.bias
+            || part.idf_max.to_bits() != self.idf_max.to_bits()
+        {
             return Err(NluError::PartMismatch("its weights were split off another model".into()));
         }
-        let rows = |m: &Compact| -> Vec<(u32, usize, usize)> {
-            m.index.windows(2).map(|r| (r[0].bucket, r[0].start as usize, r[1].start as usize)).collect()
+        let rows = |m: &Compact| -> Vec<(u32, usize, usize, Option<u8>)> {
+            m.index
+                .windows(2)
+                .enumerate()
+                .map(|(row, r)| (r[0].bucket, r[0].start as usize, r[1].start as usize, m.idf.get(row).copied()))
+                .collect()
         };
         let (mine, theirs) = (rows(self), rows(part));
-        let (mut buckets, mut starts, mut labels, mut weights) = (Vec::new(), vec![0u32], Vec::new(), Vec::new());
+        let (mut buckets, mut starts, mut labels, mut weights, mut idf) =
+            (Vec::new(), vec![0u32], Vec::new(), Vec::new(), Vec::new());
         let (mut i, mut j) = (0, 0);
         while i < mine.len() || j < theirs.len() {
             let from_mine = j == theirs.len() || (i < mine.len() && mine[i].0 < theirs[j].0);
-            let (m, (b, a, e)) = if from_mine { (&*self, mine[i]) } else { (part, theirs[j]) };
+            let (m, (b, a, e, code)) = if from_mine { (&*self, mine[i]) } else { (part, theirs[j]) };
             if !from_mine && i < mine.len() && mine[i].0 == b {
                 let (x, y) = (mine[i].1..mine[i].2, a..e);
-                if self.labels[x.clone()] != part.labels[y.clone()] || self.weights[x] != part.weights[y] {
+                if self.labels[x.clone()] != part.labels[y.clone()] || self.weights[x] != part.weights[y] || mine[i].3 != code
+                {
                     return Err(NluError::PartMismatch(format!("its weights for feature bucket {b} differ")));
                 }
                 j += 1;
@@ -277,11 +355,13 @@ impl Compact {
             buckets.push(b);
             labels.extend_from_slice(&m.labels[a..e]);
             weights.extend_from_slice(&m.weights[a..e]);
+            idf.extend(code);
             starts.push(labels.len() as u32);
             if from_mine { i += 1 } else { j += 1 }
         }
         self.labels = labels;
         self.weights = weights;
+        self.idf = idf;
         self.build_index(&buckets, &starts);
         Ok(())
     }
@@ -298,6 +378,8 @@ impl Compact {
             directory: Vec::new(),
             shift: 0,
             dense: Vec::new(),
+            idf: Vec::new(),
+            idf_max: 0.0,
         }
     }
 
@@ -366,12 +448,14 @@ impl From<Compact> for CompactWire {
             row_start: m.index.iter().map(|r| r.start).collect(),
             labels: m.labels,
             codes: m.weights,
+            idf: m.idf,
         };
         CompactWire {
             n_labels: m.n_labels as u32,
             scale: m.scale,
             bias: m.bias,
             rows: rows as u32,
+            idf_max: m.idf_max,
             coded: coding::encode(&coded, m.n_labels, LEVELS),
         }
     }
@@ -389,7 +473,12 @@ impl TryFrom<CompactWire> for Compact {
         if !w.scale.is_finite() || w.bias.iter().any(|b| !b.is_finite()) {
             return Err(corrupt("non-finite weight scale or bias"));
         }
-        let coding::Rows { buckets, row_start, labels, codes } = coding::decode(&w.coded, w.rows as usize, n_labels, LEVELS)?;
+        if !w.idf_max.is_finite() || w.idf_max < 0.0 {
+            return Err(corrupt("the largest idf is not a finite number >= 0"));
+        }
+        let has_idf = w.idf_max > 0.0;
+        let coding::Rows { buckets, row_start, labels, codes, idf } =
+            coding::decode(&w.coded, w.rows as usize, n_labels, LEVELS, has_idf)?;
         let mut out = Compact {
             n_labels,
             index: Vec::new(),
@@ -400,6 +489,8 @@ impl TryFrom<CompactWire> for Compact {
             directory: Vec::new(),
             shift: 0,
             dense: Vec::new(),
+            idf,
+            idf_max: w.idf_max,
         };
         out.build_index(&buckets, &row_start);
         Ok(out)
@@ -451,7 +542,7 @@ mod tests {
         weights[24 + 1] = 0.5;
         weights[24 + 7] = -3.0;
         let dense = Dense { n_labels: 8, weights, bias: vec![0.25, -0.5, 0.0, 0.0, 1.0, 0.0, 0.0, -1.0] };
-        Compact::from_dense(&dense, &[900, 7, 1 << 21, 1 << 21, 44], 0.0, 0.0)
+        Compact::from_dense(&dense, &[900, 7, 1 << 21, 1 << 21, 44], 0.0, 0.0, None)
     }
 
     /// The scores read only from the sparse rows, the straightforward way.
@@ -485,7 +576,7 @@ mod tests {
         let m = model();
         let back = Compact::try_from(CompactWire::from(m.clone())).unwrap();
         assert_eq!(back, m);
-        let empty = Compact::from_dense(&Dense { n_labels: 3, weights: vec![], bias: vec![0.0; 3] }, &[], 0.0, 0.0);
+        let empty = Compact::from_dense(&Dense { n_labels: 3, weights: vec![], bias: vec![0.0; 3] }, &[], 0.0, 0.0, None);
         let mut scores = vec![1.0; 3];
         empty.scores(&[(5, 1.0)], &mut scores);
         assert_eq!(scores, vec![0.0; 3]);

@@ -98,6 +98,7 @@ impl FeatureConfig {
     /// Values are `1 + ln(count)` per block, each block scaled to L2 norm
     /// `weight / sqrt(word_weight² + char_weight²)`, so a text with both blocks has norm 1.
     /// An empty or punctuation-only text has no features.
+    #[cfg(test)]
     pub(crate) fn extract(&self, text: &str, scratch: &mut Scratch) {
         self.extract_with(text, None, scratch);
     }
@@ -149,16 +150,22 @@ impl FeatureConfig {
     pub(crate) fn extract_with(&self, text: &str, vectors: Option<(&dyn SentenceEncoder, f32)>, scratch: &mut Scratch) {
         let mut norm = std::mem::take(&mut scratch.text);
         normalize_into(text, &mut norm);
-        self.extract_normalized(&norm, vectors, scratch);
+        self.extract_normalized(&norm, vectors, None, scratch);
         scratch.text = norm;
     }
 
     /// As [`FeatureConfig::extract_with`] on a text already normalised
     /// ([`crate::text::normalize`], as [`crate::text::Utterance::normalized`] holds it).
+    ///
+    /// With `idf`, each hashed n-gram's `1 + ln(count)` is multiplied by `idf(bucket)` before
+    /// its block is L2-normalised (TF-IDF: Sparck Jones, 1972, "A statistical interpretation
+    /// of term specificity and its application in retrieval"; the sublinear, smoothed variant
+    /// of scikit-learn's `TfidfVectorizer`), so n-grams that most examples share weigh less.
     pub(crate) fn extract_normalized(
         &self,
         norm: &str,
         vectors: Option<(&dyn SentenceEncoder, f32)>,
+        idf: Option<&dyn Fn(u32) -> f32>,
         scratch: &mut Scratch,
     ) {
         let Scratch { text: _, chars, words, word_buckets, char_buckets, dense, features } = scratch;
@@ -191,8 +198,8 @@ impl FeatureConfig {
         }
         let total = (self.word_weight * self.word_weight + self.char_weight * self.char_weight).sqrt();
         if total > 0.0 {
-            push_block(word_buckets, self.word_weight / total, features);
-            push_block(char_buckets, self.char_weight / total, features);
+            push_block(word_buckets, self.word_weight / total, idf, features);
+            push_block(char_buckets, self.char_weight / total, idf, features);
         }
         if let Some((table, weight)) = vectors.filter(|v| v.1 > 0.0) {
             dense.resize(table.dim(), 0.0);
@@ -208,8 +215,9 @@ impl FeatureConfig {
     }
 }
 
-/// Appends one block: counts per bucket as `1 + ln(count)`, scaled to L2 norm `norm`.
-fn push_block(buckets: &mut [u32], norm: f32, out: &mut Vec<(u32, f32)>) {
+/// Appends one block: counts per bucket as `1 + ln(count)`, times `idf(bucket)` when given,
+/// scaled to L2 norm `norm`.
+fn push_block(buckets: &mut [u32], norm: f32, idf: Option<&dyn Fn(u32) -> f32>, out: &mut Vec<(u32, f32)>) {
     if buckets.is_empty() || norm <= 0.0 {
         return;
     }
@@ -225,7 +233,8 @@ fn push_block(buckets: &mut [u32], norm: f32, out: &mut Vec<(u32, f32)>) {
         }
         // Most n-grams occur once, and ln(1) = 0 exactly: skip the logarithm, a library call
         // in WebAssembly.
-        let v = if j - i == 1 { 1.0 } else { 1.0 + ((j - i) as f32).ln() };
+        let tf = if j - i == 1 { 1.0 } else { 1.0 + ((j - i) as f32).ln() };
+        let v = idf.map_or(tf, |idf| tf * idf(b));
         sum_sq += v * v;
         out.push((b, v));
         i = j;
