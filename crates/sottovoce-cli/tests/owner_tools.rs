@@ -74,8 +74,13 @@ fn check_passes_a_clean_bot_and_reports_duplicates_and_confusable_intents() {
     assert!(!ok, "a duplicate across intents is an error");
     let findings: Value = serde_json::from_str(&out).unwrap();
     assert!(findings["errors"][0].as_str().unwrap().contains("is written under intents track_order, store_hours"), "{out}");
-    let pair = &findings["confusable"][0];
-    assert_eq!((pair["a"].as_str(), pair["b"].as_str()), (Some("track_order"), Some("store_hours")), "{out}");
+    // Reported among the confusable pairs (with four examples an intent, another pair can
+    // tie with it on the count of confusions, as greet and cancel do since the idf weighting).
+    let pairs = findings["confusable"].as_array().unwrap();
+    let pair = pairs
+        .iter()
+        .find(|p| (p["a"].as_str(), p["b"].as_str()) == (Some("track_order"), Some("store_hours")))
+        .unwrap_or_else(|| panic!("track_order and store_hours are not reported as confusable: {out}"));
     assert!(!pair["examples"].as_array().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
