@@ -546,9 +546,7 @@ impl IntentClassifier {
         let mut scratch = Scratch::default();
         let block = self.vectors.as_ref().and_then(VectorUse::block);
         let corrected = self.typo_correction.then(|| self.correct_typos(utterance.normalized())).flatten();
-        let idf = |b: u32| self.linear.idf(b).unwrap_or(1.0);
-        let idf = self.linear.has_idf().then_some(&idf as &dyn Fn(u32) -> f32);
-        self.features.extract_normalized(corrected.as_deref().unwrap_or(utterance.normalized()), block, idf, &mut scratch);
+        self.extract(corrected.as_deref().unwrap_or(utterance.normalized()), block, &mut scratch);
         let mut scores = vec![0.0f32; self.n_labels];
         self.linear.scores(&scratch.features, &mut scores);
         if !scores.is_empty() {
@@ -558,7 +556,7 @@ impl IntentClassifier {
         // (with the corrections, the familiar-wording rule let through more out-of-scope
         // queries: tests/threshold_calibration.rs).
         if corrected.is_some() {
-            self.features.extract_normalized(utterance.normalized(), None, idf, &mut scratch);
+            self.extract(utterance.normalized(), None, &mut scratch);
         }
         // The dense block (buckets from `dense_base` on, appended last) is known for every
         // text: coverage counts the hashed n-grams only, as `coverage` does.
@@ -567,6 +565,15 @@ impl IntentClassifier {
             scratch.features.retain(|&(b, _)| b < base);
         }
         (scores, self.linear.coverage(&scratch.features))
+    }
+
+    /// The features of `normalized` (a text already normalised, [`normalize`]) into
+    /// `scratch.features`, as training weighed them: each n-gram by its stored idf when the
+    /// model has idf codes ([`TrainOptions::idf`]), with the dense block of `block` when given.
+    fn extract(&self, normalized: &str, block: Option<(&dyn SentenceEncoder, f32)>, scratch: &mut Scratch) {
+        let idf = |b: u32| self.linear.idf(b).unwrap_or(1.0);
+        let idf = self.linear.has_idf().then_some(&idf as &dyn Fn(u32) -> f32);
+        self.features.extract_normalized(normalized, block, idf, scratch);
     }
 
     /// The feature buckets of `texts` (normalised as in training).
@@ -625,9 +632,7 @@ impl IntentClassifier {
     /// out. Out-of-scope queries tend to score low; 0 for an empty text.
     pub fn coverage(&self, text: &str) -> f32 {
         let mut scratch = Scratch::default();
-        let idf = |b: u32| self.linear.idf(b).unwrap_or(1.0);
-        let idf = self.linear.has_idf().then_some(&idf as &dyn Fn(u32) -> f32);
-        self.features.extract_normalized(&normalize(text), None, idf, &mut scratch);
+        self.extract(&normalize(text), None, &mut scratch);
         self.linear.coverage(&scratch.features)
     }
 
@@ -639,9 +644,7 @@ impl IntentClassifier {
     /// As [`IntentClassifier::scores`] on a text already normalised ([`normalize`]).
     fn scores_normalized(&self, normalized: &str) -> Vec<f32> {
         let mut scratch = Scratch::default();
-        let idf = |b: u32| self.linear.idf(b).unwrap_or(1.0);
-        let idf = self.linear.has_idf().then_some(&idf as &dyn Fn(u32) -> f32);
-        self.features.extract_normalized(normalized, self.vectors.as_ref().and_then(VectorUse::block), idf, &mut scratch);
+        self.extract(normalized, self.vectors.as_ref().and_then(VectorUse::block), &mut scratch);
         let mut scores = vec![0.0f32; self.n_labels];
         self.linear.scores(&scratch.features, &mut scores);
         scores

@@ -14,7 +14,9 @@
 //!   −1), 0 ending the row, in the context of the previous label and of how many came before
 //!   it (capped at [`POSITION_CONTEXTS`]);
 //! - then the row's weight codes, in the context of the row's length (capped at
-//!   [`LENGTH_CONTEXTS`] − 1) and of the sign of the code before.
+//!   [`LENGTH_CONTEXTS`] − 1) and of the sign of the code before;
+//! - last, for a model trained with idf weighting, the row's idf code (one of
+//!   [`IDF_LEVELS`]), in the context of the row's length.
 //!
 //! On the demo store bot's English part (16,045 rows, 101,090 entries) these streams took
 //! 121.8 KB as gzip -9 varints (buckets 22.3, row lengths 8.8, label gaps 45.2, codes 45.5)

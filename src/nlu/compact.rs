@@ -5,7 +5,9 @@
 //! first centred on its median (most entries land near zero), then quantised with one global
 //! scale to a signed-square code `q` in `-LEVELS..=LEVELS` (weight = `scale * q * |q|`, so
 //! small weights keep finer steps than large ones), and zeros are dropped. What remains is stored per feature bucket as a sparse
-//! row of `(label, weight)`; the serialized form range-codes the rows (`nlu/coding.rs`).
+//! row of `(label, weight)`, with, for a model trained with idf weighting, the bucket's idf as
+//! one of [`IDF_LEVELS`] codes (a bucket without a row reads the largest idf); the serialized
+//! form range-codes the rows (`nlu/coding.rs`).
 //!
 //! Scoring is the hot path of classification. Loading builds an index beside the rows: a
 //! directory on the buckets' top bits whose entries point into one array of `(bucket, row)`
