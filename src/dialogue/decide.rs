@@ -425,13 +425,6 @@ fn decide_form<'d>(
         // A button the visitor pressed is an explicit choice of something else.
         return None;
     }
-    if let Some(slots) = fill(bot, form, &active.slots, confirming, entities) {
-        if confirming && form.confirm.is_some() {
-            return Some(FormStep::Correct { slots });
-        }
-        let next = next_step(form, &slots, None);
-        return Some(FormStep::Fill { slots, next });
-    }
     // A confident side question ("what are your opening hours?") is answered, then the
     // slot is asked for again without counting a try; so is a message phrased as a
     // question whose intent is acted on (by the threshold or the familiar-wording rule:
@@ -444,22 +437,47 @@ fn decide_form<'d>(
     let yes_or_no = |i: &IntentDef| {
         bot.domain.definition.forms.iter().filter_map(|f| f.confirm.as_ref()).any(|c| c.yes == i.name || c.no == i.name)
     };
-    let side_question = intent.filter(|i| {
-        (heard.confidence >= settings.side_question_confidence || question)
-            && i.form.is_none()
+    let answers_aside = |i: &&IntentDef| {
+        i.form.is_none()
             && !i.ends_form
             && !yes_or_no(i)
             && i.reply.is_some()
             && i.remember_name.as_ref().is_none_or(|e| entities.iter().any(|x| &x.entity == e))
-    });
+    };
+    let side_question =
+        intent.filter(|_| heard.confidence >= settings.side_question_confidence || question).filter(answers_aside);
     // A value of the slot's entity that failed its checks is an answer, not a side question.
     let attempted = asked.is_some_and(|(slot, _)| entities.iter().any(|e| e.entity == slot.entity));
+    let side_step = |side: &'d IntentDef, follow_up: bool| FormStep::SideQuestion {
+        answer: Box::new(decide_answer(bot, state, side, heard, follow_up)),
+        slots: active.slots.clone(),
+        next: next_step(form, &active.slots, Some(&active.phase)),
+    };
+    // A question without the value asked for is a side question even when it names a value
+    // of a later slot: asked for the order number of a return, "actually, what's your refund
+    // policy?" is about refunds, and does not choose a refund (its `resolution` entity
+    // filled the last slot, and the question went unanswered).
+    if let Some(side) = side_question.filter(|_| question && !attempted && !confirming) {
+        return Some(side_step(side, false));
+    }
+    if let Some(slots) = fill(bot, form, &active.slots, confirming, entities) {
+        if confirming && form.confirm.is_some() {
+            return Some(FormStep::Correct { slots });
+        }
+        let next = next_step(form, &slots, None);
+        return Some(FormStep::Fill { slots, next });
+    }
     if let Some(side) = side_question.filter(|_| !attempted) {
-        return Some(FormStep::SideQuestion {
-            answer: Box::new(decide_answer(bot, state, side, heard, false)),
-            slots: active.slots.clone(),
-            next: next_step(form, &active.slots, Some(&active.phase)),
-        });
+        return Some(side_step(side, false));
+    }
+    // A short follow-up to the last side question ("what about mexico?" after the shipping
+    // costs to Canada), with no attempt at the value in it, is answered as one too, as it
+    // would be outside the form.
+    let has_own = intent.is_some_and(|i| heard.confidence >= settings.follow_up_confidence && answers_aside(&i));
+    if let Some(previous) = follow_up(bot, state, heard.text, entities).filter(answers_aside) {
+        if !attempted && !has_number && !has_own {
+            return Some(side_step(previous, true));
+        }
     }
     // A clear question that no intent answers confidently, with no attempt at a value in it
     // (no value of the slot's entity, no number), is not a bad value either.
