@@ -365,6 +365,11 @@ impl Ranker {
                 let below = self.catalog.products[first].price.amount - 0.005;
                 w.max_price = Some(w.max_price.map_or(below, |m| m.min(below)));
             }
+            for i in context.shown.iter().filter_map(|n| self.find(n)) {
+                if !w.categories.contains(&self.facts[i].category) {
+                    w.categories.push(self.facts[i].category);
+                }
+            }
         }
         let words: String = match &wants {
             Some(w) => request
@@ -696,6 +701,10 @@ pub(crate) struct Wants {
     /// A comparative ("cheaper?", "más barato", "billiger"): below the price of the first
     /// product shown before ([`RankContext::shown`]), when there is one.
     cheaper: bool,
+    /// With a comparative, the categories of the products shown before: "cheaper ones?" after
+    /// three tents asks for a cheaper tent, so a product of another category (a 2-litre water
+    /// bladder matching the "2" of "a tent for 2 people") misses the request.
+    categories: Vec<u32>,
     /// `men`, `women` or `kids`.
     who: Option<&'static str>,
     size: Option<String>,
@@ -874,6 +883,9 @@ impl Wants {
         for ((p, f), score) in products.iter().zip(facts).zip(scores.iter_mut()) {
             let mut breaks = 0;
             if self.max_price.is_some_and(|m| p.price.amount > m) || self.min_price.is_some_and(|m| p.price.amount < m) {
+                breaks += 1;
+            }
+            if !self.categories.is_empty() && !self.categories.contains(&f.category) {
                 breaks += 1;
             }
             let gender = &f.gender;
@@ -1125,6 +1137,24 @@ mod tests {
         assert!(score(&shown, "boot-cheap") > score(&shown, "boot-m"));
         let none = RankContext::default();
         assert!(score(&none, "boot-cheap") / score(&none, "boot-m") < score(&shown, "boot-cheap") / score(&shown, "boot-m"));
+    }
+
+    #[test]
+    fn cheaper_asks_for_the_kind_of_product_shown() {
+        // Found in `sottovoce chat --catalog`: "cheaper ones?" after three tents for 2 people
+        // listed a 2-litre water bladder second. No tent costs less than the first shown, so
+        // the tents come back, the cheapest first.
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let request = "I'm looking for a tent for 2 people";
+        let shown: Vec<String> = ranker.best(request, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
+        assert_eq!(shown[0], "cu-tent-basico-2");
+        let context = RankContext { shown: shown.clone(), ..RankContext::default() };
+        for (follow_up, locale) in [("cheaper ones?", "en"), ("moins chère ?", "fr")] {
+            let refined = ranker.best(&format!("{request}\n{follow_up}"), locale, &context, 3);
+            let categories: Vec<&str> = refined.iter().map(|r| ranker.catalog.products[r.product].category.as_str()).collect();
+            assert_eq!(categories, ["tents"; 3], "{follow_up}");
+            assert_eq!(ranker.catalog.products[refined[0].product].id, "cu-tent-basico-2");
+        }
     }
 
     #[test]
