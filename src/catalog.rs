@@ -151,6 +151,11 @@ impl Product {
     pub fn attribute_true(&self, key: &str) -> bool {
         matches!(self.attributes.get(key), Some(serde_json::Value::Bool(true)))
     }
+
+    /// The attribute `key` when it is a number (`"weight_g": 780` → 780.0); `None` otherwise.
+    pub fn attribute_number(&self, key: &str) -> Option<f64> {
+        self.attributes.get(key)?.as_f64()
+    }
 }
 
 /// A catalog: the products in file order.

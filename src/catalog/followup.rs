@@ -1,5 +1,5 @@
 //! What a short message after a recommendation asks about the products shown: a refinement of
-//! the request ("cheaper?", "in red?", "for kids?", "¿y en talla M?", "something waterproof
+//! the request ("cheaper?", "lighter?", "in red?", "for kids?", "¿y en talla M?", "something waterproof
 //! instead"), a comparison ("compare these two"), their prices ("how much are they?", "c'est
 //! combien ?") or what goes with them ("what goes with it?"). Read from the words alone, in
 //! the six demo languages (en, es, fr, de, pt, ar), without any intent of the bot's: a message

@@ -252,6 +252,9 @@ pub struct Ranker {
     named: HashMap<String, u32>,
 }
 
+/// The attribute that gives a product's weight in grams, which "lighter?" compares.
+const WEIGHT: &str = "weight_g";
+
 /// What the ranker reads of one product on every request: its category (an index among the
 /// catalog's categories, in order of first use), stock, lower-cased `gender`, `sizes` and
 /// `colour` values, and whether it is `waterproof`.
@@ -360,10 +363,14 @@ impl Ranker {
         // The constraints, and the request's words without the spans they were read from
         // ("under 200 euros" is a price limit, not a search for "200").
         let mut wants = s.constraints.then(|| Wants::read_lines(request, lang, &self.entities));
-        if let Some(w) = wants.as_mut().filter(|w| w.cheaper) {
-            if let Some(first) = context.shown.first().and_then(|n| self.find(n)) {
+        if let Some(w) = wants.as_mut().filter(|w| w.cheaper || w.lighter) {
+            let first = context.shown.first().and_then(|n| self.find(n));
+            if let Some(first) = first.filter(|_| w.cheaper) {
                 let below = self.catalog.products[first].price.amount - 0.005;
                 w.max_price = Some(w.max_price.map_or(below, |m| m.min(below)));
+            }
+            if let Some(first) = first.filter(|_| w.lighter) {
+                w.max_weight = self.catalog.products[first].attribute_number(WEIGHT).map(|g| g - 0.5);
             }
             for i in context.shown.iter().filter_map(|n| self.find(n)) {
                 if !w.categories.contains(&self.facts[i].category) {
@@ -705,6 +712,11 @@ pub(crate) struct Wants {
     /// three tents asks for a cheaper tent, so a product of another category (a 2-litre water
     /// bladder matching the "2" of "a tent for 2 people") misses the request.
     categories: Vec<u32>,
+    /// A comparative of weight ("lighter?", "más ligera", "leichter"): lighter products
+    /// preferred, and below the weight of the first product shown before, when it has one.
+    lighter: bool,
+    /// With `lighter`, the weight in grams ([`WEIGHT`]) a product must be under.
+    max_weight: Option<f64>,
     /// `men`, `women` or `kids`.
     who: Option<&'static str>,
     size: Option<String>,
@@ -736,6 +748,7 @@ impl Wants {
             wants.min_price = later.min_price.or(wants.min_price);
             wants.cheap |= later.cheap;
             wants.cheaper |= later.cheaper;
+            wants.lighter |= later.lighter;
             wants.who = later.who.or(wants.who);
             wants.size = later.size.or(wants.size.take());
             if !later.colours.is_empty() {
@@ -756,6 +769,7 @@ impl Wants {
         self.max_price.is_some()
             || self.min_price.is_some()
             || self.cheap
+            || self.lighter
             || self.who.is_some()
             || self.size.is_some()
             || !self.colours.is_empty()
@@ -821,6 +835,10 @@ impl Wants {
             }
             match w.as_str() {
                 "cheaper" => (wants.cheap, wants.cheaper) = (true, true),
+                "lighter" | "lightest" => wants.lighter = true,
+                "ligero" | "ligera" | "ligeros" | "ligeras" | "liviano" | "liviana" if i > 0 && words[i - 1] == "mas" => {
+                    wants.lighter = true
+                }
                 "barato" | "barata" | "baratos" | "baratas" if i > 0 && matches!(words[i - 1].as_str(), "mas" | "mais") => {
                     (wants.cheap, wants.cheaper) = (true, true)
                 }
@@ -847,6 +865,7 @@ impl Wants {
                     Some(Said::Who(who)) => wants.who = Some(who),
                     Some(Said::Cheap) => wants.cheap = true,
                     Some(Said::Cheaper) => (wants.cheap, wants.cheaper) = (true, true),
+                    Some(Said::Lighter) => wants.lighter = true,
                     Some(Said::Waterproof) => wants.waterproof = true,
                     None => continue,
                 },
@@ -873,6 +892,12 @@ impl Wants {
             .filter(|(_, &s)| s > 0.5 * best)
             .map(|(p, _)| p.price.amount)
             .fold(0.0f64, f64::max);
+        let max_candidate_weight = products
+            .iter()
+            .zip(scores.iter())
+            .filter(|(_, &s)| s > 0.5 * best)
+            .filter_map(|(p, _)| p.attribute_number(WEIGHT))
+            .fold(0.0f64, f64::max);
         // (attribute, number) pairs some product has for a number of the request: another value
         // of that attribute is a miss ("3 plazas" and a 2-person tent), other attributes are not.
         let numeric_keys: Vec<(u32, f64)> = if self.numbers.is_empty() {
@@ -886,6 +911,10 @@ impl Wants {
                 breaks += 1;
             }
             if !self.categories.is_empty() && !self.categories.contains(&f.category) {
+                breaks += 1;
+            }
+            let weight = p.attribute_number(WEIGHT);
+            if self.max_weight.is_some_and(|m| weight.is_some_and(|w| w > m)) {
                 breaks += 1;
             }
             let gender = &f.gender;
@@ -923,6 +952,9 @@ impl Wants {
             if self.cheap && *score > 0.0 && max_candidate_price > 0.0 {
                 *score *= 1.0 + 0.5 * (1.0 - (p.price.amount / max_candidate_price) as f32).max(0.0);
             }
+            if let Some(w) = weight.filter(|_| self.lighter && *score > 0.0 && max_candidate_weight > 0.0) {
+                *score *= 1.0 + 0.5 * (1.0 - (w / max_candidate_weight) as f32).max(0.0);
+            }
             if breaks > 0 {
                 *score *= penalty;
             }
@@ -936,6 +968,7 @@ enum Said {
     Who(&'static str),
     Cheap,
     Cheaper,
+    Lighter,
     Waterproof,
 }
 
@@ -950,14 +983,17 @@ fn said(w: &str, previous: Option<&String>, lang: &str) -> Option<Said> {
         ("fr", "femme" | "femmes") => Said::Who("women"),
         ("fr", "cher" | "chers" | "chere") if after(&["moins"]) => Said::Cheaper,
         ("fr", "economique" | "economiques") => Said::Cheap,
+        ("fr", "leger" | "legere" | "legers" | "legeres") if after(&["plus"]) => Said::Lighter,
         ("de", "kind" | "kinder" | "madchen" | "junge" | "sohn" | "tochter") => Said::Who("kids"),
         ("de", "herren" | "manner" | "mann") => Said::Who("men"),
         ("de", "damen" | "frauen" | "frau") => Said::Who("women"),
         ("de", "billiger" | "gunstiger" | "preiswerter") => Said::Cheaper,
         ("de", "billig" | "gunstig" | "preiswert") => Said::Cheap,
+        ("de", "leichter" | "leichtere" | "leichteres" | "leichteren") => Said::Lighter,
         ("de", "wasserdicht" | "wasserdichte" | "wasserdichtes" | "regen") => Said::Waterproof,
         ("pt", "crianca" | "criancas" | "filho" | "filha" | "menino" | "menina") => Said::Who("kids"),
         ("pt", "homem" | "homens") => Said::Who("men"),
+        ("pt", "leve" | "leves") if after(&["mais"]) => Said::Lighter,
         ("pt", "mulher" | "mulheres") => Said::Who("women"),
         ("pt", "impermeavel" | "impermeaveis" | "chuva") => Said::Waterproof,
         ("ar", "اطفال" | "للاطفال" | "طفل" | "لطفل") => Said::Who("kids"),
@@ -965,6 +1001,7 @@ fn said(w: &str, previous: Option<&String>, lang: &str) -> Option<Said> {
         ("ar", "نساء" | "نسائي" | "للنساء") => Said::Who("women"),
         ("ar", "ارخص") => Said::Cheaper,
         ("ar", "رخيص") => Said::Cheap,
+        ("ar", "اخف") => Said::Lighter,
         ("ar", "مقاوم" | "ضد") => Said::Waterproof,
         _ => return None,
     })
@@ -1137,6 +1174,23 @@ mod tests {
         assert!(score(&shown, "boot-cheap") > score(&shown, "boot-m"));
         let none = RankContext::default();
         assert!(score(&none, "boot-cheap") / score(&none, "boot-m") < score(&shown, "boot-cheap") / score(&shown, "boot-m"));
+    }
+
+    #[test]
+    fn lighter_asks_for_less_weight_of_the_kind_shown() {
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let request = "I'm looking for a tent for 2 people";
+        let shown: Vec<String> = ranker.best(request, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
+        let product = |id: &str| &ranker.catalog.products[ranker.find(id).unwrap()];
+        let first = product(&shown[0]).attribute_number(WEIGHT).unwrap();
+        let context = RankContext { shown: shown.clone(), ..RankContext::default() };
+        for (follow_up, locale) in [("something lighter", "en"), ("¿algo más ligero?", "es"), ("plus légère ?", "fr"), ("leichter?", "de"), ("mais leve?", "pt-BR"), ("أخف؟", "ar")] {
+            assert_eq!(crate::catalog::followup::read(follow_up, locale, &ranker.entities), Some(crate::catalog::followup::FollowUp::Refine), "{follow_up}");
+            let refined = ranker.best(&format!("{request}\n{follow_up}"), locale, &context, 3);
+            let best = &ranker.catalog.products[refined[0].product];
+            assert_eq!(best.category, "tents", "{follow_up}");
+            assert!(best.attribute_number(WEIGHT).unwrap() < first, "{follow_up}: {} is no lighter than {}", best.id, shown[0]);
+        }
     }
 
     #[test]
