@@ -5,7 +5,11 @@
 //! reply locale as the widget's language menu does (`Bot::set_locale`), so only an explicit
 //! request in a message ("en español por favor") changes it. With `--catalog` a turn that
 //! recommends prints the products a shop's catalog ranks for it, as the demo page shows them
-//! (the same core `Ranker` the page's catalog module runs). `/nlu` toggles intent and confidence display, `/state` prints the
+//! (the same core `Ranker` the page's catalog module runs). A turn that shows what the bot
+//! remembers prints the visitor's profile (name, facts, language, customer, topics, taught
+//! messages), as the widget's panel lists it; `/forget ENTITY VALUE` removes one entry
+//! (`/forget size M`, `/forget name`), and `/forget all` deletes everything, as the widget's
+//! "Forget me" does. `/nlu` toggles intent and confidence display, `/state` prints the
 //! conversation state as stored by the widget, `/reset` starts over, `/quit` (or end of input)
 //! leaves.
 
@@ -15,7 +19,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sottovoce::catalog::followup::FollowUp;
-use sottovoce::{Bot, BotMessage, ConversationState, Input, QuickReply, RankContext, RankSettings, Ranker, Turn, TurnContext};
+use sottovoce::{
+    Bot, BotMessage, ConversationState, FactSource, Input, PrivacyRequest, QuickReply, RankContext, RankSettings, Ranker, Turn, TurnContext,
+};
 
 /// Arguments of `sottovoce chat`.
 #[derive(clap::Args)]
@@ -189,6 +195,20 @@ pub(crate) fn repl(
                 offered = show(out, &bot.begin_visit(&mut state, clock()))?;
                 continue;
             }
+            "/forget all" => {
+                // What the widget's "Forget me" does: the stored conversation and profile go.
+                state = start(clock())?;
+                writeln!(out, "(everything this chat stored is deleted)")?;
+                continue;
+            }
+            _ if text.starts_with("/forget ") => {
+                let mut words = text["/forget ".len()..].trim().splitn(2, ' ');
+                let entity = words.next().unwrap_or_default();
+                let value = words.next().unwrap_or_default().trim();
+                let forgotten = state.profile.forget(entity, value);
+                writeln!(out, "({})", if forgotten { "forgotten" } else { "nothing stored by that entity and value: /forget ENTITY VALUE, or /forget all" })?;
+                continue;
+            }
             _ => match text
                 .parse::<usize>()
                 .ok()
@@ -250,6 +270,49 @@ pub(crate) fn repl(
             offered = shown;
         }
         show_products(out, bot, &mut state, catalog, &turn)?;
+        match turn.privacy {
+            Some(PrivacyRequest::Show) => show_profile(out, &state)?,
+            Some(PrivacyRequest::Forget) => writeln!(out, "  (/forget all deletes everything this chat stored; anything else keeps it)")?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Prints what the chat keeps about the visitor, one `/forget` line per entry, as the
+/// widget's panel lists it with a remove button each.
+fn show_profile(out: &mut impl Write, state: &ConversationState) -> std::io::Result<()> {
+    let profile = &state.profile;
+    let mut entries: Vec<(String, String)> = Vec::new();
+    if let Some(name) = &profile.name {
+        entries.push((format!("name: {name}"), "name".to_owned()));
+    }
+    for f in &profile.facts {
+        let source = match f.source {
+            FactSource::Chat => "said in the chat",
+            FactSource::Site => "from the site",
+            FactSource::Inferred => "inferred",
+        };
+        entries.push((format!("{}: {} ({source})", f.entity, f.value), format!("{} {}", f.entity, f.value)));
+    }
+    if profile.locale_chosen {
+        entries.push((format!("language: {} (chosen)", profile.locale), "language".to_owned()));
+    }
+    if let Some(customer) = &profile.customer {
+        entries.push((format!("customer: {} (from the site)", customer.id), "customer".to_owned()));
+    }
+    for t in &profile.topics {
+        entries.push((format!("open topic: {}", t.kind), format!("topic {}", t.kind)));
+    }
+    for t in &profile.taught {
+        entries.push((format!("taught: {:?}", t.text), format!("taught {}", t.text)));
+    }
+    writeln!(out, "  remembered on this device:")?;
+    if entries.is_empty() {
+        writeln!(out, "      nothing")?;
+    }
+    for (shown, forget) in entries {
+        writeln!(out, "      * {shown}   (/forget {forget})")?;
     }
     Ok(())
 }
@@ -260,7 +323,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         std::fs::read(&args.bot).with_context(|| format!("cannot read {}", args.bot.display()))?;
     let bot = crate::build::load_bot_at(&args.bot, &bytes).with_context(|| crate::error_report::InFile(args.bot.clone()))?;
     eprintln!(
-        "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /reset, /quit.",
+        "{} ({} intents). Type a message; a number presses a button; /nlu, /state, /forget, /reset, /quit.",
         bot.definition().name,
         bot.definition().intents.len()
     );

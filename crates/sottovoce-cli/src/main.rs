@@ -58,7 +58,7 @@ enum Command {
         sottovoce chat www/bots/store.json --locale es --utc-offset 60\n  \
         sottovoce chat www/bots/store.json --catalog www/catalog/cumbre.jsonl   products, as on the demo page\n  \
         echo 'where is my order?' | sottovoce chat www/bots/store.json\n\n\
-        In the chat: /nlu, /state, /reset, /quit; a number presses that quick reply.")]
+        In the chat: /nlu, /state, /forget ENTITY VALUE (or all), /reset, /quit; a number presses that quick reply.")]
     Chat(chat::Args),
     /// Train on a JSONL split and report accuracy, latency and model size.
     #[command(after_help = "Examples:\n  \

@@ -22,6 +22,9 @@ struct Case {
     stdout: Vec<String>,
     #[serde(default)]
     stderr: Vec<String>,
+    /// Substrings stdout must not hold.
+    #[serde(default)]
+    stdout_not: Vec<String>,
     #[serde(default)]
     stderr_not: Vec<String>,
     /// The least number of lines stdout must have (a completion script is long).
@@ -59,6 +62,7 @@ fn cli_cases() {
         }
         wrong.extend(case.stdout.iter().filter(|s| !stdout.contains(s.as_str())).map(|s| format!("stdout lacks {s:?}")));
         wrong.extend(case.stderr.iter().filter(|s| !stderr.contains(s.as_str())).map(|s| format!("stderr lacks {s:?}")));
+        wrong.extend(case.stdout_not.iter().filter(|s| stdout.contains(s.as_str())).map(|s| format!("stdout has {s:?}")));
         wrong.extend(case.stderr_not.iter().filter(|s| stderr.contains(s.as_str())).map(|s| format!("stderr has {s:?}")));
         if stdout.lines().count() < case.stdout_min_lines {
             wrong.push(format!("stdout has {} lines, expected at least {}", stdout.lines().count(), case.stdout_min_lines));
