@@ -412,6 +412,18 @@ impl Ranker {
         }
         if let Some(wants) = &wants {
             wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
+            // "cheaper?" after three boots: when some matching product is a cheaper boot, only
+            // those are shown, not the boots shown before or cheaper things of another kind.
+            if !wants.categories.is_empty() {
+                let fits: Vec<bool> = self.catalog.products.iter().zip(&self.facts).map(|(p, f)| wants.comparative_fits(p, f)).collect();
+                if scores.iter().zip(&fits).any(|(&score, &fit)| score > 0.0 && fit) {
+                    for (score, fit) in scores.iter_mut().zip(fits) {
+                        if !fit {
+                            *score = 0.0;
+                        }
+                    }
+                }
+            }
         }
         if s.context_boost > 0.0 && *context != RankContext::default() {
             self.apply_context(context, wants.as_ref(), &mut scores);
@@ -762,6 +774,14 @@ impl Wants {
             base += line.chars().count() + 1;
         }
         wants
+    }
+
+    /// True when a product keeps a comparative's limits ("cheaper?", "lighter?" after products
+    /// were shown): one of their categories, and under the price and weight they set.
+    fn comparative_fits(&self, p: &Product, f: &Facts) -> bool {
+        self.categories.contains(&f.category)
+            && self.max_price.is_none_or(|m| p.price.amount <= m)
+            && self.max_weight.is_none_or(|m| p.attribute_number(WEIGHT).is_none_or(|w| w <= m))
     }
 
     /// True when the request asks anything of a product beyond its words.
@@ -1203,6 +1223,17 @@ mod tests {
         let shown: Vec<String> = ranker.best(request, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
         assert_eq!(shown[0], "cu-tent-basico-2");
         let context = RankContext { shown: shown.clone(), ..RankContext::default() };
+        // Women's waterproof boots, then "cheaper?": only the boots under the first one's price.
+        let boots = "do you have waterproof hiking boots for women?";
+        let first: Vec<String> = ranker.best(boots, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
+        let price = |id: &str| ranker.catalog.products[ranker.find(id).unwrap()].price.amount;
+        let context_boots = RankContext { shown: first.clone(), ..RankContext::default() };
+        let cheaper = ranker.best(&format!("{boots}\ncheaper?"), "en", &context_boots, 3);
+        assert!(!cheaper.is_empty());
+        for r in &cheaper {
+            let p = &ranker.catalog.products[r.product];
+            assert!(p.category == "hiking-boots" && p.price.amount < price(&first[0]), "{} after {first:?}", p.id);
+        }
         for (follow_up, locale) in [("cheaper ones?", "en"), ("moins chère ?", "fr")] {
             let refined = ranker.best(&format!("{request}\n{follow_up}"), locale, &context, 3);
             let categories: Vec<&str> = refined.iter().map(|r| ranker.catalog.products[r.product].category.as_str()).collect();
