@@ -183,6 +183,15 @@ impl Memory {
         }
     }
 
+    /// Forgets `name`'s entry when its value is `value`; true when there was one.
+    pub fn forget(&mut self, name: &str, value: &str) -> bool {
+        let held = self.entries.get(name).is_some_and(|e| e.value == value);
+        if held {
+            self.entries.remove(name);
+        }
+        held
+    }
+
     /// A new context of `values` for `turns`, replacing the current one (a closed form's
     /// slots): the current context's values stay only as what the visitor mentioned.
     pub fn replace_context(&mut self, values: &BTreeMap<String, String>, turns: u8) {
@@ -652,6 +661,15 @@ pub enum StateError {
 }
 
 impl ConversationState {
+    /// Forgets one thing the visitor asked to remove ([`Profile::forget`]'s `entity` and
+    /// `value`), and the same value from the conversation's memory of what was said, so a fact
+    /// removed from "What I remember" is not kept for the next turns either. Returns true when
+    /// the profile held it.
+    pub fn forget(&mut self, entity: &str, value: &str) -> bool {
+        self.memory.forget(entity, value);
+        self.profile.forget(entity, value)
+    }
+
     /// Serializes to JSON text for storage.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("state serializes")
@@ -782,6 +800,21 @@ mod tests {
                 ratings: vec![CsatRating { rating: 4, comment: None, after: CsatAfter::Chat, locale: "es".into(), at_ms: 1 }],
             },
         }
+    }
+
+    #[test]
+    fn a_forgotten_fact_leaves_the_conversation_memory_too() {
+        // Found by the widget's profile test (2026-12-07): the order number forgotten in "What
+        // I remember" stayed in the memory a finished tracking form left, and was stored.
+        let mut s = state();
+        s.profile.remember(Fact { entity: "order_number".into(), value: "CU-482913".into(), source: FactSource::Chat, at_ms: 1, expires_ms: u64::MAX });
+        s.memory.remember("order_number", "CU-482913", 3, MemorySource::Context);
+        s.memory.remember("product", "boots", 3, MemorySource::Mentioned);
+        assert!(s.forget("order_number", "CU-482913"));
+        assert_eq!(s.memory.recall("order_number"), None);
+        assert_eq!(s.memory.recall("product"), Some("boots"), "other values stay");
+        assert!(!s.to_json().contains("CU-482913"), "nothing of it is stored");
+        assert!(!s.forget("order_number", "CU-482913"));
     }
 
     #[test]

@@ -453,7 +453,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
             }
         }
         if let Some([entity, value]) = &step.forget {
-            if !state.profile.forget(entity, value) {
+            if !state.forget(entity, value) {
                 failures.push(fail(number, "forget", format!("nothing to forget for {entity} {value:?}")));
             }
         }

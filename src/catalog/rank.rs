@@ -411,16 +411,14 @@ impl Ranker {
             self.add_category_prior(&mut scores);
         }
         if let Some(wants) = &wants {
-            wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
-            // "cheaper?" after three boots: when some matching product is a cheaper boot, only
-            // those are shown, not the boots shown before or cheaper things of another kind.
-            if !wants.categories.is_empty() {
-                let fits: Vec<bool> = self.catalog.products.iter().zip(&self.facts).map(|(p, f)| wants.comparative_fits(p, f)).collect();
-                if scores.iter().zip(&fits).any(|(&score, &fit)| score > 0.0 && fit) {
-                    for (score, fit) in scores.iter_mut().zip(fits) {
-                        if !fit {
-                            *score = 0.0;
-                        }
+            let breaks = wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
+            // "cheaper?" after three women's boots: when some matching product keeps every
+            // constraint (a cheaper women's boot), only those are shown, not the boots shown
+            // before, nor cheaper things of another kind or for someone else.
+            if !wants.categories.is_empty() && scores.iter().zip(&breaks).any(|(&score, &b)| score > 0.0 && b == 0) {
+                for (score, b) in scores.iter_mut().zip(breaks) {
+                    if b > 0 {
+                        *score = 0.0;
                     }
                 }
             }
@@ -776,14 +774,6 @@ impl Wants {
         wants
     }
 
-    /// True when a product keeps a comparative's limits ("cheaper?", "lighter?" after products
-    /// were shown): one of their categories, and under the price and weight they set.
-    fn comparative_fits(&self, p: &Product, f: &Facts) -> bool {
-        self.categories.contains(&f.category)
-            && self.max_price.is_none_or(|m| p.price.amount <= m)
-            && self.max_weight.is_none_or(|m| p.attribute_number(WEIGHT).is_none_or(|w| w <= m))
-    }
-
     /// True when the request asks anything of a product beyond its words.
     pub(crate) fn any(&self) -> bool {
         self.max_price.is_some()
@@ -902,8 +892,10 @@ impl Wants {
 
     /// Multiplies by the settings' `penalty` the score of each product that breaks a hard
     /// constraint, by `preference` (or its inverse) for each soft one it keeps (or breaks), and
-    /// favours lower prices when the request is `cheap`.
-    fn apply(&self, products: &[Product], facts: &[Facts], scores: &mut [f32], settings: &RankSettings) {
+    /// favours lower prices when the request is `cheap`. Returns each product's number of broken
+    /// hard constraints.
+    fn apply(&self, products: &[Product], facts: &[Facts], scores: &mut [f32], settings: &RankSettings) -> Vec<u8> {
+        let mut all_breaks = Vec::with_capacity(products.len());
         let (penalty, preference) = (settings.penalty, settings.preference);
         let best = scores.iter().copied().fold(0.0f32, f32::max);
         let max_candidate_price = products
@@ -978,7 +970,9 @@ impl Wants {
             if breaks > 0 {
                 *score *= penalty;
             }
+            all_breaks.push(breaks);
         }
+        all_breaks
     }
 }
 

@@ -205,7 +205,7 @@ pub(crate) fn repl(
                 let mut words = text["/forget ".len()..].trim().splitn(2, ' ');
                 let entity = words.next().unwrap_or_default();
                 let value = words.next().unwrap_or_default().trim();
-                let forgotten = state.profile.forget(entity, value);
+                let forgotten = state.forget(entity, value);
                 writeln!(out, "({})", if forgotten { "forgotten" } else { "nothing stored by that entity and value: /forget ENTITY VALUE, or /forget all" })?;
                 continue;
             }

@@ -642,7 +642,7 @@ impl Chat {
     /// and saves; returns true when
     /// there was such a thing.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
-        let forgotten = self.state.profile.forget(entity, value);
+        let forgotten = self.state.forget(entity, value);
         if forgotten {
             self.store.save(&self.state);
         }
