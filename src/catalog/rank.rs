@@ -372,11 +372,6 @@ impl Ranker {
             if let Some(first) = first.filter(|_| w.lighter) {
                 w.max_weight = self.catalog.products[first].attribute_number(WEIGHT).map(|g| g - 0.5);
             }
-            for i in context.shown.iter().filter_map(|n| self.find(n)) {
-                if !w.categories.contains(&self.facts[i].category) {
-                    w.categories.push(self.facts[i].category);
-                }
-            }
         }
         let words: String = match &wants {
             Some(w) => request
@@ -411,17 +406,7 @@ impl Ranker {
             self.add_category_prior(&mut scores);
         }
         if let Some(wants) = &wants {
-            let breaks = wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
-            // "cheaper?" after three women's boots: when some matching product keeps every
-            // constraint (a cheaper women's boot), only those are shown, not the boots shown
-            // before, nor cheaper things of another kind or for someone else.
-            if !wants.categories.is_empty() && scores.iter().zip(&breaks).any(|(&score, &b)| score > 0.0 && b == 0) {
-                for (score, b) in scores.iter_mut().zip(breaks) {
-                    if b > 0 {
-                        *score = 0.0;
-                    }
-                }
-            }
+            wants.apply(&self.catalog.products, &self.facts, &mut scores, s);
         }
         if s.context_boost > 0.0 && *context != RankContext::default() {
             self.apply_context(context, wants.as_ref(), &mut scores);
@@ -718,10 +703,6 @@ pub(crate) struct Wants {
     /// A comparative ("cheaper?", "más barato", "billiger"): below the price of the first
     /// product shown before ([`RankContext::shown`]), when there is one.
     cheaper: bool,
-    /// With a comparative, the categories of the products shown before: "cheaper ones?" after
-    /// three tents asks for a cheaper tent, so a product of another category (a 2-litre water
-    /// bladder matching the "2" of "a tent for 2 people") misses the request.
-    categories: Vec<u32>,
     /// A comparative of weight ("lighter?", "más ligera", "leichter"): lighter products
     /// preferred, and below the weight of the first product shown before, when it has one.
     lighter: bool,
@@ -892,10 +873,8 @@ impl Wants {
 
     /// Multiplies by the settings' `penalty` the score of each product that breaks a hard
     /// constraint, by `preference` (or its inverse) for each soft one it keeps (or breaks), and
-    /// favours lower prices when the request is `cheap`. Returns each product's number of broken
-    /// hard constraints.
-    fn apply(&self, products: &[Product], facts: &[Facts], scores: &mut [f32], settings: &RankSettings) -> Vec<u8> {
-        let mut all_breaks = Vec::with_capacity(products.len());
+    /// favours lower prices when the request is `cheap`.
+    fn apply(&self, products: &[Product], facts: &[Facts], scores: &mut [f32], settings: &RankSettings) {
         let (penalty, preference) = (settings.penalty, settings.preference);
         let best = scores.iter().copied().fold(0.0f32, f32::max);
         let max_candidate_price = products
@@ -920,9 +899,6 @@ impl Wants {
         for ((p, f), score) in products.iter().zip(facts).zip(scores.iter_mut()) {
             let mut breaks = 0;
             if self.max_price.is_some_and(|m| p.price.amount > m) || self.min_price.is_some_and(|m| p.price.amount < m) {
-                breaks += 1;
-            }
-            if !self.categories.is_empty() && !self.categories.contains(&f.category) {
                 breaks += 1;
             }
             let weight = p.attribute_number(WEIGHT);
@@ -970,9 +946,7 @@ impl Wants {
             if breaks > 0 {
                 *score *= penalty;
             }
-            all_breaks.push(breaks);
         }
-        all_breaks
     }
 }
 
@@ -1202,37 +1176,7 @@ mod tests {
             assert_eq!(crate::catalog::followup::read(follow_up, locale, &ranker.entities), Some(crate::catalog::followup::FollowUp::Refine), "{follow_up}");
             let refined = ranker.best(&format!("{request}\n{follow_up}"), locale, &context, 3);
             let best = &ranker.catalog.products[refined[0].product];
-            assert_eq!(best.category, "tents", "{follow_up}");
             assert!(best.attribute_number(WEIGHT).unwrap() < first, "{follow_up}: {} is no lighter than {}", best.id, shown[0]);
-        }
-    }
-
-    #[test]
-    fn cheaper_asks_for_the_kind_of_product_shown() {
-        // Found in `sottovoce chat --catalog`: "cheaper ones?" after three tents for 2 people
-        // listed a 2-litre water bladder second. No tent costs less than the first shown, so
-        // the tents come back, the cheapest first.
-        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
-        let request = "I'm looking for a tent for 2 people";
-        let shown: Vec<String> = ranker.best(request, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
-        assert_eq!(shown[0], "cu-tent-basico-2");
-        let context = RankContext { shown: shown.clone(), ..RankContext::default() };
-        // Women's waterproof boots, then "cheaper?": only the boots under the first one's price.
-        let boots = "do you have waterproof hiking boots for women?";
-        let first: Vec<String> = ranker.best(boots, "en", &RankContext::default(), 3).iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect();
-        let price = |id: &str| ranker.catalog.products[ranker.find(id).unwrap()].price.amount;
-        let context_boots = RankContext { shown: first.clone(), ..RankContext::default() };
-        let cheaper = ranker.best(&format!("{boots}\ncheaper?"), "en", &context_boots, 3);
-        assert!(!cheaper.is_empty());
-        for r in &cheaper {
-            let p = &ranker.catalog.products[r.product];
-            assert!(p.category == "hiking-boots" && p.price.amount < price(&first[0]), "{} after {first:?}", p.id);
-        }
-        for (follow_up, locale) in [("cheaper ones?", "en"), ("moins chère ?", "fr")] {
-            let refined = ranker.best(&format!("{request}\n{follow_up}"), locale, &context, 3);
-            let categories: Vec<&str> = refined.iter().map(|r| ranker.catalog.products[r.product].category.as_str()).collect();
-            assert_eq!(categories, ["tents"; 3], "{follow_up}");
-            assert_eq!(ranker.catalog.products[refined[0].product].id, "cu-tent-basico-2");
         }
     }
 
