@@ -490,7 +490,9 @@ impl Profile {
     /// `"language"` (the replies stay in it until their messages say otherwise, as for a
     /// language never chosen), the open topic of kind `value` when it is `"topic"`, what was
     /// taught about the message `value` when it is `"taught"`, else the fact with this entity
-    /// and value. Returns true when something was forgotten.
+    /// and value, and every open topic that holds it as `entity` (the tracking a finished form
+    /// left for order CU-482913 goes with the order number: its greeting would name it).
+    /// Returns true when something was forgotten.
     pub fn forget(&mut self, entity: &str, value: &str) -> bool {
         match entity {
             "name" => return self.name.take().is_some(),
@@ -511,9 +513,10 @@ impl Profile {
             }
             _ => {}
         }
-        let before = self.facts.len();
+        let before = (self.facts.len(), self.topics.len());
         self.facts.retain(|f| !(f.entity == entity && f.value == value));
-        self.facts.len() != before
+        self.topics.retain(|t| t.values.get(entity).is_none_or(|v| v != value));
+        (self.facts.len(), self.topics.len()) != before
     }
 }
 
@@ -810,7 +813,13 @@ mod tests {
         s.profile.remember(Fact { entity: "order_number".into(), value: "CU-482913".into(), source: FactSource::Chat, at_ms: 1, expires_ms: u64::MAX });
         s.memory.remember("order_number", "CU-482913", 3, MemorySource::Context);
         s.memory.remember("product", "boots", 3, MemorySource::Mentioned);
+        // And in the open topic the form left (the relabelled demo's profile test, 2026-12-07).
+        let values = BTreeMap::from([("order_number".to_owned(), "CU-482913".to_owned())]);
+        s.profile.open_topic(OpenTopic { kind: "track_order".into(), values, source: FactSource::Chat, at_ms: 1, expires_ms: u64::MAX });
+        let kept = BTreeMap::from([("order_number".to_owned(), "CU-111111".to_owned())]);
+        s.profile.open_topic(OpenTopic { kind: "return_item".into(), values: kept, source: FactSource::Chat, at_ms: 1, expires_ms: u64::MAX });
         assert!(s.forget("order_number", "CU-482913"));
+        assert_eq!(s.profile.topics.iter().map(|t| t.kind.as_str()).collect::<Vec<_>>(), ["return_item"], "a topic with another order stays");
         assert_eq!(s.memory.recall("order_number"), None);
         assert_eq!(s.memory.recall("product"), Some("boots"), "other values stay");
         assert!(!s.to_json().contains("CU-482913"), "nothing of it is stored");
