@@ -363,6 +363,19 @@ impl Ranker {
         // The constraints, and the request's words without the spans they were read from
         // ("under 200 euros" is a price limit, not a search for "200").
         let mut wants = s.constraints.then(|| Wants::read_lines(request, lang, &self.entities));
+        // A refinement's numbers mean what they meant for the first product shown: after tents
+        // "for 2 people", "cheaper?" looks for 2 persons, not for the 2 litres of a bladder.
+        if let (Some(w), Some(first)) = (wants.as_mut(), context.shown.first().and_then(|n| self.find(n))) {
+            let product = &self.catalog.products[first];
+            w.number_keys = w
+                .numbers
+                .iter()
+                .filter_map(|&n| {
+                    let (key, _) = product.attributes.iter().find(|(_, v)| v.as_f64() == Some(n))?;
+                    Some((n, key.clone()))
+                })
+                .collect();
+        }
         if let Some(w) = wants.as_mut().filter(|w| w.cheaper || w.lighter) {
             let first = context.shown.first().and_then(|n| self.find(n));
             if let Some(first) = first.filter(|_| w.cheaper) {
@@ -717,6 +730,9 @@ pub(crate) struct Wants {
     /// litres"): a product with a numeric attribute of that value is preferred to one whose same
     /// attribute has another value.
     numbers: Vec<f64>,
+    /// For a refinement ([`RankContext::shown`]), the attribute each number is of in the first
+    /// product shown ("2" of "for 2 people" is its `persons`): only that attribute counts then.
+    number_keys: Vec<(f64, String)>,
     /// Char spans of the request read as constraints (a price, a size, an age), left out of
     /// its search words.
     consumed: Vec<(usize, usize)>,
@@ -930,6 +946,14 @@ impl Wants {
                 *score *= preference;
             }
             for &n in &self.numbers {
+                if let Some((_, key)) = self.number_keys.iter().find(|(m, _)| *m == n) {
+                    match p.attribute_number(key) {
+                        Some(v) if v == n => *score *= settings.number_preference,
+                        Some(_) => *score /= settings.number_preference,
+                        None => {}
+                    }
+                    continue;
+                }
                 let same_key = |k: &u32| numeric_keys.iter().any(|&(key, m)| key == *k && m == n);
                 if f.numbers.iter().any(|&(_, v)| v == n) {
                     *score *= settings.number_preference;
@@ -1178,6 +1202,24 @@ mod tests {
             let best = &ranker.catalog.products[refined[0].product];
             assert!(best.attribute_number(WEIGHT).unwrap() < first, "{follow_up}: {} is no lighter than {}", best.id, shown[0]);
         }
+    }
+
+    #[test]
+    fn a_refinement_reads_its_numbers_as_the_first_product_shown_does() {
+        // Found in `sottovoce chat --catalog` (2026-12-07): "cheaper ones?" after three tents
+        // "for 2 people" listed the "Hydration bladder 2 L" second, its 2 litres matching the 2.
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let request = "I'm looking for a tent for 2 people";
+        let ids = |ranked: Vec<Ranked>| -> Vec<String> { ranked.iter().map(|r| ranker.catalog.products[r.product].id.clone()).collect() };
+        let shown = ids(ranker.best(request, "en", &RankContext::default(), 3));
+        let context = RankContext { shown: shown.clone(), ..RankContext::default() };
+        for follow_up in ["cheaper ones?", "something cheaper"] {
+            let refined = ids(ranker.best(&format!("{request}\n{follow_up}"), "en", &context, 3));
+            let categories: Vec<&str> = refined.iter().map(|id| ranker.catalog.products[ranker.find(id).unwrap()].category.as_str()).collect();
+            assert_eq!(categories, ["tents"; 3], "{follow_up}: {refined:?}");
+        }
+        // Without a product shown, a bare number still matches any attribute of that value.
+        assert_eq!(ranker.rank("bladder 2", "en")[0].product, ranker.find("cu-bottle-bladder-2").unwrap());
     }
 
     #[test]
