@@ -200,6 +200,12 @@ pub struct Turn {
     /// it (`catalog::rank`) and shows the products after the messages. `None` otherwise.
     #[serde(default)]
     pub recommend: Option<String>,
+    /// With `recommend`: the values of the owner's list entities the request named (the
+    /// product `sleeping_bag` for "ich suche einen Schlafsack", the season `winter`), `_` read
+    /// as a space; a catalog without text in the visitor's language searches these words
+    /// instead ([`crate::catalog::RankContext::terms`]). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recommend_terms: Vec<String>,
     /// A follow-up about the products shown last (`Bot::shown`), read by
     /// [`crate::catalog::followup`]: for a refinement `recommend` is the refined request and
     /// `products` the ones shown before; for a comparison the two to compare; for "what goes

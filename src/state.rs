@@ -70,6 +70,10 @@ pub struct Shopping {
     /// The products the caller showed for it, best first, by id (`Bot::shown`).
     #[serde(default)]
     pub shown: Vec<String>,
+    /// The values of the owner's list entities its first message named (`sleeping_bag`,
+    /// `winter`), as [`crate::Turn::recommend_terms`] carries them for each refinement too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
     /// Visitor turns left before it expires ([`SHOPPING_TURNS`] after each recommendation or
     /// follow-up).
     pub turns_left: u8,
@@ -794,6 +798,7 @@ mod tests {
                 intent: "product_availability".into(),
                 request: "botas de mujer\n¿más baratas?".into(),
                 shown: vec!["cu-boot-ridge-w".into()],
+                terms: vec!["boots".into()],
                 turns_left: 2,
             }),
             proactive: ProactiveState { cart: 1, events: vec!["add_to_cart".into()], ..Default::default() },

@@ -1838,17 +1838,17 @@
     var about = turn.products;
     if (about && (about.kind === "compare" || about.kind === "price")) return showComparison(about.products, lang);
     if (about && about.kind === "related") return showProducts(null, lang, about.products[0]);
-    if (turn.recommend) return showProducts(turn.recommend, lang, null, about ? about.products : []);
+    if (turn.recommend) return showProducts(turn.recommend, lang, null, about ? about.products : [], turn.recommend_terms);
   }
 
   // Up to three product cards for `request` after the bot's answer (or, with `relatedTo`, what
   // goes with that product): image, name, price in the visitor's format, stock, a link; catalog
   // text goes in as text nodes only. The core is told which were shown (Chat.shown).
-  function showProducts(request, lang, relatedTo, shown) {
+  function showProducts(request, lang, relatedTo, shown, terms) {
     return loadCatalog().then(function (catalog) {
       // What the site reported (track: viewed, in_cart, bought) and what the visitor told the
       // chat (their size, what they do, their budget) nudge the order.
-      var context = { viewed: [], in_cart: [], bought: [], sizes: [], interests: [], budget: null, shown: shown || [] };
+      var context = { viewed: [], in_cart: [], bought: [], sizes: [], interests: [], budget: null, shown: shown || [], terms: terms || [] };
       var lists = { viewed: "viewed", in_cart: "in_cart", bought: "bought", size: "sizes", activity: "interests" };
       ((chat && chat.profile().facts) || []).forEach(function (f) {
         if (lists[f.entity]) context[lists[f.entity]].push(String(f.value));

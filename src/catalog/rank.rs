@@ -154,6 +154,11 @@ pub struct RankContext {
     /// The visitor's budget in the catalog's currency (the profile's `budget` fact): when the
     /// request sets no price limit, a matching product that costs more ranks lower.
     pub budget: Option<f64>,
+    /// What the bot read the request as naming ([`crate::Turn::recommend_terms`]: `sleeping
+    /// bag`, `winter`): when the catalog has no text in the request's language, these words
+    /// are searched with the request's own, since the catalog's first locale may know them
+    /// where it knows no German "Schlafsack". Ignored when the catalog has that language.
+    pub terms: Vec<String>,
 }
 
 impl RankContext {
@@ -358,6 +363,15 @@ impl Ranker {
         let lang = locale.split(['-', '_']).next().unwrap_or(locale);
         let Some(index) = self.locales.get(lang).or_else(|| self.locales.get(&self.default_locale)) else {
             return Vec::new(); // an empty catalog
+        };
+        // A language the catalog lacks: the words the bot read join the request's first line.
+        let with_terms;
+        let request = if self.locales.contains_key(lang) || context.terms.is_empty() {
+            request
+        } else {
+            let (first, rest) = request.split_once('\n').map_or((request, None), |(f, r)| (f, Some(r)));
+            with_terms = format!("{first} {}{}", context.terms.join(" "), rest.map(|r| format!("\n{r}")).unwrap_or_default());
+            with_terms.as_str()
         };
         let s = &self.settings;
         // The constraints, and the request's words without the spans they were read from
@@ -1220,6 +1234,23 @@ mod tests {
         }
         // Without a product shown, a bare number still matches any attribute of that value.
         assert_eq!(ranker.rank("bladder 2", "en")[0].product, ranker.find("cu-bottle-bladder-2").unwrap());
+    }
+
+    #[test]
+    fn a_language_the_catalog_lacks_is_searched_with_the_words_the_bot_read() {
+        // Found in `sottovoce chat --catalog` (2026-12-07): "ich suche einen Schlafsack für den
+        // Winter" showed three jackets; the demo catalog has English and Spanish text only.
+        let ranker = Ranker::new(Catalog::from_jsonl(include_str!("../../www/catalog/cumbre.jsonl")).unwrap(), RankSettings::default());
+        let category = |ranked: &[Ranked]| -> Vec<String> { ranked.iter().map(|r| ranker.catalog.products[r.product].category.clone()).collect() };
+        let request = "ich suche einen schlafsack für den winter";
+        let terms = RankContext { terms: vec!["sleeping bag".into(), "winter".into()], ..RankContext::default() };
+        assert!(!category(&ranker.best(request, "de", &RankContext::default(), 3)).contains(&"sleeping-bags".to_owned()));
+        assert_eq!(category(&ranker.best(request, "de", &terms, 3)), ["sleeping-bags"; 3]);
+        // A refinement keeps them: its line is read after the request and the words.
+        let cheaper = ranker.best(&format!("{request}\nbilliger?"), "de", &terms, 3);
+        assert_eq!(category(&cheaper), ["sleeping-bags"; 3]);
+        // A language the catalog has is ranked on its own words only.
+        assert_eq!(ranker.rank_in("saco de dormir", "es", &terms), ranker.rank("saco de dormir", "es"));
     }
 
     #[test]

@@ -31,6 +31,22 @@ impl Bot {
         messages
     }
 
+    /// The values of the owner's list entities among `entities`, in order, each once, `_` read
+    /// as a space ([`Turn::recommend_terms`]).
+    fn list_values(&self, entities: &[crate::entities::Entity]) -> Vec<String> {
+        let is_list = |name: &str| {
+            self.domain.definition.entities.iter().any(|e| matches!(e, crate::definition::EntityDef::List { name: n, .. } if n == name))
+        };
+        let mut values: Vec<String> = Vec::new();
+        for e in entities.iter().filter(|e| is_list(&e.entity)) {
+            let value = e.value.replace('_', " ");
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        values
+    }
+
     pub(crate) fn respond_impl(&self, state: &mut ConversationState, input: Input, at: TurnContext) -> Turn {
         let now_ms = at.now_ms;
         apply::touch(self, state, now_ms);
@@ -102,6 +118,7 @@ impl Bot {
             let mut turn = finish(state, text, Some(follow_up.intent), confidence, sentiment, Vec::new(), now_ms);
             turn.nlu = u;
             turn.recommend = follow_up.recommend;
+            turn.recommend_terms = follow_up.terms;
             turn.products = Some(follow_up.products);
             return turn;
         }
@@ -143,9 +160,10 @@ impl Bot {
         messages.extend(self.csat_after_turn(state, acted_on.as_deref()));
         // The catalog ranks the part of the message the NLU read: a pasted novel is not a request.
         let recommend = decision.recommend(read);
+        let recommend_terms = if recommend.is_some() { self.list_values(heard.entities) } else { Vec::new() };
         let submit = decision.submit();
         let privacy = decision.privacy();
-        shopping::after(self, state, &decision, recommend.as_deref());
+        shopping::after(self, state, &decision, recommend.as_deref(), &recommend_terms);
         let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
         if let Some(entry) = fell_back.then(|| state.transcript.iter_mut().rfind(|e| e.from == Speaker::Visitor)).flatten() {
@@ -154,6 +172,7 @@ impl Bot {
         turn.nlu = understanding.map(|u| u.result);
         turn.handoff = handoff;
         turn.recommend = recommend;
+        turn.recommend_terms = recommend_terms;
         turn.submit = submit;
         turn.privacy = privacy;
         turn

@@ -15,6 +15,8 @@ pub(crate) struct Found {
     pub(crate) intent: String,
     /// The refined request, for a refinement.
     pub(crate) recommend: Option<String>,
+    /// The request's entity values ([`Shopping::terms`]), for a refinement.
+    pub(crate) terms: Vec<String>,
     /// What it asks of which products.
     pub(crate) products: ProductFollowUp,
 }
@@ -42,12 +44,13 @@ pub(crate) fn follow_up(bot: &Bot, state: &mut ConversationState, text: &str) ->
         shopping.request.clone()
     });
     shopping.turns_left = SHOPPING_TURNS;
-    Some(Found { intent: shopping.intent.clone(), recommend, products: ProductFollowUp { kind, products } })
+    let terms = if recommend.is_some() { shopping.terms.clone() } else { Vec::new() };
+    Some(Found { intent: shopping.intent.clone(), recommend, terms, products: ProductFollowUp { kind, products } })
 }
 
 /// After any other turn: a recommendation (`recommend`, the visitor's request or a finished
 /// quiz's) starts a new one; anything else brings the last one a turn closer to expiry.
-pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, recommend: Option<&str>) {
+pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, recommend: Option<&str>, terms: &[String]) {
     // The recommendation belongs to the intent answered, or to the one that starts the form.
     let intent = match decision {
         Decision::Act { act: crate::dialogue::decide::Act::Answer(answer), .. } => Some(answer.intent),
@@ -60,6 +63,7 @@ pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decisio
                 intent: intent.name.clone(),
                 request: request.replace('\n', " "),
                 shown: Vec::new(),
+                terms: terms.to_vec(),
                 turns_left: SHOPPING_TURNS,
             });
         }

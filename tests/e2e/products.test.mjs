@@ -19,6 +19,7 @@ describe("product recommendations", () => {
   const WORDS = {
     "en-US": { open: "Open chat", message: "Message", products: "Products", outOfStock: "Out of stock", comparison: "Comparison" },
     "es-ES": { open: "Abrir chat", message: "Mensaje", products: "Productos", outOfStock: "Agotado", comparison: "Comparación" },
+    "de-DE": { open: "Chat öffnen", message: "Nachricht", products: "Produkte", outOfStock: "Nicht vorrätig", comparison: "Vergleich" },
   };
 
   async function openChat(locale, routeCatalog) {
@@ -137,6 +138,24 @@ describe("product recommendations", () => {
     await priced.waitFor({ timeout: 10_000 });
     assert.deepEqual(await priced.locator("thead th").evaluateAll((ths) => ths.map((th) => th.dataset.product)), cheaper.ids);
     assert.equal(await priced.locator("tbody tr").first().getByRole("rowheader").textContent(), "Price");
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
+  test("a German shopper gets what the bot read, though the catalog has no German (2026-12-07: jackets for a sleeping bag)", async () => {
+    const { context, page, watch, ask, words } = await openChat("de-DE");
+    const categories = new Map(catalog.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((p) => [p.id, p.category]));
+    // The ids of the cards of the `n`th product list.
+    const shown = (n) => page.evaluate((i) => [...document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products")[i]
+      .querySelectorAll(".sv-product")].map((li) => li.dataset.product), n);
+    await ask("ich suche einen schlafsack für den winter");
+    await page.getByRole("list", { name: words.products }).first().waitFor({ timeout: 10_000 });
+    const first = await shown(0);
+    assert.deepEqual(first.map((id) => categories.get(id)), ["sleeping-bags", "sleeping-bags", "sleeping-bags"], first.join(", "));
+    await ask("billiger?");
+    await page.waitForFunction(() => document.querySelector("#sottovoce-widget").shadowRoot.querySelectorAll(".sv-products").length === 2, null, { timeout: 10_000 });
+    const cheaper = await shown(1);
+    assert.deepEqual(cheaper.map((id) => categories.get(id)), ["sleeping-bags", "sleeping-bags", "sleeping-bags"], cheaper.join(", "));
     assert.deepEqual(await watch.all(), []);
     await context.close();
   });

@@ -35,6 +35,8 @@ export interface RankContext {
   interests?: string[];
   /** The visitor's budget in the catalog's currency (the profile's `budget` fact): when the request sets no price limit, dearer products rank lower. */
   budget?: number | null;
+  /** What the bot read the request as naming (a turn's `recommend_terms`): searched with the request when the catalog has no text in its language. */
+  terms?: string[];
 }
 
 /** Products side by side: the cards, and one row per attribute either has: its `key`, its `label` in the comparison's locale (well-known keys translated, others as written), and its `values` in the cards' order in that locale (null where a product lacks it; a bool is ✓ or ✗). */

@@ -135,6 +135,7 @@ fn show_products(
             let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) else { return Ok(()) };
             let mut context = RankContext::from_facts(state.profile.facts.iter().map(|f| (f.entity.as_str(), f.value.as_str())));
             context.shown = about.map(|a| a.products.clone()).unwrap_or_default();
+            context.terms = turn.recommend_terms.clone();
             let best = ranker.best(request, &locale, &context, 3);
             if best.is_empty() {
                 return Ok(());

@@ -78,6 +78,8 @@ export interface Turn {
   handoff: boolean;
   /** The visitor's request when an intent with the `recommend` action ran (products from the site's catalog go after `messages`); null otherwise. A refinement ("cheaper?") adds a line to the request it refines. */
   recommend: string | null;
+  /** With `recommend`: the values of the bot's list entities the request named (`sleeping bag`, `winter`), for the catalog's `RankContext.terms`; empty otherwise. */
+  recommend_terms: string[];
   /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side), `price` (the prices of every one of `products`: a comparison of one to three) or `related` (what goes with the one in `products`); null otherwise. */
   products: { kind: "refine" | "compare" | "price" | "related"; products: string[] } | null;
   /** A form with `submit` was just finished: what it would send to the shop. Show `fields` to the visitor and send `{id, kind, locale, fields}` to `POST /api/submissions` only if they say yes; null otherwise. */
@@ -1266,6 +1268,7 @@ struct TurnOut {
     locale: Option<String>,
     handoff: bool,
     recommend: Option<String>,
+    recommend_terms: Vec<String>,
     products: Option<sottovoce::ProductFollowUp>,
     submit: Option<sottovoce::FormSubmit>,
     privacy: Option<sottovoce::PrivacyRequest>,
@@ -1286,6 +1289,7 @@ impl From<Turn> for TurnOut {
             locale,
             handoff: turn.handoff,
             recommend: turn.recommend,
+            recommend_terms: turn.recommend_terms,
             products: turn.products,
             submit: turn.submit,
             privacy: turn.privacy,
