@@ -202,8 +202,8 @@ pub struct Turn {
     pub recommend: Option<String>,
     /// With `recommend`: the values of the owner's list entities the request named (the
     /// product `sleeping_bag` for "ich suche einen Schlafsack", the season `winter`), `_` read
-    /// as a space; a catalog without text in the visitor's language searches these words
-    /// instead ([`crate::catalog::RankContext::terms`]). Empty otherwise.
+    /// as a space; a catalog without text in the visitor's language searches these words with
+    /// the request's own ([`crate::catalog::RankContext::terms`]). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommend_terms: Vec<String>,
     /// A follow-up about the products shown last (`Bot::shown`), read by

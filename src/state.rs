@@ -70,8 +70,8 @@ pub struct Shopping {
     /// The products the caller showed for it, best first, by id (`Bot::shown`).
     #[serde(default)]
     pub shown: Vec<String>,
-    /// The values of the owner's list entities its first message named (`sleeping_bag`,
-    /// `winter`), as [`crate::Turn::recommend_terms`] carries them for each refinement too.
+    /// The values of the owner's list entities its first message named (`sleeping bag`,
+    /// `winter`), which [`crate::Turn::recommend_terms`] carries for each refinement too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<String>,
     /// Visitor turns left before it expires ([`SHOPPING_TURNS`] after each recommendation or

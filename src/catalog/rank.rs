@@ -377,9 +377,10 @@ impl Ranker {
         // The constraints, and the request's words without the spans they were read from
         // ("under 200 euros" is a price limit, not a search for "200").
         let mut wants = s.constraints.then(|| Wants::read_lines(request, lang, &self.entities));
+        let first = context.shown.first().and_then(|n| self.find(n));
         // A refinement's numbers mean what they meant for the first product shown: after tents
         // "for 2 people", "cheaper?" looks for 2 persons, not for the 2 litres of a bladder.
-        if let (Some(w), Some(first)) = (wants.as_mut(), context.shown.first().and_then(|n| self.find(n))) {
+        if let (Some(w), Some(first)) = (wants.as_mut(), first) {
             let product = &self.catalog.products[first];
             w.number_keys = w
                 .numbers
@@ -391,7 +392,6 @@ impl Ranker {
                 .collect();
         }
         if let Some(w) = wants.as_mut().filter(|w| w.cheaper || w.lighter) {
-            let first = context.shown.first().and_then(|n| self.find(n));
             if let Some(first) = first.filter(|_| w.cheaper) {
                 let below = self.catalog.products[first].price.amount - 0.005;
                 w.max_price = Some(w.max_price.map_or(below, |m| m.min(below)));
