@@ -64,8 +64,10 @@ declare global {
     "proactive:dismissed": { trigger: string; noTips: boolean };
   }
 
-  /** What a visitor's message to a person (after an escalation) resolves to: no bot answer. */
-  type SottovoceToAgent = Omit<Turn, "recommend" | "intent" | "confidence" | "locale" | "handoff"> & {
+  /** What a visitor's message to a person (after an escalation) resolves to: no bot answer,
+   * so no products, form, privacy request or recommendation either (`messages`, `ranking` and
+   * `entities` are empty). */
+  type SottovoceToAgent = Pick<Turn, "messages" | "ranking" | "entities"> & {
     intent: null;
     confidence: null;
     locale: null;
