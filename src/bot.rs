@@ -483,15 +483,24 @@ impl Bot {
 
     /// The caller showed `products` (ids, best first) for the turn that recommended them
     /// ([`Turn::recommend`]), so that "compare them" and "what goes with it?" know which.
-    /// Returns false when no recommendation is open (it expired, or none was made).
+    /// The first time products are shown for a recommendation whose reply has
+    /// `with_products`, the transcript's answer to the request becomes that text, as the caller
+    /// shows it ([`Turn::with_products`]). Returns false when no recommendation is open (it
+    /// expired, or none was made).
     pub fn shown(&self, state: &mut ConversationState, products: Vec<String>) -> bool {
-        match state.shopping.as_mut() {
-            Some(shopping) => {
-                shopping.shown = products;
-                true
+        let Some(shopping) = state.shopping.as_mut() else { return false };
+        let said_instead = if products.is_empty() { None } else { shopping.with_products.take() };
+        shopping.shown = products;
+        // The answer is the bot's entry right after the request (the last visitor entry):
+        // the caller shows products before the visitor writes again.
+        if let Some(text) = said_instead {
+            let at = state.transcript.iter().rposition(|e| e.from == crate::state::Speaker::Visitor);
+            if let Some(entry) = at.and_then(|i| state.transcript.get_mut(i + 1)).filter(|e| e.from == crate::state::Speaker::Bot) {
+                entry.text = text;
+                entry.quick_replies.clear();
             }
-            None => false,
         }
+        true
     }
 
     /// The page reports what just happened (`event`) and how it looks (`page`, with the time):
@@ -811,6 +820,38 @@ mod tests {
         for text in ["where is my order", "quiero hablar con una persona", "zzz", angry] {
             assert_eq!(split.understand(text), loaded.understand(text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_recommendation_says_its_with_products_message_once_products_are_shown() {
+        let mut def = mini().definition().clone();
+        let hours = def.intents.iter_mut().find(|i| i.name == "store_hours").unwrap();
+        hours.action = Some(crate::definition::Action::Recommend);
+        let reply = hours.reply.as_mut().unwrap();
+        reply.with_products = Some("thanks-reply".into());
+        reply.quick_replies = vec![crate::definition::QuickReplyDef { label: "title-track".into(), intent: Some("track_order".into()) }];
+        let bot = Bot::train(def).unwrap();
+        let mut state = bot.new_state("en", 1, 0);
+        let turn = bot.respond(&mut state, Input::Text { text: "when do you open".into() }, TurnContext::utc(0));
+        assert!(turn.recommend.is_some(), "{turn:?}");
+        let said = turn.messages[0].clone();
+        let instead = turn.with_products.clone().expect("the reply's with_products");
+        assert_eq!((said.id.as_str(), instead.id.as_str()), ("hours-reply", "thanks-reply"));
+        assert!(instead.quick_replies.is_empty() && instead.links.is_empty());
+        let answer = |state: &ConversationState| state.transcript.last().map(|e| (e.text.clone(), e.quick_replies.len())).unwrap();
+        assert_eq!(answer(&state), (said.text.clone(), 1), "the transcript keeps the reply until products are shown");
+        // No products shown (nothing in the catalog matched): the reply stands.
+        assert!(bot.shown(&mut state, Vec::new()));
+        assert_eq!(answer(&state), (said.text.clone(), 1));
+        assert!(bot.shown(&mut state, vec!["p1".into()]));
+        assert_eq!(answer(&state), (instead.text.clone(), 0), "the transcript says what the visitor saw");
+        // Shown again (a refinement's products): said once, nothing else is rewritten.
+        bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
+        let before = state.transcript.clone();
+        assert!(bot.shown(&mut state, vec!["p2".into()]));
+        assert_eq!(state.transcript, before);
+        // A reply without it, and a turn that recommends nothing, carry none.
+        assert!(mini().respond(&mut mini().new_state("en", 1, 0), Input::Text { text: "when do you open".into() }, TurnContext::utc(0)).with_products.is_none());
     }
 
     #[test]

@@ -321,6 +321,12 @@ pub struct ReplyDef {
     /// or below [`crate::sentiment::NEGATIVE`]): the same answer, said with empathy.
     #[serde(default)]
     pub empathetic: Option<String>,
+    /// Message id said instead of `message` (and without its quick replies) when the caller
+    /// shows products for this intent's recommendation (the recommend action): the cards answer
+    /// "recommend me a tent for two", so "each product page shows live stock…" need not. The
+    /// turn carries it as [`crate::Turn::with_products`]; `None` keeps `message` either way.
+    #[serde(default)]
+    pub with_products: Option<String>,
     /// Entities this reply talks about (`country`, `product`), passed as Fluent variables
     /// (`none` when unknown, for a selector's default). They make the intent part of the
     /// conversation context: a short follow-up carrying one of them ("and to Mexico?")

@@ -206,6 +206,12 @@ pub struct Turn {
     /// the request's own ([`crate::catalog::RankContext::terms`]). Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommend_terms: Vec<String>,
+    /// With `recommend`: what to say instead of the first message when the caller shows
+    /// products for the request (the reply's `with_products`, without quick replies). Telling
+    /// the core which it showed ([`crate::Bot::shown`]) puts this text in the transcript in the
+    /// first message's place. `None` when the reply has none.
+    #[serde(default)]
+    pub with_products: Option<BotMessage>,
     /// A follow-up about the products shown last (`Bot::shown`), read by
     /// [`crate::catalog::followup`]: for a refinement `recommend` is the refined request and
     /// `products` the ones shown before; for a comparison the two to compare; for "what goes

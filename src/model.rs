@@ -49,8 +49,8 @@ pub const MAGIC: &[u8; 4] = b"SVM\0";
 /// codes; 11: an intent's `ends_form`; 12: the dialogue's `familiar_threshold` and
 /// `familiar_coverage`; 13: range-coded classifier rows, 8-bit slot
 /// weights, sentiment lexicons; 14: a pattern entity's `value` template; 15: an idf code per
-/// intent-classifier row).
-pub const MODEL_FORMAT: u16 = 15;
+/// intent-classifier row; 16: a reply's `with_products`).
+pub const MODEL_FORMAT: u16 = 16;
 
 /// First bytes of a locale part file ([`LocalePart`]); the format version follows as in a
 /// model file.

@@ -74,6 +74,10 @@ pub struct Shopping {
     /// `winter`), which [`crate::Turn::recommend_terms`] carries for each refinement too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<String>,
+    /// The text said instead of the recommendation's first message once products are shown
+    /// ([`crate::Turn::with_products`]), until [`crate::Bot::shown`] puts it in the transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_products: Option<String>,
     /// Visitor turns left before it expires ([`SHOPPING_TURNS`] after each recommendation or
     /// follow-up).
     pub turns_left: u8,
@@ -799,6 +803,7 @@ mod tests {
                 request: "botas de mujer\n¿más baratas?".into(),
                 shown: vec!["cu-boot-ridge-w".into()],
                 terms: vec!["boots".into()],
+                with_products: None,
                 turns_left: 2,
             }),
             proactive: ProactiveState { cart: 1, events: vec!["add_to_cart".into()], ..Default::default() },

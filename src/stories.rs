@@ -230,6 +230,10 @@ pub struct Step {
     /// lines of a refined request joined by ` / `.
     #[serde(default)]
     pub recommend: Option<String>,
+    /// Expected message said instead of the first once products are shown
+    /// ([`Turn::with_products`]): its id, `""` for none.
+    #[serde(default)]
+    pub with_products: Option<String>,
     /// Expected request about the visitor's stored profile ([`Turn::privacy`]): `show`,
     /// `forget`, or `none`.
     #[serde(default)]
@@ -622,6 +626,7 @@ pub fn run_story(bot: &Bot, story: &Story) -> StoryReport {
         }
         check(&mut problems, "handoff", &step.handoff, turn.handoff);
         check(&mut problems, "recommend", &step.recommend, turn.recommend.as_deref().unwrap_or("").replace('\n', " / "));
+        check(&mut problems, "with_products", &step.with_products, turn.with_products.as_ref().map_or("", |m| m.id.as_str()).to_owned());
         let privacy = turn.privacy.and_then(|p| serde_json::to_value(p).ok()).and_then(|v| v.as_str().map(str::to_owned));
         check(&mut problems, "privacy", &step.privacy, privacy.unwrap_or_else(|| "none".to_owned()));
         let products = match &turn.products {

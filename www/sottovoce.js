@@ -1322,13 +1322,17 @@
       showLocale(); // the conversation may have changed language
       clearFeedback();
       clearShare();
-      showBotMessages(t.messages);
+      // In the replies' locale (the core's, after this turn), like the widget's words: a message
+      // detected as another language ("compare them" reads as Portuguese) does not switch them.
+      // The catalog answers before the messages show, so that a reply with `with_products` is
+      // said in its first message's place when products for the request will follow it.
+      var answer = catalogUrl ? await catalogAnswer(t, chat.locale()) : null;
+      var said = answer && answer.products && t.with_products && t.messages.length ? [t.with_products].concat(t.messages.slice(1)) : t.messages;
+      showBotMessages(said);
       if (t.intent && t.messages.length && !escalationActive()) offerFeedback();
       if (t.messages.length) offerShare();
       setStatus("");
-      // In the replies' locale (the core's, after this turn), like the widget's words: a message
-      // detected as another language ("compare them" reads as Portuguese) does not switch them.
-      if (catalogUrl) showCatalogAnswer(t, chat.locale());
+      if (answer) answer.show();
       if (t.submit) offerSubmission(t.submit);
       // "What do you remember about me?" / "Forget me" in chat: the same view as the header's
       // What I remember; forgetting still waits for the visitor's press of Forget me. The
@@ -1833,18 +1837,25 @@
 
   // What a turn asks of the catalog: products for a request (refined or not), two of the
   // products shown side by side, the prices of those shown (the same table, whose first row
-  // is the price), or what goes with the first one shown.
-  function showCatalogAnswer(turn, lang) {
+  // is the price), or what goes with the first one shown. Worked out before the bot's messages
+  // are shown; resolves to null when there is nothing to show (never rejects), else to
+  // `{ products, show }`: `products` is true when products for a request will be shown (the
+  // reply's `with_products` is then said instead of its first message), `show()` shows them.
+  function catalogAnswer(turn, lang) {
     var about = turn.products;
-    if (about && (about.kind === "compare" || about.kind === "price")) return showComparison(about.products, lang);
-    if (about && about.kind === "related") return showProducts(null, lang, about.products[0]);
-    if (turn.recommend) return showProducts(turn.recommend, lang, null, about ? about.products : [], turn.recommend_terms);
+    var ready = about && (about.kind === "compare" || about.kind === "price") ? comparison(about.products, lang) :
+      about && about.kind === "related" ? productCards(null, lang, about.products[0]) :
+      turn.recommend ? productCards(turn.recommend, lang, null, about ? about.products : [], turn.recommend_terms) : null;
+    return Promise.resolve(ready).then(null, function (error) {
+      console.warn("sottovoce: no products:", error && error.message || error);
+      return null;
+    });
   }
 
-  // Up to three product cards for `request` after the bot's answer (or, with `relatedTo`, what
-  // goes with that product): image, name, price in the visitor's format, stock, a link; catalog
-  // text goes in as text nodes only. The core is told which were shown (Chat.shown).
-  function showProducts(request, lang, relatedTo, shown, terms) {
+  // Up to three product cards for `request` (or, with `relatedTo`, what goes with that
+  // product): image, name, price in the visitor's format, stock, a link; catalog text goes in
+  // as text nodes only. The core is told which were shown (Chat.shown).
+  function productCards(request, lang, relatedTo, shown, terms) {
     return loadCatalog().then(function (catalog) {
       // What the site reported (track: viewed, in_cart, bought) and what the visitor told the
       // chat (their size, what they do, their budget) nudge the order.
@@ -1855,67 +1866,69 @@
         else if (f.entity === "budget" && parseFloat(f.value) > 0) context.budget = parseFloat(f.value);
       });
       var cards = relatedTo ? catalog.related(relatedTo, lang, 3) : catalog.rank(request, lang, 3, context);
-      if (!cards.length) return;
-      var ids = cards.map(function (p) { return p.id; });
-      if (!relatedTo && chat && typeof chat.shown === "function") chat.shown(ids);
-      var list = el("ul", { class: "sv-products", "aria-label": t(relatedTo ? "goesWith" : "products") }, cards.map(function (p) {
-        var children = [];
-        var image = p.image && safeUrl(p.image);
-        if (image && /^https?:/.test(image)) children.push(el("img", { src: image, alt: "", class: "sv-product-image", loading: "lazy" }));
-        children.push(el("strong", { class: "sv-product-name" }, [String(p.name)]));
-        children.push(el("span", { class: "sv-product-price" }, [formatPrice(p.price)]));
-        if (!p.in_stock) children.push(el("span", { class: "sv-product-stock" }, [t("outOfStock")]));
-        var href = safeUrl(p.url);
-        if (href && /^https?:/.test(href)) {
-          children.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [t("viewProduct")]));
-        }
-        return el("li", { class: "sv-product", "data-product": String(p.id) }, children);
-      }));
-      log.appendChild(list);
-      // Cross-sell and a cheaper choice, one tap away: each sends its words as the visitor's
-      // message, which the core reads as the follow-up it names (tests/stories/product-buttons*.yaml).
-      if (!relatedTo) {
-        if (productButtons) productButtons.remove();
-        productButtons = el("div", { class: "sv-quick", role: "group", "aria-label": t("suggestions") },
-          ["productGoesWith", "productCheaper"].map(function (key) {
-            var label = t(key);
-            var b = el("button", { type: "button", class: "sv-chip" }, [label]);
-            b.addEventListener("click", function () { send(label); });
-            return b;
-          }));
-        log.appendChild(productButtons);
-      }
-      log.scrollTop = log.scrollHeight;
-      emit("products", { request: request, related: relatedTo || null, products: ids });
-    }, function (error) {
-      console.warn("sottovoce: no product recommendations:", error && error.message || error);
+      return cards.length ? { products: !relatedTo, show: function () { showProducts(cards, request, relatedTo); } } : null;
     });
+  }
+
+  function showProducts(cards, request, relatedTo) {
+    var ids = cards.map(function (p) { return p.id; });
+    if (!relatedTo && chat && typeof chat.shown === "function") chat.shown(ids);
+    var list = el("ul", { class: "sv-products", "aria-label": t(relatedTo ? "goesWith" : "products") }, cards.map(function (p) {
+      var children = [];
+      var image = p.image && safeUrl(p.image);
+      if (image && /^https?:/.test(image)) children.push(el("img", { src: image, alt: "", class: "sv-product-image", loading: "lazy" }));
+      children.push(el("strong", { class: "sv-product-name" }, [String(p.name)]));
+      children.push(el("span", { class: "sv-product-price" }, [formatPrice(p.price)]));
+      if (!p.in_stock) children.push(el("span", { class: "sv-product-stock" }, [t("outOfStock")]));
+      var href = safeUrl(p.url);
+      if (href && /^https?:/.test(href)) {
+        children.push(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [t("viewProduct")]));
+      }
+      return el("li", { class: "sv-product", "data-product": String(p.id) }, children);
+    }));
+    log.appendChild(list);
+    // Cross-sell and a cheaper choice, one tap away: each sends its words as the visitor's
+    // message, which the core reads as the follow-up it names (tests/stories/product-buttons*.yaml).
+    if (!relatedTo) {
+      if (productButtons) productButtons.remove();
+      productButtons = el("div", { class: "sv-quick", role: "group", "aria-label": t("suggestions") },
+        ["productGoesWith", "productCheaper"].map(function (key) {
+          var label = t(key);
+          var b = el("button", { type: "button", class: "sv-chip" }, [label]);
+          b.addEventListener("click", function () { send(label); });
+          return b;
+        }));
+      log.appendChild(productButtons);
+    }
+    log.scrollTop = log.scrollHeight;
+    emit("products", { request: request, related: relatedTo || null, products: ids });
   }
 
   // Products side by side (two compared, or the one to three whose price was asked): a table
   // with their names, prices, stock and every attribute any has; all catalog text as text nodes.
-  function showComparison(ids, lang) {
+  function comparison(ids, lang) {
     return loadCatalog().then(function (catalog) {
       var c = catalog.compare(ids, lang);
-      if (c.products.length < 1) return;
-      var row = function (label, cells) {
-        return el("tr", null, [el("th", { scope: "row" }, [label])].concat(cells.map(function (v) { return el("td", null, [v == null ? "–" : String(v)]); })));
-      };
-      var rows = [
-        row(t("price"), c.products.map(function (p) { return formatPrice(p.price); })),
-        row(t("inStock"), c.products.map(function (p) { return p.in_stock ? "✓" : "✗"; })),
-      ].concat(c.rows.map(function (r) { return row(String(r.label), r.values); }));
-      var head = el("tr", null, [el("td")].concat(c.products.map(function (p) {
-        var href = safeUrl(p.url);
-        var name = href && /^https?:/.test(href) ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [String(p.name)]) : String(p.name);
-        return el("th", { scope: "col", "data-product": String(p.id) }, [name]);
-      })));
-      log.appendChild(el("table", { class: "sv-compare", "aria-label": t("comparison") }, [el("thead", null, [head]), el("tbody", null, rows)]));
-      log.scrollTop = log.scrollHeight;
-      emit("products", { compare: c.products.map(function (p) { return p.id; }), products: [] });
-    }, function (error) {
-      console.warn("sottovoce: no product comparison:", error && error.message || error);
+      return c.products.length ? { products: false, show: function () { showComparison(c); } } : null;
     });
+  }
+
+  function showComparison(c) {
+    var row = function (label, cells) {
+      return el("tr", null, [el("th", { scope: "row" }, [label])].concat(cells.map(function (v) { return el("td", null, [v == null ? "–" : String(v)]); })));
+    };
+    var rows = [
+      row(t("price"), c.products.map(function (p) { return formatPrice(p.price); })),
+      row(t("inStock"), c.products.map(function (p) { return p.in_stock ? "✓" : "✗"; })),
+    ].concat(c.rows.map(function (r) { return row(String(r.label), r.values); }));
+    var head = el("tr", null, [el("td")].concat(c.products.map(function (p) {
+      var href = safeUrl(p.url);
+      var name = href && /^https?:/.test(href) ? el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sv-link" }, [String(p.name)]) : String(p.name);
+      return el("th", { scope: "col", "data-product": String(p.id) }, [name]);
+    })));
+    log.appendChild(el("table", { class: "sv-compare", "aria-label": t("comparison") }, [el("thead", null, [head]), el("tbody", null, rows)]));
+    log.scrollTop = log.scrollHeight;
+    emit("products", { compare: c.products.map(function (p) { return p.id; }), products: [] });
   }
 
   // ---------------------------------------------------------------- what the bot remembers

@@ -6,7 +6,7 @@
 use crate::dialogue::apply::{self, apply};
 use crate::dialogue::decide::{self, decide, Heard, Negatives};
 use crate::dialogue::locale::{self, LocaleStep};
-use crate::dialogue::render::render;
+use crate::dialogue::render::{self, render};
 use crate::dialogue::shopping;
 use crate::dialogue::understand::understand;
 use crate::dialogue::{Bot, BotMessage, Input, Turn, TurnContext};
@@ -163,7 +163,8 @@ impl Bot {
         let recommend_terms = if recommend.is_some() { self.list_values(heard.entities) } else { Vec::new() };
         let submit = decision.submit();
         let privacy = decision.privacy();
-        shopping::after(self, state, &decision, recommend.as_deref(), &recommend_terms);
+        let with_products = recommend.as_ref().and_then(|_| render::with_products(self, state, &decision));
+        shopping::after(self, state, &decision, recommend.as_deref(), &recommend_terms, with_products.as_ref().map(|m| m.text.as_str()));
         let fell_back = matches!(decision, decide::Decision::Act { act: decide::Act::Fallback { .. }, .. });
         let mut turn = finish(state, text, acted_on, confidence, sentiment, messages, now_ms);
         if let Some(entry) = fell_back.then(|| state.transcript.iter_mut().rfind(|e| e.from == Speaker::Visitor)).flatten() {
@@ -173,6 +174,7 @@ impl Bot {
         turn.handoff = handoff;
         turn.recommend = recommend;
         turn.recommend_terms = recommend_terms;
+        turn.with_products = with_products;
         turn.submit = submit;
         turn.privacy = privacy;
         turn

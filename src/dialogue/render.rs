@@ -13,6 +13,18 @@ use crate::dialogue::{is_allowed_url, Bot, BotMessage, Link, QuickReply};
 use crate::state::ConversationState;
 use crate::replies::fill_placeholders;
 
+/// What the first message of `decision` becomes when the caller shows products for its
+/// recommendation: the recommend intent's `with_products` message, with the answer's values and
+/// no quick replies ([`crate::Turn::with_products`]). `None` for any other decision.
+pub(crate) fn with_products(bot: &Bot, state: &ConversationState, decision: &Decision<'_>) -> Option<BotMessage> {
+    let Decision::Act { act: Act::Answer(answer), .. } = decision else { return None };
+    if answer.intent.action != Some(Action::Recommend) {
+        return None;
+    }
+    let id = answer.intent.reply.as_ref()?.with_products.as_ref()?;
+    Some(bot.message(state, id, &answer.values))
+}
+
 /// The messages of `decision`, in order; `negative` picks replies' `empathetic` variants.
 pub(crate) fn render(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, negative: bool) -> Vec<BotMessage> {
     let mut messages = Vec::new();

@@ -49,8 +49,16 @@ pub(crate) fn follow_up(bot: &Bot, state: &mut ConversationState, text: &str) ->
 }
 
 /// After any other turn: a recommendation (`recommend`, the visitor's request or a finished
-/// quiz's) starts a new one; anything else brings the last one a turn closer to expiry.
-pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decision<'_>, recommend: Option<&str>, terms: &[String]) {
+/// quiz's) starts a new one, keeping `with_products` (the text said instead of the first message
+/// once products are shown); anything else brings the last one a turn closer to expiry.
+pub(crate) fn after(
+    bot: &Bot,
+    state: &mut ConversationState,
+    decision: &Decision<'_>,
+    recommend: Option<&str>,
+    terms: &[String],
+    with_products: Option<&str>,
+) {
     // The recommendation belongs to the intent answered, or to the one that starts the form.
     let intent = match decision {
         Decision::Act { act: crate::dialogue::decide::Act::Answer(answer), .. } => Some(answer.intent),
@@ -64,6 +72,7 @@ pub(crate) fn after(bot: &Bot, state: &mut ConversationState, decision: &Decisio
                 request: request.replace('\n', " "),
                 shown: Vec::new(),
                 terms: terms.to_vec(),
+                with_products: with_products.map(str::to_owned),
                 turns_left: SHOPPING_TURNS,
             });
         }

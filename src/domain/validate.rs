@@ -54,6 +54,9 @@ impl Checker<'_> {
         if let Some(id) = &reply.empathetic {
             self.message_id(&format!("{path}.empathetic"), id);
         }
+        if let Some(id) = &reply.with_products {
+            self.message_id(&format!("{path}.with_products"), id);
+        }
         if reply.context_turns == Some(0) {
             self.problem(format!("{path}.context_turns"), "must be at least 1");
         }
@@ -84,7 +87,7 @@ impl Checker<'_> {
 
 /// Who says message `id`: "intent `returns`", "form `return`"…, for a problem in that message.
 fn users_of(def: &BotDefinition, id: &str) -> Vec<String> {
-    let said_by = |r: &ReplyDef| r.message == id || r.variants.iter().any(|v| v == id) || r.empathetic.as_deref() == Some(id);
+    let said_by = |r: &ReplyDef| r.message == id || r.variants.iter().any(|v| v == id) || r.empathetic.as_deref() == Some(id) || r.with_products.as_deref() == Some(id);
     let intents = def
         .intents
         .iter()

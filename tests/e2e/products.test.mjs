@@ -74,6 +74,21 @@ describe("product recommendations", () => {
     await context.close();
   });
 
+  test("the cards come with the reply's with_products message instead of the stock policy, on screen and in the stored transcript", async () => {
+    const { context, page, watch, ask } = await openChat("es-ES");
+    await ask("hola, busco una chaqueta impermeable para mujer");
+    await page.getByRole("list", { name: "Productos" }).waitFor({ timeout: 10_000 });
+    const bot = page.locator('[data-from="bot"]');
+    assert.match(await bot.last().textContent(), /Aquí tienes algunos que encajan con lo que buscas/);
+    assert.equal(await bot.filter({ hasText: "Cada página de producto muestra el stock" }).count(), 0, "the stock policy is not said");
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("sottovoce:") && !k.includes(":ui:")).map((k) => localStorage.getItem(k)).join("\n"));
+    assert.match(stored, /Aquí tienes algunos que encajan/, "the transcript an agent would read says what the visitor saw");
+    assert.doesNotMatch(stored, /Cada página de producto muestra el stock/);
+    assert.deepEqual(await watch.all(), []);
+    await context.close();
+  });
+
   test("the visitor's size, said once, orders the cards of a later request (issue 11 item 4)", async () => {
     const { context, page, watch, ask } = await openChat("en-US");
     const sizes = new Map(catalog.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((p) => [p.id, p.attributes.sizes || []]));

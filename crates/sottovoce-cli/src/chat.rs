@@ -81,14 +81,14 @@ fn show(out: &mut impl Write, messages: &[BotMessage]) -> std::io::Result<Vec<Qu
 /// What a catalog shows for `turn` (the widget's `showCatalogAnswer`, as text): products for
 /// its request, ranked with what the visitor's facts say of them, reported to the bot as shown
 /// (`Bot::shown`); two products side by side; or what goes with one. Without a catalog, one
-/// line saying what the turn asked for.
+/// line saying what the turn asked for. Returns true when it showed products for the request.
 fn show_products(
     out: &mut impl Write,
     bot: &Bot,
     state: &mut ConversationState,
     catalog: Option<&Ranker>,
     turn: &Turn,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let about = turn.products.as_ref();
     let Some(ranker) = catalog else {
         if let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) {
@@ -96,7 +96,7 @@ fn show_products(
         } else if let Some(about) = about {
             writeln!(out, "  (a catalog would answer this about {}: --catalog FILE)", about.products.join(", "))?;
         }
-        return Ok(());
+        return Ok(false);
     };
     let locale = state.profile.locale.clone();
     let lang = sottovoce::lang::primary(&locale).to_owned();
@@ -132,22 +132,23 @@ fn show_products(
             }
         }
         _ => {
-            let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) else { return Ok(()) };
+            let Some(request) = turn.recommend.as_deref().filter(|r| !r.is_empty()) else { return Ok(false) };
             let mut context = RankContext::from_facts(state.profile.facts.iter().map(|f| (f.entity.as_str(), f.value.as_str())));
             context.shown = about.map(|a| a.products.clone()).unwrap_or_default();
             context.terms = turn.recommend_terms.clone();
             let best = ranker.best(request, &locale, &context, 3);
             if best.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             writeln!(out, "  products:")?;
             for r in &best {
                 card(out, r.product)?;
             }
             bot.shown(state, best.iter().map(|r| products[r.product].id.clone()).collect());
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -266,11 +267,20 @@ pub(crate) fn repl(
                 )?,
             }
         }
-        let shown = show(out, &turn.messages)?;
+        // The catalog answers first, so that a reply with `with_products` is said in its place
+        // when products are shown, as the widget does; the products follow the messages.
+        let mut cards = Vec::new();
+        let mut messages = turn.messages.clone();
+        if show_products(&mut cards, bot, &mut state, catalog, &turn)? {
+            if let (Some(instead), Some(first)) = (&turn.with_products, messages.first_mut()) {
+                *first = instead.clone();
+            }
+        }
+        let shown = show(out, &messages)?;
         if !shown.is_empty() {
             offered = shown;
         }
-        show_products(out, bot, &mut state, catalog, &turn)?;
+        out.write_all(&cards)?;
         match turn.privacy {
             Some(PrivacyRequest::Show) => show_profile(out, &state)?,
             Some(PrivacyRequest::Forget) => writeln!(out, "  (/forget all deletes everything this chat stored; anything else keeps it)")?,

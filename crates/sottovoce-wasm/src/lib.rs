@@ -80,6 +80,8 @@ export interface Turn {
   recommend: string | null;
   /** With `recommend`: the values of the bot's list entities the request named (`sleeping bag`, `winter`), for the catalog's `RankContext.terms`; empty otherwise. */
   recommend_terms: string[];
+  /** With `recommend`: the message to show instead of `messages[0]` when the page shows products for the request (the reply's `with_products`, without buttons); `Chat.shown` then puts it in the transcript. Null when the reply has none. */
+  with_products: BotMessage | null;
   /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side), `price` (the prices of every one of `products`: a comparison of one to three) or `related` (what goes with the one in `products`); null otherwise. */
   products: { kind: "refine" | "compare" | "price" | "related"; products: string[] } | null;
   /** A form with `submit` was just finished: what it would send to the shop. Show `fields` to the visitor and send `{id, kind, locale, fields}` to `POST /api/submissions` only if they say yes; null otherwise. */
@@ -1269,6 +1271,7 @@ struct TurnOut {
     handoff: bool,
     recommend: Option<String>,
     recommend_terms: Vec<String>,
+    with_products: Option<BotMessage>,
     products: Option<sottovoce::ProductFollowUp>,
     submit: Option<sottovoce::FormSubmit>,
     privacy: Option<sottovoce::PrivacyRequest>,
@@ -1290,6 +1293,7 @@ impl From<Turn> for TurnOut {
             handoff: turn.handoff,
             recommend: turn.recommend,
             recommend_terms: turn.recommend_terms,
+            with_products: turn.with_products,
             products: turn.products,
             submit: turn.submit,
             privacy: turn.privacy,
