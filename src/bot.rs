@@ -497,7 +497,6 @@ impl Bot {
             let at = state.transcript.iter().rposition(|e| e.from == crate::state::Speaker::Visitor);
             if let Some(entry) = at.and_then(|i| state.transcript.get_mut(i + 1)).filter(|e| e.from == crate::state::Speaker::Bot) {
                 entry.text = text;
-                entry.quick_replies.clear();
             }
         }
         true
@@ -837,14 +836,14 @@ mod tests {
         let said = turn.messages[0].clone();
         let instead = turn.with_products.clone().expect("the reply's with_products");
         assert_eq!((said.id.as_str(), instead.id.as_str()), ("hours-reply", "thanks-reply"));
-        assert!(instead.quick_replies.is_empty() && instead.links.is_empty());
+        assert_eq!((instead.quick_replies.clone(), instead.links.clone()), (said.quick_replies.clone(), said.links.clone()), "the reply's buttons and links stay");
         let answer = |state: &ConversationState| state.transcript.last().map(|e| (e.text.clone(), e.quick_replies.len())).unwrap();
         assert_eq!(answer(&state), (said.text.clone(), 1), "the transcript keeps the reply until products are shown");
         // No products shown (nothing in the catalog matched): the reply stands.
         assert!(bot.shown(&mut state, Vec::new()));
         assert_eq!(answer(&state), (said.text.clone(), 1));
         assert!(bot.shown(&mut state, vec!["p1".into()]));
-        assert_eq!(answer(&state), (instead.text.clone(), 0), "the transcript says what the visitor saw");
+        assert_eq!(answer(&state), (instead.text.clone(), 1), "the transcript says what the visitor saw");
         // Shown again (a refinement's products): said once, nothing else is rewritten.
         bot.respond(&mut state, Input::Text { text: "hello".into() }, TurnContext::utc(0));
         let before = state.transcript.clone();

@@ -321,7 +321,7 @@ pub struct ReplyDef {
     /// or below [`crate::sentiment::NEGATIVE`]): the same answer, said with empathy.
     #[serde(default)]
     pub empathetic: Option<String>,
-    /// Message id said instead of `message` (and without its quick replies) when the caller
+    /// Message id said instead of `message` (with the same quick replies and links) when the caller
     /// shows products for this intent's recommendation (the recommend action): the cards answer
     /// "recommend me a tent for two", so "each product page shows live stock…" need not. The
     /// turn carries it as [`crate::Turn::with_products`]; `None` keeps `message` either way.

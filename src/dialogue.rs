@@ -207,7 +207,7 @@ pub struct Turn {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommend_terms: Vec<String>,
     /// With `recommend`: what to say instead of the first message when the caller shows
-    /// products for the request (the reply's `with_products`, without quick replies). Telling
+    /// products for the request (the reply's `with_products`, with its quick replies). Telling
     /// the core which it showed ([`crate::Bot::shown`]) puts this text in the transcript in the
     /// first message's place. `None` when the reply has none.
     #[serde(default)]

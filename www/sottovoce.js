@@ -1315,6 +1315,11 @@
       hideConsent(); // moving on without answering the offer declines it
       renderMessage("visitor", visitorText, { intent: t.intent });
       emit("message", { from: "visitor", text: visitorText, id: null, quickReplies: [], links: [] });
+      // In the replies' locale (the core's, after this turn), like the widget's words: a message
+      // detected as another language ("compare them" reads as Portuguese) does not switch them.
+      // The catalog answers before the bot's messages show, so that a reply with `with_products`
+      // is said in its first message's place when products for the request follow it.
+      var answer = catalogUrl ? await catalogAnswer(t, chat.locale()) : null;
       emit("intent", {
         text: visitorText, intent: t.intent, confidence: t.confidence, ranking: t.ranking,
         entities: t.entities, locale: t.locale, handoff: t.handoff,
@@ -1322,11 +1327,6 @@
       showLocale(); // the conversation may have changed language
       clearFeedback();
       clearShare();
-      // In the replies' locale (the core's, after this turn), like the widget's words: a message
-      // detected as another language ("compare them" reads as Portuguese) does not switch them.
-      // The catalog answers before the messages show, so that a reply with `with_products` is
-      // said in its first message's place when products for the request will follow it.
-      var answer = catalogUrl ? await catalogAnswer(t, chat.locale()) : null;
       var said = answer && answer.products && t.with_products && t.messages.length ? [t.with_products].concat(t.messages.slice(1)) : t.messages;
       showBotMessages(said);
       if (t.intent && t.messages.length && !escalationActive()) offerFeedback();

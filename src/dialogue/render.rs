@@ -14,15 +14,15 @@ use crate::state::ConversationState;
 use crate::replies::fill_placeholders;
 
 /// What the first message of `decision` becomes when the caller shows products for its
-/// recommendation: the recommend intent's `with_products` message, with the answer's values and
-/// no quick replies ([`crate::Turn::with_products`]). `None` for any other decision.
+/// recommendation: the recommend intent's `with_products` message, with the answer's values,
+/// quick replies and links ([`crate::Turn::with_products`]). `None` for any other decision.
 pub(crate) fn with_products(bot: &Bot, state: &ConversationState, decision: &Decision<'_>) -> Option<BotMessage> {
     let Decision::Act { act: Act::Answer(answer), .. } = decision else { return None };
     if answer.intent.action != Some(Action::Recommend) {
         return None;
     }
-    let id = answer.intent.reply.as_ref()?.with_products.as_ref()?;
-    Some(bot.message(state, id, &answer.values))
+    let reply = answer.intent.reply.as_ref()?;
+    Some(bot.reply_as(state, reply, reply.with_products.as_ref()?, &answer.values))
 }
 
 /// The messages of `decision`, in order; `negative` picks replies' `empathetic` variants.
@@ -260,6 +260,12 @@ impl Bot {
                 n => &reply.variants[n as usize - 1],
             }
         };
+        self.reply_as(state, reply, id, values)
+    }
+
+    /// `reply` said with message `id` (its `message`, a variant, `empathetic` or
+    /// `with_products`), its links and quick replies; `values` as in [`Bot::reply`].
+    fn reply_as(&self, state: &ConversationState, reply: &ReplyDef, id: &str, values: &BTreeMap<String, String>) -> BotMessage {
         let args = self.args(state, values);
         let links = reply
             .links
@@ -272,7 +278,7 @@ impl Bot {
             })
             .collect();
         BotMessage {
-            id: id.clone(),
+            id: id.to_owned(),
             text: self.text(state, id, &args),
             quick_replies: self.quick_replies(state, &reply.quick_replies),
             links,

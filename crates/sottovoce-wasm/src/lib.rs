@@ -80,7 +80,7 @@ export interface Turn {
   recommend: string | null;
   /** With `recommend`: the values of the bot's list entities the request named (`sleeping bag`, `winter`), for the catalog's `RankContext.terms`; empty otherwise. */
   recommend_terms: string[];
-  /** With `recommend`: the message to show instead of `messages[0]` when the page shows products for the request (the reply's `with_products`, without buttons); `Chat.shown` then puts it in the transcript. Null when the reply has none. */
+  /** With `recommend`: the message to show instead of `messages[0]` when the page shows products for the request (the reply's `with_products`, with the same buttons and links); `Chat.shown` then puts it in the transcript. Null when the reply has none. */
   with_products: BotMessage | null;
   /** A follow-up about the products shown last (`Chat.shown`): `refine` (rank `recommend`, with `products` as the context's `shown`), `compare` (the two `products` side by side), `price` (the prices of every one of `products`: a comparison of one to three) or `related` (what goes with the one in `products`); null otherwise. */
   products: { kind: "refine" | "compare" | "price" | "related"; products: string[] } | null;
