@@ -126,13 +126,7 @@ pub struct TrainOptions {
     /// English part) 204.8 → 180.3 KB gzip, CLINC150 405 → 337 KB (accuracy tier 507 → 410),
     /// BANKING77 316 → 261, SNIPS 176 → 146. 0.03 saved another 13 KB on the demo but lost 0.7
     /// points of the cross-validated in-scope rate. 0.024 since the idf weighting (see
-    /// [`TrainOptions::min_weight`]). 0.026 since the demo's off-topic hard negatives
-    /// (`docs/experiments/model-size-and-noise.md` §6), which grew the German first load past
-    /// 450 KB: on data for choosing, 0.024 → 0.026 gave CLINC150 val 93.00 → 92.97, a held-out
-    /// tenth of BANKING77 train 89.74 → 89.74, and on the demo's cross-validation top-1 0.816,
-    /// in-scope at the default rule 0.754 and dev rows right 272 for both; the demo's German
-    /// part 118,525 → 115,964 bytes gzip -9 (every locale's part at or below its size before
-    /// the examples).
+    /// [`TrainOptions::min_weight`]).
     pub min_negative_weight: f32,
     /// Label smoothing ε (Szegedy et al., 2016, "Rethinking the Inception Architecture", 7): the
     /// training target gives the true label 1 - ε and spreads ε over all labels, so the model
@@ -224,7 +218,7 @@ impl Default for TrainOptions {
             learning_rate: 4.0,
             l2: 1e-6,
             min_weight: 0.012,
-            min_negative_weight: 0.026,
+            min_negative_weight: 0.024,
             label_smoothing: 0.1,
             logit_scale: 1.5,
             vectors: None,
